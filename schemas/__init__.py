@@ -1,0 +1,13 @@
+"""Document types, their fields and rules: one declaration read by the extractor, the
+validator, the review form and the Great Expectations suites."""
+
+from schemas.document_types import (
+    COMMON_FIELDS,
+    DOCUMENT_TYPES,
+    DocumentType,
+    FieldSpec,
+    Method,
+    get_document_type,
+)
+
+__all__ = ["COMMON_FIELDS", "DOCUMENT_TYPES", "DocumentType", "FieldSpec", "Method", "get_document_type"]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sohoa needs; does nothing when they are all present.
+set -euo pipefail
+packages=(
+  tesseract-ocr tesseract-ocr-vie   # OCR engine + Vietnamese model
+  poppler-utils                     # pdftoppm (rasterise), pdftotext, pdfsig (independent signature check)
+  libnss3-tools                     # certutil: trust store for pdfsig
+  fonts-noto-core                   # NotoSans renders Vietnamese correctly (marker, sample scans)
+  fonts-dejavu-core
+  docker-compose                    # `docker-compose config -q` checks the production stack file
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+echo "system packages: installing ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

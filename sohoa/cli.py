@@ -1,0 +1,51 @@
+"""The `sohoa` command. Each sub-command lives in sohoa/commands/<name>.py with a
+``register(subparsers)`` function; exit codes are documented in sohoa/exitcodes.py."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sohoa import __version__
+from sohoa.exitcodes import ExitCode
+
+# Order is the order of `sohoa --help`.
+_COMMAND_MODULES = (
+    "sohoa.commands.samples",
+    "sohoa.commands.ocr_cmds",
+    "sohoa.commands.signing_cmds",
+    "sohoa.commands.pipeline_cmds",
+    "sohoa.commands.services",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sohoa", description="Số hóa kết quả giải quyết TTHC — sohoa")
+    parser.add_argument("--version", action="version", version=f"sohoa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # command module not written yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return ExitCode.USAGE
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

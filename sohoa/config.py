@@ -1,0 +1,71 @@
+"""One settings object for every stage, read from ``SOHOA_*`` environment variables and ``.env``.
+
+Defaults give the embedded set-up: a SQLite results DB and the local SeaweedFS S3 gateway
+under ``var/`` of the working directory. Secrets (S3 keys, key passwords) come only from the
+environment; they are never logged.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.cwd() / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="working directory for embedded services")
+    database_url: str = ""  # empty: sqlite file under home
+
+    s3_endpoint: str = "127.0.0.1:8333"
+    s3_access_key: str = "sohoa-dev"
+    s3_secret_key: SecretStr = SecretStr("sohoa-dev-secret-change-me")
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    bucket_prefix: str = "sohoa-"
+
+    # Art. 25.3.c / Decree 137 Art. 4.1.a: the full name of the converting body goes in the marker.
+    converter_name: str = "Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa"
+    signing_pkcs12: Path | None = None
+    signing_password: SecretStr = SecretStr("")
+    lookup_url: str = "https://dichvucong.gov.vn/tra-cuu"
+
+    # Mã hồ sơ assigned when a legacy paper result has none; flagged provisional.
+    provisional_dossier_pattern: str = "TAM.{agency}-{date:%y%m%d}-{seq:04d}"
+
+    ocr_language: str = "vie"
+    ocr_timeout_s: float = 180.0
+    ocr_workers: int = 0  # 0: one Tesseract process per core
+    max_image_pixels: int = 120_000_000  # decompression-bomb cap per page
+    max_pdf_pages: int = 200
+    raster_dpi: int = 300
+
+    review_confidence_threshold: float = 0.80
+    citizen_warehouse_url: str = ""  # empty: outbox events stay pending
+    sync_max_attempts: int = 8
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'sohoa.db').resolve()}"
+
+    def bucket(self, name: str) -> str:
+        return f"{self.bucket_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()

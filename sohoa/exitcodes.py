@@ -1,0 +1,14 @@
+"""Stable exit codes of the `sohoa` command (documented in docs/cli.md; tested)."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    USAGE = 2  # argparse's own code for bad arguments
+    BAD_INPUT = 3  # a file that cannot be read: corrupt, encrypted, unsupported, too large
+    INVALID_SIGNATURE = 4  # verify: signature broken, changed after signing, untrusted, or no marker
+    KEY_ERROR = 5  # signing key missing, unreadable or unfit (expired, wrong usage, wrong converter)
+    SERVICE_UNAVAILABLE = 6  # S3 store, results DB or warehouse unreachable
+    EXTERNAL_TOOL_FAILED = 7  # tesseract / poppler crashed or timed out
+    INTERRUPTED = 130
