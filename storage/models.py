@@ -1,0 +1,198 @@
+"""Results database tables (SQLAlchemy 2). Schema changes go through Alembic (storage/migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class DocumentStatus(StrEnum):
+    RECEIVED = "received"
+    OCR_DONE = "ocr_done"
+    EXTRACTED = "extracted"
+    APPROVED = "approved"  # passed validation, or approved by a steward
+    NEEDS_REVIEW = "needs_review"
+    REJECTED = "rejected"
+    SIGNED = "signed"
+    STORED = "stored"
+    SYNCED = "synced"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Same province, agency and location => same batch: re-runs reuse it.
+    batch_key: Mapped[str] = mapped_column(String(64), unique=True)
+    province: Mapped[str] = mapped_column(String(100))
+    agency_code: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(Text)
+    document_type: Mapped[str] = mapped_column(String(64), default="auto")
+    report_key: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    documents: Mapped[list[Document]] = relationship(back_populates="batch")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "sha256", name="uq_document_batch_sha256"),
+        UniqueConstraint("batch_id", "file_name", name="uq_document_batch_file"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    manifest_pages: Mapped[int | None] = mapped_column(Integer, default=None)
+    province: Mapped[str] = mapped_column(String(100))
+    agency_code: Mapped[str] = mapped_column(String(100))
+    document_type: Mapped[str] = mapped_column(String(64), default="auto")
+    dossier_code: Mapped[str | None] = mapped_column(String(100), default=None)
+    dossier_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.RECEIVED, index=True)
+    raw_key: Mapped[str] = mapped_column(Text)
+    ocr_key: Mapped[str | None] = mapped_column(Text, default=None)
+    mean_confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    review_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    batch: Mapped[Batch] = relationship(back_populates="documents")
+    fields: Mapped[list[Field]] = relationship(back_populates="document", cascade="all, delete-orphan")
+    pages: Mapped[list[Page]] = relationship(back_populates="document", cascade="all, delete-orphan")
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_page_document_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    dpi: Mapped[int] = mapped_column(Integer)
+    mean_confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    document: Mapped[Document] = relationship(back_populates="pages")
+
+
+class Field(Base):
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("document_id", "name", name="uq_field_document_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text, default=None)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    page: Mapped[int | None] = mapped_column(Integer, default=None)
+    bbox: Mapped[list[Any] | None] = mapped_column(default=None)
+    source: Mapped[str] = mapped_column(String(16), default="ocr")  # ocr | steward
+    document: Mapped[Document] = relationship(back_populates="fields")
+
+
+class FieldChange(Base):
+    """Art. 12.3: every amendment keeps who, when, the old and the new value."""
+
+    __tablename__ = "field_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    field_name: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RuleOutcome(Base):
+    __tablename__ = "rule_outcomes"
+    __table_args__ = (UniqueConstraint("document_id", "rule", "field_name", name="uq_rule_outcome"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    field_name: Mapped[str] = mapped_column(String(64), default="")
+    severity: Mapped[str] = mapped_column(String(10))  # warning | error
+    passed: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuarantineEntry(Base):
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("batch_id", "file_name", name="uq_quarantine_batch_file"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    object_key: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Result(Base):
+    """A signed electronic result, synchronised under `<mã hồ sơ>-KQ<n>` (Art. 14.3.d)."""
+
+    __tablename__ = "results"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    result_code: Mapped[str] = mapped_column(String(120), unique=True)
+    converter: Mapped[str] = mapped_column(Text)
+    converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signer: Mapped[str] = mapped_column(Text)
+    work_key: Mapped[str] = mapped_column(Text)  # signed PDF staged in the work bucket
+    signed_sha256: Mapped[str] = mapped_column(String(64))
+    stored_bucket: Mapped[str | None] = mapped_column(String(100), default=None)
+    stored_key: Mapped[str | None] = mapped_column(Text, default=None)
+    fields_key: Mapped[str | None] = mapped_column(Text, default=None)
+    fields_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    still_valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revocation_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class OutboxEvent(Base):
+    """Transactional outbox: written with the result, drained to the citizen warehouse."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # push | revoke
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: who did what, when (Art. 17: every step stays attributable)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
