@@ -61,4 +61,7 @@ def upgrade(url: str | None = None) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     from alembic import command
 
+    url = url or get_settings().db_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")

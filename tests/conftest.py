@@ -1,0 +1,55 @@
+"""Shared fixtures: a real SeaweedFS S3 server for the session and an isolated sohoa environment per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sohoa.config import Settings, reset_settings
+from storage import db as storage_db
+from storage._exec import weed
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TEST_S3_PORT = int(os.environ.get("SOHOA_TEST_S3_PORT", "41333"))
+TEST_ACCESS_KEY = "sohoa-test"
+TEST_SECRET_KEY = "sohoa-test-secret"
+_bucket_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[weed.S3Server]:
+    data_dir = tmp_path_factory.mktemp("seaweedfs")
+    server = weed.start(data_dir, access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY, s3_port=TEST_S3_PORT)
+    try:
+        yield server
+    finally:
+        weed.stop(data_dir)
+
+
+@pytest.fixture
+def sohoa_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: weed.S3Server) -> Iterator[Settings]:
+    """SOHOA_* settings for one test: its own SQLite DB and its own bucket prefix on the shared server."""
+    prefix = f"t{os.getpid()}-{next(_bucket_counter)}-"
+    env = {
+        "SOHOA_HOME": str(tmp_path / "var"),
+        "SOHOA_DATABASE_URL": "",
+        "SOHOA_S3_ENDPOINT": s3_server.endpoint,
+        "SOHOA_S3_ACCESS_KEY": TEST_ACCESS_KEY,
+        "SOHOA_S3_SECRET_KEY": TEST_SECRET_KEY,
+        "SOHOA_BUCKET_PREFIX": prefix,
+        "SOHOA_CITIZEN_WAREHOUSE_URL": "",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    reset_settings()
+    storage_db.get_engine.cache_clear()
+    settings = Settings()
+    storage_db.upgrade(settings.db_url)
+    yield settings
+    storage_db.get_engine.cache_clear()
+    reset_settings()
