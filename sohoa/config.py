@@ -49,6 +49,7 @@ class Settings(BaseSettings):
 
     review_confidence_threshold: float = 0.80
     citizen_warehouse_url: str = ""  # empty: outbox events stay pending
+    citizen_warehouse_token: SecretStr = SecretStr("")
     sync_max_attempts: int = 8
 
     @property

@@ -1,0 +1,32 @@
+"""fixity_audit: re-read stored results and compare their checksums (Art. 14.3.c, Art. 17)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="fixity_audit",
+    description="Kiểm tra tính toàn vẹn (checksum) của kết quả đã lưu trữ",
+    schedule="@weekly",
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sohoa", "storage"],
+)
+def fixity_audit() -> None:
+    @task
+    def audit() -> dict:
+        from storage.fixity import audit_results
+
+        report = audit_results()
+        if report["mismatches"]:
+            raise RuntimeError(f"fixity mismatches: {report['mismatches']}")
+        return report
+
+    audit()
+
+
+fixity_audit()

@@ -1,0 +1,29 @@
+"""sync_citizen_warehouse: drain the outbox to citizens' data warehouses (Art. 14.3.d, Art. 15)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="sync_citizen_warehouse",
+    description="Đồng bộ kết quả số hóa vào kho dữ liệu điện tử của công dân",
+    schedule=timedelta(minutes=10),
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sohoa", "sync"],
+)
+def sync_citizen_warehouse() -> None:
+    @task
+    def drain() -> dict:
+        from sohoa.pipeline import sync_batch
+
+        return sync_batch(None)
+
+    drain()
+
+
+sync_citizen_warehouse()

@@ -1,0 +1,375 @@
+"""The batch-level stage functions the DAG tasks call: each takes ids, reads and writes the
+system of record (object store + results DB), and returns small JSON-able summaries.
+
+Every function is idempotent: re-running it for the same batch creates nothing twice and never
+overwrites an approved, signed or stored result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from schemas import get_document_type
+from schemas.rules import FieldInput, Route, validate_record
+from sohoa.config import Settings, get_settings
+from sohoa.reports import render_validation_report
+from storage import keys
+from storage.db import session_scope
+from storage.models import (
+    AuditEntry,
+    Batch,
+    Document,
+    DocumentStatus,
+    Field,
+    OutboxEvent,
+    OutboxStatus,
+    Page,
+    QuarantineEntry,
+    Result,
+    RuleOutcome,
+)
+from storage.objects import ObjectStore
+
+log = logging.getLogger(__name__)
+ACTOR = "sohoa-pipeline"
+
+# A status only moves forward; these are "done with stage X or later".
+_ORDER = [s.value for s in DocumentStatus]
+
+
+def _at_least(status: str, stage: DocumentStatus) -> bool:
+    if status in (DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED):
+        return _ORDER.index(stage) <= _ORDER.index(DocumentStatus.EXTRACTED)
+    return _ORDER.index(status) >= _ORDER.index(stage)
+
+
+def _documents(batch_id: int) -> list[Document]:
+    with session_scope() as s:
+        return list(s.scalars(select(Document).where(Document.batch_id == batch_id).order_by(Document.id)))
+
+
+def _progress(stage: str, index: int, total: int, what: str) -> None:
+    log.info("[%s] %d/%d %s", stage, index, total, what)
+
+
+# ---------------------------------------------------------------- ocr
+def _ocr_one(raw: bytes, name: str, language: str, timeout_s: float, max_pixels: int, dpi: int) -> dict[str, Any]:
+    """Runs in a worker process: one Tesseract per core (OMP_THREAD_LIMIT=1 in the seam)."""
+    import ocr
+
+    pages = ocr.load_pages(raw, max_pixels=max_pixels, dpi=dpi)
+    result = ocr.ocr_pages(pages, language=language, workers=1, timeout_s=timeout_s)
+    return result.to_dict()
+
+
+def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    todo = [d for d in _documents(batch_id) if not _at_least(d.status, DocumentStatus.OCR_DONE)]
+    done, failed = 0, []
+    workers = settings.ocr_workers or _cpu_count()
+
+    def submit(pool: ProcessPoolExecutor | None, doc: Document) -> Callable[[], dict[str, Any]]:
+        raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
+        args = (raw, doc.file_name, settings.ocr_language, settings.ocr_timeout_s, settings.max_image_pixels,
+                settings.raster_dpi)
+        if pool is None:
+            return lambda: _ocr_one(*args)
+        future = pool.submit(_ocr_one, *args)
+        return future.result
+
+    with ProcessPoolExecutor(max_workers=workers) if workers > 1 and len(todo) > 1 else _null() as pool:
+        pending = [(doc, submit(pool, doc)) for doc in todo]
+        for index, (doc, wait) in enumerate(pending, start=1):
+            _progress("ocr", index, len(todo), doc.file_name)
+            try:
+                result = wait()
+            except Exception as exc:  # one bad document never stops the batch
+                log.error("OCR failed for %s: %s", doc.file_name, exc)
+                failed.append({"document_id": doc.id, "file": doc.file_name, "reason": str(exc)})
+                _mark(doc.id, DocumentStatus.REJECTED, f"ocr_failed: {exc}")
+                continue
+            key = keys.work_key(doc.id, "ocr.json")
+            store.put_bytes(store.bucket("work"), key, json.dumps(result, ensure_ascii=False).encode(),
+                            content_type="application/json")
+            with session_scope() as s:
+                d = s.get_one(Document, doc.id)
+                d.ocr_key = key
+                d.mean_confidence = _mean([p["mean_confidence"] for p in result["pages"]])
+                for page in result["pages"]:
+                    existing = s.scalar(select(Page).where(Page.document_id == d.id, Page.number == page["number"]))
+                    row = existing or Page(document_id=d.id, number=page["number"])
+                    row.width, row.height, row.dpi = page["width"], page["height"], page["dpi"]
+                    row.mean_confidence = page["mean_confidence"]
+                    row.quality = page.get("quality") or {}
+                    s.add(row)
+                d.status = DocumentStatus.OCR_DONE
+            done += 1
+    return {"batch_id": batch_id, "ocr_done": done, "failed": failed}
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return sum(items) / len(items) if items else None
+
+
+def _mark(document_id: int, status: DocumentStatus, reason: str | None = None) -> None:
+    with session_scope() as s:
+        d = s.get_one(Document, document_id)
+        d.status = status
+        if reason:
+            d.review_reasons = [*d.review_reasons, reason]
+
+
+# ---------------------------------------------------------------- extract
+def extract_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    import ocr
+
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    todo = [d for d in _documents(batch_id) if d.status == DocumentStatus.OCR_DONE]
+    by_type: dict[str, int] = {}
+    for index, doc in enumerate(todo, start=1):
+        _progress("extract", index, len(todo), doc.file_name)
+        assert doc.ocr_key
+        result = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
+        extraction = ocr.extract_fields(result, doc.document_type or "auto")
+        with session_scope() as s:
+            d = s.get_one(Document, doc.id)
+            d.document_type = extraction.document_type
+            existing = {f.name: f for f in s.scalars(select(Field).where(Field.document_id == d.id))}
+            for name, value in extraction.fields.items():
+                row = existing.get(name)
+                if row is not None and row.source == "steward":
+                    continue  # a steward's correction is never overwritten by a re-run
+                row = row or Field(document_id=d.id, name=name)
+                row.value, row.confidence, row.page = value.value, value.confidence, value.page
+                row.bbox = list(value.bbox) if value.bbox else None
+                s.add(row)
+            d.status = DocumentStatus.EXTRACTED
+        by_type[extraction.document_type] = by_type.get(extraction.document_type, 0) + 1
+    return {"batch_id": batch_id, "extracted": len(todo), "by_type": by_type}
+
+
+# ---------------------------------------------------------------- validate
+def validate_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    counts = {r.value: 0 for r in Route}
+    for doc in _documents(batch_id):
+        if doc.status != DocumentStatus.EXTRACTED:
+            continue
+        with session_scope() as s:
+            d = s.get_one(Document, doc.id)
+            fields = {f.name: FieldInput(f.value, f.confidence)
+                      for f in s.scalars(select(Field).where(Field.document_id == d.id))}
+            try:
+                doc_type = get_document_type(d.document_type)
+            except KeyError:
+                d.status = DocumentStatus.REJECTED
+                d.review_reasons = [*d.review_reasons, f"unknown_document_type: {d.document_type}"]
+                counts[Route.REJECTED] += 1
+                continue
+            extra = tuple(d.review_reasons)
+            if d.dossier_provisional:
+                extra += ("mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)",)
+            decision = validate_record(doc_type, fields, extra_reasons=extra)
+            for o in decision.outcomes:
+                row = s.scalar(select(RuleOutcome).where(
+                    RuleOutcome.document_id == d.id, RuleOutcome.rule == o.rule, RuleOutcome.field_name == o.field_name))
+                row = row or RuleOutcome(document_id=d.id, rule=o.rule, field_name=o.field_name)
+                row.severity, row.passed, row.message = o.severity, o.passed, o.message
+                s.add(row)
+            d.status = {Route.APPROVED: DocumentStatus.APPROVED, Route.NEEDS_REVIEW: DocumentStatus.NEEDS_REVIEW,
+                        Route.REJECTED: DocumentStatus.REJECTED}[decision.route]
+            d.review_reasons = list(decision.reasons)
+            counts[decision.route] += 1
+    report_key = write_validation_report(batch_id, settings, store)
+    return {"batch_id": batch_id, "routes": counts, "report": f"s3://{store.bucket('reports')}/{report_key}"}
+
+
+def write_validation_report(batch_id: int, settings: Settings, store: ObjectStore) -> str:
+    with session_scope() as s:
+        batch = s.get_one(Batch, batch_id)
+        docs = list(s.scalars(select(Document).where(Document.batch_id == batch_id).order_by(Document.id)))
+        outcomes = list(s.scalars(select(RuleOutcome).join(Document).where(Document.batch_id == batch_id)))
+        quarantined = list(s.scalars(select(QuarantineEntry).where(QuarantineEntry.batch_id == batch_id)))
+        fields = list(s.scalars(select(Field).join(Document).where(Document.batch_id == batch_id)))
+        html = render_validation_report(batch, docs, fields, outcomes, quarantined)
+        key = keys.report_key(batch_id, "validation.html")
+        store.put_bytes(store.bucket("reports"), key, html.encode("utf-8"), content_type="text/html; charset=utf-8")
+        local = settings.home / "reports" / f"batch-{batch_id}-validation.html"
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_text(html, encoding="utf-8")
+        batch.report_key = key
+    return key
+
+
+# ---------------------------------------------------------------- sign
+def _result_code(session: Any, doc: Document) -> str:
+    """Art. 14.3.d: `<mã hồ sơ>-KQ<n>`, n numbering the results of one dossier."""
+    siblings = session.scalars(select(Document.id).where(Document.dossier_code == doc.dossier_code)
+                               .order_by(Document.id)).all()
+    return f"{doc.dossier_code}-KQ{siblings.index(doc.id) + 1}"
+
+
+def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    """Sign approved documents only (nothing unreviewed is signed)."""
+    import ocr
+    import signing
+
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    todo = [d for d in _documents(batch_id) if d.status == DocumentStatus.APPROVED]
+    if not todo:
+        return {"batch_id": batch_id, "signed": 0}
+    if settings.signing_pkcs12 is None:
+        raise RuntimeError("no signing key configured: set SOHOA_SIGNING_PKCS12 and SOHOA_SIGNING_PASSWORD")
+    key = signing.KeySource.from_pkcs12(Path(settings.signing_pkcs12),
+                                        settings.signing_password.get_secret_value().encode() or None)
+    now = datetime.now(UTC)
+    key.check_fit_for(settings.converter_name, now)
+    signed = 0
+    for index, doc in enumerate(todo, start=1):
+        _progress("sign", index, len(todo), doc.file_name)
+        with session_scope() as s:
+            if s.scalar(select(Result).where(Result.document_id == doc.id)) is not None:
+                s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
+                continue
+            result_code = _result_code(s, doc)
+            fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
+        raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
+        pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
+        ocr_text: list[str] | None = None
+        if doc.ocr_key:
+            ocr_doc = json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key))
+            ocr_text = [p["text"] for p in ocr_doc["pages"]]
+        marker = signing.ConversionMarker(converter=settings.converter_name, converted_at=now,
+                                          result_code=result_code, lookup_url=f"{settings.lookup_url}/{result_code}")
+        payload = json.dumps({"result_code": result_code, "document_type": doc.document_type, "fields": fields},
+                             ensure_ascii=False, indent=1).encode()
+        outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
+                                      text_layers=ocr_text, attachments={"fields.json": payload})
+        work = keys.work_key(doc.id, "signed.pdf")
+        store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
+        with session_scope() as s:
+            s.add(Result(document_id=doc.id, result_code=result_code, converter=settings.converter_name,
+                         converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256))
+            s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
+            s.add(AuditEntry(actor=ACTOR, action="sign", entity="result", entity_id=result_code,
+                             detail={"sha256": outcome.sha256, "signer": outcome.signer}))
+        signed += 1
+    return {"batch_id": batch_id, "signed": signed}
+
+
+# ---------------------------------------------------------------- store
+def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    stored_keys = []
+    for doc in _documents(batch_id):
+        if doc.status not in (DocumentStatus.SIGNED, DocumentStatus.STORED, DocumentStatus.SYNCED):
+            continue
+        with session_scope() as s:
+            result = s.scalar(select(Result).where(Result.document_id == doc.id))
+            assert result is not None
+            fields = {f.name: {"value": f.value, "confidence": f.confidence, "source": f.source}
+                      for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
+            code, work_key, signed_sha = result.result_code, result.work_key, result.signed_sha256
+            converted_at, converter = result.converted_at, result.converter
+        pdf = store.get_bytes(store.bucket("work"), work_key, expected_sha256=signed_sha)
+        year = converted_at.year
+        bucket = store.bucket("results")
+        pdf_key = keys.result_key(doc.province, doc.agency_code, year, code, ".pdf")
+        store.put_bytes(bucket, pdf_key, pdf, content_type="application/pdf",
+                        metadata={"result-code": code, "converter": converter})
+        record = {"result_code": code, "dossier_code": doc.dossier_code, "dossier_provisional": doc.dossier_provisional,
+                  "document_type": doc.document_type, "province": doc.province, "agency_code": doc.agency_code,
+                  "source_file": doc.file_name, "source_sha256": doc.sha256, "signed_sha256": signed_sha,
+                  "converted_at": converted_at.isoformat(), "converter": converter, "fields": fields}
+        record_bytes = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode()
+        json_ref = store.put_bytes(bucket, keys.result_key(doc.province, doc.agency_code, year, code, ".json"),
+                                   record_bytes, content_type="application/json")
+        with session_scope() as s:
+            result = s.scalar(select(Result).where(Result.document_id == doc.id))
+            assert result is not None
+            result.stored_bucket, result.stored_key = bucket, pdf_key
+            result.fields_key, result.fields_sha256 = json_ref.key, json_ref.sha256
+            # Transactional outbox: the event is written in the same transaction as the stored result.
+            idem = f"{code}:push:{signed_sha}"
+            if s.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == idem)) is None:
+                s.add(OutboxEvent(result_id=result.id, kind="push", idempotency_key=idem,
+                                  payload=_push_payload(code, doc, fields, signed_sha, converted_at, converter,
+                                                        store.presigned_get(bucket, pdf_key, minutes=7 * 24 * 60))))
+            d = s.get_one(Document, doc.id)
+            if d.status == DocumentStatus.SIGNED:
+                d.status = DocumentStatus.STORED
+        stored_keys.append(f"s3://{bucket}/{pdf_key}")
+    return {"batch_id": batch_id, "stored": len(stored_keys), "keys": stored_keys}
+
+
+def _push_payload(code: str, doc: Document, fields: dict[str, Any], sha: str, converted_at: datetime,
+                  converter: str, url: str) -> dict[str, Any]:
+    def value(name: str) -> Any:
+        return (fields.get(name) or {}).get("value")
+
+    return {
+        "result_code": code, "citizen_id": value("holder_id_number"), "document_type": doc.document_type,
+        "issuing_agency": value("issuing_authority") or doc.agency_code, "issue_date": value("issue_date"),
+        "checksum_sha256": sha, "signed_file_url": url,
+        "fields": {k: v.get("value") for k, v in fields.items()},
+        "converted_at": converted_at.isoformat(), "converter": converter,
+    }
+
+
+# ---------------------------------------------------------------- sync
+def sync_batch(batch_id: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """Drain pending outbox events (of one batch, or all) to the citizen data warehouse."""
+    from sync.outbox import drain_outbox
+
+    settings = settings or get_settings()
+    return drain_outbox(settings, batch_id=batch_id)
+
+
+# ---------------------------------------------------------------- status
+def status_summary(settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    with session_scope() as s:
+        by_status = dict(s.execute(select(Document.status, func.count()).group_by(Document.status)).all())
+        outbox = dict(s.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)).all())
+        quarantined = s.scalar(select(func.count()).select_from(QuarantineEntry)) or 0
+        results = s.scalar(select(func.count()).select_from(Result)) or 0
+    objects: dict[str, int] = {}
+    try:
+        objects = (store or ObjectStore(settings)).count_objects()
+    except Exception as exc:  # the DB part is still worth showing
+        objects = {"error": str(exc)}  # type: ignore[dict-item]
+    return {
+        "documents": {"total": sum(by_status.values()), "by_status": by_status},
+        "quarantined": quarantined,
+        "results": results,
+        "objects": objects,
+        "outbox": {k.value: outbox.get(k.value, 0) for k in OutboxStatus},
+    }
