@@ -8,6 +8,9 @@ packages=(
   fonts-noto-core                   # NotoSans renders Vietnamese correctly (marker, sample scans)
   fonts-dejavu-core
   docker-compose                    # `docker-compose config -q` checks the production stack file
+  softhsm2                          # PKCS#11 token for the HSM signing path (tests)
+  postgresql                        # the results DB tests run against SQLite and PostgreSQL
+  chromium                          # browser tests of the web pages (Playwright drives /usr/bin/chromium)
 )
 missing=()
 for p in "${packages[@]}"; do

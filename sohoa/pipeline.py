@@ -335,13 +335,25 @@ def _push_payload(code: str, doc: Document, fields: dict[str, Any], sha: str, co
     def value(name: str) -> Any:
         return (fields.get(name) or {}).get("value")
 
+    citizen_id = value("holder_id_number")
+    if not (isinstance(citizen_id, str) and citizen_id.isdigit() and len(citizen_id) == 12):
+        citizen_id = None  # an old 9-digit CMND is no warehouse identifier; it stays in `fields`
     return {
-        "result_code": code, "citizen_id": value("holder_id_number"), "document_type": doc.document_type,
-        "issuing_agency": value("issuing_authority") or doc.agency_code, "issue_date": value("issue_date"),
+        "result_code": code, "citizen_id": citizen_id, "document_type": doc.document_type,
+        "issuing_agency": value("issuing_authority") or doc.agency_code, "issue_date": _iso_date(value("issue_date")),
         "checksum_sha256": sha, "signed_file_url": url,
         "fields": {k: v.get("value") for k, v in fields.items()},
         "converted_at": converted_at.isoformat(), "converter": converter,
     }
+
+
+def _iso_date(text: Any) -> str | None:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat() if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------- sync

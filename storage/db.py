@@ -64,4 +64,4 @@ def upgrade(url: str | None = None) -> None:
     url = url or get_settings().db_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")  # one branch per domain (storage, review, roadmap)

@@ -5,7 +5,6 @@ and the reference warehouse receiver over HTTP."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 from pathlib import Path

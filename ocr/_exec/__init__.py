@@ -1,0 +1,1 @@
+"""The only places where the OCR stage runs external programs (tesseract, poppler)."""

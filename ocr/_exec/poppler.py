@@ -1,0 +1,93 @@
+"""The ONE seam that runs poppler's pdfinfo and pdftoppm."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocr.errors import EngineFailed, UnreadableInput
+
+PDFINFO_CMD = "pdfinfo"
+PDFTOPPM_CMD = "pdftoppm"
+PDFIMAGES_CMD = "pdfimages"
+
+
+@dataclass(frozen=True)
+class PdfPage:
+    number: int
+    width_pt: float
+    height_pt: float
+    image_dpi: int | None  # the resolution of the largest embedded image, when there is one
+
+
+def _run(cmd: list[str], *, timeout_s: float, file: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False,
+                              env={**os.environ, "LC_ALL": "C"})
+    except FileNotFoundError:
+        raise EngineFailed(file, f"{cmd[0]} not found; install poppler-utils") from None
+    except subprocess.TimeoutExpired:
+        raise EngineFailed(file, f"{cmd[0]} timed out after {timeout_s:g} s") from None
+
+
+def _reason(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace").strip()
+    low = text.lower()
+    if "incorrect password" in low or "encrypt" in low:
+        return "encrypted PDF (password required)"
+    if not text:
+        return "not a readable PDF"
+    return "corrupt or unreadable PDF: " + text.splitlines()[-1][:300]
+
+
+def info(path: Path, *, file: str, timeout_s: float = 60) -> list[PdfPage]:
+    """Page sizes (points) and, where pages are scans, their native image resolution."""
+    proc = _run([PDFINFO_CMD, "-f", "1", "-l", "100000", str(path)], timeout_s=timeout_s, file=file)
+    if proc.returncode != 0:
+        raise UnreadableInput(file, _reason(proc.stderr))
+    out = proc.stdout.decode("utf-8", "replace")
+    sizes: dict[int, tuple[float, float]] = {}
+    for m in re.finditer(r"^Page\s+(\d+)\s+size:\s+([\d.]+)\s+x\s+([\d.]+)", out, re.M):
+        sizes[int(m.group(1))] = (float(m.group(2)), float(m.group(3)))
+    if not sizes:
+        m = re.search(r"^Pages:\s+(\d+)", out, re.M)
+        s = re.search(r"^Page size:\s+([\d.]+)\s+x\s+([\d.]+)", out, re.M)
+        if not m or not s or int(m.group(1)) == 0:
+            raise UnreadableInput(file, "PDF has no pages")
+        sizes = {n: (float(s.group(1)), float(s.group(2))) for n in range(1, int(m.group(1)) + 1)}
+    dpis = _image_dpis(path, file=file, timeout_s=timeout_s)
+    return [PdfPage(n, w, h, dpis.get(n)) for n, (w, h) in sorted(sizes.items())]
+
+
+def _image_dpis(path: Path, *, file: str, timeout_s: float) -> dict[int, int]:
+    proc = _run([PDFIMAGES_CMD, "-list", str(path)], timeout_s=timeout_s, file=file)
+    if proc.returncode != 0:
+        return {}
+    best: dict[int, tuple[int, int]] = {}  # page -> (pixels, dpi)
+    for line in proc.stdout.decode("utf-8", "replace").splitlines()[2:]:
+        parts = line.split()
+        if len(parts) < 14 or parts[2] != "image":
+            continue
+        try:
+            page, w, h, xppi = int(parts[0]), int(parts[3]), int(parts[4]), float(parts[12])
+        except ValueError:
+            continue
+        if w * h > best.get(page, (0, 0))[0]:
+            best[page] = (w * h, round(xppi))
+    return {p: dpi for p, (_, dpi) in best.items() if dpi > 0}
+
+
+def rasterise(path: Path, page: int, dpi: int, *, file: str, timeout_s: float = 120) -> bytes:
+    """One page as PNG bytes (colour kept: seal removal needs the red)."""
+    with tempfile.TemporaryDirectory(prefix="sohoa-ppm-") as tmp:
+        out = Path(tmp) / "p"
+        proc = _run([PDFTOPPM_CMD, "-f", str(page), "-l", str(page), "-r", str(dpi), "-png", "-singlefile",
+                     str(path), str(out)], timeout_s=timeout_s, file=file)
+        png = out.with_suffix(".png")
+        if proc.returncode != 0 or not png.exists():
+            raise UnreadableInput(file, f"page {page}: " + _reason(proc.stderr))
+        return png.read_bytes()

@@ -1,0 +1,50 @@
+"""Fixed upper-case phrases of Vietnamese administrative headers and signature blocks.
+
+Tesseract often drops diacritics on bold capitals ("PHONG TÀI CHINH"); a word run whose folded form
+equals a known phrase is put back in its printed form. Only phrases that fold unambiguously are listed."""
+
+from __future__ import annotations
+
+import re
+
+from ocr._text import fold
+
+PHRASES = (
+    "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "PHÒNG TÀI CHÍNH - KẾ HOẠCH", "PHÒNG TÀI CHÍNH", "KẾ HOẠCH", "PHÒNG TƯ PHÁP", "PHÒNG NỘI VỤ",
+    "PHÒNG TÀI NGUYÊN VÀ MÔI TRƯỜNG", "PHÒNG KINH TẾ", "PHÒNG VĂN HÓA VÀ THÔNG TIN",
+    "SỞ GIÁO DỤC VÀ ĐÀO TẠO", "SỞ TƯ PHÁP", "SỞ NỘI VỤ", "SỞ KẾ HOẠCH VÀ ĐẦU TƯ", "SỞ TÀI CHÍNH",
+    "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG", "SỞ XÂY DỰNG", "SỞ Y TẾ", "LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI",
+    "THÀNH PHỐ", "THỊ XÃ", "THỊ TRẤN", "XÃ", "HUYỆN", "TỈNH", "QUẬN", "PHƯỜNG",
+    "PHÓ CHỦ TỊCH", "CHỦ TỊCH", "PHÓ GIÁM ĐỐC", "GIÁM ĐỐC", "PHÓ TRƯỞNG PHÒNG", "TRƯỞNG PHÒNG",
+    "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG", "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "HIỆU TRƯỞNG",
+    "QUYẾT ĐỊNH", "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", "GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN",
+    "GIẤY CHỨNG NHẬN", "GIẤY PHÉP", "GIẤY XÁC NHẬN", "CÔNG VĂN", "THÔNG BÁO", "KẾT LUẬN",
+)
+# Longest first, so "PHÓ CHỦ TỊCH" wins over "CHỦ TỊCH".
+# A dropped hyphen ("TÀI CHÍNH KẾ HOẠCH") still matches.
+_BY_LENGTH = sorted([(fold(p).split(), p.split()) for p in PHRASES]
+                    + [(fold(p).replace(" - ", " ").split(), p.split()) for p in PHRASES if " - " in p],
+                    key=lambda x: -len(x[0]))
+SIGNER_TITLES = tuple(p for p in PHRASES if re.search(r"CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|CHÁNH", p))
+
+
+def normalise_upper(text: str, extra: tuple[str, ...] = ()) -> str:
+    """Put known phrases (and `extra`, e.g. the place name read from the date line) back in print form."""
+    text = re.sub(r"\s*-\s*", " - ", text).strip()
+    tokens = text.split()
+    folded = [fold(t) for t in tokens]
+    table = sorted([(fold(p).split(), p.split()) for p in extra if p] + _BY_LENGTH, key=lambda x: -len(x[0]))
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for key, phrase in table:
+            n = len(key)
+            if folded[i:i + n] == key:
+                out += phrase
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return " ".join(out)

@@ -1,0 +1,124 @@
+"""Vietnamese-aware text helpers: diacritic folding for matching, OCR-tolerant dates and numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    out = _FOLD_CACHE.get(ch)
+    if out is None:
+        if ch in "đĐ":
+            out = "d"
+        else:
+            base = unicodedata.normalize("NFD", ch)[:1] or ch
+            low = base.lower()
+            out = low[:1] if low else base
+        _FOLD_CACHE[ch] = out
+    return out
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics, ONE character per input character (so indices line up).
+
+    The input must already be NFC (Tesseract output is)."""
+    return "".join(_fold_char(c) for c in text)
+
+
+def is_upper_text(text: str, threshold: float = 0.85) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 2:
+        return False
+    return sum(c.isupper() for c in letters) / len(letters) >= threshold
+
+
+# Characters Tesseract confuses with digits inside numbers.
+_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1",
+                            "!": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2", "g": "9", "q": "9",
+                            "G": "6", "b": "6", "T": "7", "A": "4"})
+
+
+def digits_fixed(token: str) -> str:
+    return token.translate(_DIGIT_FIX)
+
+
+_DMY = re.compile(r"(?<![0-9])([0-9OoIl|]{1,2})\s?[/.\-]\s?([0-9OoIl|]{1,2})\s?[/.\-]\s?([0-9OoIl|]{4})(?![0-9])")
+
+
+def _iso(d: str, m: str, y: str) -> str | None:
+    try:
+        return date(int(digits_fixed(y)), int(digits_fixed(m)), int(digits_fixed(d))).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_dmy(text: str) -> tuple[str | None, tuple[int, int] | None]:
+    """The first dd/mm/yyyy (also dd.mm.yyyy, dd-mm-yyyy) in `text` as ISO, and its span."""
+    for m in _DMY.finditer(text):
+        iso = _iso(m.group(1), m.group(2), m.group(3))
+        if iso and 1850 <= int(iso[:4]) <= 2100:
+            return iso, m.span()
+    return None, None
+
+
+# On folded text: "ngày 12 tháng 5 năm 2020" with OCR slack (ngay/ngáy/ngảy, spaces inside numbers).
+_VN_DATE = re.compile(
+    r"n\s?g\s?[a-z]{1,2}\s*([0-9oil|]{1,2}(?:\s?[0-9])?)\s*[,.]?\s*"
+    r"t\s?h\s?[a-z]{2,3}\s?n?g?\s*([0-9oil|]{1,2}(?:\s?[0-9])?)\s*[,.]?\s*"
+    r"n\s?[a-z]{1,2}m?\s*([0-9oil|]{4}|[0-9]\s?[0-9]{3}|[0-9]{2}\s?[0-9]{2})")
+
+
+def parse_vn_date(text: str) -> tuple[str | None, tuple[int, int] | None]:
+    """'ngày 12 tháng 5 năm 2020' (diacritics optional) as ISO, and its span in `text`."""
+    f = fold(text)
+    for m in _VN_DATE.finditer(f):
+        d, mo, y = (re.sub(r"\s", "", g) for g in m.groups())
+        iso = _iso(d.upper(), mo.upper(), y.upper())
+        if iso and 1900 <= int(iso[:4]) <= 2100:
+            return iso, m.span()
+    return None, None
+
+
+# "1234/QĐ-UBND", "12/2020/QĐ-UBND", "127/UBND-XNTTHN", "45/SGDĐT-VP", "08/2021/TT-BTP".
+DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,3}$")
+
+
+def clean_document_number(raw: str) -> str:
+    """Join what OCR split ('2701 / QĐ - UBND'), drop trailing punctuation, fix O/0 in the number part."""
+    s = re.sub(r"\s*([/\-])\s*", r"\1", raw.strip())
+    s = s.split()[0] if s.split() else ""
+    s = s.strip(".,;:'\"‘’“”")
+    s = s.replace("—", "-").replace("–", "-")
+    head, sep, tail = s.partition("/")
+    if sep:
+        head = digits_fixed(head) if re.fullmatch(r"[0-9OoIlSs|]{1,6}[a-zA-Z]?", head) and any(c.isdigit() for c in head) else head
+        s = head + sep + tail.upper().replace("Ð", "Đ")
+    return s
+
+
+def is_document_number(value: str) -> bool:
+    return bool(DOCUMENT_NUMBER.match(value))
+
+
+def clean_id_number(raw: str) -> str:
+    """Digits of a CCCD/CMND as printed: spaces and dots removed, look-alike letters mapped to digits."""
+    m = re.match(r"\s*([0-9OoIl|SB .]{6,24})", raw)
+    if not m:
+        return ""
+    run = m.group(1).strip(" .")
+    # The run must be mostly digits, otherwise it is a word, not a number.
+    if sum(c.isdigit() for c in run) < max(6, 0.6 * len(run.replace(" ", "").replace(".", ""))):
+        return ""
+    return re.sub(r"[ .]", "", digits_fixed(run))
+
+
+def is_id_number(value: str) -> bool:
+    return bool(re.fullmatch(r"\d{9}|\d{12}", value))

@@ -1,0 +1,142 @@
+"""Load an image file or a PDF into page images with their resolution.
+
+The pixel cap is checked before any pixel is decoded: PIL's `Image.open` reads the header only,
+and a PDF page's size in points times the rasterising dpi is known from `pdfinfo`."""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from ocr._exec import poppler
+from ocr.errors import ImageTooLarge, UnreadableInput
+
+MAX_PIXELS = 120_000_000
+_MAX_PDF_DPI = 600  # a 2400 dpi embedded image would not read better and costs 16x
+
+
+@dataclass(frozen=True)
+class PageImage:
+    image: Image.Image  # RGB
+    dpi: int
+    number: int  # 1-based
+
+
+def _name(path: Path | bytes) -> str:
+    return "<bytes>" if isinstance(path, bytes | bytearray) else Path(path).name
+
+
+def load_pages(path: Path | bytes, *, max_pixels: int = MAX_PIXELS, dpi: int = 300) -> list[PageImage]:
+    """Every page of an image (PNG, JPEG, TIFF incl. multi-page) or a PDF, as RGB images.
+
+    `dpi` is used when the file does not say (images without a resolution tag, vector PDF pages)."""
+    name = _name(path)
+    if isinstance(path, bytes | bytearray):
+        data = bytes(path)
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise UnreadableInput(name, f"cannot read file: {exc.strerror or exc}") from None
+    if not data:
+        raise UnreadableInput(name, "empty file (0 bytes)")
+    if data[:5] == b"%PDF-" or data[:1024].find(b"%PDF-") >= 0:
+        return _load_pdf(data, path, name, max_pixels=max_pixels, dpi=dpi)
+    return _load_image(data, name, max_pixels=max_pixels, dpi=dpi)
+
+
+def _image_dpi(im: Image.Image, default: int) -> int:
+    value = im.info.get("dpi")
+    try:
+        d = round(float(value[0])) if value else 0
+    except (TypeError, ValueError, IndexError):
+        d = 0
+    # Some writers store 1 or 72 meaning "unknown"; a scan below 50 dpi does not exist.
+    return d if 50 <= d <= 2400 else default
+
+
+def _bomb_reason(exc: Exception, max_pixels: int) -> str:
+    # PIL refuses far-over-limit headers itself (before we see the size); keep our wording.
+    m = re.search(r"\((\d+) pixels\)", str(exc))
+    pixels = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
+    return f"image is {pixels}, over the cap of {max_pixels:,} (decompression bomb?)"
+
+
+def _load_image(data: bytes, name: str, *, max_pixels: int, dpi: int) -> list[PageImage]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))  # header only
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(name, _bomb_reason(exc, max_pixels)) from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UnreadableInput(name, f"unsupported or corrupt image ({type(exc).__name__})") from None
+    pages: list[PageImage] = []
+    try:
+        n_frames = getattr(im, "n_frames", 1)
+        for index, frame in enumerate(ImageSequence.Iterator(im)):
+            w, h = frame.size
+            if w * h > max_pixels:
+                raise ImageTooLarge(name, f"page {index + 1} is {w}x{h} = {w * h:,} pixels, over the cap of {max_pixels:,}")
+            if w < 16 or h < 16:
+                raise UnreadableInput(name, f"page {index + 1} is only {w}x{h} pixels")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                    rgb = _to_rgb(frame)
+            except (OSError, ValueError, SyntaxError) as exc:
+                raise UnreadableInput(name, f"page {index + 1} cannot be decoded: {exc}") from None
+            pages.append(PageImage(rgb, _image_dpi(frame, dpi), index + 1))
+            if index + 1 >= n_frames:
+                break
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(name, _bomb_reason(exc, max_pixels)) from None
+    if not pages:
+        raise UnreadableInput(name, "image has no frames")
+    return pages
+
+
+def _to_rgb(frame: Image.Image) -> Image.Image:
+    frame.load()
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        # Transparent areas are paper, not black.
+        rgba = frame.convert("RGBA")
+        bg = Image.new("RGB", rgba.size, (255, 255, 255))
+        bg.paste(rgba, mask=rgba.getchannel("A"))
+        return bg
+    if frame.mode == "I;16" or frame.mode.startswith("I;16"):
+        frame = frame.point(lambda v: v / 256).convert("L")
+    return frame.convert("RGB")
+
+
+def _load_pdf(data: bytes, path: Path | bytes, name: str, *, max_pixels: int, dpi: int) -> list[PageImage]:
+    with tempfile.TemporaryDirectory(prefix="sohoa-pdf-") as tmp:
+        if isinstance(path, bytes | bytearray):
+            pdf = Path(tmp) / "in.pdf"
+            pdf.write_bytes(data)
+        else:
+            pdf = Path(path)
+        infos = poppler.info(pdf, file=name)
+        plans: list[tuple[int, int]] = []
+        for p in infos:
+            page_dpi = min(p.image_dpi or dpi, _MAX_PDF_DPI)
+            w, h = round(p.width_pt / 72 * page_dpi), round(p.height_pt / 72 * page_dpi)
+            if w * h > max_pixels:
+                raise ImageTooLarge(name, f"page {p.number} would be {w}x{h} = {w * h:,} pixels at {page_dpi} dpi, "
+                                          f"over the cap of {max_pixels:,}")
+            plans.append((p.number, page_dpi))
+        pages = []
+        for number, page_dpi in plans:
+            png = poppler.rasterise(pdf, number, page_dpi, file=name)
+            try:
+                im = Image.open(io.BytesIO(png))
+                pages.append(PageImage(_to_rgb(im), page_dpi, number))
+            except (UnidentifiedImageError, OSError) as exc:
+                raise UnreadableInput(name, f"page {number} could not be rasterised: {exc}") from None
+        return pages

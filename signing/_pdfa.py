@@ -1,0 +1,210 @@
+"""Turn the rendered result into PDF/A-3b and check what can be checked without veraPDF.
+
+PDF/A-3 (ISO 19005-3) is the archival profile that allows embedded files: the structured fields
+(method b, Decree 45 Art. 25.2.b) travel inside the same file as the scan (method a), declared
+as an *associated file* of the document (catalog /AF, /AFRelationship /Data).
+
+What this module makes sure of: XMP metadata with pdfaid:part=3 / conformance=B kept in step
+with the Info dictionary, an sRGB OutputIntent with its ICC profile, associated files with MIME
+type, size and dates, no encryption. Fonts are embedded by reportlab (NotoSans subsets).
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+
+PDFA_PART = "3"
+PDFA_CONFORMANCE = "B"
+SRGB_IDENTIFIER = "sRGB IEC61966-2.1"
+
+
+@cache
+def srgb_icc() -> bytes:
+    """An sRGB ICC profile built by LittleCMS (through Pillow): no profile file to ship or find."""
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _producer() -> str:
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    return VENDOR
+
+
+def _pdf_date(t: datetime) -> str:
+    t = t.astimezone(UTC)
+    return t.strftime("D:%Y%m%d%H%M%SZ")
+
+
+def make_pdfa(pdf: bytes, *, title: str, author: str, subject: str, created: datetime,
+              attachments: dict[str, bytes] | None = None) -> bytes:
+    """Add what PDF/A-3b needs on top of reportlab's output, plus the associated files."""
+    import pikepdf
+    from pikepdf import Dictionary, Name, String
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        created_str = _pdf_date(created)
+        # The Info dictionary and XMP must agree (ISO 19005-3 6.6.3): both written from one source.
+        info = doc.trailer.get("/Info")
+        if info is None:
+            doc.trailer.Info = doc.make_indirect(Dictionary())
+            info = doc.trailer.Info
+        for key in list(info.keys()):
+            del info[key]
+        info.Title = String(title)
+        info.Author = String(author)
+        info.Subject = String(subject)
+        info.Creator = String("sohoa")
+        # pyHanko's incremental update rewrites pdf:Producer in XMP to its own name and appends that
+        # name to Info /Producer unless already there: start from it so both stay equal after signing.
+        info.Producer = String(_producer())
+        info.CreationDate = String(created_str)
+        info.ModDate = String(created_str)
+
+        with doc.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+            meta["pdfaid:part"] = PDFA_PART
+            meta["pdfaid:conformance"] = PDFA_CONFORMANCE
+            meta["dc:title"] = title
+            meta["dc:creator"] = [author]
+            meta["dc:description"] = subject
+            meta["dc:format"] = "application/pdf"
+            meta["xmp:CreatorTool"] = "sohoa"
+            meta["pdf:Producer"] = _producer()
+            iso = created.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            meta["xmp:CreateDate"] = iso
+            meta["xmp:ModifyDate"] = iso
+            meta["xmp:MetadataDate"] = iso
+
+        icc = doc.make_stream(srgb_icc())
+        icc.N = 3
+        intent = Dictionary(Type=Name.OutputIntent, S=Name.GTS_PDFA1, OutputConditionIdentifier=String(SRGB_IDENTIFIER),
+                            Info=String(SRGB_IDENTIFIER), DestOutputProfile=icc)
+        doc.Root.OutputIntents = pikepdf.Array([doc.make_indirect(intent)])
+
+        if attachments:
+            _associate(doc, attachments, created_str)
+        out = io.BytesIO()
+        # Object streams are allowed in PDF/A-2/3; the version is 1.7 (ISO 32000-1), PDF/A-3's base.
+        doc.save(out, min_version="1.7", fix_metadata_version=False)
+        return out.getvalue()
+
+
+def _associate(doc, attachments: dict[str, bytes], created_str: str) -> None:  # type: ignore[no-untyped-def]
+    import pikepdf
+    from pikepdf import Dictionary, Name, String
+
+    af = pikepdf.Array()
+    names = pikepdf.Array()
+    for name, content in sorted(attachments.items()):
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        stream = doc.make_stream(content)
+        stream.Type = Name.EmbeddedFile
+        stream.Subtype = Name("/" + mime.replace("/", "#2F"))
+        stream.Params = Dictionary(Size=len(content), ModDate=String(created_str), CreationDate=String(created_str))
+        # /Data: information the visual presentation was derived from / stands for (ISO 32000-2 14.13).
+        spec = doc.make_indirect(Dictionary(
+            Type=Name.Filespec, F=String(name), UF=String(name), Desc=String(_describe(name)),
+            AFRelationship=Name.Data, EF=Dictionary(F=stream, UF=stream),
+        ))
+        af.append(spec)
+        names.append(String(name))
+        names.append(spec)
+    doc.Root.AF = af
+    doc.Root.Names = doc.Root.get("/Names", Dictionary())
+    doc.Root.Names.EmbeddedFiles = Dictionary(Names=names)
+
+
+def _describe(name: str) -> str:
+    if name.endswith(".json"):
+        return "Dữ liệu có cấu trúc của kết quả (phương thức b, Điều 25.2.b Nghị định 45/2020/NĐ-CP)"
+    return name
+
+
+@dataclass(frozen=True)
+class PdfaCheck:
+    """What we can check of PDF/A-3b without veraPDF; `not_checked` says what remains open."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    attachments: dict[str, str] = field(default_factory=dict)  # name -> AFRelationship
+    not_checked: tuple[str, ...] = (
+        "full ISO 19005-3 rule set (veraPDF not available: no Java package on PyPI/Debian/npm)",
+        "font program internals (glyph widths, cmap tables of the embedded subsets)",
+        "content-stream operators and colour spaces beyond the OutputIntent",
+    )
+
+
+def check_pdfa(pdf: bytes) -> PdfaCheck:
+    """Structural PDF/A-3b checks: XMP identification, OutputIntent, fonts embedded, no encryption,
+    associated files declared. Works on signed files too (incremental updates are read as one)."""
+    import pikepdf
+
+    problems: list[str] = []
+    attached: dict[str, str] = {}
+    try:
+        doc = pikepdf.open(io.BytesIO(pdf))
+    except pikepdf.PasswordError:
+        return PdfaCheck(False, ["encrypted (PDF/A forbids encryption)"])
+    except pikepdf.PdfError as exc:
+        return PdfaCheck(False, [f"unreadable: {exc}"])
+    with doc:
+        if doc.is_encrypted or "/Encrypt" in doc.trailer:
+            problems.append("encrypted (PDF/A forbids encryption)")
+        meta = doc.open_metadata()
+        if str(meta.get("pdfaid:part", "")) != PDFA_PART:
+            problems.append(f"XMP pdfaid:part is {meta.get('pdfaid:part')!r}, want {PDFA_PART}")
+        if str(meta.get("pdfaid:conformance", "")) != PDFA_CONFORMANCE:
+            problems.append(f"XMP pdfaid:conformance is {meta.get('pdfaid:conformance')!r}, want {PDFA_CONFORMANCE}")
+        info = doc.trailer.get("/Info", {})
+        # ISO 19005-3 6.6.3: Info entries and their XMP equivalents must agree.
+        pairs = (("/Title", "dc:title"), ("/Author", "dc:creator"), ("/Producer", "pdf:Producer"),
+                 ("/Creator", "xmp:CreatorTool"))
+        for key, prop in pairs:
+            if key in info:
+                xmp_value = meta.get(prop)
+                if isinstance(xmp_value, list):
+                    xmp_value = xmp_value[0] if len(xmp_value) == 1 else "; ".join(xmp_value)
+                if xmp_value is None or str(xmp_value) != str(info[key]):
+                    problems.append(f"Info {key} {str(info[key])!r} differs from XMP {prop} {xmp_value!r}")
+        intents = doc.Root.get("/OutputIntents", [])
+        rgb = [oi for oi in intents if oi.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in oi
+               and int(oi.DestOutputProfile.get("/N", 0)) == 3]
+        if not rgb:
+            problems.append("no GTS_PDFA1 OutputIntent with an RGB ICC profile")
+        for n, page in enumerate(doc.pages, start=1):
+            fonts = page.get("/Resources", {}).get("/Font", {})
+            for fname, font in fonts.items():
+                if not _font_embedded(font):
+                    problems.append(f"page {n}: font {fname} ({font.get('/BaseFont')}) not embedded")
+        af = doc.Root.get("/AF", [])
+        af_names = set()
+        for spec in af:
+            name = str(spec.get("/UF", spec.get("/F", "")))
+            af_names.add(name)
+            rel = str(spec.get("/AFRelationship", ""))
+            attached[name] = rel.lstrip("/")
+            ef = spec.get("/EF", {}).get("/F")
+            if not rel:
+                problems.append(f"attachment {name}: no AFRelationship")
+            if ef is None or "/Subtype" not in ef:
+                problems.append(f"attachment {name}: no MIME type (embedded file /Subtype)")
+            elif "/Params" not in ef or "/ModDate" not in ef.Params:
+                problems.append(f"attachment {name}: no /Params /ModDate")
+        for name in doc.attachments:
+            if name not in af_names:
+                problems.append(f"attachment {name} is not an associated file (/AF)")
+    return PdfaCheck(not problems, problems, attached)
+
+
+def _font_embedded(font) -> bool:  # type: ignore[no-untyped-def]
+    if font.get("/Subtype") == "/Type0":
+        font = font.DescendantFonts[0]
+    if font.get("/Subtype") == "/Type3":
+        return True  # glyphs are content streams
+    desc = font.get("/FontDescriptor")
+    return desc is not None and any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))

@@ -1,0 +1,237 @@
+"""Verify a signed result with two independent implementations (pyHanko and poppler's pdfsig)
+and check that the conversion marker is present (Decree 45 Art. 14.3.c, Art. 25.3.c)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from signing._exec import ToolFailed, pdftotext
+from signing._exec import pdfsig as _pdfsig
+from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL, nfc
+
+
+class SignatureStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"  # broken signature: digest mismatch, bad CMS, unreadable file
+    MODIFIED = "modified"  # intact, but the file was changed after signing (incremental update)
+    UNTRUSTED = "untrusted"  # intact, but the signer's chain does not reach a given trust root
+    NO_SIGNATURE = "no_signature"
+    NO_MARKER = "no_marker"  # signed, but the Art. 25.3.c marker text is missing
+    CHECK_FAILED = "check_failed"  # a checker could not run (tool missing, timeout): no verdict
+
+
+# Worst first: the overall status is the worst one seen.
+_SEVERITY = [SignatureStatus.INVALID, SignatureStatus.MODIFIED, SignatureStatus.NO_SIGNATURE,
+             SignatureStatus.UNTRUSTED, SignatureStatus.CHECK_FAILED, SignatureStatus.NO_MARKER,
+             SignatureStatus.VALID]
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    checker: str  # "pyhanko" | "pdfsig"
+    status: SignatureStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    status: SignatureStatus
+    signer: str | None
+    signing_time: datetime | None
+    marker_lines: list[str]
+    checks: list[CheckOutcome]
+    modification_level: str | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SignatureStatus.VALID
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["status"] = str(self.status)
+        d["signing_time"] = self.signing_time.isoformat() if self.signing_time else None
+        d["checks"] = [{"checker": c.checker, "status": str(c.status), "detail": c.detail} for c in self.checks]
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def _worst(statuses: Sequence[SignatureStatus]) -> SignatureStatus:
+    return min(statuses, key=_SEVERITY.index) if statuses else SignatureStatus.NO_SIGNATURE
+
+
+@dataclass(frozen=True)
+class _PyHankoResult:
+    outcome: CheckOutcome
+    signer: str | None = None
+    signing_time: datetime | None = None
+    modification_level: str | None = None
+
+
+@contextlib.contextmanager
+def _quiet_pyhanko() -> Iterator[None]:
+    # pyHanko logs tracebacks for an unbuildable chain or a suspicious revision; the outcome says so.
+    logs = [logging.getLogger(n) for n in ("pyhanko.sign.validation.generic_cms", "pyhanko.sign.diff_analysis")]
+    old = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for log, level in zip(logs, old, strict=True):
+            log.setLevel(level)
+
+
+def _load_roots(roots: Sequence[Path]):  # type: ignore[no-untyped-def]
+    from pyhanko.keys import load_certs_from_pemder
+
+    return list(load_certs_from_pemder([str(r) for r in roots]))
+
+
+def _check_pyhanko(path: Path, trust_roots: Sequence[Path]) -> _PyHankoResult:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import SigningError
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    name = "pyhanko"
+    try:
+        if trust_roots:
+            vc = ValidationContext(trust_roots=_load_roots(trust_roots), allow_fetching=False,
+                                   revocation_mode="soft-fail")
+        else:
+            vc = ValidationContext(trust_roots=[], allow_fetching=False, revocation_mode="soft-fail")
+    except Exception as exc:
+        return _PyHankoResult(CheckOutcome(name, SignatureStatus.CHECK_FAILED, f"trust roots unreadable: {exc}"))
+    try:
+        with path.open("rb") as fh:
+            reader = PdfFileReader(fh, strict=False)
+            sigs = reader.embedded_regular_signatures
+            if not sigs:
+                return _PyHankoResult(CheckOutcome(name, SignatureStatus.NO_SIGNATURE, "no signature in the file"))
+            outcomes: list[CheckOutcome] = []
+            first: _PyHankoResult | None = None
+            for sig in sigs:
+                with _quiet_pyhanko():
+                    st = validate_pdf_signature(sig, signer_validation_context=vc)
+                level = st.modification_level.name if st.modification_level is not None else None
+                cn = st.signing_cert.subject.native.get("common_name") if st.signing_cert else None
+                coverage = st.coverage.name if st.coverage is not None else None
+                facts = (f"field={sig.field_name} intact={st.intact} valid={st.valid} trusted={st.trusted} "
+                         f"coverage={coverage} modification={level}")
+                if not (st.intact and st.valid):
+                    status = SignatureStatus.INVALID
+                elif (st.coverage != SignatureCoverageLevel.ENTIRE_FILE or level not in (None, "NONE")
+                      or st.docmdp_ok is False):
+                    # Any revision after signing is a change to a signed result (Art. 14.3.c).
+                    status = SignatureStatus.MODIFIED
+                elif trust_roots and not st.trusted:
+                    status = SignatureStatus.UNTRUSTED
+                else:
+                    status = SignatureStatus.VALID
+                detail = facts if trust_roots else facts + "; chain not checked (no trust roots given)"
+                outcomes.append(CheckOutcome(name, status, detail))
+                if first is None:
+                    first = _PyHankoResult(outcomes[-1], cn, st.signer_reported_dt, level)
+            assert first is not None
+            overall = _worst([o.status for o in outcomes])
+            detail = " | ".join(o.detail for o in outcomes)
+            return _PyHankoResult(CheckOutcome(name, overall, detail), first.signer, first.signing_time,
+                                  first.modification_level)
+    except (SignatureValidationError, SigningError, ValueError, KeyError, TypeError) as exc:
+        # A corrupted file or CMS blob is a broken signature, not a crash.
+        return _PyHankoResult(CheckOutcome(name, SignatureStatus.INVALID, f"{type(exc).__name__}: {exc}"))
+    except OSError as exc:
+        return _PyHankoResult(CheckOutcome(name, SignatureStatus.CHECK_FAILED, f"cannot read file: {exc}"))
+    except Exception as exc:  # pyHanko's PdfReadError and friends
+        return _PyHankoResult(CheckOutcome(name, SignatureStatus.INVALID, f"{type(exc).__name__}: {exc}"))
+
+
+_CERT_OK = "Certificate is Trusted."
+_CERT_UNTRUSTED = ("Certificate issuer isn't Trusted.", "Certificate issuer is unknown.")
+
+
+def _check_pdfsig(path: Path, trust_roots: Sequence[Path]) -> CheckOutcome:
+    name = "pdfsig"
+    try:
+        report = _pdfsig.check(path, trust_roots)
+    except ToolFailed as exc:
+        return CheckOutcome(name, SignatureStatus.CHECK_FAILED, str(exc))
+    if report.no_signatures:
+        return CheckOutcome(name, SignatureStatus.NO_SIGNATURE, report.raw.strip()[-300:] or "no signature")
+    statuses: list[SignatureStatus] = []
+    details: list[str] = []
+    for s in report.signatures:
+        facts = (f"field={s.field_name} signature={s.signature_validation!r} "
+                 f"certificate={s.certificate_validation!r} total_document_signed={s.total_document_signed}")
+        if s.signature_validation != "Signature is Valid.":
+            st = SignatureStatus.INVALID
+        elif s.total_document_signed is not True:
+            st = SignatureStatus.MODIFIED
+        elif not trust_roots:
+            st = SignatureStatus.VALID
+            facts += "; chain not checked (no trust roots given)"
+        elif s.certificate_validation == _CERT_OK:
+            st = SignatureStatus.VALID
+        elif s.certificate_validation in _CERT_UNTRUSTED:
+            st = SignatureStatus.UNTRUSTED
+        else:  # revoked, expired, "Unknown issue…": the chain does not validate
+            st = SignatureStatus.UNTRUSTED
+        statuses.append(st)
+        details.append(facts)
+    return CheckOutcome(name, _worst(statuses), " | ".join(details))
+
+
+_MARKER_PREFIXES = (STATEMENT, f"{TIME_LABEL}:", f"{CONVERTER_LABEL}:", f"{RESULT_CODE_LABEL}:")
+
+
+def extract_marker_lines(text: str) -> list[str]:
+    found: list[str] = []
+    for raw in nfc(text).splitlines():
+        line = " ".join(raw.split())
+        if line.startswith(_MARKER_PREFIXES) and line not in found:
+            found.append(line)
+    return found
+
+
+def _marker_complete(lines: list[str]) -> bool:
+    # Decree 137 Art. 4.1.a: statement, time of conversion and converter's full name are all required.
+    return all(any(line.startswith(p) for line in lines) for p in _MARKER_PREFIXES[:3])
+
+
+def verify_pdf(path: Path, trust_roots: Sequence[Path] = ()) -> VerificationReport:
+    path = Path(path)
+    roots = [Path(r) for r in trust_roots]
+    notes: list[str] = []
+    ph = _check_pyhanko(path, roots)
+    ps = _check_pdfsig(path, roots)
+    if not roots:
+        notes.append("chuỗi chứng thư không được kiểm tra / chain not checked: no trust roots given")
+    try:
+        marker_lines = extract_marker_lines(pdftotext(path))
+    except ToolFailed as exc:
+        marker_lines = []
+        notes.append(f"không trích xuất được dấu hiệu / marker not extracted: {exc}")
+    checks = [ph.outcome, ps]
+    status = _worst([c.status for c in checks])
+    if status is SignatureStatus.VALID and not _marker_complete(marker_lines):
+        status = SignatureStatus.NO_MARKER
+    converter_line = next((x for x in marker_lines if x.startswith(f"{CONVERTER_LABEL}:")), None)
+    if ph.signer and converter_line:
+        converter = converter_line.split(":", 1)[1].strip()
+        if nfc(converter).casefold() not in nfc(ph.signer).casefold():
+            notes.append(f"người ký ({ph.signer}) khác đơn vị chuyển đổi ({converter}) / signer is not the converter")
+    return VerificationReport(status=status, signer=ph.signer, signing_time=ph.signing_time,
+                              marker_lines=marker_lines, checks=checks, modification_level=ph.modification_level,
+                              notes=notes)

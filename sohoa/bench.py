@@ -1,0 +1,152 @@
+"""`make bench`: performance and accuracy figures (printed and written to var/bench/; never pass/fail).
+
+    python -m sohoa.bench [--documents N] [--out DIR]
+
+1. OCR accuracy and speed on generated samples (CER, WER, field exact match per damage level;
+   pages per CPU-minute of the OCR alone), from `ocr.bench.measure`.
+2. Per-stage wall time of the batch stages run directly (no Airflow around them) against a real
+   SeaweedFS server and a SQLite results DB in a scratch folder: intake, ocr, extract, validate,
+   sign, store, sync (to the reference receiver over HTTP).
+3. Signing throughput: assemble + PAdES B-B sign of a one-page A4 result at 200 dpi.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sohoa.config import get_settings, reset_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _say(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def bench_ocr(samples: Path) -> dict[str, Any]:
+    from ocr.bench import measure
+
+    _say(f"OCR: accuracy and speed on {len(list(samples.glob('*.truth.json')))} generated documents")
+    return measure(samples)
+
+
+def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
+    """Run every stage function once over the sample batch; seconds per stage and per document."""
+    from intake import intake_batch
+    from signing.pki import make_test_pki
+    from sohoa import pipeline, services
+    from storage.db import upgrade
+    from storage.objects import ObjectStore
+
+    home = scratch / "var"
+    os.environ.update({
+        "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": "", "SOHOA_S3_ENDPOINT": f"127.0.0.1:{_free_port()}",
+        "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{_free_port()}",
+        "SOHOA_CITIZEN_WAREHOUSE_TOKEN": "bench-token",
+    })
+    reset_settings()
+    settings = get_settings()
+    home.mkdir(parents=True, exist_ok=True)
+    pki = make_test_pki(home / "pki", converter=settings.converter_name)
+    os.environ["SOHOA_SIGNING_PKCS12"] = str(pki.agency_p12)
+    os.environ["SOHOA_SIGNING_PASSWORD"] = pki.password.decode()
+    reset_settings()
+    settings = get_settings()
+    services.start_s3(settings)
+    services.start_receiver(settings)
+    timings: dict[str, float] = {}
+    try:
+        upgrade(settings.db_url)
+        store = ObjectStore(settings)
+        t = time.perf_counter()
+        report = intake_batch(samples, province="Khánh Hòa", agency_code="000.00.15.H34", settings=settings,
+                              store=store)
+        timings["intake"] = time.perf_counter() - t
+        batch_id = report.batch_id
+        outputs: dict[str, Any] = {}
+        for stage, fn in (("ocr", pipeline.ocr_batch), ("extract", pipeline.extract_batch),
+                          ("validate", pipeline.validate_batch), ("sign", pipeline.sign_batch),
+                          ("store", pipeline.store_batch)):
+            _say(f"stage {stage}")
+            t = time.perf_counter()
+            outputs[stage] = fn(batch_id, settings, store)
+            timings[stage] = time.perf_counter() - t
+        t = time.perf_counter()
+        outputs["sync"] = pipeline.sync_batch(batch_id, settings)
+        timings["sync"] = time.perf_counter() - t
+    finally:
+        services.stop_receiver(settings)
+        services.stop_s3(settings)
+    docs = max(len(report.accepted), 1)
+    signed = max(int(outputs["sign"].get("signed", 0)), 1)
+    return {
+        "documents": len(report.accepted),
+        "routes": outputs["validate"]["routes"],
+        "signed": outputs["sign"].get("signed", 0),
+        "delivered": outputs["sync"].get("delivered", 0),
+        "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "seconds_per_document": {k: round(v / (signed if k in ("sign", "store", "sync") else docs), 3)
+                                 for k, v in timings.items()},
+        "workers": settings.ocr_workers or len(os.sched_getaffinity(0)),
+    }
+
+
+def bench_signing(scratch: Path, count: int = 20) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from PIL import Image
+
+    import signing
+    from signing.pki import make_test_pki
+
+    pki = make_test_pki(scratch / "sign-pki", converter="Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa")
+    key = signing.KeySource.from_pkcs12(pki.agency_p12, pki.password)
+    page = Image.new("RGB", (1654, 2339), "white")  # A4 at 200 dpi
+    marker = signing.ConversionMarker(converter="Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa",
+                                      converted_at=datetime.now(UTC), result_code="000.00.15.H34-251123-0001-KQ1")
+    _say(f"signing: {count} one-page results")
+    t = time.perf_counter()
+    for _ in range(count):
+        signing.sign_result([page], marker, key, dpi=200)
+    seconds = time.perf_counter() - t
+    return {"documents": count, "seconds": round(seconds, 2), "documents_per_second": round(count / seconds, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sohoa.samples import generate_batch
+
+    parser = argparse.ArgumentParser(prog="python -m sohoa.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=12, help="generated documents (default 12)")
+    parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where results.json goes")
+    args = parser.parse_args(argv)
+    figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
+    with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
+        scratch = Path(tmp)
+        samples = scratch / "samples"
+        _say(f"generating {args.documents} sample scans")
+        generate_batch(samples, count=args.documents, seed=42)
+        figures["ocr"] = bench_ocr(samples)
+        figures["stages"] = bench_stages(samples, scratch)
+        figures["signing"] = bench_signing(scratch)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
+    _say(f"written to {args.out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""`sohoa ocr FILE` (text of every page) and `sohoa extract FILE` (Decree-30 fields as JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sohoa.exitcodes import ExitCode
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("ocr", help="nhận dạng chữ (OCR) mọi trang của ảnh hoặc PDF")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", default="vie", help="Tesseract language (default vie)")
+    p.add_argument("--workers", type=int, default=0, help="parallel tesseract processes (0 = one per core)")
+    p.set_defaults(func=_ocr)
+
+    from schemas.document_types import DOCUMENT_TYPES
+
+    e = sub.add_parser("extract", help="trích xuất các trường dữ liệu của văn bản (JSON)")
+    e.add_argument("file", type=Path, metavar="FILE")
+    e.add_argument("--format", choices=("json",), default="json")
+    e.add_argument("--type", dest="document_type", default="auto", choices=("auto", *sorted(DOCUMENT_TYPES)),
+                   help="document type code (default: detected from the title)")
+    e.add_argument("--lang", default="vie", help="Tesseract language (default vie)")
+    e.add_argument("--workers", type=int, default=0, help="parallel tesseract processes (0 = one per core)")
+    e.set_defaults(func=_extract)
+
+
+def _progress(done: int, total: int) -> None:
+    if total > 1:
+        print(f"trang {done}/{total}…", file=sys.stderr, flush=True)
+
+
+def _run_ocr(args: argparse.Namespace):  # -> OcrResult | int
+    import ocr
+
+    try:
+        pages = ocr.load_pages(args.file)
+        if len(pages) > 1:
+            print(f"{args.file.name}: {len(pages)} trang", file=sys.stderr, flush=True)
+        return ocr.ocr_pages(pages, language=args.lang, workers=args.workers, file=args.file.name,
+                             progress=_progress)
+    except ocr.EngineFailed as exc:
+        print(f"Lỗi công cụ OCR: {exc.file}: {exc.reason}", file=sys.stderr)
+        return ExitCode.EXTERNAL_TOOL_FAILED
+    except ocr.OcrError as exc:
+        print(f"Tệp không đọc được: {exc.file}: {exc.reason}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+
+
+def _ocr(args: argparse.Namespace) -> int:
+    result = _run_ocr(args)
+    if isinstance(result, int):
+        return result
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        for i, page in enumerate(result.pages):
+            if len(result.pages) > 1:
+                print(f"--- trang {page.number} ---")
+            print(page.text)
+            if page.quality.flags:
+                print(f"trang {page.number}: cảnh báo chất lượng: {', '.join(page.quality.flags)}", file=sys.stderr)
+            if i + 1 < len(result.pages):
+                print()
+    return ExitCode.OK
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from ocr import extract_fields
+
+    result = _run_ocr(args)
+    if isinstance(result, int):
+        return result
+    extraction = extract_fields(result, args.document_type)
+    print(json.dumps(extraction.to_dict(), ensure_ascii=False, indent=2))
+    return ExitCode.OK

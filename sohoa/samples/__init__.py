@@ -1,0 +1,136 @@
+"""Deterministic sample scans of paper TTHC results (Decree 30/2020 layout) with their ground truth.
+
+    pages, truth = render_document("quyet_dinh", seed=1, damage="medium")
+    docs = generate_batch(Path("batch"), count=6, seed=0)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from sohoa.samples._content import DOCUMENT_TYPES, FIELD_NAMES, PROVINCES, make_content
+from sohoa.samples._damage import LEVELS, apply_damage
+from sohoa.samples._render import render_pages
+
+__all__ = [
+    "DAMAGE_LEVELS", "DOCUMENT_TYPES", "FIELD_NAMES", "MANIFEST_COLUMNS", "PROVINCES",
+    "SampleDocument", "generate_batch", "render_document",
+]
+
+DAMAGE_LEVELS = ("light", "medium", "heavy")
+MANIFEST_COLUMNS = ("file", "province", "agency_code", "document_type", "dossier_code", "pages")
+_EXTENSIONS = {"png": ".png", "jpeg": ".jpg", "jpg": ".jpg", "pdf": ".pdf"}
+# The batch order: single-page types first so that a 2-page decision falls on a PDF slot.
+_BATCH_TYPES = ("giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan", "quyet_dinh")
+
+
+@dataclass(frozen=True)
+class SampleDocument:
+    file_name: str  # relative to out_dir
+    document_type: str
+    damage: str  # light | medium | heavy
+    pages: int
+    dpi: int
+    truth: dict[str, Any]
+
+
+def render_document(document_type: str, *, seed: int, damage: str = "light", dpi: int | None = None,
+                    province: str = "Khánh Hòa") -> tuple[list[Image.Image], dict[str, Any]]:
+    """Scanned pages of one document and its ground truth. damage "none" gives the clean 300 dpi render."""
+    if damage not in LEVELS:
+        raise ValueError(f"unknown damage level {damage!r}; known: {', '.join(LEVELS)}")
+    # The content depends on the seed only, so one document can be compared across damage levels.
+    rng = random.Random(f"{document_type}|{province}|{seed}")
+    content = make_content(document_type, rng, province)
+    clean, text, seal = render_pages(content, rng)
+    damage_rng = np.random.default_rng([seed, list(LEVELS).index(damage), DOCUMENT_TYPES.index(document_type)])
+    pages: list[Image.Image] = []
+    matrix = np.eye(2, 3)
+    for index, image in enumerate(clean):
+        out, m = apply_damage(np.asarray(image), damage, damage_rng, dpi=dpi)
+        if index == seal.page:
+            matrix = m
+        page = Image.fromarray(out)
+        page.info["dpi"] = (dpi or LEVELS[damage].dpi,) * 2
+        pages.append(page)
+    out_dpi = dpi or LEVELS[damage].dpi
+    cx, cy = matrix @ np.array([seal.cx, seal.cy, 1.0])
+    r = seal.radius * out_dpi / 300
+    truth: dict[str, Any] = {
+        "document_type": document_type,
+        "pages": len(pages),
+        "damage": damage,
+        "dpi": out_dpi,
+        "fields": {name: content.fields.get(name) for name in FIELD_NAMES},
+        "text": text,
+        "seal": {"page": seal.page + 1, "box": [round(cx - r), round(cy - r), round(cx + r), round(cy + r)]},
+    }
+    return pages, truth
+
+
+def _save(pages: list[Image.Image], path: Path, fmt: str, dpi: int) -> None:
+    if fmt == "pdf":
+        # No dates in the PDF info: the same seed must give the same bytes.
+        pages[0].save(path, "PDF", save_all=True, append_images=pages[1:], resolution=float(dpi), quality=85,
+                      title=path.stem, creationDate=None, modDate=None, producer="sohoa samples")
+    elif fmt == "png":
+        pages[0].save(path, "PNG", dpi=(dpi, dpi), compress_level=3)
+    else:
+        pages[0].save(path, "JPEG", dpi=(dpi, dpi), quality=88)
+
+
+def _dossier_code(agency: str, issue_date: str, index: int, rng: random.Random) -> str:
+    received = date.fromisoformat(issue_date) - timedelta(days=rng.randint(3, 20))
+    return f"{agency}-{received:%y%m%d}-{index + 1:04d}"
+
+
+def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: str = "Khánh Hòa",
+                   agency: str = "000.00.15.H34", formats: tuple[str, ...] = ("png", "jpeg", "pdf"),
+                   damages: tuple[str, ...] = DAMAGE_LEVELS) -> list[SampleDocument]:
+    """Write `count` scans, a `<file>.truth.json` beside each, and manifest.csv into `out_dir`.
+
+    Types, damage levels and formats rotate so a batch of 6 covers each; an image format holds one
+    page, so a multi-page document is always written as PDF. Documents 3, 7, 11, ... have no dossier
+    code (legacy paper results)."""
+    for fmt in formats:
+        if fmt not in _EXTENSIONS:
+            raise ValueError(f"unknown format {fmt!r}; known: png, jpeg, pdf")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    documents: list[SampleDocument] = []
+    rows: list[dict[str, str]] = []
+    single_page = 0
+    for i in range(count):
+        document_type = _BATCH_TYPES[i % len(_BATCH_TYPES)]
+        damage = damages[(i + i // len(_BATCH_TYPES)) % len(damages)]
+        pages, truth = render_document(document_type, seed=seed * 1_000_003 + i, damage=damage, province=province)
+        if len(pages) > 1:
+            fmt = "pdf"
+        else:
+            fmt = formats[single_page % len(formats)]
+            single_page += 1
+        name = f"{i + 1:03d}_{document_type}_{damage}{_EXTENSIONS[fmt]}"
+        dossier = ""
+        if i % 4 != 2:
+            dossier = _dossier_code(agency, truth["fields"]["issue_date"], i, random.Random(f"{seed}|{i}"))
+        truth = {**truth, "file": name, "province": province, "agency_code": agency, "dossier_code": dossier or None}
+        _save(pages, out_dir / name, fmt, truth["dpi"])
+        (out_dir / f"{name}.truth.json").write_text(
+            json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        rows.append({"file": name, "province": province, "agency_code": agency, "document_type": document_type,
+                     "dossier_code": dossier, "pages": str(len(pages))})
+        documents.append(SampleDocument(name, document_type, damage, len(pages), truth["dpi"], truth))
+    with (out_dir / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return documents

@@ -1,0 +1,409 @@
+"""What a sample document says: issuer, holder, body text and the ground-truth fields."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+DOCUMENT_TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
+FIELD_NAMES = (
+    "document_number", "issue_place", "issue_date", "issuing_authority", "title", "summary",
+    "signer_title", "signer_name", "holder_name", "holder_birth_date", "holder_id_number",
+    "holder_address", "registration_number", "business_name", "business_address", "marital_status",
+)
+
+# Old (pre-2025) province codes as in shared/data/provinces_2025.csv: the first digits of a CCCD
+# name the province where the birth was registered.
+CCCD_PROVINCES: tuple[tuple[str, str], ...] = (
+    ("01", "Hà Nội"), ("38", "Thanh Hóa"), ("40", "Nghệ An"), ("48", "Đà Nẵng"),
+    ("49", "Quảng Nam"), ("52", "Bình Định"), ("54", "Phú Yên"), ("56", "Khánh Hòa"),
+    ("58", "Ninh Thuận"), ("79", "Hồ Chí Minh"),
+)
+
+_SURNAMES = ("Nguyễn", "Nguyễn", "Nguyễn", "Trần", "Trần", "Lê", "Lê", "Phạm", "Hoàng", "Huỳnh",
+             "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh")
+_MIDDLE = {"M": ("Văn", "Hữu", "Đức", "Minh", "Quốc", "Thanh", "Công", "Ngọc", "Xuân", "Đình"),
+           "F": ("Thị", "Thị", "Ngọc", "Thu", "Thanh", "Kim", "Mỹ", "Phương", "Thùy", "Hồng")}
+_GIVEN = {"M": ("An", "Bình", "Cường", "Dũng", "Hùng", "Hải", "Khánh", "Long", "Nam", "Phúc",
+                "Quang", "Sơn", "Thắng", "Tuấn", "Việt", "Hiếu", "Lộc", "Trung", "Đạt", "Tài"),
+          "F": ("Anh", "Bích", "Dung", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai",
+                "Ngân", "Nhung", "Thảo", "Trang", "Yến", "Oanh", "Vân", "Huyền", "Loan", "Thủy")}
+_HAMLETS = ("Tây Bắc", "Đông Nam", "Xuân Tự 1", "Xuân Tự 2", "Quảng Hội", "Phú Hội", "Tân Phước",
+            "Hòa Thuận", "Bình Trung", "Mỹ Lương", "Phước Lâm", "Tứ Chánh", "Lộc Thọ", "Trung Dõng")
+_STREETS = ("Lê Lợi", "Trần Phú", "Nguyễn Huệ", "Hùng Vương", "Quang Trung", "Lê Thánh Tôn",
+            "Hai Bà Trưng", "Phan Bội Châu", "Nguyễn Trãi", "Võ Thị Sáu")
+_SHOP_KINDS = (("TẠP HÓA", "Bán lẻ lương thực, thực phẩm, đồ uống trong các cửa hàng kinh doanh tổng hợp"),
+               ("QUÁN CÀ PHÊ", "Dịch vụ phục vụ đồ uống"),
+               ("CƠM BÌNH DÂN", "Nhà hàng và các dịch vụ ăn uống phục vụ lưu động"),
+               ("SỬA XE", "Bảo dưỡng, sửa chữa mô tô, xe máy"),
+               ("VẬT LIỆU XÂY DỰNG", "Bán lẻ đồ ngũ kim, sơn, kính và thiết bị lắp đặt khác trong xây dựng"),
+               ("HẢI SẢN", "Bán buôn thủy sản"))
+
+
+@dataclass(frozen=True)
+class District:
+    kind: str  # huyện | thị xã | thành phố | quận
+    name: str
+    communes: tuple[tuple[str, str], ...]  # (xã | phường | thị trấn, name)
+    letter: str  # household-business registration district letter
+
+
+@dataclass(frozen=True)
+class Province:
+    kind: str  # tỉnh | thành phố
+    name: str
+    business_code: str  # first two characters of a household-business registration number
+    districts: tuple[District, ...]
+
+
+PROVINCES: dict[str, Province] = {
+    p.name: p
+    for p in (
+        Province("tỉnh", "Khánh Hòa", "37", (
+            District("huyện", "Vạn Ninh", (("xã", "Vạn Thọ"), ("xã", "Vạn Phước"), ("xã", "Vạn Long"),
+                                           ("xã", "Vạn Hưng"), ("thị trấn", "Vạn Giã")), "A"),
+            District("thị xã", "Ninh Hòa", (("xã", "Ninh Đa"), ("phường", "Ninh Hiệp"), ("xã", "Ninh Thọ")), "B"),
+            District("huyện", "Diên Khánh", (("xã", "Diên An"), ("xã", "Diên Phú"), ("xã", "Diên Toàn")), "C"),
+            District("thành phố", "Nha Trang", (("phường", "Vĩnh Hải"), ("phường", "Phước Hải"),
+                                                ("phường", "Lộc Thọ")), "D"),
+        )),
+        Province("tỉnh", "Bình Định", "35", (
+            District("huyện", "Tuy Phước", (("xã", "Phước Hưng"), ("xã", "Phước Thuận")), "A"),
+            District("huyện", "Phù Cát", (("xã", "Cát Hanh"), ("xã", "Cát Tân")), "B"),
+            District("thành phố", "Quy Nhơn", (("phường", "Ghềnh Ráng"), ("phường", "Trần Phú")), "C"),
+        )),
+        Province("thành phố", "Hà Nội", "01", (
+            District("quận", "Ba Đình", (("phường", "Kim Mã"), ("phường", "Ngọc Hà")), "A"),
+            District("huyện", "Gia Lâm", (("xã", "Bát Tràng"), ("xã", "Đa Tốn")), "B"),
+            District("quận", "Cầu Giấy", (("phường", "Dịch Vọng"), ("phường", "Nghĩa Đô")), "C"),
+        )),
+    )
+}
+
+
+@dataclass
+class Paragraph:
+    """One block of body text; `lead` words are printed bold (e.g. "Điều 1.")."""
+
+    text: str
+    align: str = "justify"  # justify | center | left
+    style: str = "regular"  # regular | bold | italic
+    lead: int = 0
+    indent: bool = True
+    size: float = 14.0
+    space_before: int = 0
+
+
+@dataclass
+class Content:
+    header_left: tuple[str, str]
+    header_left_bold_first: bool
+    number: str
+    place: str
+    issued: date
+    title: str
+    summary: str | None
+    body: list[Paragraph]
+    signer_lines: tuple[str, ...]
+    signer_name: str
+    recipients: tuple[str, ...]
+    seal_text: str
+    fields: dict[str, str | None] = field(default_factory=dict)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def vn_date_line(place: str, d: date) -> str:
+    # Decree 30: days below 10 and months 1-2 take a leading zero.
+    day = f"{d.day:02d}"
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    return f"{place}, ngày {day} tháng {month} năm {d.year}"
+
+
+def dmy(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def _upper(text: str) -> str:
+    return text.upper()
+
+
+@dataclass
+class _Person:
+    name: str
+    gender: str  # M | F
+    birth: date
+    cccd: str
+    cccd_issued: date
+    address: str
+
+    @property
+    def honorific(self) -> str:
+        return "ông" if self.gender == "M" else "bà"
+
+    @property
+    def gender_vi(self) -> str:
+        return "Nam" if self.gender == "M" else "Nữ"
+
+
+def _random_date(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def person_name(rng: random.Random, gender: str) -> str:
+    return f"{rng.choice(_SURNAMES)} {rng.choice(_MIDDLE[gender])} {rng.choice(_GIVEN[gender])}"
+
+
+def cccd_number(rng: random.Random, province_code: str, gender: str, birth_year: int) -> str:
+    """12 digits: 0 + province code, gender/century digit, 2-digit birth year, 6 random digits."""
+    century = {19: 0, 20: 2, 21: 4}[birth_year // 100]
+    digit = century + (0 if gender == "M" else 1)
+    return f"0{province_code}{digit}{birth_year % 100:02d}{rng.randrange(1_000_000):06d}"
+
+
+def _address(rng: random.Random, province: Province, district: District, commune: tuple[str, str]) -> str:
+    if commune[0] == "phường" or district.kind in ("quận", "thành phố"):
+        place = f"Số {rng.randrange(2, 240)} đường {rng.choice(_STREETS)}"
+    else:
+        place = f"Thôn {rng.choice(_HAMLETS)}"
+    return f"{place}, {commune[0]} {commune[1]}, {district.kind} {district.name}, {province.kind} {province.name}"
+
+
+def _person(rng: random.Random, issued: date, province: Province, district: District) -> _Person:
+    gender = rng.choice("MF")
+    birth = _random_date(rng, date(1952, 1, 1), date(issued.year - 19, 12, 31))
+    code = "56" if province.name == "Khánh Hòa" and rng.random() < 0.6 else rng.choice(CCCD_PROVINCES)[0]
+    cccd_issued = _random_date(rng, max(date(2016, 6, 1), birth + timedelta(days=14 * 365)),
+                               issued - timedelta(days=30))
+    return _Person(
+        name=person_name(rng, gender), gender=gender, birth=birth,
+        cccd=cccd_number(rng, code, gender, birth.year), cccd_issued=cccd_issued,
+        address=_address(rng, province, district, rng.choice(district.communes)),
+    )
+
+
+def _signer(rng: random.Random, chief: str, deputy: str, on_behalf: str | None) -> tuple[tuple[str, ...], str]:
+    lines: list[str] = [f"TM. {on_behalf}"] if on_behalf else []
+    lines += [f"KT. {chief}", deputy] if rng.random() < 0.6 else [chief]
+    return tuple(lines), person_name(rng, rng.choice("MMF"))
+
+
+def _base_fields(content: Content) -> dict[str, str | None]:
+    fields: dict[str, str | None] = dict.fromkeys(FIELD_NAMES)
+    fields.update(
+        document_number=content.number, issue_place=content.place, issue_date=content.issued.isoformat(),
+        issuing_authority=" ".join(content.header_left), title=content.title, summary=content.summary,
+        signer_title=content.signer_lines[-1], signer_name=content.signer_name,
+    )
+    return fields
+
+
+def _district_header(province: Province, district: District) -> tuple[str, str]:
+    return "ỦY BAN NHÂN DÂN", _upper(f"{district.kind} {district.name}")
+
+
+def _quyet_dinh(rng: random.Random, province: Province) -> Content:
+    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    district = rng.choice(province.districts)
+    holder = _person(rng, issued, province, district)
+    commune = rng.choice(district.communes)
+    unit = f"{district.kind} {district.name}"
+    year = issued.year
+    topic = rng.randrange(3)
+    if topic == 0:
+        summary = f"Về việc công nhận gia đình văn hóa tiêu biểu năm {year - 1}"
+        office, office_short = "Trưởng phòng Văn hóa và Thông tin", "VHTT"
+        basis = [
+            "Căn cứ Luật Thi đua, khen thưởng ngày 26 tháng 11 năm 2003; Luật sửa đổi, bổ sung một số "
+            "điều của Luật Thi đua, khen thưởng ngày 16 tháng 11 năm 2013;",
+            "Căn cứ Nghị định số 122/2018/NĐ-CP ngày 17 tháng 9 năm 2018 của Chính phủ quy định về xét "
+            "tặng danh hiệu Gia đình văn hóa, Thôn văn hóa, Làng văn hóa, Ấp văn hóa, Bản văn hóa, Tổ dân "
+            "phố văn hóa;",
+        ]
+        article1 = (f"Điều 1. Công nhận gia đình {holder.honorific} {holder.name} đạt danh hiệu gia đình "
+                    f"văn hóa tiêu biểu năm {year - 1}, có thông tin như sau:")
+        article2 = (f"Điều 2. Gia đình {holder.honorific} {holder.name} được tặng Giấy khen kèm theo tiền "
+                    f"thưởng theo quy định hiện hành. Kinh phí khen thưởng được chi từ nguồn quỹ thi đua, khen "
+                    f"thưởng của {unit} năm {year}.")
+    elif topic == 1:
+        amount = rng.choice(("20.000.000", "25.000.000", "30.000.000", "40.000.000"))
+        summary = "Về việc hỗ trợ kinh phí sửa chữa nhà ở cho hộ nghèo"
+        office, office_short = "Trưởng phòng Lao động - Thương binh và Xã hội", "LĐTBXH"
+        basis = [
+            "Căn cứ Quyết định số 33/2015/QĐ-TTg ngày 10 tháng 8 năm 2015 của Thủ tướng Chính phủ về chính "
+            "sách hỗ trợ nhà ở đối với hộ nghèo theo chuẩn nghèo giai đoạn 2011 - 2015;",
+            f"Căn cứ kết quả rà soát hộ nghèo, hộ cận nghèo năm {year - 1} trên địa bàn {unit};",
+        ]
+        article1 = (f"Điều 1. Hỗ trợ kinh phí sửa chữa nhà ở cho hộ {holder.honorific} {holder.name} với số "
+                    f"tiền {amount} đồng, có thông tin như sau:")
+        article2 = (f"Điều 2. Kinh phí hỗ trợ được cấp từ nguồn ngân sách {unit} năm {year}. Ủy ban nhân "
+                    f"dân {commune[0]} {commune[1]} có trách nhiệm hướng dẫn, giám sát việc sửa chữa nhà ở "
+                    "đúng mục đích, bảo đảm chất lượng và thanh quyết toán kinh phí theo quy định.")
+    else:
+        area = f"{rng.randrange(80, 300)},{rng.randrange(10, 99)}"
+        summary = "Về việc giao đất ở cho hộ gia đình, cá nhân"
+        office, office_short = "Trưởng phòng Tài nguyên và Môi trường", "TNMT"
+        basis = [
+            "Căn cứ Luật Đất đai ngày 29 tháng 11 năm 2013;",
+            "Căn cứ Nghị định số 43/2014/NĐ-CP ngày 15 tháng 5 năm 2014 của Chính phủ quy định chi tiết "
+            "thi hành một số điều của Luật Đất đai;",
+        ]
+        article1 = (f"Điều 1. Giao cho hộ {holder.honorific} {holder.name} thửa đất có diện tích {area} m2 "
+                    f"tại {commune[0]} {commune[1]} để sử dụng vào mục đích đất ở, có thông tin như sau:")
+        article2 = (f"Điều 2. Hộ {holder.honorific} {holder.name} có trách nhiệm nộp tiền sử dụng đất, lệ phí "
+                    f"trước bạ theo quy định; sử dụng đất đúng mục đích, đúng ranh giới được giao. Phòng Tài "
+                    f"nguyên và Môi trường {unit} chủ trì bàn giao đất trên thực địa và cập nhật hồ sơ địa chính.")
+    amended = [] if issued < date(2020, 7, 1) else [
+        "Căn cứ Luật sửa đổi, bổ sung một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính quyền "
+        "địa phương ngày 22 tháng 11 năm 2019;"]
+    number = f"{rng.randrange(12, 4800)}/QĐ-UBND"
+    proposal = _random_date(rng, issued - timedelta(days=30), issued - timedelta(days=3))
+    body = [
+        Paragraph(_upper(f"ỦY BAN NHÂN DÂN {unit}"), align="center", style="bold", indent=False, space_before=30),
+        Paragraph("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", style="italic",
+                  space_before=30),
+        *(Paragraph(b, style="italic") for b in amended + basis),
+        Paragraph(f"Xét đề nghị của {office} {unit} tại Tờ trình số {rng.randrange(10, 400)}/TTr-"
+                  f"{office_short} ngày {proposal.day:02d}/{proposal.month:02d}/{proposal.year}.", style="italic"),
+        Paragraph("QUYẾT ĐỊNH:", align="center", style="bold", indent=False, space_before=30),
+        Paragraph(article1, lead=2, space_before=20),
+        Paragraph(f"- Họ và tên: {holder.name}; giới tính: {holder.gender_vi};"),
+        Paragraph(f"- Ngày sinh: {dmy(holder.birth)};"),
+        Paragraph(f"- Số CCCD: {holder.cccd}, cấp ngày {dmy(holder.cccd_issued)};"),
+        Paragraph(f"- Nơi cư trú: {holder.address}."),
+        Paragraph(article2, lead=2),
+        Paragraph("Điều 3. Quyết định này có hiệu lực kể từ ngày ký.", lead=2),
+        Paragraph(f"Chánh Văn phòng Hội đồng nhân dân và Ủy ban nhân dân {unit}, {office} {unit}, Chủ "
+                  f"tịch Ủy ban nhân dân {commune[0]} {commune[1]}, Thủ trưởng các cơ quan, đơn vị có liên "
+                  f"quan và {holder.honorific} {holder.name} chịu trách nhiệm thi hành Quyết định này./."),
+    ]
+    signer_lines, signer_name = _signer(rng, "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "ỦY BAN NHÂN DÂN")
+    content = Content(
+        header_left=_district_header(province, district), header_left_bold_first=True, number=number,
+        place=district.name, issued=issued, title="QUYẾT ĐỊNH", summary=summary, body=body,
+        signer_lines=signer_lines, signer_name=signer_name,
+        recipients=("- Như Điều 3;", "- UBND tỉnh (b/c);", "- CT, các PCT UBND huyện;",
+                    f"- Lưu: VT, {office_short}."),
+        seal_text=_upper(f"ỦY BAN NHÂN DÂN {unit} * {province.kind} {province.name} *"),
+    )
+    content.fields = _base_fields(content)
+    content.fields.update(holder_name=holder.name, holder_birth_date=holder.birth.isoformat(),
+                          holder_id_number=holder.cccd, holder_address=holder.address)
+    return content
+
+
+def _ho_kinh_doanh(rng: random.Random, province: Province) -> Content:
+    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    district = rng.choice(province.districts)
+    holder = _person(rng, issued, province, district)
+    kind, trade = rng.choice(_SHOP_KINDS)
+    business_name = f"{kind} {_upper(rng.choice(_GIVEN['F'] + _GIVEN['M']))} {rng.choice(('', '', '2', 'XANH'))}".strip()
+    business_name = _upper(business_name)
+    business_address = _address(rng, province, district, rng.choice(district.communes))
+    registration = f"{province.business_code}{district.letter}8{rng.randrange(1_000_000):06d}"
+    capital = rng.choice(("30.000.000", "50.000.000", "80.000.000", "100.000.000", "150.000.000"))
+    phone = f"0{rng.choice('39')}{rng.randrange(10, 99)} {rng.randrange(100, 999)} {rng.randrange(100, 999)}"
+    body = [
+        Paragraph(f"Mã số hộ kinh doanh: {registration}", align="center", style="bold", indent=False),
+        Paragraph(f"Đăng ký lần đầu: ngày {issued.day:02d} tháng {issued.month:02d} năm {issued.year}",
+                  align="center", style="italic", indent=False, size=13),
+        Paragraph(f"1. Tên hộ kinh doanh: {business_name}", space_before=40),
+        Paragraph(f"2. Địa điểm kinh doanh: {business_address}"),
+        Paragraph(f"Điện thoại: {phone}"),
+        Paragraph(f"3. Ngành, nghề kinh doanh: {trade}"),
+        Paragraph(f"4. Vốn kinh doanh: {capital} đồng"),
+        Paragraph(f"5. Số lượng lao động: {rng.randrange(1, 6)} người"),
+        Paragraph("6. Thông tin về chủ hộ kinh doanh:"),
+        Paragraph(f"Họ và tên: {_upper(holder.name)}\tGiới tính: {holder.gender_vi}"),
+        Paragraph(f"Sinh ngày: {dmy(holder.birth)}\tDân tộc: Kinh\tQuốc tịch: Việt Nam"),
+        Paragraph("Loại giấy tờ pháp lý của cá nhân: Căn cước công dân"),
+        Paragraph(f"Số giấy tờ pháp lý của cá nhân: {holder.cccd}"),
+        Paragraph(f"Ngày cấp: {dmy(holder.cccd_issued)}\tNơi cấp: Cục Cảnh sát QLHC về TTXH"),
+        Paragraph(f"Nơi đăng ký thường trú: {holder.address}"),
+        Paragraph(f"Chỗ ở hiện tại: {holder.address}"),
+    ]
+    signer_lines, signer_name = _signer(rng, "TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", None)
+    unit = f"{district.kind} {district.name}"
+    content = Content(
+        header_left=(_upper(f"UBND {unit}"), "PHÒNG TÀI CHÍNH - KẾ HOẠCH"), header_left_bold_first=False,
+        number=f"{rng.randrange(10, 2500)}/GCN-TCKH", place=district.name, issued=issued,
+        title="GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", summary=None, body=body,
+        signer_lines=signer_lines, signer_name=signer_name,
+        recipients=("- Chủ hộ kinh doanh;", f"- Chi cục Thuế {unit};", "- UBND cấp xã;", "- Lưu: VT, TCKH."),
+        seal_text=_upper(f"PHÒNG TÀI CHÍNH - KẾ HOẠCH * {unit} *"),
+    )
+    content.fields = _base_fields(content)
+    content.fields.update(
+        holder_name=_upper(holder.name), holder_birth_date=holder.birth.isoformat(), holder_id_number=holder.cccd,
+        holder_address=holder.address, registration_number=registration, business_name=business_name,
+        business_address=business_address,
+    )
+    return content
+
+
+def _hon_nhan(rng: random.Random, province: Province) -> Content:
+    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    district = rng.choice(province.districts)
+    commune = rng.choice(district.communes)
+    holder = _person(rng, issued, province, district)
+    holder.address = _address(rng, province, district, commune)
+    status = rng.choice(("Chưa đăng ký kết hôn với ai", "Chưa đăng ký kết hôn với ai",
+                         "Đã đăng ký kết hôn, nhưng đã ly hôn và hiện tại chưa đăng ký kết hôn với ai"))
+    purpose = rng.choice(("Làm thủ tục đăng ký kết hôn", "Bổ sung hồ sơ vay vốn ngân hàng",
+                          "Làm thủ tục chuyển nhượng quyền sử dụng đất"))
+    since = max(holder.birth, _random_date(rng, date(2000, 1, 1), issued - timedelta(days=400)))
+    commune_full = f"{commune[0]} {commune[1]}"
+    body = [
+        Paragraph(_upper(f"ỦY BAN NHÂN DÂN {commune_full}"), align="center", style="bold", indent=False,
+                  space_before=30),
+        Paragraph(f"Xét đề nghị của {holder.honorific} {holder.name} về việc cấp Giấy xác nhận tình trạng "
+                  "hôn nhân cho bản thân;", style="italic", space_before=20),
+        Paragraph("Sau khi kiểm tra, xác minh thông tin trong Cơ sở dữ liệu hộ tịch,", style="italic"),
+        Paragraph("XÁC NHẬN:", align="center", style="bold", indent=False, space_before=20),
+        Paragraph(f"Họ, chữ đệm, tên: {_upper(holder.name)}", space_before=10),
+        Paragraph(f"Ngày, tháng, năm sinh: {dmy(holder.birth)}"),
+        Paragraph(f"Giới tính: {holder.gender_vi}\tDân tộc: Kinh\tQuốc tịch: Việt Nam"),
+        Paragraph(f"Giấy tờ tùy thân: Căn cước công dân số {holder.cccd}"),
+        Paragraph(f"Nơi cư trú: {holder.address}"),
+        Paragraph(f"Trong thời gian cư trú tại {commune_full}, {district.kind} {district.name}, "
+                  f"{province.kind} {province.name} từ ngày {dmy(since)} đến ngày {dmy(issued)}"),
+        Paragraph(f"Tình trạng hôn nhân: {status}."),
+        Paragraph(f"Giấy này được cấp để: {purpose}."),
+        Paragraph("Giấy này có giá trị sử dụng trong thời hạn 6 tháng, kể từ ngày cấp.", style="italic",
+                  space_before=20),
+    ]
+    signer_lines, signer_name = _signer(rng, "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "ỦY BAN NHÂN DÂN")
+    content = Content(
+        header_left=("ỦY BAN NHÂN DÂN", _upper(commune_full)), header_left_bold_first=True,
+        number=f"{rng.randrange(5, 400)}/UBND-XNTTHN", place=commune[1], issued=issued,
+        title="GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN", summary=None, body=body,
+        signer_lines=signer_lines, signer_name=signer_name,
+        recipients=("- Người được cấp;", "- Lưu: VT, HT."),
+        seal_text=_upper(f"ỦY BAN NHÂN DÂN {commune_full} * {district.kind} {district.name} *"),
+    )
+    content.fields = _base_fields(content)
+    content.fields.update(
+        holder_name=_upper(holder.name), holder_birth_date=holder.birth.isoformat(), holder_id_number=holder.cccd,
+        holder_address=holder.address, marital_status=status,
+    )
+    return content
+
+
+_BUILDERS = {
+    "quyet_dinh": _quyet_dinh,
+    "giay_chung_nhan_ho_kinh_doanh": _ho_kinh_doanh,
+    "xac_nhan_tinh_trang_hon_nhan": _hon_nhan,
+}
+
+
+def make_content(document_type: str, rng: random.Random, province: str = "Khánh Hòa") -> Content:
+    """The text of one document of `document_type` issued in `province`."""
+    if document_type not in _BUILDERS:
+        raise ValueError(f"unknown document type {document_type!r}; known: {', '.join(DOCUMENT_TYPES)}")
+    if province not in PROVINCES:
+        raise ValueError(f"no sample data for province {province!r}; known: {', '.join(PROVINCES)}")
+    return _BUILDERS[document_type](rng, PROVINCES[province])

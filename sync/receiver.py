@@ -1,0 +1,392 @@
+"""Reference citizen data-warehouse receiver: the contract of `sync/openapi.yaml`, runnable.
+
+Stands in for the national/provincial portal's warehouse (Decree 45 Art. 16) in tests and the
+demo. Records live in a SQLite file under `data_dir`, so a restart keeps them. With
+`--test-hooks`, `POST /_test/fail` makes the next requests fail (5xx) or answer slowly.
+
+    python -m sync.receiver --host 127.0.0.1 --port 8765 --data DIR --token-env VAR [--test-hooks]
+"""
+
+# No `from __future__ import annotations`: FastAPI resolves the endpoints' Annotated
+# parameters at run time, and some refer to objects local to create_app.
+import argparse
+import asyncio
+import hmac
+import json
+import os
+import sqlite3
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from sync.contract import (
+    API_PREFIX,
+    RESULT_CODE_PATTERN,
+    ConflictReason,
+    ErrorBody,
+    EventKind,
+    Health,
+    PushAck,
+    ResultPayload,
+    ResultStatus,
+    Revocation,
+    RevocationAck,
+    StoredResult,
+    idempotency_key,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    result_code TEXT PRIMARY KEY,
+    payload TEXT,                -- NULL for a tombstone (revoked before the push arrived)
+    checksum_sha256 TEXT,
+    received_at TEXT,
+    updated_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revocation_reason TEXT
+);
+-- Every accepted request, in order: what the warehouse was told, and when (Art. 12.3 spirit).
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    result_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    http_status INTEGER NOT NULL,
+    received_at TEXT NOT NULL
+);
+"""
+
+
+class _Store:
+    """SQLite, one short transaction per request (BEGIN IMMEDIATE: check-then-write is atomic)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def read(self, code: str) -> sqlite3.Row | None:
+        with self._connect() as db:
+            row: sqlite3.Row | None = db.execute("SELECT * FROM results WHERE result_code = ?", (code,)).fetchone()
+            return row
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _log(db: sqlite3.Connection, code: str, kind: EventKind, key: str, status: int) -> None:
+    db.execute("INSERT INTO deliveries (result_code, kind, idempotency_key, http_status, received_at) "
+               "VALUES (?, ?, ?, ?, ?)", (code, str(kind), key, status, _now()))
+
+
+def _error(status: int, detail: str, reason: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(ErrorBody(detail=detail, reason=reason).model_dump(), status_code=status, headers=headers)
+
+
+def _stored(row: sqlite3.Row) -> StoredResult:
+    return StoredResult(
+        result_code=row["result_code"],
+        status=ResultStatus.REVOKED if row["revoked_at"] else ResultStatus.STILL_VALID,
+        result=ResultPayload.model_validate_json(row["payload"]) if row["payload"] else None,
+        received_at=row["received_at"],
+        updated_at=row["updated_at"],
+        revoked_at=row["revoked_at"],
+        revocation_reason=row["revocation_reason"],
+    )
+
+
+class _Unauthorised(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- test hooks
+@dataclass
+class _Fault:
+    mode: Literal["off", "5xx", "slow"] = "off"
+    remaining: int | None = None  # None: until switched off
+    delay_s: float = 0.0
+
+    def take(self) -> tuple[str, float]:
+        if self.mode == "off":
+            return "off", 0.0
+        mode, delay = self.mode, self.delay_s
+        if self.remaining is not None:
+            self.remaining -= 1
+            if self.remaining <= 0:
+                self.mode, self.remaining = "off", None
+        return mode, delay
+
+
+def parse_fail_mode(spec: str | None) -> _Fault:
+    """`5xx`, `5xx:N` (next N requests), `slow:SECONDS` or `slow:SECONDS:N`; empty/None/off: no fault."""
+    if not spec or spec == "off":
+        return _Fault()
+    parts = spec.split(":")
+    try:
+        if parts[0] == "5xx" and len(parts) <= 2:
+            return _Fault("5xx", int(parts[1]) if len(parts) == 2 else None)
+        if parts[0] == "slow" and len(parts) in (2, 3):
+            return _Fault("slow", int(parts[2]) if len(parts) == 3 else None, float(parts[1]))
+    except ValueError:
+        pass
+    raise ValueError(f"fail mode must be 5xx[:N] or slow:SECONDS[:N], not {spec!r}")
+
+
+class FailRequest(BaseModel):
+    mode: Literal["off", "5xx", "slow"]
+    count: Annotated[int | None, Field(ge=1)] = None
+    delay_s: Annotated[float, Field(ge=0, le=600)] = 0.0
+
+
+# ---------------------------------------------------------------- the app
+def create_app(data_dir: Path, token: str, *, fail_mode: str | None = None, test_hooks: bool = False) -> FastAPI:
+    """The reference receiver. `token` is the bearer token clients must send.
+
+    `fail_mode` (see `parse_fail_mode`) injects faults from the start; `test_hooks` exposes
+    `POST /_test/fail` to change them at run time (never in a real deployment)."""
+    if not token:
+        raise ValueError("the receiver needs a non-empty bearer token")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = _Store(data_dir / "warehouse.sqlite3")
+    fault = parse_fail_mode(fail_mode)
+    bearer = HTTPBearer(auto_error=False, description="token configured on the receiver")
+
+    app = FastAPI(
+        title="Kho dữ liệu điện tử của tổ chức, cá nhân — citizen data warehouse sync API",
+        version="1.0.0",
+        description=(
+            "Receives results of administrative procedures digitised from paper "
+            "(Decree 45/2020/NĐ-CP Art. 25) under the code `<mã hồ sơ>-KQ<n>` (Art. 14.3.d), and "
+            "their revocations (Art. 15). The warehouse holds the result or a link to it (Art. 16.2.b).\n\n"
+            "Idempotency: the `Idempotency-Key` header is `result_code:kind:checksum` (kind `push` with "
+            "the signed PDF's SHA-256, or `revoke` with the SHA-256 of the canonical revocation JSON). "
+            "Re-delivering the same push answers 200, re-delivering a revocation answers 200 "
+            "`already_revoked`. A revocation that arrives before its push is kept as a tombstone (202) "
+            "and the later push answers 409 `revoked`. Timestamps carry an offset; a naive one is read as UTC."
+        ),
+    )
+
+    def authorised(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        # Constant-time comparison: the token is a shared secret.
+        if creds is None or not hmac.compare_digest(creds.credentials.encode(), token.encode()):
+            raise _Unauthorised()
+
+    @app.exception_handler(_Unauthorised)
+    async def _unauthorised(request: Request, exc: _Unauthorised) -> JSONResponse:
+        return _error(401, "missing or invalid bearer token", "unauthorised", {"WWW-Authenticate": "Bearer"})
+
+    @app.middleware("http")
+    async def _inject_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path.startswith(API_PREFIX + "/"):
+            mode, delay = fault.take()
+            if mode == "5xx":
+                return _error(503, "injected failure (test hook)", "unavailable", {"Retry-After": "1"})
+            if mode == "slow":
+                await asyncio.sleep(delay)
+        return await call_next(request)
+
+    code_param = PathParam(pattern=RESULT_CODE_PATTERN, max_length=120, description="`<mã hồ sơ>-KQ<n>`")
+    auth = [Depends(authorised)]
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
+    }
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz() -> Health:
+        return Health()
+
+    @app.put(
+        f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"],
+        status_code=201, response_model=PushAck,
+        summary="Push a result (Art. 14.3.d)",
+        responses={
+            200: {"model": PushAck, "description": "same checksum already stored: idempotent re-delivery"},
+            409: {"model": ErrorBody, "description": "reason `checksum_mismatch` (same code, other checksum) or `revoked`"},
+            **errors,
+        },
+    )
+    def push_result(
+        payload: ResultPayload,
+        result_code: Annotated[str, code_param],
+        idempotency_key_header: Annotated[str, Header(alias="Idempotency-Key", max_length=300)],
+    ) -> Response:
+        if payload.result_code != result_code:
+            return _error(422, f"body result_code {payload.result_code!r} differs from the URL {result_code!r}",
+                          "code_mismatch")
+        expected = idempotency_key(result_code, EventKind.PUSH, payload.checksum_sha256)
+        if idempotency_key_header != expected:
+            return _error(422, f"Idempotency-Key must be {expected!r}", "idempotency_key")
+        now = _now()
+        with store.transaction() as db:
+            row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
+            if row is not None and row["revoked_at"]:
+                # Art. 15: a revoked code stays revoked; a late or repeated push must not revive it.
+                _log(db, result_code, EventKind.PUSH, expected, 409)
+                return _error(409, f"{result_code} was revoked at {row['revoked_at']}", ConflictReason.REVOKED)
+            if row is not None and row["checksum_sha256"] != payload.checksum_sha256:
+                # Art. 14.3.c: no silent edits — a different file under the same code is refused.
+                _log(db, result_code, EventKind.PUSH, expected, 409)
+                return _error(409, f"{result_code} is stored with checksum {row['checksum_sha256']}",
+                              ConflictReason.CHECKSUM_MISMATCH)
+            body = payload.model_dump_json()
+            if row is None:
+                db.execute("INSERT INTO results (result_code, payload, checksum_sha256, received_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?)", (result_code, body, payload.checksum_sha256, now, now))
+                status, received_at = 201, now
+            else:
+                # Same signed file: idempotent. The link may be a fresh pre-signed URL; keep the newest.
+                if body != row["payload"]:
+                    db.execute("UPDATE results SET payload = ?, updated_at = ? WHERE result_code = ?",
+                               (body, now, result_code))
+                status, received_at = 200, row["received_at"]
+            _log(db, result_code, EventKind.PUSH, expected, status)
+        ack = PushAck(result_code=result_code, status=ResultStatus.STILL_VALID, checksum_sha256=payload.checksum_sha256,
+                      received_at=datetime.fromisoformat(received_at), already_stored=status == 200)
+        return JSONResponse(ack.model_dump(mode="json"), status_code=status)
+
+    @app.post(
+        f"{API_PREFIX}/results/{{result_code}}/revocation", dependencies=auth, tags=["results"],
+        response_model=RevocationAck, summary="Revoke a result (Art. 15)",
+        responses={
+            202: {"model": RevocationAck, "description": "the result has not arrived yet: stored as a tombstone"},
+            **errors,
+        },
+    )
+    def revoke_result(
+        revocation: Revocation,
+        result_code: Annotated[str, code_param],
+        idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=300)] = None,
+    ) -> Response:
+        key = idempotency_key(result_code, EventKind.REVOKE, revocation.checksum())
+        if idempotency_key_header is not None and idempotency_key_header != key:
+            return _error(422, f"Idempotency-Key must be {key!r}", "idempotency_key")
+        now = _now()
+        revoked_at = revocation.revoked_at.isoformat()
+        with store.transaction() as db:
+            row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
+            if row is None:
+                # Out of order: the revocation overtook the push. Remember it so the push is refused.
+                db.execute("INSERT INTO results (result_code, updated_at, revoked_at, revocation_reason) "
+                           "VALUES (?, ?, ?, ?)", (result_code, now, revoked_at, revocation.reason))
+                status, already, tombstone = 202, False, True
+            elif row["revoked_at"]:
+                # First revocation wins: its time is the legal one (Art. 15 "ghi nhận thời điểm").
+                revoked_at, already, tombstone = row["revoked_at"], True, row["payload"] is None
+                status = 202 if tombstone else 200
+            else:
+                db.execute("UPDATE results SET revoked_at = ?, revocation_reason = ?, updated_at = ? "
+                           "WHERE result_code = ?", (revoked_at, revocation.reason, now, result_code))
+                status, already, tombstone = 200, False, False
+            _log(db, result_code, EventKind.REVOKE, key, status)
+        ack = RevocationAck(result_code=result_code, revoked_at=datetime.fromisoformat(revoked_at),
+                            already_revoked=already, tombstone=tombstone)
+        return JSONResponse(ack.model_dump(mode="json"), status_code=status)
+
+    @app.get(
+        f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"], response_model=StoredResult,
+        summary="Look up a result: still_valid or revoked (acknowledgement)",
+        responses={404: {"model": ErrorBody, "description": "unknown result code"}, **errors},
+    )
+    def get_result(result_code: Annotated[str, code_param]) -> Response:
+        row = store.read(result_code)
+        if row is None:
+            return _error(404, f"no result {result_code}", "not_found")
+        return JSONResponse(_stored(row).model_dump(mode="json"))
+
+    if test_hooks:
+        @app.post("/_test/fail", dependencies=auth, include_in_schema=False)
+        def set_fault(request: FailRequest) -> dict[str, Any]:
+            fault.mode, fault.remaining, fault.delay_s = request.mode, request.count, request.delay_s
+            return {"mode": fault.mode, "remaining": fault.remaining, "delay_s": fault.delay_s}
+
+        @app.get("/_test/deliveries/{result_code}", dependencies=auth, include_in_schema=False)
+        def deliveries(result_code: str) -> list[dict[str, Any]]:
+            with store._connect() as db:
+                rows = db.execute("SELECT kind, idempotency_key, http_status, received_at FROM deliveries "
+                                  "WHERE result_code = ? ORDER BY id", (result_code,)).fetchall()
+            return [dict(r) for r in rows]
+
+    return app
+
+
+def openapi_document(app: FastAPI | None = None) -> dict[str, Any]:
+    """The contract as committed in sync/openapi.yaml (exported from the app, no test hooks)."""
+    if app is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            return openapi_document(create_app(Path(tmp), "unused"))
+    return json.loads(json.dumps(app.openapi()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sync.receiver", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1; never 0.0.0.0 by default)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--data", type=Path, help="directory for the SQLite file (required to serve)")
+    parser.add_argument("--token-env", default="SOHOA_CITIZEN_WAREHOUSE_TOKEN",
+                        help="name of the environment variable holding the bearer token")
+    parser.add_argument("--test-hooks", action="store_true", help="expose POST /_test/fail (tests only)")
+    parser.add_argument("--fail-mode", default=os.environ.get("SOHOA_RECEIVER_FAIL_MODE"),
+                        help="5xx[:N] or slow:SECONDS[:N] from the start (implies nothing about --test-hooks)")
+    parser.add_argument("--export-openapi", type=Path, metavar="FILE",
+                        help="write the OpenAPI document (YAML) to FILE and exit")
+    args = parser.parse_args(argv)
+
+    if args.export_openapi:
+        import yaml
+
+        args.export_openapi.write_text(
+            "# Generated by `python -m sync.receiver --export-openapi sync/openapi.yaml`;"
+            " a test checks it matches the receiver.\n"
+            + yaml.safe_dump(openapi_document(), sort_keys=False, allow_unicode=True, width=100),
+            encoding="utf-8")
+        return 0
+    if args.data is None:
+        parser.error("--data is required")
+    token = os.environ.get(args.token_env, "")
+    if not token:
+        print(f"error: environment variable {args.token_env} (the bearer token) is empty", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    app = create_app(args.data, token, fail_mode=args.fail_mode, test_hooks=args.test_hooks)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Real tesseract on generated samples and on the real scans (few pages: this file runs in ~30 s)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import ocr
+from sohoa.cli import main
+from sohoa.exitcodes import ExitCode
+
+samples = pytest.importorskip("sohoa.samples")
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-scans"
+TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
+KEY_FIELDS = ("document_number", "issue_date", "title", "issuing_authority", "holder_id_number")
+
+
+def _extract(document_type: str, damage: str, seed: int = 0) -> tuple[ocr.Extraction, dict]:
+    pages, truth = samples.render_document(document_type, seed=seed, damage=damage)
+    result = ocr.ocr_pages([ocr.PageImage(p, truth["dpi"], i + 1) for i, p in enumerate(pages)])
+    return ocr.extract_fields(result), truth
+
+
+@pytest.mark.parametrize("document_type", TYPES)
+def test_light_damage_key_fields_exact(document_type: str) -> None:
+    extraction, truth = _extract(document_type, "light")
+    assert extraction.document_type == document_type  # auto-detected from the title
+    for name in KEY_FIELDS:
+        got = extraction.fields[name]
+        assert got.value == truth["fields"][name], name
+        assert 0 < got.confidence <= 1 and got.page is not None and got.bbox is not None
+    schema = ocr.extract.get_document_type(document_type).field_names
+    assert set(schema) | set(ocr.extract.CONTRACT_FIELDS) == set(extraction.fields)
+    out = extraction.to_dict()
+    assert out["pages"] == truth["pages"] and set(out["fields"]["title"]) >= {"value", "confidence", "page", "bbox"}
+
+
+def test_medium_damage_most_key_fields() -> None:
+    hits = total = 0
+    for document_type in TYPES:
+        extraction, truth = _extract(document_type, "medium", seed=1)
+        for name in KEY_FIELDS:
+            total += 1
+            hits += extraction.fields[name].value == truth["fields"][name]
+    assert hits / total >= 0.8, f"{hits}/{total}"
+
+
+def test_absent_and_unparseable_fields_stay_uncertain() -> None:
+    from ocr.model import PageText, Word
+    from ocr.quality import PageQuality
+
+    def line(y: int, text: str, conf: float = 0.95) -> list[Word]:
+        return [Word(t, conf, (300 + 120 * i, y, 400 + 120 * i, y + 50), y, 1) for i, t in enumerate(text.split())]
+
+    words = (line(1000, "QUYẾT ĐỊNH") + line(1200, "- Ngày sinh: 31/02/1980;")
+             + line(1300, "- Số CCCD: 05617714858;") + line(1400, "- Họ và tên: Nguyễn Văn Bình;", conf=0.45))
+    text = "\n".join(" ".join(w.text for w in words if w.line == y) for y in (1000, 1200, 1300, 1400))
+    page = PageText(1, 2480, 3508, 300, tuple(words), text, 0.9, PageQuality(300, 900.0, 0.8, 0.05, False))
+    ex = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh")
+    assert ex.fields["document_number"] == ocr.extract.ABSENT  # no "Số:" line: null, 0.0
+    assert ex.fields["holder_id_number"].value == "05617714858" and ex.fields["holder_id_number"].confidence <= 0.3
+    assert ex.fields["holder_birth_date"].confidence <= 0.3  # 31 February does not parse
+    assert ex.fields["holder_name"].value == "Nguyễn Văn Bình" and ex.fields["holder_name"].confidence <= 0.5
+
+
+@pytest.mark.skipif(not (REAL / "1.pdf").exists(), reason="real scans not present")
+def test_real_scan_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    pages = ocr.load_pages(REAL / "1.pdf")
+    assert [p.dpi for p in pages] == [200, 200]  # native resolution of the CCITT images
+    result = ocr.ocr_pages(pages[:1])
+    text = result.text()
+    for expected in ("SỞ GIÁO DỤC VÀ ĐÀO TẠO", "Đà Nẵng", "giao thông"):
+        assert expected in text
+    ex = ocr.extract_fields(result)
+    assert ex.fields["issue_date"].value == "2019-05-08" or ex.fields["issue_date"].confidence < 0.8
+    assert "SỞ GIÁO DỤC VÀ ĐÀO TẠO" in (ex.fields["issuing_authority"].value or "")
+
+
+@pytest.mark.skipif(not (REAL / "1.pdf").exists(), reason="real scans not present")
+def test_cli_extract_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pages, truth = samples.render_document("xac_nhan_tinh_trang_hon_nhan", seed=0, damage="light")
+    img = tmp_path / "xn.png"
+    pages[0].save(img, dpi=(300, 300))
+    assert main(["extract", str(img), "--type", "auto"]) == ExitCode.OK
+    out = json.loads(capsys.readouterr().out)
+    assert out["document_type"] == "xac_nhan_tinh_trang_hon_nhan" and out["pages"] == 1
+    assert out["fields"]["holder_id_number"]["value"] == truth["fields"]["holder_id_number"]
+    assert 0 <= out["fields"]["title"]["confidence"] <= 1

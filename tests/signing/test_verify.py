@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from reportlab.pdfgen.canvas import Canvas
+
+from signing import KeySource, SignatureStatus, sign_pdf, verify_pdf
+from signing._exec import pdfsig
+from signing.pki import TestPki
+
+from .conftest import CONVERTER, Signed
+
+pytestmark = pytest.mark.integration  # real pdfsig, real NSS
+
+
+def _by_checker(report) -> dict[str, SignatureStatus]:  # type: ignore[no-untyped-def]
+    return {c.checker: c.status for c in report.checks}
+
+
+def test_signed_result_valid_for_pyhanko_and_pdfsig(signed: Signed, pki: TestPki) -> None:
+    report = verify_pdf(signed.path, [pki.root_cert_pem])
+    assert report.status is SignatureStatus.VALID, report
+    assert _by_checker(report) == {"pyhanko": SignatureStatus.VALID, "pdfsig": SignatureStatus.VALID}
+    assert report.signer == CONVERTER
+    assert report.modification_level == "NONE"
+    assert report.signing_time is not None and report.signing_time.tzinfo is not None
+    assert report.signing_time == signed.result.signed_at
+    assert report.marker_lines == signed.marker.lines()
+    assert report.notes == []
+
+
+def test_without_trust_roots_integrity_only(signed: Signed) -> None:
+    report = verify_pdf(signed.path)
+    assert report.status is SignatureStatus.VALID
+    assert any("chain not checked" in n for n in report.notes)
+    assert all("chain not checked" in c.detail for c in report.checks)
+
+
+def test_untrusted_root(signed: Signed, other_pki: TestPki) -> None:
+    report = verify_pdf(signed.path, [other_pki.root_cert_pem])
+    assert report.status is SignatureStatus.UNTRUSTED
+    assert _by_checker(report) == {"pyhanko": SignatureStatus.UNTRUSTED, "pdfsig": SignatureStatus.UNTRUSTED}
+
+
+def test_flipped_byte_in_signed_range_is_invalid_for_both(signed: Signed, pki: TestPki, tmp_path: Path) -> None:
+    data = bytearray(signed.result.pdf)
+    jpeg_at = data.index(b"\xff\xd8\xff")  # inside the scan: first signed range, PDF syntax untouched
+    data[jpeg_at + 2000] ^= 0x01
+    path = tmp_path / "tampered.pdf"
+    path.write_bytes(bytes(data))
+    raw = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
+    assert raw.returncode == 0 and "Digest Mismatch" in raw.stdout  # why its exit code is never trusted
+    report = verify_pdf(path, [pki.root_cert_pem])
+    assert report.status is SignatureStatus.INVALID
+    assert _by_checker(report) == {"pyhanko": SignatureStatus.INVALID, "pdfsig": SignatureStatus.INVALID}
+    assert "Digest Mismatch" in next(c.detail for c in report.checks if c.checker == "pdfsig")
+
+
+def _append_annotation(pdf: bytes) -> bytes:
+    """What a careless editor does: an incremental update adding an annotation after signing."""
+    w = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    annot = generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"),
+        generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.FloatObject(v) for v in (10, 10, 30, 30)]),
+        generic.NameObject("/Contents"): generic.TextStringObject("sửa sau khi ký"),
+    })
+    page[generic.NameObject("/Annots")] = generic.ArrayObject([w.add_object(annot)])
+    w.mark_update(page_ref)
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def test_incremental_update_after_signing_is_modified(signed: Signed, pki: TestPki, tmp_path: Path) -> None:
+    path = tmp_path / "updated.pdf"
+    path.write_bytes(_append_annotation(signed.result.pdf))
+    raw = pdfsig.check(path, [pki.root_cert_pem]).signatures[0]
+    # pdfsig: the signature itself still verifies, but it no longer covers the whole file.
+    assert raw.signature_validation == "Signature is Valid." and raw.total_document_signed is False
+    report = verify_pdf(path, [pki.root_cert_pem])
+    assert report.status is SignatureStatus.MODIFIED
+    assert _by_checker(report) == {"pyhanko": SignatureStatus.MODIFIED, "pdfsig": SignatureStatus.MODIFIED}
+    assert report.modification_level not in (None, "NONE")
+
+
+def test_signed_without_marker_is_no_marker(key: KeySource, pki: TestPki, tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    c.drawString(100, 700, "plain page")
+    c.showPage()
+    c.save()
+    path = tmp_path / "nomarker.pdf"
+    path.write_bytes(sign_pdf(buf.getvalue(), key))
+    report = verify_pdf(path, [pki.root_cert_pem])
+    assert _by_checker(report) == {"pyhanko": SignatureStatus.VALID, "pdfsig": SignatureStatus.VALID}
+    assert report.status is SignatureStatus.NO_MARKER and report.marker_lines == []
+
+
+def test_unsigned_and_garbage_files(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    c.showPage()
+    c.save()
+    unsigned = tmp_path / "unsigned.pdf"
+    unsigned.write_bytes(buf.getvalue())
+    assert verify_pdf(unsigned).status is SignatureStatus.NO_SIGNATURE
+    garbage = tmp_path / "garbage.pdf"
+    garbage.write_bytes(b"%PDF-1.7\nnot really a pdf\n")
+    report = verify_pdf(garbage)
+    assert report.status is not SignatureStatus.VALID
+    assert all(c.detail for c in report.checks)
+
+
+# --- the pdfsig seam under faults: a clear outcome, never a crash --------------------------------
+
+def test_pdfsig_missing_binary(signed: Signed, pki: TestPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdfsig, "PDFSIG", "/nonexistent/pdfsig")
+    report = verify_pdf(signed.path, [pki.root_cert_pem])
+    outcome = next(c for c in report.checks if c.checker == "pdfsig")
+    assert outcome.status is SignatureStatus.CHECK_FAILED and "not found" in outcome.detail
+    assert report.status is SignatureStatus.CHECK_FAILED  # never VALID with a checker missing
+
+
+def test_pdfsig_timeout(signed: Signed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = tmp_path / "pdfsig"
+    slow.write_text("#!/bin/sh\nsleep 10\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(pdfsig, "PDFSIG", str(slow))
+    monkeypatch.setattr(pdfsig, "TIMEOUT", 0.3)
+    outcome = next(c for c in verify_pdf(signed.path).checks if c.checker == "pdfsig")
+    assert outcome.status is SignatureStatus.CHECK_FAILED and "timed out" in outcome.detail
+
+
+def test_pdfsig_crash_without_report(signed: Signed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "pdfsig"
+    broken.write_text("#!/bin/sh\necho 'Segmentation fault' >&2\nexit 139\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(pdfsig, "PDFSIG", str(broken))
+    outcome = next(c for c in verify_pdf(signed.path).checks if c.checker == "pdfsig")
+    assert outcome.status is SignatureStatus.CHECK_FAILED and "139" in outcome.detail
+
+
+def test_pdfsig_parser() -> None:
+    out = """Digital Signature Info of: x.pdf
+Signature #1:
+  - Signature Field Name: A
+  - Signer Certificate Common Name: Ủy ban nhân dân
+  - Signed Ranges: [0 - 10], [20 - 30]
+  - Not total document signed
+  - Signature Validation: Digest Mismatch.
+  - Certificate Validation: Certificate issuer isn't Trusted.
+Signature #2:
+  - Signature Field Name: B
+  - Total document signed
+  - Signature Validation: Signature is Valid.
+"""
+    r = pdfsig.parse(out)
+    assert [s.field_name for s in r.signatures] == ["A", "B"]
+    assert r.signatures[0].signer_cn == "Ủy ban nhân dân"
+    assert r.signatures[0].total_document_signed is False and r.signatures[1].total_document_signed is True
+    assert r.signatures[0].signature_validation == "Digest Mismatch."
+    assert r.signatures[1].certificate_validation is None
+    assert pdfsig.parse("File 'x.pdf' does not contain any signatures\n").no_signatures
+    assert pdfsig.parse("").no_signatures
