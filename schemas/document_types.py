@@ -13,6 +13,14 @@ class Method(StrEnum):
     DATA = "b"
 
 
+class Severity(StrEnum):
+    """A failed warning sends a record to review; a failed error also blocks auto-approval and
+    needs a steward's note to approve anyway."""
+
+    WARNING = "warning"
+    ERROR = "error"
+
+
 class FieldKind(StrEnum):
     TEXT = "text"
     DATE = "date"  # ISO 8601 once extracted
@@ -27,8 +35,47 @@ class FieldSpec:
     label_vi: str
     kind: FieldKind = FieldKind.TEXT
     required: bool = True
-    # Below this confidence the field goes to a data steward.
-    review_threshold: float = 0.80
+    # Below this confidence the field goes to a data steward. None: the document type's threshold
+    # (then the global default). Overridable per type and field by settings or a YAML file
+    # (schemas.thresholds).
+    review_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One declared rule: what it checks (label_vi, shown to stewards), on which fields, how bad a
+    failure is. The validator, the Great Expectations suites and the review form read these."""
+
+    code: str
+    severity: Severity
+    label_vi: str
+    fields: tuple[str, ...] = ()
+
+
+# Format rules follow from a field's kind; every field of that kind gets the rule.
+KIND_RULES: dict[FieldKind, RuleSpec] = {
+    FieldKind.DATE: RuleSpec("date_in_range", Severity.ERROR, "Ngày dạng ISO, từ 02/9/1945 đến hôm nay"),
+    FieldKind.DOCUMENT_NUMBER: RuleSpec("document_number_format", Severity.ERROR,
+                                        "Số, ký hiệu đúng dạng (vd. 1234/QĐ-UBND)"),
+    FieldKind.NAME: RuleSpec("name_letters", Severity.ERROR, "Họ tên chỉ gồm chữ cái tiếng Việt"),
+    FieldKind.ID_NUMBER: RuleSpec("cccd_structure", Severity.ERROR,
+                                  "CCCD 12 số: mã tỉnh, giới tính/thế kỷ, năm sinh; CMND 9 số bị đánh dấu"),
+}
+REQUIRED_RULE = RuleSpec("required", Severity.ERROR, "Trường bắt buộc phải có giá trị")
+CONFIDENCE_RULE = RuleSpec("confidence", Severity.WARNING, "Độ tin cậy nhận dạng không thấp hơn ngưỡng")
+
+# Record-level rules (cross-field checks and catalogue look-ups of the record's context).
+TITLE_MATCHES_TYPE = RuleSpec("title_matches_type", Severity.ERROR,
+                              "Tên loại văn bản khớp loại giấy tờ (sai loại: từ chối)", ("title",))
+SIGNER_MATCHES_AUTHORITY = RuleSpec("signer_title_matches_authority", Severity.WARNING,
+                                    "Chức vụ người ký phù hợp cơ quan ban hành",
+                                    ("signer_title", "issuing_authority"))
+ISSUED_AFTER_BIRTH = RuleSpec("issued_after_birth", Severity.ERROR,
+                              "Ngày ban hành sau ngày sinh của người được cấp", ("issue_date", "holder_birth_date"))
+PROVINCE_IN_CATALOGUE = RuleSpec("province_in_catalogue", Severity.ERROR,
+                                 "Tỉnh của lô có trong danh mục đơn vị hành chính (63 tỉnh cũ / 34 tỉnh 2025)")
+AGENCY_IN_CATALOGUE = RuleSpec("agency_code_in_catalogue", Severity.WARNING,
+                               "Mã cơ quan đúng dạng mã định danh (vd. 000.00.15.H34)")
 
 
 @dataclass(frozen=True)
@@ -39,6 +86,9 @@ class DocumentType:
     title_keywords: tuple[str, ...]
     fields: tuple[FieldSpec, ...]
     methods: frozenset[Method] = field(default_factory=lambda: frozenset({Method.SCAN, Method.DATA}))
+    rules: tuple[RuleSpec, ...] = ()
+    # Every field's confidence must reach this for auto-approval (None: the global default).
+    review_threshold: float | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -46,6 +96,23 @@ class DocumentType:
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def field_rules(self, spec: FieldSpec) -> tuple[RuleSpec, ...]:
+        """The rules one field is checked by, in the order the validator reports them."""
+        rules = [REQUIRED_RULE] if spec.required else []
+        if spec.kind in KIND_RULES:
+            rules.append(KIND_RULES[spec.kind])
+        return (*rules, CONFIDENCE_RULE)
+
+    def all_rules(self) -> tuple[RuleSpec, ...]:
+        """Every distinct rule that applies to this type (field rules, then record rules)."""
+        seen: dict[str, RuleSpec] = {}
+        for spec in self.fields:
+            for rule in self.field_rules(spec):
+                seen.setdefault(rule.code, rule)
+        for rule in self.rules:
+            seen.setdefault(rule.code, rule)
+        return tuple(seen.values())
 
 
 # Decree 30/2020 layout: every administrative document has these.
@@ -62,9 +129,14 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
 _HOLDER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("holder_name", "Họ và tên", FieldKind.NAME),
     FieldSpec("holder_birth_date", "Ngày sinh", FieldKind.DATE),
-    FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER),
+    # The citizen warehouse key: a wrong digit files the result under someone else.
+    FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, review_threshold=0.90),
     FieldSpec("holder_address", "Nơi cư trú", required=False),
 )
+
+COMMON_RULES: tuple[RuleSpec, ...] = (TITLE_MATCHES_TYPE, SIGNER_MATCHES_AUTHORITY, PROVINCE_IN_CATALOGUE,
+                                      AGENCY_IN_CATALOGUE)
+_HOLDER_RULES: tuple[RuleSpec, ...] = (ISSUED_AFTER_BIRTH,)
 
 DOCUMENT_TYPES: dict[str, DocumentType] = {
     t.code: t
@@ -78,8 +150,10 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 FieldSpec("summary", "Trích yếu", required=False),
                 FieldSpec("holder_name", "Họ và tên", FieldKind.NAME, required=False),
                 FieldSpec("holder_birth_date", "Ngày sinh", FieldKind.DATE, required=False),
-                FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, required=False),
+                FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, required=False,
+                          review_threshold=0.90),
             ),
+            rules=COMMON_RULES + _HOLDER_RULES,
         ),
         DocumentType(
             code="giay_chung_nhan_ho_kinh_doanh",
@@ -92,6 +166,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 FieldSpec("business_name", "Tên hộ kinh doanh"),
                 FieldSpec("business_address", "Địa điểm kinh doanh", required=False),
             ),
+            rules=COMMON_RULES + _HOLDER_RULES,
         ),
         DocumentType(
             code="xac_nhan_tinh_trang_hon_nhan",
@@ -100,6 +175,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             fields=COMMON_FIELDS
             + _HOLDER_FIELDS
             + (FieldSpec("marital_status", "Tình trạng hôn nhân"),),
+            rules=COMMON_RULES + _HOLDER_RULES,
         ),
     )
 }

@@ -1,5 +1,6 @@
-"""The signing stage: assemble the converted result with its conversion marker, sign it
-(PAdES B-B) with the converter's key, and verify it with two independent implementations.
+"""The signing stage: assemble the converted result as PDF/A-3b with its conversion marker and the
+structured fields attached, sign it (PAdES B-B; B-T with a TSA; B-LT with revocation data) with the
+converter's key (PKCS#12 or PKCS#11 token), and verify it with two independent implementations.
 
 Decree 45/2020/NĐ-CP Art. 25.3.b-c, Art. 14.3.c; Decree 137/2024/NĐ-CP Art. 4.1. Never imports Airflow.
 """
@@ -7,7 +8,16 @@ Decree 45/2020/NĐ-CP Art. 25.3.b-c, Art. 14.3.c; Decree 137/2024/NĐ-CP Art. 4.
 from signing._assemble import assemble_pdf
 from signing.keys import KeySource, KeyUnfitError, SigningKeyError
 from signing.marker import ConversionMarker
-from signing.sign import SignedResult, sign_pdf, sign_result
+from signing.sign import (
+    RevocationStatus,
+    SignatureLevel,
+    SignedResult,
+    SigningOptions,
+    SigningServiceError,
+    sign_pdf,
+    sign_pdf_detailed,
+    sign_result,
+)
 from signing.validation import CheckOutcome, SignatureStatus, VerificationReport, verify_pdf
 
 __all__ = [
@@ -15,12 +25,17 @@ __all__ = [
     "ConversionMarker",
     "KeySource",
     "KeyUnfitError",
+    "RevocationStatus",
+    "SignatureLevel",
     "SignatureStatus",
     "SignedResult",
     "SigningKeyError",
+    "SigningOptions",
+    "SigningServiceError",
     "VerificationReport",
     "assemble_pdf",
     "sign_pdf",
+    "sign_pdf_detailed",
     "sign_result",
     "verify_pdf",
 ]

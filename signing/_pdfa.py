@@ -16,6 +16,7 @@ import mimetypes
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
 PDFA_PART = "3"
 PDFA_CONFORMANCE = "B"
@@ -80,6 +81,10 @@ def make_pdfa(pdf: bytes, *, title: str, author: str, subject: str, created: dat
             meta["xmp:ModifyDate"] = iso
             meta["xmp:MetadataDate"] = iso
 
+        for page in doc.pages:
+            # reportlab writes an empty /Trans (page transition) on every page: meaningless in print.
+            if "/Trans" in page.obj and not page.obj.Trans.keys():
+                del page.obj["/Trans"]
         icc = doc.make_stream(srgb_icc())
         icc.N = 3
         intent = Dictionary(Type=Name.OutputIntent, S=Name.GTS_PDFA1, OutputConditionIdentifier=String(SRGB_IDENTIFIER),
@@ -104,7 +109,7 @@ def _associate(doc, attachments: dict[str, bytes], created_str: str) -> None:  #
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         stream = doc.make_stream(content)
         stream.Type = Name.EmbeddedFile
-        stream.Subtype = Name("/" + mime.replace("/", "#2F"))
+        stream.Subtype = Name("/" + mime)  # written as /application#2Fjson by qpdf
         stream.Params = Dictionary(Size=len(content), ModDate=String(created_str), CreationDate=String(created_str))
         # /Data: information the visual presentation was derived from / stands for (ISO 32000-2 14.13).
         spec = doc.make_indirect(Dictionary(
@@ -125,18 +130,37 @@ def _describe(name: str) -> str:
     return name
 
 
+NOT_CHECKED_ALWAYS = (
+    "the full ISO 19005-3 rule set as veraPDF checks it (veraPDF is not installable here: "
+    "no package on PyPI, Debian or npm)",
+)
+
+
 @dataclass(frozen=True)
 class PdfaCheck:
-    """What we can check of PDF/A-3b without veraPDF; `not_checked` says what remains open."""
+    """What we can check of PDF/A-3b without veraPDF; `not_checked` says what remains open.
+
+    Two layers: our own structural checks (below), and pikepdf's allowlist validator
+    (`pikepdf.pdfa`, ISO 19005 rules it knows; anything it does not know is reported as
+    "unsupported", i.e. not checked, never as passed)."""
 
     ok: bool
     problems: list[str] = field(default_factory=list)
     attachments: dict[str, str] = field(default_factory=dict)  # name -> AFRelationship
-    not_checked: tuple[str, ...] = (
-        "full ISO 19005-3 rule set (veraPDF not available: no Java package on PyPI/Debian/npm)",
-        "font program internals (glyph widths, cmap tables of the embedded subsets)",
-        "content-stream operators and colour spaces beyond the OutputIntent",
-    )
+    not_checked: tuple[str, ...] = NOT_CHECKED_ALWAYS
+    allowlist_verdict: str | None = None  # pikepdf.pdfa: "pass", "fail", "not_checked"; None: unavailable
+
+
+def allowlist_validate(pdf: bytes) -> tuple[str | None, list[str], list[str]]:
+    """pikepdf's PDF/A-3b allowlist validator: (verdict, violations, unsupported constructs)."""
+    try:
+        import pikepdf.pdfa as pdfa
+    except ImportError:  # optional deps (jsonschema, fontTools) missing
+        return None, [], ["pikepdf.pdfa allowlist validator (optional dependencies missing)"]
+    report = pdfa.validate_written(io.BytesIO(pdf), "3b")
+    violations = [f"{f.rule} at {f.where}: {f.message}" for f in report.findings if f.kind == "violation"]
+    unsupported = [f"{f.where}: {f.message}" for f in report.findings if f.kind != "violation"]
+    return report.verdict, violations, unsupported
 
 
 def check_pdfa(pdf: bytes) -> PdfaCheck:
@@ -160,7 +184,7 @@ def check_pdfa(pdf: bytes) -> PdfaCheck:
             problems.append(f"XMP pdfaid:part is {meta.get('pdfaid:part')!r}, want {PDFA_PART}")
         if str(meta.get("pdfaid:conformance", "")) != PDFA_CONFORMANCE:
             problems.append(f"XMP pdfaid:conformance is {meta.get('pdfaid:conformance')!r}, want {PDFA_CONFORMANCE}")
-        info = doc.trailer.get("/Info", {})
+        info: Any = doc.trailer.get("/Info", {})
         # ISO 19005-3 6.6.3: Info entries and their XMP equivalents must agree.
         pairs = (("/Title", "dc:title"), ("/Author", "dc:creator"), ("/Producer", "pdf:Producer"),
                  ("/Creator", "xmp:CreatorTool"))
@@ -171,24 +195,26 @@ def check_pdfa(pdf: bytes) -> PdfaCheck:
                     xmp_value = xmp_value[0] if len(xmp_value) == 1 else "; ".join(xmp_value)
                 if xmp_value is None or str(xmp_value) != str(info[key]):
                     problems.append(f"Info {key} {str(info[key])!r} differs from XMP {prop} {xmp_value!r}")
-        intents = doc.Root.get("/OutputIntents", [])
+        intents: Any = doc.Root.get("/OutputIntents", [])
         rgb = [oi for oi in intents if oi.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in oi
                and int(oi.DestOutputProfile.get("/N", 0)) == 3]
         if not rgb:
             problems.append("no GTS_PDFA1 OutputIntent with an RGB ICC profile")
         for n, page in enumerate(doc.pages, start=1):
-            fonts = page.get("/Resources", {}).get("/Font", {})
+            resources: Any = page.get("/Resources", {})
+            fonts: Any = resources.get("/Font", {})
             for fname, font in fonts.items():
                 if not _font_embedded(font):
                     problems.append(f"page {n}: font {fname} ({font.get('/BaseFont')}) not embedded")
-        af = doc.Root.get("/AF", [])
+        af: Any = doc.Root.get("/AF", [])
         af_names = set()
         for spec in af:
             name = str(spec.get("/UF", spec.get("/F", "")))
             af_names.add(name)
             rel = str(spec.get("/AFRelationship", ""))
             attached[name] = rel.lstrip("/")
-            ef = spec.get("/EF", {}).get("/F")
+            ef_dict: Any = spec.get("/EF", {})
+            ef = ef_dict.get("/F")
             if not rel:
                 problems.append(f"attachment {name}: no AFRelationship")
             if ef is None or "/Subtype" not in ef:
@@ -198,7 +224,9 @@ def check_pdfa(pdf: bytes) -> PdfaCheck:
         for name in doc.attachments:
             if name not in af_names:
                 problems.append(f"attachment {name} is not an associated file (/AF)")
-    return PdfaCheck(not problems, problems, attached)
+    verdict, violations, unsupported = allowlist_validate(pdf)
+    problems += violations
+    return PdfaCheck(not problems, problems, attached, NOT_CHECKED_ALWAYS + tuple(unsupported), verdict)
 
 
 def _font_embedded(font) -> bool:  # type: ignore[no-untyped-def]

@@ -1,11 +1,13 @@
 """The converter's signing key (Decree 45 Art. 25.3.b: whoever converted signs the electronic version).
 
-Loaded once and reused for a whole batch: parsing the PKCS#12 and building the pyHanko signer is
-the slow part of signing a page.
+Two sources: a PKCS#12 file, or a PKCS#11 token (an HSM, a USB token, SoftHSM2 in tests) where the
+private key never leaves the device. Loaded once and reused for a whole batch: parsing the PKCS#12
+or opening the token session is the slow part of signing a page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,12 +17,16 @@ from asn1crypto import x509 as asn1_x509
 
 
 class SigningKeyError(Exception):
-    """The key cannot be used: missing, unreadable, wrong password, or unfit."""
+    """The key cannot be used: missing, unreadable, wrong password or PIN, or unfit.
 
-    def __init__(self, reason: str, path: Path | None = None) -> None:
+    ``path`` is the PKCS#12 file; ``where`` names the key for either source (a file path or a
+    ``pkcs11:token=…;object=…`` URI) and starts the message."""
+
+    def __init__(self, reason: str, path: Path | None = None, where: str | None = None) -> None:
         self.reason = reason
         self.path = path
-        super().__init__(f"{path}: {reason}" if path else reason)
+        self.where = where or (str(path) if path else None)
+        super().__init__(f"{self.where}: {reason}" if self.where else reason)
 
 
 class KeyUnfitError(SigningKeyError):
@@ -72,15 +78,76 @@ def _cached_key_signer(loaded):  # type: ignore[no-untyped-def]
                    cert_registry=loaded.cert_registry)
 
 
+def pkcs11_uri(token_label: str, key_label: str) -> str:
+    """RFC 7512 style name of a key on a token, for messages (never holds the PIN)."""
+    from urllib.parse import quote
+
+    return f"pkcs11:token={quote(token_label)};object={quote(key_label)}"
+
+
 class KeySource:
-    """A PKCS#12 signing identity; holds a cached pyHanko SimpleSigner."""
+    """A signing identity (PKCS#12 file or PKCS#11 token) wrapping a pyHanko signer."""
 
-    def __init__(self, signer: object, path: Path | None = None) -> None:
-        from pyhanko.sign.signers import SimpleSigner
+    def __init__(self, signer: object, path: Path | None = None, where: str | None = None,
+                 session: object | None = None) -> None:
+        from pyhanko.sign.signers import Signer
 
-        assert isinstance(signer, SimpleSigner)
+        assert isinstance(signer, Signer)
         self._signer = signer
         self.path = path
+        self.where = where or (str(path) if path else None)
+        self._session = session  # PKCS#11 session, closed by close()
+
+    @property
+    def kind(self) -> str:
+        return "pkcs11" if self._session is not None else "pkcs12"
+
+    def close(self) -> None:
+        if self._session is not None:
+            with contextlib.suppress(Exception):
+                self._session.close()  # type: ignore[attr-defined]
+            self._session = None
+
+    def __enter__(self) -> KeySource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @classmethod
+    def from_pkcs11(cls, module: Path | str, token_label: str, key_label: str, pin: str | None,
+                    cert_label: str | None = None) -> KeySource:
+        """Open a session on the token and find the key and its certificate by label.
+
+        The PIN comes from the caller (the environment, e.g. SOHOA_PKCS11_PIN), never from code or logs."""
+        from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+        where = pkcs11_uri(token_label, key_label)
+        module = Path(module)
+        if not module.is_file():
+            raise SigningKeyError(f"không tìm thấy thư viện PKCS#11 / PKCS#11 module not found: {module}", where=where)
+        try:
+            session = open_pkcs11_session(str(module), token_criteria=TokenCriteria(label=token_label), user_pin=pin)
+        except Exception as exc:  # pkcs11.PinIncorrect, PKCS11Error (no such token), library errors
+            name = type(exc).__name__
+            if "Pin" in name:
+                reason = f"sai mã PIN của thiết bị ký / wrong token PIN ({name})"
+            elif "token" in str(exc).lower():
+                reason = f"không tìm thấy thiết bị ký '{token_label}' / token not found: {exc}"
+            else:
+                reason = f"không mở được thiết bị ký / cannot open token: {name}: {exc}"
+            raise SigningKeyError(reason, where=where) from exc
+        signer = PKCS11Signer(session, key_label=key_label, cert_label=cert_label or key_label,
+                              other_certs_to_pull=None)
+        try:
+            signer.signing_cert  # noqa: B018 - loads key handle and certificate now, not mid-batch
+        except Exception as exc:
+            session.close()
+            raise SigningKeyError(f"không tìm thấy khóa hoặc chứng thư '{key_label}' trên thiết bị / "
+                                  f"key or certificate not found on token: {type(exc).__name__}: {exc}",
+                                  where=where) from exc
+        return cls(signer, where=where, session=session)
 
     @classmethod
     def from_pkcs12(cls, path: Path, password: bytes | None) -> KeySource:
@@ -102,6 +169,22 @@ class KeySource:
             raise SigningKeyError("PKCS#12 không có khóa và chứng thư / PKCS#12 holds no key and certificate", path)
         return cls(_cached_key_signer(signer), path)
 
+    @classmethod
+    def from_settings(cls, settings) -> KeySource:  # type: ignore[no-untyped-def]
+        """The configured key: the PKCS#11 token when SOHOA_PKCS11_MODULE is set, else the PKCS#12 file."""
+        if getattr(settings, "pkcs11_module", ""):
+            if not settings.pkcs11_token_label or not settings.pkcs11_key_label:
+                raise SigningKeyError("cần SOHOA_PKCS11_TOKEN_LABEL và SOHOA_PKCS11_KEY_LABEL / "
+                                      "SOHOA_PKCS11_TOKEN_LABEL and SOHOA_PKCS11_KEY_LABEL are required")
+            pin = settings.pkcs11_pin.get_secret_value() or None
+            return cls.from_pkcs11(settings.pkcs11_module, settings.pkcs11_token_label, settings.pkcs11_key_label,
+                                   pin)
+        if settings.signing_pkcs12 is None:
+            raise SigningKeyError("chưa cấu hình khóa ký / no signing key configured: set SOHOA_SIGNING_PKCS12 "
+                                  "(and SOHOA_SIGNING_PASSWORD) or SOHOA_PKCS11_MODULE")
+        return cls.from_pkcs12(Path(settings.signing_pkcs12),
+                               settings.signing_password.get_secret_value().encode() or None)
+
     @property
     def pyhanko_signer(self):  # type: ignore[no-untyped-def]
         return self._signer
@@ -111,6 +194,11 @@ class KeySource:
         cert = self._signer.signing_cert
         assert cert is not None
         return cert
+
+    @property
+    def chain(self) -> list[asn1_x509.Certificate]:
+        """The other certificates the key came with (PKCS#12 bag, or the token's objects)."""
+        return [c for c in self._signer.cert_registry if c.dump() != self.certificate.dump()]
 
     @property
     def signer_name(self) -> str:
@@ -129,22 +217,23 @@ class KeySource:
         """Refuse a key that would produce a signature nobody should accept (Art. 14.3.c)."""
         at = at or datetime.now(UTC)
         where = self.path
+        kw = {"where": self.where}
         if at < self.not_before:
             raise KeyUnfitError(f"chứng thư chưa có hiệu lực đến {self.not_before:%d/%m/%Y} / "
-                                f"certificate not valid before {self.not_before.isoformat()}", where)
+                                f"certificate not valid before {self.not_before.isoformat()}", where, **kw)
         if at > self.not_after:
             raise KeyUnfitError(f"chứng thư đã hết hạn ngày {self.not_after:%d/%m/%Y} / "
-                                f"certificate expired on {self.not_after.isoformat()}", where)
+                                f"certificate expired on {self.not_after.isoformat()}", where, **kw)
         usage = self.certificate.key_usage_value
         usages = set(usage.native) if usage is not None else set()
         missing = {"digital_signature", "non_repudiation"} - usages
         if missing:
             raise KeyUnfitError(f"chứng thư thiếu mục đích sử dụng khóa / certificate lacks key usage: "
-                                f"{', '.join(sorted(missing))}", where)
+                                f"{', '.join(sorted(missing))}", where, **kw)
         # Decree 45 Art. 25.3.b: the signer is the converter named in the marker.
         want = _fold(converter)
         subj = _subject(self.certificate)
         names = [n for n in (subj.organization, subj.common_name) if n]
         if not want or not any(want in _fold(n) for n in names):
             raise KeyUnfitError(f"chủ thể chứng thư ({' / '.join(names) or '?'}) không phải đơn vị chuyển đổi "
-                                f"'{converter}' / certificate subject does not name the converter", where)
+                                f"'{converter}' / certificate subject does not name the converter", where, **kw)

@@ -1,5 +1,10 @@
 """A test / demo PKI: a self-signed root and the converting agency's certificate (PKCS#12).
 
+With ``services_url`` it also makes what a real CA runs beside it, for B-T and B-LT signing:
+a time-stamping authority certificate, an OCSP responder certificate, a *revoked* agency
+certificate, and agency certificates that point to the OCSP responder (AIA) and to the CRL
+(CRL distribution point) under that URL. ``signing.pki_server`` serves them over HTTP.
+
 Not for production: a real converter signs with a certificate from a licensed Vietnamese CA.
 Idempotent: existing files are reused.
 """
@@ -29,6 +34,18 @@ class TestPki:
     password: bytes
     agency_cert_pem: Path
     expired_p12: Path | None = None
+    services_url: str | None = None  # TSA at /tsa, OCSP at /ocsp, CRL at /crl/root.crl
+    revoked_p12: Path | None = None
+    tsa_cert_pem: Path | None = None
+    ocsp_cert_pem: Path | None = None
+
+    @property
+    def dir(self) -> Path:
+        return self.root_cert_pem.parent
+
+    @property
+    def tsa_url(self) -> str | None:
+        return f"{self.services_url}/tsa" if self.services_url else None
 
 
 def _key(path: Path) -> rsa.RSAPrivateKey:
@@ -73,10 +90,24 @@ def _root(out: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     return key, cert
 
 
-def _leaf(converter: str, root_key: rsa.RSAPrivateKey, root: x509.Certificate, key: rsa.RSAPrivateKey,
-          not_before: dt.datetime, not_after: dt.datetime) -> x509.Certificate:
+def _revocation_pointers(builder: x509.CertificateBuilder, services_url: str | None) -> x509.CertificateBuilder:
+    if not services_url:
+        return builder
     return (
-        x509.CertificateBuilder().subject_name(_name(converter, converter)).issuer_name(root.subject)
+        builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(f"{services_url}/ocsp"))]),
+            critical=False)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(f"{services_url}/crl/root.crl")], relative_name=None,
+            reasons=None, crl_issuer=None)]), critical=False)
+    )
+
+
+def _leaf(converter: str, root_key: rsa.RSAPrivateKey, root: x509.Certificate, key: rsa.RSAPrivateKey,
+          not_before: dt.datetime, not_after: dt.datetime, services_url: str | None = None) -> x509.Certificate:
+    builder = _revocation_pointers(x509.CertificateBuilder(), services_url)
+    return (
+        builder.subject_name(_name(converter, converter)).issuer_name(root.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(not_before).not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -99,9 +130,44 @@ def _p12(path: Path, converter: str, key: rsa.RSAPrivateKey, cert: x509.Certific
     path.chmod(0o600)
 
 
-def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False) -> TestPki:
+def _service_cert(path: Path, cn: str, eku: x509.ObjectIdentifier, root_key: rsa.RSAPrivateKey,
+                  root: x509.Certificate, key: rsa.RSAPrivateKey, now: dt.datetime) -> None:
+    if path.exists():
+        return
+    builder = (
+        x509.CertificateBuilder().subject_name(_name(cn, "sohoa test PKI")).issuer_name(root.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=730))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        # RFC 3161 2.3: a TSA certificate has exactly one, critical, EKU: timeStamping.
+        .add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+    )
+    if eku == x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING:
+        # RFC 6960 4.2.2.2.1: no revocation check of the responder's own certificate.
+        builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
+    path.write_bytes(builder.sign(root_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+REVOKED_LIST = "revoked.txt"  # "<serial hex> <revocation time ISO>" per line, read by pki_server
+
+
+def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False,
+                  services_url: str | None = None) -> TestPki:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    services_file = out / "services_url.txt"
+    if services_url is not None:
+        services_url = services_url.rstrip("/")
+        if services_file.exists() and services_file.read_text().strip() != services_url:
+            # The URL is inside the leaf certificates: new URL, new leaves (same root).
+            for name in ("agency.p12", "agency.pem", "agency-revoked.p12", REVOKED_LIST):
+                (out / name).unlink(missing_ok=True)
+        services_file.write_text(services_url + "\n")
     pw_file = out / "password.txt"
     if not pw_file.exists():
         # Derived, not secret: this PKI is for tests and the demo only.
@@ -113,7 +179,8 @@ def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False) -> Te
     agency_p12, agency_pem = out / "agency.p12", out / "agency.pem"
     if not (agency_p12.exists() and agency_pem.exists()):
         key = _key(out / "agency.key.pem")
-        cert = _leaf(converter, root_key, root, key, now - dt.timedelta(minutes=5), now + dt.timedelta(days=730))
+        cert = _leaf(converter, root_key, root, key, now - dt.timedelta(minutes=5), now + dt.timedelta(days=730),
+                     services_url)
         agency_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         _p12(agency_p12, converter, key, cert, root, password)
 
@@ -124,5 +191,74 @@ def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False) -> Te
             key = _key(out / "agency-expired.key.pem")
             cert = _leaf(converter, root_key, root, key, now - dt.timedelta(days=800), now - dt.timedelta(days=70))
             _p12(expired_p12, converter, key, cert, root, password)
+    if services_url is None:
+        return TestPki(root_cert_pem=out / "root.pem", agency_p12=agency_p12, password=password,
+                       agency_cert_pem=agency_pem, expired_p12=expired_p12)
+
+    revoked_p12 = out / "agency-revoked.p12"
+    if not revoked_p12.exists():
+        key = _key(out / "agency-revoked.key.pem")
+        cert = _leaf(converter, root_key, root, key, now - dt.timedelta(days=2), now + dt.timedelta(days=730),
+                     services_url)
+        _p12(revoked_p12, converter, key, cert, root, password)
+        revoked_at = (now - dt.timedelta(days=1)).replace(microsecond=0)
+        (out / REVOKED_LIST).write_text(f"{cert.serial_number:x} {revoked_at.isoformat()}\n")
+    _service_cert(out / "tsa.pem", "sohoa test TSA", x509.oid.ExtendedKeyUsageOID.TIME_STAMPING, root_key, root,
+                  _key(out / "tsa.key.pem"), now)
+    _service_cert(out / "ocsp.pem", "sohoa test OCSP responder", x509.oid.ExtendedKeyUsageOID.OCSP_SIGNING,
+                  root_key, root, _key(out / "ocsp.key.pem"), now)
     return TestPki(root_cert_pem=out / "root.pem", agency_p12=agency_p12, password=password,
-                   agency_cert_pem=agency_pem, expired_p12=expired_p12)
+                   agency_cert_pem=agency_pem, expired_p12=expired_p12, services_url=services_url,
+                   revoked_p12=revoked_p12, tsa_cert_pem=out / "tsa.pem", ocsp_cert_pem=out / "ocsp.pem")
+
+
+SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
+
+
+def softhsm_config(token_dir: Path) -> Path:
+    """A SoftHSM2 configuration keeping its tokens in token_dir; point SOFTHSM2_CONF at the result
+    before the module is first loaded in a process."""
+    token_dir.mkdir(parents=True, exist_ok=True)
+    conf = token_dir.parent / f"{token_dir.name}.conf"
+    conf.write_text(f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\n"
+                    "slots.removable = false\n")
+    return conf
+
+
+def import_into_softhsm(pki: TestPki, *, token_label: str, key_label: str, pin: str, so_pin: str,
+                        p12: Path | None = None, module: Path = SOFTHSM_MODULE) -> None:
+    """Create a SoftHSM2 token and put the agency's key (via `softhsm2-util --import`, PKCS#8 PEM)
+    and its certificate chain (via python-pkcs11: softhsm2-util cannot import certificates) on it.
+
+    SOFTHSM2_CONF must already point to the configuration (see softhsm_config)."""
+    import subprocess
+
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    p12 = p12 or pki.agency_p12
+    key, cert, extra = pkcs12.load_key_and_certificates(p12.read_bytes(), pki.password)
+    assert key is not None and cert is not None
+    pem = p12.with_suffix(".token-import.pem")
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    pem.chmod(0o600)
+    try:
+        # PINs on the command line are acceptable for a throw-away test token only.
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", token_label, "--so-pin", so_pin,
+                        "--pin", pin], check=True, capture_output=True, timeout=60)
+        subprocess.run(["softhsm2-util", "--import", str(pem), "--token", token_label, "--label", key_label,
+                        "--id", "01", "--pin", pin], check=True, capture_output=True, timeout=60)
+    finally:
+        pem.unlink(missing_ok=True)
+    token = pkcs11.lib(str(module)).get_token(token_label=token_label)
+    with token.open(rw=True, user_pin=pin) as session:
+        for label, c, cid in [(key_label, cert, b"\x01")] + [(f"ca{i}", c, bytes([0x10 + i]))
+                                                             for i, c in enumerate(extra)]:
+            der = c.public_bytes(serialization.Encoding.DER)
+            session.create_object({
+                Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True, Attribute.LABEL: label, Attribute.ID: cid, Attribute.VALUE: der,
+                Attribute.SUBJECT: c.subject.public_bytes(), Attribute.ISSUER: c.issuer.public_bytes(),
+                Attribute.SERIAL_NUMBER: c.serial_number.to_bytes((c.serial_number.bit_length() + 8) // 8, "big"),
+            })

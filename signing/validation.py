@@ -20,6 +20,7 @@ from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_L
 class SignatureStatus(StrEnum):
     VALID = "valid"
     INVALID = "invalid"  # broken signature: digest mismatch, bad CMS, unreadable file
+    REVOKED = "revoked"  # intact, but the signer's certificate was revoked (OCSP/CRL, embedded or fetched)
     MODIFIED = "modified"  # intact, but the file was changed after signing (incremental update)
     UNTRUSTED = "untrusted"  # intact, but the signer's chain does not reach a given trust root
     NO_SIGNATURE = "no_signature"
@@ -28,7 +29,7 @@ class SignatureStatus(StrEnum):
 
 
 # Worst first: the overall status is the worst one seen.
-_SEVERITY = [SignatureStatus.INVALID, SignatureStatus.MODIFIED, SignatureStatus.NO_SIGNATURE,
+_SEVERITY = [SignatureStatus.INVALID, SignatureStatus.REVOKED, SignatureStatus.MODIFIED, SignatureStatus.NO_SIGNATURE,
              SignatureStatus.UNTRUSTED, SignatureStatus.CHECK_FAILED, SignatureStatus.NO_MARKER,
              SignatureStatus.VALID]
 
@@ -49,6 +50,14 @@ class VerificationReport:
     checks: list[CheckOutcome]
     modification_level: str | None
     notes: list[str] = field(default_factory=list)
+    level: str | None = None  # PAdES-B-B / B-T / B-LT, as found in the file
+    timestamp_time: datetime | None = None  # from the signature timestamp token (B-T and up)
+    timestamp_authority: str | None = None
+    timestamp_ok: bool | None = None  # token intact and valid (trusted only if its root was given)
+    revocation_embedded: bool = False  # DSS with OCSP responses / CRLs (B-LT)
+    marker_fields: dict[str, str] = field(default_factory=dict)
+    pdfa_problems: list[str] | None = None  # None: not checked; [] structural PDF/A-3b checks passed
+    attachments: dict[str, str] = field(default_factory=dict)  # name -> AFRelationship
 
     @property
     def ok(self) -> bool:
@@ -58,6 +67,7 @@ class VerificationReport:
         d = asdict(self)
         d["status"] = str(self.status)
         d["signing_time"] = self.signing_time.isoformat() if self.signing_time else None
+        d["timestamp_time"] = self.timestamp_time.isoformat() if self.timestamp_time else None
         d["checks"] = [{"checker": c.checker, "status": str(c.status), "detail": c.detail} for c in self.checks]
         return d
 
@@ -75,6 +85,10 @@ class _PyHankoResult:
     signer: str | None = None
     signing_time: datetime | None = None
     modification_level: str | None = None
+    timestamp_time: datetime | None = None
+    timestamp_authority: str | None = None
+    timestamp_ok: bool | None = None
+    revocation_embedded: bool = False
 
 
 @contextlib.contextmanager
@@ -97,21 +111,29 @@ def _load_roots(roots: Sequence[Path]):  # type: ignore[no-untyped-def]
     return list(load_certs_from_pemder([str(r) for r in roots]))
 
 
-def _check_pyhanko(path: Path, trust_roots: Sequence[Path]) -> _PyHankoResult:
+def _validation_context(reader, roots: list, fetch: bool):  # type: ignore[no-untyped-def]
+    """Embedded revocation data (the DSS of a B-LT file) first; fetch from the CA only if allowed."""
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+    from pyhanko_certvalidator import ValidationContext
+
+    kwargs = {"trust_roots": roots, "allow_fetching": fetch, "revocation_mode": "soft-fail"}
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:
+        return ValidationContext(**kwargs), False  # type: ignore[arg-type]
+    return dss.as_validation_context(kwargs), bool(dss.ocsps or dss.crls)
+
+
+def _check_pyhanko(path: Path, trust_roots: Sequence[Path], fetch_revocation: bool = True) -> _PyHankoResult:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.general import SigningError
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
     name = "pyhanko"
     try:
-        if trust_roots:
-            vc = ValidationContext(trust_roots=_load_roots(trust_roots), allow_fetching=False,
-                                   revocation_mode="soft-fail")
-        else:
-            vc = ValidationContext(trust_roots=[], allow_fetching=False, revocation_mode="soft-fail")
+        roots = _load_roots(trust_roots) if trust_roots else []
     except Exception as exc:
         return _PyHankoResult(CheckOutcome(name, SignatureStatus.CHECK_FAILED, f"trust roots unreadable: {exc}"))
     try:
@@ -120,18 +142,24 @@ def _check_pyhanko(path: Path, trust_roots: Sequence[Path]) -> _PyHankoResult:
             sigs = reader.embedded_regular_signatures
             if not sigs:
                 return _PyHankoResult(CheckOutcome(name, SignatureStatus.NO_SIGNATURE, "no signature in the file"))
+            # Revocation is only meaningful against a trust anchor: without roots, integrity only.
+            vc, embedded = _validation_context(reader, roots, fetch_revocation and bool(roots))
             outcomes: list[CheckOutcome] = []
             first: _PyHankoResult | None = None
             for sig in sigs:
                 with _quiet_pyhanko():
-                    st = validate_pdf_signature(sig, signer_validation_context=vc)
+                    st = validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc)
                 level = st.modification_level.name if st.modification_level is not None else None
                 cn = st.signing_cert.subject.native.get("common_name") if st.signing_cert else None
                 coverage = st.coverage.name if st.coverage is not None else None
+                ts = st.timestamp_validity
                 facts = (f"field={sig.field_name} intact={st.intact} valid={st.valid} trusted={st.trusted} "
-                         f"coverage={coverage} modification={level}")
+                         f"revoked={st.revoked} coverage={coverage} modification={level} "
+                         f"timestamp={'yes' if ts else 'no'} revocation_embedded={embedded}")
                 if not (st.intact and st.valid):
                     status = SignatureStatus.INVALID
+                elif st.revoked:
+                    status = SignatureStatus.REVOKED
                 elif (st.coverage != SignatureCoverageLevel.ENTIRE_FILE or level not in (None, "NONE")
                       or st.docmdp_ok is False):
                     # Any revision after signing is a change to a signed result (Art. 14.3.c).
@@ -143,12 +171,18 @@ def _check_pyhanko(path: Path, trust_roots: Sequence[Path]) -> _PyHankoResult:
                 detail = facts if trust_roots else facts + "; chain not checked (no trust roots given)"
                 outcomes.append(CheckOutcome(name, status, detail))
                 if first is None:
-                    first = _PyHankoResult(outcomes[-1], cn, st.signer_reported_dt, level)
+                    tsa = None
+                    if ts is not None and ts.signing_cert is not None:
+                        tsa = ts.signing_cert.subject.native.get("common_name")
+                    first = _PyHankoResult(outcomes[-1], cn, st.signer_reported_dt, level,
+                                           ts.timestamp if ts else None, tsa,
+                                           (ts.intact and ts.valid) if ts else None, embedded)
             assert first is not None
             overall = _worst([o.status for o in outcomes])
             detail = " | ".join(o.detail for o in outcomes)
             return _PyHankoResult(CheckOutcome(name, overall, detail), first.signer, first.signing_time,
-                                  first.modification_level)
+                                  first.modification_level, first.timestamp_time, first.timestamp_authority,
+                                  first.timestamp_ok, first.revocation_embedded)
     except (SignatureValidationError, SigningError, ValueError, KeyError, TypeError) as exc:
         # A corrupted file or CMS blob is a broken signature, not a crash.
         return _PyHankoResult(CheckOutcome(name, SignatureStatus.INVALID, f"{type(exc).__name__}: {exc}"))
@@ -159,6 +193,7 @@ def _check_pyhanko(path: Path, trust_roots: Sequence[Path]) -> _PyHankoResult:
 
 
 _CERT_OK = "Certificate is Trusted."
+_CERT_REVOKED = "Certificate has been Revoked."
 _CERT_UNTRUSTED = ("Certificate issuer isn't Trusted.", "Certificate issuer is unknown.")
 
 
@@ -184,6 +219,8 @@ def _check_pdfsig(path: Path, trust_roots: Sequence[Path]) -> CheckOutcome:
             facts += "; chain not checked (no trust roots given)"
         elif s.certificate_validation == _CERT_OK:
             st = SignatureStatus.VALID
+        elif s.certificate_validation == _CERT_REVOKED:
+            st = SignatureStatus.REVOKED
         elif s.certificate_validation in _CERT_UNTRUSTED:
             st = SignatureStatus.UNTRUSTED
         else:  # revoked, expired, "Unknown issue…": the chain does not validate
@@ -210,11 +247,42 @@ def _marker_complete(lines: list[str]) -> bool:
     return all(any(line.startswith(p) for line in lines) for p in _MARKER_PREFIXES[:3])
 
 
-def verify_pdf(path: Path, trust_roots: Sequence[Path] = ()) -> VerificationReport:
+_FIELD_KEYS = {TIME_LABEL: "converted_at", CONVERTER_LABEL: "converter", RESULT_CODE_LABEL: "result_code"}
+
+
+def marker_fields(lines: list[str]) -> dict[str, str]:
+    """The marker lines as named fields: statement, converted_at, converter, result_code."""
+    out: dict[str, str] = {}
+    for line in lines:
+        if line == STATEMENT:
+            out["statement"] = line
+            continue
+        label, _, value = line.partition(":")
+        key = _FIELD_KEYS.get(label.strip())
+        if key and key not in out:
+            out[key] = value.strip()
+    return out
+
+
+def _level(ph: _PyHankoResult) -> str | None:
+    if ph.outcome.status in (SignatureStatus.NO_SIGNATURE, SignatureStatus.CHECK_FAILED):
+        return None
+    if ph.timestamp_time is None:
+        return "PAdES-B-B"
+    return "PAdES-B-LT" if ph.revocation_embedded else "PAdES-B-T"
+
+
+def verify_pdf(path: Path, trust_roots: Sequence[Path] = (), *, fetch_revocation: bool = True) -> VerificationReport:
+    """Two independent checks of the signature, the marker, and the PDF/A-3b structure.
+
+    ``fetch_revocation``: with trust roots, ask the certificates' OCSP responders / CRLs when the
+    file does not embed revocation data (B-LT files are checked from their own DSS)."""
+    from signing._pdfa import check_pdfa
+
     path = Path(path)
     roots = [Path(r) for r in trust_roots]
     notes: list[str] = []
-    ph = _check_pyhanko(path, roots)
+    ph = _check_pyhanko(path, roots, fetch_revocation)
     ps = _check_pdfsig(path, roots)
     if not roots:
         notes.append("chuỗi chứng thư không được kiểm tra / chain not checked: no trust roots given")
@@ -232,6 +300,21 @@ def verify_pdf(path: Path, trust_roots: Sequence[Path] = ()) -> VerificationRepo
         converter = converter_line.split(":", 1)[1].strip()
         if nfc(converter).casefold() not in nfc(ph.signer).casefold():
             notes.append(f"người ký ({ph.signer}) khác đơn vị chuyển đổi ({converter}) / signer is not the converter")
+    if ph.timestamp_ok is False:
+        notes.append("dấu thời gian không hợp lệ / signature timestamp token is not valid")
+    pdfa_problems: list[str] | None = None
+    attachments: dict[str, str] = {}
+    try:
+        pdfa = check_pdfa(path.read_bytes())
+        pdfa_problems, attachments = pdfa.problems, pdfa.attachments
+        if pdfa.problems:
+            # Archival form is a storage requirement (Art. 17), not part of the signature verdict.
+            notes.append("không đạt PDF/A-3b / not PDF/A-3b: " + "; ".join(pdfa.problems))
+    except OSError as exc:
+        notes.append(f"không kiểm tra được PDF/A / PDF/A not checked: {exc}")
     return VerificationReport(status=status, signer=ph.signer, signing_time=ph.signing_time,
                               marker_lines=marker_lines, checks=checks, modification_level=ph.modification_level,
-                              notes=notes)
+                              notes=notes, level=_level(ph), timestamp_time=ph.timestamp_time,
+                              timestamp_authority=ph.timestamp_authority, timestamp_ok=ph.timestamp_ok,
+                              revocation_embedded=ph.revocation_embedded, marker_fields=marker_fields(marker_lines),
+                              pdfa_problems=pdfa_problems, attachments=attachments)

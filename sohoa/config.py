@@ -30,12 +30,24 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     bucket_prefix: str = "sohoa-"
+    # Art. 17: results are kept under object lock. GOVERNANCE can be lifted by an administrator with
+    # the bypass permission; COMPLIANCE cannot be shortened by anyone. 0 days: versioning only, no lock.
+    results_retention_mode: str = "GOVERNANCE"
+    results_retention_days: int = 3650
+    s3_max_attempts: int = 5  # transient S3 errors (refused, 5xx, SlowDown) are retried with backoff
 
     # Art. 25.3.c / Decree 137 Art. 4.1.a: the full name of the converting body goes in the marker.
     converter_name: str = "Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa"
     signing_pkcs12: Path | None = None
     signing_password: SecretStr = SecretStr("")
     lookup_url: str = "https://dichvucong.gov.vn/tra-cuu"
+    # Signing (docs/signing.md): a TSA URL makes signatures PAdES B-T (B-LT when revocation data can be
+    # fetched); a PKCS#11 module makes the key come from a token instead of SOHOA_SIGNING_PKCS12.
+    tsa_url: str = ""
+    pkcs11_module: str = ""  # e.g. /usr/lib/softhsm/libsofthsm2.so
+    pkcs11_token_label: str = ""
+    pkcs11_key_label: str = ""
+    pkcs11_pin: SecretStr = SecretStr("")  # SOHOA_PKCS11_PIN, from the environment only
 
     # Mã hồ sơ assigned when a legacy paper result has none; flagged provisional.
     provisional_dossier_pattern: str = "TAM.{agency}-{date:%y%m%d}-{seq:04d}"
@@ -48,6 +60,10 @@ class Settings(BaseSettings):
     raster_dpi: int = 300
 
     review_confidence_threshold: float = 0.80
+    # Per type/field overrides of the declared review thresholds (schemas/thresholds.py).
+    review_thresholds_file: Path | None = None
+    review_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+    web_secret_key: SecretStr = SecretStr("")  # signs the login form's CSRF cookie; made once if empty
     citizen_warehouse_url: str = ""  # empty: outbox events stay pending
     citizen_warehouse_token: SecretStr = SecretStr("")
     sync_max_attempts: int = 8

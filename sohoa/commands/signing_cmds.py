@@ -1,8 +1,9 @@
-"""Signing sub-commands: sign, verify, pki init (Decree 45 Art. 25.3.b-c, Art. 14.3.c)."""
+"""Signing sub-commands: sign, verify, print-copy, pki init (Decree 45 Art. 25.3.b-c, Art. 14.3.c, Art. 18)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -19,12 +20,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sign", help="ký số bản chuyển đổi có dấu hiệu nhận biết / sign a converted result")
     p.add_argument("input", type=Path, metavar="IN", help="scan: PNG, JPEG, TIFF or PDF")
     p.add_argument("--out", type=Path, required=True, help="signed PDF to write")
-    p.add_argument("--pkcs12", type=Path, required=True, help="converter's key and certificate (.p12)")
+    p.add_argument("--pkcs12", type=Path, default=None,
+                   help="converter's key and certificate (.p12); default SOHOA_SIGNING_PKCS12")
     p.add_argument("--password-env", metavar="VAR", default=None,
                    help="name of the environment variable holding the PKCS#12 password")
-    p.add_argument("--converter", required=True, help="full name of the converting agency or person")
+    p.add_argument("--pkcs11-module", default=None, help="PKCS#11 module (.so); default SOHOA_PKCS11_MODULE")
+    p.add_argument("--token-label", default=None, help="PKCS#11 token label; default SOHOA_PKCS11_TOKEN_LABEL")
+    p.add_argument("--key-label", default=None, help="key/certificate label on the token; default SOHOA_PKCS11_KEY_LABEL")
+    p.add_argument("--pin-env", metavar="VAR", default="SOHOA_PKCS11_PIN",
+                   help="environment variable holding the token PIN (default SOHOA_PKCS11_PIN)")
+    p.add_argument("--tsa-url", default=None, help="RFC 3161 time-stamping authority (PAdES B-T); default SOHOA_TSA_URL")
+    p.add_argument("--converter", default=None, help="full name of the converting agency or person; "
+                   "default SOHOA_CONVERTER_NAME")
     p.add_argument("--result-code", default=None, help="<mã hồ sơ>-KQ<n>")
     p.add_argument("--lookup-url", default=None)
+    p.add_argument("--fields-json", type=Path, default=None,
+                   help="structured data of the result (method b), embedded as fields.json")
     p.add_argument("--dpi", type=int, default=None, help=f"scan resolution if the image has none ({DEFAULT_DPI})")
     p.set_defaults(func=_sign)
 
@@ -33,7 +44,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--trust", type=Path, action="append", default=[], metavar="ROOT.pem",
                    help="trusted root certificate (repeatable); without it only integrity is checked")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--offline", action="store_true",
+                   help="do not contact OCSP responders / CRL servers (embedded revocation data is still used)")
     p.set_defaults(func=_verify)
+
+    p = sub.add_parser("print-copy", help="bản in giấy của kết quả điện tử (Điều 18 NĐ 45) / paper print")
+    p.add_argument("file", type=Path, metavar="SIGNED.pdf")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pdf")
+    p.add_argument("--trust", type=Path, action="append", default=[], metavar="ROOT.pem")
+    p.add_argument("--unit", default=None, help="unit returning results (form item 1); default SOHOA_CONVERTER_NAME")
+    p.add_argument("--system-name", default="Hệ thống thông tin một cửa điện tử",
+                   help="information system that provides the copy (Art. 18.2.b)")
+    p.add_argument("--address", default=None)
+    p.add_argument("--phone", default=None)
+    p.add_argument("--lookup-url", default=None, help="look-up base URL; default SOHOA_LOOKUP_URL")
+    p.set_defaults(func=_print_copy)
 
     p = sub.add_parser("pki", help="chứng thư số thử nghiệm / test and demo PKI")
     pki_sub = p.add_subparsers(dest="pki_command", metavar="ACTION", required=True)
@@ -70,34 +95,67 @@ def _load_pages(path: Path, tmp: Path, dpi_override: int | None) -> tuple[list, 
     return images, dpis
 
 
-def _sign(args: argparse.Namespace) -> int:
+def _key_from_args(args: argparse.Namespace, settings):  # type: ignore[no-untyped-def]
+    """PKCS#11 when a module is given (flag or setting), else PKCS#12 (flag or setting)."""
     import signing
-    from signing._exec import ToolFailed
 
-    password: bytes | None = None
+    module = args.pkcs11_module or (settings.pkcs11_module if args.pkcs12 is None else "")
+    if module:
+        token = args.token_label or settings.pkcs11_token_label
+        label = args.key_label or settings.pkcs11_key_label
+        if not token or not label:
+            raise signing.SigningKeyError("cần nhãn thiết bị và nhãn khóa / --token-label and --key-label are required")
+        pin = os.environ.get(args.pin_env) or settings.pkcs11_pin.get_secret_value() or None
+        return signing.KeySource.from_pkcs11(module, token, label, pin)
+    p12 = args.pkcs12 or settings.signing_pkcs12
+    if p12 is None:
+        raise signing.SigningKeyError("chưa có khóa ký / no key: give --pkcs12 or --pkcs11-module "
+                                      "(or set SOHOA_SIGNING_PKCS12 / SOHOA_PKCS11_MODULE)")
     if args.password_env:
         value = os.environ.get(args.password_env)
         if value is None:
-            _err(f"biến môi trường {args.password_env} (mật khẩu khóa) chưa được đặt",
-                 f"environment variable {args.password_env} (key password) is not set")
-            return ExitCode.KEY_ERROR
-        password = value.encode()
+            raise signing.SigningKeyError(f"biến môi trường {args.password_env} (mật khẩu khóa) chưa được đặt / "
+                                          f"environment variable {args.password_env} (key password) is not set")
+        password: bytes | None = value.encode()
+    else:
+        password = settings.signing_password.get_secret_value().encode() or None
+    return signing.KeySource.from_pkcs12(Path(p12), password)
+
+
+def _sign(args: argparse.Namespace) -> int:
+    import signing
+    from signing._exec import ToolFailed
+    from sohoa.config import get_settings
+
+    settings = get_settings()
+    converter = args.converter or settings.converter_name
     converted_at = datetime.now(UTC)
     try:
-        key = signing.KeySource.from_pkcs12(args.pkcs12, password)
-        key.check_fit_for(args.converter, converted_at)
+        key = _key_from_args(args, settings)
+        key.check_fit_for(converter, converted_at)
     except signing.SigningKeyError as exc:
         # The reason is already bilingual.
-        print(f"Lỗi / Error: khóa ký bị từ chối / signing key refused: {args.pkcs12}: {exc.reason}",
+        print(f"Lỗi / Error: khóa ký bị từ chối / signing key refused: {exc.where or '-'}: {exc.reason}",
               file=sys.stderr)
         return ExitCode.KEY_ERROR
 
     if not args.input.is_file():
         _err(f"không đọc được tệp đầu vào {args.input}", f"cannot read input {args.input}: not a file")
         return ExitCode.BAD_INPUT
-    marker = signing.ConversionMarker(converter=args.converter, converted_at=converted_at,
+    attachments = None
+    if args.fields_json is not None:
+        try:
+            raw = args.fields_json.read_bytes()
+            json.loads(raw)
+        except (OSError, ValueError) as exc:
+            _err(f"không đọc được dữ liệu có cấu trúc {args.fields_json}: {exc}",
+                 f"unreadable fields JSON {args.fields_json}: {exc}")
+            return ExitCode.BAD_INPUT
+        attachments = {"fields.json": raw}
+    marker = signing.ConversionMarker(converter=converter, converted_at=converted_at,
                                       result_code=args.result_code, lookup_url=args.lookup_url)
-    with tempfile.TemporaryDirectory(prefix="sohoa-sign-") as tmp:
+    options = signing.SigningOptions(tsa_url=args.tsa_url or settings.tsa_url or None)
+    with key, tempfile.TemporaryDirectory(prefix="sohoa-sign-") as tmp:
         try:
             pages, dpis = _load_pages(args.input, Path(tmp), args.dpi)
         except ToolFailed as exc:
@@ -110,7 +168,14 @@ def _sign(args: argparse.Namespace) -> int:
             _err(f"không đọc được ảnh {args.input}: {exc}", f"unreadable image {args.input}: {exc}")
             return ExitCode.BAD_INPUT
         try:
-            result = signing.sign_result(pages, marker, key, dpi=dpis)
+            result = signing.sign_result(pages, marker, key, dpi=dpis, attachments=attachments, options=options)
+        except signing.SigningServiceError as exc:
+            _err(f"không ký được: {exc.url}: {exc.reason}", f"cannot sign: {exc.url}: {exc.reason}")
+            return ExitCode.SERVICE_UNAVAILABLE
+        except signing.SigningKeyError as exc:  # revoked, found out while signing
+            print(f"Lỗi / Error: khóa ký bị từ chối / signing key refused: {exc.where or '-'}: {exc.reason}",
+                  file=sys.stderr)
+            return ExitCode.KEY_ERROR
         except OSError as exc:  # a truncated image that only fails on decode
             _err(f"không đọc được ảnh {args.input}: {exc}", f"unreadable image {args.input}: {exc}")
             return ExitCode.BAD_INPUT
@@ -120,10 +185,14 @@ def _sign(args: argparse.Namespace) -> int:
     tmp_out.replace(args.out)
     print(f"Đã ký / signed: {args.out}")
     print(f"  Người ký / signer: {result.signer}")
+    print(f"  Mức chữ ký / level: {result.level}")
+    print(f"  Tình trạng thu hồi / revocation: {result.revocation}")
     print(f"  SHA-256: {result.sha256}")
     print(f"  Số trang / pages: {len(pages)}")
     for line in marker.lines():
         print(f"  {line}")
+    for note in result.notes:
+        print(f"Ghi chú / note: {note}")
     return ExitCode.OK
 
 
@@ -138,7 +207,7 @@ def _verify(args: argparse.Namespace) -> int:
         if not root.is_file():
             _err(f"không đọc được chứng thư gốc {root}", f"cannot read trust root {root}")
             return ExitCode.BAD_INPUT
-    report = signing.verify_pdf(args.file, trust_roots=args.trust)
+    report = signing.verify_pdf(args.file, trust_roots=args.trust, fetch_revocation=not args.offline)
     if args.format == "json":
         print(report.to_json())
     else:
@@ -150,7 +219,21 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"Thời điểm ký / signing time: {local:%H:%M:%S ngày %d/%m/%Y} (UTC+7)")
         else:
             print("Thời điểm ký / signing time: -")
+        print(f"Mức chữ ký / level: {report.level or '-'}")
+        if report.timestamp_time:
+            local = report.timestamp_time.astimezone(vietnam_tz())
+            ok = "hợp lệ / valid" if report.timestamp_ok else "KHÔNG hợp lệ / NOT valid"
+            print(f"Dấu thời gian / timestamp: {local:%H:%M:%S ngày %d/%m/%Y} (UTC+7), "
+                  f"{report.timestamp_authority or '?'}, {ok}")
+        else:
+            print("Dấu thời gian / timestamp: - (không có / none)")
+        print(f"Thông tin thu hồi nhúng / embedded revocation info: {'có / yes' if report.revocation_embedded else 'không / no'}")
         print(f"Mức sửa đổi sau ký / modification level: {report.modification_level or '-'}")
+        pdfa = "không kiểm tra / not checked" if report.pdfa_problems is None else (
+            "đạt / ok" if not report.pdfa_problems else "KHÔNG đạt / NOT ok")
+        print(f"PDF/A-3b (kiểm tra cấu trúc / structural checks): {pdfa}")
+        for name, rel in report.attachments.items():
+            print(f"Tệp đính kèm / attachment: {name} (AFRelationship {rel})")
         print("Dấu hiệu chuyển đổi / conversion marker:")
         for line in report.marker_lines or ["(không có / none found)"]:
             print(f"  {line}")
@@ -160,6 +243,28 @@ def _verify(args: argparse.Namespace) -> int:
         for note in report.notes:
             print(f"Ghi chú / note: {note}")
     return ExitCode.OK if report.status is signing.SignatureStatus.VALID else ExitCode.INVALID_SIGNATURE
+
+
+def _print_copy(args: argparse.Namespace) -> int:
+    from signing.print_copy import PrintCopyError, make_print_copy
+    from sohoa.config import get_settings
+
+    settings = get_settings()
+    if not args.file.is_file():
+        _err(f"không đọc được tệp {args.file}", f"cannot read {args.file}: not a file")
+        return ExitCode.BAD_INPUT
+    try:
+        pdf, info = make_print_copy(args.file, unit=args.unit or settings.converter_name, system_name=args.system_name,
+                                    lookup_url=args.lookup_url or settings.lookup_url, trust_roots=args.trust,
+                                    address=args.address, phone=args.phone, printed_at=datetime.now(UTC))
+    except PrintCopyError as exc:
+        _err(f"không in được {exc.path}: {exc.reason}", f"cannot print {exc.path}: {exc.reason}")
+        return ExitCode.INVALID_SIGNATURE if exc.signature_invalid else ExitCode.BAD_INPUT
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(pdf)
+    print(f"Đã tạo bản in / print copy: {args.out} ({info.page_count} trang + 1 trang biểu mẫu)")
+    print(f"  {'Mã tra cứu'}: {info.result_code}")
+    return ExitCode.OK
 
 
 def _pki_init(args: argparse.Namespace) -> int:

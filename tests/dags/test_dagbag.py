@@ -25,7 +25,7 @@ def test_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_expected_dags_present(dagbag) -> None:  # type: ignore[no-untyped-def]
-    assert {"digitise_batch", "sync_citizen_warehouse", "roadmap_report", "fixity_audit"} <= set(dagbag.dag_ids)
+    assert {"digitise_batch", "sync_citizen_warehouse", "roadmap_report", "fixity_audit", "sign_reviewed"} <= set(dagbag.dag_ids)
 
 
 def test_digitise_batch_is_the_data_flow(dagbag) -> None:  # type: ignore[no-untyped-def]

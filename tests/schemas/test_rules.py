@@ -68,3 +68,112 @@ def test_nothing_readable_is_rejected() -> None:
 def test_extra_reasons_such_as_page_mismatch_force_review() -> None:
     decision = validate_record(HKD, _good(), today=date(2026, 1, 1), extra_reasons=("page_count_mismatch",))
     assert decision.route is Route.NEEDS_REVIEW
+
+
+# ---------------------------------------------------------------- declared rules (issue 4)
+def test_every_rule_is_declared_with_a_severity() -> None:
+    from schemas import DOCUMENT_TYPES
+
+    for doc_type in DOCUMENT_TYPES.values():
+        codes = {r.code for r in doc_type.all_rules()}
+        assert {"required", "confidence", "date_in_range", "document_number_format", "name_letters",
+                "cccd_structure", "title_matches_type", "signer_title_matches_authority",
+                "issued_after_birth", "province_in_catalogue", "agency_code_in_catalogue"} <= codes
+        assert all(r.severity in (Severity.WARNING, Severity.ERROR) for r in doc_type.all_rules())
+
+
+@pytest.mark.parametrize(("number", "birth", "ok"), [
+    ("001085001234", date(1985, 1, 1), True),  # 001 Hà Nội
+    ("096185001234", date(1985, 1, 1), True),  # 096 Cà Mau, female 1900s
+    ("003185001234", date(1985, 1, 1), False),  # 003 is no province code
+    ("097185001234", date(1985, 1, 1), False),
+    ("056205001234", date(2005, 6, 1), True),  # male born 2000s
+    ("056305001234", date(2005, 6, 1), True),  # female born 2000s
+    ("056005001234", date(2005, 6, 1), False),  # 0 = 1900s
+    ("056885001234", date(1885, 6, 1), True),  # 8 = male born 1800s
+])
+def test_cccd_province_code_and_century_digit(number: str, birth: date, ok: bool) -> None:
+    assert (check_cccd(number, birth)[0] is None) is ok
+
+
+def test_legacy_cmnd_is_accepted_but_flagged_for_review() -> None:
+    decision = validate_record(HKD, _good() | {"holder_id_number": FieldInput("225123456", 0.99)},
+                               today=date(2026, 1, 1))
+    assert decision.route is Route.NEEDS_REVIEW
+    (flag,) = [o for o in decision.failed if o.rule == "cccd_structure"]
+    assert flag.severity is Severity.WARNING and "CMND" in flag.message
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("Trần Thị Bích Ngọc", True), ("NGUYỄN VĂN ĐẠT", True), ("Huỳnh Thị Thủy", True),
+    ("Иван Петров", False), ("王 小明", False), ("Tr4n Thi", False), ("Ngọc", False), ("Lê-Văn Tám", False),
+])
+def test_names_are_in_vietnamese_letters(name: str, ok: bool) -> None:
+    from schemas.rules import check_name
+
+    assert check_name(name) is ok
+
+
+@pytest.mark.parametrize(("authority", "title", "fits"), [
+    ("UBND HUYỆN VẠN NINH PHÒNG TÀI CHÍNH - KẾ HOẠCH", "PHÓ TRƯỞNG PHÒNG", True),
+    ("UBND HUYỆN VẠN NINH PHÒNG TÀI CHÍNH - KẾ HOẠCH", "CHỦ TỊCH", False),
+    ("ỦY BAN NHÂN DÂN XÃ VẠN THẮNG", "PHÓ CHỦ TỊCH", True),
+    ("ỦY BAN NHÂN DÂN XÃ VẠN THẮNG", "GIÁM ĐỐC", False),
+    ("UBND TỈNH KHÁNH HÒA SỞ TƯ PHÁP", "GIÁM ĐỐC", True),
+])
+def test_signer_title_fits_the_issuing_body(authority: str, title: str, fits: bool) -> None:
+    from schemas.rules import signer_title_fits
+
+    assert signer_title_fits(authority, title) is fits
+
+
+def test_signer_title_mismatch_is_a_warning() -> None:
+    decision = validate_record(HKD, _good() | {"issuing_authority": FieldInput("ỦY BAN NHÂN DÂN XÃ VẠN THẮNG", .99),
+                                               "signer_title": FieldInput("GIÁM ĐỐC", .99)}, today=date(2026, 1, 1))
+    (o,) = [o for o in decision.failed if o.rule == "signer_title_matches_authority"]
+    assert o.severity is Severity.WARNING and decision.route is Route.NEEDS_REVIEW
+
+
+def test_wrong_document_type_is_rejected() -> None:
+    decision = validate_record(HKD, _good() | {"title": FieldInput("GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN", 0.95)},
+                               today=date(2026, 1, 1))
+    assert decision.route is Route.REJECTED
+    assert any("Giấy xác nhận tình trạng hôn nhân" in r for r in decision.reasons)
+
+
+def test_unreadable_scan_is_rejected() -> None:
+    decision = validate_record(HKD, {"title": FieldInput("GIẤY CHỨNG", 0.2)}, today=date(2026, 1, 1))
+    assert decision.route is Route.REJECTED and decision.reasons[0].startswith("không đọc được")
+
+
+def test_catalogue_lookups_of_province_and_agency() -> None:
+    ok = validate_record(HKD, _good(), today=date(2026, 1, 1), province="Ninh Thuận", agency_code="000.00.15.H34")
+    assert ok.route is Route.APPROVED  # an old province name is in the catalogue too
+    bad = validate_record(HKD, _good(), today=date(2026, 1, 1), province="Gotham", agency_code="UBND-VN")
+    failed = {(o.rule, o.severity) for o in bad.failed}
+    assert failed == {("province_in_catalogue", Severity.ERROR), ("agency_code_in_catalogue", Severity.WARNING)}
+
+
+def test_thresholds_are_declared_and_overridable_by_yaml_and_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from schemas.thresholds import ThresholdError, load_thresholds
+    from sohoa.config import Settings
+
+    cccd, name = HKD.field("holder_id_number"), HKD.field("holder_name")
+    assert cccd is not None and name is not None
+    base = load_thresholds(Settings(_env_file=None))
+    assert base.for_field(HKD, cccd) == 0.90 and base.for_field(HKD, name) == 0.80  # declared / default
+    yaml_file = tmp_path / "thresholds.yaml"
+    yaml_file.write_text("giay_chung_nhan_ho_kinh_doanh:\n  '*': 0.85\n  holder_id_number: 0.97\n", encoding="utf-8")
+    t = load_thresholds(Settings(_env_file=None, review_thresholds_file=yaml_file))
+    assert t.for_field(HKD, cccd) == 0.97 and t.for_field(HKD, name) == 0.85
+    t = load_thresholds(Settings(_env_file=None, review_thresholds_file=yaml_file,
+                                 review_thresholds={"giay_chung_nhan_ho_kinh_doanh": {"holder_id_number": 0.6}}))
+    assert t.for_field(HKD, cccd) == 0.6  # settings win over the file
+    # a record at 0.93 passes the declared 0.90 but not the file's 0.97
+    fields = _good() | {"holder_id_number": FieldInput("056185001234", 0.93)}
+    assert validate_record(HKD, fields, today=date(2026, 1, 1), thresholds=base).route is Route.APPROVED
+    t = load_thresholds(Settings(_env_file=None, review_thresholds_file=yaml_file))
+    assert validate_record(HKD, fields, today=date(2026, 1, 1), thresholds=t).route is Route.NEEDS_REVIEW
+    yaml_file.write_text("giay_chung_nhan_ho_kinh_doanh:\n  holder_shoe_size: 0.5\n", encoding="utf-8")
+    with pytest.raises(ThresholdError, match=r"thresholds.yaml.*holder_shoe_size"):
+        load_thresholds(Settings(_env_file=None, review_thresholds_file=yaml_file))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from signing import ConversionMarker, KeySource, SignedResult, sign_result
 from signing.pki import TestPki, make_test_pki
+from signing.pki_server import TestPkiServer
 
 CONVERTER = "Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa"
 RESULT_CODE = "000.00.15.H56-200512-0001-KQ1"
@@ -68,3 +70,27 @@ def signed(tmp_path_factory: pytest.TempPathFactory, key: KeySource, marker: Con
     path = tmp_path_factory.mktemp("signed") / "result.pdf"
     path.write_bytes(result.pdf)
     return Signed(path, result, scan, marker)
+
+
+@dataclass(frozen=True)
+class OnlinePki:
+    """A PKI whose certificates point to a live TSA / OCSP responder / CRL on 127.0.0.1."""
+
+    pki: TestPki
+    server: TestPkiServer
+
+
+@pytest.fixture(scope="session")
+def online_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OnlinePki]:
+    server = TestPkiServer()  # bound first: its URL goes into the certificates
+    pki = make_test_pki(tmp_path_factory.mktemp("online-pki"), converter=CONVERTER, services_url=server.url)
+    server.attach(pki)
+    with server:
+        yield OnlinePki(pki, server)
+
+
+@pytest.fixture
+def services_up(online_pki: OnlinePki) -> Iterator[TestPkiServer]:
+    online_pki.server.set_down(False)
+    yield online_pki.server
+    online_pki.server.set_down(False)

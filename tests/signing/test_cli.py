@@ -90,3 +90,27 @@ def test_pki_init(tmp_path: Path) -> None:
     r = _run("pki", "init", tmp_path / "demo-pki", "--converter", CONVERTER)
     assert r.returncode == ExitCode.OK, r.stderr
     assert (tmp_path / "demo-pki" / "agency.p12").exists() and "root.pem" in r.stdout
+
+
+def test_verify_reports_level_pdfa_marker_fields_and_modification(cli_signed: Path, pki: TestPki) -> None:
+    r = _run("verify", cli_signed, "--trust", pki.root_cert_pem)
+    assert r.returncode == ExitCode.OK
+    out = r.stdout
+    assert "Mức chữ ký / level: PAdES-B-B" in out and "timestamp: - (không có / none)" in out
+    assert "PDF/A-3b (kiểm tra cấu trúc / structural checks): đạt / ok" in out
+    assert "Mức sửa đổi sau ký / modification level: NONE" in out
+    data = json.loads(_run("verify", cli_signed, "--trust", pki.root_cert_pem, "--format", "json").stdout)
+    assert data["marker_fields"]["converter"] == CONVERTER
+    assert data["marker_fields"]["result_code"] == "H56-200512-0001-KQ1"
+    assert data["level"] == "PAdES-B-B" and data["pdfa_problems"] == []
+
+
+def test_sign_rejects_unreadable_fields_json(pki: TestPki, tmp_path: Path) -> None:
+    scan = tmp_path / "scan.png"
+    make_scan((300, 400)).save(scan)
+    bad = tmp_path / "fields.json"
+    bad.write_text("{not json")
+    r = _run("sign", scan, "--out", tmp_path / "o.pdf", "--pkcs12", pki.agency_p12, "--password-env", "PW",
+             "--converter", CONVERTER, "--fields-json", bad, env={"PW": pki.password.decode()})
+    assert r.returncode == ExitCode.BAD_INPUT and "fields.json" in r.stderr
+    assert not (tmp_path / "o.pdf").exists()

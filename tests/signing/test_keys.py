@@ -68,3 +68,60 @@ def test_make_test_pki_is_idempotent(pki: TestPki) -> None:
     again = make_test_pki(pki.root_cert_pem.parent, converter=CONVERTER, expired=True)
     assert again == pki
     assert {p: p.read_bytes() for p in before} == before
+
+
+def _p12_with(tmp_path: Path, name: str, *, key_usage: x509.KeyUsage | None,
+              not_before: dt.datetime, not_after: dt.datetime) -> Path:
+    k = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, CONVERTER),
+                         x509.NameAttribute(NameOID.COMMON_NAME, CONVERTER)])
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(k.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after))
+    if key_usage is not None:
+        builder = builder.add_extension(key_usage, critical=True)
+    p12 = tmp_path / name
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b"x", k, builder.sign(k, hashes.SHA256()), None,
+                                                          serialization.NoEncryption()))
+    return p12
+
+
+_BOTH = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
+_NR_ONLY = x509.KeyUsage(False, True, False, False, False, False, False, False, False)
+
+
+def test_certificate_issued_for_the_future_refused(tmp_path: Path) -> None:
+    p12 = _p12_with(tmp_path, "future.p12", key_usage=_BOTH, not_before=NOW + dt.timedelta(days=3),
+                    not_after=NOW + dt.timedelta(days=400))
+    with pytest.raises(KeyUnfitError, match="not valid before") as err:
+        KeySource.from_pkcs12(p12, None).check_fit_for(CONVERTER, NOW)
+    assert "future.p12" in str(err.value) and "chưa có hiệu lực" in str(err.value)
+
+
+def test_missing_digital_signature_refused(tmp_path: Path) -> None:
+    p12 = _p12_with(tmp_path, "nr-only.p12", key_usage=_NR_ONLY, not_before=NOW - dt.timedelta(days=1),
+                    not_after=NOW + dt.timedelta(days=1))
+    with pytest.raises(KeyUnfitError, match="digital_signature"):
+        KeySource.from_pkcs12(p12, None).check_fit_for(CONVERTER, NOW)
+
+
+def test_no_key_usage_extension_refused(tmp_path: Path) -> None:
+    p12 = _p12_with(tmp_path, "no-ku.p12", key_usage=None, not_before=NOW - dt.timedelta(days=1),
+                    not_after=NOW + dt.timedelta(days=1))
+    with pytest.raises(KeyUnfitError, match="digital_signature, non_repudiation"):
+        KeySource.from_pkcs12(p12, None).check_fit_for(CONVERTER, NOW)
+
+
+def test_fit_self_made_certificate_accepted(tmp_path: Path) -> None:
+    """The refusals above come from the property under test, not from the way the certificates are made."""
+    p12 = _p12_with(tmp_path, "ok.p12", key_usage=_BOTH, not_before=NOW - dt.timedelta(days=1),
+                    not_after=NOW + dt.timedelta(days=1))
+    KeySource.from_pkcs12(p12, None).check_fit_for(CONVERTER, NOW)
+
+
+def test_key_from_settings_reports_what_is_missing(tmp_path: Path) -> None:
+    from sohoa.config import Settings
+
+    with pytest.raises(SigningKeyError, match="SOHOA_SIGNING_PKCS12"):
+        KeySource.from_settings(Settings(home=tmp_path))
+    with pytest.raises(SigningKeyError, match="SOHOA_PKCS11_TOKEN_LABEL"):
+        KeySource.from_settings(Settings(home=tmp_path, pkcs11_module="/usr/lib/softhsm/libsofthsm2.so"))

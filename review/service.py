@@ -1,0 +1,410 @@
+"""What a steward does to records, and what the signing side asks of the review desk.
+
+Every change is kept (Art. 12.3): who, when, the old and the new value (FieldChange) and every
+decision (ReviewDecision), plus an AuditEntry. A corrected field gets source="steward", which
+the pipeline never overwrites, and the record is validated again at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from review.models import ExpectationRun, ReviewAction, ReviewDecision, Role
+from schemas import get_document_type
+from schemas.catalogues import province_2025
+from schemas.rules import Decision, FieldInput, Route, Severity, validate_record
+from schemas.thresholds import Thresholds, load_thresholds
+from storage.db import session_scope
+from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
+
+# A steward may still act on these; signed results change only through revocation (Art. 15).
+REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, DocumentStatus.APPROVED})
+_ROUTE_STATUS = {Route.APPROVED: DocumentStatus.APPROVED, Route.NEEDS_REVIEW: DocumentStatus.NEEDS_REVIEW,
+                 Route.REJECTED: DocumentStatus.REJECTED}
+
+
+class ReviewError(ValueError):
+    """A review action that cannot be done; the message is shown to the steward (Vietnamese)."""
+
+
+# ---------------------------------------------------------------- who sees what
+class Reviewer(Protocol):
+    """A user as far as access is concerned (a User row or web.auth.CurrentUser)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def province_names(self) -> list[str]: ...
+
+
+def visible_provinces(user: Reviewer) -> set[str] | None:
+    """None: every province (manager, operator). A steward sees the provinces assigned to them,
+    under either map: an assignment of "Khánh Hòa" also covers batches filed as "Ninh Thuận"."""
+    if user.role != Role.STEWARD:
+        return None
+    return {province_2025(p) or p for p in user.province_names}
+
+
+def can_see(user: Reviewer, province: str) -> bool:
+    allowed = visible_provinces(user)
+    return allowed is None or (province_2025(province) or province) in allowed
+
+
+def can_review(user: Reviewer, province: str) -> bool:
+    return user.role in (Role.STEWARD, Role.MANAGER) and can_see(user, province)
+
+
+def _visible(user: Reviewer, docs: Iterable[Document]) -> list[Document]:
+    return [d for d in docs if can_see(user, d.province)]
+
+
+# ---------------------------------------------------------------- queue
+@dataclass
+class QueueRow:
+    document: Document
+    min_confidence: float | None
+    errors: int
+    warnings: int
+
+
+@dataclass
+class Queue:
+    rows: list[QueueRow]
+    # (batch_id, province) -> {status: count}, over every record the user may see
+    counts: dict[tuple[int, str], Counter[str]] = field(default_factory=dict)
+    provinces: list[str] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+
+
+def queue(user: Reviewer, *, batch_id: int | None = None, province: str | None = None,
+          status: str | None = DocumentStatus.NEEDS_REVIEW, document_type: str | None = None,
+          db_url: str | None = None) -> Queue:
+    """The records a user may review, doubtful first (lowest field confidence first)."""
+    with session_scope(db_url) as s:
+        docs = _visible(user, s.scalars(select(Document).order_by(Document.batch_id, Document.id)))
+        counts: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+        for d in docs:
+            counts[(d.batch_id, d.province)][d.status] += 1
+        chosen = [d for d in docs if (batch_id is None or d.batch_id == batch_id)
+                  and (not province or d.province == province)
+                  and (not status or d.status == status)
+                  and (not document_type or d.document_type == document_type)]
+        ids = [d.id for d in chosen]
+        min_conf = dict(s.execute(select(Field.document_id, func.min(Field.confidence))
+                                  .where(Field.document_id.in_(ids), Field.value.is_not(None))
+                                  .group_by(Field.document_id)).all()) if ids else {}
+        fails: dict[int, Counter[str]] = defaultdict(Counter)
+        if ids:
+            for doc_id, severity in s.execute(select(RuleOutcome.document_id, RuleOutcome.severity)
+                                              .where(RuleOutcome.document_id.in_(ids), RuleOutcome.passed.is_(False))):
+                fails[doc_id][severity] += 1
+        rows = [QueueRow(d, min_conf.get(d.id), fails[d.id][Severity.ERROR], fails[d.id][Severity.WARNING])
+                for d in chosen]
+    rows.sort(key=lambda r: (r.document.batch_id, r.min_confidence if r.min_confidence is not None else -1,
+                             r.document.id))
+    return Queue(rows, dict(counts), sorted({d.province for d in docs}), sorted({d.batch_id for d in docs}))
+
+
+def next_doubtful(user: Reviewer, *, after: int | None = None, batch_id: int | None = None,
+                  province: str | None = None, db_url: str | None = None) -> int | None:
+    """The next record waiting for review (in queue order), skipping `after`; wraps around."""
+    rows = queue(user, batch_id=batch_id, province=province, db_url=db_url).rows
+    ids = [r.document.id for r in rows]
+    if not ids:
+        return None
+    if after in ids:
+        i = ids.index(after)
+        rest = ids[i + 1:] + ids[:i]
+        return rest[0] if rest else None
+    return ids[0]
+
+
+# ---------------------------------------------------------------- one record
+@dataclass
+class FieldView:
+    name: str
+    label_vi: str
+    required: bool
+    value: str | None
+    confidence: float
+    threshold: float
+    page: int | None
+    bbox: list[Any] | None
+    source: str
+    failed: list[RuleOutcome]
+
+    @property
+    def level(self) -> str:
+        """ok | low (under threshold or a warning) | error: the colour of the field on the form."""
+        if any(o.severity == Severity.ERROR for o in self.failed):
+            return "error"
+        if self.failed or (self.value and self.confidence < self.threshold):
+            return "low"
+        return "ok"
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    actor: str
+    what: str  # correct | approve | reject | change
+    field_name: str = ""
+    old_value: str | None = None
+    new_value: str | None = None
+    reason: str = ""
+
+
+@dataclass
+class RecordView:
+    document: Document
+    fields: list[FieldView]
+    record_failures: list[RuleOutcome]
+    pages: list[tuple[int, int, int]]  # (number, width, height)
+    history: list[HistoryEntry]
+    signed: bool
+
+
+def record_view(document_id: int, *, thresholds: Thresholds | None = None, db_url: str | None = None) -> RecordView:
+    thresholds = thresholds or load_thresholds()
+    with session_scope(db_url) as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise LookupError(f"hồ sơ {document_id} không tồn tại")
+        stored = {f.name: f for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
+        outcomes = list(s.scalars(select(RuleOutcome).where(RuleOutcome.document_id == doc.id,
+                                                            RuleOutcome.passed.is_(False))))
+        try:
+            doc_type = get_document_type(doc.document_type)
+            specs = [(sp.name, sp.label_vi, sp.required, thresholds.for_field(doc_type, sp)) for sp in doc_type.fields]
+        except KeyError:
+            specs = [(n, n, False, thresholds.default) for n in sorted(stored)]
+        known = {name for name, *_ in specs}
+        specs += [(n, n, False, thresholds.default) for n in sorted(stored) if n not in known]
+        views = []
+        for name, label, required, threshold in specs:
+            f = stored.get(name)
+            views.append(FieldView(name, label, required, f.value if f else None, f.confidence if f else 0.0,
+                                   threshold, f.page if f else None, f.bbox if f else None,
+                                   f.source if f else "ocr", [o for o in outcomes if o.field_name == name]))
+        record_failures = [o for o in outcomes if o.field_name not in known]
+        pages = sorted((p.number, p.width, p.height) for p in doc.pages)
+        history = [HistoryEntry(c.changed_at, c.changed_by, "change", c.field_name, c.old_value, c.new_value)
+                   for c in s.scalars(select(FieldChange).where(FieldChange.document_id == doc.id))]
+        history += [HistoryEntry(d.at, d.actor, d.action, reason=d.reason)
+                    for d in s.scalars(select(ReviewDecision).where(ReviewDecision.document_id == doc.id))]
+        history.sort(key=lambda h: (h.at, h.what != "change"))
+        signed = s.scalar(select(Result.id).where(Result.document_id == doc.id)) is not None
+    return RecordView(doc, views, record_failures, pages, history, signed)
+
+
+# ---------------------------------------------------------------- actions
+def _fields_of(s: Session, document_id: int) -> dict[str, Field]:
+    return {f.name: f for f in s.scalars(select(Field).where(Field.document_id == document_id))}
+
+
+def revalidate_document(s: Session, doc: Document, *, thresholds: Thresholds | None = None,
+                        keep_status: bool = False) -> Decision:
+    """Validate one record again in an open session: rule outcomes replaced (stale ones removed),
+    reasons and status updated. With keep_status, a record a steward is working on stays in review
+    whatever the rules say: only the steward approves or rejects it."""
+    doc_type = get_document_type(doc.document_type)
+    fields = {n: FieldInput(f.value, f.confidence) for n, f in _fields_of(s, doc.id).items()}
+    # Keep flags from earlier stages (page count, scan quality, provisional mã hồ sơ); drop the rule
+    # messages of the last validation, which this one recomputes.
+    rule_prefixes = tuple(f"{n}: " for n in (*doc_type.field_names, "hồ sơ")) + ("không đọc được",)
+    extra = tuple(r for r in doc.review_reasons if isinstance(r, str) and not r.startswith(rule_prefixes))
+    provisional = "mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)"
+    if doc.dossier_provisional and provisional not in extra:
+        extra += (provisional,)
+    decision = validate_record(doc_type, fields, extra_reasons=extra, thresholds=thresholds or load_thresholds(),
+                               province=doc.province, agency_code=doc.agency_code)
+    existing = {(o.rule, o.field_name): o for o in s.scalars(select(RuleOutcome).where(RuleOutcome.document_id == doc.id))}
+    seen = set()
+    for o in decision.outcomes:
+        key = (o.rule, o.field_name)
+        seen.add(key)
+        row = existing.get(key) or RuleOutcome(document_id=doc.id, rule=o.rule, field_name=o.field_name)
+        row.severity, row.passed, row.message = o.severity, o.passed, o.message
+        s.add(row)
+    for key, row in existing.items():
+        if key not in seen:
+            s.delete(row)
+    doc.review_reasons = list(decision.reasons)
+    if not keep_status:
+        doc.status = _ROUTE_STATUS[decision.route]
+    return decision
+
+
+def _reviewable(s: Session, document_id: int) -> Document:
+    doc = s.get(Document, document_id)
+    if doc is None:
+        raise LookupError(f"hồ sơ {document_id} không tồn tại")
+    if s.scalar(select(Result.id).where(Result.document_id == doc.id)) is not None or doc.status not in REVIEWABLE:
+        raise ReviewError("hồ sơ đã ký số: chỉ có thể thu hồi, không sửa (Điều 15)")
+    return doc
+
+
+@dataclass(frozen=True)
+class Correction:
+    changed: tuple[str, ...]  # field names whose value changed
+    decision: Decision  # the record validated again
+
+
+def correct_fields(document_id: int, changes: Mapping[str, str | None], actor: str, *,
+                   thresholds: Thresholds | None = None, db_url: str | None = None) -> Correction:
+    """Apply a steward's corrections (only values that differ) and validate the record again."""
+    with session_scope(db_url) as s:
+        doc = _reviewable(s, document_id)
+        known = set(get_document_type(doc.document_type).field_names)
+        stored = _fields_of(s, doc.id)
+        changed = []
+        for name, raw in changes.items():
+            if name not in known:
+                raise ReviewError(f"trường «{name}» không thuộc loại giấy tờ này")
+            new = raw.strip() if isinstance(raw, str) else None
+            new = new or None
+            row = stored.get(name)
+            old = row.value if row else None
+            if new == old:
+                continue
+            row = row or Field(document_id=doc.id, name=name)
+            # Art. 12.3: the old value is kept in the history, never lost.
+            s.add(FieldChange(document_id=doc.id, field_name=name, old_value=old, new_value=new, changed_by=actor))
+            row.value, row.source, row.confidence = new, "steward", 1.0  # a person read it off the scan
+            s.add(row)
+            changed.append(name)
+        s.flush()
+        if changed:
+            s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.CORRECT, reason=", ".join(changed), actor=actor))
+            s.add(AuditEntry(actor=actor, action="correct", entity="document", entity_id=str(doc.id),
+                             detail={"fields": changed}))
+        if doc.status == DocumentStatus.APPROVED:
+            doc.status = DocumentStatus.NEEDS_REVIEW  # a changed record is approved again, explicitly
+        elif doc.status == DocumentStatus.REJECTED and changed:
+            doc.status = DocumentStatus.NEEDS_REVIEW
+        decision = revalidate_document(s, doc, thresholds=thresholds, keep_status=True)
+        return Correction(tuple(changed), decision)
+
+
+def approve_document(document_id: int, actor: str, *, note: str = "", db_url: str | None = None) -> None:
+    """Approve a record for signing. With errors left, the steward must say why (note)."""
+    note = note.strip()
+    with session_scope(db_url) as s:
+        doc = _reviewable(s, document_id)
+        errors = s.scalar(select(func.count()).select_from(RuleOutcome).where(
+            RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
+        if errors and not note:
+            raise ReviewError(f"còn {errors} lỗi: hãy sửa, hoặc ghi rõ lý do duyệt dù còn lỗi")
+        doc.status = DocumentStatus.APPROVED
+        s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.APPROVE, reason=note, actor=actor))
+        s.add(AuditEntry(actor=actor, action="approve", entity="document", entity_id=str(doc.id),
+                         detail={"note": note, "errors_overridden": errors}))
+
+
+def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | None = None) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("phải ghi lý do từ chối")
+    with session_scope(db_url) as s:
+        doc = _reviewable(s, document_id)
+        doc.status = DocumentStatus.REJECTED
+        doc.review_reasons = [*doc.review_reasons, f"từ chối bởi {actor}: {reason}"]
+        s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.REJECT, reason=reason, actor=actor))
+        s.add(AuditEntry(actor=actor, action="reject", entity="document", entity_id=str(doc.id),
+                         detail={"reason": reason}))
+
+
+# ---------------------------------------------------------------- release for signing
+def approved_unsigned(batch_id: int | None = None, *, db_url: str | None = None) -> list[int]:
+    """Documents approved (by the rules or a steward) that have no signed result yet."""
+    with session_scope(db_url) as s:
+        q = (select(Document.id).outerjoin(Result, Result.document_id == Document.id)
+             .where(Document.status == DocumentStatus.APPROVED, Result.id.is_(None)).order_by(Document.id))
+        if batch_id is not None:
+            q = q.where(Document.batch_id == batch_id)
+        return list(s.scalars(q))
+
+
+def approved_unsigned_batches(*, db_url: str | None = None) -> list[int]:
+    with session_scope(db_url) as s:
+        q = (select(Document.batch_id).outerjoin(Result, Result.document_id == Document.id)
+             .where(Document.status == DocumentStatus.APPROVED, Result.id.is_(None))
+             .group_by(Document.batch_id).order_by(Document.batch_id))
+        return list(s.scalars(q))
+
+
+def release_approved(batch_id: int, settings: Any = None, store: Any = None) -> dict[str, Any]:
+    """Sign and store the approved records of a batch; records still in review stay untouched
+    (partial release). Safe to repeat: sign_batch skips what is signed already."""
+    from sohoa import pipeline  # late: the pipeline imports review.ge, which must not loop back here
+
+    waiting = approved_unsigned(batch_id, db_url=settings.db_url if settings else None)
+    if not waiting:
+        return {"batch_id": batch_id, "released": 0, "signed": 0, "stored": 0}
+    signed = pipeline.sign_batch(batch_id, settings, store)
+    stored = pipeline.store_batch(batch_id, settings, store)
+    return {"batch_id": batch_id, "released": len(waiting), "signed": signed.get("signed", 0),
+            "stored": stored.get("stored", 0)}
+
+
+# ---------------------------------------------------------------- batch report
+@dataclass
+class StewardThroughput:
+    actor: str
+    decisions: Counter[str]
+    records: int
+    first: datetime
+    last: datetime
+
+    @property
+    def per_hour(self) -> float | None:
+        hours = (self.last - self.first).total_seconds() / 3600
+        return self.records / hours if hours > 1 / 60 else None
+
+
+@dataclass
+class BatchReport:
+    batch_id: int
+    province: str
+    agency_code: str
+    by_status: Counter[str]
+    failures_by_rule: Counter[tuple[str, str]]  # (rule, severity)
+    failures_by_field: Counter[str]
+    stewards: list[StewardThroughput]
+    expectation_runs: list[ExpectationRun]
+    report_key: str | None
+
+
+def batch_report(batch_id: int, *, db_url: str | None = None) -> BatchReport:
+    from storage.models import Batch
+
+    with session_scope(db_url) as s:
+        batch = s.get(Batch, batch_id)
+        if batch is None:
+            raise LookupError(f"lô {batch_id} không tồn tại")
+        docs = list(s.scalars(select(Document).where(Document.batch_id == batch_id)))
+        ids = [d.id for d in docs]
+        failed = list(s.scalars(select(RuleOutcome).where(RuleOutcome.document_id.in_(ids),
+                                                          RuleOutcome.passed.is_(False)))) if ids else []
+        decisions = list(s.scalars(select(ReviewDecision).where(ReviewDecision.document_id.in_(ids))
+                                   .order_by(ReviewDecision.at))) if ids else []
+        runs = list(s.scalars(select(ExpectationRun).where(ExpectationRun.batch_id == batch_id)
+                              .order_by(ExpectationRun.document_type)))
+        by_actor: dict[str, list[ReviewDecision]] = defaultdict(list)
+        for d in decisions:
+            by_actor[d.actor].append(d)
+        stewards = [StewardThroughput(actor, Counter(d.action for d in items),
+                                      len({d.document_id for d in items if d.action != ReviewAction.CORRECT}),
+                                      items[0].at, items[-1].at)
+                    for actor, items in sorted(by_actor.items())]
+        return BatchReport(batch_id, batch.province, batch.agency_code, Counter(d.status for d in docs),
+                           Counter((o.rule, o.severity) for o in failed),
+                           Counter(o.field_name or "(hồ sơ)" for o in failed), stewards, runs, batch.report_key)

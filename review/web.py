@@ -1,0 +1,246 @@
+"""The review desk pages (server-rendered, Vietnamese): queue, record, batch report, page images,
+Data Docs. Mounted by web.create_app under /review."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from review import service
+from review.models import ExpectationRun
+from schemas import DOCUMENT_TYPES
+from schemas.thresholds import load_thresholds
+from sohoa.reports import STATUS_VI
+from storage import keys
+from storage.db import session_scope
+from storage.models import Batch, Document, DocumentStatus
+from web.auth import CurrentUser, Forbidden, UserDep
+from web.csrf import csrf_protect
+
+router = APIRouter(prefix="/review")
+# "approved" is also a steward's approval here, not only the rules' automatic one.
+STATUS_LABELS = STATUS_VI | {"approved": "Đã duyệt (tự động hoặc bởi cán bộ)"}
+PAGE_IMAGE_WIDTH = 1400  # px: sharp enough to read a diacritic on a laptop screen, ~300 kB PNG
+RULE_VI = {
+    "required": "Thiếu trường bắt buộc", "date_in_range": "Ngày không hợp lệ",
+    "document_number_format": "Số, ký hiệu sai dạng", "name_letters": "Họ tên sai chữ",
+    "cccd_structure": "Số CCCD/CMND", "confidence": "Độ tin cậy thấp",
+    "title_matches_type": "Sai loại giấy tờ", "signer_title_matches_authority": "Chức vụ người ký",
+    "issued_after_birth": "Ngày cấp trước ngày sinh", "province_in_catalogue": "Tỉnh ngoài danh mục",
+    "agency_code_in_catalogue": "Mã cơ quan", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
+}
+ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị"}
+_FLASH = {
+    "saved": "Đã lưu các trường đã sửa và kiểm tra lại hồ sơ #{doc}.",
+    "unchanged": "Không có trường nào thay đổi (hồ sơ #{doc}).",
+    "approved": "Đã duyệt hồ sơ #{doc}; hồ sơ sẽ được ký số ở lượt ký tiếp theo.",
+    "rejected": "Đã từ chối hồ sơ #{doc}.",
+    "empty": "Không còn hồ sơ nào cần rà soát trong bộ lọc này.",
+}
+
+
+def _templates(request: Request) -> Any:
+    return request.app.state.templates
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
+def _store(request: Request) -> Any:
+    store = getattr(request.app.state, "store", None)
+    if store is None:
+        from storage.objects import ObjectStore
+
+        store = request.app.state.store = ObjectStore(_settings(request))
+    return store
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _flash(request: Request) -> str | None:
+    code = request.query_params.get("done")
+    text = _FLASH.get(code or "")
+    return text.format(doc=_int(request.query_params.get("doc")) or "") if text else None
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    base = {"status_vi": STATUS_LABELS, "rule_vi": RULE_VI, "action_vi": ACTION_VI, "types": DOCUMENT_TYPES,
+            "flash": _flash(request)}
+    return _templates(request).TemplateResponse(request, name, base | context, status_code=status_code)
+
+
+def _document(request: Request, user: CurrentUser, document_id: int) -> Document:
+    with session_scope(_settings(request).db_url) as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise LookupError(f"Hồ sơ #{document_id} không tồn tại.")
+    if not service.can_see(user, doc.province):
+        raise Forbidden(f"Hồ sơ #{document_id} thuộc tỉnh {doc.province}, không được giao cho bạn.")
+    return doc
+
+
+def _batch(request: Request, user: CurrentUser, batch_id: int) -> Batch:
+    with session_scope(_settings(request).db_url) as s:
+        batch = s.get(Batch, batch_id)
+        if batch is None:
+            raise LookupError(f"Lô #{batch_id} không tồn tại.")
+    if not service.can_see(user, batch.province):
+        raise Forbidden(f"Lô #{batch_id} thuộc tỉnh {batch.province}, không được giao cho bạn.")
+    return batch
+
+
+def _back(request: Request, path: str, **params: Any) -> Response:
+    from web.app import redirect
+
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return redirect(request, path + (f"?{query}" if query else ""))
+
+
+# ---------------------------------------------------------------- queue
+@router.get("", response_class=HTMLResponse)
+def queue_page(request: Request, user: UserDep, batch: str = "", province: str = "",
+               status: str = DocumentStatus.NEEDS_REVIEW, type: str = "") -> Response:
+    status = status if status in STATUS_LABELS or status == "all" else DocumentStatus.NEEDS_REVIEW
+    q = service.queue(user, batch_id=_int(batch), province=province or None,
+                      status=None if status == "all" else status, document_type=type or None,
+                      db_url=_settings(request).db_url)
+    return _render(request, "queue.html", {
+        "queue": q, "filters": {"batch": _int(batch), "province": province, "status": status, "type": type},
+        "next_query": urlencode({k: v for k, v in {"batch": batch, "province": province}.items() if v}),
+    })
+
+
+@router.get("/next")
+def next_record(request: Request, user: UserDep, after: str = "", batch: str = "", province: str = "") -> Response:
+    target = service.next_doubtful(user, after=_int(after), batch_id=_int(batch), province=province or None,
+                                   db_url=_settings(request).db_url)
+    if target is None:  # keep "approved #5" rather than "queue empty" when both are true
+        done = request.query_params.get("done") or "empty"
+        return _back(request, "/review", batch=batch, province=province, done=done,
+                     doc=request.query_params.get("doc"))
+    return _back(request, f"/review/documents/{target}", done=request.query_params.get("done"),
+                 doc=request.query_params.get("doc"))
+
+
+# ---------------------------------------------------------------- record
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def record_page(request: Request, user: UserDep, document_id: int, error: str = "") -> Response:
+    _document(request, user, document_id)
+    view = service.record_view(document_id, thresholds=load_thresholds(_settings(request)),
+                               db_url=_settings(request).db_url)
+    with session_scope(_settings(request).db_url) as s:
+        runs = list(s.scalars(select(ExpectationRun).where(ExpectationRun.batch_id == view.document.batch_id)))
+    return _render(request, "record.html", {
+        "view": view, "doc": view.document, "doc_type": DOCUMENT_TYPES.get(view.document.document_type),
+        "can_review": service.can_review(user, view.document.province) and not view.signed,
+        "error": error, "has_errors": any(f.level == "error" for f in view.fields) or any(
+            o.severity == "error" for o in view.record_failures), "runs": runs,
+    })
+
+
+@router.post("/documents/{document_id}", dependencies=[Depends(csrf_protect)])
+async def record_action(request: Request, user: UserDep, document_id: int) -> Response:
+    doc = _document(request, user, document_id)
+    if not service.can_review(user, doc.province):
+        raise Forbidden("Vai trò của bạn chỉ được xem, không được sửa hay duyệt hồ sơ.")
+    form = await request.form()
+    action = str(form.get("action") or "save")
+    db_url = _settings(request).db_url
+    changes = {key.removeprefix("field__"): str(value) for key, value in form.multi_items()
+               if key.startswith("field__")}
+    try:
+        if action in ("save", "approve") and changes:
+            correction = service.correct_fields(document_id, changes, user.username,
+                                                thresholds=load_thresholds(_settings(request)), db_url=db_url)
+            changed = bool(correction.changed)
+        else:
+            changed = False
+        if action == "approve":
+            service.approve_document(document_id, user.username, note=str(form.get("note") or ""), db_url=db_url)
+            return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="approved",
+                         doc=document_id)
+        if action == "reject":
+            service.reject_document(document_id, user.username, str(form.get("reason") or ""), db_url=db_url)
+            return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="rejected",
+                         doc=document_id)
+    except service.ReviewError as exc:
+        return _back(request, f"/review/documents/{document_id}", error=str(exc))
+    return _back(request, f"/review/documents/{document_id}", done="saved" if changed else "unchanged",
+                 doc=document_id)
+
+
+@router.get("/documents/{document_id}/pages/{number}.png")
+def page_image(request: Request, user: UserDep, document_id: int, number: int) -> Response:
+    """The scan's page, rendered from the raw object once and cached as PNG in the work bucket."""
+    doc = _document(request, user, document_id)
+    store, settings = _store(request), _settings(request)
+    work = store.bucket("work")
+    key = keys.work_key(doc.id, f"review-page-{number}.png")
+    if store.stat(work, key) is not None:
+        data = store.get_bytes(work, key)
+    else:
+        import ocr
+
+        raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
+        pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
+        if not 1 <= number <= len(pages):
+            raise LookupError(f"Hồ sơ #{document_id} không có trang {number}.")
+        image = pages[number - 1].image
+        if image.width > PAGE_IMAGE_WIDTH:
+            image = image.resize((PAGE_IMAGE_WIDTH, round(image.height * PAGE_IMAGE_WIDTH / image.width)))
+        buf = io.BytesIO()
+        image.save(buf, "PNG", optimize=False, compress_level=3)
+        data = buf.getvalue()
+        store.put_bytes(work, key, data, content_type="image/png")
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# ---------------------------------------------------------------- batch
+@router.get("/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, user: UserDep, batch_id: int) -> Response:
+    batch = _batch(request, user, batch_id)
+    report = service.batch_report(batch_id, db_url=_settings(request).db_url)
+    return _render(request, "batch.html", {"batch": batch, "report": report})
+
+
+@router.get("/batches/{batch_id}/validation.html")
+def validation_report(request: Request, user: UserDep, batch_id: int) -> Response:
+    batch = _batch(request, user, batch_id)
+    if not batch.report_key:
+        raise LookupError(f"Lô #{batch_id} chưa có báo cáo kiểm tra.")
+    store = _store(request)
+    return _sandboxed(store.get_bytes(store.bucket("reports"), batch.report_key), "text/html; charset=utf-8")
+
+
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+
+
+@router.get("/batches/{batch_id}/data-docs/{path:path}")
+def data_docs(request: Request, user: UserDep, batch_id: int, path: str) -> Response:
+    """Great Expectations Data Docs of the batch, from the reports bucket."""
+    _batch(request, user, batch_id)
+    if not _SAFE_PATH.match(path) or ".." in path.split("/"):
+        raise LookupError("Đường dẫn không hợp lệ.")
+    store = _store(request)
+    bucket, key = store.bucket("reports"), keys.report_key(batch_id, f"data-docs/{path}")
+    if store.stat(bucket, key) is None:
+        raise LookupError(f"Không có trang Data Docs {path} cho lô #{batch_id}.")
+    types = {".html": "text/html; charset=utf-8", ".css": "text/css", ".json": "application/json"}
+    suffix = path[path.rfind("."):] if "." in path else ""
+    return _sandboxed(store.get_bytes(bucket, key), types.get(suffix, "application/octet-stream"))
+
+
+def _sandboxed(data: bytes, media_type: str) -> Response:
+    # Generated reports quote OCR'd text: shown in a sandbox (no scripts, no forms, own origin).
+    return Response(data, media_type=media_type, headers={
+        "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'self' https: 'unsafe-inline'; "
+                                   "img-src 'self' data:; font-src 'self' https:"})

@@ -1,0 +1,91 @@
+"""Web sub-commands: `sohoa serve` (the review desk) and `sohoa users` (accounts)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+
+from sohoa.exitcodes import ExitCode
+
+PASSWORD_ENV = "SOHOA_USER_PASSWORD"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="chạy trang rà soát dữ liệu (FastAPI) trên HOST:PORT")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--root-path", default="", help="prefix when served behind a proxy, e.g. /sohoa")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("users", help="tài khoản người dùng trang rà soát")
+    users = p.add_subparsers(dest="users_command", metavar="ACTION")
+    add = users.add_parser("add", help="tạo (hoặc cập nhật) một tài khoản")
+    add.add_argument("name", help="tên đăng nhập")
+    add.add_argument("--role", required=True, choices=("operator", "steward", "manager"))
+    add.add_argument("--province", action="append", default=[],
+                     help="tỉnh được giao (lặp lại cho nhiều tỉnh); bắt buộc với steward")
+    add.add_argument("--full-name", default="")
+    add.add_argument("--password-env", default=PASSWORD_ENV,
+                     help=f"biến môi trường chứa mật khẩu (mặc định {PASSWORD_ENV}); không có thì hỏi")
+    add.set_defaults(func=_users_add)
+    ls = users.add_parser("list", help="liệt kê tài khoản")
+    ls.set_defaults(func=_users_list)
+    p.set_defaults(func=lambda a: (p.print_help(), ExitCode.USAGE)[1])
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sohoa.config import get_settings
+    from storage.db import upgrade
+    from web import create_app
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, root_path=args.root_path,
+                proxy_headers=True, log_level="info")
+    return ExitCode.OK
+
+
+def _password(env: str) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    first = getpass.getpass("Mật khẩu: ")
+    if first != getpass.getpass("Nhập lại mật khẩu: "):
+        raise ValueError("hai lần nhập mật khẩu không khớp")
+    return first
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from sohoa.config import get_settings
+    from storage.db import upgrade
+    from web.auth import create_user
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    try:
+        create_user(args.name, _password(args.password_env), args.role, provinces=args.province,
+                    full_name=args.full_name, db_url=settings.db_url)
+    except ValueError as exc:
+        print(f"sohoa users add: {exc}")
+        return ExitCode.USAGE
+    scope = f" ({', '.join(args.province)})" if args.province else ""
+    print(f"Đã tạo/cập nhật tài khoản {args.name}: {args.role}{scope}")
+    return ExitCode.OK
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from review.models import User
+    from sohoa.config import get_settings
+    from storage.db import session_scope, upgrade
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    with session_scope(settings.db_url) as s:
+        for u in s.scalars(select(User).order_by(User.username)):
+            print(f"{u.username}\t{u.role}\t{', '.join(u.province_names)}\t{'hoạt động' if u.active else 'khóa'}")
+    return ExitCode.OK

@@ -1,0 +1,186 @@
+"""create_app(settings) -> FastAPI: login/logout, the review desk, the roadmap pages when present.
+
+Every page but /login and /static needs a session (the app guards itself: Airflow does not guard
+plugin apps). Every POST carries a CSRF token. Everything shown is HTML-escaped by Jinja's
+autoescape; a strict Content-Security-Policy (no inline scripts) is the second line of defence.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+
+from sohoa.config import Settings, get_settings
+from web import auth, csrf
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+REPO = HERE.parent
+ROLE_VI = {"operator": "Vận hành", "steward": "Cán bộ rà soát dữ liệu", "manager": "Lãnh đạo, quản lý"}
+_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+
+
+def root(request: Request) -> str:
+    """The prefix the app is mounted under ("" standalone, "/sohoa" in Airflow)."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def redirect(request: Request, path: str, status_code: int = 303) -> RedirectResponse:
+    return RedirectResponse(root(request) + path, status_code=status_code)
+
+
+def _secret_key(settings: Settings) -> str:
+    """The key that signs the login form's CSRF cookie: from settings, else made once per home."""
+    configured = getattr(settings, "web_secret_key", None)
+    value = configured.get_secret_value() if configured is not None else ""
+    if value:
+        return value
+    path = settings.home / "web_secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _templates() -> Jinja2Templates:
+    dirs = [HERE / "templates", REPO / "review" / "templates", REPO / "roadmap" / "templates"]
+    loader = ChoiceLoader([FileSystemLoader(str(d)) for d in dirs if d.is_dir()])
+
+    def context(request: Request) -> dict[str, Any]:
+        user = getattr(request.state, "user", None)
+        return {"root": root(request), "user": user, "csrf_token": csrf.token_for(request), "role_vi": ROLE_VI,
+                "has_roadmap": getattr(request.app.state, "has_roadmap", False)}
+
+    # autoescape everywhere: OCR'd text and steward input are never trusted as HTML.
+    env = Environment(loader=loader, autoescape=True)
+    return Jinja2Templates(env=env, context_processors=[context])
+
+
+def _safe_next(value: str | None) -> str:
+    # Only a local path: "//evil.example" or "https://…" would be an open redirect.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/review"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="sohoa — rà soát dữ liệu số hóa", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.secret_key = _secret_key(settings)
+    app.state.templates = templates = _templates()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def timing_and_headers(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        ms = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={ms:.1f}"
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(auth.LoginRequired)
+    async def _login_required(request: Request, exc: auth.LoginRequired) -> Response:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        rel = target[len(root(request)):] if target.startswith(root(request)) else target
+        if request.method != "GET":
+            rel = "/review"
+        return redirect(request, f"/login?next={quote(rel)}")
+
+    @app.exception_handler(auth.Forbidden)
+    async def _forbidden(request: Request, exc: auth.Forbidden) -> Response:
+        return templates.TemplateResponse(request, "error.html", {"message": exc.message, "code": 403},
+                                          status_code=403)
+
+    @app.exception_handler(csrf.CsrfFailed)
+    async def _csrf_failed(request: Request, exc: csrf.CsrfFailed) -> Response:
+        msg = "Yêu cầu bị từ chối: mã chống giả mạo (CSRF) thiếu hoặc sai. Hãy tải lại trang rồi thử lại."
+        return templates.TemplateResponse(request, "error.html", {"message": msg, "code": 403}, status_code=403)
+
+    @app.exception_handler(LookupError)
+    async def _not_found(request: Request, exc: LookupError) -> Response:
+        auth.current_user(request)
+        return templates.TemplateResponse(request, "error.html", {"message": str(exc), "code": 404},
+                                          status_code=404)
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request) -> Response:
+        return redirect(request, "/review")
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request, next: str = "/review", error: str = "") -> Response:
+        token = csrf.new_login_token(request)
+        response = templates.TemplateResponse(request, "login.html", {
+            "next": _safe_next(next), "error": error, "login_csrf": token})
+        response.set_cookie(csrf.LOGIN_COOKIE, token, max_age=csrf.LOGIN_MAX_AGE_S, httponly=True,
+                            samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
+        return response
+
+    @app.post("/login")
+    def login(request: Request, username: str = Form(""), password: str = Form(""),  # noqa: B008
+              csrf_token: str = Form(""), next: str = Form("/review")) -> Response:  # noqa: B008
+        csrf.check_login_token(request, csrf_token)
+        user_id = auth.authenticate(username, password, settings.db_url)
+        if user_id is None:
+            log.warning("failed login for %r from %s", username[:64], request.client.host if request.client else "?")
+            token = csrf.new_login_token(request)
+            refused = templates.TemplateResponse(request, "login.html", {
+                "next": _safe_next(next), "error": "Tên đăng nhập hoặc mật khẩu không đúng.",
+                "login_csrf": token, "username": username}, status_code=401)
+            refused.set_cookie(csrf.LOGIN_COOKIE, token, max_age=csrf.LOGIN_MAX_AGE_S, httponly=True,
+                               samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
+            return refused
+        token = auth.open_session(user_id, settings.db_url)
+        response = redirect(request, _safe_next(next))
+        response.set_cookie(auth.SESSION_COOKIE, token, max_age=auth.SESSION_HOURS * 3600, httponly=True,
+                            samesite="lax", path=root(request) or "/", secure=request.url.scheme == "https")
+        response.delete_cookie(csrf.LOGIN_COOKIE, path=root(request) or "/")
+        return response
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        await csrf.csrf_protect(request)
+        auth.close_session(request.cookies.get(auth.SESSION_COOKIE), settings.db_url)
+        response = redirect(request, "/login")
+        response.delete_cookie(auth.SESSION_COOKIE, path=root(request) or "/")
+        return response
+
+    from review.web import router as review_router
+
+    app.include_router(review_router)
+    app.state.has_roadmap = _include_roadmap(app)
+    return app
+
+
+def _include_roadmap(app: FastAPI) -> bool:
+    """The roadmap pages (roadmap/web.py, by the roadmap work) when that module exists."""
+    try:
+        module = importlib.import_module("roadmap.web")
+    except ModuleNotFoundError as exc:
+        if exc.name == "roadmap.web":
+            return False
+        raise
+    app.include_router(module.router)
+    return True

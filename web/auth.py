@@ -1,0 +1,187 @@
+"""Users, argon2 passwords, server-side sessions, and the FastAPI dependencies that guard pages.
+
+The session cookie holds a random token; the DB keeps only its SHA-256 (a leaked table does not
+give a session away). Roles: operator (reads), steward (reviews assigned provinces), manager (all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, Request
+from sqlalchemy import delete, select
+
+from review.models import Role, User, UserProvince, WebSession
+from schemas.catalogues import province_2025
+from storage.db import session_scope
+
+SESSION_COOKIE = "sohoa_session"
+SESSION_HOURS = 12
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("sohoa-dummy-password")
+
+
+class LoginRequired(Exception):
+    """Raised by require_user; the app turns it into a redirect to /login."""
+
+
+class Forbidden(Exception):
+    def __init__(self, message: str = "Bạn không có quyền truy cập trang này.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    """The logged-in user as pages see it (detached from any DB session)."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    provinces: tuple[str, ...]
+    csrf_token: str
+
+    @property
+    def province_names(self) -> list[str]:
+        return list(self.provinces)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(username: str, password: str, role: str, *, provinces: Iterable[str] = (), full_name: str = "",
+                db_url: str | None = None) -> int:
+    """Create (or update the role, password and provinces of) a user. Province names must be in the
+    catalogue (old or 2025 names)."""
+    username = username.strip()
+    if not username:
+        raise ValueError("tên đăng nhập không được để trống")
+    if role not in {r.value for r in Role}:
+        raise ValueError(f"vai trò {role!r} không hợp lệ; chọn: {', '.join(r.value for r in Role)}")
+    if len(password) < 8:
+        raise ValueError("mật khẩu phải có ít nhất 8 ký tự")
+    provinces = [p.strip() for p in provinces if p.strip()]
+    unknown = [p for p in provinces if province_2025(p) is None]
+    if unknown:
+        raise ValueError(f"tỉnh không có trong danh mục: {', '.join(unknown)}")
+    if role == Role.STEWARD and not provinces:
+        raise ValueError("cán bộ rà soát (steward) phải được giao ít nhất một tỉnh (--province)")
+    with session_scope(db_url) as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username)
+            s.add(user)
+        user.full_name, user.role, user.active = full_name or user.full_name or "", role, True
+        user.password_hash = hash_password(password)
+        user.provinces = [UserProvince(province=p) for p in dict.fromkeys(provinces)]
+        s.flush()
+        return user.id
+
+
+def authenticate(username: str, password: str, db_url: str | None = None) -> int | None:
+    with session_scope(db_url) as s:
+        user = s.scalar(select(User).where(User.username == username.strip()))
+        if user is None or not user.active:
+            verify_password(_DUMMY_HASH, password)
+            return None
+        if not verify_password(user.password_hash, password):
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return user.id
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user_id: int, db_url: str | None = None) -> str:
+    """A new session for the user; returns the cookie token (shown once, stored hashed)."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with session_scope(db_url) as s:
+        s.execute(delete(WebSession).where(WebSession.expires_at < now))  # housekeeping
+        s.add(WebSession(token_sha256=_sha(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
+                         expires_at=now + timedelta(hours=SESSION_HOURS)))
+    return token
+
+
+def close_session(token: str | None, db_url: str | None = None) -> None:
+    if token:
+        with session_scope(db_url) as s:
+            s.execute(delete(WebSession).where(WebSession.token_sha256 == _sha(token)))
+
+
+def session_user(token: str | None, db_url: str | None = None) -> CurrentUser | None:
+    if not token:
+        return None
+    with session_scope(db_url) as s:
+        row = s.scalar(select(WebSession).where(WebSession.token_sha256 == _sha(token)))
+        if row is None:
+            return None
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        if expires < datetime.now(UTC):
+            s.delete(row)
+            return None
+        user = s.get(User, row.user_id)
+        if user is None or not user.active:
+            return None
+        return CurrentUser(user.id, user.username, user.full_name, user.role, tuple(user.province_names),
+                           row.csrf_token)
+
+
+def _db_url(request: Request) -> str:
+    return request.app.state.settings.db_url
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    cached = getattr(request.state, "user", None)
+    if cached is not None:
+        return cached
+    user = session_user(request.cookies.get(SESSION_COOKIE), _db_url(request))
+    request.state.user = user
+    return user
+
+
+def require_user(request: Request) -> CurrentUser:
+    """Dependency: the logged-in user, or a redirect to /login (raised as LoginRequired)."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+UserDep = Annotated[CurrentUser, Depends(require_user)]
+
+
+def require_role(*roles: str) -> Callable[..., Any]:
+    """Dependency factory: the logged-in user if their role is one of `roles`, else 403."""
+    allowed = {str(r) for r in roles}
+
+    def dependency(user: UserDep) -> CurrentUser:
+        if user.role not in allowed:
+            raise Forbidden()
+        return user
+
+    return dependency

@@ -1,0 +1,107 @@
+// Review desk: keyboard shortcuts and the highlighted field box on the scan. No inline scripts
+// anywhere (the Content-Security-Policy forbids them).
+(function () {
+  "use strict";
+  const form = document.getElementById("record-form");
+  const viewer = document.getElementById("viewer");
+  const img = document.getElementById("page-image");
+  const box = document.getElementById("bbox");
+  const inputs = Array.from(document.querySelectorAll(".field-input"));
+  const pages = {};
+  let current = 1;
+
+  if (viewer) {
+    (viewer.dataset.pages || "").split(",").filter(Boolean).forEach(function (p) {
+      const [n, size] = p.split(":");
+      const [w, h] = size.split("x").map(Number);
+      pages[Number(n)] = { w: w, h: h };
+    });
+  }
+
+  function showPage(n) {
+    if (!viewer || !pages[n] || n === current) return;
+    current = n;
+    img.src = viewer.dataset.root + "/review/documents/" + viewer.dataset.doc + "/pages/" + n + ".png";
+    document.querySelectorAll(".page-tab").forEach(function (t) {
+      t.classList.toggle("active", Number(t.dataset.page) === n);
+    });
+  }
+
+  function highlight(input) {
+    if (!box) return;
+    const bbox = (input.dataset.bbox || "").split(",").map(Number);
+    const page = Number(input.dataset.page || 0);
+    if (bbox.length !== 4 || !page || !pages[page]) { box.classList.add("hidden"); return; }
+    showPage(page);
+    const size = pages[page];
+    // Percentages of the OCR page frame: right whatever size the image is drawn at.
+    box.style.left = (100 * bbox[0] / size.w) + "%";
+    box.style.top = (100 * bbox[1] / size.h) + "%";
+    box.style.width = (100 * (bbox[2] - bbox[0]) / size.w) + "%";
+    box.style.height = (100 * (bbox[3] - bbox[1]) / size.h) + "%";
+    box.classList.remove("hidden");
+    box.dataset.field = input.name;
+  }
+
+  inputs.forEach(function (input) {
+    input.addEventListener("focus", function () { highlight(input); });
+  });
+  document.querySelectorAll(".page-tab").forEach(function (t) {
+    t.addEventListener("click", function () { showPage(Number(t.dataset.page)); box && box.classList.add("hidden"); });
+  });
+
+  function submit(action) {
+    if (!form) return;
+    const button = form.querySelector('button[name="action"][value="' + action + '"]:not(.hidden)');
+    if (!button) return;
+    if (action === "reject" && !document.getElementById("reason").value.trim()) {
+      document.getElementById("reason").focus();
+      return;
+    }
+    if (action === "approve") {
+      const note = document.getElementById("note");
+      if (note.dataset.required === "yes" && !note.value.trim()) { note.focus(); return; }
+    }
+    form.requestSubmit(button);
+  }
+
+  function moveField(step) {
+    if (!inputs.length) return;
+    const i = inputs.indexOf(document.activeElement);
+    const next = inputs[(i + step + inputs.length) % inputs.length];
+    next.focus();
+    next.select();
+  }
+
+  const reason = document.getElementById("reason");
+  if (reason) {
+    reason.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); submit("reject"); }
+    });
+  }
+  const note = document.getElementById("note");
+  if (note) {
+    note.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); submit("approve"); }
+    });
+  }
+
+  document.addEventListener("keydown", function (e) {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
+    if (e.ctrlKey || e.metaKey) return;
+    if (typing && e.key === "Escape") { document.activeElement.blur(); return; }
+    if (typing && !e.altKey) return;
+    const key = e.key.toLowerCase();
+    const next = document.getElementById("next-link");
+    if (key === "a" && form) { e.preventDefault(); submit("approve"); }
+    else if (key === "s" && form) { e.preventDefault(); submit("save"); }
+    else if (key === "r" && reason) { e.preventDefault(); reason.focus(); }
+    else if ((key === "n" || (key === "enter" && !form)) && next) { e.preventDefault(); window.location = next.href; }
+    else if (key === "j") { e.preventDefault(); moveField(1); }
+    else if (key === "k") { e.preventDefault(); moveField(-1); }
+  });
+
+  // Show the first doubtful field on the scan (without focusing it, so one-key shortcuts work).
+  const first = document.querySelector("tr.field.error .field-input, tr.field.low .field-input");
+  if (first) { highlight(first); }
+})();
