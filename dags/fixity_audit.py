@@ -21,10 +21,11 @@ def fixity_audit() -> None:
     def audit() -> dict:
         from storage.fixity import audit_results
 
-        report = audit_results()
-        if report["mismatches"]:
-            raise RuntimeError(f"fixity mismatches: {report['mismatches']}")
-        return report
+        report = audit_results()  # findings in the DB, report in the reports bucket
+        if report["problems"]:
+            # A failed run is what operators see first; the details are in the report.
+            raise RuntimeError(f"{len(report['problems'])} stored objects failed the fixity check; see {report['report']}")
+        return {"audit_id": report["audit_id"], "checked": report["checked"], "report": report["report"]}
 
     audit()
 

@@ -1,8 +1,12 @@
-"""roadmap_report: semiannual progress per province, before 15 June and 15 December (Art. 26.9, 27.8)."""
+"""roadmap_report: every province's semiannual report, before 15 June and 15 December (Art. 26.9, 27.8).
+
+Runs on 1 June and 1 December (two weeks before the legal deadlines); one mapped task per 2025
+province writes its Excel and PDF report into the reports bucket. Wiring only: roadmap.report works.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
@@ -10,20 +14,38 @@ from airflow.sdk import dag, task
 @dag(
     dag_id="roadmap_report",
     description="Báo cáo 6 tháng tiến độ số hóa kết quả giải quyết TTHC theo tỉnh",
-    schedule="0 2 1 6,12 *",  # 1 June and 1 December: two weeks before the legal deadlines
+    schedule="0 2 1 6,12 *",  # 02:00 on 1 June and 1 December
     start_date=datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=10)},
     tags=["sohoa", "roadmap"],
 )
 def roadmap_report() -> None:
     @task
-    def report(data_interval_end: datetime | None = None) -> dict:
-        from roadmap.progress import semiannual_progress
+    def period(logical_date: datetime | None = None) -> str:
+        from datetime import UTC
 
-        return semiannual_progress(at=data_interval_end)
+        from roadmap.progress import report_period
 
-    report()
+        return report_period(logical_date or datetime.now(UTC))
+
+    @task
+    def provinces() -> list[str]:
+        from roadmap.units import new_provinces
+
+        return [p.code for p in new_provinces()]
+
+    @task
+    def publish(province: str, period: str) -> dict:
+        from roadmap.report import publish_reports
+
+        outcome = publish_reports(period, provinces=[province])
+        if outcome["failed"]:
+            raise RuntimeError("; ".join(outcome["failed"]))
+        return outcome
+
+    publish.partial(period=period()).expand(province=provinces())
 
 
 roadmap_report()

@@ -1,13 +1,41 @@
-"""Administrative units before and after the 2025 reorganisation (Resolution 202/2025/QH15)."""
+"""Administrative units before and after the 2025 reorganisation (Resolution 202/2025/QH15).
+
+All units are data (roadmap/data/*.csv, sources in data/SOURCES.md); this module only reads them.
+Two maps exist side by side: the 63 provinces, 696 districts and 10,051 communes in force until
+30 June 2025, and the 34 provinces and 3,321 communes from 1 July 2025, when the district level was
+abolished. Every old province belongs to exactly one new province.
+"""
 
 from __future__ import annotations
 
 import csv
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-PROVINCES_CSV = Path(__file__).parent / "data" / "provinces_2025.csv"
+DATA = Path(__file__).parent / "data"
+PROVINCES_CSV = DATA / "provinces_2025.csv"
+#: The day the district level ended and the 34 provinces began (Resolution 202/2025/QH15 Art. 2).
+REORGANISED_ON = date(2025, 7, 1)
+
+
+class AgencyLevel(StrEnum):
+    """Art. 26.2 / 27.3: the roadmap names the responsibility of each department, district and commune."""
+
+    DEPARTMENT = "so"  # a provincial department (sở, ban, ngành)
+    DISTRICT = "huyen"  # a district People's Committee — abolished on 1 July 2025
+    COMMUNE = "xa"  # a commune People's Committee
+
+    @property
+    def label_vi(self) -> str:
+        return {"so": "Cấp sở", "huyen": "Cấp huyện", "xa": "Cấp xã"}[self.value]
+
+
+class UnknownProvince(ValueError):
+    """A province name or code that is in neither map."""
 
 
 @dataclass(frozen=True)
@@ -17,19 +45,176 @@ class OldProvince:
     province_2025: str
 
 
+@dataclass(frozen=True)
+class Province2025:
+    code: str  # code in the list of Decision 19/2025/QĐ-TTg
+    name: str  # short name, as used across sohoa ("Hồ Chí Minh", "Huế")
+    full_name: str  # "Thành phố Hồ Chí Minh"
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str  # with its kind: "Huyện Vạn Ninh", "Thị xã Ninh Hòa", "Quận Ba Đình"
+    old_province_code: str
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str
+    name: str  # with its kind: "Xã Vạn Thắng", "Phường Nha Trang", "Đặc khu Trường Sa"
+    parent_code: str  # district code (2024 map) or province code (2025 map)
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+_TONE_FIXES = {  # old-style tone placement ("Hoà") to the form the lists use ("Hòa")
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+_PREFIXES = ("thành phố ", "tp. ", "tp ", "tỉnh ")
+
+
+@lru_cache(maxsize=8192)
+def name_key(name: str) -> str:
+    """Compare unit names the way people write them: case, NFC, tone placement, 'Tỉnh'/'Thành phố'."""
+    key = unicodedata.normalize("NFC", " ".join(name.split())).lower()
+    for old, new in _TONE_FIXES.items():
+        key = key.replace(old, new)
+    for prefix in _PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    return key
+
+
 @lru_cache(maxsize=1)
 def old_provinces() -> tuple[OldProvince, ...]:
-    with PROVINCES_CSV.open(encoding="utf-8") as fh:
-        return tuple(OldProvince(r["old_code"], r["old_name"], r["province_2025"]) for r in csv.DictReader(fh))
+    return tuple(OldProvince(r["old_code"], r["old_name"], r["province_2025"]) for r in _rows(PROVINCES_CSV.name))
+
+
+@lru_cache(maxsize=1)
+def new_provinces() -> tuple[Province2025, ...]:
+    return tuple(Province2025(r["code"], r["name"], r["full_name"]) for r in _rows("provinces_2025_codes.csv"))
 
 
 def province_codes() -> dict[str, str]:
+    """Old statistical code → old province name (63)."""
     return {p.code: p.name for p in old_provinces()}
 
 
 def mapping_to_2025() -> dict[str, str]:
+    """Old province name → the 2025 province it belongs to (63 entries)."""
     return {p.name: p.province_2025 for p in old_provinces()}
 
 
 def provinces_2025() -> list[str]:
     return sorted({p.province_2025 for p in old_provinces()})
+
+
+@lru_cache(maxsize=1)
+def _province_index() -> dict[str, str]:
+    """Any spelling of an old or new province name → its 2025 province."""
+    index = {name_key(p.name): p.province_2025 for p in old_provinces()}
+    for p in new_provinces():
+        index[name_key(p.name)] = p.name
+        index[name_key(p.full_name)] = p.name
+    return index
+
+
+@lru_cache(maxsize=1024)
+def to_2025(province: str) -> str:
+    """The 2025 province of an old or new province name (any usual spelling)."""
+    try:
+        return _province_index()[name_key(province)]
+    except KeyError:
+        raise UnknownProvince(f"không có tỉnh/thành phố «{province}» trong danh mục 63 hoặc 34 tỉnh") from None
+
+
+@lru_cache(maxsize=1024)
+def old_name(province: str) -> str | None:
+    """The canonical old province name, or None when the name is not one of the 63."""
+    key = name_key(province)
+    return next((p.name for p in old_provinces() if name_key(p.name) == key), None)
+
+
+def province_2025(name_or_code: str) -> Province2025:
+    """A 2025 province by its Decision 19/2025 code ("56") or by any old or new name."""
+    by_code = {p.code: p for p in new_provinces()}
+    if name_or_code.strip().isdigit():
+        code = name_or_code.strip().zfill(2)
+        if code in by_code:
+            return by_code[code]
+        raise UnknownProvince(f"không có tỉnh/thành phố mã {name_or_code} trong danh mục 34 tỉnh (QĐ 19/2025/QĐ-TTg)")
+    name = to_2025(name_or_code)
+    return next(p for p in new_provinces() if p.name == name)
+
+
+def old_provinces_of(province: str) -> list[OldProvince]:
+    """The old provinces merged into a 2025 province."""
+    new = to_2025(province)
+    return [p for p in old_provinces() if p.province_2025 == new]
+
+
+@lru_cache(maxsize=1)
+def districts_2024() -> dict[str, District]:
+    return {r["code"]: District(r["code"], r["name"], r["old_province_code"]) for r in _rows("districts_2024.csv")}
+
+
+@lru_cache(maxsize=1)
+def communes_2024() -> dict[str, Commune]:
+    return {r["code"]: Commune(r["code"], r["name"], r["district_code"]) for r in _rows("communes_2024.csv")}
+
+
+@lru_cache(maxsize=1)
+def communes_2025() -> dict[str, Commune]:
+    return {r["code"]: Commune(r["code"], r["name"], r["province_code"]) for r in _rows("communes_2025.csv")}
+
+
+def district_province_2025(district_code: str) -> str:
+    """The 2025 province an old district lies in."""
+    old_code = districts_2024()[district_code].old_province_code
+    return next(p.province_2025 for p in old_provinces() if p.code == old_code)
+
+
+@lru_cache(maxsize=1)
+def district_successors() -> dict[str, tuple[str, ...]]:
+    """Old district code → the 2025 communes that carry the code of one of its former communes.
+
+    A commune formed in 2025 took the statistical code of one of the communes merged into it (its seat);
+    that commune's records went with it, so the 2025 communes whose code comes from a district's former
+    communes are the successors of that district's People's Committee for the papers it kept. Districts
+    none of whose communes' codes survived are island districts, each succeeded by the special zone
+    (đặc khu) of the same name.
+    """
+    old = communes_2024()
+    successors: dict[str, list[str]] = {}
+    for code in communes_2025():
+        former = old.get(code)
+        if former is not None:
+            successors.setdefault(former.parent_code, []).append(code)
+    # Island districts whose communes' codes did not survive became special zones of the same name
+    # (Huyện Côn Đảo → Đặc khu Côn Đảo).
+    zones = {name_key(c.name.removeprefix("Đặc khu ")): c.code for c in communes_2025().values()
+             if c.name.startswith("Đặc khu ")}
+    for district in districts_2024().values():
+        if district.code not in successors:
+            zone = zones.get(name_key(district.name.removeprefix("Huyện ")))
+            if zone is not None:
+                successors[district.code] = [zone]
+    return {d: tuple(sorted(codes)) for d, codes in successors.items()}
+
+
+def communes_of_2025(province: str) -> list[Commune]:
+    code = province_2025(province).code
+    return [c for c in communes_2025().values() if c.parent_code == code]
+
+
+def districts_of(province: str) -> list[District]:
+    """Old districts lying in a 2025 province (any name of it, old or new)."""
+    new = to_2025(province)
+    codes = {p.code for p in old_provinces() if p.province_2025 == new}
+    return [d for d in districts_2024().values() if d.old_province_code in codes]

@@ -17,6 +17,9 @@ _COMMAND_MODULES = (
     "sohoa.commands.signing_cmds",
     "sohoa.commands.pipeline_cmds",
     "sohoa.commands.services",
+    "sohoa.commands.roadmap_cmds",
+    "sohoa.commands.storage_cmds",
+    "sohoa.commands.web_cmds",
 )
 
 

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,6 +36,7 @@ from storage.models import (
     RuleOutcome,
 )
 from storage.objects import ObjectStore
+from storage.records import record_signatures, system_of_record_summary
 
 log = logging.getLogger(__name__)
 ACTOR = "sohoa-pipeline"
@@ -177,6 +177,10 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
 def validate_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
+    from review.ge import run_batch_expectations
+    from schemas.thresholds import load_thresholds
+
+    thresholds = load_thresholds(settings)
     counts = {r.value: 0 for r in Route}
     for doc in _documents(batch_id):
         if doc.status != DocumentStatus.EXTRACTED:
@@ -195,7 +199,8 @@ def validate_batch(batch_id: int, settings: Settings | None = None, store: Objec
             extra = tuple(d.review_reasons)
             if d.dossier_provisional:
                 extra += ("mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)",)
-            decision = validate_record(doc_type, fields, extra_reasons=extra)
+            decision = validate_record(doc_type, fields, extra_reasons=extra, thresholds=thresholds,
+                                       province=d.province, agency_code=d.agency_code)
             for o in decision.outcomes:
                 row = s.scalar(select(RuleOutcome).where(
                     RuleOutcome.document_id == d.id, RuleOutcome.rule == o.rule, RuleOutcome.field_name == o.field_name))
@@ -207,7 +212,20 @@ def validate_batch(batch_id: int, settings: Settings | None = None, store: Objec
             d.review_reasons = list(decision.reasons)
             counts[decision.route] += 1
     report_key = write_validation_report(batch_id, settings, store)
-    return {"batch_id": batch_id, "routes": counts, "report": f"s3://{store.bucket('reports')}/{report_key}"}
+    expectations: dict[str, Any] = {}
+    # Data Docs pages are keyed by run: re-running the suites for an unchanged batch would only add objects.
+    if sum(counts.values()) or not _has_expectation_runs(batch_id):
+        expectations = run_batch_expectations(batch_id, settings, store)
+    return {"batch_id": batch_id, "routes": counts, "report": f"s3://{store.bucket('reports')}/{report_key}",
+            "expectations": {k: expectations.get(k) for k in ("seconds", "success", "data_docs")}}
+
+
+def _has_expectation_runs(batch_id: int) -> bool:
+    from review.models import ExpectationRun
+
+    with session_scope() as s:
+        return s.scalar(select(func.count()).select_from(ExpectationRun)
+                        .where(ExpectationRun.batch_id == batch_id)) > 0
 
 
 def write_validation_report(batch_id: int, settings: Settings, store: ObjectStore) -> str:
@@ -245,12 +263,12 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
     todo = [d for d in _documents(batch_id) if d.status == DocumentStatus.APPROVED]
     if not todo:
         return {"batch_id": batch_id, "signed": 0}
-    if settings.signing_pkcs12 is None:
-        raise RuntimeError("no signing key configured: set SOHOA_SIGNING_PKCS12 and SOHOA_SIGNING_PASSWORD")
-    key = signing.KeySource.from_pkcs12(Path(settings.signing_pkcs12),
-                                        settings.signing_password.get_secret_value().encode() or None)
+    # PKCS#11 token when SOHOA_PKCS11_MODULE is set, else the PKCS#12 file; an unfit key (expired,
+    # revoked, wrong converter) stops the whole batch before anything is signed.
+    key = signing.KeySource.from_settings(settings)
     now = datetime.now(UTC)
     key.check_fit_for(settings.converter_name, now)
+    options = signing.SigningOptions(tsa_url=settings.tsa_url or None)
     signed = 0
     for index, doc in enumerate(todo, start=1):
         _progress("sign", index, len(todo), doc.file_name)
@@ -271,7 +289,7 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
         payload = json.dumps({"result_code": result_code, "document_type": doc.document_type, "fields": fields},
                              ensure_ascii=False, indent=1).encode()
         outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
-                                      text_layers=ocr_text, attachments={"fields.json": payload})
+                                      text_layers=ocr_text, attachments={"fields.json": payload}, options=options)
         work = keys.work_key(doc.id, "signed.pdf")
         store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
         with session_scope() as s:
@@ -279,7 +297,8 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
                          converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256))
             s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
             s.add(AuditEntry(actor=ACTOR, action="sign", entity="result", entity_id=result_code,
-                             detail={"sha256": outcome.sha256, "signer": outcome.signer}))
+                             detail={"sha256": outcome.sha256, "signer": outcome.signer,
+                                     "level": str(outcome.level), "revocation": str(outcome.revocation)}))
         signed += 1
     return {"batch_id": batch_id, "signed": signed}
 
@@ -299,6 +318,8 @@ def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectSt
                       for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
             code, work_key, signed_sha = result.result_code, result.work_key, result.signed_sha256
             converted_at, converter = result.converted_at, result.converter
+        # SQLite drops the offset, PostgreSQL keeps it: always UTC-aware, so the stored JSON is byte-stable.
+        converted_at = converted_at.replace(tzinfo=UTC) if converted_at.tzinfo is None else converted_at.astimezone(UTC)
         pdf = store.get_bytes(store.bucket("work"), work_key, expected_sha256=signed_sha)
         year = converted_at.year
         bucket = store.bucket("results")
@@ -317,6 +338,7 @@ def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectSt
             assert result is not None
             result.stored_bucket, result.stored_key = bucket, pdf_key
             result.fields_key, result.fields_sha256 = json_ref.key, json_ref.sha256
+            record_signatures(s, result.id, pdf)  # Art. 25.3.b: signer, time, level, certificate
             # Transactional outbox: the event is written in the same transaction as the stored result.
             idem = f"{code}:push:{signed_sha}"
             if s.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == idem)) is None:
@@ -373,6 +395,7 @@ def status_summary(settings: Settings | None = None, store: ObjectStore | None =
         outbox = dict(s.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)).all())
         quarantined = s.scalar(select(func.count()).select_from(QuarantineEntry)) or 0
         results = s.scalar(select(func.count()).select_from(Result)) or 0
+        record = system_of_record_summary(s)  # storage.records: dead letters, revocations, fixity
     objects: dict[str, int] = {}
     try:
         objects = (store or ObjectStore(settings)).count_objects()
@@ -384,4 +407,5 @@ def status_summary(settings: Settings | None = None, store: ObjectStore | None =
         "results": results,
         "objects": objects,
         "outbox": {k.value: outbox.get(k.value, 0) for k in OutboxStatus},
+        "system_of_record": record,
     }

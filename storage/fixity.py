@@ -1,8 +1,16 @@
-"""Fixity audit: re-read every stored result and compare its SHA-256 with the DB (Art. 14.3.c)."""
+"""Fixity audit: re-read every stored object and compare its SHA-256 with the DB (Art. 14.3.c, Art. 17).
+
+Covers the signed result PDFs, their structured-data JSON and the original scans. Each problem is
+recorded in `fixity_findings` (append-only), the whole run as a JSON report in the reports bucket
+(`fixity/<audit id>.json`) and as one audit-log entry, so an operator can see what drifted and when.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,33 +18,74 @@ from sqlalchemy import select
 
 from sohoa.config import Settings, get_settings
 from storage.db import session_scope
-from storage.models import AuditEntry, Result
-from storage.objects import ChecksumMismatch, ObjectStore
+from storage.models import AuditEntry, Document, FixityFinding, Result
+from storage.objects import ChecksumMismatch, ObjectStore, StoreUnavailable, sha256_hex
 
 log = logging.getLogger(__name__)
+ACTOR = "fixity-audit"
+
+
+def _targets(settings: Settings, store: ObjectStore) -> Iterator[tuple[str, str, str, str, str]]:
+    """(entity, entity id, bucket, key, expected SHA-256) for every object the DB vouches for."""
+    with session_scope(settings.db_url) as s:
+        for r in s.scalars(select(Result).where(Result.stored_key.is_not(None)).order_by(Result.id)):
+            assert r.stored_bucket and r.stored_key
+            yield "result", r.result_code, r.stored_bucket, r.stored_key, r.signed_sha256
+            if r.fields_key and r.fields_sha256:
+                yield "result_fields", r.result_code, r.stored_bucket, r.fields_key, r.fields_sha256
+        raw = store.bucket("raw")
+        for d in s.scalars(select(Document).order_by(Document.id)):
+            yield "raw_scan", str(d.id), raw, d.raw_key, d.sha256
+
+
+def _check(store: ObjectStore, bucket: str, key: str, want: str) -> tuple[str, str | None, str] | None:
+    """None when intact, else (problem, actual SHA-256, detail)."""
+    try:
+        data = store.get_bytes(bucket, key, expected_sha256=want)
+    except ChecksumMismatch as exc:
+        try:  # read once more without checks, to record what is there now
+            actual = sha256_hex(store.client.get_object(bucket, key).read())
+        except Exception:
+            actual = None
+        return "mismatch", actual, str(exc)
+    except StoreUnavailable:
+        raise  # an unreachable store is not a fixity finding: the run fails and is retried
+    except Exception as exc:
+        code = getattr(exc, "code", "")
+        problem = "missing" if code in ("NoSuchKey", "NoSuchObject", "NoSuchBucket", "NotFound") else "unreadable"
+        return problem, None, f"s3://{bucket}/{key}: {code or type(exc).__name__}: {exc}"[:2000]
+    del data
+    return None
 
 
 def audit_results(settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    """Run one fixity audit; returns the report (also written to the reports bucket)."""
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
-    checked, mismatches, missing = 0, [], []
-    with session_scope() as s:
-        rows = [(r.result_code, r.stored_bucket, r.stored_key, r.signed_sha256, r.fields_key, r.fields_sha256)
-                for r in s.scalars(select(Result).where(Result.stored_key.is_not(None)))]
-    for code, bucket, key, sha, fields_key, fields_sha in rows:
-        for obj_key, want in ((key, sha), (fields_key, fields_sha)):
-            if not obj_key:
-                continue
-            checked += 1
-            try:
-                store.get_bytes(bucket, obj_key, expected_sha256=want)
-            except ChecksumMismatch as exc:
-                mismatches.append({"result_code": code, "key": obj_key, "detail": str(exc)})
-            except Exception as exc:  # missing object
-                missing.append({"result_code": code, "key": obj_key, "detail": str(exc)})
-    report = {"at": datetime.now(UTC).isoformat(), "checked": checked,
-              "mismatches": mismatches + missing}
-    with session_scope() as s:
-        s.add(AuditEntry(actor="fixity-audit", action="fixity", entity="results", entity_id="*",
-                         detail={"checked": checked, "problems": len(report["mismatches"])}))
+    audit_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    started = datetime.now(UTC)
+    checked, problems = 0, []
+    for entity, entity_id, bucket, key, want in list(_targets(settings, store)):
+        checked += 1
+        outcome = _check(store, bucket, key, want)
+        if outcome is None:
+            continue
+        problem, actual, detail = outcome
+        log.error("fixity %s: %s %s s3://%s/%s: %s", audit_id, problem, entity, bucket, key, detail)
+        problems.append({"entity": entity, "entity_id": entity_id, "bucket": bucket, "key": key,
+                         "problem": problem, "expected_sha256": want, "actual_sha256": actual, "detail": detail})
+    report = {"audit_id": audit_id, "started_at": started.isoformat(), "finished_at": datetime.now(UTC).isoformat(),
+              "checked": checked, "problems": problems,
+              "mismatches": problems}  # older name, kept for the DAG and existing callers
+    report_key = f"fixity/{audit_id}.json"
+    store.put_bytes(store.bucket("reports"), report_key,
+                    json.dumps(report, ensure_ascii=False, indent=1).encode(), content_type="application/json")
+    report["report"] = f"s3://{store.bucket('reports')}/{report_key}"
+    with session_scope(settings.db_url) as s:
+        for p in problems:
+            s.add(FixityFinding(audit_id=audit_id, entity=p["entity"], entity_id=p["entity_id"], bucket=p["bucket"],
+                                key=p["key"], problem=p["problem"], expected_sha256=p["expected_sha256"],
+                                actual_sha256=p["actual_sha256"], detail=p["detail"]))
+        s.add(AuditEntry(actor=ACTOR, action="fixity", entity="objects", entity_id=audit_id,
+                         detail={"checked": checked, "problems": len(problems), "report": report["report"]}))
     return report

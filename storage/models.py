@@ -33,7 +33,8 @@ class DocumentStatus(StrEnum):
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
-    DEAD = "dead"
+    DEAD = "dead"  # dead letter: needs an operator; `last_error` says why
+    SUPERSEDED = "superseded"  # a push the warehouse refused because the result was revoked first (Art. 15)
 
 
 class Batch(Base):
@@ -196,3 +197,71 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(120))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# ---------------------------------------------------------------- system of record (migration 0002)
+# Rows of these tables are never changed or removed: the database refuses UPDATE and DELETE
+# (triggers, storage/_append_only.py), so history stays attributable (Art. 12.3, Art. 17).
+APPEND_ONLY_TABLES = ("audit_log", "signatures", "revocations", "sync_receipts", "fixity_findings")
+
+
+class Signature(Base):
+    """Art. 25.3.b: who signed a result, when, at which PAdES level, with which certificate."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("result_id", "cert_fingerprint_sha256", "signed_at", name="uq_signature"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)
+    signer: Mapped[str] = mapped_column(Text)  # certificate subject common name
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    level: Mapped[str] = mapped_column(String(16))  # PAdES-B-B | PAdES-B-T | PAdES-B-LT | PAdES-B-LTA
+    cert_serial: Mapped[str] = mapped_column(String(80))  # hex
+    cert_fingerprint_sha256: Mapped[str] = mapped_column(String(64))
+    cert_issuer: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Revocation(Base):
+    """Art. 15: the result lost its validity. The result row is kept; this records when and why."""
+
+    __tablename__ = "revocations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), unique=True)
+    result_code: Mapped[str] = mapped_column(String(120), index=True)
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    revoked_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SyncReceipt(Base):
+    """What the citizen warehouse acknowledged, and when (one row per acknowledged outbox event)."""
+
+    __tablename__ = "sync_receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), unique=True)
+    result_code: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # push | revoke
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(24))  # delivered | already_delivered | superseded
+    http_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    warehouse: Mapped[str] = mapped_column(Text)  # base URL that acknowledged
+    detail: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FixityFinding(Base):
+    """A stored object whose bytes no longer match the SHA-256 recorded in the DB, or that is gone."""
+
+    __tablename__ = "fixity_findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[str] = mapped_column(String(40), index=True)  # one fixity run
+    entity: Mapped[str] = mapped_column(String(40))  # result | result_fields | raw_scan
+    entity_id: Mapped[str] = mapped_column(String(120))  # result code or document id
+    bucket: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str] = mapped_column(String(16))  # mismatch | missing | unreadable
+    expected_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    actual_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

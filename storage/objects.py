@@ -1,35 +1,68 @@
 """Object store over the `minio` SDK (SeaweedFS here, MinIO in production).
 
-Every object carries its SHA-256 in metadata; reads verify it. Writes are idempotent: an
-object already present with the same checksum is not written again (no new version).
+Every object carries its SHA-256 in metadata; reads verify it (and the DB's value, when the caller
+passes it). Writes are idempotent: an object already present with the same checksum is not written
+again (no new version). The results bucket is versioned and under object lock (Art. 17): a stored
+result is never overwritten by this class, and the server refuses to delete a locked version.
+
+Transient failures (connection refused or reset, timeouts, 5xx, SlowDown) are retried with
+exponential backoff; when the store stays down the caller gets `StoreUnavailable` naming the
+endpoint. Wrong credentials give `StoreCredentialsRejected`, never a silent anonymous access.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.commonconfig import COMPLIANCE, GOVERNANCE
+from minio.error import S3Error, ServerError
+from minio.objectlockconfig import DAYS, ObjectLockConfig
 
 from sohoa.config import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
 BUCKETS = ("raw", "work", "results", "reports", "quarantine")
-# Archival results keep every version and may be locked (Art. 17).
+# Archival results keep every version and are locked (Art. 17).
 LOCKED_BUCKETS = frozenset({"results"})
+RETENTION_MODES = {"GOVERNANCE": GOVERNANCE, "COMPLIANCE": COMPLIANCE}
+
+# S3 error codes that mean "try again later", not "your request is wrong".
+TRANSIENT_S3_CODES = frozenset({
+    "SlowDown", "SlowDownRead", "SlowDownWrite", "InternalError", "ServiceUnavailable", "RequestTimeout",
+    "OperationAborted", "XMinioServerNotInitialized",
+})
+CREDENTIAL_S3_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthorizationHeaderMalformed"})
+_MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound", "NoSuchVersion"})
+
+T = TypeVar("T")
 
 
 class StoreUnavailable(RuntimeError):
-    """The S3 server cannot be reached (after the SDK's own retries)."""
+    """The S3 server cannot be reached, or kept failing, after every retry."""
+
+
+class StoreCredentialsRejected(PermissionError):
+    """The S3 server refused the configured access key / secret."""
 
 
 class ChecksumMismatch(RuntimeError):
     pass
+
+
+class ObjectLocked(PermissionError):
+    """A locked result version cannot be deleted or replaced (Art. 17, object lock)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +78,12 @@ class ObjectRef:
         return f"s3://{self.bucket}/{self.key}"
 
 
+@dataclass(frozen=True)
+class Retention:
+    mode: str  # GOVERNANCE | COMPLIANCE
+    retain_until: datetime
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -58,51 +97,140 @@ def decode_metadata(value: str) -> str:
     return unquote(value)
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: the network or the server is (hopefully) temporarily unable to serve."""
+    if isinstance(exc, S3Error):
+        return exc.code in TRANSIENT_S3_CODES
+    if isinstance(exc, ServerError):  # 5xx without an S3 XML body
+        return True
+    return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError))
+
+
+def backoff_delay(attempt: int, *, base: float = 0.25, cap: float = 4.0) -> float:
+    """Delay after failed attempt `attempt` (1, 2, …): exponential, capped, half of it jittered."""
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
 class ObjectStore:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        secret = self.settings.s3_secret_key.get_secret_value()
+        if not self.settings.s3_access_key or not secret:
+            # Anonymous access is never used: an archive without credentials is open to anyone.
+            raise StoreCredentialsRejected("SOHOA_S3_ACCESS_KEY and SOHOA_S3_SECRET_KEY must both be set")
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3.0, read=60.0),
-            retries=urllib3.Retry(total=4, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504)),
+            # Retries are ours (`_call`): one policy for connection errors, 5xx and SlowDown alike.
+            retries=urllib3.Retry(total=0, connect=0, read=0, redirect=0, status=0, raise_on_status=False),
+            maxsize=8,
         )
         self.client = Minio(
             self.settings.s3_endpoint,
             access_key=self.settings.s3_access_key,
-            secret_key=self.settings.s3_secret_key.get_secret_value(),
+            secret_key=secret,
             secure=self.settings.s3_secure,
             region=self.settings.s3_region,
             http_client=http,
         )
+        self.max_attempts = max(1, self.settings.s3_max_attempts)
+        self.last_attempts = 0  # attempts used by the latest call (operators' logs, tests)
+        self.retries = 0  # retries since this store was made
+
+    def _credentials_rejected(self) -> bool:
+        """A HEAD request answers a bad signature with a bare 403; a signed GET says which it was."""
+        try:
+            self.client.list_buckets()
+        except S3Error as exc:
+            return exc.code in CREDENTIAL_S3_CODES
+        except Exception:
+            return False
+        return False
 
     def bucket(self, name: str) -> str:
         return self.settings.bucket(name)
 
-    def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return fn(*args, **kwargs)
-        except (urllib3.exceptions.MaxRetryError, urllib3.exceptions.NewConnectionError, ConnectionError) as exc:
-            raise StoreUnavailable(
-                f"object store at {self.settings.s3_endpoint} is unreachable: {exc.__class__.__name__}"
-            ) from exc
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        endpoint = self.settings.s3_endpoint
+        for attempt in range(1, self.max_attempts + 1):
+            self.last_attempts = attempt
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if isinstance(exc, S3Error) and (exc.code in CREDENTIAL_S3_CODES or (
+                        exc.code == "AccessDenied" and self._credentials_rejected())):
+                    raise StoreCredentialsRejected(
+                        f"object store at {endpoint} rejected the credentials of access key "
+                        f"{self.settings.s3_access_key!r}: {exc.code}") from exc
+                if not is_transient(exc):
+                    raise
+                what = exc.code if isinstance(exc, S3Error) else type(exc).__name__
+                if attempt == self.max_attempts:
+                    raise StoreUnavailable(
+                        f"object store at {endpoint} is unavailable after {attempt} attempts: {what}") from exc
+                delay = backoff_delay(attempt)
+                self.retries += 1
+                log.warning("object store at %s: %s (attempt %d/%d), retrying in %.2f s",
+                            endpoint, what, attempt, self.max_attempts, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
 
+    # ------------------------------------------------------------------ buckets
     def ensure_buckets(self) -> list[str]:
+        """Create missing buckets; the results bucket with versioning, object lock and default retention."""
         created = []
         for name in BUCKETS:
             bucket = self.bucket(name)
+            locked = name in LOCKED_BUCKETS
             if not self._call(self.client.bucket_exists, bucket):
-                self._call(self.client.make_bucket, bucket, object_lock=name in LOCKED_BUCKETS)
+                self._call(self.client.make_bucket, bucket, object_lock=locked)
                 created.append(bucket)
+            if locked:
+                self._ensure_retention(bucket)
         return created
 
-    def stat(self, bucket: str, key: str) -> ObjectRef | None:
+    def _ensure_retention(self, bucket: str) -> None:
+        days = self.settings.results_retention_days
+        mode_name = self.settings.results_retention_mode.upper()
+        if mode_name not in RETENTION_MODES:
+            raise ValueError(f"SOHOA_RESULTS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {mode_name!r}")
+        if days <= 0:
+            return
         try:
-            st = self._call(self.client.stat_object, bucket, key)
+            current = self._call(self.client.get_object_lock_config, bucket)
         except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"):
+            # Bucket made before object lock was configured, or a server without it: say so loudly.
+            log.warning("bucket %s has no object lock (%s): results stay versioned but not locked", bucket, exc.code)
+            return
+        if (current.mode, current.duration, current.duration_unit) == (RETENTION_MODES[mode_name], days, DAYS):
+            return
+        try:
+            self._call(self.client.set_object_lock_config, bucket,
+                       ObjectLockConfig(RETENTION_MODES[mode_name], days, DAYS))
+        except S3Error as exc:
+            log.warning("object store at %s does not support object lock on %s: %s",
+                        self.settings.s3_endpoint, bucket, exc.code)
+
+    def is_locked_bucket(self, bucket: str) -> bool:
+        return any(bucket == self.bucket(name) for name in LOCKED_BUCKETS)
+
+    # ------------------------------------------------------------------ objects
+    def stat(self, bucket: str, key: str, version_id: str | None = None) -> ObjectRef | None:
+        try:
+            st = self._call(self.client.stat_object, bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code in _MISSING:
                 return None
             raise
         meta = {k.lower(): v for k, v in (st.metadata or {}).items()}
         return ObjectRef(bucket, key, meta.get("x-amz-meta-sha256", ""), st.size or 0, st.version_id)
+
+    def metadata(self, bucket: str, key: str) -> dict[str, str]:
+        """User metadata, decoded (Vietnamese text back in full)."""
+        st = self._call(self.client.stat_object, bucket, key)
+        prefix = "x-amz-meta-"
+        return {k.lower()[len(prefix):]: decode_metadata(v) for k, v in (st.metadata or {}).items()
+                if k.lower().startswith(prefix)}
 
     def put_bytes(self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream",
                   metadata: dict[str, str] | None = None) -> ObjectRef:
@@ -110,30 +238,69 @@ class ObjectStore:
         existing = self.stat(bucket, key)
         if existing is not None and existing.sha256 == digest:
             return existing  # idempotent re-run: nothing new written
+        if existing is not None and self.is_locked_bucket(bucket):
+            # Art. 14.3.c: no silent edits — a stored result is never replaced by another file.
+            raise ObjectLocked(f"s3://{bucket}/{key} already holds a result with SHA-256 {existing.sha256}; "
+                               f"refusing to store a different file ({digest}) under the same key")
         meta = {"sha256": digest}
         for k, v in (metadata or {}).items():
             meta[k] = encode_metadata(str(v))
-        result = self._call(self.client.put_object, bucket, key, io.BytesIO(data), len(data),
-                            content_type=content_type, metadata=meta)
+
+        def put() -> Any:  # a fresh stream per attempt
+            return self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                                          metadata=meta)  # type: ignore[arg-type]
+
+        result = self._call(put)
         return ObjectRef(bucket, key, digest, len(data), result.version_id)
 
-    def get_bytes(self, bucket: str, key: str, *, expected_sha256: str | None = None) -> bytes:
-        response = self._call(self.client.get_object, bucket, key)
-        try:
-            data = response.read()
-            stored = {k.lower(): v for k, v in response.headers.items()}.get("x-amz-meta-sha256")
-        finally:
-            response.close()
-            response.release_conn()
+    def get_bytes(self, bucket: str, key: str, *, expected_sha256: str | None = None,
+                  version_id: str | None = None) -> bytes:
+        def get() -> tuple[bytes, str | None]:
+            response = self.client.get_object(bucket, key, version_id=version_id)
+            try:
+                stored = {k.lower(): v for k, v in response.headers.items()}.get("x-amz-meta-sha256")
+                return response.read(), stored
+            finally:
+                response.close()
+                response.release_conn()
+
+        data, stored = self._call(get)
         digest = sha256_hex(data)
-        for want in (expected_sha256, stored):
+        for source, want in (("the results DB", expected_sha256), ("the object's metadata", stored)):
             if want and want != digest:
-                raise ChecksumMismatch(f"s3://{bucket}/{key}: checksum {digest} != recorded {want}")
+                raise ChecksumMismatch(f"s3://{bucket}/{key}: content SHA-256 {digest} differs from {want} "
+                                       f"recorded in {source}")
         return data
 
     def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
-        for obj in self._call(self.client.list_objects, bucket, prefix=prefix, recursive=True):
-            yield obj.object_name
+        for obj in self._call(lambda: list(self.client.list_objects(bucket, prefix=prefix, recursive=True))):
+            if obj.object_name is not None:
+                yield obj.object_name
+
+    def list_versions(self, bucket: str, key: str) -> list[str]:
+        """Version ids of one key, newest first (the results bucket keeps them all)."""
+        objs = self._call(lambda: list(self.client.list_objects(bucket, prefix=key, include_version=True)))
+        return [o.version_id for o in objs if o.object_name == key and o.version_id]
+
+    def retention(self, bucket: str, key: str, version_id: str | None = None) -> Retention | None:
+        try:
+            r = self._call(self.client.get_object_retention, bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code in _MISSING | {"NoSuchObjectLockConfiguration", "InvalidRequest"}:
+                return None
+            raise
+        if r is None or r.retain_until_date is None:
+            return None
+        return Retention(str(r.mode), r.retain_until_date)
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Delete one version for good; the server refuses it while the version is locked."""
+        try:
+            self._call(self.client.remove_object, bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code == "AccessDenied":
+                raise ObjectLocked(f"s3://{bucket}/{key} version {version_id} is locked: deletion refused") from exc
+            raise
 
     def count_objects(self) -> dict[str, int]:
         counts = {}
@@ -142,5 +309,10 @@ class ObjectStore:
             counts[bucket] = sum(1 for _ in self.list_keys(bucket)) if self._call(self.client.bucket_exists, bucket) else 0
         return counts
 
-    def presigned_get(self, bucket: str, key: str, minutes: int = 15) -> str:
-        return self._call(self.client.presigned_get_object, bucket, key, expires=timedelta(minutes=minutes))
+    def presigned_get(self, bucket: str, key: str, minutes: int = 15, *, expires: timedelta | None = None) -> str:
+        """A short-lived read link (default 15 minutes; SigV4 caps it at 7 days)."""
+        expires = expires or timedelta(minutes=minutes)
+        if not timedelta(seconds=1) <= expires <= timedelta(days=7):
+            raise ValueError(f"a pre-signed link lives between 1 second and 7 days, not {expires}")
+        return self._call(self.client.presigned_get_object, bucket, key, expires=expires)
+

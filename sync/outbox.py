@@ -2,7 +2,10 @@
 
 The result code is the idempotency key; a re-delivery the warehouse already has counts as
 delivered. Transport failures back off exponentially; after `sync_max_attempts` an event goes to
-the dead letters with its reason visible to operators.
+the dead letters with its reason visible to operators (`storage.records.dead_letters`, `sohoa
+status`). Every acknowledgement is kept in `sync_receipts` (what the warehouse acknowledged, when).
+A push refused because the warehouse already holds a revocation of the same, locally revoked result
+(the revoke overtook it) is `superseded`, not dead: nothing is left for an operator to do (Art. 15).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy import or_, select
 
 from sohoa.config import Settings
 from storage.db import session_scope
-from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result
+from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result, SyncReceipt
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
     from sync.client import DeliveryOutcome, WarehouseClient, backoff_seconds
 
     now = now or datetime.now(UTC)
-    counts = {"delivered": 0, "retry_later": 0, "dead": 0, "skipped": 0}
+    counts = {"delivered": 0, "retry_later": 0, "dead": 0, "superseded": 0, "skipped": 0}
     own_client = client is None
     if client is None:
         if not settings.citizen_warehouse_url:
@@ -34,7 +37,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
             return {"batch_id": batch_id, **counts, "configured": False}
         client = WarehouseClient(settings.citizen_warehouse_url, settings.citizen_warehouse_token.get_secret_value())
     try:
-        with session_scope() as s:
+        with session_scope(settings.db_url) as s:
             query = select(OutboxEvent.id).where(OutboxEvent.status == OutboxStatus.PENDING).where(
                 or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))
             if batch_id is not None:
@@ -42,7 +45,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
             ids = list(s.scalars(query.order_by(OutboxEvent.id)))
         for index, event_id in enumerate(ids, start=1):
             log.info("[sync] %d/%d outbox event %d", index, len(ids), event_id)
-            with session_scope() as s:
+            with session_scope(settings.db_url) as s:
                 event = s.get_one(OutboxEvent, event_id)
                 event.attempts += 1
                 try:
@@ -54,13 +57,20 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
                     counts["dead"] += 1
                     log.error("outbox event %s dead: %s", event.idempotency_key, event.last_error)
                     continue
+                result = s.get_one(Result, event.result_id)
                 if delivery.outcome in (DeliveryOutcome.DELIVERED, DeliveryOutcome.ALREADY_DELIVERED):
                     event.status, event.delivered_at, event.last_error = OutboxStatus.DELIVERED, now, None
                     counts["delivered"] += 1
-                    result = s.get_one(Result, event.result_id)
+                    _receipt(s, event, result.result_code, str(delivery.outcome), delivery, client, now)
                     doc = s.get_one(Document, result.document_id)
                     if event.kind == "push" and doc.status == DocumentStatus.STORED:
                         doc.status = DocumentStatus.SYNCED
+                elif (delivery.outcome is DeliveryOutcome.CONFLICT and event.kind == "push"
+                      and not result.still_valid and "revoked" in delivery.detail):
+                    event.status, event.delivered_at = OutboxStatus.SUPERSEDED, now
+                    event.last_error = f"superseded by the revocation: {delivery.detail}"[:2000]
+                    counts["superseded"] += 1
+                    _receipt(s, event, result.result_code, "superseded", delivery, client, now)
                 elif delivery.outcome is DeliveryOutcome.RETRY_LATER and event.attempts < settings.sync_max_attempts:
                     wait = max(backoff_seconds(event.attempts), delivery.retry_after_s or 0.0)
                     event.next_attempt_at = now + timedelta(seconds=wait)
@@ -77,6 +87,13 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
     return {"batch_id": batch_id, **counts, "configured": True}
 
 
+def _receipt(s: Any, event: OutboxEvent, code: str, outcome: str, delivery: Any, client: Any,
+             now: datetime) -> None:
+    s.add(SyncReceipt(outbox_id=event.id, result_code=code, kind=event.kind, idempotency_key=event.idempotency_key,
+                      outcome=outcome, http_status=delivery.http_status, detail=delivery.detail[:2000],
+                      warehouse=str(getattr(client, "base_url", "")), acknowledged_at=now))
+
+
 def _deliver(client: Any, kind: str, payload: dict[str, Any]) -> Any:
     from sync.contract import ResultPayload
 
@@ -86,3 +103,24 @@ def _deliver(client: Any, kind: str, payload: dict[str, Any]) -> Any:
         return client.revoke_result(payload["result_code"], datetime.fromisoformat(payload["revoked_at"]),
                                     payload["reason"])
     raise ValueError(f"unknown outbox event kind {kind!r}")
+
+
+def requeue_dead(settings: Settings, outbox_ids: list[int] | None = None, *, actor: str) -> list[str]:
+    """Operator action: put dead letters (all, or the given ids) back in the queue, attempts from zero.
+
+    Done after the cause is fixed (warehouse back, configuration corrected). The reason they died
+    stays in the audit log. Returns the idempotency keys requeued."""
+    from storage.models import AuditEntry
+
+    with session_scope(settings.db_url) as s:
+        query = select(OutboxEvent).where(OutboxEvent.status == OutboxStatus.DEAD)
+        if outbox_ids is not None:
+            query = query.where(OutboxEvent.id.in_(outbox_ids))
+        keys = []
+        for event in s.scalars(query.order_by(OutboxEvent.id)):
+            s.add(AuditEntry(actor=actor, action="requeue", entity="outbox", entity_id=str(event.id),
+                             detail={"idempotency_key": event.idempotency_key, "attempts": event.attempts,
+                                     "last_error": event.last_error}))
+            event.status, event.attempts, event.next_attempt_at = OutboxStatus.PENDING, 0, None
+            keys.append(event.idempotency_key)
+    return keys

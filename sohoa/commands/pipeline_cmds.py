@@ -54,6 +54,10 @@ def _status(args: argparse.Namespace) -> int:
         print(f"Hồ sơ: {docs['total']} — " + ", ".join(f"{k}: {v}" for k, v in sorted(docs["by_status"].items())))
         print("Đối tượng: " + ", ".join(f"{k}: {v}" for k, v in summary["objects"].items()))
         print("Outbox: " + ", ".join(f"{k}: {v}" for k, v in summary["outbox"].items()))
+        record = summary.get("system_of_record") or {}
+        print(f"Thu hồi: {record.get('revocations', 0)}, biên nhận đồng bộ: {record.get('sync_receipts', 0)}")
+        for dead in record.get("dead_letters", []):
+            print(f"  Không gửi được {dead['result_code']} ({dead['kind']}, {dead['attempts']} lần): {dead['reason']}")
     return ExitCode.OK
 
 

