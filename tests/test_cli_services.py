@@ -1,0 +1,37 @@
+"""`sohoa services`: starts the embedded S3 server with credentials, reports it, stops it."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from sohoa.cli import main
+from sohoa.config import reset_settings
+from sohoa.exitcodes import ExitCode
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_services_start_status_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SOHOA_HOME", str(tmp_path))
+    monkeypatch.setenv("SOHOA_S3_ENDPOINT", f"127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_URL", "")
+    reset_settings()
+    try:
+        assert main(["services", "status"]) == ExitCode.SERVICE_UNAVAILABLE
+        assert main(["services", "start"]) == ExitCode.OK
+        assert "đã khởi động" in capsys.readouterr().out
+        assert main(["services", "status"]) == ExitCode.OK
+        assert "đang chạy" in capsys.readouterr().out
+    finally:
+        assert main(["services", "stop"]) == ExitCode.OK
+    assert "S3" in capsys.readouterr().out
+    assert main(["services", "status"]) == ExitCode.SERVICE_UNAVAILABLE
+    reset_settings()
