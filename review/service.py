@@ -219,7 +219,8 @@ def revalidate_document(s: Session, doc: Document, *, thresholds: Thresholds | N
     fields = {n: FieldInput(f.value, f.confidence) for n, f in _fields_of(s, doc.id).items()}
     # Keep flags from earlier stages (page count, scan quality, provisional mã hồ sơ); drop the rule
     # messages of the last validation, which this one recomputes.
-    rule_prefixes = tuple(f"{n}: " for n in (*doc_type.field_names, "hồ sơ")) + ("không đọc được",)
+    names = (*doc_type.field_names, *(f.label_vi for f in doc_type.fields), "hồ sơ")
+    rule_prefixes = tuple(f"{n}: " for n in names) + ("không đọc được",)
     extra = tuple(r for r in doc.review_reasons if isinstance(r, str) and not r.startswith(rule_prefixes))
     provisional = "mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)"
     if doc.dossier_provisional and provisional not in extra:

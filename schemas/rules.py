@@ -261,7 +261,9 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
         add(AGENCY_IN_CATALOGUE, "", ok, "" if ok else f"mã cơ quan «{agency_code}» không đúng dạng mã định danh")
 
     failed = [o for o in outcomes if not o.passed]
-    reasons = tuple(extra_reasons) + tuple(f"{o.field_name or 'hồ sơ'}: {o.message}" for o in failed)
+    labels = {f.name: f.label_vi for f in doc_type.fields}  # stewards read Vietnamese labels, not field codes
+    reasons = tuple(extra_reasons) + tuple(
+        f"{labels.get(o.field_name, o.field_name) or 'hồ sơ'}: {o.message}" for o in failed)
     required = [s for s in doc_type.fields if s.required]
     read = sum(1 for s in required if value_of(s.name))
     present = sum(1 for f in fields.values() if f.value and f.value.strip())

@@ -143,7 +143,8 @@ def demo_summary(settings: Settings, batch_dir: Path) -> dict[str, Any]:
         "accepted": len(docs),
         "quarantined": quarantined,
         "signed_and_stored": [f"s3://{r.stored_bucket}/{r.stored_key}" for r in results if r.stored_key],
-        "needs_review": sorted(d.file_name for d in docs if d.status == "needs_review"),
+        "needs_review": {d.file_name: list(d.review_reasons)[:3] for d in sorted(docs, key=lambda d: d.file_name)
+                         if d.status == "needs_review"},
         "rejected": sorted(d.file_name for d in docs if d.status == "rejected"),
         "db_rows": rows,
         "report_local": str(settings.home / "reports" / f"batch-{batch.id}-validation.html") if batch else None,
@@ -163,8 +164,10 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     for key in summary["signed_and_stored"]:
         print(f"    {key}")
     print(f"Cần cán bộ rà soát:          {len(summary['needs_review'])}")
-    for name in summary["needs_review"]:
+    for name, reasons in summary["needs_review"].items():
         print(f"    {name}")
+        for reason in reasons:
+            print(f"        – {reason}")
     if summary["rejected"]:
         print(f"Bị từ chối:                  {len(summary['rejected'])}")
     outbox = summary["status"]["outbox"]
