@@ -39,8 +39,9 @@ lint: venv
 test: system venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+ROADMAP_ROWS ?= 10000000
 bench: system venv
-	$(BIN)/python -m sohoa.bench
+	$(BIN)/python -m sohoa.bench --roadmap-rows $(ROADMAP_ROWS)
 
 lock:
 	rm -rf /tmp/sohoa-lock && $(PYTHON) -m venv /tmp/sohoa-lock

@@ -1,7 +1,8 @@
 """roadmap_report: every province's semiannual report, before 15 June and 15 December (Art. 26.9, 27.8).
 
 Runs on 1 June and 1 December (two weeks before the legal deadlines); one mapped task per 2025
-province writes its Excel and PDF report into the reports bucket. Wiring only: roadmap.report works.
+province writes its Excel and PDF report into the reports bucket. roadmap_progress_refresh recomputes,
+hourly, the stored counts the national page reads. Wiring only: roadmap.report and roadmap.progress work.
 """
 
 from __future__ import annotations
@@ -49,3 +50,25 @@ def roadmap_report() -> None:
 
 
 roadmap_report()
+
+
+@dag(
+    dag_id="roadmap_progress_refresh",
+    description="Tổng hợp lại tiến độ số hóa cho trang toàn quốc",
+    schedule="15 * * * *",  # hourly: the national page shows the time of the last refresh
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sohoa", "roadmap"],
+)
+def roadmap_progress_refresh() -> None:
+    @task
+    def refresh() -> dict:
+        from roadmap.progress import refresh_snapshot
+
+        return refresh_snapshot()
+
+    refresh()
+
+
+roadmap_progress_refresh()

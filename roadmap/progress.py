@@ -21,10 +21,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 
 from roadmap import units
-from roadmap.models import Agency
+from roadmap.models import Agency, ProgressSnapshot
 from roadmap.plans import DEADLINE, active_plan_rows
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result
@@ -105,6 +117,38 @@ def _recorded_names(provinces_2025: Iterable[str]) -> list[str]:
     return sorted(names)
 
 
+def _progress_selects(names: list[str] | None, until: date | None) -> tuple[Any, Any]:
+    """The two aggregate SELECTs behind progress_rows (and the snapshot), columns in ProgressRow order:
+    province, agency_code, document_type, year, digitised, synced, rejected, in_review."""
+    year_col = cast(func.extract("year", Result.converted_at), Integer)
+    delivered = exists().where(and_(OutboxEvent.result_id == Result.id, OutboxEvent.kind == "push",
+                                    OutboxEvent.status == OutboxStatus.DELIVERED))
+    # A past day counts only results converted by then. The condition sits in the sums, not in WHERE:
+    # as a WHERE range it makes SQLite walk ix_roadmap_results_converted_at and fetch every row at
+    # random (measured 2× slower at 1M rows) although nearly all rows match.
+    in_time = (Result.converted_at <= _end_of(until)) if until is not None and until < datetime.now(UTC).date() \
+        else None
+    count_digitised = func.count() if in_time is None else func.sum(case((in_time, 1), else_=0))
+    count_synced = func.sum(case((delivered if in_time is None else and_(in_time, delivered), 1), else_=0))
+    zero = literal(0, Integer)
+    digitised = (select(Document.province, Document.agency_code, Document.document_type, year_col,
+                        count_digitised, count_synced, zero, zero)
+                 .select_from(Result).join(Document, Document.id == Result.document_id)
+                 .where(Result.still_valid.is_(True), Document.status.in_([s.value for s in DIGITISED]))
+                 .group_by(Document.province, Document.agency_code, Document.document_type, year_col))
+    # Review and rejection counts are the current ones, also for a past day (no history of statuses
+    # is kept); this query reads the covering index ix_roadmap_documents_progress alone.
+    rejected = Document.status == DocumentStatus.REJECTED.value
+    statuses = (select(Document.province, Document.agency_code, Document.document_type, literal(None, Integer),
+                       zero, zero, func.sum(case((rejected, 1), else_=0)), func.sum(case((rejected, 0), else_=1)))
+                .where(Document.status.in_([DocumentStatus.REJECTED.value, DocumentStatus.NEEDS_REVIEW.value]))
+                .group_by(Document.province, Document.agency_code, Document.document_type))
+    if names is not None:
+        digitised = digitised.where(Document.province.in_(names))
+        statuses = statuses.where(Document.province.in_(names))
+    return digitised, statuses
+
+
 def progress_rows(provinces_2025: Iterable[str] | None = None, until: date | None = None,
                   url: str | None = None) -> list[ProgressRow]:
     """Counts per recorded province, agency and document type, in two aggregate queries.
@@ -115,41 +159,41 @@ def progress_rows(provinces_2025: Iterable[str] | None = None, until: date | Non
     covering index ix_roadmap_documents_progress alone takes 3.1 s + 0.2 s.
     """
     names = _recorded_names(provinces_2025) if provinces_2025 is not None else None
-    year_col = func.extract("year", Result.converted_at)
-    delivered = exists().where(and_(OutboxEvent.result_id == Result.id, OutboxEvent.kind == "push",
-                                    OutboxEvent.status == OutboxStatus.DELIVERED))
-    # A past day counts only results converted by then. The condition sits in the sums, not in WHERE:
-    # as a WHERE range it makes SQLite walk ix_roadmap_results_converted_at and fetch every row at
-    # random (measured 2× slower at 1M rows) although nearly all rows match.
-    in_time = (Result.converted_at <= _end_of(until)) if until is not None and until < datetime.now(UTC).date() \
-        else None
-    count_digitised = func.count() if in_time is None else func.sum(case((in_time, 1), else_=0))
-    count_synced = func.sum(case((delivered if in_time is None else and_(in_time, delivered), 1), else_=0))
-    digitised = (select(Document.province, Document.agency_code, Document.document_type, year_col,
-                        count_digitised, count_synced)
-                 .select_from(Result).join(Document, Document.id == Result.document_id)
-                 .where(Result.still_valid.is_(True), Document.status.in_([s.value for s in DIGITISED]))
-                 .group_by(Document.province, Document.agency_code, Document.document_type, year_col))
-    # Review and rejection counts are the current ones, also for a past day (no history of statuses
-    # is kept); this query reads the covering index ix_roadmap_documents_progress alone.
-    statuses = (select(Document.province, Document.agency_code, Document.document_type, Document.status,
-                       func.count())
-                .where(Document.status.in_([DocumentStatus.REJECTED.value, DocumentStatus.NEEDS_REVIEW.value]))
-                .group_by(Document.province, Document.agency_code, Document.document_type, Document.status))
-    if names is not None:
-        digitised = digitised.where(Document.province.in_(names))
-        statuses = statuses.where(Document.province.in_(names))
     out: list[ProgressRow] = []
     with session_scope(url) as s:
-        for p, a, t, y, n, sy in s.execute(digitised).all():
-            if n:
-                out.append(ProgressRow(p, a, t, int(y), digitised=int(n), synced=int(sy or 0)))
-        for p, a, t, status, n in s.execute(statuses).all():
-            if status == DocumentStatus.REJECTED:
-                out.append(ProgressRow(p, a, t, None, rejected=int(n), total=int(n)))
-            else:
-                out.append(ProgressRow(p, a, t, None, in_review=int(n), total=int(n)))
+        for stmt in _progress_selects(names, until):
+            for p, a, t, y, d, sy, rj, rv in s.execute(stmt).all():
+                if d or rj or rv:
+                    out.append(ProgressRow(p, a, t, None if y is None else int(y), int(d or 0), int(sy or 0),
+                                           int(rj or 0), int(rv or 0), int(rj or 0) + int(rv or 0)))
     return out
+
+
+def refresh_snapshot(url: str | None = None) -> dict[str, Any]:
+    """Recompute the stored progress counts in one transaction, inside the database (INSERT … SELECT)."""
+    started = datetime.now(UTC)
+    cols = ["province", "agency_code", "document_type", "year", "digitised", "synced", "rejected", "in_review",
+            "refreshed_at"]
+    with session_scope(url) as s:
+        s.execute(delete(ProgressSnapshot))
+        for stmt in _progress_selects(None, None):
+            s.execute(insert(ProgressSnapshot).from_select(cols, stmt.add_columns(literal(started, DateTime(True)))))
+        n = s.scalar(select(func.count()).select_from(ProgressSnapshot)) or 0
+    return {"rows": int(n), "refreshed_at": started.isoformat(),
+            "seconds": round((datetime.now(UTC) - started).total_seconds(), 2)}
+
+
+def snapshot_rows(url: str | None = None) -> tuple[list[ProgressRow], datetime] | None:
+    """The stored counts and when they were computed, or None before the first refresh."""
+    t = ProgressSnapshot
+    with session_scope(url) as s:  # plain tuples, not ORM objects: tens of thousands of rows
+        at = s.scalar(select(t.refreshed_at).limit(1))
+        if at is None:
+            return None
+        stored = s.execute(select(t.province, t.agency_code, t.document_type, t.year, t.digitised, t.synced,
+                                  t.rejected, t.in_review)).all()
+    rows = [ProgressRow(p, a, d, y, dg, sy, rj, rv, rj + rv) for p, a, d, y, dg, sy, rj, rv in stored]
+    return rows, at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def trailing_throughput(provinces_2025: Iterable[str] | None, as_of: date, days: int = TRAILING_DAYS,
@@ -344,15 +388,16 @@ def _plan_series(provinces_2025: Iterable[str] | None, kind: MapKind, agencies: 
     return out
 
 
-def national_overview(as_of: date, kind: MapKind = MapKind.NEW, url: str | None = None) -> list[UnitProgress]:
-    """Every province of the chosen map, with or without a plan."""
+def national_overview(as_of: date, kind: MapKind = MapKind.NEW, url: str | None = None,
+                      counts: list[ProgressRow] | None = None) -> list[UnitProgress]:
+    """Every province of the chosen map, with or without a plan (from `counts`, e.g. the snapshot, if given)."""
     agencies = _agency_index(url)
     plans = _plan_series(None, kind, agencies, by="province", url=url)
     if kind is MapKind.NEW:
         rows = {p.name: UnitProgress(p.name, p.code, plans.get(p.name)) for p in units.new_provinces()}
     else:
         rows = {p.name: UnitProgress(p.name, p.code, plans.get(p.name)) for p in units.old_provinces()}
-    for r in progress_rows(None, until=as_of, url=url):
+    for r in progress_rows(None, until=as_of, url=url) if counts is None else counts:
         name = _unit_of(r.province, r.agency_code, kind, agencies)
         unit = rows.setdefault(name, UnitProgress(name, None, None))
         _add_counts(unit, r)

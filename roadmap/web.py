@@ -9,16 +9,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from roadmap import units
-from roadmap.progress import MapKind, Status, national_overview, province_report
+from roadmap.progress import MapKind, Status, national_overview, province_report, snapshot_rows
 from schemas import DOCUMENT_TYPES
 from web.auth import require_user
 
 HERE = Path(__file__).parent
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/roadmap", dependencies=[Depends(require_user)])
 
 SORT_KEYS = {
@@ -58,21 +60,23 @@ def _number(value: float | int | None, digits: int = 0) -> str:
 def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", order: str = "desc",  # noqa: A002
              status: str = "", q: str = "", as_of: str | None = Query(None)) -> Response:
     day = _as_of(as_of)
-    rows = national_overview(day, map, url=request.app.state.settings.db_url)
-    if status:
-        rows = [u for u in rows if u.status.value == status]
-    if q:
-        rows = [u for u in rows if units.name_key(q) in units.name_key(u.name)]
+    url = request.app.state.settings.db_url
+    # Today's page reads the stored snapshot when there is one (`sohoa roadmap refresh`, hourly DAG);
+    # a past day (?as_of=) or no snapshot yet: counted live.
+    snapshot = None if as_of else snapshot_rows(url)
+    everything = national_overview(day, map, url=url, counts=snapshot[0] if snapshot else None)
+    counts = {s: 0 for s in Status}
+    for u in everything:
+        counts[u.status] += 1
+    rows = [u for u in everything if (not status or u.status.value == status)
+            and (not q or units.name_key(q) in units.name_key(u.name))]
     key = SORT_KEYS.get(sort, SORT_KEYS["gap"])
     rows.sort(key=key, reverse=(order == "desc"))
-    counts = {s: 0 for s in Status}
-    for u in national_overview(day, map, url=request.app.state.settings.db_url) if (status or q) else rows:
-        counts[u.status] += 1
     return _render(request, "roadmap/overview.html", {
         "rows": rows, "map": map.value, "sort": sort, "order": order, "status": status, "q": q,
         "as_of": day, "as_of_param": as_of or "", "statuses": list(Status), "counts": counts,
         "sort_vi": SORT_VI, "n": _number, "new_codes": {p.name: p.code for p in units.new_provinces()},
-        "to_2025": units.to_2025})
+        "to_2025": units.to_2025, "refreshed_at": snapshot[1].astimezone(VN) if snapshot else None})
 
 
 @router.get("/tinh/{code}", response_class=HTMLResponse)

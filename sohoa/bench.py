@@ -7,7 +7,9 @@
 2. Per-stage wall time of the batch stages run directly (no Airflow around them) against a real
    SeaweedFS server and a SQLite results DB in a scratch folder: intake, ocr, extract, validate,
    sign, store, sync (to the reference receiver over HTTP).
-3. Signing throughput: assemble + PAdES B-B sign of a one-page A4 result at 200 dpi.
+3. Signing throughput (signing.bench): B-B, B-T and B-LT against a local TSA/OCSP; size overhead.
+4. Storage (storage.bench): S3 put/get, backup/restore into SQLite and PostgreSQL, insert rates.
+5. Roadmap (roadmap.bench): seeding N documents and timing the progress queries and pages.
 """
 
 from __future__ import annotations
@@ -103,25 +105,28 @@ def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
     }
 
 
-def bench_signing(scratch: Path, count: int = 20) -> dict[str, Any]:
-    from datetime import UTC, datetime
+def bench_signing(count: int = 20) -> dict[str, Any]:
+    from signing.bench import measure
 
-    from PIL import Image
+    _say(f"signing: B-B, B-T and B-LT against a local TSA/OCSP, {count} results each")
+    return measure(count)
 
-    import signing
-    from signing.pki import make_test_pki
 
-    pki = make_test_pki(scratch / "sign-pki", converter="Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa")
-    key = signing.KeySource.from_pkcs12(pki.agency_p12, pki.password)
-    page = Image.new("RGB", (1654, 2339), "white")  # A4 at 200 dpi
-    marker = signing.ConversionMarker(converter="Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa",
-                                      converted_at=datetime.now(UTC), result_code="000.00.15.H34-251123-0001-KQ1")
-    _say(f"signing: {count} one-page results")
-    t = time.perf_counter()
-    for _ in range(count):
-        signing.sign_result([page], marker, key, dpi=200)
-    seconds = time.perf_counter() - t
-    return {"documents": count, "seconds": round(seconds, 2), "documents_per_second": round(count / seconds, 2)}
+def bench_storage() -> dict[str, Any]:
+    """S3 throughput, store stage, backup/restore (SQLite and PostgreSQL), DB insert rates."""
+    import subprocess
+
+    _say("storage: S3 throughput, backup/restore, DB insert rates")
+    proc = subprocess.run([sys.executable, "-m", "storage.bench"], capture_output=True, text=True, check=False)
+    return {"exit_code": proc.returncode, "lines": proc.stdout.strip().splitlines(),
+            "error": proc.stderr.strip().splitlines()[-5:] if proc.returncode else []}
+
+
+def bench_roadmap(rows: int) -> dict[str, Any]:
+    from roadmap.bench import run
+
+    _say(f"roadmap: progress queries over {rows:,} seeded documents")
+    return run(rows=rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=12, help="generated documents (default 12)")
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where results.json goes")
+    parser.add_argument("--roadmap-rows", type=int, default=1_000_000,
+                        help="documents seeded for the roadmap query benchmark (make bench: 10 million)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        choices=("ocr", "stages", "signing", "storage", "roadmap"), help="run only these parts")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
@@ -138,9 +147,17 @@ def main(argv: list[str] | None = None) -> int:
         samples = scratch / "samples"
         _say(f"generating {args.documents} sample scans")
         generate_batch(samples, count=args.documents, seed=42)
-        figures["ocr"] = bench_ocr(samples)
-        figures["stages"] = bench_stages(samples, scratch)
-        figures["signing"] = bench_signing(scratch)
+        parts = set(args.only or ("ocr", "stages", "signing", "storage", "roadmap"))
+        if "ocr" in parts:
+            figures["ocr"] = bench_ocr(samples)
+        if "stages" in parts:
+            figures["stages"] = bench_stages(samples, scratch)
+        if "signing" in parts:
+            figures["signing"] = bench_signing()
+        if "storage" in parts:
+            figures["storage"] = bench_storage()
+        if "roadmap" in parts:
+            figures["roadmap"] = bench_roadmap(args.roadmap_rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(figures, ensure_ascii=False, indent=2))

@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", choices=("json", "text"), default="text")
     p.set_defaults(func=_progress)
 
+    p = rsub.add_parser("refresh", help="tính lại bảng tổng hợp tiến độ cho trang toàn quốc")
+    p.set_defaults(func=_refresh)
+
     p = rsub.add_parser("report", help="báo cáo 6 tháng của một tỉnh (Điều 26.9, 27.8 NĐ 45/2020)")
     p.add_argument("--province", required=True, help="mã tỉnh theo QĐ 19/2025/QĐ-TTg (vd 56) hoặc tên")
     p.add_argument("--period", required=True, help="kỳ báo cáo: NĂM-H1 hoặc NĂM-H2, vd 2025-H2")
@@ -146,6 +149,16 @@ def _progress(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             print(f"{r['code'] or '':>2} {r['name']:<20} {r['digitised']:>9}/{r['inventory']:<9} {r['status_vi']}")
+    return ExitCode.OK
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from roadmap.progress import refresh_snapshot
+    from storage.db import upgrade
+
+    upgrade()
+    outcome = refresh_snapshot()
+    print(f"Đã tổng hợp {outcome['rows']} dòng tiến độ trong {outcome['seconds']} giây")
     return ExitCode.OK
 
 

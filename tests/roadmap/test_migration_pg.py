@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import inspect
 
 from roadmap.plans import import_agencies, import_plan
-from roadmap.progress import MapKind, national_overview, progress_rows, province_report
+from roadmap.progress import (
+    MapKind,
+    national_overview,
+    progress_rows,
+    province_report,
+    refresh_snapshot,
+    snapshot_rows,
+)
 from sohoa.config import reset_settings
 from storage import db as storage_db
 from storage._exec import postgres
@@ -17,7 +24,7 @@ from storage.models import DocumentStatus
 
 from .conftest import EXAMPLES, add_results
 
-TABLES = {"roadmap_agencies", "roadmap_plans", "roadmap_plan_rows"}
+TABLES = {"roadmap_agencies", "roadmap_plans", "roadmap_plan_rows", "roadmap_progress_snapshot"}
 INDEXES = {"ix_roadmap_documents_progress", "ix_roadmap_results_converted_at", "ix_roadmap_outbox_result_kind_status"}
 
 
@@ -61,6 +68,9 @@ def test_roadmap_branch_and_queries_on_postgresql(pg_url: str, monkeypatch: pyte
         old = {u.name: u for u in national_overview(date(2025, 12, 31), MapKind.OLD)}
         assert old["Ninh Thuận"].digitised == 5 and old["Khánh Hòa"].in_review == 2
         assert province_report("56", date(2024, 12, 31)).total.digitised == 5  # 2025's 12 come later
+        assert refresh_snapshot()["rows"] == 3
+        stored = snapshot_rows()
+        assert stored is not None and sorted(map(repr, stored[0])) == sorted(map(repr, progress_rows()))
         storage_db.get_engine(pg_url).dispose()
         command.downgrade(storage_db.alembic_config(pg_url), "m0001@0001")
         assert not TABLES & set(inspect(storage_db.get_engine(pg_url)).get_table_names())

@@ -77,3 +77,19 @@ def test_province_page_chart_agencies_forecast_and_report(client: TestClient) ->
     assert wb.sheetnames[0] == "Tổng hợp"
     values = {r[0]: r[1] for r in wb["Tổng hợp"].iter_rows(values_only=True) if r and len(r) > 1}
     assert values["Đã số hóa (đã ký số và lưu trữ)"].startswith("49 ")
+
+
+def test_overview_reads_the_refreshed_snapshot_until_the_next_refresh(client: TestClient) -> None:
+    from roadmap.progress import refresh_snapshot
+
+    login(client)
+    live = client.get("/roadmap?q=kh%C3%A1nh").text
+    assert "Số liệu tổng hợp lúc" not in live and "49 (" in live
+    outcome = refresh_snapshot()
+    assert outcome["rows"] >= 2
+    add_results("Khánh Hòa", "000.00.15.H34", "quyet_dinh", 5, converted_at=datetime(2025, 6, 2, tzinfo=UTC))
+    page = client.get("/roadmap?q=kh%C3%A1nh").text
+    assert 'id="refreshed"' in page and "49 (" in page  # the snapshot does not see the 5 new ones yet
+    refresh_snapshot()
+    assert "54 (" in client.get("/roadmap?q=kh%C3%A1nh").text
+    assert "54 (" in client.get("/roadmap?q=kh%C3%A1nh&as_of=2026-01-01").text  # a past day: counted live
