@@ -23,7 +23,7 @@ from ocr.extract import ExtractedField, Extraction, extract_fields
 from ocr.model import OcrResult, PageText, Word
 from ocr.pages import MAX_PIXELS, PageImage, load_pages
 from ocr.quality import PageQuality, assess
-from ocr.tesseract_engine import TesseractEngine
+from ocr.tesseract_engine import TesseractEngine, orientation
 
 __all__ = [
     "EngineFailed", "ExtractedField", "Extraction", "ImageTooLarge", "OcrEngine", "OcrError", "OcrResult",
@@ -47,7 +47,19 @@ def _one(engine: OcrEngine, page: PageImage, language: str, file: str) -> PageTe
     if isinstance(engine, TesseractEngine):  # names the file in EngineFailed; not part of the Protocol
         kwargs["file"] = f"{file} page {page.number}"
     text = engine.recognise(page.image, **kwargs)
+    if isinstance(engine, TesseractEngine) and engine.orientation and _doubtful(text, quality):
+        # A page read sideways or upside down gives few, unsure words: ask OSD, read it turned.
+        angle = orientation(page.image, dpi=page.dpi, file=kwargs.get("file", "<page>"))
+        if angle:
+            upright = page.image.rotate(-angle, expand=True)
+            turned = engine.recognise(upright, **kwargs)
+            if turned.mean_confidence > text.mean_confidence:
+                text = replace(turned, rotation=angle)
     return replace(text, number=page.number, quality=quality)
+
+
+def _doubtful(text: PageText, quality: PageQuality) -> bool:
+    return not quality.blank and (len(text.words) < 20 or text.mean_confidence < 0.6)
 
 
 def ocr_pages(pages: Sequence[PageImage], *, engine: OcrEngine | None = None, language: str = "vie",

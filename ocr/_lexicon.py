@@ -48,3 +48,21 @@ def normalise_upper(text: str, extra: tuple[str, ...] = ()) -> str:
             out.append(tokens[i])
             i += 1
     return " ".join(out)
+
+
+# The commonest Vietnamese family names (over 90% of people). A person's name starts with one of
+# them far more often than with the syllable Tesseract confuses it with ("NGUYÊN" for "NGUYỄN").
+SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
+            "Ngô", "Dương", "Lý", "Đinh", "Trịnh", "Đoàn", "Lâm", "Mai", "Trương", "Lương", "Tạ", "Cao", "Hà")
+_SURNAME_BY_FOLD: dict[str, str] = {}
+for _s in SURNAMES:
+    _SURNAME_BY_FOLD.setdefault(fold(_s), _s)
+
+
+def surname_fixed(name: str) -> str:
+    """The name with its first word put back as the family name it folds to (case kept)."""
+    first, sep, rest = name.partition(" ")
+    known = _SURNAME_BY_FOLD.get(fold(first))
+    if not known or not sep or first.lower() == known.lower():
+        return name
+    return (known.upper() if first.isupper() else known) + sep + rest

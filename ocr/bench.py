@@ -1,10 +1,19 @@
-"""Accuracy and speed figures on generated samples (printed by `make bench`; never a pass/fail test).
+"""Accuracy and speed figures (printed by `make bench`; never a pass/fail test).
 
-    from ocr.bench import measure
+    from ocr.bench import measure, measure_real
     figures = measure(Path("var/samples"))   # a folder written by sohoa.samples.generate_batch
+    real = measure_real()                    # tests/data/real-scans/*.truth.txt vs ../shared/real-scans
 
-CER/WER are edit distances over the page text (truth["text"], rows joined by newlines; whitespace
-collapsed), field exact match over every truth field that the document type's schema lists."""
+    python -m ocr.bench real [--engine JSON]       # WER/CER on real scans, ours and plain Tesseract
+    python -m ocr.bench speed                      # OCR+extract pages/min/core, 300-dpi A4
+    python -m ocr.bench SAMPLES_DIR [--engine JSON]
+
+CER/WER are edit distances over the page text, whitespace collapsed, word = whitespace-separated token.
+Generated samples: their truth["text"] lists printed rows across the whole width (the header's two
+columns on one row), so the hypothesis is compared in the same row order (`layout.row_text`): the
+figure measures recognition, not reading order. Real scans: the truth is in reading order (see
+tests/data/real-scans/README.md) and so is the hypothesis (`PageText.text`).
+Field exact match is over every truth field that the document type's schema lists."""
 
 from __future__ import annotations
 
@@ -16,6 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ocr import extract_fields, load_pages, ocr_pages
+from ocr.layout import row_text
+from ocr.model import OcrResult
+from sohoa.shared import real_scans_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_TRUTH = ROOT / "tests" / "data" / "real-scans"
+REAL_SCANS = real_scans_dir()
 
 
 def _distance(a: list[str] | str, b: list[str] | str) -> int:
@@ -51,7 +67,7 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
             + (c1.children_system - c0.children_system)
         pages_total += len(result.pages)
         ref = _norm("\n".join("\n".join(rows) for rows in truth["text"]))
-        hyp = _norm(result.text())
+        hyp = _norm(_row_order(result))
         extraction = extract_fields(result, truth["document_type"])
         acc = per.setdefault(truth.get("damage", "?"), dict.fromkeys(
             ("chars", "char_err", "words", "word_err", "fields", "field_ok", "docs"), 0.0))
@@ -78,5 +94,96 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
             "by_damage": {k: figures(v) for k, v in sorted(per.items())}, "overall": figures(overall)}
 
 
+def _row_order(result: OcrResult) -> str:
+    return "\n".join(row_text(p.words, p.width, p.height) for p in result.pages)
+
+
+def error_rates(reference: str, hypothesis: str) -> dict[str, float]:
+    ref, hyp = _norm(reference), _norm(hypothesis)
+    return {"wer": round(_distance(ref.split(), hyp.split()) / max(len(ref.split()), 1), 4),
+            "cer": round(_distance(ref, hyp) / max(len(ref), 1), 4), "words": len(ref.split())}
+
+
+def plain_tesseract(page: Any, *, language: str = "vie", timeout_s: float = 180) -> str:
+    """The baseline: Tesseract on the page image as loaded, no preprocessing, default psm (3), plain text."""
+    import tempfile
+
+    from ocr._exec import tesseract
+
+    with tempfile.NamedTemporaryFile(suffix=".png") as tmp:
+        page.image.save(tmp.name, dpi=(page.dpi, page.dpi))
+        return tesseract.run(tmp.name, ["-l", language, "--dpi", str(page.dpi)], timeout_s=timeout_s)
+
+
+def measure_real(truth_dir: Path = REAL_TRUTH, scans_dir: Path = REAL_SCANS, **engine_options: Any) -> dict[str, Any]:
+    """WER/CER of plain Tesseract and of our pipeline on each `<file>-p<N>.truth.txt` in `truth_dir`
+    (the page N of `scans_dir/<file>.pdf`), and their means over pages."""
+    from ocr.engine import get_engine
+
+    engine = get_engine("tesseract", **engine_options)
+    pages: dict[str, Any] = {}
+    for truth_file in sorted(Path(truth_dir).glob("*-p*.truth.txt")):
+        stem = truth_file.name[: -len(".truth.txt")]
+        name, _, number = stem.rpartition("-p")
+        scan = Path(scans_dir) / f"{name}.pdf"
+        page = next(p for p in load_pages(scan) if p.number == int(number))
+        reference = truth_file.read_text(encoding="utf-8")
+        t0 = time.perf_counter()
+        ours = ocr_pages([page], engine=engine, workers=1)
+        seconds = time.perf_counter() - t0
+        pages[stem] = {"plain_tesseract": error_rates(reference, plain_tesseract(page)),
+                       "sohoa": error_rates(reference, ours.text()), "dpi": page.dpi, "seconds": round(seconds, 2)}
+
+    def mean(system: str, key: str) -> float:
+        return round(sum(p[system][key] for p in pages.values()) / max(len(pages), 1), 4)
+
+    return {"pages": pages, "mean": {s: {"wer": mean(s, "wer"), "cer": mean(s, "cer")}
+                                      for s in ("plain_tesseract", "sohoa")}}
+
+
+def throughput(documents: int = 6, **engine_options: Any) -> dict[str, Any]:
+    """OCR + field extraction on generated 300-dpi A4 pages (light damage), one process: pages per
+    CPU-minute, with tesseract's share (child-process CPU) apart from ours (Python, OpenCV)."""
+    from ocr import PageImage
+    from ocr.engine import get_engine
+    from sohoa.samples import DOCUMENT_TYPES, render_document
+
+    engine = get_engine("tesseract", **engine_options)
+    docs = []
+    for i in range(documents):
+        images, truth = render_document(sorted(DOCUMENT_TYPES)[i % len(DOCUMENT_TYPES)], seed=100 + i, damage="light")
+        docs.append([PageImage(im.convert("RGB"), truth["dpi"], n + 1) for n, im in enumerate(images)])
+    pages = sum(len(d) for d in docs)
+    c0 = os.times()
+    for d in docs:
+        extract_fields(ocr_pages(d, engine=engine, workers=1))
+    c1 = os.times()
+    child = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+    cpu = child + (c1.user - c0.user) + (c1.system - c0.system)
+    return {"pages": pages, "dpi": 300, "cpu_seconds": round(cpu, 1), "tesseract_cpu_seconds": round(child, 1),
+            "pages_per_min_per_core": round(pages / max(cpu, 1e-9) * 60, 1)}
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m ocr.bench", description=__doc__.split("\n")[0])
+    p.add_argument("what", help="'real' (tests/data/real-scans truth vs ../shared/real-scans), 'speed' "
+                                "(OCR+extract pages/min/core on 300-dpi A4) or a folder of generated samples")
+    p.add_argument("--truth", type=Path, default=REAL_TRUTH)
+    p.add_argument("--scans", type=Path, default=REAL_SCANS)
+    p.add_argument("--engine", default="{}", help='TesseractEngine options as JSON, e.g. \'{"layout": false}\'')
+    args = p.parse_args(argv)
+    options = json.loads(args.engine)
+    if args.what == "real":
+        figures = measure_real(args.truth, args.scans, **options)
+    elif args.what == "speed":
+        figures = throughput(**options)
+    else:
+        figures = measure(Path(args.what), **options)
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
+    return 0
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(Path(sys.argv[1])), ensure_ascii=False, indent=2))
+    sys.exit(main(sys.argv[1:]))

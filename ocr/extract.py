@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from ocr._lexicon import SIGNER_TITLES, normalise_upper
+from ocr._lexicon import SIGNER_TITLES, normalise_upper, surname_fixed
 from ocr._text import (
     clean_document_number,
     clean_id_number,
@@ -29,6 +29,7 @@ from ocr._text import (
     parse_dmy,
     parse_vn_date,
 )
+from ocr.correct import CORRECTED_INVALID_CAP
 from ocr.model import Box, OcrResult, PageText, Word
 from schemas.document_types import COMMON_FIELDS, DOCUMENT_TYPES, get_document_type
 
@@ -37,6 +38,10 @@ CONTRACT_FIELDS = ("document_number", "issue_date", "issuing_authority", "signer
 LOW_WORD_CONFIDENCE = 0.6
 FORMAT_FAIL_CAP = 0.3
 LOW_WORD_CAP = 0.5
+# A value that looks hand-written into a printed blank (number, day) goes to a person.
+HANDWRITTEN_CAP = 0.5
+FILLED_IN_CONFIDENCE = 0.8
+_DATE_TAIL = re.compile(r"ngay\b.*thang\s*[0-9oil|]{1,2}\s*[,.]?\s*nam\s*[0-9]{4}")
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,8 @@ def _header_parts(segs: list[Segment]) -> tuple[list[Segment], Segment | None, S
     w, h = first[0].width, first[0].height
     number = next((s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and _SO.match(s.folded)), None)
     dated = next((s for s in first if s.top < 0.4 * h and parse_vn_date(s.text)[0]), None)
+    if dated is None:  # a date line whose day did not read: kept so the reviewer is pointed at it
+        dated = next((s for s in first if s.top < 0.4 * h and _DATE_TAIL.search(s.folded)), None)
     limit = number.top if number else (dated.top if dated else 0.3 * h)
     left = [s for s in first if s.bottom <= limit + 0.3 * s.line_height and s.xc < 0.5 * w and s.top < 0.3 * h
             and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2]
@@ -217,6 +224,33 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
     return _field(value, words, left[0].page, format_ok=is_upper_text(value, 0.85))
 
 
+def _filled_in(value_words: list[Word], printed: list[Word]) -> bool:
+    """Does this look written by hand into a printed blank? Printed text around it gives the scale:
+    a fill-in stands apart (a gap of the blank's width before or after it), is not the printed
+    height, or is read with low confidence -- handwriting is all three more often than not."""
+    if not value_words:
+        return False
+    ref = [w for w in printed if w not in value_words]
+    if not ref:
+        return min(w.confidence for w in value_words) < FILLED_IN_CONFIDENCE
+    h = median(w.bbox[3] - w.bbox[1] for w in ref)
+    vh = max(w.bbox[3] - w.bbox[1] for w in value_words)
+    if not 0.7 * h <= vh <= 1.35 * h:
+        return True
+    if min(w.confidence for w in value_words) < FILLED_IN_CONFIDENCE:
+        return True
+    x0, x1 = min(w.bbox[0] for w in value_words), max(w.bbox[2] for w in value_words)
+    gaps = [x0 - w.bbox[2] for w in ref if w.bbox[2] <= x0] + [w.bbox[0] - x1 for w in ref if w.bbox[0] >= x1]
+    near = sorted(g for g in gaps if g >= 0)[:2]
+    return any(g > 1.2 * h for g in near)
+
+
+def _handwritten(field: ExtractedField, value_words: list[Word], printed: list[Word]) -> ExtractedField:
+    if field.value is None or not _filled_in(value_words, printed):
+        return field
+    return ExtractedField(field.value, min(field.confidence, HANDWRITTEN_CAP), field.page, field.bbox)
+
+
 def _document_number(seg: Segment | None) -> ExtractedField:
     if seg is None:
         return ABSENT
@@ -231,20 +265,30 @@ def _document_number(seg: Segment | None) -> ExtractedField:
         joined = clean_document_number(re.sub(r"\s+", "", rest))
         if is_document_number(joined):
             value, words = joined, tail
-    return _field(value, words or tail, seg.page, format_ok=is_document_number(value))
+    field = _field(value, words or tail, seg.page, format_ok=is_document_number(value))
+    # The number proper (before the first "/") is what a clerk writes into "Số: ..../QĐ-UBND".
+    digits = [w for w in (words or tail) if re.match(r"^[^/]*\d", w.text) and not w.text.startswith("/")][:1]
+    return _handwritten(field, digits, list(seg.words))
 
 
 def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField]:
     if seg is None:
         return ABSENT, ABSENT
     iso, span = parse_vn_date(seg.text)
-    assert span
-    date_words = seg.words_in(*span)
+    if span is None:
+        # "ngày …… tháng 5 năm 2019" with an unreadable day: no value, but the place to look at.
+        m = re.search(r"\bngay\b", seg.folded)
+        span = (m.start(), m.start()) if m else (0, 0)
     before = seg.text[: span[0]]
     place = _clean_value(before.split(",")[0]) if "," in before else _clean_value(before)
     place_words = seg.words_in(0, len(place)) if place else []
-    return (_field(place, place_words, seg.page, format_ok=bool(re.search(r"[A-Za-zÀ-ỹ]{2}", place or ""))),
-            _field(iso, date_words, seg.page))
+    place_field = _field(place, place_words, seg.page, format_ok=bool(re.search(r"[A-Za-zÀ-ỹ]{2}", place or "")))
+    if iso is None:
+        return place_field, ExtractedField(None, 0.0, seg.page, seg.box)
+    date_words = seg.words_in(*span)
+    # The day (and often the month) is the clerk's fill-in: the word after "ngày".
+    day = [w for i, w in enumerate(date_words[1:], 1) if fold(date_words[i - 1].text).startswith("ng")][:1]
+    return place_field, _handwritten(_field(iso, date_words, seg.page), day, list(seg.words))
 
 
 def _is_centred(s: Segment) -> bool:
@@ -336,7 +380,7 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField]:
             mixed = [s for s in names if not is_upper_text(s.text)]
             n = mixed[-1] if mixed else n
             name = _clean_value(n.text)
-            return signer_title, _field(name, list(n.words), page)
+            return signer_title, _name_field(_field(name, list(n.words), page))
         return signer_title, ABSENT
     return ABSENT, ABSENT
 
@@ -454,9 +498,20 @@ def _labelled_text(segs: list[Segment], name: str, stop: re.Pattern[str] | None 
     return _field(value, words, seg.page, format_ok=check(value) if check and value else True)
 
 
+def _name_field(field: ExtractedField) -> ExtractedField:
+    """A person's name with its family name restored; a changed value is never more than
+    CORRECTED_INVALID_CAP certain (it is our reading, not the engine's)."""
+    if not field.value:
+        return field
+    fixed = surname_fixed(field.value)
+    if fixed == field.value:
+        return field
+    return ExtractedField(fixed, min(field.confidence, CORRECTED_INVALID_CAP), field.page, field.bbox)
+
+
 def _holder_name(segs: list[Segment]) -> ExtractedField:
-    return _labelled_text(segs, "holder_name", stop=re.compile(r"[;:,]|\s(gioi tinh|sinh ngay|nam sinh)\b"),
-                          check=_looks_like_name)
+    return _name_field(_labelled_text(segs, "holder_name", stop=re.compile(r"[;:,]|\s(gioi tinh|sinh ngay|nam sinh)\b"),
+                                      check=_looks_like_name))
 
 
 def _holder_birth_date(segs: list[Segment]) -> ExtractedField:

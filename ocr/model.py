@@ -38,6 +38,7 @@ class PageText:
     text: str  # lines in reading order joined by "\n"
     mean_confidence: float
     quality: PageQuality
+    rotation: int = 0  # degrees clockwise the scan was turned to read it upright (0, 90, 180, 270)
 
     def lines(self) -> list[tuple[Word, ...]]:
         out: dict[int, list[Word]] = {}
@@ -48,14 +49,15 @@ class PageText:
     def to_dict(self) -> dict[str, Any]:
         return {"number": self.number, "width": self.width, "height": self.height, "dpi": self.dpi,
                 "text": self.text, "mean_confidence": round(self.mean_confidence, 4),
-                "quality": self.quality.to_dict(), "words": [w.to_dict() for w in self.words]}
+                "quality": self.quality.to_dict(), "rotation": self.rotation,
+                "words": [w.to_dict() for w in self.words]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PageText:
         return cls(number=int(d["number"]), width=int(d["width"]), height=int(d["height"]), dpi=int(d["dpi"]),
                    words=tuple(Word.from_dict(w) for w in d.get("words", ())), text=str(d.get("text", "")),
                    mean_confidence=float(d.get("mean_confidence", 0.0)),
-                   quality=PageQuality.from_dict(d["quality"]))
+                   quality=PageQuality.from_dict(d["quality"]), rotation=int(d.get("rotation", 0)))
 
 
 @dataclass(frozen=True)

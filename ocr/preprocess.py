@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-UPSCALE_BELOW_DPI = 250
+UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans (docs/ocr.md)
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 
 
@@ -95,13 +95,21 @@ def estimate_skew(gray: np.ndarray) -> float:
 
 
 def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, upscale: bool = True,
-            deskew: bool = True, denoise: bool = True) -> Prepared:
+            deskew: bool = True, denoise: bool = True, ink: str = "gray",
+            upscale_below_dpi: int = UPSCALE_BELOW_DPI) -> Prepared:
     rgb = as_rgb_array(image)
     if seal:
         rgb = remove_red(rgb)
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if ink == "max":
+        r, g, b = cv2.split(rgb)
+        gray = cv2.max(cv2.max(r, g), b)  # numpy's max(axis=2) is ~10x slower on a page
+    elif ink == "red":
+        gray = np.ascontiguousarray(rgb[..., 0])
+    else:
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
     scale = 1.0
-    if upscale and dpi < UPSCALE_BELOW_DPI:
+    if upscale and dpi < upscale_below_dpi:
         scale = 2.0
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)

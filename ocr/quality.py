@@ -14,6 +14,8 @@ MIN_DPI = 200
 BLUR_THRESHOLD = 100.0  # variance of the Laplacian at 200 dpi; sharp print scans measure 500-3000
 MIN_CONTRAST = 0.35
 BLANK_INK_RATIO = 0.0015
+BLANK_MIN_SPREAD = 25  # grey levels between paper and the darkest pixels below which nothing is written
+RESCAN_FLAGS = ("low_resolution", "blurry", "low_contrast")
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,24 @@ class PageQuality:
     def ok(self) -> bool:
         return not self.flags
 
+    @property
+    def score(self) -> float:
+        """0..1, the weakest of resolution (vs 300 dpi), sharpness (vs 3x the blur threshold) and
+        contrast (vs 0.6): one number to sort a batch's pages by, worst first."""
+        if self.blank:
+            return 0.0
+        return round(min(1.0, self.dpi / 300, self.blur / (3 * BLUR_THRESHOLD), self.contrast / 0.6), 3)
+
+    @property
+    def rescan(self) -> bool:
+        """A person should scan this page again: too coarse, blurred or faded to read reliably."""
+        return any(f in self.flags for f in RESCAN_FLAGS)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["flags"] = list(self.flags)
+        d["score"] = self.score
+        d["rescan"] = self.rescan
         return d
 
     @classmethod
@@ -56,9 +73,12 @@ def assess(image: np.ndarray | Image.Image, dpi: int) -> PageQuality:
     core = gray[my:h - my, mx:w - mx] if h > 2 * my and w > 2 * mx else gray
     lo, hi = np.percentile(core, (1, 99))
     paper = float(np.percentile(core, 50))
-    ink = core < min(paper - 60, 160)
+    # Ink is what is clearly darker than the paper *on this page*: a fixed threshold would call a
+    # faded page blank instead of low-contrast (and a faded page must be re-scanned, not dropped).
+    spread = paper - float(np.percentile(core, 0.5))
+    ink = core < paper - max(BLANK_MIN_SPREAD / 2, spread / 2)
     ink_ratio = float(ink.mean())
-    blank = ink_ratio < BLANK_INK_RATIO
+    blank = ink_ratio < BLANK_INK_RATIO or spread < BLANK_MIN_SPREAD
     contrast = float(hi - lo) / 255.0
     lap = cv2.Laplacian(core, cv2.CV_64F)
     # Blur is measured where there is ink; paper texture would dilute it.

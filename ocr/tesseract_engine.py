@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import cast
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from ocr._exec import tesseract
-from ocr.engine import register_engine
+from ocr.correct import correct
+from ocr.engine import OcrEngine, register_engine
+from ocr.errors import EngineFailed
+from ocr.layout import reorder
+from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
-from ocr.preprocess import Prepared, prepare
+from ocr.preprocess import UPSCALE_BELOW_DPI, Prepared, as_rgb_array, prepare
 from ocr.quality import PageQuality
 
-DEFAULT_PSM = 4  # measured best on Decree-30 pages (see ocr/bench.py and the report in docs)
+OSD_MIN_CONFIDENCE = 2.0  # Tesseract's own scale; below it the guess is as good as a coin
+DEFAULT_PSM = 4  # psm 3 reads real scans as well but loses signature blocks on generated pages (docs/ocr.md)
 
 
 @dataclass(frozen=True)
@@ -25,10 +33,16 @@ class TesseractEngine:
     name: str = "tesseract"
     psm: int = DEFAULT_PSM
     timeout_s: float = 180.0
-    seal: bool = True
+    seal: bool = False  # remove_red leaves the seal's outline; ink="max" clears it better (docs/ocr.md)
     upscale: bool = True
+    upscale_below_dpi: int = UPSCALE_BELOW_DPI
     deskew: bool = True
     denoise: bool = True
+    ink: str = "max"  # brightest channel: coloured ink (seals, blue pens) fades, black print stays
+    layout: bool = True  # column-aware reading order (ocr.layout)
+    correct: bool = True  # Vietnamese post-correction (ocr.correct)
+    marks: bool = True  # words under seals and signatures get a capped confidence (ocr.marks)
+    orientation: bool = True  # pages that read badly are checked with OSD (--psm 0) and turned
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -36,23 +50,56 @@ class TesseractEngine:
             width, height = image.size
         else:
             height, width = np.asarray(image).shape[:2]
-        prep = prepare(image, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise)
+        prep = prepare(image, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise, ink=self.ink,
+                       upscale_below_dpi=self.upscale_below_dpi)
         eff_dpi = round(dpi * prep.scale)
-        fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr-", suffix=".png")
+        fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr-", suffix=".pgm")
         os.close(fd)
         try:
-            # PNG compression 1: the file is read once, by tesseract, within a second.
-            cv2.imwrite(tmp, prep.gray, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            # Uncompressed PGM: read once, by tesseract, within a second; PNG cost 0.17 s a page to write.
+            cv2.imwrite(tmp, prep.gray)
             tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
                                       "-c", "preserve_interword_spaces=0", "tsv"],
                                 timeout_s=self.timeout_s, file=file)
         finally:
             os.unlink(tmp)
         words, text = parse_tsv(tsv, prep, width, height)
+        if self.layout:
+            words, text = reorder(words, width, height)
+        if self.correct:
+            words = correct(words)
+            text = _text(words)
+        if self.marks:
+            words = under_marks(words, find_marks(as_rgb_array(image), dpi))
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not words))
+
+
+def orientation(image: np.ndarray | Image.Image, *, dpi: int, timeout_s: float = 60, file: str = "<page>") -> int:
+    """Degrees clockwise to turn the page upright, from Tesseract's OSD (--psm 0); 0 when unsure."""
+    rgb = as_rgb_array(image)
+    h, w = rgb.shape[:2]
+    f = min(1.0, 1500 / max(h, w))  # OSD needs ~150 dpi at most; it is the slow part otherwise
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if f < 1:
+        gray = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    fd, tmp = tempfile.mkstemp(prefix="sohoa-osd-", suffix=".png")
+    os.close(fd)
+    try:
+        cv2.imwrite(tmp, gray, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        try:
+            out = tesseract.run(tmp, ["--psm", "0", "--dpi", str(max(70, round(dpi * f)))], timeout_s=timeout_s, file=file)
+        except EngineFailed:
+            return 0  # "Too few characters": OSD has nothing to say, the page stays as it is
+    finally:
+        os.unlink(tmp)
+    rotate = re.search(r"Rotate:\s*(\d+)", out)
+    conf = re.search(r"Orientation confidence:\s*([\d.]+)", out)
+    if not rotate or not conf or float(conf.group(1)) < OSD_MIN_CONFIDENCE:
+        return 0
+    return int(rotate.group(1)) % 360
 
 
 def parse_tsv(tsv: str, prep: Prepared | None, width: int, height: int) -> tuple[list[Word], str]:
@@ -74,8 +121,8 @@ def parse_tsv(tsv: str, prep: Prepared | None, width: int, height: int) -> tuple
         if not text or conf < 0:
             continue
         block, par, line = int(r[2]), int(r[3]), int(r[4])
-        left, top, w, h = int(r[6]), int(r[7]), int(r[8]), int(r[9])
-        box = (left, top, left + w, top + h)
+        left, top, bw, bh = int(r[6]), int(r[7]), int(r[8]), int(r[9])
+        box = (left, top, left + bw, top + bh)
         if prep is not None:
             box = prep.to_page(box, width, height)
         index = keys.setdefault((block, par, line), len(keys))
@@ -86,4 +133,18 @@ def parse_tsv(tsv: str, prep: Prepared | None, width: int, height: int) -> tuple
     return words, "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
 
 
-register_engine("tesseract", TesseractEngine)
+def under_marks(words: list[Word], marks: list[Mark]) -> list[Word]:
+    """A word read through a seal or a signature keeps at most UNDER_MARK_CAP confidence."""
+    if not marks:
+        return words
+    return [replace(w, confidence=min(w.confidence, UNDER_MARK_CAP)) if covered(w.bbox, marks) else w for w in words]
+
+
+def _text(words: list[Word]) -> str:
+    lines: dict[int, list[str]] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w.text)
+    return "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
+
+
+register_engine("tesseract", cast("Callable[..., OcrEngine]", TesseractEngine))

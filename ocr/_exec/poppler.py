@@ -54,11 +54,11 @@ def info(path: Path, *, file: str, timeout_s: float = 60) -> list[PdfPage]:
     for m in re.finditer(r"^Page\s+(\d+)\s+size:\s+([\d.]+)\s+x\s+([\d.]+)", out, re.M):
         sizes[int(m.group(1))] = (float(m.group(2)), float(m.group(3)))
     if not sizes:
-        m = re.search(r"^Pages:\s+(\d+)", out, re.M)
+        count = re.search(r"^Pages:\s+(\d+)", out, re.M)
         s = re.search(r"^Page size:\s+([\d.]+)\s+x\s+([\d.]+)", out, re.M)
-        if not m or not s or int(m.group(1)) == 0:
+        if not count or not s or int(count.group(1)) == 0:
             raise UnreadableInput(file, "PDF has no pages")
-        sizes = {n: (float(s.group(1)), float(s.group(2))) for n in range(1, int(m.group(1)) + 1)}
+        sizes = {n: (float(s.group(1)), float(s.group(2))) for n in range(1, int(count.group(1)) + 1)}
     dpis = _image_dpis(path, file=file, timeout_s=timeout_s)
     return [PdfPage(n, w, h, dpis.get(n)) for n, (w, h) in sorted(sizes.items())]
 
@@ -82,10 +82,15 @@ def _image_dpis(path: Path, *, file: str, timeout_s: float) -> dict[int, int]:
 
 
 def rasterise(path: Path, page: int, dpi: int, *, file: str, timeout_s: float = 120) -> bytes:
-    """One page as PNG bytes (colour kept: seal removal needs the red)."""
+    """One page as PNG bytes (colour kept: seal removal needs the red).
+
+    Annotations are hidden: notes, stamps and "SAO Y" signatures added to the PDF later lie on top of
+    the scan and are not part of the paper document (1.pdf and 3.pdf of the real scans have them).
+    The PDF's own text layer is never read: it is not rendered for scanned pages (render mode 3)."""
     with tempfile.TemporaryDirectory(prefix="sohoa-ppm-") as tmp:
         out = Path(tmp) / "p"
         proc = _run([PDFTOPPM_CMD, "-f", str(page), "-l", str(page), "-r", str(dpi), "-png", "-singlefile",
+                     "-hide-annotations",
                      str(path), str(out)], timeout_s=timeout_s, file=file)
         png = out.with_suffix(".png")
         if proc.returncode != 0 or not png.exists():

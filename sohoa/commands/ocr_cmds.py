@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from sohoa.exitcodes import ExitCode
 
@@ -13,7 +14,9 @@ from sohoa.exitcodes import ExitCode
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("ocr", help="nhận dạng chữ (OCR) mọi trang của ảnh hoặc PDF")
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "pdf"), default="text",
+                   help="text, json (words, boxes, confidences) or pdf (searchable PDF/A-2b, needs --out)")
+    p.add_argument("--out", type=Path, metavar="OUT.pdf", help="where to write the searchable PDF (--format pdf)")
     p.add_argument("--lang", default="vie", help="Tesseract language (default vie)")
     p.add_argument("--workers", type=int, default=0, help="parallel tesseract processes (0 = one per core)")
     p.set_defaults(func=_ocr)
@@ -35,11 +38,13 @@ def _progress(done: int, total: int) -> None:
         print(f"trang {done}/{total}…", file=sys.stderr, flush=True)
 
 
-def _run_ocr(args: argparse.Namespace):  # -> OcrResult | int
+def _run_ocr(args: argparse.Namespace, keep_pages: list[Any] | None = None) -> Any:  # OcrResult | exit code
     import ocr
 
     try:
         pages = ocr.load_pages(args.file)
+        if keep_pages is not None:
+            keep_pages.extend(pages)
         if len(pages) > 1:
             print(f"{args.file.name}: {len(pages)} trang", file=sys.stderr, flush=True)
         return ocr.ocr_pages(pages, language=args.lang, workers=args.workers, file=args.file.name,
@@ -53,9 +58,23 @@ def _run_ocr(args: argparse.Namespace):  # -> OcrResult | int
 
 
 def _ocr(args: argparse.Namespace) -> int:
-    result = _run_ocr(args)
+    if args.format == "pdf" and args.out is None:
+        print("Thiếu --out: cần đường dẫn tệp PDF kết quả (--format pdf --out KẾT_QUẢ.pdf)", file=sys.stderr)
+        return ExitCode.USAGE
+    pages: list[Any] = []
+    result = _run_ocr(args, pages)
     if isinstance(result, int):
         return result
+    if args.format == "pdf":
+        from ocr.pdf import searchable_pdf
+
+        try:
+            args.out.write_bytes(searchable_pdf(pages, result, title=args.file.stem))
+        except OSError as exc:
+            print(f"Không ghi được tệp {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return ExitCode.BAD_INPUT
+        print(f"{args.out}: PDF/A-2b có lớp chữ, {len(pages)} trang", file=sys.stderr)
+        return ExitCode.OK
     if args.format == "json":
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:

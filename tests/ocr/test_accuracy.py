@@ -10,9 +10,10 @@ import pytest
 import ocr
 from sohoa.cli import main
 from sohoa.exitcodes import ExitCode
+from sohoa.shared import real_scans_dir
 
 samples = pytest.importorskip("sohoa.samples")
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "real-scans"
+REAL = real_scans_dir()
 TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
 KEY_FIELDS = ("document_number", "issue_date", "title", "issuing_authority", "holder_id_number")
 

@@ -13,6 +13,7 @@ import ocr
 from ocr._exec import tesseract
 from sohoa.cli import main
 from sohoa.exitcodes import ExitCode
+from sohoa.shared import real_scans_dir
 
 
 def _fake_tesseract(tmp_path: Path, body: str) -> Path:
@@ -98,7 +99,7 @@ def test_pixel_cap_refuses_before_decoding(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_pdf_pixel_cap_checked_before_rasterising(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = Path(__file__).resolve().parents[3] / "shared" / "real-scans" / "2.pdf"
+    real = real_scans_dir() / "2.pdf"
     if not real.exists():
         pytest.skip("real scans not present")
     from ocr._exec import poppler

@@ -58,7 +58,6 @@ def server(roadmap_db):  # type: ignore[no-untyped-def]
     thread.join(timeout=10)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_manager_reads_overview_and_province_page(server: str) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import UTC, date, datetime
 from io import BytesIO
@@ -26,7 +25,6 @@ def _seed() -> None:
                 converted_at=datetime(2025, 3, 2, tzinfo=UTC))
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
 def test_pdf_report_keeps_vietnamese_diacritics(roadmap_db, tmp_path: Path) -> None:
     _seed()
     out = tmp_path / "bc.pdf"

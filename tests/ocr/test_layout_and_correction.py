@@ -1,0 +1,112 @@
+"""Reading order of Decree-30 zones and the Vietnamese post-correction (pure functions, no tesseract)."""
+
+from __future__ import annotations
+
+import random
+
+from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, correct, correct_line, is_syllable
+from ocr.layout import reading_order, reorder, row_text
+from ocr.model import Word
+
+W, H = 2480, 3508
+
+
+def _line(text: str, x: int, y: int, line: int, conf: float = 0.95) -> list[Word]:
+    out, pos = [], x
+    for t in text.split():
+        width = 28 * len(t)
+        out.append(Word(t, conf, (pos, y, pos + width, y + 50), line, 1))
+        pos += width + 18
+    return out
+
+
+def _header_page() -> list[Word]:
+    """As psm 4 reads it: each printed row across both columns is one engine line."""
+    rows = [
+        ("ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 240),
+        ("XÃ VẠN THẮNG", "Độc lập - Tự do - Hạnh phúc", 310),
+        ("Số: 12/QĐ-UBND", "Vạn Thắng, ngày 5 tháng 3 năm 2021", 420),
+    ]
+    words: list[Word] = []
+    for n, (left, right, y) in enumerate(rows):
+        words += _line(left, 300, y, n) + _line(right, 1250, y, n)
+    words += _line("Kính gửi: Ủy ban nhân dân huyện Vạn Ninh", 700, 600, 3)
+    words += _line("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;", 300, 700, 4)
+    return words
+
+
+def test_two_column_header_is_read_left_column_first() -> None:
+    lines = [" ".join(w.text for w in ws) for ws in reading_order(_header_page(), W, H)]
+    assert lines == ["ỦY BAN NHÂN DÂN", "XÃ VẠN THẮNG", "Số: 12/QĐ-UBND",
+                     "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                     "Vạn Thắng, ngày 5 tháng 3 năm 2021",
+                     "Kính gửi: Ủy ban nhân dân huyện Vạn Ninh",
+                     "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;"]
+
+
+def test_reorder_renumbers_lines_and_keeps_every_word() -> None:
+    words = _header_page()
+    out, text = reorder(words, W, H)
+    assert sorted(w.text for w in out) == sorted(w.text for w in words)
+    assert [w.line for w in out] == sorted(w.line for w in out)
+    assert text.splitlines()[3] == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+
+
+def test_signature_block_beside_recipients_comes_after_them() -> None:
+    words = _line("Nơi nhận:", 300, 2600, 0) + _line("TM. ỦY BAN NHÂN DÂN", 1400, 2600, 0)
+    words += _line("- Như trên;", 300, 2660, 1) + _line("CHỦ TỊCH", 1550, 2660, 1)
+    words += _line("- Lưu: VT.", 300, 2720, 2)
+    words += _line("Nguyễn Văn An", 1500, 2950, 3)
+    lines = [" ".join(w.text for w in ws) for ws in reading_order(words, W, H)]
+    assert lines == ["Nơi nhận:", "- Như trên;", "- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nguyễn Văn An"]
+
+
+def test_debris_is_left_out_but_zero_confidence_syllables_stay() -> None:
+    words = _line("PHÒNG TÀI CHÍNH", 300, 300, 0) + [Word("-KẾ", 0.0, (900, 300, 990, 350), 0, 1),
+                                                    Word("HOẠCH", 0.0, (1000, 300, 1200, 350), 0, 1)]
+    words += [Word("_~", 0.3, (300, 400, 330, 450), 1, 1), Word("tkeứ", 0.0, (340, 400, 420, 450), 1, 1)]
+    _, text = reorder(words, W, H)
+    assert text == "PHÒNG TÀI CHÍNH -KẾ HOẠCH"
+
+
+def test_row_text_puts_columns_side_by_side() -> None:
+    out, _ = reorder(_header_page(), W, H)
+    assert row_text(out, W, H).splitlines()[0] == "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+
+
+def test_syllable_structure() -> None:
+    for good in ("kết", "quốc", "nghiêng", "PHỐ", "Đường", "khuya", "gì", "hoạch"):
+        assert is_syllable(good), good
+    for bad in ("kêt", "tkeứ", "ĐÐT", "al", "phốc̀", "xyz", "ngh"):
+        assert not is_syllable(bad), bad
+
+
+def _words(text: str, conf: float = 0.95) -> list[Word]:
+    return [Word(t, conf, (i * 100, 0, i * 100 + 90, 40), 0, 1) for i, t in enumerate(text.split())]
+
+
+def test_correction_repairs_diacritics_from_context() -> None:
+    out = correct_line(_words("ỦY BAN NHÂN DÂN THÀNH PHÓ ĐÀ NẴNG"))
+    assert " ".join(w.text for w in out) == "ỦY BAN NHÂN DÂN THÀNH PHỐ ĐÀ NẴNG"
+    fixed = out[5]
+    assert fixed.confidence == CORRECTED_VALID_CAP  # a real syllable replaced on context: not certain
+    out = correct_line(_words("báo cáo kêt quả thực hiện"))
+    assert [w.text for w in out][2] == "kết" and out[2].confidence == CORRECTED_INVALID_CAP
+    out = correct_line(_words("với al"))
+    assert out[1].text == "ai"
+
+
+def test_correction_leaves_real_words_and_names_alone() -> None:
+    for text in ("KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC", "Lê Trung Chinh", "Nguyên tắc chung", "số 1595/SGDĐT-CTrTT"):
+        assert " ".join(w.text for w in correct_line(_words(text))) == text
+
+
+def test_correction_never_raises_a_confidence() -> None:
+    rng = random.Random(3)
+    vocab = ["thành", "phó", "kêt", "quả", "câu", "phô", "tô", "chức", "GIÁM", "ĐÓC", "quôc", "gia", "năm", "2019", "uông", "rượu", "địp", "nghỉ", "al", "ái"]
+    for _ in range(200):
+        words = [Word(rng.choice(vocab), rng.random(), (i * 100, 0, i * 100 + 90, 40), i // 4, 1) for i in range(12)]
+        for before, after in zip(words, correct(words), strict=True):
+            assert after.confidence <= before.confidence
+            if after.text != before.text:
+                assert after.confidence <= CORRECTED_INVALID_CAP
