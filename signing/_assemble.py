@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -151,7 +152,7 @@ def assemble_pdf(
     marker: ConversionMarker,
     *,
     dpi: int | Sequence[int] = 300,
-    text_layers: Sequence[str] | None = None,
+    text_layers: Sequence[Any] | None = None,  # per page: text rows (str) or an ocr.PageText with word boxes
     attachments: dict[str, bytes] | None = None,
 ) -> bytes:
     """Decree 45 Art. 25.3.a: every page, nothing cut off; Art. 25.3.c: the marker on every page."""
@@ -177,7 +178,7 @@ def _title(marker: ConversionMarker) -> str:
 
 
 def _render(pages: Sequence[Image.Image | Path], marker: ConversionMarker, dpis: list[int],
-            text_layers: Sequence[str] | None) -> bytes:
+            text_layers: Sequence[Any] | None) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 
     regular, bold = _fonts.register()
@@ -213,11 +214,30 @@ def _render(pages: Sequence[Image.Image | Path], marker: ConversionMarker, dpis:
             c.drawString(_PAD, y, text)
             y -= size * _LEADING
 
-        if text_layers is not None and text_layers[index].strip():
-            _invisible_text(c, nfc(text_layers[index]), regular, band, w, h)
+        layer = text_layers[index] if text_layers is not None else None
+        if isinstance(layer, str):
+            if layer.strip():
+                _invisible_text(c, nfc(layer), regular, band, w, h)
+        elif layer is not None:
+            _positioned_text(c, layer, regular, band, w, h)
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def _positioned_text(c, page, font: str, bottom: float, w: float, h: float) -> None:  # type: ignore[no-untyped-def]
+    """An OCR page (ocr.PageText): each word invisibly over the box it was read from, in reading order,
+    so search hits and copied text line up with the scan. Falls back to stacked rows when the OCR'd
+    image is not the scan's shape (turned by orientation detection)."""
+    from ocr.pdf import draw_text_layer
+
+    if not page.width or not page.height:
+        return
+    scale = w / page.width
+    if abs(page.height * scale - h) > 0.02 * h:
+        _invisible_text(c, nfc(page.text), font, bottom, w, h)
+        return
+    draw_text_layer(c, page, scale=scale, page_height_pt=h, y_offset_pt=bottom)
 
 
 def _invisible_text(c, text: str, font: str, bottom: float, w: float, h: float) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -252,7 +253,7 @@ def sign_result(
     key: KeySource,
     *,
     dpi: int | Sequence[int] = 300,
-    text_layers: Sequence[str] | None = None,
+    text_layers: Sequence[Any] | None = None,  # str rows or ocr.PageText (word boxes)
     attachments: dict[str, bytes] | None = None,
     options: SigningOptions | None = None,
 ) -> SignedResult:

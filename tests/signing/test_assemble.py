@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from pathlib import Path
 
 import pikepdf
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageStat
 
 from signing import ConversionMarker, KeySource, SignatureStatus, assemble_pdf, sign_result, verify_pdf
 from signing.pki import TestPki
@@ -101,3 +102,27 @@ def test_qr_code_decodes_to_the_marker_payload(signed: Signed, tmp_path: Path) -
     pixels = np.array(Image.open(tmp_path / "q.pgm"))
     text, *_ = cv2.QRCodeDetector().detectAndDecode(pixels)
     assert json.loads(text) == json.loads(signed.marker.qr_payload())
+
+
+
+def test_ocr_word_boxes_become_a_positioned_text_layer(marker: ConversionMarker, tmp_path: Path) -> None:
+    """An ocr.PageText layer puts each word over its box: pdftotext -bbox finds the word where it was read."""
+    import ocr
+
+    scan = Image.new("RGB", (1654, 2339), "white")
+    draw = ImageDraw.Draw(scan)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", 48)
+    draw.text((300, 400), "QUYẾT ĐỊNH", fill="black", font=font)
+    draw.text((300, 1200), "Nguyễn Thị Hoa", fill="black", font=font)
+    page = ocr.ocr_pages([ocr.PageImage(scan, 200, 1)], workers=1).pages[0]
+    word = next(w for w in page.words if w.text == "Hoa")
+    path = tmp_path / "layer.pdf"
+    path.write_bytes(assemble_pdf([scan], marker, dpi=200, text_layers=[page]))
+
+    html = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    # <word xMin=".." yMin=".." ...>Hoa</word>, in points from the page's top-left; the band is below the scan.
+    found = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">Hoa</word>', html)
+    assert found, html[:2000]
+    points_per_pixel = 72 / 200
+    assert abs(float(found.group(1)) - word.bbox[0] * points_per_pixel) < 3
+    assert abs(float(found.group(2)) - word.bbox[1] * points_per_pixel) < 6
