@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
 from intake.manifest import ManifestRow, read_manifest, scan_candidates
 from sohoa.config import Settings, get_settings
+from sohoa.crashpoints import crash_point
 from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry
@@ -125,6 +126,7 @@ def _take_one(row: ManifestRow, batch_dir: Path, batch_id: int, province: str, a
         # re-run rewrites idempotently (same key, same checksum), never a row without its scan.
         store.put_bytes(store.bucket("raw"), key, path.read_bytes(), content_type=found.content_type,
                         metadata={"file-name": row.file, "batch": str(batch_id)})
+        crash_point("intake.after_raw_put")
         reasons = []
         if row.pages is not None and row.pages != found.pages:
             # Art. 25.3.a: every page; a count that differs from the manifest is flagged.
@@ -144,6 +146,7 @@ def _take_one(row: ManifestRow, batch_dir: Path, batch_id: int, province: str, a
             doc.dossier_provisional = True
         session.add(AuditEntry(actor=actor, action="intake", entity="document", entity_id=str(doc.id),
                                detail={"file": row.file, "sha256": found.sha256, "key": key}))
+        crash_point("intake.before_commit")  # rows flushed (ids taken), the transaction not committed
         return doc.id, True
 
 

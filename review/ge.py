@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from review.models import ExpectationRun
+from roadmap.units import province_codes
 from schemas.catalogues import AGENCY_CODE, document_type_codes, province_names
 from schemas.document_types import (
     AGENCY_IN_CATALOGUE,
@@ -37,7 +38,7 @@ from schemas.document_types import (
     FieldKind,
     RuleSpec,
 )
-from schemas.rules import EARLIEST_DATE, check_name
+from schemas.rules import _CENTURY, EARLIEST_DATE, check_name
 from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
 from storage.db import session_scope
@@ -104,6 +105,15 @@ def build_expectations(doc_type: DocumentType, thresholds: Thresholds | None = N
         elif spec.kind is FieldKind.ID_NUMBER:
             out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=ID_NUMBER_REGEX,
                                                         meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
+            # The CCCD structure, as schemas.rules.check_cccd: "0" + a province code, and digits 4-6
+            # (century and year of birth) equal to the birth year. Derived columns (records_frame).
+            out.append(e.ExpectColumnValuesToBeInSet(column=f"{spec.name}__province",
+                                                     value_set=sorted("0" + c for c in province_codes()),
+                                                     meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
+            if "holder_birth_date" in doc_type.field_names:
+                out.append(e.ExpectColumnPairValuesToBeEqual(
+                    column_A=f"{spec.name}__birth_year", column_B="holder_birth_date__year",
+                    ignore_row_if="either_value_is_missing", meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
         elif spec.kind is FieldKind.NAME:
             out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=name_regex(),
                                                         meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
@@ -145,6 +155,14 @@ def records_frame(batch_id: int, doc_type: DocumentType, db_url: str | None = No
     for spec in doc_type.fields:
         if spec.kind is FieldKind.DATE:
             frame[f"{spec.name}__date"] = pd.to_datetime(frame[spec.name], format="%Y-%m-%d", errors="coerce")
+            frame[f"{spec.name}__year"] = pd.Series(
+                [None if pd.isna(d) else int(d.year) for d in frame[f"{spec.name}__date"]], dtype="object")
+        if spec.kind is FieldKind.ID_NUMBER:
+            cccd = [v.replace(" ", "") if isinstance(v, str) and len(v.replace(" ", "")) == 12
+                    and v.replace(" ", "").isdigit() else None for v in frame[spec.name]]
+            frame[f"{spec.name}__province"] = pd.Series([v[:3] if v else None for v in cccd], dtype="object")
+            frame[f"{spec.name}__birth_year"] = pd.Series(
+                [_CENTURY[int(v[3])] + int(v[4:6]) if v else None for v in cccd], dtype="object")
         frame[spec.name] = frame[spec.name].astype("object")
         frame[f"{spec.name}__confidence"] = frame[f"{spec.name}__confidence"].astype("float64")
     return frame
@@ -265,12 +283,16 @@ _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css", ".js"
 def _upload_site(site: Path, store: Any, bucket: str, prefix: str) -> int:
     """Upload the Data Docs pages and their style sheets; the logo images and fonts (4 MB a batch)
     stay out, the pages render without them."""
-    n = 0
+    uploaded: set[str] = set()
     for path in sorted(site.rglob("*")):
         rel = path.relative_to(site).as_posix()
         if not path.is_file() or (rel.startswith("static/") and not rel.startswith("static/styles/")):
             continue
         store.put_bytes(bucket, f"{prefix}/{rel}", path.read_bytes(),
                         content_type=_CONTENT_TYPES.get(path.suffix, "application/octet-stream"))
-        n += 1
-    return n
+        uploaded.add(f"{prefix}/{rel}")
+    # Page paths carry the run time: pages of an earlier (or crashed) run of this batch are stale.
+    for key in list(store.list_keys(bucket, f"{prefix}/")):
+        if key not in uploaded:
+            store.delete(bucket, key)
+    return len(uploaded)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from schemas import get_document_type
 from schemas.rules import FieldInput, Route, validate_record
 from sohoa.config import Settings, get_settings
+from sohoa.crashpoints import crash_point
 from sohoa.reports import render_validation_report
 from storage import keys
 from storage.db import session_scope
@@ -100,6 +101,7 @@ def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStor
             key = keys.work_key(doc.id, "ocr.json")
             store.put_bytes(store.bucket("work"), key, json.dumps(result, ensure_ascii=False).encode(),
                             content_type="application/json")
+            crash_point("ocr.after_work_put")
             with session_scope() as s:
                 d = s.get_one(Document, doc.id)
                 d.ocr_key = key
@@ -211,6 +213,7 @@ def validate_batch(batch_id: int, settings: Settings | None = None, store: Objec
                         Route.REJECTED: DocumentStatus.REJECTED}[decision.route]
             d.review_reasons = list(decision.reasons)
             counts[decision.route] += 1
+    crash_point("validate.after_commit")
     report_key = write_validation_report(batch_id, settings, store)
     expectations: dict[str, Any] = {}
     # Data Docs pages are keyed by run: re-running the suites for an unchanged batch would only add objects.
@@ -280,10 +283,11 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
             fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
         raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
         pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
-        ocr_text: list[str] | None = None
+        ocr_text: list[Any] | None = None
         if doc.ocr_key:
-            ocr_doc = json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key))
-            ocr_text = [p["text"] for p in ocr_doc["pages"]]
+            # Word boxes, not just rows: the signed copy's invisible text lines up with the scan (method a).
+            ocr_doc = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
+            ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
         marker = signing.ConversionMarker(converter=settings.converter_name, converted_at=now,
                                           result_code=result_code, lookup_url=f"{settings.lookup_url}/{result_code}")
         payload = json.dumps({"result_code": result_code, "document_type": doc.document_type, "fields": fields},
@@ -292,6 +296,7 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
                                       text_layers=ocr_text, attachments={"fields.json": payload}, options=options)
         work = keys.work_key(doc.id, "signed.pdf")
         store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
+        crash_point("sign.after_work_put")
         with session_scope() as s:
             s.add(Result(document_id=doc.id, result_code=result_code, converter=settings.converter_name,
                          converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256))
@@ -333,6 +338,7 @@ def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectSt
         record_bytes = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode()
         json_ref = store.put_bytes(bucket, keys.result_key(doc.province, doc.agency_code, year, code, ".json"),
                                    record_bytes, content_type="application/json")
+        crash_point("store.after_results_put")
         with session_scope() as s:
             result = s.scalar(select(Result).where(Result.document_id == doc.id))
             assert result is not None
@@ -348,6 +354,7 @@ def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectSt
             d = s.get_one(Document, doc.id)
             if d.status == DocumentStatus.SIGNED:
                 d.status = DocumentStatus.STORED
+        crash_point("store.after_commit")
         stored_keys.append(f"s3://{bucket}/{pdf_key}")
     return {"batch_id": batch_id, "stored": len(stored_keys), "keys": stored_keys}
 

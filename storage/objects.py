@@ -302,6 +302,12 @@ class ObjectStore:
                 raise ObjectLocked(f"s3://{bucket}/{key} version {version_id} is locked: deletion refused") from exc
             raise
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Remove a key from an unversioned bucket (reports, work); results are never deleted this way."""
+        if bucket == self.bucket("results"):
+            raise ObjectLocked(f"s3://{bucket}/{key}: results are kept (Art. 17), never deleted")
+        self._call(self.client.remove_object, bucket, key)
+
     def count_objects(self) -> dict[str, int]:
         counts = {}
         for name in BUCKETS:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from sohoa.config import Settings
+from sohoa.crashpoints import crash_point
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result, SyncReceipt
 
@@ -57,6 +58,9 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
                     counts["dead"] += 1
                     log.error("outbox event %s dead: %s", event.idempotency_key, event.last_error)
                     continue
+                # The warehouse has answered; dying here loses this transaction (attempt, status,
+                # receipt), so the re-run delivers the same event again and must be told "already".
+                crash_point("sync.after_delivery")
                 result = s.get_one(Result, event.result_id)
                 if delivery.outcome in (DeliveryOutcome.DELIVERED, DeliveryOutcome.ALREADY_DELIVERED):
                     event.status, event.delivered_at, event.last_error = OutboxStatus.DELIVERED, now, None

@@ -59,7 +59,12 @@ def test_batch_run_stores_results_and_data_docs_and_finds_bad_records(sohoa_env,
     page = store.get_bytes(bucket, runs["giay_chung_nhan_ho_kinh_doanh"].docs_key).decode()
     assert "sohoa.giay_chung_nhan_ho_kinh_doanh" in page
     assert store.stat(bucket, f"batch-{batch_id}/data-docs/index.html") is not None
-    # a re-run replaces the batch's rows rather than adding more
+    # a re-run replaces the batch's rows and its Data Docs pages rather than adding more
+    docs_before = sorted(store.list_keys(bucket, f"batch-{batch_id}/data-docs/"))
     run_batch_expectations(batch_id, sohoa_env, store)
     with session_scope(sohoa_env.db_url) as s:
-        assert len(list(s.scalars(select(ExpectationRun).where(ExpectationRun.batch_id == batch_id)))) == 2
+        rows = list(s.scalars(select(ExpectationRun).where(ExpectationRun.batch_id == batch_id)))
+    assert len(rows) == 2
+    docs_after = sorted(store.list_keys(bucket, f"batch-{batch_id}/data-docs/"))
+    assert len(docs_after) == len(docs_before)
+    assert all(store.stat(bucket, r.docs_key) is not None for r in rows if r.docs_key)
