@@ -2,6 +2,11 @@
 
     pages, truth = render_document("quyet_dinh", seed=1, damage="medium")
     docs = generate_batch(Path("batch"), count=6, seed=0)
+    docs = generate_batch(Path("batch"), count=6, seed=0, errors={1: ("cccd_birth_year",)})
+
+`errors` injects known faults (sohoa.samples.INJECTABLE_ERRORS: a wrong CCCD digit, an impossible
+date, a field under highlighter ink that OCR reads with low confidence); the truth file lists them under
+"injected_errors" with the field and the rule that should catch each.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,11 +25,12 @@ from PIL import Image
 
 from sohoa.samples._content import DOCUMENT_TYPES, FIELD_NAMES, PROVINCES, make_content
 from sohoa.samples._damage import LEVELS, apply_damage
+from sohoa.samples._errors import INJECTABLE_ERRORS, InjectedError, inject_errors
 from sohoa.samples._render import render_pages
 
 __all__ = [
-    "DAMAGE_LEVELS", "DOCUMENT_TYPES", "FIELD_NAMES", "MANIFEST_COLUMNS", "PROVINCES",
-    "SampleDocument", "generate_batch", "render_document",
+    "DAMAGE_LEVELS", "DOCUMENT_TYPES", "FIELD_NAMES", "INJECTABLE_ERRORS", "MANIFEST_COLUMNS", "PROVINCES",
+    "InjectedError", "SampleDocument", "generate_batch", "render_document",
 ]
 
 DAMAGE_LEVELS = ("light", "medium", "heavy")
@@ -44,13 +51,16 @@ class SampleDocument:
 
 
 def render_document(document_type: str, *, seed: int, damage: str = "light", dpi: int | None = None,
-                    province: str = "Khánh Hòa") -> tuple[list[Image.Image], dict[str, Any]]:
-    """Scanned pages of one document and its ground truth. damage "none" gives the clean 300 dpi render."""
+                    province: str = "Khánh Hòa",
+                    errors: Sequence[str] = ()) -> tuple[list[Image.Image], dict[str, Any]]:
+    """Scanned pages of one document and its ground truth. damage "none" gives the clean 300 dpi render.
+    `errors`: codes of INJECTABLE_ERRORS printed into the document (the truth follows the print)."""
     if damage not in LEVELS:
         raise ValueError(f"unknown damage level {damage!r}; known: {', '.join(LEVELS)}")
     # The content depends on the seed only, so one document can be compared across damage levels.
     rng = random.Random(f"{document_type}|{province}|{seed}")
     content = make_content(document_type, rng, province)
+    injected = inject_errors(content, tuple(errors)) if errors else []
     clean, text, seal = render_pages(content, rng)
     damage_rng = np.random.default_rng([seed, list(LEVELS).index(damage), DOCUMENT_TYPES.index(document_type)])
     pages: list[Image.Image] = []
@@ -74,6 +84,8 @@ def render_document(document_type: str, *, seed: int, damage: str = "light", dpi
         "text": text,
         "seal": {"page": seal.page + 1, "box": [round(cx - r), round(cy - r), round(cx + r), round(cy + r)]},
     }
+    if injected:  # absent on clean documents, so their truth files keep their bytes
+        truth["injected_errors"] = injected
     return pages, truth
 
 
@@ -95,12 +107,14 @@ def _dossier_code(agency: str, issue_date: str, index: int, rng: random.Random) 
 
 def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: str = "Khánh Hòa",
                    agency: str = "000.00.15.H34", formats: tuple[str, ...] = ("png", "jpeg", "pdf"),
-                   damages: tuple[str, ...] = DAMAGE_LEVELS) -> list[SampleDocument]:
+                   damages: tuple[str, ...] = DAMAGE_LEVELS,
+                   errors: Mapping[int, Sequence[str]] | None = None) -> list[SampleDocument]:
     """Write `count` scans, a `<file>.truth.json` beside each, and manifest.csv into `out_dir`.
 
     Types, damage levels and formats rotate so a batch of 6 covers each; an image format holds one
     page, so a multi-page document is always written as PDF. Documents 3, 7, 11, ... have no dossier
-    code (legacy paper results)."""
+    code (legacy paper results). `errors` maps a document's 0-based index to the INJECTABLE_ERRORS
+    codes printed into it."""
     for fmt in formats:
         if fmt not in _EXTENSIONS:
             raise ValueError(f"unknown format {fmt!r}; known: png, jpeg, pdf")
@@ -112,7 +126,8 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
     for i in range(count):
         document_type = _BATCH_TYPES[i % len(_BATCH_TYPES)]
         damage = damages[(i + i // len(_BATCH_TYPES)) % len(damages)]
-        pages, truth = render_document(document_type, seed=seed * 1_000_003 + i, damage=damage, province=province)
+        pages, truth = render_document(document_type, seed=seed * 1_000_003 + i, damage=damage, province=province,
+                                       errors=(errors or {}).get(i, ()))
         if len(pages) > 1:
             fmt = "pdf"
         else:

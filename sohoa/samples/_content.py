@@ -111,6 +111,7 @@ class Content:
     recipients: tuple[str, ...]
     seal_text: str
     fields: dict[str, str | None] = field(default_factory=dict)
+    highlighted: tuple[str, ...] = ()  # words a clerk marked with a highlighter (an injected error)
 
 
 def nfc(text: str) -> str:

@@ -58,6 +58,8 @@ class Pages:
     images: list[Image.Image] = field(default_factory=list)
     items: list[list[tuple[int, int, str]]] = field(default_factory=list)  # (baseline, x, text) per page
     y: int = 0
+    highlight: tuple[str, ...] = ()  # words to mark with a highlighter once drawn
+    highlights: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box)
 
     def new_page(self) -> None:
         self.images.append(Image.new("RGB", (PAGE_W, PAGE_H), (255, 255, 255)))
@@ -171,6 +173,9 @@ def _paragraph(pages: Pages, p: Paragraph) -> None:
         x = float(x0)
         for (word, f), w in zip(line, widths, strict=True):
             pages.text(x, pages.y, word, f, record=False)
+            if pages.highlight and word.strip(".,;:") in pages.highlight:
+                left, top, right, bottom = f.getbbox(word, anchor="ls")
+                pages.highlights.append((len(pages.images) - 1, (x + left, pages.y + top, x + right, pages.y + bottom)))
             x += w + gap
         pages.items[-1].append((pages.y, x0, " ".join(w for w, _ in line)))
     pages.y += 8
@@ -296,9 +301,24 @@ def text_rows(items: list[tuple[int, int, str]]) -> list[str]:
     return [" ".join(" ".join(t.split()) for _, _, t in sorted(row, key=lambda i: i[1])) for row in rows]
 
 
+def _highlight(image: Image.Image, box: tuple[float, float, float, float], rng: random.Random) -> None:
+    """A clerk's highlighter stroke over a word: translucent yellow ink multiplied onto the page
+    (the print stays legible under it, the way a real highlighter leaves it)."""
+    x0, y0, x1, y1 = box
+    cy = (y0 + y1) / 2
+    half = max((y1 - y0) / 2 + 22, 42)  # at least 1/4 inch tall at 300 dpi: a stroke, not a speck
+    left, right = round(x0 - rng.uniform(12, 20)), round(x1 + rng.uniform(12, 20))
+    top, bottom = round(cy - half), round(cy + half)
+    region = np.asarray(image.crop((left, top, right, bottom)), dtype=np.float32)
+    ink = np.array((250, 232, 70), dtype=np.float32) / 255.0
+    strength = np.clip(0.85 + np.random.default_rng(rng.randrange(2**32)).normal(0, 0.05, region.shape[:2]), 0, 1)
+    out = region * (1.0 - strength[..., None] * (1.0 - ink))
+    image.paste(Image.fromarray(out.clip(0, 255).astype(np.uint8)), (left, top))
+
+
 def render_pages(c: Content, rng: random.Random) -> tuple[list[Image.Image], list[list[str]], Seal]:
     """Clean 300 dpi pages, their text rows, and where the seal was stamped."""
-    pages = Pages()
+    pages = Pages(highlight=tuple(w.strip(".,;:") for w in c.highlighted))
     pages.new_page()
     _header(pages, c)
     title_font = font("bold", 14)
@@ -319,4 +339,8 @@ def render_pages(c: Content, rng: random.Random) -> tuple[list[Image.Image], lis
         _paragraph(pages, paragraph)
     seal = _signature_block(pages, c, rng)
     stamp(pages.images[seal.page], seal, rng)
+    if pages.highlights:  # own generator: documents without injected errors keep their bytes
+        pen = random.Random(f"highlight|{c.number}")
+        for page, box in pages.highlights:
+            _highlight(pages.images[page], box, pen)
     return pages.images, [text_rows(items) for items in pages.items], seal

@@ -45,7 +45,10 @@ def digitised(sohoa_env: Settings, tmp_path: Path) -> dict[str, Any]:
     from sohoa import pipeline
     from sohoa.samples import generate_batch
 
-    samples = generate_batch(tmp_path / "batch", count=2, seed=4, damages=("medium",))
+    # The first scan carries a CCCD with one wrong digit (sohoa.samples' injected error): what the
+    # steward corrects against the citizen's record, whatever else OCR reads right or wrong.
+    samples = generate_batch(tmp_path / "batch", count=2, seed=4, damages=("medium",),
+                             errors={0: ("cccd_birth_year",)})
     report = intake_batch(tmp_path / "batch", province="Khánh Hòa", agency_code="000.00.15.H34")
     batch_id = report.batch_id
     pipeline.ocr_batch(batch_id, sohoa_env)
@@ -54,7 +57,10 @@ def digitised(sohoa_env: Settings, tmp_path: Path) -> dict[str, Any]:
     ge = run_batch_expectations(batch_id, sohoa_env)  # idempotent if validate_batch already ran it
     create_user("lan", PASSWORD, "steward", provinces=["Khánh Hòa"], full_name="Nguyễn Thị Lan",
                 db_url=sohoa_env.db_url)
-    truth = {s.file_name: s.truth["fields"] for s in samples}
+    truth = {s.file_name: dict(s.truth["fields"]) for s in samples}
+    for sample in samples:  # what the fields should say is the value before the injected error
+        for err in sample.truth.get("injected_errors", []):
+            truth[sample.file_name][err["field"]] = err["original"]
     return {"batch_id": batch_id, "truth": truth, "ge_seconds": ge["seconds"]}
 
 
@@ -94,7 +100,7 @@ def _doubtful(db_url: str, batch_id: int, truth: dict[str, dict[str, Any]]) -> t
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, digitised: dict[str, Any],
-                                                         server: str) -> None:
+                                                         server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     batch_id = digitised["batch_id"]
@@ -180,6 +186,7 @@ def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, di
         assert change is not None and change.changed_by == "lan" and change.new_value == true_value
         assert s.scalar(select(Field.source).where(Field.document_id == doc_id, Field.name == field_name)) == "steward"
         assert s.get_one(Document, doc_id).status == DocumentStatus.APPROVED
+    _signed_with_the_correction(sohoa_env, tmp_path, batch_id, doc_id, field_name, true_value)
 
     # render times of the record page, measured on the test server (Server-Timing) and end to end
     with httpx.Client(base_url=server, cookies=cookies) as client:
@@ -199,3 +206,36 @@ def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, di
                "page_image_cached_ms": round(image_ms, 1), "ge_seconds_per_batch": digitised["ge_seconds"]}
     print("\n" + json.dumps(figures))
     (ARTIFACTS / "review_timings.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+
+
+def _signed_with_the_correction(settings: Settings, tmp_path: Path, batch_id: int, doc_id: int, field_name: str,
+                                value: str) -> None:
+    """Issue 4, "done when": a record corrected in the UI is signed with the corrected values. The
+    release is what dags/sign_reviewed.py runs (review.release_approved: sign_batch + store_batch)."""
+    import pikepdf
+    from pydantic import SecretStr
+
+    from review import release_approved
+    from signing import SignatureStatus, verify_pdf
+    from signing.pki import make_test_pki
+    from storage.models import Result
+    from storage.objects import ObjectStore
+
+    pki = make_test_pki(tmp_path / "pki", converter=settings.converter_name)
+    signing_env = settings.model_copy(update={"signing_pkcs12": pki.agency_p12,
+                                              "signing_password": SecretStr(pki.password.decode())})
+    released = release_approved(batch_id, signing_env)
+    assert released["signed"] >= 1 and released["stored"] >= 1, released
+    with session_scope(settings.db_url) as s:
+        result = s.scalar(select(Result).where(Result.document_id == doc_id))
+        assert result is not None and result.stored_key, "the corrected record was not signed and stored"
+        bucket, key, sha = result.stored_bucket, result.stored_key, result.signed_sha256
+        assert s.get_one(Document, doc_id).status == DocumentStatus.STORED
+    pdf = tmp_path / "signed.pdf"
+    pdf.write_bytes(ObjectStore(signing_env).get_bytes(bucket, key, expected_sha256=sha))
+    with pikepdf.open(pdf) as doc:
+        payload = json.loads(doc.attachments["fields.json"].get_file().read_bytes())
+    assert payload["fields"][field_name] == value  # the steward's value, not the OCR reading
+    report = verify_pdf(pdf, trust_roots=[pki.root_cert_pem])
+    assert report.status is SignatureStatus.VALID, report
+    assert all(c.status is SignatureStatus.VALID for c in report.checks)
