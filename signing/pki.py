@@ -137,7 +137,7 @@ def _service_cert(path: Path, cn: str, eku: x509.ObjectIdentifier, root_key: rsa
     builder = (
         x509.CertificateBuilder().subject_name(_name(cn, "sohoa test PKI")).issuer_name(root.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=730))
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=730))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
@@ -179,7 +179,7 @@ def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False,
     agency_p12, agency_pem = out / "agency.p12", out / "agency.pem"
     if not (agency_p12.exists() and agency_pem.exists()):
         key = _key(out / "agency.key.pem")
-        cert = _leaf(converter, root_key, root, key, now - dt.timedelta(minutes=5), now + dt.timedelta(days=730),
+        cert = _leaf(converter, root_key, root, key, now - dt.timedelta(days=1), now + dt.timedelta(days=730),
                      services_url)
         agency_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         _p12(agency_p12, converter, key, cert, root, password)

@@ -16,7 +16,7 @@ from signing.pki import TestPki, make_test_pki
 
 from .conftest import CONVERTER
 
-NOW = dt.datetime.now(dt.UTC)
+NOW = dt.datetime.now(dt.UTC)  # at collection: the session PKI (valid from a day earlier) must not depend on test order
 
 
 def test_fit_key_accepted_case_and_normalisation_insensitive(key: KeySource) -> None:
