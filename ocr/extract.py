@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 from typing import Any
 
@@ -31,6 +31,7 @@ from ocr._text import (
 )
 from ocr.correct import CORRECTED_INVALID_CAP
 from ocr.model import Box, OcrResult, PageText, Word
+from roadmap.units import is_place_name
 from schemas.document_types import COMMON_FIELDS, DOCUMENT_TYPES, get_document_type
 
 CONTRACT_FIELDS = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
@@ -283,6 +284,10 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     place = _clean_value(before.split(",")[0]) if "," in before else _clean_value(before)
     place_words = seg.words_in(0, len(place)) if place else []
     place_field = _field(place, place_words, seg.page, format_ok=bool(re.search(r"[A-Za-zÀ-ỹ]{2}", place or "")))
+    if place and not is_place_name(place):
+        # Not a province, district or commune of the catalogues ("Nữnh Hòa" read at 0.92 for "Ninh Hòa"):
+        # however sure Tesseract was of the glyphs, the value is a guess until a person looks.
+        place_field = replace(place_field, confidence=min(place_field.confidence, LOW_WORD_CAP))
     if iso is None:
         return place_field, ExtractedField(None, 0.0, seg.page, seg.box)
     date_words = seg.words_in(*span)

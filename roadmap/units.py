@@ -218,3 +218,28 @@ def districts_of(province: str) -> list[District]:
     new = to_2025(province)
     codes = {p.code for p in old_provinces() if p.province_2025 == new}
     return [d for d in districts_2024().values() if d.old_province_code in codes]
+
+
+_UNIT_KINDS = ("thành phố ", "tỉnh ", "quận ", "huyện ", "thị xã ", "thị trấn ", "xã ", "phường ", "đặc khu ")
+
+
+@lru_cache(maxsize=1)
+def place_name_keys() -> frozenset[str]:
+    """Every province, district and commune name, old and new, without its kind ("Ninh Hòa", not
+    "Thị xã Ninh Hòa"), as `name_key`s: what the place in a document's date line may be."""
+    names = [p.name for p in old_provinces()] + [p.name for p in new_provinces()]
+    names += [d.name for d in districts_2024().values()]
+    names += [c.name for c in communes_2024().values()] + [c.name for c in communes_2025().values()]
+    keys = set()
+    for name in names:
+        key = unicodedata.normalize("NFC", " ".join(name.split())).lower()
+        for kind in _UNIT_KINDS:
+            if key.startswith(kind):
+                key = key[len(kind):]
+                break
+        keys.add(name_key(key))
+    return frozenset(keys)
+
+
+def is_place_name(text: str) -> bool:
+    return name_key(text) in place_name_keys()

@@ -89,3 +89,23 @@ def test_cli_extract_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert out["document_type"] == "xac_nhan_tinh_trang_hon_nhan" and out["pages"] == 1
     assert out["fields"]["holder_id_number"]["value"] == truth["fields"]["holder_id_number"]
     assert 0 <= out["fields"]["title"]["confidence"] <= 1
+
+
+@pytest.mark.parametrize(("place", "known"), [("Vạn Thắng", True), ("Nữnh Hòa", False)])
+def test_a_place_outside_the_unit_catalogues_is_never_certain(place: str, known: bool) -> None:
+    """A misread place name ("Nữnh Hòa" for "Ninh Hòa") can come with high glyph confidence: the
+    administrative-unit catalogue, not Tesseract, decides whether it may be auto-approved."""
+    from ocr.model import PageText, Word
+    from ocr.quality import PageQuality
+
+    def line(y: int, x: int, text: str, n: int) -> list[Word]:
+        return [Word(t, 0.95, (x + 130 * i, y, x + 110 + 130 * i, y + 50), n, 1) for i, t in enumerate(text.split())]
+
+    words = (line(240, 300, "ỦY BAN NHÂN DÂN", 0) + line(240, 1250, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 0)
+             + line(310, 300, "XÃ VẠN THẮNG", 1) + line(310, 1250, "Độc lập - Tự do - Hạnh phúc", 1)
+             + line(420, 300, "Số: 12/QĐ-UBND", 2) + line(420, 1250, f"{place}, ngày 5 tháng 3 năm 2021", 2))
+    text = "\n".join(" ".join(w.text for w in words if w.line == n) for n in range(3))
+    page = PageText(1, 2480, 3508, 300, tuple(words), text, 0.95, PageQuality(300, 900.0, 0.8, 0.05, False))
+    field = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["issue_place"]
+    assert field.value == place
+    assert (field.confidence > 0.8) if known else (field.confidence <= ocr.extract.LOW_WORD_CAP)
