@@ -133,9 +133,9 @@ def _load_pdf(data: bytes, path: Path | bytes, name: str, *, max_pixels: int, dp
             plans.append((p.number, page_dpi))
         pages = []
         for number, page_dpi in plans:
-            png = poppler.rasterise(pdf, number, page_dpi, file=name)
+            raster = poppler.rasterise(pdf, number, page_dpi, file=name)
             try:
-                im = Image.open(io.BytesIO(png))
+                im = Image.open(io.BytesIO(raster))
                 pages.append(PageImage(_to_rgb(im), page_dpi, number))
             except (UnidentifiedImageError, OSError) as exc:
                 raise UnreadableInput(name, f"page {number} could not be rasterised: {exc}") from None
