@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -25,12 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sohoa.config import get_settings, reset_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from storage._exec.weed import free_port
 
 
 def _say(message: str) -> None:
@@ -63,8 +57,8 @@ def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
 
     home = scratch / "var"
     os.environ.update({
-        "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": "", "SOHOA_S3_ENDPOINT": f"127.0.0.1:{_free_port()}",
-        "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{_free_port()}",
+        "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": "", "SOHOA_S3_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{free_port()}",
         "SOHOA_CITIZEN_WAREHOUSE_TOKEN": "bench-token",
     })
     reset_settings()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -10,18 +9,13 @@ import pytest
 from sohoa.cli import main
 from sohoa.config import reset_settings
 from sohoa.exitcodes import ExitCode
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from storage._exec.weed import free_port
 
 
 def test_services_start_status_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("SOHOA_HOME", str(tmp_path))
-    monkeypatch.setenv("SOHOA_S3_ENDPOINT", f"127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("SOHOA_S3_ENDPOINT", f"127.0.0.1:{free_port()}")
     monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_URL", "")
     reset_settings()
     try:

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage._exec.weed import free_port
+
 SUPERUSER = "sohoa"
 
 
@@ -54,12 +56,6 @@ def bin_dir() -> Path:
                               "install the Debian package postgresql (scripts/install-system.sh)")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _run(cmd: list[str], run_as: str | None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     if run_as:
         cmd = ["runuser", "-u", run_as, "--", *cmd]
@@ -90,7 +86,7 @@ def start(root: Path | None = None, *, port: int | None = None, startup_timeout_
     pwfile.unlink(missing_ok=True)
     if init.returncode != 0:
         raise PostgresUnavailable(f"initdb failed in {data}: {init.stderr.strip()[-1500:]}")
-    port = port or _free_port()
+    port = port or free_port()
     options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root / 'socket'} "
                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
     started = _run([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(root / "postgres.log"), "-o", options,

@@ -54,6 +54,13 @@ def _ports(s3_port: int) -> dict[str, int]:
     }
 
 
+def free_port() -> int:
+    """A port nobody listens on at 127.0.0.1 right now (for servers the tests and benches start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from sohoa.crashpoints import CRASH_POINTS
 from storage import db as storage_db
 from storage import models
 from storage._exec import postgres, weed
+from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.objects import BUCKETS, ObjectStore
 
@@ -45,11 +45,6 @@ THRESHOLDS = json.dumps({"*": {"*": 0.3}})
 _GX_RUN = re.compile(r"/\d{8}T\d{6}\.\d+Z/")
 _WORK = re.compile(r"^documents/(\d+)/")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -88,7 +83,7 @@ def _new_run(kit: Kit, home: Path, name: str, database_url: str = "") -> Run:
         "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": database_url,
         "SOHOA_S3_ENDPOINT": kit.s3.endpoint, "SOHOA_S3_ACCESS_KEY": "sohoa-test",
         "SOHOA_S3_SECRET_KEY": "sohoa-test-secret", "SOHOA_BUCKET_PREFIX": f"c{os.getpid()}-{name}-",
-        "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{_free_port()}",
+        "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{free_port()}",
         "SOHOA_CITIZEN_WAREHOUSE_TOKEN": TOKEN,
         "SOHOA_SIGNING_PKCS12": str(kit.pki_p12), "SOHOA_SIGNING_PASSWORD": kit.pki_password,
         "SOHOA_REVIEW_THRESHOLDS": THRESHOLDS, "SOHOA_OCR_WORKERS": "1",

@@ -5,7 +5,6 @@ and the reference warehouse receiver over HTTP."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 from pathlib import Path
 
@@ -15,17 +14,13 @@ from sqlalchemy import func, select
 from sohoa import services
 from sohoa.config import Settings, reset_settings
 from storage import models
+from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.objects import ObjectStore
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -35,7 +30,7 @@ def pipeline_env(sohoa_env: Settings, tmp_path: Path, monkeypatch: pytest.Monkey
     pki = make_test_pki(tmp_path / "pki", converter=sohoa_env.converter_name)
     monkeypatch.setenv("SOHOA_SIGNING_PKCS12", str(pki.agency_p12))
     monkeypatch.setenv("SOHOA_SIGNING_PASSWORD", pki.password.decode())
-    monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_TOKEN", "test-token")
     reset_settings()
     settings = Settings()

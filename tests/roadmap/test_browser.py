@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ import pytest
 import uvicorn
 
 from roadmap.plans import import_agencies, import_plan
+from storage._exec.weed import free_port
 from web import auth
 from web.app import create_app
 
@@ -22,11 +22,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -46,7 +41,7 @@ def server(roadmap_db):  # type: ignore[no-untyped-def]
                 converted_at=datetime(2024, 4, 2, tzinfo=UTC))
     add_results("Ninh Thuận", "VD.H34.HUYEN.NINHHAI", "giay_chung_nhan_ho_kinh_doanh", 1600,
                 converted_at=datetime(2024, 9, 2, tzinfo=UTC))
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(roadmap_db), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

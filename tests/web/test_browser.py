@@ -5,7 +5,6 @@ report. Data come from the real stages (intake → OCR → extract → validate)
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import threading
 import time
@@ -18,6 +17,7 @@ import uvicorn
 from sqlalchemy import select
 
 from sohoa.config import Settings
+from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
 from web import create_app
@@ -30,11 +30,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -66,7 +61,7 @@ def digitised(sohoa_env: Settings, tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def server(sohoa_env: Settings, digitised: dict[str, Any]) -> Any:
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(sohoa_env), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
