@@ -19,7 +19,7 @@ import io
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,6 +29,7 @@ from typing import Any
 from PIL import Image
 
 from signing._assemble import assemble_pdf
+from signing._logs import quiet
 from signing.keys import KeySource, KeyUnfitError
 from signing.marker import ConversionMarker
 
@@ -127,17 +128,8 @@ def _validation_context(key: KeySource, options: SigningOptions):  # type: ignor
                              fetcher_backend=RequestsFetcherBackend(per_request_timeout=options.timeout_s))
 
 
-@contextlib.contextmanager
-def _quiet_certvalidator() -> Iterator[None]:
-    loggers = [logging.getLogger(n) for n in ("pyhanko_certvalidator", "pyhanko.sign.signers.pdf_signer")]
-    old = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, old, strict=True):
-            lg.setLevel(level)
+def _quiet_certvalidator() -> contextlib.AbstractContextManager[None]:
+    return quiet("pyhanko_certvalidator", "pyhanko.sign.signers.pdf_signer")
 
 
 # A GOOD answer is reused for a few minutes across the documents of a batch: the validation context

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from signing._exec import ToolFailed, pdftotext
 from signing._exec import pdfsig as _pdfsig
+from signing._logs import quiet
 from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL, nfc
 
 
@@ -91,18 +91,9 @@ class _PyHankoResult:
     revocation_embedded: bool = False
 
 
-@contextlib.contextmanager
-def _quiet_pyhanko() -> Iterator[None]:
+def _quiet_pyhanko() -> contextlib.AbstractContextManager[None]:
     # pyHanko logs tracebacks for an unbuildable chain or a suspicious revision; the outcome says so.
-    logs = [logging.getLogger(n) for n in ("pyhanko.sign.validation.generic_cms", "pyhanko.sign.diff_analysis")]
-    old = [log.level for log in logs]
-    for log in logs:
-        log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for log, level in zip(logs, old, strict=True):
-            log.setLevel(level)
+    return quiet("pyhanko.sign.validation.generic_cms", "pyhanko.sign.diff_analysis")
 
 
 def _load_roots(roots: Sequence[Path]):  # type: ignore[no-untyped-def]

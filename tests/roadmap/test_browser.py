@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -14,14 +13,9 @@ from roadmap.plans import import_agencies, import_plan
 from storage._exec.weed import free_port
 from web import auth
 from web.app import create_app
+from web.testing import ARTIFACTS, launch_chromium
 
 from .conftest import EXAMPLES, add_results
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
 
 
 @pytest.fixture
@@ -56,9 +50,8 @@ def server(roadmap_db):  # type: ignore[no-untyped-def]
 def test_manager_reads_overview_and_province_page(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -22,14 +22,9 @@ from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
 from web import create_app
 from web.auth import create_user
+from web.testing import ARTIFACTS, launch_chromium
 
 from .conftest import PASSWORD
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
 
 
 @pytest.fixture
@@ -93,7 +88,6 @@ def _doubtful(db_url: str, batch_id: int, truth: dict[str, dict[str, Any]]) -> t
         return doc.id, doc.file_name, f.name, truth[doc.file_name].get(f.name) or "Giá trị đã sửa"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, digitised: dict[str, Any],
                                                          server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -102,9 +96,8 @@ def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, di
     doc_id, file_name, field_name, true_value = _doubtful(sohoa_env.db_url, batch_id, digitised["truth"])
     with session_scope(sohoa_env.db_url) as s:
         old_value = s.scalar(select(Field.value).where(Field.document_id == doc_id, Field.name == field_name))
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
