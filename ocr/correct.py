@@ -128,7 +128,7 @@ def _key(text: str) -> str | None:
 
 # Letter shapes Tesseract confuses (one swap per candidate).
 _SWAPS = (("l", "i"), ("i", "l"), ("c", "e"), ("e", "c"), ("n", "u"), ("u", "n"), ("rn", "m"), ("m", "rn"),
-          ("ii", "u"), ("h", "b"), ("b", "h"), ("t", "f"), ("f", "t"))
+          ("ii", "u"), ("h", "b"), ("b", "h"), ("t", "f"), ("f", "t"), ("v", "y"), ("y", "v"))
 
 
 def _confusions(core: str) -> list[str]:
@@ -138,7 +138,31 @@ def _confusions(core: str) -> list[str]:
         while start >= 0:
             out.append(core[:start] + b + core[start + len(a):])
             start = core.find(a, start + 1)
+    # One letter too many: a tone mark read as a letter of its own ("XÃA" for "XÃ", "PHƯỚƠC" for "PHƯỚC").
+    if len(core) >= 3:
+        out += [core[:i] + core[i + 1:] for i in range(len(core))]
     return out
+
+
+def _split_reading(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[int, str, str, float] | None:
+    """A missed space: `core` (not a syllable) as two known syllables ("thịnhung" -> "thị" + "nhung"),
+    as (cut, left, right, score) -- the best cut by the pair counts, or None when no cut gives two."""
+    best: tuple[int, str, str, float] | None = None
+    for cut in range(2, len(core) - 1):
+        left, right = core[:cut], core[cut:]
+        if not (is_syllable(left) and is_syllable(right)):
+            continue
+        # Each half as read when it is known, else its likeliest known reading with the same letters.
+        lefts = [left] if left in lex.uni else lex.variants.get(fold(left), [])
+        rights = [right] if right in lex.uni else lex.variants.get(fold(right), [])
+        for a in lefts:
+            for b in rights:
+                score = (math.log(lex.cond(prev, a)) if prev else math.log(lex.p(a))) + math.log(lex.cond(a, b)) \
+                    + (math.log(lex.cond(b, nxt)) if nxt else 0.0) \
+                    - CHANGE_COST * (1 + _changes(left, a) + _changes(right, b))
+                if best is None or score > best[3]:
+                    best = (cut, a, b, score)
+    return best
 
 
 def _changes(a: str, b: str) -> int:
@@ -155,7 +179,8 @@ def _changes(a: str, b: str) -> int:
 
 def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[str, bool] | None:
     """The better reading of `core` (lower case) in its context and whether `core` was a known,
-    well-formed syllable; None when it should stay.
+    well-formed syllable; None when it should stay. A reading with a space is two syllables whose
+    space the engine missed; `core[:len(first)]` is where it goes.
 
     The lexicon is small, so context may overrule a real syllable only on strong evidence: the other
     reading is a frequent pair with a neighbour (>= STRONG_PAIR times) and the word as read is never
@@ -164,12 +189,15 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[
     if not is_syllable(core):
         # Not Vietnamese as written: also try the letters Tesseract swaps ("al" for "ai").
         cands += [c for v in _confusions(core) for c in lex.variants.get(fold(v), ()) if c not in cands]
+        # The likeliest well-formed reading, each changed letter or mark costing CHANGE_COST.
+        scored = [(lex.score(c, prev, nxt) - CHANGE_COST * _changes(core, c), c) for c in cands]
+        split = _split_reading(core, prev, nxt, lex) if len(core) >= 4 else None
+        if split and (not scored or split[3] > max(scored)[0]):
+            _, left, right, _ = split  # a variant has its word's letters, so len(left) is the cut
+            return left + " " + right, False
+        return (max(scored)[1], False) if scored else None
     if not cands:
         return None
-    if not is_syllable(core):
-        # The likeliest well-formed reading, each changed letter or mark costing CHANGE_COST.
-        best = max(cands, key=lambda c: lex.score(c, prev, nxt) - CHANGE_COST * _changes(core, c))
-        return best, False
     best = max(cands, key=lambda c: lex.score(c, prev, nxt))
     if core not in lex.uni:
         return (best, False) if lex.evidence(best, prev, nxt) >= 1 else None
@@ -179,10 +207,35 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[
     return (best, True) if gain >= VALID_MARGIN else None
 
 
+def _abbreviation(core: str) -> bool:
+    """Capitals without a vowel are an abbreviation ("CT", "PCT", "VT", "TCKH"), not a misread syllable."""
+    return len(core) > 1 and core.isupper() and not any(c in "aeiouy" for c in fold(core.lower()))
+
+
+def _join_fragments(words: Sequence[Word], lex: Lexicon) -> list[Word]:
+    """A syllable the engine cut in two ("NIN H" for "NINH"): neighbours closer than a letter apart,
+    one of them not a syllable, that together fold to a known syllable become one word."""
+    out: list[Word] = []
+    for w in words:
+        prev = out[-1] if out else None
+        if prev is not None:
+            a, b = _split(unicodedata.normalize("NFC", prev.text)), _split(unicodedata.normalize("NFC", w.text))
+            height = max(prev.bbox[3] - prev.bbox[1], w.bbox[3] - w.bbox[1], 1)
+            if a and b and not a[2] and not b[0] and w.bbox[0] - prev.bbox[2] < 0.5 * height \
+                    and not (is_syllable(a[1]) and is_syllable(b[1])) and fold(a[1] + b[1]).lower() in lex.variants:
+                out[-1] = replace(prev, text=prev.text + w.text, confidence=min(prev.confidence, w.confidence,
+                                                                                 CORRECTED_INVALID_CAP),
+                                  bbox=(prev.bbox[0], min(prev.bbox[1], w.bbox[1]), w.bbox[2], max(prev.bbox[3], w.bbox[3])))
+                continue
+        out.append(w)
+    return out
+
+
 def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: str | None = None) -> list[Word]:
     """One reading-order line, left to right; the left neighbour is the corrected one. `following` is
     the first word of the next line, the right neighbour of the last word when the sentence runs on."""
     lex = lex or lexicon()
+    words = _join_fragments(words, lex)
     out: list[Word] = []
     keys = [_key(unicodedata.normalize("NFC", w.text)) for w in words]
     for i, w in enumerate(words):
@@ -192,6 +245,9 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
             out.append(replace(w, text=text) if text != w.text else w)
             continue
         lead, core, trail = parts
+        if _abbreviation(core):
+            out.append(replace(w, text=text) if text != w.text else w)
+            continue
         # Punctuation between words breaks the context (",", ";", "." end a phrase).
         before = _split(out[-1].text) if out else None
         prev = before[1].lower() if before and not before[2] and not lead else None
@@ -202,8 +258,27 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
             continue
         best, was_known = pick
         cap = CORRECTED_VALID_CAP if was_known else CORRECTED_INVALID_CAP
-        out.append(replace(w, text=lead + _cased(best, core) + trail, confidence=min(w.confidence, cap)))
+        confidence = min(w.confidence, cap)
+        if " " in best:
+            out += _split_word(w, lead, core, trail, best, confidence)
+        else:
+            out.append(replace(w, text=lead + _cased(best, core) + trail, confidence=confidence))
     return out
+
+
+def _split_word(w: Word, lead: str, core: str, trail: str, reading: str, confidence: float) -> list[Word]:
+    """Two words for one with a missed space; the box is cut in proportion to the letters, with a narrow
+    space between the halves (a text layer with touching boxes reads back as one word)."""
+    left, right = reading.split(" ")
+    cut = len(lead) + len(left)
+    total = len(lead) + len(core) + len(trail)
+    x0, y0, x1, y1 = w.bbox
+    mid = x0 + round((x1 - x0) * cut / total)
+    space = min(max(1, round(0.1 * (y1 - y0))), (x1 - x0) // (2 * total) or 1)
+    return [replace(w, text=lead + _cased(left, core[:len(left)]), confidence=confidence,
+                    bbox=(x0, y0, max(x0 + 1, mid - space), y1)),
+            replace(w, text=_cased(right, core[len(left):]) + trail, confidence=confidence,
+                    bbox=(min(x1 - 1, mid + space), y0, x1, y1))]
 
 
 def correct(words: Sequence[Word]) -> list[Word]:

@@ -56,6 +56,9 @@ def _height(words: Sequence[Word]) -> float:
     return median(w.bbox[3] - w.bbox[1] for w in words) or 1.0
 
 
+_DASHES = ("-", "–", "—")
+
+
 def _pieces(words: Sequence[Word], width: int, height: int) -> list[_Piece]:
     """Engine lines cut where words are far apart: at > 1.5 line heights, or, in the top quarter
     (the header), at the widest gap of > 0.6 line heights near the middle of the page."""
@@ -67,18 +70,22 @@ def _pieces(words: Sequence[Word], width: int, height: int) -> list[_Piece]:
         ws.sort(key=lambda w: w.bbox[0])
         h = _height(ws)
         cut = None
-        if ws[0].bbox[1] < 0.25 * height and len(ws) > 2:
+        # A speck read as "_" or "." in the gutter must not bridge the columns; a dash between words
+        # is part of the line ("TÀI CHÍNH - KẾ HOẠCH").
+        solid = [w for w in ws if any(c.isalnum() for c in w.text) or w.text in _DASHES]
+        if ws[0].bbox[1] < 0.25 * height and len(solid) > 2:
             # The column gap is wider than the line's word spaces ("TÀI CHÍNH - KẾ HOẠCH" is one line).
-            spaces = sorted(ws[i].bbox[0] - ws[i - 1].bbox[2] for i in range(1, len(ws)))
+            spaces = sorted(solid[i].bbox[0] - solid[i - 1].bbox[2] for i in range(1, len(solid)))
             best = max(0.6 * h, 2.5 * spaces[len(spaces) // 2])
-            for i in range(1, len(ws)):
-                gap = ws[i].bbox[0] - ws[i - 1].bbox[2]
-                mid = (ws[i].bbox[0] + ws[i - 1].bbox[2]) / 2
+            for i in range(1, len(solid)):
+                gap = solid[i].bbox[0] - solid[i - 1].bbox[2]
+                mid = (solid[i].bbox[0] + solid[i - 1].bbox[2]) / 2
                 if gap > best and GUTTER_MIN * width < mid < GUTTER_MAX * width:
-                    best, cut = gap, i
+                    best, cut = gap, solid[i].bbox[0]
         cur = [ws[0]]
         for i in range(1, len(ws)):
-            if i == cut or ws[i].bbox[0] - ws[i - 1].bbox[2] > 1.5 * h:
+            if (cut is not None and ws[i - 1].bbox[0] < cut <= ws[i].bbox[0]) \
+                    or ws[i].bbox[0] - ws[i - 1].bbox[2] > 1.5 * h:
                 out.append(_Piece(cur))
                 cur = []
             cur.append(ws[i])
@@ -139,19 +146,15 @@ def _is_mark(p: _Piece) -> bool:
     return sum(c.isalnum() for c in text) < 2 or max(w.confidence for w in p.words) < 0.3
 
 
-def reading_order(words: Sequence[Word], width: int, height: int) -> list[list[Word]]:
-    """The page's lines in reading order (each a list of words left to right)."""
-    if not words:
-        return []
-    rows = _rows(_pieces(words, width, height))
+def _zones(rows: list[list[_Piece]], width: int) -> list[tuple[int, int, float]]:
+    """Two-column zones as (first row, row after the last, x of the cut between the columns)."""
     lo, hi = GUTTER_MIN * width, GUTTER_MAX * width
-    out: list[list[Word]] = []
+    out: list[tuple[int, int, float]] = []
     i = 0
     while i < len(rows):
         solid = [p for p in rows[i] if not _is_mark(p)]
         gaps = _splits(solid, _free(solid, lo, hi)) if len(solid) > 1 else []
         if not gaps:
-            out.append([w for p in rows[i] for w in p.words])
             i += 1
             continue
         # A two-column zone: extend downwards while the rows keep a common gutter.
@@ -166,6 +169,31 @@ def reading_order(words: Sequence[Word], width: int, height: int) -> list[list[W
             allowed, j = nxt, j + 1
         gutter = max(allowed, key=lambda g: g[1] - g[0])
         cut = (gutter[0] + gutter[1]) / 2
+        # And upwards over rows whose pieces keep to one side of the cut: a zone's first row is often
+        # the one the engine misread ("Nơi nhận:" beside "TM. ỦY BAN NHÂN DÂN" read as specks).
+        start = i
+        while start > (out[-1][1] if out else 0) and all(p.x1 <= cut or p.x0 >= cut for p in rows[start - 1]) \
+                and any(p.x0 >= cut for p in rows[start - 1] if not _is_mark(p)):
+            start -= 1
+        out.append((start, j, cut))
+        i = j
+    return out
+
+
+def reading_order(words: Sequence[Word], width: int, height: int) -> list[list[Word]]:
+    """The page's lines in reading order (each a list of words left to right)."""
+    if not words:
+        return []
+    rows = _rows(_pieces(words, width, height))
+    zones = {i: (j, cut) for i, j, cut in _zones(rows, width)}
+    out: list[list[Word]] = []
+    i = 0
+    while i < len(rows):
+        if i not in zones:
+            out.append([w for p in rows[i] for w in p.words])
+            i += 1
+            continue
+        j, cut = zones[i]
         left: list[list[Word]] = []
         right: list[list[Word]] = []
         for row in rows[i:j]:
@@ -177,6 +205,44 @@ def reading_order(words: Sequence[Word], width: int, height: int) -> list[list[W
                 right.append(rw)
         out += left + right
         i = j
+    return out
+
+
+@dataclass(frozen=True)
+class ColumnZone:
+    """A band of the page printed in two columns, cut at `cut`."""
+    kind: str  # "header" (issuing body | motto) or "signature" (recipients | signer), the Decree-30 zones
+    top: int  # page pixels: the band runs from top to bottom
+    bottom: int
+    cut: int  # x of the cut, inside the gutter
+    words: tuple[Word, ...]  # the words the engine read in the band
+
+
+# The recipients list's heading, and the signer's authority lines (TM., KT., Q., TL., titles).
+_SIGNATURE_CUE = re.compile(r"[^a-z0-9]*(noi nhan|tm|kt|q|tl|th|pho|chu tich|giam doc|truong phong|truong ban|hieu truong)\b")
+
+
+def column_zones(words: Sequence[Word], width: int, height: int) -> list[ColumnZone]:
+    """The Decree-30 two-column zones of a page, for an engine that reads each column on its own (psm 4
+    reads a row across both columns as one line, and misreads the smaller recipients list beside the
+    signer). Other two-column bands (a form's "Họ và tên … Giới tính" rows) are not returned: they
+    are rows of one text, and reading them column by column would cut their lines."""
+    kept = [w for w in words if not is_debris(w)]
+    if not kept:
+        return []
+    rows = _rows(_pieces(kept, width, height))
+    out = []
+    for n, (i, j, cut) in enumerate(_zones(rows, width)):
+        band = [w for row in rows[i:j] for p in row for w in p.words]
+        top = min(w.bbox[1] for w in band)
+        lines = [fold(" ".join(w.text for w in p.words)).replace(".", " ") for row in rows[i:j] for p in row]
+        if any(_SIGNATURE_CUE.match(line) for line in lines):
+            kind = "signature"
+        elif n == 0 and top < 0.25 * height:
+            kind = "header"
+        else:
+            continue
+        out.append(ColumnZone(kind, top, max(w.bbox[3] for w in band), round(cut), tuple(band)))
     return out
 
 

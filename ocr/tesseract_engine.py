@@ -18,7 +18,7 @@ from ocr._exec import tesseract
 from ocr.correct import correct
 from ocr.engine import OcrEngine, register_engine
 from ocr.errors import EngineFailed
-from ocr.layout import reorder
+from ocr.layout import ColumnZone, column_zones, reorder
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
 from ocr.preprocess import UPSCALE_BELOW_DPI, Prepared, as_rgb_array, prepare
@@ -43,6 +43,8 @@ class TesseractEngine:
     correct: bool = True  # Vietnamese post-correction (ocr.correct)
     marks: bool = True  # words under seals and signatures get a capped confidence (ocr.marks)
     orientation: bool = True  # pages that read badly are checked with OSD (--psm 0) and turned
+    # Decree-30 zones read again one column at a time (one more tesseract call); "header" is possible too.
+    columns: tuple[str, ...] = ("signature",)
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -64,6 +66,8 @@ class TesseractEngine:
         finally:
             os.unlink(tmp)
         words, text = parse_tsv(tsv, prep, width, height)
+        if self.columns:
+            words = self._read_columns(prep, words, width, height, eff_dpi, language, file)
         if self.layout:
             words, text = reorder(words, width, height)
         if self.correct:
@@ -75,6 +79,91 @@ class TesseractEngine:
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not words))
+
+    def _read_columns(self, prep: Prepared, words: list[Word], width: int, height: int, eff_dpi: int,
+                      language: str, file: str) -> list[Word]:
+        """The words of each two-column zone read again column by column: the crops are stacked on
+        one white sheet, so the whole page costs one more tesseract call whatever its zone count."""
+        zones = [z for z in column_zones(words, width, height) if z.kind in self.columns]
+        if not zones:
+            return words
+        crops: list[tuple[ColumnZone, bool, tuple[int, int, int, int]]] = []  # zone, left?, prepared-pixel box
+        h, w = prep.gray.shape
+        for zone in zones:
+            if sum(wd.bbox[0] < zone.cut < wd.bbox[2] for wd in zone.words) > 1:
+                continue  # words across the cut: table rows or wide lines, not two columns
+            margin = max(8, round(0.25 * _median_height(zone.words)))
+            for left, (x0, x1) in ((True, (0, zone.cut)), (False, (zone.cut, width))):
+                bx0, by0, bx1, by1 = _to_prepared(prep, (x0, zone.top - margin, x1, zone.bottom + margin))
+                box = (max(0, bx0), max(0, by0), min(w, bx1), min(h, by1))
+                if box[2] - box[0] > 10 and box[3] - box[1] > 10:
+                    crops.append((zone, left, box))
+        if not crops:
+            return words
+        gap = 60
+        sheet_w = max(b[2] - b[0] for _, _, b in crops) + 2 * gap
+        sheet_h = sum(b[3] - b[1] for _, _, b in crops) + gap * (len(crops) + 1)
+        sheet = np.full((sheet_h, sheet_w), 255, dtype=np.uint8)
+        origins: list[tuple[int, int, int]] = []  # sheet y where the crop starts, its height, x offset
+        y = gap
+        for _, _, (x0, y0, x1, y1) in crops:
+            sheet[y:y + y1 - y0, gap:gap + x1 - x0] = prep.gray[y0:y1, x0:x1]
+            origins.append((y, y1 - y0, gap))
+            y += y1 - y0 + gap
+        fd, tmp = tempfile.mkstemp(prefix="sohoa-cols-", suffix=".pgm")
+        os.close(fd)
+        try:
+            cv2.imwrite(tmp, sheet)
+            if os.environ.get("SOHOA_DEBUG_SHEET"):
+                cv2.imwrite(os.environ["SOHOA_DEBUG_SHEET"], sheet)
+            tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
+                                      "-c", "preserve_interword_spaces=0", "tsv"],
+                                timeout_s=self.timeout_s, file=file)
+        finally:
+            os.unlink(tmp)
+        sheet_words, _ = parse_tsv(tsv, None, sheet_w, sheet_h)
+        base = 1 + max((wd.line for wd in words), default=0)
+        read: list[list[Word]] = [[] for _ in crops]
+        for wd in sheet_words:
+            cx0, cy0, cx1, cy1 = wd.bbox
+            mid = (cy0 + cy1) / 2
+            for k, ((zone, _, (x0, y0, _, _)), (oy, oh, ox)) in enumerate(zip(crops, origins, strict=True)):
+                if oy <= mid < oy + oh:
+                    box = prep.to_page((cx0 - ox + x0, cy0 - oy + y0, cx1 - ox + x0, cy1 - oy + y0), width, height)
+                    # A neighbour row caught in the margin is the first pass's to keep.
+                    if zone.top <= (box[1] + box[3]) / 2 <= zone.bottom:
+                        read[k].append(replace(wd, bbox=box, line=base + wd.line))
+                    break
+        # Each column keeps the reading with more text read confidently: the column pass wins where the
+        # first one merged rows across the gutter, the first wins where a crop lost a line.
+        out = list(words)
+        for k, (zone, left, _) in enumerate(crops):
+            first = [wd for wd in out if _in_column(wd, zone, left)]
+            if _weight(read[k]) >= 0.8 * _weight(first):
+                out = [wd for wd in out if not _in_column(wd, zone, left)] + read[k]
+        return out
+
+
+def _in_column(word: Word, zone: ColumnZone, left: bool) -> bool:
+    x, y = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
+    return zone.top <= y <= zone.bottom and (x < zone.cut) == left
+
+
+def _median_height(words: tuple[Word, ...]) -> float:
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
+    return float(heights[len(heights) // 2]) if heights else 0.0
+
+
+def _weight(words: list[Word]) -> float:
+    """Letters and digits read, weighted by confidence."""
+    return sum(w.confidence * sum(c.isalnum() for c in w.text) for w in words)
+
+
+def _to_prepared(prep: Prepared, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ prep.matrix.T
+    return (int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())),
+            int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max())))
 
 
 def orientation(image: np.ndarray | Image.Image, *, dpi: int, timeout_s: float = 60, file: str = "<page>") -> int:

@@ -16,8 +16,11 @@ DPI = 300
 PAGE_W, PAGE_H = 2480, 3508  # A4 at 300 dpi
 MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 354, 213, 236, 260  # 30/18/20/22 mm
 TEXT_W = PAGE_W - MARGIN_L - MARGIN_R
-LEFT_CX, LEFT_W = 770, 900  # issuing-body column
-RIGHT_CX, RIGHT_W = 1720, 1140  # motto column
+# Header columns, fitted inside the margins with a 3.4 mm gutter between them: a header line wider than
+# its column is set smaller, as clerks do, never run into the motto (it did, and no reader could split
+# "NHA TRANGCỘNG HÒA").
+LEFT_CX, LEFT_W = 760, 800  # issuing-body column: 360..1160
+RIGHT_CX, RIGHT_W = 1730, 1060  # motto column: 1200..2260
 SIGN_CX = 1760
 INK = (22, 22, 26)
 SEAL_RED = (214, 38, 48)

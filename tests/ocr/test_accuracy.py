@@ -109,3 +109,15 @@ def test_a_place_outside_the_unit_catalogues_is_never_certain(place: str, known:
     field = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["issue_place"]
     assert field.value == place
     assert (field.confidence > 0.8) if known else (field.confidence <= ocr.extract.LOW_WORD_CAP)
+
+
+def test_recipients_beside_the_signer_are_read_column_by_column() -> None:
+    """psm 4 reads a row across both columns as one line, so the small recipients list beside the
+    signer's title came out as garbage ("E1) g0 BÀ Vổ ĐỘ LÔI cổ"); the column pass reads each column
+    of the Decree-30 zones on its own."""
+    pages, truth = samples.render_document("giay_chung_nhan_ho_kinh_doanh", seed=42 * 1_000_003 + 36, damage="light")
+    result = ocr.ocr_pages([ocr.PageImage(p, truth["dpi"], i + 1) for i, p in enumerate(pages)], workers=1)
+    lines = result.pages[-1].text.splitlines()
+    start = lines.index("Nơi nhận:")
+    assert lines[start + 1] == "- Chủ hộ kinh doanh;" and lines[start + 3:start + 5] == ["- UBND cấp xã;", "- Lưu: VT, TCKH."]
+    assert lines[start + 5:start + 8] == ["KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", truth["fields"]["signer_name"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, correct, correct_line, is_syllable
-from ocr.layout import reading_order, reorder, row_text
+from ocr.layout import column_zones, reading_order, reorder, row_text
 from ocr.model import Word
 
 W, H = 2480, 3508
@@ -110,3 +110,49 @@ def test_correction_never_raises_a_confidence() -> None:
             assert after.confidence <= before.confidence
             if after.text != before.text:
                 assert after.confidence <= CORRECTED_INVALID_CAP
+
+
+def _texts(words: list[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def test_a_missed_space_is_put_back_with_the_box_cut_in_two() -> None:
+    words = _line("ĐẶNG THỊNHUNG", 300, 1500, 0, conf=0.93)
+    out = correct_line(words)
+    assert _texts(out) == "ĐẶNG THỊ NHUNG"
+    thi, nhung = out[1], out[2]
+    assert thi.bbox[0] == words[1].bbox[0] and nhung.bbox[2] == words[1].bbox[2]
+    assert thi.bbox[0] < thi.bbox[2] < nhung.bbox[0] < nhung.bbox[2]  # a space between them
+    assert thi.confidence == nhung.confidence == CORRECTED_INVALID_CAP  # a repair, not a reading
+    assert _texts(correct_line(_line("Lê ThịNhung,", 300, 1500, 0))) == "Lê Thị Nhung,"
+
+
+def test_a_letter_too_many_and_a_syllable_cut_in_two_are_repaired() -> None:
+    assert _texts(correct_line(_line("ỦY BAN NHÂN DÂN XÃA DIÊN AN", 300, 300, 0))) == "ỦY BAN NHÂN DÂN XÃ DIÊN AN"
+    assert _texts(correct_line(_line("XÃ VẠN PHƯỚƠC", 300, 300, 0))) == "XÃ VẠN PHƯỚC"
+    out = correct_line(_line("UBND THỊ XÃ NIN H HÒA", 300, 300, 0))  # 18 px apart: one word
+    assert _texts(out) == "UBND THỊ XÃ NINH HÒA" and out[3].confidence <= CORRECTED_INVALID_CAP
+    assert _texts(correct_line(_line("ỦV BAN NHÂN DÂN", 300, 300, 0))) == "ỦY BAN NHÂN DÂN"
+
+
+def test_abbreviations_are_not_read_as_syllables() -> None:
+    for text in ("- CT, các PCT UBND huyện;", "- Lưu: VT, TCKH.", "Cục Cảnh sát QLHC về TTXH"):
+        assert _texts(correct_line(_line(text, 300, 2600, 0))) == text
+
+
+def test_column_zones_are_the_header_and_the_signature_block_not_form_rows() -> None:
+    words = _header_page()
+    words += _line("Họ và tên: TRẦN VĂN AN", 300, 1500, 5) + _line("Giới tính: Nam", 1500, 1500, 5)
+    words += _line("Sinh ngày: 05/02/1993", 300, 1570, 6) + _line("Dân tộc: Kinh", 1500, 1570, 6)
+    words += _line("Chủ tịch Ủy ban nhân dân xã và ông Trần Văn An chịu trách nhiệm thi hành./.", 300, 2500, 7)
+    # The engine read the recipients' heading as specks: the zone still starts on its row.
+    words += [Word("S1", 0.07, (300, 2600, 360, 2690), 8, 1), Word("xi:", 0.05, (380, 2600, 450, 2690), 8, 1)]
+    words += _line("TM. ỦY BAN NHÂN DÂN", 1400, 2600, 8)
+    words += _line("- Như trên;", 300, 2700, 9) + _line("CHỦ TỊCH", 1550, 2700, 9)
+    words += _line("Nguyễn Văn An", 1500, 2950, 10)
+    zones = column_zones(words, W, H)
+    assert [z.kind for z in zones] == ["header", "signature"]
+    header, signature = zones
+    assert header.top == 240 and header.bottom == 470 and 700 < header.cut < 1250  # inside the gutter
+    assert signature.top == 2600 and signature.bottom == 3000
+    assert "S1" in _texts(list(signature.words)) and "Họ" not in _texts(list(signature.words))

@@ -205,3 +205,16 @@ def test_tesseract_reads_title_and_number_of_a_light_scan(tmp_path: Path) -> Non
     assert "QUYẾT ĐỊNH" in text
     assert truth["fields"]["document_number"] in text
     assert truth["fields"]["summary"] in " ".join(text.split())
+
+
+def test_header_columns_never_run_into_each_other() -> None:
+    """Each header line is set smaller until it fits its column, and the columns keep a gutter: the
+    issuing body once ran into the motto ("NHA TRANGCỘNG HÒA"), which no reader can split."""
+    from sohoa.samples import _render as r
+
+    left_edge, left_end = r.LEFT_CX - r.LEFT_W / 2, r.LEFT_CX + r.LEFT_W / 2
+    right_edge, right_end = r.RIGHT_CX - r.RIGHT_W / 2, r.RIGHT_CX + r.RIGHT_W / 2
+    assert left_edge >= r.MARGIN_L and right_end <= r.PAGE_W - r.MARGIN_R
+    assert right_edge - left_end >= 0.3 / 2.54 * r.DPI  # 3 mm
+    for line in ("UBND THÀNH PHỐ CAM RANH", "ỦY BAN NHÂN DÂN TỈNH KHÁNH HÒA", "PHÒNG TÀI CHÍNH - KẾ HOẠCH"):
+        assert r.fitted("bold", 13, line, r.LEFT_W).getlength(line) <= r.LEFT_W
