@@ -13,7 +13,9 @@ Generated samples: their truth["text"] lists printed rows across the whole width
 columns on one row), so the hypothesis is compared in the same row order (`layout.row_text`): the
 figure measures recognition, not reading order. Real scans: the truth is in reading order (see
 tests/data/real-scans/README.md) and so is the hypothesis (`PageText.text`).
-Field exact match is over every truth field that the document type's schema lists."""
+Field exact match: `contract_field_exact_match` over the eight contract fields of `sohoa extract`
+(ocr.extract.CONTRACT_FIELDS, the issue's target), `field_exact_match` over every truth field the
+document type's schema lists, and `by_field` per field; a field whose truth is null is not counted."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr import extract_fields, load_pages, ocr_pages
+from ocr.extract import CONTRACT_FIELDS
 from ocr.layout import row_text
 from ocr.model import OcrResult
 from sohoa.shared import real_scans_dir
@@ -55,6 +58,7 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
 
     engine = get_engine("tesseract", **engine_options)
     per: dict[str, dict[str, float]] = {}
+    by_field: dict[str, dict[str, list[int]]] = {}  # level -> field -> [compared, exact]
     pages_total, t0, cpu = 0, time.perf_counter(), 0.0
     for truth_file in sorted(Path(samples_dir).glob("*.truth.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
@@ -69,8 +73,8 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         ref = _norm("\n".join("\n".join(rows) for rows in truth["text"]))
         hyp = _norm(_row_order(result))
         extraction = extract_fields(result, truth["document_type"])
-        acc = per.setdefault(truth.get("damage", "?"), dict.fromkeys(
-            ("chars", "char_err", "words", "word_err", "fields", "field_ok", "docs"), 0.0))
+        level = truth.get("damage", "?")
+        acc = per.setdefault(level, dict.fromkeys(_COUNTS, 0.0))
         acc["chars"] += len(ref)
         acc["char_err"] += _distance(ref, hyp)
         acc["words"] += len(ref.split())
@@ -78,20 +82,42 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         acc["docs"] += 1
         for name, want in truth["fields"].items():
             if name in extraction.fields and want is not None:
+                ok = extraction.fields[name].value == want
                 acc["fields"] += 1
-                acc["field_ok"] += extraction.fields[name].value == want
+                acc["field_ok"] += ok
+                if name in CONTRACT_FIELDS:
+                    acc["contract_fields"] += 1
+                    acc["contract_ok"] += ok
+                tally = by_field.setdefault(level, {}).setdefault(name, [0, 0])
+                tally[0] += 1
+                tally[1] += ok
     seconds = time.perf_counter() - t0
 
     def figures(a: dict[str, float]) -> dict[str, Any]:
         return {"documents": int(a["docs"]), "cer": round(a["char_err"] / max(a["chars"], 1), 4),
                 "wer": round(a["word_err"] / max(a["words"], 1), 4),
+                "contract_field_exact_match": round(a["contract_ok"] / max(a["contract_fields"], 1), 4),
+                "contract_fields": int(a["contract_fields"]),
                 "field_exact_match": round(a["field_ok"] / max(a["fields"], 1), 4), "fields": int(a["fields"])}
 
-    overall = {k: sum(a[k] for a in per.values()) for k in
-               ("chars", "char_err", "words", "word_err", "fields", "field_ok", "docs")}
+    def per_field(level: str | None) -> dict[str, float]:
+        tallies: dict[str, list[int]] = {}
+        for lv, fields in by_field.items():
+            if level in (None, lv):
+                for name, (n, ok) in fields.items():
+                    t = tallies.setdefault(name, [0, 0])
+                    t[0] += n
+                    t[1] += ok
+        return {name: round(ok / n, 4) for name, (n, ok) in sorted(tallies.items())}
+
+    overall = {k: sum(a[k] for a in per.values()) for k in _COUNTS}
+    by_damage = {k: {**figures(v), "by_field": per_field(k)} for k, v in sorted(per.items())}
     return {"documents": int(overall["docs"]), "pages": pages_total, "seconds": round(seconds, 1),
             "pages_per_min_per_core": round(pages_total / max(cpu, 1e-9) * 60, 2),
-            "by_damage": {k: figures(v) for k, v in sorted(per.items())}, "overall": figures(overall)}
+            "by_damage": by_damage, "overall": {**figures(overall), "by_field": per_field(None)}}
+
+
+_COUNTS = ("chars", "char_err", "words", "word_err", "fields", "field_ok", "contract_fields", "contract_ok", "docs")
 
 
 def _row_order(result: OcrResult) -> str:

@@ -222,7 +222,16 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
         parts.append(" ".join(nfc(w.text) for w in ws))
     extra = (place.upper(),) if place and len(place) > 2 else ()
     value = normalise_upper(_clean_value(" ".join(parts)).strip("_"), extra)
-    return _field(value, words, left[0].page, format_ok=is_upper_text(value, 0.85))
+    field = _field(value, words, left[0].page, format_ok=is_upper_text(value, 0.85))
+    if value and _SUBORDINATE.match(fold(value)):
+        # Decree 30 prints a subordinate body under its superior ("UBND HUYỆN …" above "PHÒNG TÀI
+        # CHÍNH - KẾ HOẠCH"): without that line the header was misread, however sure the words are.
+        field = replace(field, confidence=min(field.confidence, LOW_WORD_CAP))
+    return field
+
+
+# Bodies that never issue under their own name alone: a department, office or sub-department.
+_SUBORDINATE = re.compile(r"^(phong|so|chi cuc|van phong|ban|trung tam|cuc)\b")
 
 
 def _filled_in(value_words: list[Word], printed: list[Word]) -> bool:

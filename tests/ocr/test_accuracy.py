@@ -111,6 +111,28 @@ def test_a_place_outside_the_unit_catalogues_is_never_certain(place: str, known:
     assert (field.confidence > 0.8) if known else (field.confidence <= ocr.extract.LOW_WORD_CAP)
 
 
+@pytest.mark.parametrize(("body", "certain"), [(("UBND HUYỆN VẠN NINH", "PHÒNG TƯ PHÁP"), True),
+                                                (("PHÒNG TƯ PHÁP",), False)])
+def test_a_department_without_its_superior_line_is_never_certain(body: tuple[str, ...], certain: bool) -> None:
+    """A Phòng, Sở or Chi cục is printed under its superior body; when the engine loses that line
+    (it merged it into the motto), the remaining "PHÒNG …" must go to a person, not be approved."""
+    from ocr.model import PageText, Word
+    from ocr.quality import PageQuality
+
+    def line(y: int, x: int, text: str, n: int) -> list[Word]:
+        return [Word(t, 0.95, (x + 130 * i, y, x + 110 + 130 * i, y + 50), n, 1) for i, t in enumerate(text.split())]
+
+    words = line(240, 1250, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 0) + line(310, 1250, "Độc lập - Tự do - Hạnh phúc", 1)
+    for n, text in enumerate(body):
+        words += line(240 + 70 * (n + len(body) % 2), 300, text, n)
+    words += line(420, 300, "Số: 12/QĐ-TP", 2) + line(420, 1250, "Vạn Ninh, ngày 5 tháng 3 năm 2021", 2)
+    text = "\n".join(" ".join(w.text for w in words if w.line == n) for n in range(3))
+    page = PageText(1, 2480, 3508, 300, tuple(words), text, 0.95, PageQuality(300, 900.0, 0.8, 0.05, False))
+    field = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["issuing_authority"]
+    assert field.value == " ".join(body)
+    assert (field.confidence > 0.8) if certain else (field.confidence <= ocr.extract.LOW_WORD_CAP)
+
+
 def test_recipients_beside_the_signer_are_read_column_by_column() -> None:
     """psm 4 reads a row across both columns as one line, so the small recipients list beside the
     signer's title came out as garbage ("E1) g0 BÀ Vổ ĐỘ LÔI cổ"); the column pass reads each column
