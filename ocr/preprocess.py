@@ -94,9 +94,38 @@ def estimate_skew(gray: np.ndarray) -> float:
     return -median
 
 
+BORDER_DARK = 90  # grey level below which a region touching the edge may be the scanner's lid or table
+BORDER_MIN_SPAN = 0.25  # ... and it is a border only if it runs along this much of an edge
+
+
+def clear_border(gray: np.ndarray) -> np.ndarray:
+    """The dark frame a scanner or a photo leaves around the sheet (lid, table, shadow of a bound
+    edge) painted white: Tesseract reads its edge as letters ("|||", "ll1"). Only dark regions that
+    touch the image edge and run along a quarter of it count, so text near the edge is never a border."""
+    h, w = gray.shape
+    f = min(1.0, 800 / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    dark = (small < BORDER_DARK).astype(np.uint8)
+    if not (dark[0].any() or dark[-1].any() or dark[:, 0].any() or dark[:, -1].any()):
+        return gray  # nothing dark on the edge: the common case costs one resize
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    sh, sw = small.shape
+    edge = set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1])
+    border = [k for k in edge if k and (stats[k, cv2.CC_STAT_WIDTH] >= BORDER_MIN_SPAN * sw
+                                        or stats[k, cv2.CC_STAT_HEIGHT] >= BORDER_MIN_SPAN * sh)]
+    if not border:
+        return gray
+    mask = np.isin(labels, border).astype(np.uint8) * 255
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))  # the frame's soft inner edge too
+    mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    out = gray.copy()
+    out[mask > 0] = 255
+    return out
+
+
 def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, upscale: bool = True,
             deskew: bool = True, denoise: bool = True, ink: str = "gray",
-            upscale_below_dpi: int = UPSCALE_BELOW_DPI) -> Prepared:
+            upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True) -> Prepared:
     rgb = as_rgb_array(image)
     if seal:
         rgb = remove_red(rgb)
@@ -107,6 +136,8 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
         gray = np.ascontiguousarray(rgb[..., 0])
     else:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if border:
+        gray = clear_border(gray)
 
     scale = 1.0
     if upscale and dpi < upscale_below_dpi:

@@ -37,6 +37,7 @@ class TesseractEngine:
     upscale: bool = True
     upscale_below_dpi: int = UPSCALE_BELOW_DPI
     deskew: bool = True
+    border: bool = True  # the scanner's dark frame painted white (ocr.preprocess.clear_border)
     denoise: bool = True
     ink: str = "max"  # brightest channel: coloured ink (seals, blue pens) fades, black print stays
     layout: bool = True  # column-aware reading order (ocr.layout)
@@ -53,7 +54,7 @@ class TesseractEngine:
         else:
             height, width = np.asarray(image).shape[:2]
         prep = prepare(image, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise, ink=self.ink,
-                       upscale_below_dpi=self.upscale_below_dpi)
+                       upscale_below_dpi=self.upscale_below_dpi, border=self.border)
         eff_dpi = round(dpi * prep.scale)
         fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr-", suffix=".pgm")
         os.close(fd)

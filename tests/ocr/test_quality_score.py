@@ -39,3 +39,46 @@ def test_blank_page_is_flagged_blank_not_rescan() -> None:
     blank = np.full((3508, 2480, 3), 250, np.uint8)
     q = assess(blank, 300)
     assert q.blank and q.flags == ("blank",) and q.score == 0.0 and not q.rescan
+
+
+def test_the_scanner_frame_is_painted_white_and_text_at_the_edge_is_kept() -> None:
+    import numpy as np
+
+    from ocr.preprocess import clear_border
+
+    page = np.full((3508, 2480), 245, dtype=np.uint8)
+    page[1000:1050, 400:2000] = 20  # a line of text
+    page[2000:2040, 0:60] = 20  # a word printed right up to the edge: not a frame
+    assert clear_border(page) is page  # no dark edge at all is not a frame either
+    framed = page.copy()
+    framed[:, :140] = 30  # the lid along the left edge
+    framed[-80:, :] = 35  # and along the bottom
+    out = clear_border(framed)
+    assert out[:, :140].min() == 255 and out[-80:, :].min() == 255
+    assert out[1000:1050, 400:2000].max() == 20  # the text stays
+    assert (out[:-100, 160:170] == framed[:-100, 160:170]).all()  # the frame, and a few pixels of its soft edge, only
+
+
+def test_a_framed_scan_reads_as_the_plain_one() -> None:
+    """A scan with the lid's dark frame and a bound edge's shadow: every contract field still exact
+    (without clear_border this page's issue date read wrong)."""
+    import numpy as np
+    from PIL import Image
+
+    import ocr
+    from sohoa.samples import render_document
+
+    pages, truth = render_document("giay_chung_nhan_ho_kinh_doanh", seed=5, damage="light")
+    im = np.asarray(pages[0].convert("RGB")).copy()
+    b = im.shape[1] // 18
+    im[:, :b] = 30
+    im[: b // 2] = 40
+    im[-b:] = 35
+    im[:, -b // 3:] = 25
+    for i in range(b):  # the shadow a bound edge casts inside the frame
+        im[:, b + i] = (im[:, b + i] * (0.55 + 0.45 * i / b)).astype(np.uint8)
+    result = ocr.ocr_pages([ocr.PageImage(Image.fromarray(im), truth["dpi"], 1)], workers=1)
+    fields = ocr.extract_fields(result, "giay_chung_nhan_ho_kinh_doanh").fields
+    for name in ocr.extract.CONTRACT_FIELDS:
+        if truth["fields"].get(name) is not None:
+            assert fields[name].value == truth["fields"][name], name
