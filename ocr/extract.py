@@ -31,7 +31,7 @@ from ocr._text import (
 )
 from ocr.correct import CORRECTED_INVALID_CAP
 from ocr.model import Box, OcrResult, PageText, Word
-from roadmap.units import is_place_name
+from roadmap.units import is_place_name, place_names_by_fold
 from schemas.document_types import COMMON_FIELDS, DOCUMENT_TYPES, get_document_type
 
 CONTRACT_FIELDS = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
@@ -293,7 +293,11 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     place = _clean_value(before.split(",")[0]) if "," in before else _clean_value(before)
     place_words = seg.words_in(0, len(place)) if place else []
     place_field = _field(place, place_words, seg.page, format_ok=bool(re.search(r"[A-Za-zÀ-ỹ]{2}", place or "")))
-    if place and not is_place_name(place):
+    known = place_names_by_fold().get(fold(place)) if place and not is_place_name(place) else None
+    if known and len(known) == 1:
+        # Only the marks were misread ("Diễn Khánh"): the one unit with these letters, as a repair.
+        place_field = replace(place_field, value=known[0], confidence=min(place_field.confidence, CORRECTED_INVALID_CAP))
+    elif place and not is_place_name(place):
         # Not a province, district or commune of the catalogues ("Nữnh Hòa" read at 0.92 for "Ninh Hòa"):
         # however sure Tesseract was of the glyphs, the value is a guess until a person looks.
         place_field = replace(place_field, confidence=min(place_field.confidence, LOW_WORD_CAP))
@@ -446,6 +450,10 @@ def _continues(prev: Segment, nxt: Segment, left_margin: float, page_segs: list[
     """A wrapped value goes on at the left margin, right below, and does not start a new label."""
     if nxt.page != prev.page or nxt.top - prev.bottom > 1.2 * prev.line_height or nxt.top < prev.top:
         return False
+    # The margin near the line: a page scanned 2.5° askew has its margin drift ~80 px from top to
+    # bottom (boxes are in scan pixels), more than the indent that tells a new paragraph.
+    near = [x.box[0] for x in page_segs if abs(x.top - nxt.top) < 6 * nxt.line_height]
+    left_margin = max(left_margin, min(near, default=left_margin))
     if nxt.box[0] > left_margin + 0.03 * nxt.width:  # an indented line starts a new paragraph
         return False
     if re.match(_BULLET + r"[a-zđ ,]{2,40}:", nxt.folded) or re.match(r"^\s*([-–•+]|\d{1,2}\s?[.)]|dieu \d)", nxt.folded):
@@ -510,6 +518,31 @@ def _labelled_text(segs: list[Segment], name: str, stop: re.Pattern[str] | None 
                 words = seg.words_in(end, end + m.start())
     value = _clean_value(text)
     return _field(value, words, seg.page, format_ok=check(value) if check and value else True)
+
+
+_UNIT_IN_ADDRESS = re.compile(r"\b((?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh|đặc khu)\s+)([^,;]+)",
+                              re.IGNORECASE)
+
+
+def place_names_fixed(text: str) -> str:
+    """Unit names after their kind ("xã Diễn Khánh") put back in catalogue form when the name as read
+    is no unit and exactly one unit's name differs from it only in diacritics ("Diên Khánh")."""
+    def fix(m: re.Match[str]) -> str:
+        name = m.group(2).strip()
+        if is_place_name(name):
+            return m.group(0)
+        known = place_names_by_fold().get(fold(name))
+        return m.group(1) + known[0] + m.group(2)[len(m.group(2).rstrip()):] if known and len(known) == 1 else m.group(0)
+    return _UNIT_IN_ADDRESS.sub(fix, text)
+
+
+def _address_field(field: ExtractedField) -> ExtractedField:
+    if not field.value:
+        return field
+    fixed = place_names_fixed(field.value)
+    if fixed == field.value:
+        return field
+    return ExtractedField(fixed, min(field.confidence, CORRECTED_INVALID_CAP), field.page, field.bbox)
 
 
 def _name_field(field: ExtractedField) -> ExtractedField:
@@ -611,10 +644,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["holder_name"] = _holder_name(body)
     found["holder_birth_date"] = _holder_birth_date(body)
     found["holder_id_number"] = _holder_id(body)
-    found["holder_address"] = _labelled_text(body, "holder_address")
+    found["holder_address"] = _address_field(_labelled_text(body, "holder_address"))
     found["registration_number"] = _registration(body)
     found["business_name"] = _labelled_text(body, "business_name")
-    found["business_address"] = _labelled_text(body, "business_address")
+    found["business_address"] = _address_field(_labelled_text(body, "business_address"))
     found["marital_status"] = _labelled_text(body, "marital_status")
 
     if document_type == "auto":

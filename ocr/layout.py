@@ -146,6 +146,16 @@ def _is_mark(p: _Piece) -> bool:
     return sum(c.isalnum() for c in text) < 2 or max(w.confidence for w in p.words) < 0.3
 
 
+# The recipients list's heading, and the signer's authority lines (TM., KT., Q., TL., titles).
+_SIGNATURE_CUE = re.compile(r"[^a-z0-9]*(noi nhan|tm|kt|q|tl|th|pho|chu tich|giam doc|truong phong|truong ban|hieu truong)\b")
+
+
+def _signer_row(row: list[_Piece], width: int) -> bool:
+    """A row with the signer's authority line ("TM. ỦY BAN NHÂN DÂN") in the right half."""
+    return any(p.x0 > 0.45 * width and not _is_mark(p)
+               and _SIGNATURE_CUE.match(fold(" ".join(w.text for w in p.words)).replace(".", " ")) for p in row)
+
+
 def _zones(rows: list[list[_Piece]], width: int) -> list[tuple[int, int, float]]:
     """Two-column zones as (first row, row after the last, x of the cut between the columns)."""
     lo, hi = GUTTER_MIN * width, GUTTER_MAX * width
@@ -154,6 +164,10 @@ def _zones(rows: list[list[_Piece]], width: int) -> list[tuple[int, int, float]]
     while i < len(rows):
         solid = [p for p in rows[i] if not _is_mark(p)]
         gaps = _splits(solid, _free(solid, lo, hi)) if len(solid) > 1 else []
+        if not gaps and _signer_row(rows[i], width):
+            # Beside the signer's line the recipients' heading may read as specks ("hp tệ:"): it is
+            # still the left column.
+            gaps = _splits(rows[i], _free(rows[i], lo, hi))
         if not gaps:
             i += 1
             continue
@@ -217,9 +231,6 @@ class ColumnZone:
     cut: int  # x of the cut, inside the gutter
     words: tuple[Word, ...]  # the words the engine read in the band
 
-
-# The recipients list's heading, and the signer's authority lines (TM., KT., Q., TL., titles).
-_SIGNATURE_CUE = re.compile(r"[^a-z0-9]*(noi nhan|tm|kt|q|tl|th|pho|chu tich|giam doc|truong phong|truong ban|hieu truong)\b")
 
 
 def column_zones(words: Sequence[Word], width: int, height: int) -> list[ColumnZone]:

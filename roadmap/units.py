@@ -243,3 +243,26 @@ def place_name_keys() -> frozenset[str]:
 
 def is_place_name(text: str) -> bool:
     return name_key(text) in place_name_keys()
+
+
+def _without_marks(text: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    return " ".join(bare.replace("đ", "d").replace("Đ", "D").lower().split())
+
+
+@lru_cache(maxsize=1)
+def place_names_by_fold() -> dict[str, tuple[str, ...]]:
+    """Place names as printed, without their kind ("Diên Khánh"), by their lower-case form without
+    diacritics ("dien khanh"): how a name whose marks OCR misread ("Diễn Khánh") finds its print form."""
+    names = [p.name for p in old_provinces()] + [p.name for p in new_provinces()]
+    names += [d.name for d in districts_2024().values()]
+    names += [c.name for c in communes_2024().values()] + [c.name for c in communes_2025().values()]
+    out: dict[str, set[str]] = {}
+    for name in names:
+        name = unicodedata.normalize("NFC", " ".join(name.split()))
+        for kind in _UNIT_KINDS:
+            if name.lower().startswith(kind):
+                name = name[len(kind):]
+                break
+        out.setdefault(_without_marks(name), set()).add(name)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
