@@ -222,7 +222,11 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
         parts.append(" ".join(nfc(w.text) for w in ws))
     extra = (place.upper(),) if place and len(place) > 2 else ()
     value = normalise_upper(_clean_value(" ".join(parts)).strip("_"), extra)
-    field = _field(value, words, left[0].page, format_ok=is_upper_text(value, 0.85))
+    # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line.
+    fixed = normalise_upper(_clean_value(" ".join(place_names_fixed(p).upper() for p in parts)).strip("_"), extra)
+    field = _field(fixed, words, left[0].page, format_ok=is_upper_text(value, 0.85))
+    if fixed != value:  # the unit's name put back from the catalogue: a repair, not a reading
+        field = replace(field, confidence=min(field.confidence, CORRECTED_INVALID_CAP))
     if value and _SUBORDINATE.match(fold(value)):
         # Decree 30 prints a subordinate body under its superior ("UBND HUYỆN …" above "PHÒNG TÀI
         # CHÍNH - KẾ HOẠCH"): without that line the header was misread, however sure the words are.
@@ -408,7 +412,8 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField]:
 # (folded regex of the label, may appear mid-line). Order = preference.
 _LABELS: dict[str, list[tuple[str, bool]]] = {
     "holder_name": [(r"ho,? ?chu dem,? ?(va )?ten", False), (r"ho va ten", False), (r"ho ten", False),
-                    (r"ong ?/ ?ba", False), (r"ong \(ba\)", False), (r"ten chu ho", False)],
+                    (r"ong ?/ ?ba", False), (r"ong \(ba\)", False), (r"ten chu ho", False), (r"cap cho", False),
+                    (r"chu dau tu", False)],
     "holder_birth_date": [(r"ngay,? ?thang,? ?nam sinh", False), (r"ngay sinh", True), (r"sinh ngay", True),
                           (r"nam sinh", True)],
     "holder_id_number": [(r"so (cccd|cmnd|cmnd ?/ ?cccd|cccd ?/ ?cmnd)", True),
@@ -423,8 +428,15 @@ _LABELS: dict[str, list[tuple[str, bool]]] = {
     "business_name": [(r"ten ho kinh doanh", True), (r"ten (doanh nghiep|co so)", True)],
     "business_address": [(r"dia (diem|chi) kinh doanh", True), (r"dia chi tru so", True)],
     "marital_status": [(r"tinh trang hon nhan", True)],
+    "construction_site": [(r"vi tri xay dung", True), (r"dia diem xay dung", True)],
+    "total_floor_area": [(r"tong dien tich san", True)],
+    "storeys": [(r"so tang", True)],
+    "birth_place": [(r"noi sinh", False)],
+    "mother_name": [(r"ho,? ?chu dem,? ?(va )?ten (cua )?(nguoi )?me", False), (r"ho (va )?ten (nguoi )?me", False)],
+    "father_name": [(r"ho,? ?chu dem,? ?(va )?ten (cua )?(nguoi )?cha", False), (r"ho (va )?ten (nguoi )?cha", False)],
 }
-_MULTILINE = {"holder_address", "business_address", "marital_status", "business_name"}
+_MULTILINE = {"holder_address", "business_address", "marital_status", "business_name", "construction_site",
+              "birth_place"}
 _BULLET = r"^\s*(?:[-–—•+*]\s*|\d{1,2}\s?[.)]\s*|[a-zđ]\)\s*)?"
 
 
@@ -561,6 +573,11 @@ def _holder_name(segs: list[Segment]) -> ExtractedField:
                                       check=_looks_like_name))
 
 
+def _parent_name(segs: list[Segment], name: str) -> ExtractedField:
+    return _name_field(_labelled_text(segs, name, stop=re.compile(r"[;:,]|\s(nam sinh|dan toc|quoc tich)\b"),
+                                      check=_looks_like_name))
+
+
 def _holder_birth_date(segs: list[Segment]) -> ExtractedField:
     found = _labelled(segs, "holder_birth_date")
     if not found:
@@ -649,6 +666,13 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["business_name"] = _labelled_text(body, "business_name")
     found["business_address"] = _address_field(_labelled_text(body, "business_address"))
     found["marital_status"] = _labelled_text(body, "marital_status")
+    found["construction_site"] = _address_field(_labelled_text(body, "construction_site"))
+    found["total_floor_area"] = _labelled_text(body, "total_floor_area", stop=re.compile(r"[;(]"),
+                                               check=lambda v: bool(re.fullmatch(r"[\d.,]+ ?m2", v)))
+    found["storeys"] = _labelled_text(body, "storeys", stop=re.compile(r"[;,(]"), check=str.isdigit)
+    found["birth_place"] = _address_field(_labelled_text(body, "birth_place"))
+    found["mother_name"] = _parent_name(body, "mother_name")
+    found["father_name"] = _parent_name(body, "father_name")
 
     if document_type == "auto":
         code = detect_type(ocr, found["title"].value) or "unknown"

@@ -44,8 +44,9 @@ class TesseractEngine:
     correct: bool = True  # Vietnamese post-correction (ocr.correct)
     marks: bool = True  # words under seals and signatures get a capped confidence (ocr.marks)
     orientation: bool = True  # pages that read badly are checked with OSD (--psm 0) and turned
-    # Decree-30 zones read again one column at a time (one more tesseract call); "header" is possible too.
-    columns: tuple[str, ...] = ("signature",)
+    # Decree-30 zones read again one column at a time (one more tesseract call): the signature zone and
+    # the header's left column (issuing body, number); "header" re-reads the motto and date too.
+    columns: tuple[str, ...] = ("signature", "header-left")
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -85,7 +86,8 @@ class TesseractEngine:
                       language: str, file: str) -> list[Word]:
         """The words of each two-column zone read again column by column: the crops are stacked on
         one white sheet, so the whole page costs one more tesseract call whatever its zone count."""
-        zones = [z for z in column_zones(words, width, height) if z.kind in self.columns]
+        zones = [z for z in column_zones(words, width, height)
+                 if z.kind in self.columns or f"{z.kind}-left" in self.columns]
         if not zones:
             return words
         crops: list[tuple[ColumnZone, bool, tuple[int, int, int, int]]] = []  # zone, left?, prepared-pixel box
@@ -95,6 +97,8 @@ class TesseractEngine:
                 continue  # words across the cut: table rows or wide lines, not two columns
             margin = max(8, round(0.25 * _median_height(zone.words)))
             for left, (x0, x1) in ((True, (0, zone.cut)), (False, (zone.cut, width))):
+                if not left and zone.kind not in self.columns:
+                    continue  # "header-left": the issuing body and number only
                 bx0, by0, bx1, by1 = _to_prepared(prep, (x0, zone.top - margin, x1, zone.bottom + margin))
                 box = (max(0, bx0), max(0, by0), min(w, bx1), min(h, by1))
                 if box[2] - box[0] > 10 and box[3] - box[1] > 10:

@@ -185,6 +185,40 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             + (FieldSpec("marital_status", "Tình trạng hôn nhân"),),
             rules=COMMON_RULES + _HOLDER_RULES,
         ),
+        DocumentType(
+            # Decree 15/2021 Appendix II, form 01 (nhà ở riêng lẻ): issued by the district People's
+            # Committee; the owner's ID number is not printed (the dossier carries it).
+            code="giay_phep_xay_dung",
+            name_vi="Giấy phép xây dựng",
+            title_keywords=("GIẤY PHÉP XÂY DỰNG",),
+            fields=COMMON_FIELDS
+            + (
+                FieldSpec("holder_name", "Cấp cho (chủ đầu tư)", FieldKind.NAME),
+                FieldSpec("holder_address", "Địa chỉ chủ đầu tư", required=False),
+                FieldSpec("construction_site", "Vị trí xây dựng"),
+                FieldSpec("total_floor_area", "Tổng diện tích sàn", required=False),
+                FieldSpec("storeys", "Số tầng", required=False),
+            ),
+            rules=COMMON_RULES,
+        ),
+        DocumentType(
+            # Circular 04/2020/TT-BTP: an extract of the birth register, issued by the commune.
+            code="trich_luc_khai_sinh",
+            name_vi="Trích lục khai sinh",
+            title_keywords=("TRÍCH LỤC KHAI SINH",),
+            fields=COMMON_FIELDS
+            + (
+                FieldSpec("holder_name", "Họ, chữ đệm, tên", FieldKind.NAME),
+                FieldSpec("holder_birth_date", "Ngày, tháng, năm sinh", FieldKind.DATE),
+                # The personal identification number, the same 12 digits as the later CCCD.
+                FieldSpec("holder_id_number", "Số định danh cá nhân", FieldKind.ID_NUMBER, required=False,
+                          review_threshold=0.90),
+                FieldSpec("birth_place", "Nơi sinh", required=False),
+                FieldSpec("mother_name", "Họ, chữ đệm, tên người mẹ", FieldKind.NAME, required=False),
+                FieldSpec("father_name", "Họ, chữ đệm, tên người cha", FieldKind.NAME, required=False),
+            ),
+            rules=COMMON_RULES + _HOLDER_RULES,
+        ),
     )
 }
 

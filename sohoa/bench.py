@@ -2,7 +2,8 @@
 
     python -m sohoa.bench [--documents N] [--ocr-documents N] [--out DIR] [--only PART ...]
 
-1. OCR accuracy and speed on 60 generated samples (seed 7; light/medium/heavy damage at 300/200/150 dpi):
+1. OCR accuracy and speed on 60 generated samples (seed 7; the five document types; light/medium/heavy
+   damage at 300/200/150 dpi):
    CER, WER, exact match of the eight contract fields and of every schema field, per damage level
    and per field; pages per CPU-minute of the OCR alone), from `ocr.bench.measure`; OCR+extract
    throughput on 300-dpi A4; real scans against hand-made ground truth.
@@ -135,7 +136,7 @@ def bench_roadmap(rows: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sohoa.samples import generate_batch
+    from sohoa.samples import DOCUMENT_TYPES, generate_batch
 
     parser = argparse.ArgumentParser(prog="python -m sohoa.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if "ocr" in parts:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
-            generate_batch(ocr_samples, count=args.ocr_documents, seed=7)
+            generate_batch(ocr_samples, count=args.ocr_documents, seed=7, document_types=DOCUMENT_TYPES)
             figures["ocr"] = bench_ocr(ocr_samples)
         if "stages" in parts:
             figures["stages"] = bench_stages(samples, scratch)

@@ -107,11 +107,12 @@ def _dossier_code(agency: str, issue_date: str, index: int, rng: random.Random) 
 
 def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: str = "Khánh Hòa",
                    agency: str = "000.00.15.H34", formats: tuple[str, ...] = ("png", "jpeg", "pdf"),
-                   damages: tuple[str, ...] = DAMAGE_LEVELS,
+                   damages: tuple[str, ...] = DAMAGE_LEVELS, document_types: tuple[str, ...] = _BATCH_TYPES,
                    errors: Mapping[int, Sequence[str]] | None = None) -> list[SampleDocument]:
     """Write `count` scans, a `<file>.truth.json` beside each, and manifest.csv into `out_dir`.
 
-    Types, damage levels and formats rotate so a batch of 6 covers each; an image format holds one
+    Types (`document_types`: by default the three of the demo; DOCUMENT_TYPES has all five), damage
+    levels and formats rotate so a batch of 6 covers each; an image format holds one
     page, so a multi-page document is always written as PDF. Documents 3, 7, 11, ... have no dossier
     code (legacy paper results). `errors` maps a document's 0-based index to the INJECTABLE_ERRORS
     codes printed into it."""
@@ -124,8 +125,10 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
     rows: list[dict[str, str]] = []
     single_page = 0
     for i in range(count):
-        document_type = _BATCH_TYPES[i % len(_BATCH_TYPES)]
-        damage = damages[(i + i // len(_BATCH_TYPES)) % len(damages)]
+        n = len(document_types)
+        document_type = document_types[i % n]
+        # Each round of types moves the damage on by one, so every type meets every level.
+        damage = damages[(i % n + i // n) % len(damages)]
         pages, truth = render_document(document_type, seed=seed * 1_000_003 + i, damage=damage, province=province,
                                        errors=(errors or {}).get(i, ()))
         if len(pages) > 1:

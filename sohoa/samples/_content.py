@@ -7,11 +7,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-DOCUMENT_TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
+DOCUMENT_TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan",
+                  "giay_phep_xay_dung", "trich_luc_khai_sinh")
 FIELD_NAMES = (
     "document_number", "issue_place", "issue_date", "issuing_authority", "title", "summary",
     "signer_title", "signer_name", "holder_name", "holder_birth_date", "holder_id_number",
     "holder_address", "registration_number", "business_name", "business_address", "marital_status",
+    "construction_site", "total_floor_area", "storeys", "birth_place", "mother_name", "father_name",
 )
 
 # Old (pre-2025) province codes as in shared/data/provinces_2025.csv: the first digits of a CCCD
@@ -394,10 +396,113 @@ def _hon_nhan(rng: random.Random, province: Province) -> Content:
     return content
 
 
+def _xay_dung(rng: random.Random, province: Province) -> Content:
+    """Decree 15/2021 Appendix II form 01: a building permit for a detached house."""
+    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    district = rng.choice(province.districts)
+    holder = _person(rng, issued, province, district)
+    site_commune = rng.choice(district.communes)
+    site = (f"Thửa đất số {rng.randrange(12, 900)}, tờ bản đồ số {rng.randrange(1, 60)}, "
+            f"{_address(rng, province, district, site_commune)}")
+    storeys = rng.choice((1, 2, 2, 3, 3, 4))
+    ground = rng.randrange(60, 160)
+    floor_area = f"{ground * storeys - rng.randrange(0, 20)},{rng.randrange(1, 9)} m2"
+    height = f"{3.6 * storeys + 1.2:.1f}".replace(".", ",")
+    certificate = f"{rng.choice('BCDE')}{rng.choice('KLMN')} {rng.randrange(100_000, 999_999)}"
+    land_issued = _random_date(rng, date(2005, 1, 1), issued - timedelta(days=60))
+    designer = rng.choice(("Công ty TNHH Tư vấn thiết kế xây dựng Hoàng Long", "Công ty cổ phần Kiến trúc Nam Việt",
+                           "chủ đầu tư tự lập"))
+    unit = f"{district.kind} {district.name}"
+    body = [
+        Paragraph("(Sử dụng cho nhà ở riêng lẻ)", align="center", style="italic", indent=False, size=13),
+        Paragraph(f"1. Cấp cho: {_upper(holder.name)}", space_before=40),
+        Paragraph(f"Địa chỉ: {holder.address}"),
+        Paragraph("2. Được phép xây dựng công trình: Nhà ở riêng lẻ"),
+        Paragraph(f"- Theo thiết kế do {designer} lập."),
+        Paragraph("- Gồm các nội dung sau:"),
+        Paragraph(f"+ Vị trí xây dựng: {site}"),
+        Paragraph("+ Cốt nền xây dựng công trình: +0,45 m so với cốt vỉa hè"),
+        Paragraph(f"+ Mật độ xây dựng: {rng.choice((70, 75, 80, 85, 90))}%"),
+        Paragraph(f"+ Diện tích xây dựng tầng 1 (tầng trệt): {ground},0 m2"),
+        Paragraph(f"+ Tổng diện tích sàn: {floor_area}"),
+        Paragraph(f"+ Chiều cao công trình: {height} m"),
+        Paragraph(f"+ Số tầng: {storeys}"),
+        Paragraph(f"3. Giấy tờ về quyền sử dụng đất: Giấy chứng nhận quyền sử dụng đất số {certificate} do "
+                  f"Ủy ban nhân dân {unit} cấp ngày {dmy(land_issued)}."),
+        Paragraph("4. Giấy phép này có hiệu lực khởi công xây dựng trong thời hạn 12 tháng kể từ ngày cấp; quá "
+                  "thời hạn trên thì phải đề nghị gia hạn giấy phép xây dựng."),
+    ]
+    signer_lines, signer_name = _signer(rng, "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "ỦY BAN NHÂN DÂN")
+    content = Content(
+        header_left=_district_header(province, district), header_left_bold_first=True,
+        number=f"{rng.randrange(10, 1900)}/GPXD", place=district.name, issued=issued,
+        title="GIẤY PHÉP XÂY DỰNG", summary=None, body=body, signer_lines=signer_lines, signer_name=signer_name,
+        recipients=("- Chủ đầu tư;", f"- UBND {site_commune[0]} {site_commune[1]};", "- Lưu: VT, QLĐT."),
+        seal_text=_upper(f"ỦY BAN NHÂN DÂN {unit} * {province.kind} {province.name} *"),
+    )
+    content.fields = _base_fields(content)
+    content.fields.update(holder_name=_upper(holder.name), holder_address=holder.address, construction_site=site,
+                          total_floor_area=floor_area, storeys=str(storeys))
+    return content
+
+
+def _khai_sinh(rng: random.Random, province: Province) -> Content:
+    """Circular 04/2020/TT-BTP: an extract of the birth register, issued by the commune."""
+    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    district = rng.choice(province.districts)
+    commune = rng.choice(district.communes)
+    gender = rng.choice("MF")
+    birth = _random_date(rng, date(1995, 1, 1), issued - timedelta(days=90))
+    registered = min(issued, birth + timedelta(days=rng.randrange(5, 60)))
+    code = "56" if province.name == "Khánh Hòa" else rng.choice(CCCD_PROVINCES)[0]
+    child = _upper(person_name(rng, gender))
+    family = child.split()[0]
+    father = _upper(f"{family} {rng.choice(_MIDDLE['M'])} {rng.choice(_GIVEN['M'])}")
+    mother = _upper(person_name(rng, "F"))
+    home = _address(rng, province, district, commune)
+    birth_place = rng.choice((f"Trạm Y tế {commune[0]} {commune[1]}, {district.kind} {district.name}, "
+                              f"{province.kind} {province.name}",
+                              f"Bệnh viện Đa khoa {province.kind} {province.name}"))
+    commune_full = f"{commune[0]} {commune[1]}"
+    body = [
+        Paragraph(f"Họ, chữ đệm, tên: {child}", space_before=40),
+        Paragraph(f"Ngày, tháng, năm sinh: {dmy(birth)}"),
+        Paragraph(f"Giới tính: {'Nam' if gender == 'M' else 'Nữ'}\tDân tộc: Kinh\tQuốc tịch: Việt Nam"),
+        Paragraph(f"Nơi sinh: {birth_place}"),
+        Paragraph(f"Quê quán: {district.kind} {district.name}, {province.kind} {province.name}"),
+        Paragraph(f"Số định danh cá nhân: {cccd_number(rng, code, gender, birth.year)}"),
+        Paragraph(f"Họ, chữ đệm, tên người mẹ: {mother}", space_before=20),
+        Paragraph(f"Năm sinh: {birth.year - rng.randrange(20, 36)}\tDân tộc: Kinh\tQuốc tịch: Việt Nam"),
+        Paragraph(f"Nơi cư trú: {home}"),
+        Paragraph(f"Họ, chữ đệm, tên người cha: {father}", space_before=20),
+        Paragraph(f"Năm sinh: {birth.year - rng.randrange(22, 40)}\tDân tộc: Kinh\tQuốc tịch: Việt Nam"),
+        Paragraph(f"Nơi cư trú: {home}"),
+        Paragraph(f"Nơi đăng ký khai sinh: Ủy ban nhân dân {commune_full}, {district.kind} {district.name}, "
+                  f"{province.kind} {province.name}", space_before=20),
+        Paragraph(f"Ngày, tháng, năm đăng ký: {dmy(registered)}"),
+    ]
+    signer_lines, signer_name = _signer(rng, "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "ỦY BAN NHÂN DÂN")
+    content = Content(
+        header_left=("ỦY BAN NHÂN DÂN", _upper(commune_full)), header_left_bold_first=True,
+        number=f"{rng.randrange(5, 600)}/TLKS", place=commune[1], issued=issued,
+        title="TRÍCH LỤC KHAI SINH", summary=None, body=body, signer_lines=signer_lines, signer_name=signer_name,
+        recipients=("- Người yêu cầu;", "- Lưu: VT, HT."),
+        seal_text=_upper(f"ỦY BAN NHÂN DÂN {commune_full} * {district.kind} {district.name} *"),
+    )
+    content.fields = _base_fields(content)
+    number_line = body[5].text
+    content.fields.update(holder_name=child, holder_birth_date=birth.isoformat(),
+                          holder_id_number=number_line.rsplit(" ", 1)[1], birth_place=birth_place,
+                          mother_name=mother, father_name=father)
+    return content
+
+
 _BUILDERS = {
     "quyet_dinh": _quyet_dinh,
     "giay_chung_nhan_ho_kinh_doanh": _ho_kinh_doanh,
     "xac_nhan_tinh_trang_hon_nhan": _hon_nhan,
+    "giay_phep_xay_dung": _xay_dung,
+    "trich_luc_khai_sinh": _khai_sinh,
 }
 
 

@@ -14,7 +14,8 @@ from sohoa.shared import real_scans_dir
 
 samples = pytest.importorskip("sohoa.samples")
 REAL = real_scans_dir()
-TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
+TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan", "giay_phep_xay_dung",
+         "trich_luc_khai_sinh")
 KEY_FIELDS = ("document_number", "issue_date", "title", "issuing_authority", "holder_id_number")
 
 
@@ -28,11 +29,12 @@ def _extract(document_type: str, damage: str, seed: int = 0) -> tuple[ocr.Extrac
 def test_light_damage_key_fields_exact(document_type: str) -> None:
     extraction, truth = _extract(document_type, "light")
     assert extraction.document_type == document_type  # auto-detected from the title
-    for name in KEY_FIELDS:
+    schema = ocr.extract.get_document_type(document_type).field_names
+    for name in (*KEY_FIELDS, *(n for n in schema if n not in KEY_FIELDS and n != "signer_title")):
         got = extraction.fields[name]
         assert got.value == truth["fields"][name], name
-        assert 0 < got.confidence <= 1 and got.page is not None and got.bbox is not None
-    schema = ocr.extract.get_document_type(document_type).field_names
+        if got.value is not None:  # a building permit prints no ID number
+            assert 0 < got.confidence <= 1 and got.page is not None and got.bbox is not None
     assert set(schema) | set(ocr.extract.CONTRACT_FIELDS) == set(extraction.fields)
     out = extraction.to_dict()
     assert out["pages"] == truth["pages"] and set(out["fields"]["title"]) >= {"value", "confidence", "page", "bbox"}
