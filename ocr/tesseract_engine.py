@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import re
 import tempfile
@@ -24,6 +25,7 @@ from ocr.model import PageText, Word
 from ocr.preprocess import UPSCALE_BELOW_DPI, Prepared, as_rgb_array, prepare
 from ocr.quality import PageQuality
 
+_log = logging.getLogger(__name__)
 OSD_MIN_CONFIDENCE = 2.0  # Tesseract's own scale; below it the guess is as good as a coin
 DEFAULT_PSM = 4  # psm 3 reads real scans as well but loses signature blocks on generated pages (docs/ocr.md)
 
@@ -119,11 +121,13 @@ class TesseractEngine:
         os.close(fd)
         try:
             cv2.imwrite(tmp, sheet)
-            if os.environ.get("SOHOA_DEBUG_SHEET"):
-                cv2.imwrite(os.environ["SOHOA_DEBUG_SHEET"], sheet)
             tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
                                       "-c", "preserve_interword_spaces=0", "tsv"],
                                 timeout_s=self.timeout_s, file=file)
+        except EngineFailed as exc:
+            # The page has been read once already; the column pass only improves it.
+            _log.warning("%s: column pass skipped (%s)", file, exc)
+            return words
         finally:
             os.unlink(tmp)
         sheet_words, _ = parse_tsv(tsv, None, sheet_w, sheet_h)

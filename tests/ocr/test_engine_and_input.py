@@ -152,3 +152,23 @@ def test_blank_page_is_flagged() -> None:
     result = ocr.ocr_pages([blank], workers=1)
     assert result.pages[0].quality.blank
     assert {"blank", "low_resolution"} <= set(result.pages[0].quality.flags)
+
+
+def test_a_failing_column_pass_keeps_the_first_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """The second tesseract call (the columns of the header and signature zones) fails: the page keeps
+    its first reading, with a warning naming the file, instead of failing the whole document."""
+    import shutil
+
+    from sohoa.samples import render_document
+
+    pages, truth = render_document("xac_nhan_tinh_trang_hon_nhan", seed=2, damage="light")
+    page = ocr.PageImage(pages[0].convert("RGB"), truth["dpi"], 1)
+    real = shutil.which("tesseract")
+    exe = _fake_tesseract(tmp_path, f'case "$1" in *sohoa-cols-*) echo "killed" >&2; exit 137;; esac\nexec {real} "$@"')
+    monkeypatch.setenv("SOHOA_TESSERACT_CMD", str(exe))
+    with caplog.at_level("WARNING", logger="ocr.tesseract_engine"):
+        degraded = ocr.ocr_pages([page], workers=1, file="scan.png")
+    assert "scan.png page 1: column pass skipped" in caplog.text
+    first = ocr.ocr_pages([page], engine=ocr.get_engine("tesseract", columns=()), workers=1)
+    assert degraded.pages[0].text == first.pages[0].text and degraded.pages[0].text
