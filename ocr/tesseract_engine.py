@@ -73,7 +73,7 @@ class TesseractEngine:
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file)
         if self.layout:
-            words, text = reorder(words, width, height)
+            words, text = _reorder_upright(words, prep, width, height)
         if self.correct:
             words = correct(words)
             text = _text(words)
@@ -156,6 +156,26 @@ class TesseractEngine:
 def _in_column(word: Word, zone: ColumnZone, left: bool) -> bool:
     x, y = (word.bbox[0] + word.bbox[2]) / 2, (word.bbox[1] + word.bbox[3]) / 2
     return zone.top <= y <= zone.bottom and (x < zone.cut) == left
+
+
+def _reorder_upright(words: list[Word], prep: Prepared, width: int, height: int) -> tuple[list[Word], str]:
+    """Reading order computed on the deskewed page: on a page scanned 2.5° askew a long line's box is
+    60 px tall, and the next line's first word ("Hòa", wrapped) fell into its row. Words keep their
+    boxes in scan pixels (the review pages highlight them on the scan)."""
+    if not prep.angle:
+        return reorder(words, width, height)
+    scale = prep.scale or 1.0
+    upright: dict[tuple[str, tuple[int, int, int, int]], tuple[int, int, int, int]] = {}
+    turned = []
+    for w in words:
+        x0, y0, x1, y1 = _to_prepared(prep, w.bbox)
+        # The prepared box of a rotated box is a little larger than the word; its centre is exact.
+        cx, cy, hw, hh = (x0 + x1) / 2 / scale, (y0 + y1) / 2 / scale, (w.bbox[2] - w.bbox[0]) / 2, (w.bbox[3] - w.bbox[1]) / 2
+        box = (round(cx - hw), round(cy - hh), round(cx + hw), round(cy + hh))
+        upright[(w.text, box)] = w.bbox
+        turned.append(replace(w, bbox=box))
+    ordered, text = reorder(turned, width, height)
+    return [replace(w, bbox=upright[(w.text, w.bbox)]) for w in ordered], text
 
 
 def _median_height(words: tuple[Word, ...]) -> float:

@@ -11,12 +11,14 @@ from ocr.model import Word
 W, H = 2480, 3508
 
 
-def _line(text: str, x: int, y: int, line: int, conf: float = 0.95) -> list[Word]:
+def _line(text: str, x: int, y: int, line: int, conf: float = 0.95, width: int = 28) -> list[Word]:
+    """Words of `width` px a letter, 50 px high (width 16: 30 px high, as at 150 dpi)."""
     out, pos = [], x
+    high = 50 if width >= 28 else 30
     for t in text.split():
-        width = 28 * len(t)
-        out.append(Word(t, conf, (pos, y, pos + width, y + 50), line, 1))
-        pos += width + 18
+        w = width * len(t)
+        out.append(Word(t, conf, (pos, y, pos + w, y + high), line, 1))
+        pos += w + (18 if width >= 28 else 10)
     return out
 
 
@@ -159,3 +161,36 @@ def test_column_zones_are_the_header_and_the_signature_block_not_form_rows() -> 
     assert header.top == 240 and header.bottom == 470 and 700 < header.cut < 1250  # inside the gutter
     assert signature.top == 2600 and signature.bottom == 3000
     assert "S1" in _texts(list(signature.words)) and "Họ" not in _texts(list(signature.words))
+
+
+def test_reading_order_is_found_on_the_deskewed_page() -> None:
+    """On a page scanned 2.5° askew a long line's box (in scan pixels) is tall enough to swallow the
+    first word of the next line ("Hòa", wrapped); rows are therefore built on upright boxes, and the
+    words keep their scan boxes for the review pages."""
+    import cv2
+    import numpy as np
+
+    from ocr.preprocess import Prepared
+    from ocr.tesseract_engine import _reorder_upright
+
+    w, h, angle = 1240, 1754, 2.5
+    # A first-line indent, the wrapped word back at the margin; 40 px line pitch (150 dpi).
+    upright = _line("Nơi sinh: Trạm Y tế xã Vạn Long, huyện Vạn Ninh, tỉnh", 260, 500, 0, width=16)
+    upright += _line("Hòa", 180, 540, 1, width=16) + _line("Quê quán: huyện Vạn Ninh", 260, 580, 2, width=16)
+    to_scan = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)  # what the scanner did
+
+    def skewed(word: Word) -> Word:
+        x0, y0, x1, y1 = word.bbox
+        pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], float) @ to_scan.T
+        return Word(word.text, word.confidence, (int(pts[:, 0].min()), int(pts[:, 1].min()),
+                                                 int(pts[:, 0].max()), int(pts[:, 1].max())), word.line, 1)
+
+    scan_words = [skewed(x) for x in upright]
+    prep = Prepared(gray=np.zeros((h, w), np.uint8), scale=1.0, angle=angle,
+                    matrix=cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0))
+    _, naive = reorder(scan_words, w, h)
+    words, text = _reorder_upright(scan_words, prep, w, h)
+    assert naive.splitlines()[0].startswith("Hòa")  # the failure this guards against
+    assert text.splitlines() == ["Nơi sinh: Trạm Y tế xã Vạn Long, huyện Vạn Ninh, tỉnh", "Hòa",
+                                 "Quê quán: huyện Vạn Ninh"]
+    assert sorted(x.bbox for x in words) == sorted(x.bbox for x in scan_words)
