@@ -46,9 +46,10 @@ class TesseractEngine:
     correct: bool = True  # Vietnamese post-correction (ocr.correct)
     marks: bool = True  # words under seals and signatures get a capped confidence (ocr.marks)
     orientation: bool = True  # pages that read badly are checked with OSD (--psm 0) and turned
-    # Decree-30 zones read again one column at a time (one more tesseract call): the signature zone and
-    # the header's left column (issuing body, number); "header" re-reads the motto and date too.
-    columns: tuple[str, ...] = ("signature", "header-left")
+    # Decree-30 zones read again one column at a time (one more tesseract call): the signature zone.
+    # "header-left" (issuing body, number) and "header" (also motto and date) are options: measured,
+    # they fixed a few misreads but made Tesseract less sure of header words (docs/ocr.md).
+    columns: tuple[str, ...] = ("signature",)
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
