@@ -122,3 +122,17 @@ def clean_id_number(raw: str) -> str:
 
 def is_id_number(value: str) -> bool:
     return bool(re.fullmatch(r"\d{9}|\d{12}", value))
+
+
+# The marks Vietnamese writes with: five tones, circumflex, breve, horn (and đ's stroke is its own letter).
+_VI_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
+
+
+def has_foreign_letter(text: str) -> bool:
+    """A letter no Vietnamese text has ("HIƑP", "IXSÄJ"): the engine's guess, never a certain reading."""
+    for ch in unicodedata.normalize("NFD", text):
+        if ch.isalpha() and not (ch.isascii() or ch in "đĐ"):
+            return True
+        if unicodedata.combining(ch) and ch not in _VI_MARKS:
+            return True
+    return False

@@ -24,6 +24,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from ocr._lexicon import SURNAMES
 from ocr._text import fold
 from ocr.model import Word
 
@@ -207,6 +208,28 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[
     return (best, True) if gain >= VALID_MARGIN else None
 
 
+def _name_runs(words: Sequence[Word]) -> list[bool]:
+    """Which words belong to a person's name: a run of two or more capitalised words, no punctuation
+    inside, whose first word is a common family name ("HOÀNG PHƯƠNG HÀ", "Nguyễn Văn An")."""
+    surnames = {fold(s.lower()) for s in SURNAMES}
+    flags = [False] * len(words)
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words):
+            parts = _split(unicodedata.normalize("NFC", words[j].text))
+            if not parts or not parts[1][:1].isupper() or (parts[0] and j > i):
+                break
+            j += 1
+            if parts[2]:  # "An," ends the run with it
+                break
+        first = _split(unicodedata.normalize("NFC", words[i].text))
+        if j - i >= 2 and first and fold(first[1].lower()) in surnames:
+            flags[i:j] = [True] * (j - i)
+        i = max(j, i + 1)
+    return flags
+
+
 def _abbreviation(core: str) -> bool:
     """Capitals without a vowel are an abbreviation ("CT", "PCT", "VT", "TCKH"), not a misread syllable."""
     return len(core) > 1 and core.isupper() and not any(c in "aeiouy" for c in fold(core.lower()))
@@ -236,6 +259,7 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
     the first word of the next line, the right neighbour of the last word when the sentence runs on."""
     lex = lex or lexicon()
     words = _join_fragments(words, lex)
+    in_name = _name_runs(words)
     out: list[Word] = []
     keys = [_key(unicodedata.normalize("NFC", w.text)) for w in words]
     for i, w in enumerate(words):
@@ -257,6 +281,11 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
             out.append(replace(w, text=text) if text != w.text else w)
             continue
         best, was_known = pick
+        if was_known and in_name[i]:
+            # A person's name is no context for the pair counts of administrative text: "HOÀNG PHƯƠNG
+            # HÀ" would become "PHƯỜNG" for "phường Hà …", "HỒ ĐÌNH THẮNG" "THÁNG" before "năm".
+            out.append(replace(w, text=text) if text != w.text else w)
+            continue
         cap = CORRECTED_VALID_CAP if was_known else CORRECTED_INVALID_CAP
         confidence = min(w.confidence, cap)
         if " " in best:

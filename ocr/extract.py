@@ -22,6 +22,7 @@ from ocr._text import (
     clean_document_number,
     clean_id_number,
     fold,
+    has_foreign_letter,
     is_document_number,
     is_id_number,
     is_upper_text,
@@ -174,7 +175,10 @@ def _field(value: str | None, words: list[Word], page: int | None, format_ok: bo
     if not value:
         return ABSENT
     box = _union(w.bbox for w in words) if words else None
-    return ExtractedField(value, _confidence(words, format_ok) if words else (0.3 if format_ok else 0.1), page, box)
+    confidence = _confidence(words, format_ok) if words else (0.3 if format_ok else 0.1)
+    if has_foreign_letter(value):
+        confidence = min(confidence, LOW_WORD_CAP)
+    return ExtractedField(value, confidence, page, box)
 
 
 def _clean_value(text: str) -> str:

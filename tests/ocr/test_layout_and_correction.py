@@ -194,3 +194,13 @@ def test_reading_order_is_found_on_the_deskewed_page() -> None:
     assert text.splitlines() == ["Nơi sinh: Trạm Y tế xã Vạn Long, huyện Vạn Ninh, tỉnh", "Hòa",
                                  "Quê quán: huyện Vạn Ninh"]
     assert sorted(x.bbox for x in words) == sorted(x.bbox for x in scan_words)
+
+
+def test_a_persons_name_is_not_rewritten_by_the_pair_counts() -> None:
+    """"phường Hà" is frequent in addresses, "tháng năm" in dates: neither may turn a parent's name
+    "HOÀNG PHƯƠNG HÀ" or "HỒ ĐÌNH THẮNG" (followed by "Năm sinh" on the next line) into another."""
+    for text, following in (("Họ, chữ đệm, tên người mẹ: HOÀNG PHƯƠNG HÀ", None),
+                            ("Họ, chữ đệm, tên người cha: HỒ ĐÌNH THẮNG", "năm")):
+        assert _texts(correct_line(_line(text, 300, 1500, 0), following=following)) == text
+    # Outside a name the same context still repairs: a header is no name.
+    assert _texts(correct_line(_line("ỦY BAN NHÂN DÂN THÀNH PHÓ ĐÀ NẴNG", 300, 300, 0))).endswith("THÀNH PHỐ ĐÀ NẴNG")

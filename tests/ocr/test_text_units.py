@@ -101,3 +101,17 @@ def test_label_matching(text: str, pattern: str, anywhere: bool, value: str | No
     else:
         assert end is not None
         assert seg.text[end:].strip() == value  # type: ignore[attr-defined]
+
+
+def test_a_letter_no_vietnamese_text_has_is_never_certain() -> None:
+    from ocr._text import has_foreign_letter
+
+    assert has_foreign_letter("PHƯỜNG NINH HIƑP") and has_foreign_letter("IXSÄJ")
+    for text in ("Nguyễn Thị Ánh Tuyết", "ỦY BAN NHÂN DÂN PHƯỜNG NINH HIỆP", "Cục Cảnh sát QLHC về TTXH",
+                 "256,5 m2", "2288/GCN-TCKH", "Đặng Thu Hạnh"):
+        assert not has_foreign_letter(text), text
+    from ocr.extract import LOW_WORD_CAP, _field
+    from ocr.model import Word
+
+    words = [Word("HIƑP", 0.9, (0, 0, 100, 40), 0, 1)]
+    assert _field("PHƯỜNG NINH HIƑP", words, 1).confidence <= LOW_WORD_CAP
