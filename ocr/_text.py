@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 
 _FOLD_CACHE: dict[str, str] = {}
@@ -136,3 +137,14 @@ def has_foreign_letter(text: str) -> bool:
         if unicodedata.combining(ch) and ch not in _VI_MARKS:
             return True
     return False
+
+
+def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance over characters of two strings or items of two lists (words)."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr import extract_fields, load_pages, ocr_pages
+from ocr._text import edit_distance
 from ocr.extract import CONTRACT_FIELDS
 from ocr.layout import row_text
 from ocr.model import OcrResult
@@ -35,16 +36,6 @@ from sohoa.shared import real_scans_dir
 ROOT = Path(__file__).resolve().parents[1]
 REAL_TRUTH = ROOT / "tests" / "data" / "real-scans"
 REAL_SCANS = real_scans_dir()
-
-
-def _distance(a: list[str] | str, b: list[str] | str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
 
 
 def _norm(text: str) -> str:
@@ -76,9 +67,9 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         level = truth.get("damage", "?")
         acc = per.setdefault(level, dict.fromkeys(_COUNTS, 0.0))
         acc["chars"] += len(ref)
-        acc["char_err"] += _distance(ref, hyp)
+        acc["char_err"] += edit_distance(ref, hyp)
         acc["words"] += len(ref.split())
-        acc["word_err"] += _distance(ref.split(), hyp.split())
+        acc["word_err"] += edit_distance(ref.split(), hyp.split())
         acc["docs"] += 1
         for name, want in truth["fields"].items():
             if name in extraction.fields and want is not None:
@@ -126,8 +117,8 @@ def _row_order(result: OcrResult) -> str:
 
 def error_rates(reference: str, hypothesis: str) -> dict[str, float]:
     ref, hyp = _norm(reference), _norm(hypothesis)
-    return {"wer": round(_distance(ref.split(), hyp.split()) / max(len(ref.split()), 1), 4),
-            "cer": round(_distance(ref, hyp) / max(len(ref), 1), 4), "words": len(ref.split())}
+    return {"wer": round(edit_distance(ref.split(), hyp.split()) / max(len(ref.split()), 1), 4),
+            "cer": round(edit_distance(ref, hyp) / max(len(ref), 1), 4), "words": len(ref.split())}
 
 
 def plain_tesseract(page: Any, *, language: str = "vie", timeout_s: float = 180) -> str:

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ocr._lexicon import SURNAMES
-from ocr._text import fold
+from ocr._text import edit_distance, fold
 from ocr.model import Word
 
 LEXICON = Path(__file__).with_name("data") / "vi_lexicon.tsv.gz"
@@ -168,14 +168,7 @@ def _split_reading(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -
 
 def _changes(a: str, b: str) -> int:
     """Edit distance over base letters and marks (NFD), so "al" -> "ai" is 1 and "al" -> "ái" is 2."""
-    x, y = unicodedata.normalize("NFD", a), unicodedata.normalize("NFD", b)
-    prev = list(range(len(y) + 1))
-    for i, cx in enumerate(x, 1):
-        cur = [i]
-        for j, cy in enumerate(y, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (cx != cy)))
-        prev = cur
-    return prev[-1]
+    return edit_distance(unicodedata.normalize("NFD", a), unicodedata.normalize("NFD", b))
 
 
 def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[str, bool] | None:

@@ -552,24 +552,25 @@ def place_names_fixed(text: str) -> str:
     return _UNIT_IN_ADDRESS.sub(fix, text)
 
 
-def _address_field(field: ExtractedField) -> ExtractedField:
-    if not field.value:
-        return field
-    fixed = place_names_fixed(field.value)
-    if fixed == field.value:
-        return field
-    return ExtractedField(fixed, min(field.confidence, CORRECTED_INVALID_CAP), field.page, field.bbox)
-
-
-def _name_field(field: ExtractedField) -> ExtractedField:
-    """A person's name with its family name restored; a changed value is never more than
+def _repaired(field: ExtractedField, fix: Callable[[str], str]) -> ExtractedField:
+    """The field with `fix` applied to its value; a changed value is never more than
     CORRECTED_INVALID_CAP certain (it is our reading, not the engine's)."""
     if not field.value:
         return field
-    fixed = surname_fixed(field.value)
+    fixed = fix(field.value)
     if fixed == field.value:
         return field
     return ExtractedField(fixed, min(field.confidence, CORRECTED_INVALID_CAP), field.page, field.bbox)
+
+
+def _address_field(field: ExtractedField) -> ExtractedField:
+    """Unit names in an address put back in catalogue form (see place_names_fixed)."""
+    return _repaired(field, place_names_fixed)
+
+
+def _name_field(field: ExtractedField) -> ExtractedField:
+    """A person's name with its family name restored."""
+    return _repaired(field, surname_fixed)
 
 
 def _holder_name(segs: list[Segment]) -> ExtractedField:
