@@ -11,7 +11,7 @@ import pytest
 
 from sohoa.config import Settings, reset_settings
 from storage import db as storage_db
-from storage._exec import weed
+from storage._exec import postgres, weed
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -19,6 +19,20 @@ TEST_S3_PORT = int(os.environ.get("SOHOA_TEST_S3_PORT", "41333"))
 TEST_ACCESS_KEY = "sohoa-test"
 TEST_SECRET_KEY = "sohoa-test-secret"
 _bucket_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.PgCluster]:
+    """PostgreSQL from Debian's binaries on 127.0.0.1, one per test session (each user creates its own
+    database). If it cannot start, the tests FAIL (never skip): `make test` installs it."""
+    try:
+        cluster = postgres.start()
+    except postgres.PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL is required for this test and could not be started: {exc}")
+    try:
+        yield cluster
+    finally:
+        postgres.stop(cluster)
 
 
 @pytest.fixture(scope="session")

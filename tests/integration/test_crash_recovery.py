@@ -239,19 +239,7 @@ def _crash_and_resume(run: Run, kit: Kit, crash_at: str, reference: dict[str, An
         assert again == []
 
 
-# ---------------------------------------------------------------- PostgreSQL
-@pytest.fixture(scope="module")
-def pg_cluster() -> Iterator[postgres.PgCluster]:
-    try:
-        cluster = postgres.start()
-    except postgres.PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL is required for this test and could not be started: {exc}")
-    try:
-        yield cluster
-    finally:
-        postgres.stop(cluster)
-
-
+# ---------------------------------------------------------------- PostgreSQL (pg_cluster: tests/conftest.py)
 def test_killed_run_resumes_on_postgresql(kit: Kit, reference: dict[str, Any], tmp_path: Path,
                                           pg_cluster: postgres.PgCluster) -> None:
     """Mid-intake on PostgreSQL, after the second document's row was flushed: the rolled-back insert

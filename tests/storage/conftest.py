@@ -20,19 +20,6 @@ _databases = itertools.count(1)
 _dossiers = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[postgres.PgCluster]:
-    """PostgreSQL from Debian's binaries on 127.0.0.1. If it cannot start, the tests FAIL (never skip)."""
-    try:
-        cluster = postgres.start()
-    except postgres.PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL is required for the results-DB tests and could not be started: {exc}")
-    try:
-        yield cluster
-    finally:
-        postgres.stop(cluster)
-
-
 def _use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> Settings:
     monkeypatch.setenv("SOHOA_DATABASE_URL", url)
     reset_settings()
