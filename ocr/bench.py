@@ -2,7 +2,7 @@
 
     from ocr.bench import measure, measure_real
     figures = measure(Path("var/samples"))   # a folder written by sohoa.samples.generate_batch
-    real = measure_real()                    # tests/data/real-scans/*.truth.txt vs ../shared/real-scans
+    real = measure_real()                    # tests/data/real-scans/*.truth.txt vs the scans beside them
 
     python -m ocr.bench real [--engine JSON]       # WER/CER on real scans, ours and plain Tesseract
     python -m ocr.bench speed                      # OCR+extract pages/min/core, 300-dpi A4
@@ -31,11 +31,9 @@ from ocr._text import edit_distance
 from ocr.extract import CONTRACT_FIELDS
 from ocr.layout import row_text
 from ocr.model import OcrResult
-from sohoa.shared import real_scans_dir
+from sohoa.real_scans import REAL_SCANS
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL_TRUTH = ROOT / "tests" / "data" / "real-scans"
-REAL_SCANS = real_scans_dir()
+REAL_TRUTH = REAL_SCANS  # the page transcriptions *-pN.truth.txt sit beside the scans
 
 
 def _norm(text: str) -> str:
@@ -185,7 +183,7 @@ def main(argv: list[str]) -> int:
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m ocr.bench", description=__doc__.split("\n")[0])
-    p.add_argument("what", help="'real' (tests/data/real-scans truth vs ../shared/real-scans), 'speed' "
+    p.add_argument("what", help="'real' (page transcriptions vs the scans in tests/data/real-scans), 'speed' "
                                 "(OCR+extract pages/min/core on 300-dpi A4) or a folder of generated samples")
     p.add_argument("--truth", type=Path, default=REAL_TRUTH)
     p.add_argument("--scans", type=Path, default=REAL_SCANS)

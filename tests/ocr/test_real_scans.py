@@ -1,4 +1,4 @@
-"""Real scans (../shared/real-scans) against hand-made ground truth (tests/data/real-scans).
+"""Real scans against hand-made ground truth, both in the repository (tests/data/real-scans).
 
 Real tesseract, real poppler; three pages are OCR'd once for the module (~25 s in all)."""
 
@@ -16,9 +16,6 @@ from ocr.extract import HANDWRITTEN_CAP
 from ocr.marks import UNDER_MARK_CAP, find_marks
 
 REVIEW_THRESHOLD = 0.80  # schemas: a field below this goes to a person
-
-pytestmark = pytest.mark.skipif(not (REAL_SCANS / "1.pdf").exists(), reason="real scans not present")
-
 
 @pytest.fixture(scope="module")
 def letter() -> tuple[list[ocr.PageImage], ocr.OcrResult]:
