@@ -142,6 +142,31 @@ _HOLDER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("holder_address", "Nơi cư trú", required=False),
 )
 
+# The kinds of administrative document (Decree 30/2020 Appendix III, plus the legal normative kinds
+# and the results of procedures: permits, certificates, extracts). The extractor snaps the title line
+# to one of these ("CHÍ THỊ" read -> "CHỈ THỊ", at a confidence that says it was an edit).
+DOCUMENT_KINDS: tuple[str, ...] = (
+    "NGHỊ QUYẾT", "QUYẾT ĐỊNH", "CHỈ THỊ", "QUY CHẾ", "QUY ĐỊNH", "THÔNG CÁO", "THÔNG BÁO", "HƯỚNG DẪN",
+    "CHƯƠNG TRÌNH", "KẾ HOẠCH", "PHƯƠNG ÁN", "ĐỀ ÁN", "DỰ ÁN", "BÁO CÁO", "BIÊN BẢN", "TỜ TRÌNH",
+    "HỢP ĐỒNG", "CÔNG VĂN", "CÔNG ĐIỆN", "BẢN GHI NHỚ", "BẢN THỎA THUẬN", "GIẤY ỦY QUYỀN", "GIẤY MỜI",
+    "GIẤY GIỚI THIỆU", "GIẤY NGHỈ PHÉP", "PHIẾU GỬI", "PHIẾU CHUYỂN", "PHIẾU BÁO", "PHIẾU TRÌNH", "THƯ CÔNG",
+    "KẾT LUẬN", "LỆNH", "LUẬT", "NGHỊ ĐỊNH", "THÔNG TƯ", "THÔNG TƯ LIÊN TỊCH", "GIẤY PHÉP", "GIẤY CHỨNG NHẬN",
+    "GIẤY XÁC NHẬN", "TRÍCH LỤC", "BẢN SAO",
+)
+
+# What every văn bản hành chính has beyond COMMON_FIELDS (Decree 30 Art. 8): the kind the title names
+# (a công văn has none printed), the summary (trích yếu, or the "V/v" line of a công văn), the signer's
+# authority lines as printed ("KT. BỘ TRƯỞNG THỨ TRƯỞNG") and the recipients ("Nơi nhận", "Kính gửi").
+GENERAL_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("kind", "Loại văn bản"),
+    FieldSpec("summary", "Trích yếu", required=False),
+    FieldSpec("signer_authority", "Thẩm quyền, chức vụ người ký", required=False,
+              review_threshold=SEALED_FIELD_THRESHOLD),
+    FieldSpec("recipients", "Nơi nhận", required=False),
+)
+# The general type: any Decree-30 document whose kind has no declared type of its own.
+GENERAL_TYPE_CODE = "van_ban_hanh_chinh"
+
 COMMON_RULES: tuple[RuleSpec, ...] = (TITLE_MATCHES_TYPE, SIGNER_MATCHES_AUTHORITY, PROVINCE_IN_CATALOGUE,
                                       AGENCY_IN_CATALOGUE)
 _HOLDER_RULES: tuple[RuleSpec, ...] = (ISSUED_AFTER_BIRTH,)
@@ -150,12 +175,20 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
     t.code: t
     for t in (
         DocumentType(
+            # No title keyword: chosen when no specific type's keyword is in the title, never rejected.
+            code=GENERAL_TYPE_CODE,
+            name_vi="Văn bản hành chính",
+            title_keywords=(),
+            fields=COMMON_FIELDS + GENERAL_FIELDS,
+            rules=(SIGNER_MATCHES_AUTHORITY, PROVINCE_IN_CATALOGUE, AGENCY_IN_CATALOGUE),
+        ),
+        DocumentType(
             code="quyet_dinh",
             name_vi="Quyết định",
             title_keywords=("QUYẾT ĐỊNH",),
             fields=COMMON_FIELDS
+            + GENERAL_FIELDS
             + (
-                FieldSpec("summary", "Trích yếu", required=False),
                 FieldSpec("holder_name", "Họ và tên", FieldKind.NAME, required=False),
                 FieldSpec("holder_birth_date", "Ngày sinh", FieldKind.DATE, required=False),
                 FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, required=False,
@@ -168,6 +201,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             name_vi="Giấy chứng nhận đăng ký hộ kinh doanh",
             title_keywords=("GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", "HỘ KINH DOANH"),
             fields=COMMON_FIELDS
+            + GENERAL_FIELDS
             + _HOLDER_FIELDS
             + (
                 FieldSpec("registration_number", "Mã số hộ kinh doanh"),
@@ -181,6 +215,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             name_vi="Giấy xác nhận tình trạng hôn nhân",
             title_keywords=("GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN", "TÌNH TRẠNG HÔN NHÂN"),
             fields=COMMON_FIELDS
+            + GENERAL_FIELDS
             + _HOLDER_FIELDS
             + (FieldSpec("marital_status", "Tình trạng hôn nhân"),),
             rules=COMMON_RULES + _HOLDER_RULES,
@@ -192,6 +227,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             name_vi="Giấy phép xây dựng",
             title_keywords=("GIẤY PHÉP XÂY DỰNG",),
             fields=COMMON_FIELDS
+            + GENERAL_FIELDS
             + (
                 FieldSpec("holder_name", "Cấp cho (chủ đầu tư)", FieldKind.NAME),
                 FieldSpec("holder_address", "Địa chỉ chủ đầu tư", required=False),
@@ -207,6 +243,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             name_vi="Trích lục khai sinh",
             title_keywords=("TRÍCH LỤC KHAI SINH",),
             fields=COMMON_FIELDS
+            + GENERAL_FIELDS
             + (
                 FieldSpec("holder_name", "Họ, chữ đệm, tên", FieldKind.NAME),
                 FieldSpec("holder_birth_date", "Ngày, tháng, năm sinh", FieldKind.DATE),

@@ -1,0 +1,138 @@
+"""Field exact match on real documents with hand-made truth, development and held-out apart.
+
+    python -m ocr.bench_fields [--split dev|held-out|all] [--truth FILE] [--cache DIR] [--show]
+
+OCR results are cached as JSON (`--cache`, default a folder in the temp directory) so extraction can
+be re-measured without re-running Tesseract. The split is the project's (see DEV_DOCUMENTS): tune on
+development documents only, measure the held-out ones once, at the end. `--show` prints each value
+next to its truth -- never use it on the held-out split while tuning.
+
+Truth: tests/data/real-scans/truth.json, {"<file name>": {"fields": {name: value, ...}, ...}, ...}
+(or a list of objects with a "file" key). Values compared after NFC and whitespace collapsing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from ocr.model import OcrResult
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUTH = ROOT / "tests" / "data" / "real-scans" / "truth.json"
+SCANS = ROOT / "tests" / "data" / "real-scans"
+CACHE = Path(tempfile.gettempdir()) / "sohoa-ocr-cache"
+
+# The project's real-page split (BRIEF): only these may be looked at while tuning.
+DEV_DOCUMENTS = frozenset({
+    "1.pdf", "2.pdf", "3.pdf",
+    *(f"bgddt-qd-{i}.pdf" for i in range(1, 6)),
+    "laocai-31.3.2026_BB_kiemtra_Kho-VLNCN_TD_NamCang1A_D.pdf",
+    "laocai-Bien-ban-kiem-tra-hien-truong-Yen-Thanh-8.6.2026.pdf",
+    "laocai-CV-2265-BCT-ATMT-trien-khai.pdf",
+    "laocai-CV-813-CucHoaChat.pdf",
+    "laocai-GP-2507-mo-da-Toong-Gia-Mien-Bac-ban-ky.pdf",
+    "laocai-Huong-dan-lien-nganh-24-N2O.pdf",
+    "laocai-Mau-giay-phep-cua-Cuc-thamkhao.jpg",
+})
+# Truth field name -> extraction field name, where they differ.
+ALIASES = {"number": "document_number", "date": "issue_date", "place": "issue_place",
+           "issuing_body": "issuing_authority", "signer": "signer_name", "title": "kind", "body": "issuing_authority"}
+
+
+def split_of(file: str) -> str:
+    return "dev" if Path(file).name in DEV_DOCUMENTS else "held-out"
+
+
+def load_truth(path: Path = TRUTH) -> dict[str, dict[str, Any]]:
+    """{file name: {field: value}} whatever the file's outer shape."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    items = raw.get("documents", raw) if isinstance(raw, dict) else raw
+    if isinstance(items, dict):
+        items = [{"file": k, **v} for k, v in items.items() if isinstance(v, dict)]
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        fields = item.get("fields", {k: v for k, v in item.items() if k not in ("file", "pages", "notes")})
+        out[Path(item["file"]).name] = {ALIASES.get(k, k): v for k, v in fields.items()}
+    return out
+
+
+def cached_ocr(scan: Path, cache: Path = CACHE) -> OcrResult:
+    """The OCR result of `scan`, from the cache when the same file was read before."""
+    from ocr import ocr_file
+
+    digest = hashlib.sha256(scan.read_bytes()).hexdigest()[:16]
+    hit = cache / f"{scan.stem}.{digest}.json"
+    if hit.exists():
+        return OcrResult.from_dict(json.loads(hit.read_text(encoding="utf-8")))
+    result = ocr_file(scan)
+    cache.mkdir(parents=True, exist_ok=True)
+    hit.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
+    return result
+
+
+def _norm(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value))
+    return " ".join(text.split())
+
+
+def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache: Path = CACHE,
+            show: bool = False) -> dict[str, Any]:
+    """Per-field exact match (and the share wrong at confidence >= 0.9) for each split asked for."""
+    from ocr.extract import extract_fields
+
+    wanted = load_truth(truth)
+    tallies: dict[str, dict[str, list[int]]] = {}  # split -> field -> [compared, exact, wrong_sure]
+    for file, fields in sorted(wanted.items()):
+        part = split_of(file)
+        if split not in ("all", part):
+            continue
+        extraction = extract_fields(cached_ocr(scans / file, cache))
+        got = extraction.fields
+        if show:
+            print(f"== {file} [{part}] type={extraction.document_type}")
+        for name, want in fields.items():
+            if want is None or not isinstance(want, str | int | float):
+                continue
+            f = got.get(name)
+            value, conf = (f.value, f.confidence) if f else (None, 0.0)
+            ok = _norm(value) == _norm(want)
+            t = tallies.setdefault(part, {}).setdefault(name, [0, 0, 0])
+            t[0] += 1
+            t[1] += ok
+            t[2] += (not ok) and value is not None and conf >= 0.9
+            if show:
+                mark = "ok " if ok else ("BAD" if conf >= 0.9 else "-- ")
+                print(f"  {mark} {name:18} {conf:.2f} {value!r}" + ("" if ok else f"  want {want!r}"))
+    out: dict[str, Any] = {}
+    for part, fields in sorted(tallies.items()):
+        n = sum(t[0] for t in fields.values())
+        out[part] = {"exact_match": round(sum(t[1] for t in fields.values()) / max(n, 1), 3), "fields": n,
+                     "wrong_at_0.9": sum(t[2] for t in fields.values()),
+                     "by_field": {k: f"{t[1]}/{t[0]}" + (f" ({t[2]} wrong ≥0.9)" if t[2] else "")
+                                  for k, t in sorted(fields.items())}}
+    return out
+
+
+def main(argv: list[str]) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m ocr.bench_fields", description=__doc__.split("\n")[0])
+    p.add_argument("--split", choices=("dev", "held-out", "all"), default="dev")
+    p.add_argument("--truth", type=Path, default=TRUTH)
+    p.add_argument("--scans", type=Path, default=SCANS)
+    p.add_argument("--cache", type=Path, default=CACHE)
+    p.add_argument("--show", action="store_true", help="print every value against its truth")
+    args = p.parse_args(argv)
+    print(json.dumps(measure(args.split, args.truth, args.scans, args.cache, args.show), ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
