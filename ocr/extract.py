@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
+from datetime import date
 from statistics import median
 from typing import Any
 
@@ -21,6 +23,7 @@ from ocr._lexicon import SIGNER_TITLES, normalise_upper, surname_fixed
 from ocr._text import (
     clean_document_number,
     clean_id_number,
+    edit_distance,
     fold,
     has_foreign_letter,
     is_document_number,
@@ -30,10 +33,10 @@ from ocr._text import (
     parse_dmy,
     parse_vn_date,
 )
-from ocr.correct import CORRECTED_INVALID_CAP
+from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
 from ocr.model import Box, OcrResult, PageText, Word
 from roadmap.units import is_place_name, place_names_by_fold
-from schemas.document_types import COMMON_FIELDS, DOCUMENT_TYPES, get_document_type
+from schemas.document_types import DOCUMENT_KINDS, DOCUMENT_TYPES, GENERAL_TYPE_CODE, get_document_type
 
 CONTRACT_FIELDS = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
                    "holder_name", "holder_id_number", "holder_birth_date")
@@ -43,6 +46,9 @@ LOW_WORD_CAP = 0.5
 # A value that looks hand-written into a printed blank (number, day) goes to a person.
 HANDWRITTEN_CAP = 0.5
 FILLED_IN_CONFIDENCE = 0.8
+# A value that fails a plausibility check (a signer "name" that is a title, a holder name that is a
+# label, a kind outside the known kinds) is a guess, whatever the glyph confidence: a person looks.
+PLAUSIBILITY_CAP = 0.3
 _DATE_TAIL = re.compile(r"ngay\b.*thang\s*[0-9oil|]{1,2}\s*[,.]?\s*nam\s*[0-9]{4}")
 
 
@@ -52,10 +58,30 @@ class ExtractedField:
     confidence: float  # 0..1
     page: int | None
     bbox: Box | None
+    # Plausibility checks of the value from its place and form, by name ("personal_name",
+    # "known_kind", "header_right" ...): True passed, False failed. A failed check has already capped
+    # the confidence at PLAUSIBILITY_CAP; calibration reads them as features. Empty: none applies.
+    checks: dict[str, bool] = dc_field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def plausible(self) -> bool:
+        return all(self.checks.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "confidence": round(self.confidence, 3), "page": self.page,
-                "bbox": list(self.bbox) if self.bbox else None}
+        out: dict[str, Any] = {"value": self.value, "confidence": round(self.confidence, 3), "page": self.page,
+                               "bbox": list(self.bbox) if self.bbox else None}
+        if self.checks:  # only when there are any: older readers see the four keys they know
+            out["checks"] = dict(self.checks)
+        return out
+
+
+def with_checks(f: ExtractedField, **checks: bool) -> ExtractedField:
+    """`f` with these plausibility checks added; any failed one caps its confidence at PLAUSIBILITY_CAP."""
+    if f.value is None:
+        return f
+    merged = {**f.checks, **checks}
+    conf = f.confidence if all(merged.values()) else min(f.confidence, PLAUSIBILITY_CAP)
+    return replace(f, confidence=conf, checks=merged)
 
 
 ABSENT = ExtractedField(None, 0.0, None, None)
@@ -195,35 +221,125 @@ _SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|chu tich|giam doc|truong|p
                           r"chanh van phong|cuc truong|vu truong|tong giam doc|hieu truong")
 
 
-def _header_parts(segs: list[Segment]) -> tuple[list[Segment], Segment | None, Segment | None]:
-    """Left-column header lines above the number, the 'Số:' segment and the place/date segment (page 1)."""
-    first = [s for s in segs if s.page == segs[0].page] if segs else []
+# Marks put on the paper after it was issued, never the document's own header, number or date: an
+# incoming-mail stamp ("CÔNG VĂN ĐẾN", "ĐẾN Số: … Ngày: …"), an e-signature box ("Ký bởi: …",
+# "Thời gian ký: …"), a certified-copy mark ("SAO Y").
+_STAMP_ANCHOR = re.compile(r"\b(cong van den|cv den|van ban den)\b|^\s*den\s*[:.]?\s*(so\b|$)|"
+                           r"^\s*(ky boi|nguoi ky|thoi gian ky|co quan|email|sao y)\s*[:.]|\bthoi gian ky\b|^\s*sao y\b")
+_STAMP_LINE = re.compile(r"^\s*(so|ngay|gio|chuyen|luu ho so|den|so den|ngay den|ky boi|co quan|thoi gian)\b")
+_MOTTO = re.compile(r"\b(cong hoa|doc lap\b)")
+
+
+def _stamped(first: list[Segment]) -> set[int]:
+    """Indexes (into `first`) of the segments that belong to a stamp near the top of the page."""
+    out: set[int] = set()
+    for a in first:
+        if a.top > 0.35 * a.height or not _STAMP_ANCHOR.search(a.folded):
+            continue
+        lh = a.line_height
+        x0, x1 = a.box[0] - 0.08 * a.width, a.box[2] + 0.08 * a.width
+        for i, s in enumerate(first):
+            inside = x0 <= s.xc <= x1 and a.top - 1.5 * lh <= s.top <= a.bottom + 5 * lh
+            if s is a or (inside and (_STAMP_LINE.match(s.folded) or _STAMP_ANCHOR.search(s.folded))):
+                out.add(i)
+    return out
+
+
+def _split(seg: Segment, at: int, page: PageText) -> list[Segment]:
+    """`seg` cut before the word that starts at character `at` (the motto run into the body's line)."""
+    k = next((i for i, st in enumerate(seg.starts) if st >= at), len(seg.words))
+    parts = [list(seg.words[:k]), list(seg.words[k:])]
+    return [_segment(ws, page) for ws in parts if ws]
+
+
+def _first_page(ocr: OcrResult, segs: list[Segment]) -> list[Segment]:
+    """Page 1's segments, with a header line that runs the issuing body into the motto cut in two."""
+    if not segs:
+        return []
+    page = next(p for p in ocr.pages if p.number == segs[0].page)
+    out: list[Segment] = []
+    for s in segs:
+        if s.page != page.number:
+            continue
+        m = _MOTTO.search(s.folded)
+        if m and m.start() > 0 and s.top < 0.25 * s.height:
+            out += _split(s, m.start(), page)
+        else:
+            out.append(s)
+    return out
+
+
+# A place-and-date line: at most a place name (no digits) before "ngày".
+_PLACE_DATE = re.compile(r"^[^\d]{0,40}?,?\s*n\s?g?[a-z]{1,2}\s*[^a-z\s]{0,3}\s*\S{0,4}\s*t\s?h\s?[a-z]{2,3}")
+# OCR slack beyond ocr._text's: "này24", "ngay 24" run together with the month.
+_LOOSE_DATE = re.compile(r"n\s?g?[a-z]{1,2}\s*([0-9]{1,2})\s*[,.]?\s*t\s?h\s?[a-z]{2,3}\s*([0-9]{1,2})\s*[,.]?\s*"
+                         r"n\s?[a-z]{1,2}m?\s*([0-9]{4})")
+
+
+def _is_place_date(s: Segment) -> bool:
+    return bool(_PLACE_DATE.match(s.folded) and (parse_vn_date(s.text)[0] or _DATE_TAIL.search(s.folded)
+                                                   or _LOOSE_DATE.search(s.folded)))
+
+
+def _header_parts(first: list[Segment], segs: list[Segment]) -> tuple[list[Segment], Segment | None, Segment | None]:
+    """Left-column header lines above the number, the 'Số:' segment and the place/date segment.
+
+    The number is the left column's "Số:" line, the date the right column's place-and-date line,
+    never a body line ("Ngày 25 tháng 3 năm 2026, Bộ … ban hành") nor a stamp's "Số … Ngày …". A
+    permit that prints its place and date above the signature gets them from there."""
     if not first:
         return [], None, None
+    stamped = _stamped(first)
+    first = [s for i, s in enumerate(first) if i not in stamped]
     w, h = first[0].width, first[0].height
-    number = next((s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and _SO.match(s.folded)), None)
-    dated = next((s for s in first if s.top < 0.4 * h and parse_vn_date(s.text)[0]), None)
-    if dated is None:  # a date line whose day did not read: kept so the reviewer is pointed at it
-        dated = next((s for s in first if s.top < 0.4 * h and _DATE_TAIL.search(s.folded)), None)
-    limit = number.top if number else (dated.top if dated else 0.3 * h)
+    number = next((s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and s.box[0] < 0.4 * w
+                   and _SO.match(s.folded)), None)
+    right = [s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w]
+    dated = next((s for s in right if _is_place_date(s)), None)
+    if dated is None:
+        # Permits and certificates: "Hà Nội, ngày … tháng … năm …" above the signer, right half.
+        low = [s for s in segs if s.box[0] > 0.3 * s.width and s.xc > 0.45 * s.width and _is_place_date(s)
+               and _place_before_date(s)]
+        dated = low[0] if low else None
+    limit = number.top if number else (dated.top if dated and dated.page == first[0].page else 0.3 * h)
     left = [s for s in first if s.bottom <= limit + 0.3 * s.line_height and s.xc < 0.5 * w and s.top < 0.3 * h
-            and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2]
+            and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2 and not _MOTTO.match(s.folded)]
     # Drop stray marks: a header line is upper case (a few lower-case OCR slips allowed).
     left = [s for s in left if is_upper_text(s.text, 0.7)]
     left.sort(key=lambda s: s.top)
     return left, number, dated
 
 
+def _place_before_date(s: Segment) -> bool:
+    m = re.search(r",?\s*n\s?g?[a-z]{1,2}\s*\S{0,4}\s*t\s?h", s.folded)
+    place = _clean_value(s.text[: m.start()]) if m else ""
+    return bool(place) and (is_place_name(place) or fold(place) in place_names_by_fold())
+
+
+def _header_lines(left: list[Segment]) -> tuple[list[str], list[Word]]:
+    """Each header line's text, cleaned on its own: an OCR'd period or underline at a line's end must
+    not end up inside the joined name ("ỦY BAN NHÂN DÂN. HUYỆN …"). A line ending in " -" continues a
+    list of joint issuers ("BỘ CÔNG AN - BỘ QUỐC PHÒNG -")."""
+    lines: list[str] = []
+    words: list[Word] = []
+    for n, s in enumerate(left):
+        ws = list(s.words)
+        joint = len(ws) > 1 and ws[-1].text in ("-", "–") and n + 1 < len(left)
+        ws = [w for w in ws if not _UNDERLINE.match(w.text)]
+        if not ws:
+            continue
+        words += ws
+        text = _clean_value(" ".join(nfc(w.text) for w in ws)).lstrip("-–•*+ ")
+        lines.append(text + (" -" if joint else ""))
+    return lines, words
+
+
 def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField:
     if not left:
         return ABSENT
-    words: list[Word] = []
-    parts = []
-    for s in left:
-        # Underline artefacts OCR'd as dashes at the end of a line.
-        ws = [w for w in s.words if not _UNDERLINE.match(w.text)]
-        words += ws
-        parts.append(" ".join(nfc(w.text) for w in ws))
+    parts, words = _header_lines(left)
+    if not parts:
+        return ABSENT
     extra = (place.upper(),) if place and len(place) > 2 else ()
     value = normalise_upper(_clean_value(" ".join(parts)).strip("_"), extra)
     # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line.
@@ -235,7 +351,58 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
         # Decree 30 prints a subordinate body under its superior ("UBND HUYỆN …" above "PHÒNG TÀI
         # CHÍNH - KẾ HOẠCH"): without that line the header was misread, however sure the words are.
         field = replace(field, confidence=min(field.confidence, LOW_WORD_CAP))
-    return field
+    return with_checks(field, body_words=body_parses(fixed))
+
+
+# What an issuing body's name is made of (Decree 30 Art. 8.1): a body type first ("ỦY BAN NHÂN DÂN",
+# "BỘ", "SỞ", "CỤC" …), and after a unit kind ("TỈNH", "HUYỆN", "XÃ" …) a unit of the catalogue.
+_BODY_TYPES = tuple(sorted((
+    "uy ban nhan dan", "ubnd", "hoi dong nhan dan", "hdnd", "bo", "so", "cuc", "tong cuc", "chi cuc", "phong",
+    "ban", "van phong", "trung tam", "cong an", "toa an nhan dan", "vien kiem sat nhan dan", "truong", "dang uy",
+    "hoi dong", "uy ban", "chinh phu", "thu tuong chinh phu", "vu", "thanh tra", "kho bac nha nuoc", "doan",
+    "bo chi huy quan su", "bo chi huy", "benh vien", "dai hoc", "hoc vien", "vien", "chi nhanh", "tinh uy",
+    "thanh uy", "huyen uy", "quan uy", "thi uy", "cong ty", "doi", "hoi", "mat tran to quoc", "lien doan lao dong",
+    "bao hiem xa hoi", "ngan hang nha nuoc", "quoc hoi", "ban chap hanh", "toa an", "vien kiem sat",
+), key=len, reverse=True))
+_UNIT_KIND_WORDS = ("THÀNH PHỐ", "THỊ XÃ", "THỊ TRẤN", "ĐẶC KHU", "TỈNH", "HUYỆN", "QUẬN", "XÃ", "PHƯỜNG", "TP.", "TP")
+_ABBREVIATIONS = {"ubnd", "hdnd", "tp", "gd&dt", "tnhh", "cp", "mtv", "ldtb&xh", "khcn", "tw", "vn", "tt", "bch"}
+
+
+def body_parses(value: str | None) -> bool:
+    """Does an issuing body read as one: a body type first (after "-" for each joint issuer), every
+    unit kind followed by a unit of the administrative catalogue, words that are Vietnamese syllables?
+    "XÃ NGHI PHONG" (the body's first line lost) or "ỦY BAN NHÂN DÂN. HUYỆN" do not."""
+    from ocr.correct import is_syllable
+
+    if not value or re.search(r"\d|[^\w\s&.\-–]", value) or re.search(r"\.\s", value):
+        return False
+    def typed(text: str) -> bool:
+        f = fold(text).strip()
+        return any(f == b or f.startswith(b + " ") for b in _BODY_TYPES)
+
+    issuers: list[str] = []
+    for part in re.split(r"\s[-–]\s", value):  # "SỞ LAO ĐỘNG - THƯƠNG BINH …" is one issuer
+        if issuers and not typed(part):
+            issuers[-1] += " " + part
+        else:
+            issuers.append(part)
+    for issuer in issuers:
+        if not typed(issuer):
+            return False
+        tokens = issuer.split()
+        for i, t in enumerate(tokens):
+            if not (is_syllable(t.strip(".")) or fold(t).strip(".") in _ABBREVIATIONS):
+                return False
+            two = " ".join(tokens[i:i + 2])
+            kind = two if two in _UNIT_KIND_WORDS else t if t in _UNIT_KIND_WORDS else None
+            if kind is None or (kind == "XÃ" and i + 1 < len(tokens) and tokens[i + 1] == "HỘI"):
+                continue
+            if i > 0 and tokens[i - 1] in ("THỊ", "ĐẶC") or (kind == t and i > 0 and f"{tokens[i - 1]} {t}" in _UNIT_KIND_WORDS):
+                continue  # the second word of a two-word kind
+            rest = tokens[i + len(kind.split()):]
+            if not any(fold(" ".join(rest[:n])) in place_names_by_fold() for n in range(1, min(4, len(rest)) + 1)):
+                return False
+    return True
 
 
 # Bodies that never issue under their own name alone: a department, office or sub-department.
@@ -266,7 +433,7 @@ def _filled_in(value_words: list[Word], printed: list[Word]) -> bool:
 def _handwritten(field: ExtractedField, value_words: list[Word], printed: list[Word]) -> ExtractedField:
     if field.value is None or not _filled_in(value_words, printed):
         return field
-    return ExtractedField(field.value, min(field.confidence, HANDWRITTEN_CAP), field.page, field.bbox)
+    return replace(field, confidence=min(field.confidence, HANDWRITTEN_CAP))
 
 
 def _document_number(seg: Segment | None) -> ExtractedField:
@@ -293,6 +460,12 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     if seg is None:
         return ABSENT, ABSENT
     iso, span = parse_vn_date(seg.text)
+    if span is None and (loose := _LOOSE_DATE.search(seg.folded)):
+        try:
+            iso = date(int(loose.group(3)), int(loose.group(2)), int(loose.group(1))).isoformat()
+            span = loose.span()
+        except ValueError:
+            iso = None
     if span is None:
         # "ngày …… tháng 5 năm 2019" with an unreadable day: no value, but the place to look at.
         m = re.search(r"\bngay\b", seg.folded)
@@ -341,31 +514,117 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
     return ABSENT, None
 
 
-def _summary(segs: list[Segment], title: Segment | None) -> ExtractedField:
-    if title is None:
+_VV = re.compile(r"^\s*(?:v\s?[/l1|i]\s?v\b|[vy]\s?/|ve\s?viec\b)")  # on folded text
+
+
+def _summary(segs: list[Segment], title: Segment | None, number: Segment | None = None) -> ExtractedField:
+    """The trích yếu: "Về việc …" under the title, or a công văn's "V/v …" under its number."""
+    if title is not None:
+        after = [s for s in segs if s.page == title.page and s.top > title.top][:3]
+        for i, s in enumerate(after):
+            m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded)
+            if m and m.start() <= 3:
+                parts, words = [s], list(s.words)
+                for nxt in after[i + 1:]:
+                    if (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - parts[-1].bottom < 0.8 * s.line_height):
+                        parts.append(nxt)
+                        words += nxt.words
+                    else:
+                        break
+                text = " ".join(p.text for p in parts)
+                return _field(_clean_value(text[m.start():]), words, s.page)
+    if number is None:
         return ABSENT
-    after = [s for s in segs if s.page == title.page and s.top > title.top][:3]
-    for i, s in enumerate(after):
-        m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded)
-        if m and m.start() <= 3:
-            parts, words = [s], list(s.words)
-            for nxt in after[i + 1:]:
-                if (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - parts[-1].bottom < 0.8 * s.line_height):
-                    parts.append(nxt)
-                    words += nxt.words
-                else:
-                    break
-            text = " ".join(p.text for p in parts)
-            return _field(_clean_value(text[m.start():]), words, s.page)
-    return ABSENT
+    w = number.width
+    below = sorted((s for s in segs if s.page == number.page and s.top > number.top and s.xc < 0.5 * w
+                    and s.top < number.bottom + 8 * number.line_height), key=lambda s: s.top)
+    if not below or not _VV.match(below[0].folded):
+        return ABSENT
+    parts = [below[0]]
+    for nxt in below[1:]:
+        if nxt.top - parts[-1].bottom > 0.9 * parts[-1].line_height or re.match(r"kinh gui", nxt.folded):
+            break
+        parts.append(nxt)
+    text = _clean_value(" ".join(p.text for p in parts))
+    return _field(text, [w_ for p in parts for w_ in p.words], number.page)
+
+
+# ---------------------------------------------------------------- kind
+
+
+_KIND_FOLDS = sorted(((fold(k), k) for k in DOCUMENT_KINDS), key=lambda x: -len(x[0]))
+
+
+def _kind(title: ExtractedField, summary: ExtractedField, number: Segment | None,
+          segs: list[Segment]) -> tuple[ExtractedField, ExtractedField]:
+    """The document's kind from its title, snapped to the known kinds (schemas.DOCUMENT_KINDS) on
+    folded text: a kind read with other marks ("CHÍ THỊ") is put back ("CHỈ THỊ") and its confidence
+    capped for the edit, one read with another letter further; a title naming no known kind is kept
+    as read at PLAUSIBILITY_CAP. A công văn prints no title: its "V/v" line under the number says so.
+    Returns (kind, title with the same repair)."""
+    if title.value:
+        ft = fold(title.value)
+        for fk, kind in _KIND_FOLDS:
+            if ft == fk or ft.startswith(fk + " "):
+                printed = title.value[: len(kind)]
+                if printed == kind:
+                    return with_checks(replace(title, value=kind), known_kind=True), title
+                cap = CORRECTED_VALID_CAP  # same letters, other marks: Tesseract's commonest slip on capitals
+                fixed_title = replace(title, value=kind + title.value[len(kind):], confidence=min(title.confidence, cap))
+                return with_checks(replace(fixed_title, value=kind), known_kind=True), fixed_title
+        # Another letter misread: the nearest kind within one or two edits of the title's start.
+        best: tuple[int, str] | None = None
+        for fk, kind in _KIND_FOLDS:
+            d = edit_distance(ft[: len(fk)], fk)
+            at_word_end = len(ft) == len(fk) or ft[len(fk):len(fk) + 1] == " "
+            if len(fk) >= 5 and at_word_end and d <= (1 if len(fk) < 8 else 2) and (best is None or d < best[0]):
+                best = (d, kind)
+        if best:
+            cap = LOW_WORD_CAP if best[0] == 1 else PLAUSIBILITY_CAP
+            kind_field = replace(title, value=best[1], confidence=min(title.confidence, cap))
+            return with_checks(kind_field, known_kind=True), replace(title, confidence=min(title.confidence, cap))
+        return with_checks(title, known_kind=False), title
+    if summary.value and _VV.match(fold(summary.value)) and number is not None:
+        # A công văn (Decree 30 Appendix I): no kind printed, the subject as "V/v …" under the number.
+        conf = min(summary.confidence, 0.85)
+        return with_checks(ExtractedField("CÔNG VĂN", conf, summary.page, summary.bbox), known_kind=True), title
+    return ABSENT, title
+
+
+# ---------------------------------------------------------------- signature block
 
 
 _NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ][a-zđà-ỹ]+$|^[A-ZĐÀ-Ỹ]+$")
+# Military and academic ranks printed before a signer's name ("Trung tá Ngô Văn Công").
+_RANK = re.compile(r"^(thuong tuong|trung tuong|thieu tuong|dai tuong|dai ta|thuong ta|trung ta|thieu ta|dai uy|"
+                   r"thuong uy|trung uy|thieu uy|pgs\.?\s?ts\.?|gs\.?\s?ts\.?|ts\.?|ths\.?|bs\.?|ks\.?)\s+")
+# Phrases that are never part of a person's name: kinds, titles, bodies, the motto, block labels.
+_NOT_NAME = re.compile(r"\b(" + "|".join(sorted({fold(k) for k in DOCUMENT_KINDS} | {
+    "chu tich", "giam doc", "truong phong", "thu truong", "bo truong", "cuc truong", "vu truong", "chanh van phong",
+    "pho", "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
+    "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong", "ba",
+    "tm", "kt", "tl", "tuq", "truong", "ky ten", "dong dau", "bo", "so", "cuc", "phong", "tinh", "huyen", "xa",
+    "thanh pho", "quan", "phuong"}, key=len, reverse=True)) + r")\b")
 
 
 def _looks_like_name(text: str) -> bool:
     ws = text.split()
     return 2 <= len(ws) <= 6 and all(_NAME_WORD.match(nfc(w)) for w in ws)
+
+
+def is_personal_name(text: str | None) -> bool:
+    """A person's name: 2-6 capitalised Vietnamese syllables, no kind, title, body or label words
+    ("QUYẾT ĐỊNH", "CHỦ TỊCH", "chủ hộ kinh doanh" are not names)."""
+    from ocr.correct import is_syllable
+
+    if not text or not _looks_like_name(text):
+        return False
+    return all(is_syllable(w) for w in text.split()) and not _NOT_NAME.search(fold(text))
+
+
+def _without_rank(text: str) -> tuple[str, int]:
+    m = _RANK.match(fold(text))
+    return (text[m.end():], m.end()) if m else (text, 0)
 
 
 def _is_text(s: Segment) -> bool:
@@ -374,41 +633,112 @@ def _is_text(s: Segment) -> bool:
     return letters >= 2 and max(w.confidence for w in s.words) >= 0.3
 
 
-def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField]:
-    """The bottom-right block of the last page that has one: authority/title lines, then the name."""
-    for page in sorted({s.page for s in segs}, reverse=True):
-        right = [s for s in segs if s.page == page and s.xc > 0.5 * s.width and _is_text(s)]
-        right.sort(key=lambda s: s.top)
-        start = None
-        for i, s in enumerate(right):
-            if is_upper_text(s.text) and _SIGNER_HINT.search(s.folded) and s.top > 0.15 * s.height:
-                start = i
-                break
-        if start is None:
+def _authority_start(s: Segment) -> bool:
+    return is_upper_text(s.text) and bool(_SIGNER_HINT.search(s.folded)) and s.top > 0.15 * s.height
+
+
+def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Segment | None]]:
+    """(authority lines, name line or None) of each block on one page, top to bottom.
+
+    A block sits in the right half (the preamble "CHỦ TỊCH ỦY BAN NHÂN DÂN …" and the "QUYẾT ĐỊNH:"
+    sub-heading are centred across the page, not in it): upper-case authority lines one under the
+    other, then within a third of the page (signature and seal between) the signer's name."""
+    if not page_segs:
+        return []
+    w = page_segs[0].width
+    right = sorted((s for s in page_segs if s.xc > 0.55 * w and s.box[0] > 0.4 * w and _is_text(s)),
+                   key=lambda s: s.top)
+    blocks: list[tuple[list[Segment], Segment | None]] = []
+    used: set[int] = set()
+    for i, s in enumerate(right):
+        if i in used or not _authority_start(s):
             continue
-        titles = [right[start]]
-        j = start + 1
-        while j < len(right) and is_upper_text(right[j].text) and right[j].top - titles[-1].bottom < 1.5 * titles[-1].line_height:
-            titles.append(right[j])
+        lines = [s]
+        j = i + 1
+        while j < len(right) and is_upper_text(right[j].text) and not is_personal_name(_clean_value(right[j].text)) \
+                and right[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
+            lines.append(right[j])
+            used.add(j)
             j += 1
-        known = [t for t in titles if any(fold(k) in t.folded for k in SIGNER_TITLES)]
-        last = known[-1] if known else titles[-1]
-        title_text = re.sub(r"^(tm|kt|tl|tuq|q)\s?[.,]\s*", "", last.folded)
-        offset = len(last.folded) - len(title_text)
-        signer_title = _field(normalise_upper(_clean_value(last.text[offset:])), last.words_in(offset, len(last.text)),
-                              page, format_ok=bool(known))
-        # The name: the last name-like line below, within a third of the page (signature and seal between).
-        below = [s for s in right[j:] if s.top - last.bottom < 0.33 * s.height]
-        names = [s for s in below if _looks_like_name(_clean_value(s.text))]
-        if names:
-            n = names[0] if len(names) == 1 else names[-1] if not any(_looks_like_name(x.text) for x in names[:-1]) else names[0]
-            # A seal's lettering can OCR as an upper-case "name"; prefer a mixed-case line.
-            mixed = [s for s in names if not is_upper_text(s.text)]
-            n = mixed[-1] if mixed else n
-            name = _clean_value(n.text)
-            return signer_title, _name_field(_field(name, list(n.words), page))
-        return signer_title, ABSENT
-    return ABSENT, ABSENT
+        below = [x for x in right[j:] if x.top - lines[-1].bottom < 0.33 * x.height]
+        names = [x for x in below if is_personal_name(_without_rank(_clean_value(x.text))[0])]
+        # A seal's lettering can OCR as an upper-case "name"; a printed name is mixed case.
+        mixed = [x for x in names if not is_upper_text(x.text)]
+        name = (mixed or names or [None])[0]
+        if name is not None:
+            used.update(k for k, x in enumerate(right) if x is name)
+        blocks.append((lines, name))
+    return blocks
+
+
+def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, ExtractedField]:
+    """(signer title, authority lines, signer name) from the signature block of the main document.
+
+    The main document ends on the first page that carries a signed block; what follows (an annex, an
+    attached draft with its own signer, a form, a blank page where only the seal shows through) is
+    not where its signer is."""
+    pages = sorted({s.page for s in segs})
+    found: tuple[list[Segment], Segment | None] | None = None
+    for page in pages:
+        blocks = _signature_blocks([s for s in segs if s.page == page])
+        named = [b for b in blocks if b[1] is not None]
+        if named:
+            found = named[-1] if len(named) == 1 else named[0]
+            break
+        if blocks and found is None:
+            found = blocks[-1]
+    if found is None:
+        return ABSENT, ABSENT, ABSENT
+    titles, name_seg = found
+    page = titles[0].page
+    known = [t for t in titles if any(fold(k) in t.folded for k in SIGNER_TITLES)]
+    last = known[-1] if known else titles[-1]
+    title_text = re.sub(r"^(tm|kt|tl|tuq|q)\s?[.,]\s*", "", last.folded)
+    offset = len(last.folded) - len(title_text)
+    signer_title = _field(normalise_upper(_clean_value(last.text[offset:])), last.words_in(offset, len(last.text)),
+                          page, format_ok=bool(known))
+    lines = [re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(t.text))) for t in titles]
+    authority = _field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known))
+    if name_seg is None:
+        return signer_title, authority, ABSENT
+    text, cut = _without_rank(_clean_value(name_seg.text))
+    lead = len(name_seg.text) - len(name_seg.text.lstrip(" .,;:-–—_|'\""))
+    words = name_seg.words_in(lead + cut, len(name_seg.text)) if cut else list(name_seg.words)
+    name = _name_field(_field(text, words, page))
+    return signer_title, authority, with_checks(name, personal_name=is_personal_name(name.value),
+                                                under_authority=True)
+
+
+def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
+    """The addressees ("Kính gửi: …" of a công văn) or else the "Nơi nhận:" list, items joined by "; "."""
+    for label, pool in (("kinh gui", first), ("noi nhan", segs)):
+        at = next((i for i, s in enumerate(pool) if re.match(r"^\s*" + label + r"\s*[:;.]?", s.folded)), None)
+        if at is None:
+            continue
+        head = pool[at]
+        m = re.match(r"^\s*" + label + r"\s*[:;.]?", head.folded)
+        items: list[str] = []
+        words: list[Word] = []
+        rest = head.text[m.end():].strip() if m else ""
+        if rest:
+            items.append(rest)
+            words += head.words_in(m.end() if m else 0, len(head.text))
+        prev = head
+        for s in pool[at + 1:]:
+            if s.page != head.page or s.top < prev.top or s.top - prev.bottom > 1.2 * prev.line_height:
+                break
+            if label == "noi nhan" and s.box[0] > 0.45 * s.width:
+                continue  # the signature block beside the list
+            if label == "kinh gui" and not s.text.lstrip().startswith(("-", "+", "•")) and s.box[0] < head.box[0]:
+                break
+            items.append(s.text)
+            words += s.words
+            prev = s
+        cleaned = [_clean_value(i).lstrip("-–+•* ") for i in items]
+        value = "; ".join(c for c in cleaned if c)
+        if value:
+            return _field(value, words, head.page)
+    return ABSENT
 
 
 # ---------------------------------------------------------------- labelled fields
@@ -560,7 +890,7 @@ def _repaired(field: ExtractedField, fix: Callable[[str], str]) -> ExtractedFiel
     fixed = fix(field.value)
     if fixed == field.value:
         return field
-    return ExtractedField(fixed, min(field.confidence, CORRECTED_INVALID_CAP), field.page, field.bbox)
+    return replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_INVALID_CAP))
 
 
 def _address_field(field: ExtractedField) -> ExtractedField:
@@ -626,10 +956,11 @@ def _registration(segs: list[Segment]) -> ExtractedField:
 # ---------------------------------------------------------------- document type
 
 
-def detect_type(ocr: OcrResult, title: str | None) -> str | None:
-    """The type whose title keyword best matches the title (else the top of page 1)."""
+def detect_type(ocr: OcrResult, title: str | None, kind: str | None = None) -> str | None:
+    """The type whose title keyword best matches the title (else, when no kind was found either, the
+    top of page 1: a công văn's "V/v … quyết định …" line does not make it a decision)."""
     haystacks = [fold(title)] if title else []
-    if ocr.pages:
+    if ocr.pages and not (kind and not title):
         p = ocr.pages[0]
         top = [w for w in p.words if w.bbox[1] < 0.5 * p.height]
         haystacks.append(fold(" ".join(nfc(w.text) for w in top)))
@@ -649,18 +980,25 @@ def detect_type(ocr: OcrResult, title: str | None) -> str | None:
 
 
 def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
-    """Every field of the document type (plus the 8 contract fields), absent ones as null/0.0."""
+    """Every field of the document type (plus the 8 contract fields), absent ones as null/0.0.
+
+    A document whose kind has no declared type, or whose declared type is not in schemas, is
+    extracted with the general type (GENERAL_TYPE_CODE): never refused for its kind."""
     segs = [s for p in ocr.pages for s in segments(p) if s.text.strip()]
     found: dict[str, ExtractedField] = {}
-    left, number_seg, date_seg = _header_parts(segs)
+    first = _first_page(ocr, segs)
+    left, number_seg, date_seg = _header_parts(first, segs)
     found["document_number"] = _document_number(number_seg)
     found["issue_place"], found["issue_date"] = _place_and_date(date_seg)
     found["issuing_authority"] = _issuing_authority(left, found["issue_place"].value)
-    header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None), default=0)
-    keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords]
-    found["title"], title_seg = _title(segs, header_bottom, keywords)
-    found["summary"] = _summary(segs, title_seg)
-    found["signer_title"], found["signer_name"] = _signer(segs)
+    header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page),
+                        default=0)
+    keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords] + [f for f, _ in _KIND_FOLDS]
+    title, title_seg = _title(first, header_bottom, keywords)
+    found["summary"] = _summary(first, title_seg, number_seg)
+    found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)
+    found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs)
+    found["recipients"] = _recipients(segs, first)
     # Labelled fields are looked for in the body only: below the title, above the signature.
     body = [s for s in segs if title_seg is None or s.page > title_seg.page or s.top > title_seg.bottom]
     found["holder_name"] = _holder_name(body)
@@ -679,13 +1017,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["mother_name"] = _parent_name(body, "mother_name")
     found["father_name"] = _parent_name(body, "father_name")
 
-    if document_type == "auto":
-        code = detect_type(ocr, found["title"].value) or "unknown"
+    if document_type == "auto" or document_type not in DOCUMENT_TYPES:
+        code = (detect_type(ocr, found["title"].value, found["kind"].value) if document_type == "auto" else None) or GENERAL_TYPE_CODE
     else:
-        code = get_document_type(document_type).code  # KeyError names the known types
-    if code in DOCUMENT_TYPES:
-        names = list(get_document_type(code).field_names)
-    else:
-        names = [f.name for f in COMMON_FIELDS]
+        code = get_document_type(document_type).code
+    names = list(get_document_type(code).field_names)
     names += [n for n in CONTRACT_FIELDS if n not in names]
     return Extraction(document_type=code, pages=len(ocr.pages), fields={n: found.get(n, ABSENT) for n in names})
