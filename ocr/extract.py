@@ -12,7 +12,7 @@ and at 0.3 when the value fails its format check."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import date
@@ -269,6 +269,8 @@ def _first_page(ocr: OcrResult, segs: list[Segment]) -> list[Segment]:
     return out
 
 
+# The number-and-symbol line however its number was read: "…/QĐ-UBND", "… ŸBCT-ATMT".
+_SYMBOL_LINE = re.compile(r"/\s*[A-ZĐ]{1,8}\b|\d.*[A-ZĐ]{2,}\s?-\s?[A-ZĐ]{2,}")
 # A place-and-date line: at most a place name (no digits) before "ngày".
 _PLACE_DATE = re.compile(r"^[^\d]{0,40}?,?\s*n\s?g?[a-z]{1,2}\s*[^a-z\s]{0,3}\s*\S{0,4}\s*t\s?h\s?[a-z]{2,3}")
 # OCR slack beyond ocr._text's: "này24", "ngay 24" run together with the month.
@@ -278,7 +280,7 @@ _LOOSE_DATE = re.compile(r"n\s?g?[a-z]{1,2}\s*([0-9]{1,2})\s*[,.]?\s*t\s?h\s?[a-
 
 def _is_place_date(s: Segment) -> bool:
     return bool(_PLACE_DATE.match(s.folded) and (parse_vn_date(s.text)[0] or _DATE_TAIL.search(s.folded)
-                                                   or _LOOSE_DATE.search(s.folded)))
+                                                   or re.search(r"\bnam\s*[0-9]{4}\b", s.folded)))
 
 
 def _header_parts(first: list[Segment], segs: list[Segment]) -> tuple[list[Segment], Segment | None, Segment | None]:
@@ -294,6 +296,9 @@ def _header_parts(first: list[Segment], segs: list[Segment]) -> tuple[list[Segme
     w, h = first[0].width, first[0].height
     number = next((s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and s.box[0] < 0.4 * w
                    and _SO.match(s.folded)), None)
+    if number is None:
+        # "Số:" lost under a handwritten number: the line that carries the symbol ("…/BCT-ATMT").
+        number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
     right = [s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w]
     dated = next((s for s in right if _is_place_date(s)), None)
     if dated is None:
@@ -303,7 +308,8 @@ def _header_parts(first: list[Segment], segs: list[Segment]) -> tuple[list[Segme
         dated = low[0] if low else None
     limit = number.top if number else (dated.top if dated and dated.page == first[0].page else 0.3 * h)
     left = [s for s in first if s.bottom <= limit + 0.3 * s.line_height and s.xc < 0.5 * w and s.top < 0.3 * h
-            and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2 and not _MOTTO.match(s.folded)]
+            and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2 and not _MOTTO.match(s.folded)
+            and not _SYMBOL_LINE.search(s.text)]
     # Drop stray marks: a header line is upper case (a few lower-case OCR slips allowed).
     left = [s for s in left if is_upper_text(s.text, 0.7)]
     left.sort(key=lambda s: s.top)
@@ -440,7 +446,12 @@ def _document_number(seg: Segment | None) -> ExtractedField:
     if seg is None:
         return ABSENT
     m = _SO.match(seg.folded)
-    assert m
+    if m is None:
+        # "Số:" not read (a handwritten number over it): the symbol is there, the number is not.
+        words = [w for w in seg.words if "/" in w.text or re.search(r"[A-ZĐ]{2,}-", w.text)]
+        value = _clean_value(seg.text)
+        return with_checks(_field(value, words or list(seg.words), seg.page, format_ok=is_document_number(value)),
+                           number_label=False)
     rest = seg.text[m.end():]
     value = clean_document_number(rest)
     # Words that make up the value: from the label's end, as many as the cleaned value spans.
@@ -537,6 +548,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
         return ABSENT
     w = number.width
     below = sorted((s for s in segs if s.page == number.page and s.top > number.top and s.xc < 0.5 * w
+                    and sum(c.isalpha() for c in s.text) >= 2
                     and s.top < number.bottom + 8 * number.line_height), key=lambda s: s.top)
     if not below or not _VV.match(below[0].folded):
         return ABSENT
@@ -584,7 +596,7 @@ def _kind(title: ExtractedField, summary: ExtractedField, number: Segment | None
             kind_field = replace(title, value=best[1], confidence=min(title.confidence, cap))
             return with_checks(kind_field, known_kind=True), replace(title, confidence=min(title.confidence, cap))
         return with_checks(title, known_kind=False), title
-    if summary.value and _VV.match(fold(summary.value)) and number is not None:
+    if summary.value and _VV.match(fold(summary.value)):
         # A công văn (Decree 30 Appendix I): no kind printed, the subject as "V/v …" under the number.
         conf = min(summary.confidence, 0.85)
         return with_checks(ExtractedField("CÔNG VĂN", conf, summary.page, summary.bbox), known_kind=True), title
@@ -601,10 +613,10 @@ _RANK = re.compile(r"^(thuong tuong|trung tuong|thieu tuong|dai tuong|dai ta|thu
 # Phrases that are never part of a person's name: kinds, titles, bodies, the motto, block labels.
 _NOT_NAME = re.compile(r"\b(" + "|".join(sorted({fold(k) for k in DOCUMENT_KINDS} | {
     "chu tich", "giam doc", "truong phong", "thu truong", "bo truong", "cuc truong", "vu truong", "chanh van phong",
-    "pho", "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
-    "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong", "ba",
-    "tm", "kt", "tl", "tuq", "truong", "ky ten", "dong dau", "bo", "so", "cuc", "phong", "tinh", "huyen", "xa",
-    "thanh pho", "quan", "phuong"}, key=len, reverse=True)) + r")\b")
+    "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
+    "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong ba",
+    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho"}, key=len, reverse=True)) + r")\b")
+# (Single words like "trương", "phương", "quân", "cúc", "bá" are family or given names as well.)
 
 
 def _looks_like_name(text: str) -> bool:
@@ -745,9 +757,10 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
 
 # (folded regex of the label, may appear mid-line). Order = preference.
 _LABELS: dict[str, list[tuple[str, bool]]] = {
-    "holder_name": [(r"ho,? ?chu dem,? ?(va )?ten", False), (r"ho va ten", False), (r"ho ten", False),
-                    (r"ong ?/ ?ba", False), (r"ong \(ba\)", False), (r"ten chu ho", False), (r"cap cho", False),
-                    (r"chu dau tu", False)],
+    "holder_name": [(r"ho,? ?chu dem,? ?(va )?ten", False), (r"ho va ten( chu ho( kinh doanh)?)?", False),
+                    (r"ho ten( chu ho( kinh doanh)?)?", False), (r"ten chu ho( kinh doanh)?", False),
+                    (r"chu ho( kinh doanh)?", False), (r"ong ?/ ?ba", False), (r"ong ?\( ?ba ?\)", False),
+                    (r"cap cho", False), (r"chu dau tu", False)],
     "holder_birth_date": [(r"ngay,? ?thang,? ?nam sinh", False), (r"ngay sinh", True), (r"sinh ngay", True),
                           (r"nam sinh", True)],
     "holder_id_number": [(r"so (cccd|cmnd|cmnd ?/ ?cccd|cccd ?/ ?cmnd)", True),
@@ -813,6 +826,11 @@ def _continues(prev: Segment, nxt: Segment, left_margin: float, page_segs: list[
 
 
 def _labelled(segs: list[Segment], name: str) -> tuple[Segment, int, list[Segment]] | None:
+    return next(_labelled_all(segs, name), None)
+
+
+def _labelled_all(segs: list[Segment], name: str) -> Iterator[tuple[Segment, int, list[Segment]]]:
+    """Every place a label of `name` is found, in order of label preference, then of the page."""
     for pattern, anywhere in _LABELS[name]:
         for i, s in enumerate(segs):
             end = _find_label(s, pattern, anywhere)
@@ -834,8 +852,7 @@ def _labelled(segs: list[Segment], name: str) -> tuple[Segment, int, list[Segmen
                         break
                     follow.append(nxt)
                     prev = nxt
-            return s, end, follow
-    return None
+            yield s, end, follow
 
 
 def _value_text(seg: Segment, end: int, follow: list[Segment]) -> tuple[str, list[Word]]:
@@ -903,9 +920,32 @@ def _name_field(field: ExtractedField) -> ExtractedField:
     return _repaired(field, surname_fixed)
 
 
+_HOLDER_STOP = re.compile(r"[;:,]|\s(gioi tinh|sinh ngay|nam sinh|ngay sinh)\b")
+
+
 def _holder_name(segs: list[Segment]) -> ExtractedField:
-    return _name_field(_labelled_text(segs, "holder_name", stop=re.compile(r"[;:,]|\s(gioi tinh|sinh ngay|nam sinh)\b"),
-                                      check=_looks_like_name))
+    """The holder's name after its label ("Họ và tên:", "Ông (bà):", "Tên chủ hộ kinh doanh:", "Chủ hộ
+    kinh doanh:"). A label can stand alone as a heading ("Chủ hộ kinh doanh" above "Họ và tên: …"): a
+    value that is no personal name is passed over for the next label; if none is, the first is kept
+    at PLAUSIBILITY_CAP."""
+    fallback: ExtractedField | None = None
+    for seg, end, follow in _labelled_all(segs, "holder_name"):
+        text, words = _value_text(seg, end, follow)
+        m = _HOLDER_STOP.search(fold(text))
+        if m:
+            text = text[: m.start()]
+            if m.start() <= len(seg.text) - end:
+                words = seg.words_in(end, end + m.start())
+        value = _clean_value(text)
+        if not value:
+            continue
+        field = _name_field(_field(value, words, seg.page, format_ok=_looks_like_name(value)))
+        plausible = is_personal_name(field.value)
+        if plausible:
+            return with_checks(field, personal_name=True, not_label=True)
+        if fallback is None:
+            fallback = with_checks(field, personal_name=False, not_label=not _NOT_NAME.search(fold(value)))
+    return fallback or ABSENT
 
 
 def _parent_name(segs: list[Segment], name: str) -> ExtractedField:
@@ -995,7 +1035,7 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
                         default=0)
     keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords] + [f for f, _ in _KIND_FOLDS]
     title, title_seg = _title(first, header_bottom, keywords)
-    found["summary"] = _summary(first, title_seg, number_seg)
+    found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))
     found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)
     found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs)
     found["recipients"] = _recipients(segs, first)

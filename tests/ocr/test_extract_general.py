@@ -1,0 +1,216 @@
+"""Extraction on Decree-30 layouts the generator does not make (issue 12): synthetic word boxes laid
+out like real archive pages, so each failure class is pinned without running Tesseract."""
+
+from __future__ import annotations
+
+import pytest
+
+import ocr
+from ocr.extract import PLAUSIBILITY_CAP, body_parses, is_personal_name
+from ocr.model import PageText, Word
+from ocr.quality import PageQuality
+from schemas.document_types import GENERAL_TYPE_CODE
+
+W, H = 2480, 3508
+
+
+class Page:
+    """Lines placed like a scan: (x of the first word, y, text); one Tesseract line each."""
+
+    def __init__(self, number: int = 1) -> None:
+        self.number = number
+        self.words: list[Word] = []
+        self.lines: list[str] = []
+
+    def line(self, x: int, y: int, text: str, conf: float = 0.95, h: int = 50) -> Page:
+        n = len(self.lines)
+        pos = x
+        for t in text.split():
+            width = 24 * len(t) + 10
+            self.words.append(Word(t, conf, (pos, y, pos + width, y + h), n, 1))
+            pos += width + 22
+        self.lines.append(text)
+        return self
+
+    def centred(self, y: int, text: str, conf: float = 0.95) -> Page:
+        width = sum(24 * len(t) + 32 for t in text.split())
+        return self.line(W // 2 - width // 2, y, text, conf)
+
+    def build(self) -> PageText:
+        return PageText(self.number, W, H, 300, tuple(self.words), "\n".join(self.lines), 0.95,
+                        PageQuality(300, 900.0, 0.8, 0.05, False))
+
+
+def _extract(*pages: Page, document_type: str = "auto") -> ocr.Extraction:
+    return ocr.extract_fields(ocr.OcrResult(tuple(p.build() for p in pages), "test"), document_type)
+
+
+def _header(p: Page, body: tuple[str, ...] = ("ỦY BAN NHÂN DÂN", "HUYỆN VẠN NINH"), number: str = "Số: 125/QĐ-UBND",
+            place_date: str = "Vạn Ninh, ngày 12 tháng 5 năm 2020") -> Page:
+    for i, text in enumerate(body):
+        p.line(300, 200 + 70 * i, text)
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    y = 200 + 70 * len(body) + 60
+    p.line(350, y, number)
+    p.line(1350, y, place_date)
+    return p
+
+
+def _decision_with_preamble(name_line: str | None = "Nguyễn Văn Hùng") -> Page:
+    p = _header(Page())
+    p.centred(700, "QUYẾT ĐỊNH")
+    p.centred(770, "Về việc cấp giấy phép cho hộ gia đình")
+    p.centred(900, "CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN VẠN NINH")
+    p.line(350, 1000, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;")
+    p.centred(1150, "QUYẾT ĐỊNH:")
+    p.line(350, 1250, "Điều 1. Cấp giấy phép cho ông Trần Văn An.")
+    p.line(300, 1700, "Nơi nhận:").line(1500, 1700, "KT. CHỦ TỊCH").line(1520, 1770, "PHÓ CHỦ TỊCH")
+    p.line(300, 1770, "- Như Điều 3;")
+    if name_line:
+        p.line(1480, 2100, name_line)
+    return p
+
+
+def test_signer_is_the_name_under_the_block_not_the_sub_heading_or_preamble() -> None:
+    ex = _extract(_decision_with_preamble())
+    assert ex.document_type == "quyet_dinh"
+    assert ex.fields["signer_name"].value == "Nguyễn Văn Hùng"
+    assert ex.fields["signer_name"].checks == {"personal_name": True, "under_authority": True}
+    assert ex.fields["signer_title"].value == "PHÓ CHỦ TỊCH"
+    assert ex.fields["signer_authority"].value == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+
+
+def test_no_readable_name_gives_no_signer_rather_than_a_title() -> None:
+    ex = _extract(_decision_with_preamble(name_line=None))
+    assert ex.fields["signer_name"].value is None
+
+
+@pytest.mark.parametrize(("text", "ok"), [("Nguyễn Văn Hùng", True), ("QUYẾT ĐỊNH", False), ("CHỦ TỊCH", False),
+                                          ("Trương Thanh Hoài", True), ("Lê Quân", True), ("chủ hộ kinh doanh", False),
+                                          ("Pi,am Ngọc", False), ("Hùng", False)])
+def test_personal_name_check(text: str, ok: bool) -> None:
+    assert is_personal_name(text) is ok
+
+
+def test_misread_kind_is_snapped_with_a_confidence_that_says_so() -> None:
+    p = _header(Page(), number="Số: 07/CT-UBND")
+    p.centred(700, "CHÍ THỊ")
+    p.centred(770, "Về việc tăng cường công tác phòng chống thiên tai")
+    ex = _extract(p)
+    assert ex.document_type == GENERAL_TYPE_CODE  # no declared type for a directive: the general one
+    kind = ex.fields["kind"]
+    assert kind.value == "CHỈ THỊ" and kind.confidence <= 0.7 and kind.checks["known_kind"]
+    assert ex.fields["title"].value == "CHỈ THỊ" and ex.fields["title"].confidence <= 0.7
+    assert ex.fields["summary"].value == "Về việc tăng cường công tác phòng chống thiên tai"
+
+
+def test_a_title_naming_no_known_kind_goes_to_review() -> None:
+    p = _header(Page())
+    p.centred(700, "XQUYẾT ĐINHH")
+    ex = _extract(p)
+    assert ex.fields["kind"].checks == {"known_kind": False} and ex.fields["kind"].confidence <= PLAUSIBILITY_CAP
+
+
+def test_cong_van_without_title_is_a_cong_van_with_its_vv_summary_and_addressees() -> None:
+    p = _header(Page(), body=("UBND THÀNH PHỐ ĐÀ NẴNG", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"), number="Số: 1595/SGDĐT-CTrTT",
+                place_date="Đà Nẵng, ngày 31 tháng 5 năm 2019")
+    p.line(330, 540, "V/v bảo đảm trật tự an toàn giao thông").line(380, 600, "trong dịp nghỉ hè năm 2019")
+    p.line(500, 800, "Kính gửi:").line(800, 870, "- Trưởng phòng GD&ĐT các quận, huyện;")
+    p.line(800, 940, "- Hiệu trưởng các trường THPT.")
+    p.line(400, 1100, "Ngày 16 tháng 5 năm 2019, Bộ Giáo dục và Đào tạo ban hành công văn số 2114.")
+    ex = _extract(p)
+    assert ex.document_type == GENERAL_TYPE_CODE
+    assert ex.fields["kind"].value == "CÔNG VĂN"
+    assert ex.fields["summary"].value == "V/v bảo đảm trật tự an toàn giao thông trong dịp nghỉ hè năm 2019"
+    assert ex.fields["issuing_authority"].value == "UBND THÀNH PHỐ ĐÀ NẴNG SỞ GIÁO DỤC VÀ ĐÀO TẠO"
+    assert ex.fields["issue_date"].value == "2019-05-31"
+    assert ex.fields["recipients"].value == "Trưởng phòng GD&ĐT các quận, huyện; Hiệu trưởng các trường THPT"
+
+
+def test_date_never_comes_from_a_body_line() -> None:
+    # The day of the place-and-date line is unreadable; the body's first line has a clean date.
+    p = _header(Page(), place_date="Hà Nội, ngày )) tháng ) năm 2026")
+    p.line(400, 700, "Ngày 25 tháng 3 năm 2026, Bộ Công Thương ban hành Thông tư số 15/2026/TT-BCT")
+    ex = _extract(p)
+    assert ex.fields["issue_date"].value is None
+    assert ex.fields["issue_place"].value == "Hà Nội"
+
+
+def test_incoming_mail_stamp_is_not_the_number_or_date() -> None:
+    p = Page()
+    p.line(250, 60, "CÔNG VĂN ĐẾN").line(250, 120, "Số: 4512").line(250, 180, "Ngày: 14/5/2020")
+    _header(p, body=("ỦY BAN NHÂN DÂN", "XÃ NGHI PHONG"), number="Số: 88/UBND-VP")
+    ex = _extract(p)
+    assert ex.fields["document_number"].value == "88/UBND-VP"
+    assert ex.fields["issue_date"].value == "2020-05-12"
+    assert ex.fields["issuing_authority"].value == "ỦY BAN NHÂN DÂN XÃ NGHI PHONG"
+
+
+def test_header_lines_keep_the_first_line_and_no_stray_period() -> None:
+    p = Page()
+    # The body's first line and the motto come out as ONE Tesseract line (no wide gap between them).
+    p.line(300, 200, "ỦY BAN NHÂN DÂN. CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    p.line(300, 270, "HUYỆN DIÊN KHÁNH").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(350, 400, "Số: 12/QĐ-UBND").line(1350, 400, "Diên Khánh, ngày 3 tháng 4 năm 2021")
+    ex = _extract(p)
+    assert ex.fields["issuing_authority"].value == "ỦY BAN NHÂN DÂN HUYỆN DIÊN KHÁNH"
+    assert ex.fields["issuing_authority"].checks == {"body_words": True}
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("ỦY BAN NHÂN DÂN XÃ NGHI PHONG", True), ("XÃ NGHI PHONG", False), ("ỦY BAN NHÂN DÂN. HUYỆN DIÊN KHÁNH", False),
+    ("BỘ CÔNG THƯƠNG CỤC HÓA CHẤT", True), ("SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI", True),
+    ("ỦY BAN NHÂN DÂN HUYỆN XYZQ", False), ("3 THƯƠNG", False),
+    ("BỘ CÔNG AN - BỘ QUỐC PHÒNG - VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO", True)])
+def test_issuing_body_parses_from_body_words_and_catalogue_units(value: str, ok: bool) -> None:
+    assert body_parses(value) is ok
+
+
+@pytest.mark.parametrize(("lines", "want"), [
+    (["Chủ hộ kinh doanh", "Họ và tên: NGUYỄN VĂN AN"], "NGUYỄN VĂN AN"),
+    (["Tên chủ hộ kinh doanh: Trần Thị Lan"], "Trần Thị Lan"),
+    (["Ông (bà): Lê Văn Hùng"], "Lê Văn Hùng"),
+    (["Họ và tên chủ hộ kinh doanh: Phạm Minh Đức"], "Phạm Minh Đức"),
+])
+def test_holder_name_is_never_its_label(lines: list[str], want: str) -> None:
+    p = _header(Page(), number="Số: 37A8001234")
+    p.centred(700, "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH")
+    for i, text in enumerate(lines):
+        p.line(350, 900 + 70 * i, text)
+    ex = _extract(p)
+    assert ex.fields["holder_name"].value == want
+    assert ex.fields["holder_name"].checks == {"personal_name": True, "not_label": True}
+
+
+def test_a_label_with_no_name_is_kept_only_as_a_guess() -> None:
+    p = _header(Page())
+    p.centred(700, "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH")
+    p.line(350, 900, "Chủ hộ kinh doanh: chủ hộ kinh doanh")
+    f = _extract(p).fields["holder_name"]
+    assert f.value is None or f.confidence <= PLAUSIBILITY_CAP
+
+
+def test_signer_of_an_attached_draft_is_not_the_documents_signer() -> None:
+    main = _header(Page())
+    main.centred(700, "TỜ TRÌNH")
+    main.line(300, 1700, "Nơi nhận:").line(1500, 1700, "TM. ỦY BAN NHÂN DÂN").line(1560, 1770, "CHỦ TỊCH")
+    main.line(1500, 2100, "Lê Văn Tám")
+    draft = Page(2)
+    draft.centred(200, "DỰ THẢO")
+    draft.centred(300, "NGHỊ QUYẾT")
+    draft.line(1500, 1500, "CHỦ TỊCH").line(1450, 1800, "Hoàng Minh Châu")
+    blank = Page(3)  # only the seal showing through
+    ex = _extract(main, draft, blank)
+    assert ex.fields["signer_name"].value == "Lê Văn Tám" and ex.fields["signer_name"].page == 1
+
+
+def test_unknown_declared_type_is_extracted_with_the_general_type() -> None:
+    ex = _extract(_decision_with_preamble(), document_type="to_trinh_khong_co")
+    assert ex.document_type == GENERAL_TYPE_CODE
+    assert {"kind", "summary", "signer_authority", "recipients"} <= set(ex.fields)
+
+
+def test_to_dict_adds_checks_only_when_there_are_any() -> None:
+    out = _extract(_decision_with_preamble()).to_dict()["fields"]
+    assert set(out["issue_place"]) == {"value", "confidence", "page", "bbox"}
+    assert out["signer_name"]["checks"] == {"personal_name": True, "under_authority": True}
