@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from schemas import get_document_type
+from schemas.document_types import GENERAL_TYPE_CODE
 from schemas.rules import FieldInput, Route, validate_record
 from sohoa.config import Settings, get_settings
 from sohoa.crashpoints import crash_point
@@ -157,10 +158,16 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
         _progress("extract", index, len(todo), doc.file_name)
         assert doc.ocr_key
         result = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
-        extraction = ocr.extract_fields(result, doc.document_type or "auto")
+        declared = doc.document_type or "auto"
+        extraction = ocr.extract_fields(result, declared)
         with session_scope() as s:
             d = s.get_one(Document, doc.id)
             d.document_type = extraction.document_type
+            if declared not in ("auto", extraction.document_type):
+                # A kind the schemas do not declare: read with the general type, a person confirms it.
+                reason = f"loại giấy tờ «{declared}» chưa có trong danh mục: trích xuất theo văn bản hành chính chung"
+                if reason not in d.review_reasons:
+                    d.review_reasons = [*d.review_reasons, reason]
             existing = {f.name: f for f in s.scalars(select(Field).where(Field.document_id == d.id))}
             for name, value in extraction.fields.items():
                 row = existing.get(name)
@@ -191,14 +198,14 @@ def validate_batch(batch_id: int, settings: Settings | None = None, store: Objec
             d = s.get_one(Document, doc.id)
             fields = {f.name: FieldInput(f.value, f.confidence)
                       for f in s.scalars(select(Field).where(Field.document_id == d.id))}
+            extra = tuple(d.review_reasons)
             try:
                 doc_type = get_document_type(d.document_type)
-            except KeyError:
-                d.status = DocumentStatus.REJECTED
-                d.review_reasons = [*d.review_reasons, f"unknown_document_type: {d.document_type}"]
-                counts[Route.REJECTED] += 1
-                continue
-            extra = tuple(d.review_reasons)
+            except KeyError:  # never rejected for its kind: checked as a general document, by a person
+                doc_type = get_document_type(GENERAL_TYPE_CODE)
+                extra += (f"loại giấy tờ «{d.document_type}» chưa có trong danh mục",)
+            if doc_type.code == GENERAL_TYPE_CODE:
+                extra += ("văn bản hành chính chung (không có mẫu riêng): người duyệt xác nhận loại văn bản",)
             if d.dossier_provisional:
                 extra += ("mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)",)
             decision = validate_record(doc_type, fields, extra_reasons=extra, thresholds=thresholds,
