@@ -283,7 +283,21 @@ def _is_place_date(s: Segment) -> bool:
                                                    or re.search(r"\bnam\s*[0-9]{4}\b", s.folded)))
 
 
-def _header_parts(first: list[Segment], segs: list[Segment]) -> tuple[list[Segment], Segment | None, Segment | None]:
+def _rows_joined(segs: list[Segment], page: PageText) -> list[Segment]:
+    """Pieces of one printed row put back together ("Hà Nội," | "ngày25 tháng 6 năm 2026" cut at a gap)."""
+    out: list[Segment] = []
+    for s in sorted(segs, key=lambda s: s.box[0]):
+        mate = next((o for o in out if abs((o.top + o.bottom) / 2 - (s.top + s.bottom) / 2) < 0.5 * o.line_height
+                     and 0 <= s.box[0] - o.box[2] < 3 * o.line_height), None)
+        if mate is None:
+            out.append(s)
+        else:
+            out[out.index(mate)] = _segment(list(mate.words) + list(s.words), page)
+    return sorted(out, key=lambda s: s.top)
+
+
+def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> tuple[
+        list[Segment], Segment | None, Segment | None]:
     """Left-column header lines above the number, the 'Số:' segment and the place/date segment.
 
     The number is the left column's "Số:" line, the date the right column's place-and-date line,
@@ -299,7 +313,7 @@ def _header_parts(first: list[Segment], segs: list[Segment]) -> tuple[list[Segme
     if number is None:
         # "Số:" lost under a handwritten number: the line that carries the symbol ("…/BCT-ATMT").
         number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
-    right = [s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w]
+    right = _rows_joined([s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w], page)
     dated = next((s for s in right if _is_place_date(s)), None)
     if dated is None:
         # Permits and certificates: "Hà Nội, ngày … tháng … năm …" above the signer, right half.
@@ -615,7 +629,7 @@ _NOT_NAME = re.compile(r"\b(" + "|".join(sorted({fold(k) for k in DOCUMENT_KINDS
     "chu tich", "giam doc", "truong phong", "thu truong", "bo truong", "cuc truong", "vu truong", "chanh van phong",
     "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
     "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong ba",
-    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho"}, key=len, reverse=True)) + r")\b")
+    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho", "thuong truc", "phu trach", "dai dien"}, key=len, reverse=True)) + r")\b")
 # (Single words like "trương", "phương", "quân", "cúc", "bá" are family or given names as well.)
 
 
@@ -683,6 +697,44 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
     return blocks
 
 
+# The deputy's title under "KT. <chief>" (Decree 30 Appendix I): "PHÓ <chief>", a minister's deputy
+# is "THỨ TRƯỞNG". Folded, "THỨ TRƯỞNG" and "THỦ TRƯỞNG" are one word pair: the block says which.
+_DEPUTY = {"bo truong": "THỨ TRƯỞNG"}
+# Signers' titles of ministries, courts and procuracies (beside ocr._lexicon's local-government ones).
+_MORE_TITLES = ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG", "VỤ TRƯỞNG", "TỔNG CỤC TRƯỞNG", "VIỆN TRƯỞNG",
+                "CHÁNH ÁN", "CHÁNH THANH TRA", "TRƯỞNG ĐOÀN", "CHỦ NHIỆM", "TỔNG GIÁM ĐỐC")
+
+
+def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool]:
+    """The authority lines as printed, OCR specks before a line dropped ("e THỦ TRƯỞNG"), and the
+    deputy's line under "KT. …" put in the form that block requires; then whether a line was changed,
+    and whether the block is whole (a "KT./TM./TL./TUQ." line is followed by the signer's own title,
+    under "KT. X" the deputy's)."""
+    out: list[str] = []
+    snapped = False
+    whole = True
+    for t in titles:
+        words = t.text.split()
+        while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])) \
+                and not re.fullmatch(r"[QqTt][.,]?", words[0]):
+            words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
+        line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(" ".join(words))))
+        if out and (m := re.match(r"^KT\. (.+)$", out[-1])):
+            chief = m.group(1)
+            deputy = _DEPUTY.get(fold(chief), f"PHÓ {chief}")
+            f_line = fold(line)
+            if f_line == fold(deputy) or f_line.startswith(fold(deputy) + " "):
+                fixed = deputy + line[len(deputy):]
+                snapped |= fixed != line
+                line = fixed
+            else:
+                whole = False
+        out.append(line)
+    if out and re.match(r"^(TM|KT|TL|TUQ)\. ", out[-1]):
+        whole = False  # the signer's own title line is missing (under the seal, or not read)
+    return out, snapped, whole
+
+
 def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, ExtractedField]:
     """(signer title, authority lines, signer name) from the signature block of the main document.
 
@@ -703,14 +755,20 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, Extrac
         return ABSENT, ABSENT, ABSENT
     titles, name_seg = found
     page = titles[0].page
-    known = [t for t in titles if any(fold(k) in t.folded for k in SIGNER_TITLES)]
+    known = [t for t in titles if any(fold(k) in t.folded for k in (*SIGNER_TITLES, *_MORE_TITLES))]
     last = known[-1] if known else titles[-1]
     title_text = re.sub(r"^(tm|kt|tl|tuq|q)\s?[.,]\s*", "", last.folded)
     offset = len(last.folded) - len(title_text)
     signer_title = _field(normalise_upper(_clean_value(last.text[offset:])), last.words_in(offset, len(last.text)),
                           page, format_ok=bool(known))
-    lines = [re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(t.text))) for t in titles]
-    authority = _field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known))
+    lines, snapped, whole = _authority_lines(titles)
+    authority = with_checks(_field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
+                            whole_block=whole)
+    if snapped:
+        authority = replace(authority, confidence=min(authority.confidence, CORRECTED_VALID_CAP))
+        if signer_title.value and fold(signer_title.value) == fold(lines[-1]):
+            signer_title = replace(signer_title, value=lines[-1], confidence=min(signer_title.confidence,
+                                                                                  CORRECTED_VALID_CAP))
     if name_seg is None:
         return signer_title, authority, ABSENT
     text, cut = _without_rank(_clean_value(name_seg.text))
@@ -1027,13 +1085,14 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     segs = [s for p in ocr.pages for s in segments(p) if s.text.strip()]
     found: dict[str, ExtractedField] = {}
     first = _first_page(ocr, segs)
-    left, number_seg, date_seg = _header_parts(first, segs)
+    first_page = next((p for p in ocr.pages if first and p.number == first[0].page), None)
+    left, number_seg, date_seg = _header_parts(first, segs, first_page) if first_page else ([], None, None)
     found["document_number"] = _document_number(number_seg)
     found["issue_place"], found["issue_date"] = _place_and_date(date_seg)
     found["issuing_authority"] = _issuing_authority(left, found["issue_place"].value)
     header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page),
                         default=0)
-    keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords] + [f for f, _ in _KIND_FOLDS]
+    keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords]
     title, title_seg = _title(first, header_bottom, keywords)
     found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))
     found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)

@@ -148,7 +148,7 @@ _HOLDER_FIELDS: tuple[FieldSpec, ...] = (
 DOCUMENT_KINDS: tuple[str, ...] = (
     "NGHỊ QUYẾT", "QUYẾT ĐỊNH", "CHỈ THỊ", "QUY CHẾ", "QUY ĐỊNH", "THÔNG CÁO", "THÔNG BÁO", "HƯỚNG DẪN",
     "CHƯƠNG TRÌNH", "KẾ HOẠCH", "PHƯƠNG ÁN", "ĐỀ ÁN", "DỰ ÁN", "BÁO CÁO", "BIÊN BẢN", "TỜ TRÌNH",
-    "HỢP ĐỒNG", "CÔNG VĂN", "CÔNG ĐIỆN", "BẢN GHI NHỚ", "BẢN THỎA THUẬN", "GIẤY ỦY QUYỀN", "GIẤY MỜI",
+    "HƯỚNG DẪN LIÊN NGÀNH", "NGHỊ QUYẾT LIÊN TỊCH", "HỢP ĐỒNG", "CÔNG VĂN", "CÔNG ĐIỆN", "BẢN GHI NHỚ", "BẢN THỎA THUẬN", "GIẤY ỦY QUYỀN", "GIẤY MỜI",
     "GIẤY GIỚI THIỆU", "GIẤY NGHỈ PHÉP", "PHIẾU GỬI", "PHIẾU CHUYỂN", "PHIẾU BÁO", "PHIẾU TRÌNH", "THƯ CÔNG",
     "KẾT LUẬN", "LỆNH", "LUẬT", "NGHỊ ĐỊNH", "THÔNG TƯ", "THÔNG TƯ LIÊN TỊCH", "GIẤY PHÉP", "GIẤY CHỨNG NHẬN",
     "GIẤY XÁC NHẬN", "TRÍCH LỤC", "BẢN SAO",
