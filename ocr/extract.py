@@ -629,7 +629,7 @@ _NOT_NAME = re.compile(r"\b(" + "|".join(sorted({fold(k) for k in DOCUMENT_KINDS
     "chu tich", "giam doc", "truong phong", "thu truong", "bo truong", "cuc truong", "vu truong", "chanh van phong",
     "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
     "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong ba",
-    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho", "thuong truc", "phu trach", "dai dien"}, key=len, reverse=True)) + r")\b")
+    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho", "thuong truc", "phu trach"}, key=len, reverse=True)) + r")\b")
 # (Single words like "trương", "phương", "quân", "cúc", "bá" are family or given names as well.)
 
 
