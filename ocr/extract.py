@@ -558,6 +558,18 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
                         break
                 text = " ".join(p.text for p in parts)
                 return _field(_clean_value(text[m.start():]), words, s.page)
+        # A biên bản's or a plan's subject: the centred lines right under the title, in lower case.
+        parts = []
+        for nxt in after:
+            prev = parts[-1] if parts else title
+            if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < 1.0 * prev.line_height
+                    and nxt.box[0] > 0.15 * nxt.width and nxt.box[2] < 0.85 * nxt.width
+                    and not re.match(r"\s*(can cu|kinh gui|theo de nghi|hom nay|\(|\d|[-+•])", nxt.folded)):
+                break
+            parts.append(nxt)
+        if parts:
+            return _field(_clean_value(" ".join(p.text for p in parts)), [w for p in parts for w in p.words],
+                          title.page)
     if number is None:
         return ABSENT
     w = number.width
@@ -572,7 +584,11 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
             break
         parts.append(nxt)
     text = _clean_value(" ".join(p.text for p in parts))
-    return _field(text, [w_ for p in parts for w_ in p.words], number.page)
+    field = _field(text, [w_ for p in parts for w_ in p.words], number.page)
+    if (m := re.match(r"^[VvYy]\s?/\s?(?![vV])", text)) is not None:
+        # "V/v" with its second letter lost ("Y/ triển khai …"): the abbreviation put back, as a repair.
+        field = replace(field, value="V/v " + text[m.end():].lstrip(), confidence=min(field.confidence, LOW_WORD_CAP))
+    return field
 
 
 # ---------------------------------------------------------------- kind
@@ -659,6 +675,15 @@ def _is_text(s: Segment) -> bool:
     return letters >= 2 and max(w.confidence for w in s.words) >= 0.3
 
 
+def _wordy(s: Segment) -> bool:
+    """Printed words, not seal or signature debris ("MU <"): most tokens are Vietnamese syllables."""
+    from ocr.correct import is_syllable
+
+    tokens = [t.strip(".,:;-") for t in s.text.split()]
+    good = sum(1 for t in tokens if len(t) > 1 and is_syllable(t))
+    return good >= max(1, len(tokens) / 2)
+
+
 def _authority_start(s: Segment) -> bool:
     return is_upper_text(s.text) and bool(_SIGNER_HINT.search(s.folded)) and s.top > 0.15 * s.height
 
@@ -682,7 +707,7 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
         lines = [s]
         j = i + 1
         while j < len(right) and is_upper_text(right[j].text) and not is_personal_name(_clean_value(right[j].text)) \
-                and right[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
+                and _wordy(right[j]) and right[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
             lines.append(right[j])
             used.add(j)
             j += 1
@@ -1096,6 +1121,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     title, title_seg = _title(first, header_bottom, keywords)
     found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))
     found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)
+    kind, whole = found["kind"].value, found["title"].value
+    if found["summary"].value is None and kind and whole and whole.startswith(kind + " "):
+        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind.
+        found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
     found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs)
     found["recipients"] = _recipients(segs, first)
     # Labelled fields are looked for in the body only: below the title, above the signature.

@@ -162,7 +162,9 @@ GENERAL_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("summary", "Trích yếu", required=False),
     FieldSpec("signer_authority", "Thẩm quyền, chức vụ người ký", required=False,
               review_threshold=SEALED_FIELD_THRESHOLD),
-    FieldSpec("recipients", "Nơi nhận", required=False),
+    # Small type beside the seal, "Lưu: VT, …" abbreviations: often read with a garbled word. Not a
+    # fact about the result itself, so it alone does not hold a record back below 0.5.
+    FieldSpec("recipients", "Nơi nhận", required=False, review_threshold=0.5),
 )
 # The general type: any Decree-30 document whose kind has no declared type of its own.
 GENERAL_TYPE_CODE = "van_ban_hanh_chinh"
