@@ -217,7 +217,7 @@ def _clean_value(text: str) -> str:
 _UNDERLINE = re.compile(r"^[\s\-_—–=~.,·'`\"|]+$")
 # "Số:" with OCR slack; either a colon or a digit must follow (a handwritten number may be garbage).
 _SO = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,]?\s*(?=\d|[o0il]\d))")
-_SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|chu tich|giam doc|truong|pho|thu truong|bo truong|"
+_SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|^\s*(dai dien|dd)\b|chu tich|giam doc|truong|pho|thu truong|bo truong|"
                           r"chanh van phong|cuc truong|vu truong|tong giam doc|hieu truong")
 
 
@@ -515,6 +515,21 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     return place_field, _handwritten(_field(iso, date_words, seg.page), day, list(seg.words))
 
 
+def _meeting_date(first: list[Segment]) -> ExtractedField:
+    """A biên bản without a place-and-date line is dated by its opening "Hôm nay, ngày …": a body
+    line, so never more than PLAUSIBILITY_CAP (the date rule is the header's line)."""
+    for s in first:
+        m = re.match(r"^\s*hom nay,?\s*", s.folded)
+        if not m:
+            continue
+        iso, span = parse_vn_date(s.text)
+        if iso is None:
+            iso, span = parse_dmy(s.text[:40])
+        if iso and span:
+            return with_checks(_field(iso, s.words_in(*span), s.page), place_date_line=False)
+    return ABSENT
+
+
 def _is_centred(s: Segment) -> bool:
     return abs(s.xc - s.width / 2) < 0.12 * s.width
 
@@ -689,37 +704,55 @@ def _authority_start(s: Segment) -> bool:
 
 
 def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Segment | None]]:
-    """(authority lines, name line or None) of each block on one page, top to bottom.
+    """(authority lines, name line or None) of each block on one page, in reading order.
 
     A block sits in the right half (the preamble "CHỦ TỊCH ỦY BAN NHÂN DÂN …" and the "QUYẾT ĐỊNH:"
     sub-heading are centred across the page, not in it): upper-case authority lines one under the
-    other, then within a third of the page (signature and seal between) the signer's name."""
+    other, then within a third of the page (signature and seal between) the signer's name. A biên
+    bản or a joint document also signs in the left half ("ĐẠI DIỆN …", "KT. BỘ TRƯỞNG")."""
     if not page_segs:
         return []
     w = page_segs[0].width
-    right = sorted((s for s in page_segs if s.xc > 0.55 * w and s.box[0] > 0.4 * w and _is_text(s)),
-                   key=lambda s: s.top)
     blocks: list[tuple[list[Segment], Segment | None]] = []
-    used: set[int] = set()
-    for i, s in enumerate(right):
-        if i in used or not _authority_start(s):
-            continue
-        lines = [s]
-        j = i + 1
-        while j < len(right) and is_upper_text(right[j].text) and not is_personal_name(_clean_value(right[j].text)) \
-                and _wordy(right[j]) and right[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
-            lines.append(right[j])
-            used.add(j)
-            j += 1
-        below = [x for x in right[j:] if x.top - lines[-1].bottom < 0.33 * x.height]
-        names = [x for x in below if is_personal_name(_without_rank(_clean_value(x.text))[0])]
-        # A seal's lettering can OCR as an upper-case "name"; a printed name is mixed case.
-        mixed = [x for x in names if not is_upper_text(x.text)]
-        name = (mixed or names or [None])[0]
-        if name is not None:
-            used.update(k for k, x in enumerate(right) if x is name)
-        blocks.append((lines, name))
-    return blocks
+    for side in ("right", "left"):
+        if side == "right":
+            column = [s for s in page_segs if s.xc > 0.55 * w and s.box[0] > 0.4 * w and _is_text(s)]
+        else:
+            column = [s for s in page_segs if s.box[2] < 0.55 * w and s.box[0] > 0.03 * w and _is_text(s)]
+        column.sort(key=lambda s: s.top)
+        used: set[int] = set()
+        for i, s in enumerate(column):
+            if i in used or not _authority_start(s) or (side == "left" and not _LEFT_BLOCK.match(s.folded)):
+                continue
+            lines = [s]
+            j = i + 1
+            while j < len(column) and is_upper_text(column[j].text) and not is_personal_name(_clean_value(column[j].text)) \
+                    and _wordy(column[j]) and column[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
+                lines.append(column[j])
+                used.add(j)
+                j += 1
+            x0, x1 = min(x.box[0] for x in lines), max(x.box[2] for x in lines)
+            below = [x for x in column[j:] if x.top - lines[-1].bottom < 0.33 * x.height
+                     and x.box[0] < x1 and x.box[2] > x0]
+            names = [x for x in below if is_personal_name(_without_rank(_clean_value(x.text))[0])]
+            # A seal's lettering can OCR as an upper-case "name"; a printed name is mixed case.
+            mixed = [x for x in names if not is_upper_text(x.text)]
+            name = (mixed or names or [None])[0]
+            if name is not None:
+                used.update(k for k, x in enumerate(column) if x is name)
+            blocks.append((lines, name))
+    # Reading order: rows of blocks top to bottom, each row left to right.
+    blocks.sort(key=lambda b: b[0][0].top)
+    rows: list[list[tuple[list[Segment], Segment | None]]] = []
+    for b in blocks:
+        if rows and b[0][0].top - rows[-1][0][0][0].top < 3 * b[0][0].line_height:
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return [b for row in rows for b in sorted(row, key=lambda b: b[0][0].box[0])]
+
+
+_LEFT_BLOCK = re.compile(r"^\s*(dai dien|dd\b|tm\s?[.,]|kt\s?[.,])")
 
 
 # The deputy's title under "KT. <chief>" (Decree 30 Appendix I): "PHÓ <chief>", a minister's deputy
@@ -768,11 +801,13 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, Extrac
     not where its signer is."""
     pages = sorted({s.page for s in segs})
     found: tuple[list[Segment], Segment | None] | None = None
+    several = False
     for page in pages:
         blocks = _signature_blocks([s for s in segs if s.page == page])
         named = [b for b in blocks if b[1] is not None]
         if named:
-            found = named[-1] if len(named) == 1 else named[0]
+            # Several signers (a biên bản, a joint document): the first is taken, a person confirms.
+            found, several = named[0], len(named) > 1
             break
         if blocks and found is None:
             found = blocks[-1]
@@ -800,8 +835,11 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, Extrac
     lead = len(name_seg.text) - len(name_seg.text.lstrip(" .,;:-–—_|'\""))
     words = name_seg.words_in(lead + cut, len(name_seg.text)) if cut else list(name_seg.words)
     name = _name_field(_field(text, words, page))
-    return signer_title, authority, with_checks(name, personal_name=is_personal_name(name.value),
-                                                under_authority=True)
+    checks = {"personal_name": is_personal_name(name.value), "under_authority": True}
+    if several:
+        checks["one_signer"] = False
+        authority = with_checks(authority, one_signer=False)
+    return signer_title, authority, with_checks(name, **checks)
 
 
 def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
@@ -1125,6 +1163,8 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     if found["summary"].value is None and kind and whole and whole.startswith(kind + " "):
         # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind.
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
+    if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
+        found["issue_date"] = _meeting_date(first)
     found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs)
     found["recipients"] = _recipients(segs, first)
     # Labelled fields are looked for in the body only: below the title, above the signature.
