@@ -579,6 +579,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
             prev = parts[-1] if parts else title
             if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < 1.0 * prev.line_height
                     and nxt.box[0] > 0.15 * nxt.width and nxt.box[2] < 0.85 * nxt.width
+                    and ":" not in nxt.text  # a labelled line ("Mã số hộ kinh doanh: …") is a field, not the subject
                     and not re.match(r"\s*(can cu|kinh gui|theo de nghi|hom nay|\(|\d|[-+•])", nxt.folded)):
                 break
             parts.append(nxt)
@@ -1160,8 +1161,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))
     found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)
     kind, whole = found["kind"].value, found["title"].value
-    if found["summary"].value is None and kind and whole and whole.startswith(kind + " "):
-        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind.
+    if (found["summary"].value is None and kind and whole and whole.startswith(kind + " ")
+            and not any(k in fold(whole) for k in keywords)):
+        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind (a
+        # declared type's title, "GIẤY PHÉP XÂY DỰNG", is the result's name, not a subject).
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
     if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
         found["issue_date"] = _meeting_date(first)

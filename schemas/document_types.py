@@ -158,7 +158,9 @@ DOCUMENT_KINDS: tuple[str, ...] = (
 # (a công văn has none printed), the summary (trích yếu, or the "V/v" line of a công văn), the signer's
 # authority lines as printed ("KT. BỘ TRƯỞNG THỨ TRƯỞNG") and the recipients ("Nơi nhận", "Kính gửi").
 GENERAL_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("kind", "Loại văn bản"),
+    # Not required: a record checked before kinds were extracted (or typed in by hand) has none, and a
+    # specific type's title already names it; the general type always goes to a person.
+    FieldSpec("kind", "Loại văn bản", required=False),
     FieldSpec("summary", "Trích yếu", required=False),
     FieldSpec("signer_authority", "Thẩm quyền, chức vụ người ký", required=False,
               review_threshold=SEALED_FIELD_THRESHOLD),

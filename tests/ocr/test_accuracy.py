@@ -31,7 +31,9 @@ def test_light_damage_key_fields_exact(document_type: str) -> None:
     extraction, truth = _extract(document_type, "light")
     assert extraction.document_type == document_type  # auto-detected from the title
     schema = ocr.extract.get_document_type(document_type).field_names
-    names = (*KEY_FIELDS, *(n for n in schema if n not in KEY_FIELDS and n != "signer_title"))
+    # The general fields (kind, signer_authority, recipients) are not in the generator's truth: they
+    # are measured on the real documents (ocr.bench_fields) and pinned in test_extract_general.py.
+    names = (*KEY_FIELDS, *(n for n in schema if n not in KEY_FIELDS and n != "signer_title" and n in truth["fields"]))
     wrong = []
     for name in names:
         got = extraction.fields[name]
