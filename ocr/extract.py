@@ -515,6 +515,29 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     return place_field, _handwritten(_field(iso, date_words, seg.page), day, list(seg.words))
 
 
+# The kind's abbreviation in the symbol (Decree 30 Appendix III) for kinds whose abbreviation has "Đ",
+# the letter Tesseract most often reads as "D" ("2827/QD-BGDĐT") or doubles ("QĐĐ").
+_KIND_SYMBOL = {"QUYẾT ĐỊNH": "QĐ", "QUY ĐỊNH": "QyĐ", "ĐỀ ÁN": "ĐA", "HỢP ĐỒNG": "HĐ", "CÔNG ĐIỆN": "CĐ"}
+
+
+def _symbol_repaired(number: ExtractedField, kind: str | None) -> ExtractedField:
+    """The kind's abbreviation put back in the symbol when it was read with "D" for "Đ" or a letter
+    doubled; a repair, so below auto-approval."""
+    abbr = _KIND_SYMBOL.get(kind or "")
+    if not number.value or not abbr:
+        return number
+    m = re.match(r"^(\d+[a-zA-Z]?/(?:\d{4}/)?)([A-Za-zĐđ]+)(?=-|$)", number.value)
+    if not m or m.group(2) == abbr:
+        return number
+    part = m.group(2)
+    same = fold(part) == fold(abbr) or re.sub(r"(.)\1", r"\1", part) == abbr
+    if not same:
+        return number
+    fixed = m.group(1) + abbr + number.value[m.end():]
+    cap = CORRECTED_VALID_CAP if fold(part) == fold(abbr) else LOW_WORD_CAP
+    return replace(number, value=fixed, confidence=min(number.confidence, cap))
+
+
 def _meeting_date(first: list[Segment]) -> ExtractedField:
     """A biên bản without a place-and-date line is dated by its opening "Hôm nay, ngày …": a body
     line, so never more than PLAUSIBILITY_CAP (the date rule is the header's line)."""
@@ -1161,6 +1184,7 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))
     found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)
     kind, whole = found["kind"].value, found["title"].value
+    found["document_number"] = _symbol_repaired(found["document_number"], kind)
     if (found["summary"].value is None and kind and whole and whole.startswith(kind + " ")
             and not any(k in fold(whole) for k in keywords)):
         # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind (a

@@ -214,3 +214,20 @@ def test_to_dict_adds_checks_only_when_there_are_any() -> None:
     out = _extract(_decision_with_preamble()).to_dict()["fields"]
     assert set(out["issue_place"]) == {"value", "confidence", "page", "bbox"}
     assert out["signer_name"]["checks"] == {"personal_name": True, "under_authority": True}
+
+
+def test_kind_abbreviation_in_the_symbol_is_repaired_below_auto_approval() -> None:
+    p = _header(Page(), number="Số: 2827/QD-BGDĐT")
+    p.centred(700, "QUYẾT ĐỊNH")
+    f = _extract(p).fields["document_number"]
+    assert f.value == "2827/QĐ-BGDĐT" and f.confidence <= 0.7
+
+
+def test_e_signature_box_at_the_top_is_not_the_header_or_the_date() -> None:
+    p = Page()
+    p.line(1500, 40, "Ký bởi: Bộ Công Thương").line(1500, 90, "Cơ quan: Bộ Công Thương")
+    p.line(1500, 140, "Thời gian ký: 02.04.2026 14:24:26 +07:00")
+    _header(p, body=("BỘ CÔNG THƯƠNG",), number="Số: 2265/BCT-ATMT", place_date="Hà Nội, ngày 02 tháng 4 năm 2026")
+    ex = _extract(p)
+    assert ex.fields["issuing_authority"].value == "BỘ CÔNG THƯƠNG"
+    assert ex.fields["issue_date"].value == "2026-04-02" and ex.fields["document_number"].value == "2265/BCT-ATMT"
