@@ -102,7 +102,11 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
     from ocr.extract import extract_fields
 
     wanted = load_truth(truth)
+    from schemas import get_document_type
+    from schemas.rules import FieldInput, validate_record
+
     tallies: dict[str, dict[str, list[int]]] = {}  # split -> field -> [compared, exact, wrong_sure]
+    routes: dict[str, dict[str, int]] = {}  # split -> route the validator gives the record -> documents
     for file, fields in sorted(wanted.items()):
         part = fields.pop("_split", None) or split_of(file)
         if part != split_of(file):  # the transcriptions and the brief must agree on what may be tuned on
@@ -111,6 +115,10 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
             continue
         extraction = extract_fields(cached_ocr(scans / file, cache))
         got = extraction.fields
+        decision = validate_record(get_document_type(extraction.document_type),
+                                   {n: FieldInput(f.value, f.confidence) for n, f in got.items()})
+        by_route = routes.setdefault(part, {})
+        by_route[decision.route.value] = by_route.get(decision.route.value, 0) + 1
         if show:
             print(f"== {file} [{part}] type={extraction.document_type}")
         for name, want in fields.items():
@@ -133,7 +141,7 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
     for part, fields in sorted(tallies.items()):
         n = sum(t[0] for t in fields.values())
         out[part] = {"exact_match": round(sum(t[1] for t in fields.values()) / max(n, 1), 3), "fields": n,
-                     "wrong_at_0.9": sum(t[2] for t in fields.values()),
+                     "wrong_at_0.9": sum(t[2] for t in fields.values()), "routes": routes.get(part, {}),
                      "by_field": {k: f"{t[1]}/{t[0]}" + (f" ({t[2]} wrong ≥0.9)" if t[2] else "")
                                   for k, t in sorted(fields.items())}}
     return out
