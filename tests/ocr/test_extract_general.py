@@ -231,3 +231,11 @@ def test_e_signature_box_at_the_top_is_not_the_header_or_the_date() -> None:
     ex = _extract(p)
     assert ex.fields["issuing_authority"].value == "BỘ CÔNG THƯƠNG"
     assert ex.fields["issue_date"].value == "2026-04-02" and ex.fields["document_number"].value == "2265/BCT-ATMT"
+
+
+def test_a_long_summary_is_never_in_the_signing_band_on_glyph_confidence_alone() -> None:
+    p = _header(Page())
+    p.centred(700, "QUYẾT ĐỊNH")
+    p.centred(770, "Về việc cho phép Trung tâm hoạt động kiêm định chất lượng giáo dục")
+    f = _extract(p).fields["summary"]
+    assert f.value is not None and f.value.startswith("Về việc") and f.confidence <= 0.85
