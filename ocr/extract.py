@@ -588,7 +588,7 @@ _VV = re.compile(r"^\s*(?:v\s?[/l1|i]\s?v\b|[vy]\s?/|ve\s?viec\b)")  # on folded
 def _summary(segs: list[Segment], title: Segment | None, number: Segment | None = None) -> ExtractedField:
     """The trích yếu: "Về việc …" under the title, or a công văn's "V/v …" under its number."""
     if title is not None:
-        after = [s for s in segs if s.page == title.page and s.top > title.top][:3]
+        after = sorted((s for s in segs if s.page == title.page and s.top > title.top), key=lambda s: s.top)[:6]
         for i, s in enumerate(after):
             m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded)
             if m and m.start() <= 3:
