@@ -641,8 +641,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
 _KIND_FOLDS = sorted(((fold(k), k) for k in DOCUMENT_KINDS), key=lambda x: -len(x[0]))
 
 
-def _kind(title: ExtractedField, summary: ExtractedField, number: Segment | None,
-          segs: list[Segment]) -> tuple[ExtractedField, ExtractedField]:
+def _kind(title: ExtractedField, summary: ExtractedField) -> tuple[ExtractedField, ExtractedField]:
     """The document's kind from its title, snapped to the known kinds (schemas.DOCUMENT_KINDS) on
     folded text: a kind read with other marks ("CHÍ THỊ") is put back ("CHỈ THỊ") and its confidence
     capped for the edit, one read with another letter further; a title naming no known kind is kept
@@ -1187,7 +1186,7 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords]
     title, title_seg = _title(first, header_bottom, keywords)
     found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))
-    found["kind"], found["title"] = _kind(title, found["summary"], number_seg, first)
+    found["kind"], found["title"] = _kind(title, found["summary"])
     kind, whole = found["kind"].value, found["title"].value
     found["document_number"] = _symbol_repaired(found["document_number"], kind)
     if (found["summary"].value is None and kind and whole and whole.startswith(kind + " ")
