@@ -94,7 +94,12 @@ def create_user(username: str, password: str, role: str, *, provinces: Iterable[
             s.add(user)
         user.full_name, user.role, user.active = full_name or user.full_name or "", role, True
         user.password_hash = hash_password(password)
-        user.provinces = [UserProvince(province=p) for p in dict.fromkeys(provinces)]
+        # Keep the rows of provinces that stay: replacing them all would insert a duplicate
+        # (user, province) before the old row is deleted, and the unique constraint refuses it.
+        wanted = list(dict.fromkeys(provinces))
+        kept = [p for p in user.provinces if p.province in wanted]
+        held = {p.province for p in kept}
+        user.provinces = kept + [UserProvince(province=p) for p in wanted if p not in held]
         s.flush()
         return user.id
 
@@ -146,6 +151,7 @@ def session_user(token: str | None, db_url: str | None = None) -> CurrentUser | 
             return None
         user = s.get(User, row.user_id)
         if user is None or not user.active:
+            s.delete(row)  # a disabled account's sessions end; enabling it again must not revive them
             return None
         return CurrentUser(user.id, user.username, user.full_name, user.role, tuple(user.province_names),
                            row.csrf_token)

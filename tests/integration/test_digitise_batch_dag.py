@@ -5,49 +5,17 @@ and the reference warehouse receiver over HTTP."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from sohoa import services
-from sohoa.config import Settings, reset_settings
+from sohoa.config import Settings
 from storage import models
-from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.objects import ObjectStore
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
-
-
-
-@pytest.fixture
-def pipeline_env(sohoa_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from signing.pki import make_test_pki
-
-    pki = make_test_pki(tmp_path / "pki", converter=sohoa_env.converter_name)
-    monkeypatch.setenv("SOHOA_SIGNING_PKCS12", str(pki.agency_p12))
-    monkeypatch.setenv("SOHOA_SIGNING_PASSWORD", pki.password.decode())
-    monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_URL", f"http://127.0.0.1:{free_port()}")
-    monkeypatch.setenv("SOHOA_CITIZEN_WAREHOUSE_TOKEN", "test-token")
-    reset_settings()
-    settings = Settings()
-    assert services.start_receiver(settings).started_here
-    try:
-        yield settings, pki
-    finally:
-        services.stop_receiver(settings)
-
-
-def _run_dag(settings: Settings, batch_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = services.airflow_env(settings, REPO)
-    subprocess.run([services.airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
-    conf = {"province": "Khánh Hòa", "agency": "000.00.15.H34", "batch_location": str(batch_dir),
-            "document_type": "auto"}
-    return subprocess.run([services.airflow_bin(), "dags", "test", "digitise_batch", "-c", json.dumps(conf)],
-                          env=env, capture_output=True, text=True, timeout=900)
 
 
 def _snapshot(settings: Settings) -> dict[str, object]:
@@ -57,7 +25,7 @@ def _snapshot(settings: Settings) -> dict[str, object]:
     return {"rows": rows, "objects": ObjectStore(settings).count_objects()}
 
 
-def test_digitise_batch_end_to_end_through_airflow(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_digitise_batch_end_to_end_through_airflow(pipeline_env, run_dag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from signing import SignatureStatus, verify_pdf
     from sohoa.samples import generate_batch
 
@@ -68,7 +36,9 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, tmp_path: Path)
     with (batch_dir / "manifest.csv").open("a", encoding="utf-8") as fh:
         fh.write("blank.pdf,,,,,\n")
 
-    run = _run_dag(settings, batch_dir)
+    conf = {"province": "Khánh Hòa", "agency": "000.00.15.H34", "batch_location": str(batch_dir),
+            "document_type": "auto"}
+    run = run_dag(settings, "digitise_batch", conf)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
     with session_scope() as s:
@@ -101,6 +71,6 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, tmp_path: Path)
 
     # a second run creates no duplicate rows, objects or deliveries
     before = _snapshot(settings)
-    again = _run_dag(settings, batch_dir)
+    again = run_dag(settings, "digitise_batch", conf)
     assert again.returncode == 0, again.stdout[-4000:]
     assert _snapshot(settings) == before
