@@ -1,11 +1,10 @@
 """Fixtures shared by the DAG and pipeline integration tests: one test PKI and one migrated Airflow
 metadata DB per session (both slow to make), a signing-ready environment with the reference warehouse
-receiver, and `run_dag`, which runs a DAG for real with `airflow dags test`."""
+receiver, and `run_dag`, which runs a DAG for real with Airflow's test runner."""
 
 from __future__ import annotations
 
-import json
-import shutil
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,13 +28,21 @@ def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An Airflow home whose SQLite metadata DB is migrated once (`airflow db migrate` takes seconds);
-    every DAG run of the session uses it (each run has its own run id)."""
-    home = tmp_path_factory.mktemp("airflow")
-    env = services.airflow_env(Settings(home=home), REPO) | {"AIRFLOW_HOME": str(home)}
-    subprocess.run([services.airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
-    return home
+def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Airflow metadata DB of this test process, migrated once (`airflow db migrate` takes seconds).
+    AIRFLOW_HOME must be known before airflow is first imported; an earlier test may have imported
+    it already, so the DB is whatever airflow.settings points at, and that is what gets migrated."""
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("AIRFLOW_HOME"):
+            mp.setenv("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow")))
+        mp.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
+        mp.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+        from airflow import settings as airflow_settings
+
+        conn = str(airflow_settings.SQL_ALCHEMY_CONN)
+        env = os.environ | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn}
+        subprocess.run([services.airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
+        yield conn
 
 
 @pytest.fixture
@@ -55,21 +62,21 @@ def pipeline_env(sohoa_env: Settings, test_pki: Any, monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture
-def run_dag(airflow_home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`run_dag(settings, dag_id, conf=None)`: `airflow dags test` in a subprocess, with the test's
-    SOHOA_* environment and the session's Airflow metadata DB."""
+def run_dag(airflow_db: str) -> Callable[..., Any]:
+    """`run_dag(dag_id, conf=None)`: one real DAG run with Airflow's own test runner (`dag.test()`, what
+    `airflow dags test` calls), in this process: its tasks see the test's SOHOA_* environment, and
+    Airflow's start-up cost is paid once per session instead of once per run. Returns the DagRun."""
 
-    def run(settings: Settings, dag_id: str, conf: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
-        env = services.airflow_env(settings, REPO) | {"AIRFLOW_HOME": str(airflow_home)}
-        cmd = [services.airflow_bin(), "dags", "test", dag_id]
-        if conf is not None:
-            cmd += ["-c", json.dumps(conf)]
-        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    def run(dag_id: str, conf: dict[str, Any] | None = None) -> Any:
+        from airflow.utils.cli import get_bagged_dag
+
+        dag = get_bagged_dag(bundle_names=None, dag_id=dag_id)
+        return dag.test(run_conf=conf)
 
     return run
 
 
-def copy_airflow_home(airflow_home: Path, to: Path) -> None:
-    """Seed a fresh Airflow home with the migrated metadata DB, so its own `db migrate` has nothing to do."""
-    to.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(airflow_home / "airflow.db", to / "airflow.db")
+@pytest.fixture
+def airflow_cli_env(airflow_db: str) -> Callable[[Settings], dict[str, str]]:
+    """Environment for an `airflow …` subprocess that uses the session's migrated metadata DB."""
+    return lambda settings: services.airflow_env(settings, REPO) | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db}

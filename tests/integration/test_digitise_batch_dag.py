@@ -5,17 +5,25 @@ and the reference warehouse receiver over HTTP."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from sohoa import services
 from sohoa.config import Settings
 from storage import models
 from storage.db import session_scope
 from storage.objects import ObjectStore
 
 pytestmark = pytest.mark.integration
+
+
+def _airflow_dags_test(env: dict[str, str], conf: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command line `make demo` uses, so this path stays covered too."""
+    return subprocess.run([services.airflow_bin(), "dags", "test", "digitise_batch", "-c", json.dumps(conf)],
+                          env=env, capture_output=True, text=True, timeout=900)
 
 
 def _snapshot(settings: Settings) -> dict[str, object]:
@@ -25,7 +33,7 @@ def _snapshot(settings: Settings) -> dict[str, object]:
     return {"rows": rows, "objects": ObjectStore(settings).count_objects()}
 
 
-def test_digitise_batch_end_to_end_through_airflow(pipeline_env, run_dag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from signing import SignatureStatus, verify_pdf
     from sohoa.samples import generate_batch
 
@@ -38,7 +46,7 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, run_dag, tmp_pa
 
     conf = {"province": "Khánh Hòa", "agency": "000.00.15.H34", "batch_location": str(batch_dir),
             "document_type": "auto"}
-    run = run_dag(settings, "digitise_batch", conf)
+    run = _airflow_dags_test(airflow_cli_env(settings), conf)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
     with session_scope() as s:
@@ -71,6 +79,6 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, run_dag, tmp_pa
 
     # a second run creates no duplicate rows, objects or deliveries
     before = _snapshot(settings)
-    again = run_dag(settings, "digitise_batch", conf)
+    again = _airflow_dags_test(airflow_cli_env(settings), conf)
     assert again.returncode == 0, again.stdout[-4000:]
     assert _snapshot(settings) == before
