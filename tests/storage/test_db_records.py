@@ -80,8 +80,18 @@ def test_rerun_of_store_creates_nothing_twice(db_env: Settings, stored_result) -
         twin = {c.name: getattr(doc, c.name) for c in Document.__table__.columns if c.name != "id"}
     with pytest.raises(IntegrityError), session_scope(db_env.db_url) as s:
         s.add(Document(**{**twin, "file_name": "copy-of-the-same-scan.png"}))  # same batch, same SHA-256
-    with pytest.raises(IntegrityError), session_scope(db_env.db_url) as s:
-        s.add(Result(document_id=r.document_id + 10_000, result_code=r.result_code, converter="x",
+    # a second, real document of the batch (so no foreign key or one-result-per-document rule can
+    # refuse first) given the first one's result code: only the unique result_code refuses it
+    with session_scope(db_env.db_url) as s:
+        other = Document(**{**twin, "file_name": "another-scan.png", "sha256": "f" * 64})
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    with pytest.raises(IntegrityError, match="result_code"), session_scope(db_env.db_url) as s:
+        s.add(Result(document_id=other_id, result_code=r.result_code, converter="x",
+                     converted_at=datetime.now(UTC), signer="x", work_key="x", signed_sha256="0" * 64))
+    with session_scope(db_env.db_url) as s:  # the same row with a code of its own is accepted
+        s.add(Result(document_id=other_id, result_code=f"{r.result_code}-other", converter="x",
                      converted_at=datetime.now(UTC), signer="x", work_key="x", signed_sha256="0" * 64))
 
 
