@@ -1,0 +1,79 @@
+"""`make demo` runs `sohoa demo`: here the same command, on a small batch, in its own SOHOA home and
+on free ports. It starts SeaweedFS and the reference warehouse receiver itself, runs digitise_batch
+with `airflow dags test`, prints its summary and stops what it started; the summary must say what
+the results DB, the warehouse and the report on disk say."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from storage._exec.weed import free_port, port_open
+
+pytestmark = pytest.mark.integration
+
+SOHOA = str(Path(sys.executable).parent / "sohoa")
+COUNT = 3
+
+
+def _line(out: str, label: str) -> str:
+    match = re.search(rf"^{re.escape(label)}\s*(.*)$", out, re.M)
+    assert match, f"no «{label}» line in the summary:\n{out}"
+    return match.group(1).strip()
+
+
+def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, tmp_path: Path) -> None:
+    home = tmp_path / "var"
+    s3_port, warehouse_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOHOA_", "AIRFLOW"))} | {
+        "SOHOA_S3_ENDPOINT": f"127.0.0.1:{s3_port}",
+        "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{warehouse_port}",
+    }
+    # The session's migrated Airflow DB, copied: the demo's own `airflow db migrate` then has nothing to do.
+    (home / "airflow").mkdir(parents=True)
+    shutil.copy2(airflow_db.removeprefix("sqlite:///"), home / "airflow" / "airflow.db")
+
+    run = subprocess.run([SOHOA, "demo", "--home", str(home), "--count", str(COUNT)], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=900)
+    out = run.stdout
+    assert run.returncode == 0, out[-4000:] + run.stderr[-4000:]
+
+    # the summary
+    batch_id = int(_line(out, "KẾT QUẢ DEMO — lô số").split()[0])
+    assert _line(out, "Tài liệu đưa vào:") == f"{COUNT} (tiếp nhận {COUNT}, cách ly 0)"
+    signed = int(_line(out, "Đã ký số và lưu trữ:"))
+    in_review = int(_line(out, "Cần cán bộ rà soát:"))
+    rejected = int(m.group(1)) if (m := re.search(r"^Bị từ chối:\s*(\d+)", out, re.M)) else 0
+    assert signed + in_review + rejected == COUNT
+    assert signed >= 1, f"the demo signed nothing:\n{out}"
+    keys = re.findall(r"^\s+(s3://\S+\.pdf)$", out, re.M)
+    assert len(keys) == signed
+    assert _line(out, "Đồng bộ kho dữ liệu công dân:") == f"đã gửi {signed}, chờ 0, lỗi 0"
+    report = Path(_line(out, "Báo cáo kiểm tra:"))
+    assert report == home / "reports" / f"batch-{batch_id}-validation.html"
+    assert report.is_file() and "<html" in report.read_text(encoding="utf-8").lower()
+    assert re.search(rf"^\s+s3://sohoa-reports/\S*{batch_id}\S*$", out, re.M)
+    assert "Đã dừng các dịch vụ đã khởi động: s3, warehouse" in out
+
+    # what it did: rows in the results DB, deliveries at the warehouse, services stopped again
+    engine = create_engine(f"sqlite:///{home / 'sohoa.db'}")
+    with engine.connect() as db:
+        results = dict(db.execute(text("SELECT result_code, signed_sha256 FROM results")).all())
+        stored = {f"s3://{b}/{k}" for b, k in db.execute(text("SELECT stored_bucket, stored_key FROM results"))}
+        statuses = [r[0] for r in db.execute(text("SELECT status FROM documents"))]
+        outbox = [r[0] for r in db.execute(text("SELECT status FROM outbox"))]
+    engine.dispose()
+    assert stored == set(keys)
+    assert sorted(statuses) == sorted(["synced"] * signed + ["needs_review"] * in_review + ["rejected"] * rejected)
+    assert outbox == ["delivered"] * signed
+    with sqlite3.connect(home / "warehouse" / "warehouse.sqlite3") as wh:
+        assert dict(wh.execute("SELECT result_code, checksum_sha256 FROM results").fetchall()) == results
+    assert not port_open("127.0.0.1", s3_port) and not port_open("127.0.0.1", warehouse_port)
