@@ -39,6 +39,8 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
         from airflow import settings as airflow_settings
 
+        # read once at import: an earlier import (tests/dags) saw no DAGS_FOLDER
+        mp.setattr(airflow_settings, "DAGS_FOLDER", str(REPO / "dags"))
         conn = str(airflow_settings.SQL_ALCHEMY_CONN)
         env = os.environ | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn}
         subprocess.run([services.airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
