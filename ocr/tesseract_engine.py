@@ -19,6 +19,7 @@ from ocr._exec import tesseract
 from ocr.correct import correct
 from ocr.engine import OcrEngine, register_engine
 from ocr.errors import EngineFailed
+from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
@@ -50,6 +51,9 @@ class TesseractEngine:
     # "header-left" (issuing body, number) and "header" (also motto and date) are options: measured,
     # they fixed a few misreads but made Tesseract less sure of header words (docs/ocr.md).
     columns: tuple[str, ...] = ("signature",)
+    # The number and date lines read again by a second recogniser (ocr.key_lines): handwritten
+    # fill-ins; agreement raises the words' confidence, disagreement caps it (docs/ocr.md).
+    key_lines: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -78,6 +82,8 @@ class TesseractEngine:
         if self.correct:
             words = correct(words)
             text = _text(words)
+        if self.key_lines:
+            words, text = _key_lines(words, image, width, height, file)
         if self.marks:
             words = under_marks(words, find_marks(as_rgb_array(image), dpi))
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
@@ -152,6 +158,16 @@ class TesseractEngine:
             if _weight(read[k]) >= 0.8 * _weight(first):
                 out = [wd for wd in out if not _in_column(wd, zone, left)] + read[k]
         return out
+
+
+def _key_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,
+               file: str) -> tuple[list[Word], str]:
+    try:
+        words = reread_words(words, image, width, height, file=file)
+    except EngineFailed as exc:
+        # The page has been read once already; the second reading only checks two of its lines.
+        _log.warning("%s: second reading of the number and date lines skipped (%s)", file, exc)
+    return words, _text(words)
 
 
 def _in_column(word: Word, zone: ColumnZone, left: bool) -> bool:

@@ -1,0 +1,158 @@
+"""A second recogniser: AsterOCR, a Vietnamese text-line recogniser (CTC, about 10 M parameters).
+
+Its ONNX network and 227-character alphabet ship inside the `asterocr` wheel (asterocr/assets/);
+nothing is downloaded at run time. We use only those two files and run the network ourselves
+through ocr._exec.onnx, so we get per-character probabilities and positions (the package's own
+`predict` returns a bare string). It reads ONE line: `read_line` crops a line box from a page;
+`AsterEngine` implements the OcrEngine protocol for an image that is a line crop already.
+
+    reading = read_line(page_image, (x0, y0, x1, y1))   # LineReading(text, confidence, words)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+from PIL import Image
+
+from ocr._exec import onnx
+from ocr.engine import OcrEngine, register_engine
+from ocr.errors import EngineFailed
+from ocr.model import Box, PageText, Word
+from ocr.preprocess import as_rgb_array
+from ocr.quality import PageQuality
+
+INPUT_HEIGHT = 32  # the network reads strips 32 px high; width is free (a multiple of 4)
+FRAME_PX = 4  # one output frame per 4 input columns
+
+
+@dataclass(frozen=True)
+class LineReading:
+    text: str  # NFC, single spaces
+    confidence: float  # geometric mean of the characters' probabilities (0 for an empty reading)
+    words: tuple[Word, ...] = ()  # boxes in page pixels, from the characters' frames; line = block = 0
+
+
+@cache
+def assets() -> Path:
+    spec = importlib.util.find_spec("asterocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineFailed("<aster>", "the asterocr package is not installed (make venv installs it)")
+    return Path(next(iter(spec.submodule_search_locations))) / "assets"
+
+
+@cache
+def alphabet() -> tuple[str, ...]:
+    """Index -> character; index 0 is the CTC blank."""
+    chars = json.loads((assets() / "vocab.json").read_text(encoding="utf-8"))["chars"]
+    return tuple("" if i == 0 else str(c) for i, c in enumerate(chars))
+
+
+def _input_width(rgb: np.ndarray) -> int:
+    h, w = rgb.shape[:2]
+    return (max(32, int(w * INPUT_HEIGHT / max(1, h))) + 3) // 4 * 4
+
+
+def _strip(rgb: np.ndarray) -> np.ndarray:
+    """The network's input (1, 3, 32, W), normalised as the package's ONNX pipeline does."""
+    resized = Image.fromarray(rgb).resize((_input_width(rgb), INPUT_HEIGHT), Image.Resampling.BILINEAR)
+    arr = (np.asarray(resized, dtype=np.float32) / 255.0 - 0.5) / 0.5
+    return np.transpose(arr, (2, 0, 1))[np.newaxis, ...]
+
+
+def _decode(log_probs: np.ndarray) -> list[tuple[str, float, int, int]]:
+    """Greedy CTC: (character, probability at its peak, first frame, last frame) per emitted character."""
+    frames = log_probs[:, 0, :] if log_probs.ndim == 3 else log_probs
+    best = frames.argmax(axis=-1)
+    probs = np.exp(frames.max(axis=-1))
+    chars = alphabet()
+    out: list[tuple[str, float, int, int]] = []
+    prev = -1
+    for t, idx in enumerate(best.tolist()):
+        if idx != prev and idx != 0:
+            out.append((chars[idx] if idx < len(chars) else "", float(probs[t]), t, t))
+        elif idx == prev and idx != 0 and out:
+            c, p, t0, _ = out[-1]
+            out[-1] = (c, max(p, float(probs[t])), t0, t)
+        prev = idx
+    return [c for c in out if c[0]]
+
+
+def _words(chars: list[tuple[str, float, int, int]], to_page: Callable[[float], float], top: int, bottom: int) -> list[Word]:
+    """Characters grouped into words at spaces; a word's box spans its characters' frames widened by
+    half a character pitch each side (a CTC peak is narrower than the glyph it stands for)."""
+    groups: list[list[tuple[str, float, int, int]]] = [[]]
+    for c in chars:
+        if c[0] == " ":
+            if groups[-1]:
+                groups.append([])
+        else:
+            groups[-1].append(c)
+    groups = [g for g in groups if g]
+    if not groups:
+        return []
+    letters = [c for g in groups for c in g]
+    pitch = (letters[-1][3] - letters[0][2] + 1) / max(1, len(letters))
+    words = []
+    for g in groups:
+        f0, f1 = g[0][2] - pitch / 2, g[-1][3] + 1 + pitch / 2
+        x0, x1 = round(to_page(max(0.0, f0) * FRAME_PX)), round(to_page(f1 * FRAME_PX))
+        conf = float(np.prod([c[1] for c in g]))
+        words.append(Word("".join(c[0] for c in g), round(conf, 4), (x0, top, max(x0 + 1, x1), bottom), 0, 0))
+    return words
+
+
+def recognise_strip(rgb: np.ndarray, *, model: Path | None = None, file: str = "<line>") -> list[tuple[str, float, int, int]]:
+    """Characters of one text-line image (RGB array) with their probabilities and frames."""
+    if rgb.shape[0] < 4 or rgb.shape[1] < 4:
+        return []
+    tensor = _strip(rgb)
+    sess = onnx.session(model or assets() / "asternet.onnx", file=file)
+    try:
+        log_probs = sess.run(None, {sess.get_inputs()[0].name: tensor})[0]
+    except Exception as exc:  # onnxruntime's own error types
+        raise EngineFailed(file, f"second recogniser failed: {exc}") from None
+    return _decode(np.asarray(log_probs))
+
+
+def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None, file: str = "<line>") -> LineReading:
+    """Read the text inside `bbox` (page pixels, clipped to the page) as one line."""
+    rgb = as_rgb_array(image)
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = max(0, bbox[0]), max(0, bbox[1]), min(w, bbox[2]), min(h, bbox[3])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return LineReading("", 0.0)
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    chars = recognise_strip(crop, model=model, file=file)
+    scale = _input_width(crop) / (x1 - x0)
+    words = _words(chars, lambda x: x0 + x / scale, y0, y1)
+    letters = [c[1] for c in chars if c[0] != " "]
+    conf = float(np.exp(np.mean(np.log(np.maximum(letters, 1e-6))))) if letters else 0.0
+    return LineReading(" ".join(wd.text for wd in words), round(conf, 4), tuple(words))
+
+
+@dataclass(frozen=True)
+class AsterEngine:
+    """The OcrEngine protocol for an image holding one text line (a crop): the whole image is read
+    as that line. Picklable: it names its model; the session is made in the process that reads."""
+
+    name: str = "aster"
+    model: str | None = None  # another ONNX file with the same alphabet; None: the one in the wheel
+
+    def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie") -> PageText:
+        rgb = as_rgb_array(image)
+        h, w = rgb.shape[:2]
+        reading = read_line(rgb, (0, 0, w, h), model=Path(self.model) if self.model else None)
+        return PageText(number=1, width=w, height=h, dpi=dpi, words=reading.words, text=reading.text,
+                        mean_confidence=reading.confidence,
+                        quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not reading.words))
+
+
+register_engine("aster", cast("Callable[..., OcrEngine]", AsterEngine))

@@ -1,0 +1,272 @@
+"""The number line and the date line read a second time, by a second recogniser, and reconciled.
+
+Archives are full of numbers and days written by hand into printed blanks ("Số: 1595 /SGDĐT-CTrTT",
+"Đà Nẵng, ngày 31 tháng 5 năm 2019"). Tesseract finds those lines well (the printed part) but reads
+handwriting badly; AsterOCR (ocr.aster_engine), a line recogniser trained on handwriting too, reads
+the crop of the line Tesseract found. Per line:
+
+- the two readings give the same value (after folding): agreement is evidence, the value's words
+  get at least AGREE_FLOOR;
+- they differ: the reading whose value fits the expected form (ocr._text: the document-number
+  pattern, the "ngày … tháng … năm …" grammar with a real calendar date) is kept, and its value's
+  words never exceed DISAGREE_CAP: two engines disagreeing is a reason for a person to look.
+
+The line's words in the PageText are replaced by the kept reading's words, so extraction reads the
+page as before. `reread_words` is what the Tesseract engine calls (its `key_lines` option)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+
+from ocr._text import clean_document_number, fold, is_document_number, nfc, parse_vn_date
+from ocr.aster_engine import LineReading, read_line
+from ocr.model import Box, PageText, Word
+
+Kind = Literal["number", "date"]
+AGREE_FLOOR = 0.9  # both engines read the same value
+DISAGREE_CAP = 0.6  # the engines read different values: whichever is kept goes to review
+UPPER = 0.4  # the header (number, place and date) is in the upper part of the page
+# Crops around the line's word boxes, margins (top, bottom, sides) in median word heights:
+# handwriting overflows the printed line, but a neighbouring line in the strip confuses a one-line
+# recogniser. Each crop is read; the value most of them give (fitting the form) wins.
+CROPS: tuple[tuple[float, float, float], ...] = ((0.1, 0.1, 0.5), (0.3, 0.3, 0.5), (0.0, 0.0, 0.3))
+
+# "Số:" with OCR slack, on folded text (as ocr.extract reads it); what follows is the number.
+_LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,]?\s*(?=\d|[o0il]\d|/))")
+# The symbol after the number ("/QĐ-UBND", "/SGDĐT-CTrTT"): finds the number line when "Số" is lost
+# under handwriting.
+_SYMBOL = re.compile(r"/?[A-ZĐ]{1,12}(?:-[A-ZĐa-z0-9]{1,12}){1,3}-?$")
+# "<place>, ngày … tháng … năm yyyy" with OCR slack (the day is often unreadable): a comma early on,
+# then "tháng" and a four-digit year.
+_DATE_LINE = re.compile(r"^[^,]{2,40},.*th\s?[a-z]{1,3}\s?n?g.*n\s?[a-z]{1,2}m?\s*[0-9oil|]{4}\b")
+
+
+@dataclass(frozen=True)
+class KeyLine:
+    kind: Kind
+    words: tuple[Word, ...]  # Tesseract's words of the line
+
+    @property
+    def box(self) -> Box:
+        return (min(w.bbox[0] for w in self.words), min(w.bbox[1] for w in self.words),
+                max(w.bbox[2] for w in self.words), max(w.bbox[3] for w in self.words))
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    source: Literal["tesseract", "aster"]  # whose words the line keeps
+    agree: bool  # both readings give the same value (folded)
+    value: str | None  # the value the kept reading gives (number as cleaned, date as ISO)
+
+
+def key_value(kind: Kind, text: str) -> str | None:
+    """The value a line gives when it fits the expected form, else None."""
+    if kind == "date":
+        return parse_vn_date(nfc(text))[0]
+    m = _LABEL.match(fold(nfc(text)))
+    rest = text[m.end():] if m else text
+    value = clean_document_number(rest)
+    if not is_document_number(value) and len(rest.split()) > 1:
+        value = clean_document_number(re.sub(r"\s+", "", rest))
+    return value if is_document_number(value) else None
+
+
+def _key_span(kind: Kind, text: str) -> tuple[int, int]:
+    """Character span of the value in `text` (its words are the ones the verdict's confidence is for)."""
+    folded = fold(nfc(text))
+    if kind == "date":
+        span = parse_vn_date(nfc(text))[1]
+        if span:
+            return span
+        m = re.search(r"\bn\s?g", folded)
+        return (m.start(), len(text)) if m else (0, len(text))
+    m = _LABEL.match(folded)
+    return (m.end() if m else 0, len(text))
+
+
+def decide(kind: Kind, tesseract: str, aster: str, *, tesseract_confidence: float, aster_confidence: float) -> Verdict:
+    """Which reading the line keeps. Equal values (folded): agreement; the exact spelling ("QĐ"
+    against "QD") from the engine surer of its value. Different values: the one that fits the form;
+    both or neither fit: the surer engine's, Tesseract's on a tie (its word boxes are exact)."""
+    t, a = key_value(kind, tesseract), key_value(kind, aster)
+    if t is not None and a is not None and fold(t) == fold(a):
+        if t != a and aster_confidence > tesseract_confidence:
+            return Verdict("aster", True, a)
+        return Verdict("tesseract", True, t)
+    if t is not None and a is None:
+        return Verdict("tesseract", False, t)
+    if a is not None and t is None:
+        return Verdict("aster", False, a)
+    if aster_confidence > tesseract_confidence:
+        return Verdict("aster", False, a)
+    return Verdict("tesseract", False, t)
+
+
+def find_key_lines(words: Sequence[Word], width: int, height: int) -> list[KeyLine]:
+    """The first number line and the first date line in the upper part of a page's words."""
+    found: dict[Kind, KeyLine] = {}
+    for line in _lines(words):
+        if line[0].bbox[1] > UPPER * height:
+            continue
+        text = " ".join(w.text for w in line)
+        folded = fold(nfc(text))
+        left = (line[0].bbox[0] + line[-1].bbox[2]) / 2 < 0.55 * width
+        if "number" not in found and left and (_LABEL.match(folded) or _bare_number_line(line, height)):
+            found["number"] = KeyLine("number", _first_column(line))
+        elif "date" not in found and (_DATE_LINE.search(folded) or parse_vn_date(text)[0] and "," in text[:40]):
+            found["date"] = KeyLine("date", line)
+    return [found[k] for k in ("number", "date") if k in found]
+
+
+def _lines(words: Sequence[Word]) -> list[tuple[Word, ...]]:
+    out: dict[int, list[Word]] = {}
+    for w in words:
+        out.setdefault(w.line, []).append(w)
+    return [tuple(ws) for _, ws in sorted(out.items())]
+
+
+def _bare_number_line(words: tuple[Word, ...], height: int) -> bool:
+    """A short upper-left line ending in a document symbol ("/BCT-ATMT"): the number line whose
+    "Số:" was lost under the handwriting."""
+    return len(words) <= 4 and words[0].bbox[1] < 0.25 * height and bool(_SYMBOL.search(words[-1].text))
+
+
+def _first_column(words: tuple[Word, ...]) -> tuple[Word, ...]:
+    """The words up to the first wide gap: Tesseract sometimes runs the left column's number line
+    into the right column's date line."""
+    height = _median_height(words)
+    for i in range(1, len(words)):
+        if words[i].bbox[0] - words[i - 1].bbox[2] > 4 * height:
+            return words[:i]
+    return words
+
+
+def _median_height(words: Sequence[Word]) -> float:
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
+    return float(heights[len(heights) // 2]) if heights else 0.0
+
+
+def crop_box(line: KeyLine, margins: tuple[float, float, float] = CROPS[0]) -> Box:
+    """The line's box widened by `margins` (top, bottom, sides) in median word heights; `read_line`
+    clips it to the page."""
+    top, bottom, side = margins
+    h = _median_height(line.words)
+    x0, y0, x1, y1 = line.box
+    return (round(x0 - side * h), round(y0 - top * h), round(x1 + side * h), round(y1 + bottom * h))
+
+
+def read_key_line(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | None = None,
+                  file: str = "<page>") -> LineReading:
+    """The second recogniser's reading of `line`: each crop of CROPS read, the value given by most
+    crops kept (a reading of the first crop giving it); no crop fits the form: the first crop's."""
+    readings = [read_line(image, crop_box(line, m), model=model, file=file) for m in CROPS]
+    votes: dict[str, list[LineReading]] = {}
+    for r in readings:
+        value = key_value(line.kind, r.text)
+        if value is not None:
+            votes.setdefault(fold(value), []).append(r)
+    if not votes:
+        return readings[0]
+    return max(votes.values(), key=len)[0]
+
+
+def _key_confidence(kind: Kind, words: Sequence[Word]) -> float:
+    text, spans = _spans(words)
+    k0, k1 = _key_span(kind, text)
+    key = [w for w, (s, e) in zip(words, spans, strict=True) if s < k1 and e > k0]
+    return min((w.confidence for w in key), default=0.0)
+
+
+def _spans(words: Sequence[Word]) -> tuple[str, list[tuple[int, int]]]:
+    spans, pos = [], 0
+    for w in words:
+        spans.append((pos, pos + len(w.text)))
+        pos += len(w.text) + 1
+    return " ".join(w.text for w in words), spans
+
+
+def reconcile(line: KeyLine, reading: LineReading) -> tuple[Word, ...]:
+    """The line's words after the verdict: the kept reading's words, confidences set by agreement."""
+    tess = list(line.words)
+    aster = [replace(w, line=tess[0].line, block=tess[0].block) for w in reading.words]
+    # Aster's boxes span the crop's height; the line's own top and bottom are the sensible ones.
+    _, y0, _, y1 = line.box
+    aster = [replace(w, bbox=(w.bbox[0], y0, w.bbox[2], y1)) for w in aster]
+    if not aster:
+        return line.words
+    verdict = decide(line.kind, line.text, reading.text,
+                     tesseract_confidence=_key_confidence(line.kind, tess),
+                     aster_confidence=_key_confidence(line.kind, aster))
+    kept, other = (tess, aster) if verdict.source == "tesseract" else (aster, tess)
+    same = _same_words(kept, other)
+    text, spans = _spans(kept)
+    k0, k1 = _key_span(line.kind, text)
+    out = []
+    for i, w in enumerate(kept):
+        in_key = spans[i][0] < k1 and spans[i][1] > k0
+        if verdict.source == "aster":
+            # Aster's own probabilities run high; a word keeps Tesseract's confidence where the two
+            # read it alike, and is a guess otherwise.
+            conf = same[i].confidence if i in same else min(w.confidence, DISAGREE_CAP)
+        else:
+            conf = w.confidence
+        if in_key:
+            conf = max(conf, AGREE_FLOOR) if verdict.agree else min(conf, DISAGREE_CAP)
+        elif i in same:
+            conf = max(conf, AGREE_FLOOR)
+        out.append(replace(w, confidence=round(conf, 4)))
+    return tuple(out)
+
+
+def _same_words(kept: list[Word], other: list[Word]) -> dict[int, Word]:
+    """Index in `kept` -> the word of `other` read alike (folded), aligned in order."""
+    a, b = [fold(nfc(w.text)) for w in kept], [fold(nfc(w.text)) for w in other]
+    out: dict[int, Word] = {}
+    for block in SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            out[block.a + k] = other[block.b + k]
+    return out
+
+
+def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
+                 model: Path | None = None, file: str = "<page>") -> list[Word]:
+    """A page's words with its number and date lines read again by the second recogniser and
+    reconciled (other words untouched, in their order)."""
+    out = list(words)
+    for line in find_key_lines(words, width, height):
+        reading = read_key_line(line, image, model=model, file=file)
+        new = reconcile(line, reading)
+        ids = {id(w) for w in line.words}
+        at = next(i for i, w in enumerate(out) if id(w) in ids)
+        out = out[:at] + list(new) + [w for w in out[at:] if id(w) not in ids]
+    return out
+
+
+def reread_key_lines(page: PageText, image: np.ndarray | Image.Image, *, model: Path | None = None,
+                     file: str = "<page>") -> PageText:
+    """`page` with its number and date lines read again and reconciled (`reread_words`)."""
+    words = reread_words(page.words, image, page.width, page.height, model=model, file=file)
+    if words == list(page.words):
+        return page
+    return replace(page, words=tuple(words), text=text_of(words),
+                   mean_confidence=round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0)
+
+
+def text_of(words: Sequence[Word]) -> str:
+    """Page text: the words' lines in order, as the Tesseract engine joins them."""
+    lines: dict[int, list[str]] = {}
+    for w in words:
+        lines.setdefault(w.line, []).append(w.text)
+    return "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
