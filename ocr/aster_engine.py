@@ -31,6 +31,9 @@ from ocr.quality import PageQuality
 
 INPUT_HEIGHT = 32  # the network reads strips 32 px high; width is free (a multiple of 4)
 FRAME_PX = 4  # one output frame per 4 input columns
+# Its positional encoding has 256 frames: a wider strip fails inside onnxruntime. Longer lines are
+# read in pieces cut at the palest column (a gap between words, usually).
+MAX_WIDTH = 256 * FRAME_PX
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,19 @@ def _strip(rgb: np.ndarray) -> np.ndarray:
     resized = Image.fromarray(rgb).resize((_input_width(rgb), INPUT_HEIGHT), Image.Resampling.BILINEAR)
     arr = (np.asarray(resized, dtype=np.float32) / 255.0 - 0.5) / 0.5
     return np.transpose(arr, (2, 0, 1))[np.newaxis, ...]
+
+
+def _pieces(width: int, ink: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) column ranges of at most MAX_WIDTH, multiples of FRAME_PX, cut at pale columns."""
+    out, start = [], 0
+    while width - start > MAX_WIDTH:
+        lo, hi = start + MAX_WIDTH * 3 // 4, start + MAX_WIDTH
+        window = ink[lo:hi]
+        cut = (lo + int(np.argmin(window))) // FRAME_PX * FRAME_PX
+        out.append((start, cut))
+        start = cut
+    out.append((start, width))
+    return out
 
 
 def _decode(log_probs: np.ndarray) -> list[tuple[str, float, int, int]]:
@@ -115,11 +131,19 @@ def recognise_strip(rgb: np.ndarray, *, model: Path | None = None, file: str = "
         return []
     tensor = _strip(rgb)
     sess = onnx.session(model or assets() / "asternet.onnx", file=file)
-    try:
-        log_probs = sess.run(None, {sess.get_inputs()[0].name: tensor})[0]
-    except Exception as exc:  # onnxruntime's own error types
-        raise EngineFailed(file, f"second recogniser failed: {exc}") from None
-    return _decode(np.asarray(log_probs))
+    ink = -tensor[0].mean(axis=(0, 1))  # darker column, more ink
+    chars: list[tuple[str, float, int, int]] = []
+    for start, end in _pieces(tensor.shape[3], ink):
+        try:
+            log_probs = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(tensor[:, :, :, start:end])})[0]
+        except Exception as exc:  # onnxruntime's own error types
+            raise EngineFailed(file, f"second recogniser failed: {exc}") from None
+        offset = start // FRAME_PX
+        piece = [(c, p, t0 + offset, t1 + offset) for c, p, t0, t1 in _decode(np.asarray(log_probs))]
+        if chars and piece and chars[-1][0] != " " and piece[0][0] != " ":
+            chars.append((" ", 1.0, offset, offset))  # the cut was a gap between words
+        chars += piece
+    return chars
 
 
 def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None, file: str = "<line>") -> LineReading:

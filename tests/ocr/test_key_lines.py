@@ -1,0 +1,179 @@
+"""The number and date lines read by a second recogniser and reconciled with Tesseract's reading."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from PIL import Image, ImageDraw
+
+from ocr.aster_engine import AsterEngine, LineReading, read_line
+from ocr.engine import OcrEngine, get_engine
+from ocr.key_lines import (
+    AGREE_FLOOR,
+    DISAGREE_CAP,
+    KeyLine,
+    decide,
+    find_key_lines,
+    key_value,
+    reconcile,
+    reread_words,
+)
+from ocr.model import Word
+from sohoa.samples._render import font
+
+
+def _line(texts: list[str], confs: list[float], *, y: int = 100, x: int = 100, line: int = 3) -> tuple[Word, ...]:
+    words, pos = [], x
+    for t, c in zip(texts, confs, strict=True):
+        words.append(Word(t, c, (pos, y, pos + 20 * len(t), y + 40), line, 1))
+        pos += 20 * len(t) + 15
+    return tuple(words)
+
+
+# ------------------------------------------------------------------ the decision, on text alone
+
+
+def test_the_values_each_line_gives_follow_the_number_pattern_and_date_grammar():
+    assert key_value("number", "Số: 2827 /QĐ-BGDĐT") == "2827/QĐ-BGDĐT"
+    assert key_value("number", "Số: [75 /UBND-SGDĐT") is None
+    assert key_value("date", "Đà Nẵng, ngày 26 tháng 4 năm 2018") == "2018-04-26"
+    assert key_value("date", "Đà Nẵng, ngày 84 tháng 5 năm 2019") is None  # no 84th day
+
+
+def test_agreeing_engines_keep_the_value_and_say_they_agree():
+    v = decide("number", "Số: 2652 /QĐ-BGDĐT", "Số: 2652 /QĐ-BGDĐT", tesseract_confidence=0.72, aster_confidence=0.99)
+    assert (v.source, v.agree, v.value) == ("tesseract", True, "2652/QĐ-BGDĐT")
+
+
+def test_agreement_after_folding_takes_the_spelling_of_the_surer_engine():
+    v = decide("number", "Số: 2827 /QD-BGDĐT", "Số: 2827 /QĐ-BGDĐT", tesseract_confidence=0.71, aster_confidence=0.97)
+    assert (v.source, v.agree, v.value) == ("aster", True, "2827/QĐ-BGDĐT")
+
+
+def test_a_malformed_reading_loses_to_one_that_fits_the_form():
+    v = decide("number", "Số: [75 /UBND-SGDĐT", "Số: 570 /UBND-SGDĐT", tesseract_confidence=0.9, aster_confidence=0.4)
+    assert (v.source, v.agree, v.value) == ("aster", False, "570/UBND-SGDĐT")
+    v = decide("date", "Hà Nội, ngày 22 tháng 4 năm 2026", "Hà Nội, ngày 2X tháng4 năm", tesseract_confidence=0.2,
+               aster_confidence=0.99)
+    assert (v.source, v.agree, v.value) == ("tesseract", False, "2026-04-22")
+
+
+def test_two_well_formed_different_values_go_to_the_surer_engine_as_a_disagreement():
+    v = decide("number", "Số: 445 /CV-PA83", "Số: 115 /CV-PA83", tesseract_confidence=0.35, aster_confidence=0.67)
+    assert (v.source, v.agree, v.value) == ("aster", False, "115/CV-PA83")
+    v = decide("number", "Số: 445 /CV-PA83", "Số: 115 /CV-PA83", tesseract_confidence=0.8, aster_confidence=0.67)
+    assert (v.source, v.agree, v.value) == ("tesseract", False, "445/CV-PA83")
+
+
+def test_when_neither_reading_fits_tesseract_keeps_the_line_on_a_tie():
+    v = decide("date", "Đà Nẵng, ngày /tháng 10 năm 2023", "Đà Nẵng, ngày /gtháng 10 năm 2023",
+               tesseract_confidence=0.5, aster_confidence=0.5)
+    assert (v.source, v.agree, v.value) == ("tesseract", False, None)
+
+
+# ------------------------------------------------------------------ confidences and words
+
+
+def test_agreement_raises_the_value_words_confidence():
+    line = KeyLine("number", _line(["Số:", "2652", "/QĐ-BGDĐT"], [0.97, 0.55, 0.72]))
+    aster = LineReading("Số: 2652 /QĐ-BGDĐT", 0.99, _line(["Số:", "2652", "/QĐ-BGDĐT"], [1.0, 0.99, 0.98], line=0))
+    out = reconcile(line, aster)
+    assert [w.text for w in out] == ["Số:", "2652", "/QĐ-BGDĐT"]
+    assert out[1].confidence >= AGREE_FLOOR and out[2].confidence >= AGREE_FLOOR
+    assert [w.bbox for w in out] == [w.bbox for w in line.words]  # Tesseract's words, boxes kept
+
+
+def test_disagreement_keeps_the_well_formed_reading_at_a_review_confidence():
+    line = KeyLine("number", _line(["Số:", "[75", "/UBND-SGDĐT"], [0.96, 0.17, 0.92]))
+    aster = LineReading("Số: 570 /UBND-SGDĐT", 0.92,
+                        _line(["Số:", "570", "/UBND-SGDĐT"], [1.0, 0.99, 0.99], y=90, x=105, line=0))
+    out = reconcile(line, aster)
+    assert [w.text for w in out] == ["Số:", "570", "/UBND-SGDĐT"]
+    assert all(w.confidence <= DISAGREE_CAP for w in out[1:])
+    assert all(w.line == 3 and w.block == 1 for w in out)
+    top, bottom = line.box[1], line.box[3]
+    assert all((w.bbox[1], w.bbox[3]) == (top, bottom) and w.bbox[0] < w.bbox[2] for w in out)
+
+
+def test_a_malformed_second_reading_leaves_a_good_line_alone_but_capped():
+    line = KeyLine("date", _line(["Lào", "Cai,", "ngày", "21", "tháng", "7", "năm", "2026"], [0.96] * 8))
+    aster = LineReading("Lào Cai, ngày 2l thángq năm", 0.9, _line(["Lào", "Cai,", "ngày", "2l", "thángq", "năm"], [0.9] * 6))
+    out = reconcile(line, aster)
+    assert " ".join(w.text for w in out) == "Lào Cai, ngày 21 tháng 7 năm 2026"
+    day = out[3]
+    assert day.confidence <= DISAGREE_CAP  # the engines disagree on the value: a person looks
+    assert out[0].confidence >= AGREE_FLOOR  # "Lào" read alike by both
+
+
+def test_the_number_and_date_lines_are_found_in_the_header_not_the_body():
+    number = _line(["Số:", "4/35", "/SGDĐT-CTrTT"], [0.96, 0.5, 0.5], y=300, x=280, line=2)
+    date = _line(["Đà", "Nẵng,", "ngày", "84", "tháng", "5", "năm", "2019"], [0.9] * 8, y=300, x=850, line=3)
+    body = _line(["Căn", "cứ", "Nghị", "định", "số", "37/2025/NĐ-CP", "ngày", "26", "tháng", "02", "năm", "2025", "của"], [0.9] * 13, y=500, x=200, line=4)
+    low = _line(["Hà", "Nội,", "ngày", "22", "tháng", "12", "năm", "2025"], [0.9] * 8, y=1800, x=850, line=5)
+    lines = find_key_lines(list(number + date + body + low), 1650, 2340)
+    assert [(k.kind, k.words) for k in lines] == [("number", number), ("date", date)]
+
+
+def test_a_number_line_whose_label_was_lost_is_found_by_its_symbol():
+    header = _line(["BỘ", "CÔNG", "THƯƠNG"], [0.95] * 3, y=150, x=270, line=0)
+    number = _line(["sẽ?", "6", "ŸBCT-ATMT"], [0.0, 0.6, 0.5], y=190, x=270, line=1)
+    lines = find_key_lines(list(header + number), 1238, 1755)
+    assert [(k.kind, k.words) for k in lines] == [("number", number)]
+
+
+# ------------------------------------------------------------------ the real engine
+
+
+def _printed_line(text: str, points: float = 13) -> Image.Image:
+    return _printed(text, points)[0]
+
+
+def _printed(text: str, points: float = 13) -> tuple[Image.Image, list[Word]]:
+    """A generated line image and its words with their true boxes (what Tesseract would find)."""
+    f = font("regular", points)
+    _, y0, x1, y1 = f.getbbox(text)
+    img = Image.new("RGB", (x1 + 80, y1 + 60), "white")
+    ImageDraw.Draw(img).text((40, 30), text, font=f, fill="black")
+    words, start = [], 0
+    for token in text.split(" "):
+        at = text.index(token, start)
+        left, right = 40 + f.getlength(text[:at]), 40 + f.getlength(text[:at + len(token)])
+        words.append(Word(token, 0.95, (round(left), 30 + y0, round(right), 30 + y1), 0, 1))
+        start = at + len(token)
+    return img, words
+
+
+def test_the_second_recogniser_reads_a_generated_number_line():
+    img = _printed_line("Số: 2827/QĐ-BGDĐT")
+    reading = read_line(img, (20, 30, img.width - 20, img.height - 15))
+    assert reading.text == "Số: 2827/QĐ-BGDĐT"
+    assert reading.confidence > 0.9
+    # Word boxes come from where the network emitted each character: left to right, inside the crop.
+    assert [w.text for w in reading.words] == ["Số:", "2827/QĐ-BGDĐT"]
+    assert reading.words[0].bbox[0] < reading.words[1].bbox[0] < reading.words[1].bbox[2] <= img.width - 20
+
+
+def test_the_second_recogniser_is_an_ocr_engine_that_pickles():
+    engine = get_engine("aster")
+    assert isinstance(engine, AsterEngine) and isinstance(engine, OcrEngine)
+    again = pickle.loads(pickle.dumps(engine))
+    page = again.recognise(_printed_line("Khánh Hòa, ngày 14 tháng 10 năm 2025"), dpi=200)
+    assert key_value("date", page.text) == "2025-10-14"
+
+
+def test_reread_replaces_a_misread_date_line_by_the_second_reading():
+    """Tesseract's words for a date line it misread (a day of 84): the second reading of the real
+    pixels fits the grammar, so the line takes it, at a review confidence."""
+    img, words = _printed("Khánh Hòa, ngày 31 tháng 5 năm 2019")
+    words[3] = Word("84", 0.59, words[3].bbox, 0, 1)
+    out = reread_words(words, img, img.width, img.height * 4)
+    assert " ".join(w.text for w in out) == "Khánh Hòa, ngày 31 tháng 5 năm 2019"
+    assert out[3].confidence <= DISAGREE_CAP
+    assert out[0].confidence == 0.95  # read alike by both: Tesseract's confidence stands
+
+
+@pytest.mark.parametrize("kind,text", [("number", "Số: 115 /CV-PA83"), ("date", "Đà Nẵng, ngày 26 tháng 4 năm 2018")])
+def test_key_values_survive_the_engine_round_trip(kind, text):
+    page = AsterEngine().recognise(_printed_line(text), dpi=200)
+    assert key_value(kind, page.text) == key_value(kind, text)
