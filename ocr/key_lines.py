@@ -120,14 +120,28 @@ def find_key_lines(words: Sequence[Word], width: int, height: int) -> list[KeyLi
     for line in _lines(words):
         if line[0].bbox[1] > UPPER * height:
             continue
-        text = " ".join(w.text for w in line)
-        folded = fold(nfc(text))
-        left = (line[0].bbox[0] + line[-1].bbox[2]) / 2 < 0.55 * width
-        if "number" not in found and left and (_LABEL.match(folded) or _bare_number_line(line, height)):
-            found["number"] = KeyLine("number", _first_column(line))
-        elif "date" not in found and (_DATE_LINE.search(folded) or parse_vn_date(text)[0] and "," in text[:40]):
-            found["date"] = KeyLine("date", line)
+        for part in _columns(line):
+            text = " ".join(w.text for w in part)
+            left = (part[0].bbox[0] + part[-1].bbox[2]) / 2 < 0.55 * width
+            if "number" not in found and left and (_LABEL.match(fold(nfc(text))) or _bare_number_line(part, height)):
+                found["number"] = KeyLine("number", part)
+            elif "date" not in found and _is_date_line(text):
+                found["date"] = KeyLine("date", part)
     return [found[k] for k in ("number", "date") if k in found]
+
+
+def _is_date_line(text: str) -> bool:
+    return bool(_DATE_LINE.search(fold(nfc(text))) or (parse_vn_date(text)[0] and "," in text[:40]))
+
+
+def _columns(line: tuple[Word, ...]) -> list[tuple[Word, ...]]:
+    """Tesseract sometimes runs the left column's number line into the right column's date line:
+    split where a date line starts after a gap wider than two word heights."""
+    height = _median_height(line)
+    for i in range(1, len(line)):
+        if line[i].bbox[0] - line[i - 1].bbox[2] > 2 * height and _is_date_line(" ".join(w.text for w in line[i:])):
+            return [line[:i], line[i:]]
+    return [line]
 
 
 def _lines(words: Sequence[Word]) -> list[tuple[Word, ...]]:
@@ -141,16 +155,6 @@ def _bare_number_line(words: tuple[Word, ...], height: int) -> bool:
     """A short upper-left line ending in a document symbol ("/BCT-ATMT"): the number line whose
     "Số:" was lost under the handwriting."""
     return len(words) <= 4 and words[0].bbox[1] < 0.25 * height and bool(_SYMBOL.search(words[-1].text))
-
-
-def _first_column(words: tuple[Word, ...]) -> tuple[Word, ...]:
-    """The words up to the first wide gap: Tesseract sometimes runs the left column's number line
-    into the right column's date line."""
-    height = _median_height(words)
-    for i in range(1, len(words)):
-        if words[i].bbox[0] - words[i - 1].bbox[2] > 4 * height:
-            return words[:i]
-    return words
 
 
 def _median_height(words: Sequence[Word]) -> float:

@@ -177,3 +177,10 @@ def test_reread_replaces_a_misread_date_line_by_the_second_reading():
 def test_key_values_survive_the_engine_round_trip(kind, text):
     page = AsterEngine().recognise(_printed_line(text), dpi=200)
     assert key_value(kind, page.text) == key_value(kind, text)
+
+
+def test_a_number_line_run_into_the_date_line_is_split_at_the_column_gap():
+    number = _line(["Số:", "115", "/CV-PA83"], [0.35, 0.35, 0.85], y=320, x=330, line=2)
+    date = _line(["Đà", "Nẵng,", "ngày", "26", "tháng", "4", "năm", "2018"], [0.97] * 8, y=320, x=1430, line=2)
+    lines = find_key_lines(list(number + date), 2555, 4200)
+    assert [(k.kind, k.words) for k in lines] == [("number", number), ("date", date)]
