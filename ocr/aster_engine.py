@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -83,67 +83,76 @@ def _pieces(width: int, ink: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _decode(log_probs: np.ndarray) -> list[tuple[str, float, int, int]]:
-    """Greedy CTC: (character, probability at its peak, first frame, last frame) per emitted character."""
+@dataclass(frozen=True)
+class Glyph:
+    """One character the network emitted: its probability at its peak frame, the frames it spans."""
+
+    char: str
+    prob: float
+    first: int
+    last: int
+
+
+def _decode(log_probs: np.ndarray) -> list[Glyph]:
+    """Greedy CTC decoding: one Glyph per emitted character."""
     frames = log_probs[:, 0, :] if log_probs.ndim == 3 else log_probs
     best = frames.argmax(axis=-1)
     probs = np.exp(frames.max(axis=-1))
     chars = alphabet()
-    out: list[tuple[str, float, int, int]] = []
+    out: list[Glyph] = []
     prev = -1
     for t, idx in enumerate(best.tolist()):
         if idx != prev and idx != 0:
-            out.append((chars[idx] if idx < len(chars) else "", float(probs[t]), t, t))
+            out.append(Glyph(chars[idx] if idx < len(chars) else "", float(probs[t]), t, t))
         elif idx == prev and idx != 0 and out:
-            c, p, t0, _ = out[-1]
-            out[-1] = (c, max(p, float(probs[t])), t0, t)
+            out[-1] = replace(out[-1], prob=max(out[-1].prob, float(probs[t])), last=t)
         prev = idx
-    return [c for c in out if c[0]]
+    return [g for g in out if g.char]
 
 
-def _words(chars: list[tuple[str, float, int, int]], to_page: Callable[[float], float], top: int, bottom: int) -> list[Word]:
+def _words(glyphs: list[Glyph], to_page: Callable[[float], float], top: int, bottom: int) -> list[Word]:
     """Characters grouped into words at spaces; a word's box spans its characters' frames widened by
     half a character pitch each side (a CTC peak is narrower than the glyph it stands for)."""
-    groups: list[list[tuple[str, float, int, int]]] = [[]]
-    for c in chars:
-        if c[0] == " ":
+    groups: list[list[Glyph]] = [[]]
+    for g in glyphs:
+        if g.char == " ":
             if groups[-1]:
                 groups.append([])
         else:
-            groups[-1].append(c)
+            groups[-1].append(g)
     groups = [g for g in groups if g]
     if not groups:
         return []
     letters = [c for g in groups for c in g]
-    pitch = (letters[-1][3] - letters[0][2] + 1) / max(1, len(letters))
+    pitch = (letters[-1].last - letters[0].first + 1) / max(1, len(letters))
     words = []
     for g in groups:
-        f0, f1 = g[0][2] - pitch / 2, g[-1][3] + 1 + pitch / 2
+        f0, f1 = g[0].first - pitch / 2, g[-1].last + 1 + pitch / 2
         x0, x1 = round(to_page(max(0.0, f0) * FRAME_PX)), round(to_page(f1 * FRAME_PX))
-        conf = float(np.prod([c[1] for c in g]))
-        words.append(Word("".join(c[0] for c in g), round(conf, 4), (x0, top, max(x0 + 1, x1), bottom), 0, 0))
+        conf = float(np.prod([c.prob for c in g]))
+        words.append(Word("".join(c.char for c in g), round(conf, 4), (x0, top, max(x0 + 1, x1), bottom), 0, 0))
     return words
 
 
-def recognise_strip(rgb: np.ndarray, *, model: Path | None = None, file: str = "<line>") -> list[tuple[str, float, int, int]]:
-    """Characters of one text-line image (RGB array) with their probabilities and frames."""
+def recognise_strip(rgb: np.ndarray, *, model: Path | None = None, file: str = "<line>") -> list[Glyph]:
+    """The characters of one text-line image (RGB array), in order, spaces included."""
     if rgb.shape[0] < 4 or rgb.shape[1] < 4:
         return []
     tensor = _strip(rgb)
     sess = onnx.session(model or assets() / "asternet.onnx", file=file)
     ink = -tensor[0].mean(axis=(0, 1))  # darker column, more ink
-    chars: list[tuple[str, float, int, int]] = []
+    glyphs: list[Glyph] = []
     for start, end in _pieces(tensor.shape[3], ink):
         try:
             log_probs = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(tensor[:, :, :, start:end])})[0]
         except Exception as exc:  # onnxruntime's own error types
             raise EngineFailed(file, f"second recogniser failed: {exc}") from None
         offset = start // FRAME_PX
-        piece = [(c, p, t0 + offset, t1 + offset) for c, p, t0, t1 in _decode(np.asarray(log_probs))]
-        if chars and piece and chars[-1][0] != " " and piece[0][0] != " ":
-            chars.append((" ", 1.0, offset, offset))  # the cut was a gap between words
-        chars += piece
-    return chars
+        piece = [replace(g, first=g.first + offset, last=g.last + offset) for g in _decode(np.asarray(log_probs))]
+        if glyphs and piece and glyphs[-1].char != " " and piece[0].char != " ":
+            glyphs.append(Glyph(" ", 1.0, offset, offset))  # the cut was a gap between words
+        glyphs += piece
+    return glyphs
 
 
 def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None, file: str = "<line>") -> LineReading:
@@ -154,11 +163,11 @@ def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None 
     if x1 - x0 < 4 or y1 - y0 < 4:
         return LineReading("", 0.0)
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
-    chars = recognise_strip(crop, model=model, file=file)
+    glyphs = recognise_strip(crop, model=model, file=file)
     scale = _input_width(crop) / (x1 - x0)
-    words = _words(chars, lambda x: x0 + x / scale, y0, y1)
-    letters = [c[1] for c in chars if c[0] != " "]
-    conf = float(np.exp(np.mean(np.log(np.maximum(letters, 1e-6))))) if letters else 0.0
+    words = _words(glyphs, lambda x: x0 + x / scale, y0, y1)
+    letters = [g for g in glyphs if g.char != " "]
+    conf = float(np.exp(np.mean(np.log(np.maximum([g.prob for g in letters], 1e-6))))) if letters else 0.0
     return LineReading(" ".join(wd.text for wd in words), round(conf, 4), tuple(words))
 
 
