@@ -99,7 +99,8 @@ def _key_span(kind: Kind, text: str) -> tuple[int, int]:
 def decide(kind: Kind, tesseract: str, aster: str, *, tesseract_confidence: float, aster_confidence: float) -> Verdict:
     """Which reading the line keeps. Equal values (folded): agreement; the exact spelling ("QĐ"
     against "QD") from the engine surer of its value. Different values: the one that fits the form;
-    both or neither fit: the surer engine's, Tesseract's on a tie (its word boxes are exact)."""
+    both fit: the surer engine's, Tesseract's on a tie (its word boxes are exact); neither fits:
+    Tesseract's (garbage for garbage, the page text stays as the first engine read it)."""
     t, a = key_value(kind, tesseract), key_value(kind, aster)
     if t is not None and a is not None and fold(t) == fold(a):
         if t != a and aster_confidence > tesseract_confidence:
@@ -109,7 +110,7 @@ def decide(kind: Kind, tesseract: str, aster: str, *, tesseract_confidence: floa
         return Verdict("tesseract", False, t)
     if a is not None and t is None:
         return Verdict("aster", False, a)
-    if aster_confidence > tesseract_confidence:
+    if a is not None and aster_confidence > tesseract_confidence:
         return Verdict("aster", False, a)
     return Verdict("tesseract", False, t)
 
