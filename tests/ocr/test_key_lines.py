@@ -184,3 +184,32 @@ def test_a_number_line_run_into_the_date_line_is_split_at_the_column_gap():
     date = _line(["Đà", "Nẵng,", "ngày", "26", "tháng", "4", "năm", "2018"], [0.97] * 8, y=320, x=1430, line=2)
     lines = find_key_lines(list(number + date), 2555, 4200)
     assert [(k.kind, k.words) for k in lines] == [("number", number), ("date", date)]
+
+
+def test_handwritten_number_and_day_of_a_real_letter_are_read_by_the_second_recogniser():
+    """laocai-CV-813 (a development page, 87 dpi): "Số: 813 /HC-CNHC" and "ngày 22" are written by
+    hand. Tesseract's words and boxes for the two lines are as it read them ("ÊÁ4Š", "°ÊÌ"); the
+    second recogniser reads the real crops, the readings fit the form where Tesseract's do not,
+    so the lines take them, at a review confidence (the engines disagree)."""
+    from pathlib import Path
+
+    from ocr import load_pages
+    from ocr.key_lines import read_key_line, text_of
+
+    scan = Path(__file__).resolve().parents[1] / "data" / "real-scans" / "laocai-CV-813-CucHoaChat.pdf"
+    page = load_pages(scan)[0]
+    assert page.image.size == (719, 1018)
+    number = [("Số:", 0.933, (130, 140, 150, 155)), ("ÊÁ4Š", 0.392, (162, 135, 189, 154)),
+              ("/HC-CNHC", 0.888, (198, 141, 270, 155))]
+    date = [("Hà", 0.965, (356, 140, 375, 153)), ("Nội,", 0.970, (378, 139, 403, 154)),
+            ("ngày", 0.933, (407, 139, 438, 154)), ("°ÊÌ", 0.151, (443, 133, 464, 152)),
+            ("tháng", 0.925, (470, 138, 505, 154)), ("4", 0.967, (508, 138, 516, 150)),
+            ("năm", 0.967, (519, 138, 545, 150)), ("2026", 0.969, (548, 137, 579, 150))]
+    words = [Word(t, c, b, 4, 1) for t, c, b in number] + [Word(t, c, b, 5, 1) for t, c, b in date]
+    lines = find_key_lines(words, *page.image.size)
+    assert [k.kind for k in lines] == ["number", "date"]
+    assert key_value("number", read_key_line(lines[0], page.image).text) == "813/HC-CNHC"
+    out = reread_words(words, page.image, *page.image.size)
+    assert key_value("number", text_of([w for w in out if w.line == 4])) == "813/HC-CNHC"
+    assert key_value("date", text_of([w for w in out if w.line == 5])) == "2026-04-22"
+    assert max(w.confidence for w in out if w.text in ("813", "22")) <= DISAGREE_CAP
