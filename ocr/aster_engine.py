@@ -123,14 +123,14 @@ def _words(glyphs: list[Glyph], to_page: Callable[[float], float], top: int, bot
     groups = [g for g in groups if g]
     if not groups:
         return []
-    letters = [c for g in groups for c in g]
+    letters = [c for group in groups for c in group]
     pitch = (letters[-1].last - letters[0].first + 1) / max(1, len(letters))
     words = []
-    for g in groups:
-        f0, f1 = g[0].first - pitch / 2, g[-1].last + 1 + pitch / 2
+    for group in groups:
+        f0, f1 = group[0].first - pitch / 2, group[-1].last + 1 + pitch / 2
         x0, x1 = round(to_page(max(0.0, f0) * FRAME_PX)), round(to_page(f1 * FRAME_PX))
-        conf = float(np.prod([c.prob for c in g]))
-        words.append(Word("".join(c.char for c in g), round(conf, 4), (x0, top, max(x0 + 1, x1), bottom), 0, 0))
+        conf = float(np.prod([c.prob for c in group]))
+        words.append(Word("".join(c.char for c in group), round(conf, 4), (x0, top, max(x0 + 1, x1), bottom), 0, 0))
     return words
 
 
