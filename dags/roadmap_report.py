@@ -33,7 +33,7 @@ def roadmap_report() -> None:
 
     @task
     def provinces() -> list[str]:
-        from roadmap.units import new_provinces
+        from core.units import new_provinces
 
         return [p.code for p in new_provinces()]
 

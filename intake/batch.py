@@ -12,10 +12,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.crashpoints import crash_point
+from core.settings import Settings, get_settings
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
 from intake.manifest import ManifestRow, read_manifest, scan_candidates
-from sohoa.config import Settings, get_settings
-from sohoa.crashpoints import crash_point
 from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry

@@ -3,7 +3,7 @@
     python -m ocr._build_lexicon ../shared/seeds      # legal texts (Decrees 45/2020, 137/2024 and letters)
 
 Sources, all administrative Vietnamese: the given text folders, the administrative-units catalogue
-(roadmap/data/*.csv: province, district and commune names), the fixed header and title phrases of
+(core/data/*.csv: province, district and commune names), the fixed header and title phrases of
 ocr._lexicon and the document types of schemas/. Only well-formed syllables are counted (ocr.correct's
 syllable structure). Counts are kept as published text has them; nothing is hand-weighted.
 The real-scan ground truth (tests/data/real-scans) is deliberately NOT a source: it measures us."""
@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from core.text import nfc
 from ocr._lexicon import PHRASES
 from ocr.correct import is_syllable
 
@@ -30,7 +31,7 @@ def _texts(folders: list[Path]) -> list[str]:
     for folder in folders:
         texts += [p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.txt"))]
     names: set[str] = set()  # each place name once: 10,000 communes would otherwise swamp "xã"
-    for path in sorted((ROOT / "roadmap" / "data").glob("*.csv")):
+    for path in sorted((ROOT / "core" / "data").glob("*.csv")):
         with path.open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 names.update(v for k, v in row.items() if k and "name" in k and v)
@@ -63,12 +64,10 @@ def _tesseract_words() -> list[str]:
 
 
 def build(folders: list[Path]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
-    import unicodedata
-
     uni: Counter[str] = Counter()
     bi: Counter[tuple[str, str]] = Counter()
     for text in _texts(folders):
-        text = unicodedata.normalize("NFC", text)
+        text = nfc(text)
         for line in re.split(r"[\n.;:!?()\[\]\"“”]+", text):
             prev = None
             for tok in re.split(r"\s+", line):

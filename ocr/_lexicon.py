@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ocr._text import fold
+from core.text import fold
 
 PHRASES = (
     "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",

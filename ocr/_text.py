@@ -1,37 +1,13 @@
-"""Vietnamese-aware text helpers: diacritic folding for matching, OCR-tolerant dates and numbers."""
+"""OCR-tolerant readings: dates, document and ID numbers as Tesseract prints them (digit look-alikes,
+split tokens). Folding and NFC are core.text; the number patterns are core.identifiers."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import date
 
-_FOLD_CACHE: dict[str, str] = {}
-
-
-def _fold_char(ch: str) -> str:
-    out = _FOLD_CACHE.get(ch)
-    if out is None:
-        if ch in "đĐ":
-            out = "d"
-        else:
-            base = unicodedata.normalize("NFD", ch)[:1] or ch
-            low = base.lower()
-            out = low[:1] if low else base
-        _FOLD_CACHE[ch] = out
-    return out
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, ONE character per input character (so indices line up).
-
-    The input must already be NFC (Tesseract output is)."""
-    return "".join(_fold_char(c) for c in text)
+from core.text import fold
 
 
 def is_upper_text(text: str, threshold: float = 0.85) -> bool:
@@ -88,10 +64,6 @@ def parse_vn_date(text: str) -> tuple[str | None, tuple[int, int] | None]:
     return None, None
 
 
-# "1234/QĐ-UBND", "12/2020/QĐ-UBND", "127/UBND-XNTTHN", "45/SGDĐT-VP", "08/2021/TT-BTP".
-DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,3}$")
-
-
 def clean_document_number(raw: str) -> str:
     """Join what OCR split ('2701 / QĐ - UBND'), drop trailing punctuation, fix O/0 in the number part."""
     s = re.sub(r"\s*([/\-])\s*", r"\1", raw.strip())
@@ -105,10 +77,6 @@ def clean_document_number(raw: str) -> str:
     return s
 
 
-def is_document_number(value: str) -> bool:
-    return bool(DOCUMENT_NUMBER.match(value))
-
-
 def clean_id_number(raw: str) -> str:
     """Digits of a CCCD/CMND as printed: spaces and dots removed, look-alike letters mapped to digits."""
     m = re.match(r"\s*([0-9OoIl|SB .]{6,24})", raw)
@@ -119,24 +87,6 @@ def clean_id_number(raw: str) -> str:
     if sum(c.isdigit() for c in run) < max(6, 0.6 * len(run.replace(" ", "").replace(".", ""))):
         return ""
     return re.sub(r"[ .]", "", digits_fixed(run))
-
-
-def is_id_number(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{9}|\d{12}", value))
-
-
-# The marks Vietnamese writes with: five tones, circumflex, breve, horn (and đ's stroke is its own letter).
-_VI_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323", "\u0302", "\u0306", "\u031b"}
-
-
-def has_foreign_letter(text: str) -> bool:
-    """A letter no Vietnamese text has ("HIƑP", "IXSÄJ"): the engine's guess, never a certain reading."""
-    for ch in unicodedata.normalize("NFD", text):
-        if ch.isalpha() and not (ch.isascii() or ch in "đĐ"):
-            return True
-        if unicodedata.combining(ch) and ch not in _VI_MARKS:
-            return True
-    return False
 
 
 def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:

@@ -26,12 +26,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.real_scans import REAL_SCANS
 from ocr import extract_fields, load_pages, ocr_pages
 from ocr._text import edit_distance
 from ocr.extract import CONTRACT_FIELDS
 from ocr.layout import row_text
 from ocr.model import OcrResult
-from sohoa.real_scans import REAL_SCANS
 
 REAL_TRUTH = REAL_SCANS  # the page transcriptions *-pN.truth.txt sit beside the scans
 

@@ -24,8 +24,9 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from core.text import fold, nfc
 from ocr._lexicon import SURNAMES
-from ocr._text import edit_distance, fold
+from ocr._text import edit_distance
 from ocr.model import Word
 
 LEXICON = Path(__file__).with_name("data") / "vi_lexicon.tsv.gz"
@@ -50,7 +51,7 @@ def is_syllable(text: str) -> bool:
     tones = [c for c in nfd if c in _TONES]
     if len(tones) > 1:
         return False
-    base = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in _TONES))
+    base = nfc("".join(c for c in nfd if c not in _TONES))
     m = _SYLLABLE.fullmatch(base)
     if not m:
         return False
@@ -210,13 +211,13 @@ def _name_runs(words: Sequence[Word]) -> list[bool]:
     while i < len(words):
         j = i
         while j < len(words):
-            parts = _split(unicodedata.normalize("NFC", words[j].text))
+            parts = _split(nfc(words[j].text))
             if not parts or not parts[1][:1].isupper() or (parts[0] and j > i):
                 break
             j += 1
             if parts[2]:  # "An," ends the run with it
                 break
-        first = _split(unicodedata.normalize("NFC", words[i].text))
+        first = _split(nfc(words[i].text))
         if j - i >= 2 and first and fold(first[1].lower()) in surnames:
             flags[i:j] = [True] * (j - i)
         i = max(j, i + 1)
@@ -235,7 +236,7 @@ def _join_fragments(words: Sequence[Word], lex: Lexicon) -> list[Word]:
     for w in words:
         prev = out[-1] if out else None
         if prev is not None:
-            a, b = _split(unicodedata.normalize("NFC", prev.text)), _split(unicodedata.normalize("NFC", w.text))
+            a, b = _split(nfc(prev.text)), _split(nfc(w.text))
             height = max(prev.bbox[3] - prev.bbox[1], w.bbox[3] - w.bbox[1], 1)
             if a and b and not a[2] and not b[0] and w.bbox[0] - prev.bbox[2] < 0.5 * height \
                     and not (is_syllable(a[1]) and is_syllable(b[1])) and fold(a[1] + b[1]).lower() in lex.variants:
@@ -254,9 +255,9 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
     words = _join_fragments(words, lex)
     in_name = _name_runs(words)
     out: list[Word] = []
-    keys = [_key(unicodedata.normalize("NFC", w.text)) for w in words]
+    keys = [_key(nfc(w.text)) for w in words]
     for i, w in enumerate(words):
-        text = unicodedata.normalize("NFC", w.text).replace("Ð", "Đ").replace("ð", "đ")
+        text = nfc(w.text).replace("Ð", "Đ").replace("ð", "đ")
         parts = _split(text)
         if parts is None or keys[i] is None:
             out.append(replace(w, text=text) if text != w.text else w)
@@ -312,6 +313,6 @@ def correct(words: Sequence[Word]) -> list[Word]:
     order = sorted(lines)
     out: list[Word] = []
     for i, n in enumerate(order):
-        following = _key(unicodedata.normalize("NFC", lines[order[i + 1]][0].text)) if i + 1 < len(order) else None
+        following = _key(nfc(lines[order[i + 1]][0].text)) if i + 1 < len(order) else None
         out += correct_line(lines[n], lex, following)
     return out

@@ -1,9 +1,12 @@
-"""The OCR engine interface and a registry of engines by name (Tesseract is built in)."""
+"""The OCR engine interface and a registry of engines by name (Tesseract is built in).
+
+The registry knows the built-in engine and loads it on first use; an engine module never imports
+the registry back (a plugin engine is registered by whoever installs it, with `register_engine`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -31,13 +34,15 @@ def register_engine(name: str, factory: Callable[..., OcrEngine]) -> None:
 
 def get_engine(name: str = "tesseract", **options: object) -> OcrEngine:
     if name not in _REGISTRY and name == "tesseract":
-        import ocr.tesseract_engine  # noqa: F401  (registers itself)
+        from ocr.tesseract_engine import TesseractEngine  # late: OpenCV and friends load on first use
+
+        register_engine("tesseract", cast("Callable[..., OcrEngine]", TesseractEngine))
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise KeyError(f"unknown OCR engine {name!r}; known: {', '.join(sorted(_REGISTRY)) or 'none'}") from None
+        raise KeyError(f"unknown OCR engine {name!r}; known: {', '.join(engines())}") from None
     return factory(**options)
 
 
 def engines() -> list[str]:
-    return sorted(_REGISTRY)
+    return sorted(set(_REGISTRY) | {"tesseract"})

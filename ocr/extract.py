@@ -19,23 +19,20 @@ from datetime import date
 from statistics import median
 from typing import Any
 
+from core.identifiers import is_citizen_id, is_document_number
+from core.text import fold, has_foreign_letter, nfc
+from core.units import is_place_name, place_names_by_fold
 from ocr._lexicon import SIGNER_TITLES, normalise_upper, surname_fixed
 from ocr._text import (
     clean_document_number,
     clean_id_number,
     edit_distance,
-    fold,
-    has_foreign_letter,
-    is_document_number,
-    is_id_number,
     is_upper_text,
-    nfc,
     parse_dmy,
     parse_vn_date,
 )
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
 from ocr.model import Box, OcrResult, PageText, Word
-from roadmap.units import is_place_name, place_names_by_fold
 from schemas.document_types import DOCUMENT_KINDS, DOCUMENT_TYPES, GENERAL_TYPE_CODE, get_document_type
 
 CONTRACT_FIELDS = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
@@ -1128,7 +1125,7 @@ def _holder_id(segs: list[Segment]) -> ExtractedField:
                                                       format_ok=False)
     lead = len(rest) - len(rest.lstrip())
     words = seg.words_in(end + lead, end + lead + len(digits) + rest.count(" ", lead, lead + len(digits) + 4))
-    return _field(digits, words, seg.page, format_ok=is_id_number(digits))
+    return _field(digits, words, seg.page, format_ok=is_citizen_id(digits))
 
 
 def _registration(segs: list[Segment]) -> ExtractedField:

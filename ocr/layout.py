@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import median
 
-from ocr._text import fold
+from core.text import fold
 from ocr.correct import is_syllable
 from ocr.model import Word
 

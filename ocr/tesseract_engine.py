@@ -7,9 +7,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import cast
 
 import cv2
 import numpy as np
@@ -17,7 +15,6 @@ from PIL import Image
 
 from ocr._exec import tesseract
 from ocr.correct import correct
-from ocr.engine import OcrEngine, register_engine
 from ocr.errors import EngineFailed
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
@@ -281,5 +278,3 @@ def _text(words: list[Word]) -> str:
         lines.setdefault(w.line, []).append(w.text)
     return "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
 
-
-register_engine("tesseract", cast("Callable[..., OcrEngine]", TesseractEngine))

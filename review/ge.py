@@ -16,7 +16,6 @@ import logging
 import os
 import tempfile
 import time
-import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,8 +23,10 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from core.identifiers import DOCUMENT_NUMBER, cccd_birth_year
+from core.text import nfc
+from core.units import province_codes
 from review.models import ExpectationRun
-from roadmap.units import province_codes
 from schemas.catalogues import AGENCY_CODE, document_type_codes, province_names
 from schemas.document_types import (
     AGENCY_IN_CATALOGUE,
@@ -38,7 +39,7 @@ from schemas.document_types import (
     FieldKind,
     RuleSpec,
 )
-from schemas.rules import _CENTURY, EARLIEST_DATE, check_name
+from schemas.rules import EARLIEST_DATE, check_name
 from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
 from storage.db import session_scope
@@ -46,7 +47,6 @@ from storage.models import Document, Field
 
 log = logging.getLogger(__name__)
 
-DOC_NUMBER_REGEX = r"^\d{1,6}(?:/\d{4})?/[A-ZĐ0-9][A-ZĐ0-9\-.]*$"
 ID_NUMBER_REGEX = r"^(?:\d{9}|0\d{11})$"
 DATA_DOCS_PREFIX = "data-docs"
 
@@ -55,7 +55,7 @@ DATA_DOCS_PREFIX = "data-docs"
 def name_regex() -> str:
     """A regex of Vietnamese names equivalent to schemas.rules.check_name (precomposed letters)."""
     letters = [chr(c) for c in range(0x41, 0x1EFA)
-               if chr(c).isalpha() and check_name(f"{chr(c)} a") and unicodedata.normalize("NFC", chr(c)) == chr(c)]
+               if chr(c).isalpha() and check_name(f"{chr(c)} a") and nfc(chr(c)) == chr(c)]
     cls = "".join(letters).replace("\\", "").replace("]", "").replace("-", "")
     return rf"^[{cls}]+(?: [{cls}]+)+$"
 
@@ -100,12 +100,12 @@ def build_expectations(doc_type: DocumentType, thresholds: Thresholds | None = N
                 column=f"{spec.name}__date", min_value=datetime.combine(EARLIEST_DATE, datetime.min.time()),
                 max_value=datetime.combine(today, datetime.min.time()), meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
         elif spec.kind is FieldKind.DOCUMENT_NUMBER:
-            out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=DOC_NUMBER_REGEX,
+            out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=DOCUMENT_NUMBER.pattern,
                                                         meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
         elif spec.kind is FieldKind.ID_NUMBER:
             out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=ID_NUMBER_REGEX,
                                                         meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
-            # The CCCD structure, as schemas.rules.check_cccd: "0" + a province code, and digits 4-6
+            # The CCCD structure, as core.identifiers.check_citizen_id: "0" + a province code, and digits 4-6
             # (century and year of birth) equal to the birth year. Derived columns (records_frame).
             out.append(e.ExpectColumnValuesToBeInSet(column=f"{spec.name}__province",
                                                      value_set=sorted("0" + c for c in province_codes()),
@@ -162,7 +162,7 @@ def records_frame(batch_id: int, doc_type: DocumentType, db_url: str | None = No
                     and v.replace(" ", "").isdigit() else None for v in frame[spec.name]]
             frame[f"{spec.name}__province"] = pd.Series([v[:3] if v else None for v in cccd], dtype="object")
             frame[f"{spec.name}__birth_year"] = pd.Series(
-                [_CENTURY[int(v[3])] + int(v[4:6]) if v else None for v in cccd], dtype="object")
+                [cccd_birth_year(v) if v else None for v in cccd], dtype="object")
         frame[spec.name] = frame[spec.name].astype("object")
         frame[f"{spec.name}__confidence"] = frame[f"{spec.name}__confidence"].astype("float64")
     return frame
@@ -213,8 +213,8 @@ def run_batch_expectations(batch_id: int, settings: Any = None, store: Any = Non
 
     import_seconds = time.perf_counter() - t_import  # ~3-5 s once per process, then 0
     started = time.perf_counter()
+    from core.settings import get_settings
     from schemas import DOCUMENT_TYPES
-    from sohoa.config import get_settings
     from storage.objects import ObjectStore
 
     settings = settings or get_settings()

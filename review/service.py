@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.units import UnknownProvince, province_2025
 from review.models import ExpectationRun, ReviewAction, ReviewDecision, Role
 from schemas import get_document_type
-from schemas.catalogues import province_2025
 from schemas.rules import Decision, FieldInput, Route, Severity, validate_record
 from schemas.thresholds import Thresholds, load_thresholds
 from storage.db import session_scope
@@ -50,12 +50,20 @@ def visible_provinces(user: Reviewer) -> set[str] | None:
     under either map: an assignment of "Khánh Hòa" also covers batches filed as "Ninh Thuận"."""
     if user.role != Role.STEWARD:
         return None
-    return {province_2025(p) or p for p in user.province_names}
+    return {_province_2025_name(p) for p in user.province_names}
 
 
 def can_see(user: Reviewer, province: str) -> bool:
     allowed = visible_provinces(user)
-    return allowed is None or (province_2025(province) or province) in allowed
+    return allowed is None or _province_2025_name(province) in allowed
+
+
+def _province_2025_name(province: str) -> str:
+    """The 2025 province a name belongs to; a name outside the catalogue stands for itself."""
+    try:
+        return province_2025(province).name
+    except UnknownProvince:
+        return province
 
 
 def can_review(user: Reviewer, province: str) -> bool:

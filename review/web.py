@@ -16,12 +16,12 @@ from review import service
 from review.models import ExpectationRun
 from schemas import DOCUMENT_TYPES
 from schemas.thresholds import load_thresholds
-from sohoa.reports import STATUS_VI
 from storage import keys
 from storage.db import session_scope
-from storage.models import Batch, Document, DocumentStatus
+from storage.models import STATUS_VI, Batch, Document, DocumentStatus
 from web.auth import CurrentUser, Forbidden, UserDep
 from web.csrf import csrf_protect
+from web.responses import redirect
 
 router = APIRouter(prefix="/review")
 # "approved" is also a steward's approval here, not only the rules' automatic one.
@@ -99,8 +99,6 @@ def _batch(request: Request, user: CurrentUser, batch_id: int) -> Batch:
 
 
 def _back(request: Request, path: str, **params: Any) -> Response:
-    from web.app import redirect
-
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return redirect(request, path + (f"?{query}" if query else ""))
 

@@ -54,7 +54,7 @@ def _index_sql(con: sqlite3.Connection, tables: tuple[str, ...]) -> list[tuple[s
 
 def seed(db_path: Path, rows: int, seed_value: int = 45) -> dict[str, float]:
     """Fill documents, results and outbox with `rows` documents (≈70% digitised, half of those synced)."""
-    from roadmap import units
+    from core import units
     from schemas import DOCUMENT_TYPES
 
     rng = random.Random(seed_value)

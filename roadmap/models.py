@@ -23,7 +23,7 @@ class Agency(Base):
     # The agency's electronic identifier code, as written in batches and in each mã hồ sơ.
     code: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(Text)
-    level: Mapped[str] = mapped_column(String(8))  # roadmap.units.AgencyLevel
+    level: Mapped[str] = mapped_column(String(8))  # core.units.AgencyLevel
     # Statistical code of the district or commune it governs (district and commune level).
     unit_code: Mapped[str | None] = mapped_column(String(10), default=None)
     old_province: Mapped[str | None] = mapped_column(String(100), default=None)  # one of the 63, when known

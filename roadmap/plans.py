@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from roadmap import units
+from core import units
+from core.units import AgencyLevel
 from roadmap.models import Agency, Plan, PlanRow
-from roadmap.units import AgencyLevel
 from schemas import DOCUMENT_TYPES
 from storage.db import session_scope
 
@@ -156,7 +156,7 @@ def import_agencies(path: Path, province: str) -> ImportOutcome:
     """Register (or update) a province's agencies: code, name, level, administrative unit, successor."""
     source = str(path)
     try:
-        new_province = units.to_2025(province)
+        new_province = units.province_2025(province).name
     except units.UnknownProvince as exc:
         raise PlanRejected(source, [RowError(0, str(exc))]) from exc
     rows = read_table(path)
@@ -225,7 +225,7 @@ def import_agencies(path: Path, province: str) -> ImportOutcome:
 
 def agencies(province: str) -> dict[str, Agency]:
     with session_scope() as s:
-        return {a.code: a for a in s.scalars(select(Agency).where(Agency.province == units.to_2025(province)))}
+        return {a.code: a for a in s.scalars(select(Agency).where(Agency.province == units.province_2025(province).name))}
 
 
 # ---------------------------------------------------------------- plans
@@ -233,7 +233,7 @@ def import_plan(path: Path, province: str) -> ImportOutcome:
     """Validate and store a new version of a province's plan; the previous version stops counting."""
     source = str(path)
     try:
-        new_province = units.to_2025(province)
+        new_province = units.province_2025(province).name
     except units.UnknownProvince as exc:
         raise PlanRejected(source, [RowError(0, str(exc))]) from exc
     rows = read_table(path)
@@ -335,7 +335,7 @@ def active_plan_rows(provinces: Iterable[str] | None = None, url: str | None = N
     with session_scope(url) as s:
         q = select(Plan.province, PlanRow).join(PlanRow, PlanRow.plan_id == Plan.id).where(Plan.active.is_(True))
         if provinces is not None:
-            q = q.where(Plan.province.in_([units.to_2025(p) for p in provinces]))
+            q = q.where(Plan.province.in_([units.province_2025(p).name for p in provinces]))
         return [(p, r) for p, r in s.execute(q).all()]
 
 
@@ -344,7 +344,7 @@ def agency_template(province: str) -> list[dict[str, str]]:
     Committee (abolished 1 July 2025, with the 2025 communes that inherited its communes as successor
     candidates) and every 2025 commune People's Committee. The province fills in the identifier codes
     (and its departments, which no unit list holds)."""
-    new = units.to_2025(province)
+    new = units.province_2025(province).name
     communes = units.communes_2025()
     rows = []
     for d in units.districts_of(new):

@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
 )
 
-from roadmap import units
+from core import units
 from roadmap.models import Agency, ProgressSnapshot
 from roadmap.plans import DEADLINE, active_plan_rows
 from storage.db import session_scope
@@ -216,7 +216,7 @@ def trailing_throughput(provinces_2025: Iterable[str] | None, as_of: date, days:
 
 def _safe_2025(province: str) -> str:
     try:
-        return units.to_2025(province)
+        return units.province_2025(province).name
     except units.UnknownProvince:
         return province
 
@@ -244,7 +244,7 @@ def _rollup_agency(code: str, index: dict[str, Agency]) -> str:
 
 def _unit_of(recorded_province: str, agency_code: str, kind: MapKind, agencies: dict[str, Agency]) -> str:
     try:
-        new = units.to_2025(recorded_province)
+        new = units.province_2025(recorded_province).name
     except units.UnknownProvince:
         return recorded_province
     if kind is MapKind.NEW:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from roadmap import units
+from core import units
 from roadmap.progress import MapKind, ProvinceReport, UnitProgress, period_end, province_report
 from schemas import DOCUMENT_TYPES
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from roadmap import units
+from core import units
 from roadmap.progress import MapKind, Status, national_overview, province_report, snapshot_rows
 from schemas import DOCUMENT_TYPES
 from web.auth import require_user
@@ -76,7 +76,7 @@ def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", or
         "rows": rows, "map": map.value, "sort": sort, "order": order, "status": status, "q": q,
         "as_of": day, "as_of_param": as_of or "", "statuses": list(Status), "counts": counts,
         "sort_vi": SORT_VI, "n": _number, "new_codes": {p.name: p.code for p in units.new_provinces()},
-        "to_2025": units.to_2025, "refreshed_at": snapshot[1].astimezone(VN) if snapshot else None})
+        "to_2025": lambda name: units.province_2025(name).name, "refreshed_at": snapshot[1].astimezone(VN) if snapshot else None})
 
 
 @router.get("/tinh/{code}", response_class=HTMLResponse)

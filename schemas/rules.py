@@ -7,14 +7,15 @@ validate stage, the review desk and the Great Expectations suites all use these 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from roadmap.units import province_codes
-from schemas.catalogues import is_agency_code, province_2025
+from core.identifiers import CitizenIdKind, check_citizen_id, is_document_number
+from core.text import VIETNAMESE_MARKS, fold_words, nfc
+from core.units import is_province
+from schemas.catalogues import is_agency_code
 from schemas.document_types import (
     AGENCY_IN_CATALOGUE,
     CONFIDENCE_RULE,
@@ -33,8 +34,7 @@ from schemas.document_types import (
 from schemas.thresholds import Thresholds
 
 __all__ = [
-    "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity", "check_cccd",
-    "check_name", "parse_iso", "signer_title_fits", "validate_record",
+    "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity", "check_name", "parse_iso", "signer_title_fits", "validate_record",
 ]
 
 EARLIEST_DATE = date(1945, 9, 2)  # the state's founding: no valid result is older
@@ -74,12 +74,6 @@ class Decision:
         return tuple(o for o in self.outcomes if not o.passed)
 
 
-_DOC_NUMBER = re.compile(r"^\d{1,6}(/\d{4})?/[A-ZĐ0-9][A-ZĐ0-9\-.]*$")
-# Vietnamese letters: Latin base letters plus đ, with the breve, circumflex, horn and the five tone
-# marks as combining characters after NFD. Anything else (digits, Cyrillic, CJK) is not a name.
-_VI_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323\u0306\u0302\u031b")
-
-
 def parse_iso(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
@@ -88,65 +82,39 @@ def parse_iso(value: str | None) -> date | None:
 
 
 def check_name(value: str) -> bool:
-    """A person's name in Vietnamese letters: at least two words, letters and tone marks only."""
+    """A person's name in Vietnamese letters: at least two words, letters and tone marks only.
+
+    Latin base letters plus đ, with Vietnamese marks as combining characters after NFD; anything
+    else (digits, Cyrillic, CJK) is not a name."""
     words = value.split()
     if len(words) < 2:
         return False
     for word in words:
         for ch in unicodedata.normalize("NFD", word):
-            if ch in "đĐ" or ("a" <= ch.lower() <= "z") or ch in _VI_MARKS:
+            if ch in "đĐ" or ("a" <= ch.lower() <= "z") or ch in VIETNAMESE_MARKS:
                 continue
             return False
     return True
 
 
-# CCCD 4th digit (Circular 07/2016/TT-BCA Art. 7): gender and century of birth.
-_CENTURY = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100, 6: 2200, 7: 2200, 8: 1800, 9: 1800}
-
-
-def check_cccd(number: str, birth: date | None) -> tuple[Severity | None, str]:
-    """CCCD: 12 digits = province (3) + gender/century (1) + birth year (2) + serial (6).
-
-    Returns (None, "") when fine, else the severity and the reason. A 9-digit CMND is accepted
-    and flagged (legacy papers carry it)."""
-    number = number.replace(" ", "")
-    if re.fullmatch(r"\d{9}", number):
+def _id_number_outcome(number: str, birth: date | None) -> tuple[Severity | None, str]:
+    """The CCCD/CMND structure check (core.identifiers) as a rule outcome: a legacy 9-digit CMND is
+    accepted and flagged as a warning (its structure says nothing), a wrong CCCD is an error."""
+    check = check_citizen_id(number, birth)
+    if check.kind is CitizenIdKind.CMND:
         return Severity.WARNING, "số CMND 9 chữ số (giấy tờ cũ), cần đối chiếu CCCD"
-    if not re.fullmatch(r"\d{12}", number):
-        return Severity.ERROR, "số CCCD phải có 12 chữ số"
-    # Province codes 001 (Hà Nội) … 096 (Cà Mau): "0" + the old statistical code.
-    if number[0] != "0" or number[1:3] not in province_codes():
-        return Severity.ERROR, f"mã tỉnh {number[:3]} không có trong danh mục"
-    century_digit = int(number[3])
-    century = _CENTURY[century_digit]
-    if birth is not None:
-        if century != birth.year // 100 * 100:
-            return Severity.ERROR, f"chữ số thứ 4 ({century_digit}) không khớp thế kỷ năm sinh {birth.year}"
-        if number[4:6] != f"{birth.year % 100:02d}":
-            return Severity.ERROR, f"chữ số 5–6 ({number[4:6]}) không khớp năm sinh {birth.year}"
-    return None, ""
-
-
-def _nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", value)
-
-
-def _fold(text: str) -> str:
-    """Upper case without diacritics, single spaces: OCR'd titles compare on letters only."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^A-Za-z0-9 ]", " ", text).upper().split())
+    return (None, "") if check.ok else (Severity.ERROR, check.problem)
 
 
 # (what the issuing body's most specific unit contains, titles whoever signs for it may hold)
 _SIGNERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("PHONG", ("TRUONG PHONG",)),
-    ("CHI CUC", ("CHI CUC TRUONG",)),
-    ("CUC", ("CUC TRUONG",)),
-    ("SO", ("GIAM DOC",)),
-    ("BO", ("BO TRUONG", "THU TRUONG")),
-    ("UY BAN NHAN DAN", ("CHU TICH",)),
-    ("UBND", ("CHU TICH",)),
+    ("phong", ("truong phong",)),
+    ("chi cuc", ("chi cuc truong",)),
+    ("cuc", ("cuc truong",)),
+    ("so", ("giam doc",)),
+    ("bo", ("bo truong", "thu truong")),
+    ("uy ban nhan dan", ("chu tich",)),
+    ("ubnd", ("chu tich",)),
 )
 
 
@@ -155,7 +123,7 @@ def signer_title_fits(issuing_authority: str, signer_title: str) -> bool | None:
 
     None when the body is of no kind we know. The most specific unit is the last line of the
     header: "UBND HUYỆN VẠN NINH / PHÒNG TÀI CHÍNH - KẾ HOẠCH" is signed by (Phó) Trưởng phòng."""
-    body, title = _fold(issuing_authority), _fold(signer_title)
+    body, title = fold_words(issuing_authority), fold_words(signer_title)
     words = body.split()
     last_at = -1
     expected: tuple[str, ...] | None = None
@@ -171,11 +139,11 @@ def signer_title_fits(issuing_authority: str, signer_title: str) -> bool | None:
 
 def _title_type(title: str) -> str | None:
     """The document type whose title keywords a printed title carries (longest keyword wins)."""
-    folded = _fold(title)
+    folded = fold_words(title)
     best: tuple[int, str] | None = None
     for code, doc_type in DOCUMENT_TYPES.items():
         for keyword in doc_type.title_keywords:
-            k = _fold(keyword)
+            k = fold_words(keyword)
             if k and k in folded and (best is None or len(k) > best[0]):
                 best = (len(k), code)
     return best[1] if best else None
@@ -200,7 +168,7 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
 
     def value_of(name: str) -> str | None:
         item = fields.get(name)
-        return _nfc(item.value.strip()) if item and item.value and item.value.strip() else None
+        return nfc(item.value.strip()) if item and item.value and item.value.strip() else None
 
     for spec in doc_type.fields:
         item = fields.get(spec.name, FieldInput(None, 0.0))
@@ -218,7 +186,7 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
             add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
                 "" if ok else f"«{value}» không phải ngày hợp lệ trong khoảng 02/9/1945 – hôm nay")
         elif spec.kind is FieldKind.DOCUMENT_NUMBER:
-            ok = bool(_DOC_NUMBER.match(value))
+            ok = is_document_number(value)
             add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
                 "" if ok else f"«{value}» không đúng dạng số/ký hiệu (vd. 1234/QĐ-UBND)")
         elif spec.kind is FieldKind.NAME:
@@ -226,7 +194,7 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
             add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
                 "" if ok else f"«{value}» không phải họ tên bằng chữ cái tiếng Việt")
         elif spec.kind is FieldKind.ID_NUMBER:
-            severity, why = check_cccd(value, parse_iso(value_of("holder_birth_date")))
+            severity, why = _id_number_outcome(value, parse_iso(value_of("holder_birth_date")))
             add(kind_rule, spec.name, severity is None, why, severity)  # type: ignore[arg-type]
         threshold = thresholds.for_field(doc_type, spec)
         ok = item.confidence >= threshold
@@ -254,7 +222,7 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
             add(ISSUED_AFTER_BIRTH, "issue_date", issued > born,
                 "" if issued > born else "ngày ban hành trước ngày sinh của người được cấp")
     if PROVINCE_IN_CATALOGUE.code in declared and province is not None:
-        ok = province_2025(province) is not None
+        ok = is_province(province)
         add(PROVINCE_IN_CATALOGUE, "", ok, "" if ok else f"tỉnh «{province}» không có trong danh mục")
     if AGENCY_IN_CATALOGUE.code in declared and agency_code is not None:
         ok = is_agency_code(agency_code)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings, get_settings
 from schemas.document_types import DOCUMENT_TYPES, DocumentType, FieldSpec
 
 DEFAULT_THRESHOLD = 0.80
@@ -77,14 +78,11 @@ def check_overrides(data: Any, source: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def load_thresholds(settings: Any | None = None) -> Thresholds:
+def load_thresholds(settings: Settings | None = None) -> Thresholds:
     """Thresholds from the declarations plus the YAML file and settings overrides (settings win)."""
-    if settings is None:
-        from sohoa.config import get_settings
-
-        settings = get_settings()
+    settings = settings or get_settings()
     merged: dict[str, dict[str, float]] = {}
-    path: Path | None = getattr(settings, "review_thresholds_file", None)
+    path = settings.review_thresholds_file
     if path:
         import yaml
 
@@ -96,8 +94,7 @@ def load_thresholds(settings: Any | None = None) -> Thresholds:
             raise ThresholdError(f"{path}: not valid YAML: {exc}") from None
         for k, v in check_overrides(data, str(path)).items():
             merged.setdefault(k, {}).update(v)
-    for k, v in check_overrides(getattr(settings, "review_thresholds", None) or {},
-                                "SOHOA_REVIEW_THRESHOLDS").items():
+    for k, v in check_overrides(settings.review_thresholds or {}, "SOHOA_REVIEW_THRESHOLDS").items():
         merged.setdefault(k, {}).update(v)
-    default = float(getattr(settings, "review_confidence_threshold", DEFAULT_THRESHOLD))
+    default = float(settings.review_confidence_threshold)
     return Thresholds(default=default, overrides=merged)

@@ -15,9 +15,10 @@ from typing import Any
 
 from PIL import Image
 
+from core.text import nfc
 from signing import _fonts
 from signing._pdfa import make_pdfa
-from signing.marker import ConversionMarker, nfc
+from signing.marker import ConversionMarker
 
 JPEG_QUALITY = 85
 PT_PER_INCH = 72.0

@@ -8,12 +8,13 @@ or opening the token session is the slow part of signing a page.
 from __future__ import annotations
 
 import contextlib
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
+
+from core.text import nfc
 
 
 class SigningKeyError(Exception):
@@ -33,8 +34,8 @@ class KeyUnfitError(SigningKeyError):
     """Readable, but not fit to sign for this converter at this time."""
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold().strip()
+def _name_key(text: str) -> str:
+    return nfc(text).casefold().strip()
 
 
 @dataclass(frozen=True)
@@ -231,9 +232,9 @@ class KeySource:
             raise KeyUnfitError(f"chứng thư thiếu mục đích sử dụng khóa / certificate lacks key usage: "
                                 f"{', '.join(sorted(missing))}", where, **kw)
         # Decree 45 Art. 25.3.b: the signer is the converter named in the marker.
-        want = _fold(converter)
+        want = _name_key(converter)
         subj = _subject(self.certificate)
         names = [n for n in (subj.organization, subj.common_name) if n]
-        if not want or not any(want in _fold(n) for n in names):
+        if not want or not any(want in _name_key(n) for n in names):
             raise KeyUnfitError(f"chủ thể chứng thư ({' / '.join(names) or '?'}) không phải đơn vị chuyển đổi "
                                 f"'{converter}' / certificate subject does not name the converter", where, **kw)

@@ -9,9 +9,10 @@ information.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+
+from core.text import nfc
 
 STATEMENT = "Bản điện tử được chuyển đổi từ văn bản giấy"
 TIME_LABEL = "Thời gian chuyển đổi"
@@ -27,10 +28,6 @@ def vietnam_tz() -> tzinfo:
         return ZoneInfo("Asia/Ho_Chi_Minh")
     except Exception:  # no tz database on the machine
         return timezone(timedelta(hours=7), "ICT")
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 @dataclass(frozen=True)

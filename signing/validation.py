@@ -11,10 +11,11 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from core.text import nfc
 from signing._exec import ToolFailed, pdftotext
 from signing._exec import pdfsig as _pdfsig
 from signing._logs import quiet
-from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL, nfc
+from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL
 
 
 class SignatureStatus(StrEnum):

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sohoa.config import get_settings, reset_settings
+from core.settings import get_settings, reset_settings
 from storage._exec.weed import free_port
 
 
@@ -35,8 +35,8 @@ def _say(message: str) -> None:
 
 
 def bench_ocr(samples: Path) -> dict[str, Any]:
+    from core.shared import real_scans_dir
     from ocr.bench import measure, measure_real, throughput
-    from sohoa.shared import real_scans_dir
 
     _say(f"OCR: accuracy and speed on {len(list(samples.glob('*.truth.json')))} generated documents")
     figures: dict[str, Any] = {"generated": measure(samples)}

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sohoa.config import Settings, get_settings, reset_settings
+from core.settings import Settings, get_settings, reset_settings
 from sohoa.exitcodes import ExitCode
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core.crashpoints import crash_point
+from core.identifiers import is_cccd
+from core.settings import Settings, get_settings
 from schemas import get_document_type
 from schemas.document_types import GENERAL_TYPE_CODE
 from schemas.rules import FieldInput, Route, validate_record
-from sohoa.config import Settings, get_settings
-from sohoa.crashpoints import crash_point
 from sohoa.reports import render_validation_report
 from storage import keys
 from storage.db import session_scope
@@ -372,7 +373,7 @@ def _push_payload(code: str, doc: Document, fields: dict[str, Any], sha: str, co
         return (fields.get(name) or {}).get("value")
 
     citizen_id = value("holder_id_number")
-    if not (isinstance(citizen_id, str) and citizen_id.isdigit() and len(citizen_id) == 12):
+    if not (isinstance(citizen_id, str) and is_cccd(citizen_id)):
         citizen_id = None  # an old 9-digit CMND is no warehouse identifier; it stays in `fields`
     return {
         "result_code": code, "citizen_id": citizen_id, "document_type": doc.document_type,

@@ -9,14 +9,9 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from schemas import DOCUMENT_TYPES
-from storage.models import Batch, Document, Field, QuarantineEntry, RuleOutcome
+from storage.models import STATUS_VI, Batch, Document, Field, QuarantineEntry, RuleOutcome
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-STATUS_VI = {
-    "received": "Đã tiếp nhận", "ocr_done": "Đã nhận dạng", "extracted": "Đã trích xuất",
-    "approved": "Đạt, tự động duyệt", "needs_review": "Cần rà soát", "rejected": "Bị từ chối",
-    "signed": "Đã ký số", "stored": "Đã lưu trữ", "synced": "Đã đồng bộ kho dữ liệu công dân",
-}
 
 _CSS = """
 body{font-family:'Noto Sans',sans-serif;margin:2rem;color:#1b1b1b}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sohoa.config import Settings, get_settings
+from core.settings import Settings, get_settings
 from storage._exec import weed
 
 

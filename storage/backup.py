@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Engine, LargeBinary, MetaData, Table, func, select, text
 
-from sohoa.config import Settings, get_settings
+from core.settings import Settings, get_settings
 from storage.db import get_engine, upgrade
 from storage.objects import BUCKETS, ObjectStore, sha256_hex
 

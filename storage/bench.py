@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import insert
 
-from sohoa.config import Settings, reset_settings
+from core.settings import Settings, reset_settings
 from storage import db as storage_db
 from storage._exec import postgres, weed
 from storage.models import AuditEntry

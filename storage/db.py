@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from sohoa.config import get_settings
+from core.settings import get_settings
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sohoa.config import Settings, get_settings
+from core.settings import Settings, get_settings
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, FixityFinding, Result
 from storage.objects import ChecksumMismatch, ObjectStore, StoreUnavailable, sha256_hex

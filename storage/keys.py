@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.text import fold
+
 
 def ascii_slug(text: str) -> str:
     """'Khánh Hòa' -> 'khanh-hoa' (S3 keys stay ASCII; the DB keeps the Vietnamese name)."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "unknown"
+    text = fold(unicodedata.normalize("NFKC", text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9.]+", "-", text).strip("-") or "unknown"
 
 
 def raw_key(province: str, agency: str, year: int, batch_id: int, sha256: str, suffix: str) -> str:

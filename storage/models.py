@@ -30,6 +30,14 @@ class DocumentStatus(StrEnum):
     SYNCED = "synced"
 
 
+#: How a status reads on reports and pages (Vietnamese, for stewards and managers).
+STATUS_VI: dict[str, str] = {
+    "received": "Đã tiếp nhận", "ocr_done": "Đã nhận dạng", "extracted": "Đã trích xuất",
+    "approved": "Đạt, tự động duyệt", "needs_review": "Cần rà soát", "rejected": "Bị từ chối",
+    "signed": "Đã ký số", "stored": "Đã lưu trữ", "synced": "Đã đồng bộ kho dữ liệu công dân",
+}
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"

@@ -29,7 +29,7 @@ from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import S3Error, ServerError
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 
-from sohoa.config import Settings, get_settings
+from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

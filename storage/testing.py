@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from sohoa.config import Settings
+from core.settings import Settings
 from storage import keys
 from storage.db import session_scope
 from storage.models import Batch, Document, DocumentStatus, Result

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from core.identifiers import CCCD_PATTERN
+
 API_PREFIX = "/api/v1"
 
 # `<mã hồ sơ>-KQ<n>`: the dossier code is ASCII (agency code, yymmdd, sequence, e.g.
@@ -26,7 +28,7 @@ API_PREFIX = "/api/v1"
 RESULT_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*-KQ[1-9][0-9]{0,3}$"
 # CCCD: 12 digits (3 province, 1 gender/century, 2 birth year, 6 serial). Legacy 9-digit CMND
 # numbers are not identifiers in the warehouse: send null and keep the number in `fields`.
-CITIZEN_ID_PATTERN = r"^[0-9]{12}$"
+CITIZEN_ID_PATTERN = CCCD_PATTERN  # core.identifiers: the one CCCD shape
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 ResultCode = Annotated[str, Field(pattern=RESULT_CODE_PATTERN, max_length=120,

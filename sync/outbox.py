@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
-from sohoa.config import Settings
-from sohoa.crashpoints import crash_point
+from core.crashpoints import crash_point
+from core.settings import Settings
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result, SyncReceipt
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from sohoa.config import Settings, get_settings
+from core.settings import Settings, get_settings
 from storage.db import session_scope
 from storage.models import AuditEntry, OutboxEvent, Result
 from storage.models import Revocation as RevocationRow

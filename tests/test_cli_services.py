@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import reset_settings
 from sohoa.cli import main
-from sohoa.config import reset_settings
 from sohoa.exitcodes import ExitCode
 from storage._exec.weed import free_port
 

@@ -1,4 +1,4 @@
-"""The crash-point seam (sohoa/crashpoints.py): inert when unset, exact about which hit kills."""
+"""The crash-point seam (core/crashpoints.py): inert when unset, exact about which hit kills."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sohoa import crashpoints
-from sohoa.crashpoints import CRASH_POINTS, crash_point
+from core import crashpoints
+from core.crashpoints import CRASH_POINTS, crash_point
 
 REPO = Path(__file__).resolve().parents[1]
 _CALL = re.compile(r"""crash_point\(["']([^"']+)["']\)""")
@@ -51,7 +51,7 @@ def test_a_mistyped_selection_is_refused(spec: str, monkeypatch: pytest.MonkeyPa
 
 
 def test_the_nth_hit_kills_the_process_with_sigkill() -> None:
-    code = ("import sys\nfrom sohoa.crashpoints import crash_point\n"
+    code = ("import sys\nfrom core.crashpoints import crash_point\n"
             "for i in range(1, 5):\n    print(i, flush=True)\n    crash_point('store.after_commit')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={"SOHOA_CRASH_AT": "store.after_commit:3", "PATH": "/usr/bin:/bin"}, cwd=REPO)

@@ -1,6 +1,6 @@
 """All 63 old provinces map to the right one of the 34 (Resolution 202/2025/QH15), checked row by row
 against a copy of the project's reference list (tests/data/provinces_2025.csv, copied from
-shared/data/provinces_2025.csv) through every function that answers the question."""
+shared/data/provinces_2025.csv) through core.units, the one home of the mapping."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from roadmap import units
-from schemas import catalogues
+from core import units
 
 REFERENCE = Path(__file__).parent / "data" / "provinces_2025.csv"
 # Centrally-run cities before 2025: written "Thành phố X", the others "Tỉnh X".
@@ -45,9 +44,9 @@ def test_every_old_province_maps_to_its_2025_province(old_code: str, old_name: s
     assert units.province_2025(old_name).name == new
     assert old_name in {p.name for p in units.old_provinces_of(new)}
     for spelling in _spellings(old_name):
-        assert units.to_2025(spelling) == new, spelling
+        assert units.province_2025(spelling).name == new, spelling
         assert units.old_name(spelling) == old_name, spelling
-        assert catalogues.province_2025(spelling) == new, spelling
+        assert units.is_province(spelling), spelling
 
 
 def test_the_34_new_names_map_to_themselves_and_nothing_else_is_a_province() -> None:
@@ -55,10 +54,9 @@ def test_the_34_new_names_map_to_themselves_and_nothing_else_is_a_province() -> 
     assert {p.name for p in units.new_provinces()} == new_names
     assert sorted(units.provinces_2025()) == sorted(new_names)
     for name in new_names:
-        assert units.to_2025(name) == name and catalogues.province_2025(name) == name
-        assert units.province_2025(name).name == name
+        assert units.province_2025(name).name == name and units.is_province(name)
     # the mapping has exactly the reference's 63 rows, no more
     assert units.mapping_to_2025() == {old: new for _, old, new in ROWS}
-    assert catalogues.province_2025("Gotham") is None
+    assert not units.is_province("Gotham")
     with pytest.raises(units.UnknownProvince):
-        units.to_2025("Gotham")
+        units.province_2025("Gotham")

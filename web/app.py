@@ -17,13 +17,14 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
-from sohoa.config import Settings, get_settings
+from core.settings import Settings, get_settings
 from web import auth, csrf
+from web.responses import redirect, root
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -31,15 +32,6 @@ REPO = HERE.parent
 ROLE_VI = {"operator": "Vận hành", "steward": "Cán bộ rà soát dữ liệu", "manager": "Lãnh đạo, quản lý"}
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
-
-
-def root(request: Request) -> str:
-    """The prefix the app is mounted under ("" standalone, "/sohoa" in Airflow)."""
-    return request.scope.get("root_path", "").rstrip("/")
-
-
-def redirect(request: Request, path: str, status_code: int = 303) -> RedirectResponse:
-    return RedirectResponse(root(request) + path, status_code=status_code)
 
 
 def _secret_key(settings: Settings) -> str:

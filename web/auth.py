@@ -18,8 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from sqlalchemy import delete, select
 
+from core.units import is_province
 from review.models import Role, User, UserProvince, WebSession
-from schemas.catalogues import province_2025
 from storage.db import session_scope
 
 SESSION_COOKIE = "sohoa_session"
@@ -82,7 +82,7 @@ def create_user(username: str, password: str, role: str, *, provinces: Iterable[
     if len(password) < 8:
         raise ValueError("mật khẩu phải có ít nhất 8 ký tự")
     provinces = [p.strip() for p in provinces if p.strip()]
-    unknown = [p for p in provinces if province_2025(p) is None]
+    unknown = [p for p in provinces if not is_province(p)]
     if unknown:
         raise ValueError(f"tỉnh không có trong danh mục: {', '.join(unknown)}")
     if role == Role.STEWARD and not provinces:

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _units(args: argparse.Namespace) -> int:
-    from roadmap import units
+    from core import units
 
     if args.format == "json":
         print(json.dumps({"provinces_2025": units.provinces_2025(), "mapping": units.mapping_to_2025()},
@@ -69,8 +69,8 @@ def _units(args: argparse.Namespace) -> int:
 def _agency_template(args: argparse.Namespace) -> int:
     import csv
 
+    from core.units import UnknownProvince
     from roadmap.plans import agency_template
-    from roadmap.units import UnknownProvince
 
     try:
         rows = agency_template(args.province)
@@ -87,8 +87,8 @@ def _agency_template(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace, what: str) -> int:
+    from core.units import UnknownProvince
     from roadmap import plans
-    from roadmap.units import UnknownProvince
     from storage.db import upgrade
 
     if not args.file.is_file():
@@ -122,8 +122,8 @@ def _import_agencies(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
+    from core.units import UnknownProvince
     from roadmap.progress import MapKind, national_overview, province_report
-    from roadmap.units import UnknownProvince
 
     as_of = args.as_of or datetime.now(UTC).date()
     kind = MapKind(args.map)
@@ -163,9 +163,9 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from core.units import UnknownProvince, province_2025
     from roadmap.progress import period_end
     from roadmap.report import build_report
-    from roadmap.units import UnknownProvince, province_2025
 
     try:
         period_end(args.period)

@@ -15,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _services(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
     from sohoa import services
-    from sohoa.config import get_settings
     from storage._exec import weed
 
     settings = get_settings()

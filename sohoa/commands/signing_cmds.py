@@ -124,8 +124,8 @@ def _key_from_args(args: argparse.Namespace, settings):  # type: ignore[no-untyp
 
 def _sign(args: argparse.Namespace) -> int:
     import signing
+    from core.settings import get_settings
     from signing._exec import ToolFailed
-    from sohoa.config import get_settings
 
     settings = get_settings()
     converter = args.converter or settings.converter_name
@@ -246,8 +246,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _print_copy(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
     from signing.print_copy import PrintCopyError, make_print_copy
-    from sohoa.config import get_settings
 
     settings = get_settings()
     if not args.file.is_file():

@@ -57,7 +57,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _requeue(args: argparse.Namespace) -> int:
-    from sohoa.config import get_settings
+    from core.settings import get_settings
     from sync.outbox import requeue_dead
 
     if not args.outbox_ids and not args.all:

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from sohoa.config import get_settings
+    from core.settings import get_settings
     from storage.db import upgrade
     from web import create_app
 
@@ -59,7 +59,7 @@ def _password(env: str) -> str:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from sohoa.config import get_settings
+    from core.settings import get_settings
     from storage.db import upgrade
     from web.auth import create_user
 
@@ -79,8 +79,8 @@ def _users_add(args: argparse.Namespace) -> int:
 def _users_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from core.settings import get_settings
     from review.models import User
-    from sohoa.config import get_settings
     from storage.db import session_scope, upgrade
 
     settings = get_settings()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from core.identifiers import gender_century_digit
 
 DOCUMENT_TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan",
                   "giay_phep_xay_dung", "trich_luc_khai_sinh")
@@ -116,10 +117,6 @@ class Content:
     highlighted: tuple[str, ...] = ()  # words a clerk marked with a highlighter (an injected error)
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 def vn_date_line(place: str, d: date) -> str:
     # Decree 30: days below 10 and months 1-2 take a leading zero.
     day = f"{d.day:02d}"
@@ -163,8 +160,7 @@ def person_name(rng: random.Random, gender: str) -> str:
 
 def cccd_number(rng: random.Random, province_code: str, gender: str, birth_year: int) -> str:
     """12 digits: 0 + province code, gender/century digit, 2-digit birth year, 6 random digits."""
-    century = {19: 0, 20: 2, 21: 4}[birth_year // 100]
-    digit = century + (0 if gender == "M" else 1)
+    digit = gender_century_digit(birth_year, female=gender != "M")
     return f"0{province_code}{digit}{birth_year % 100:02d}{rng.randrange(1_000_000):06d}"
 
 

@@ -10,7 +10,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sohoa.samples._content import Content, Paragraph, nfc, vn_date_line
+from core.text import nfc
+from sohoa.samples._content import Content, Paragraph, vn_date_line
 
 DPI = 300
 PAGE_W, PAGE_H = 2480, 3508  # A4 at 300 dpi

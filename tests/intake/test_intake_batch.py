@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from core.settings import Settings
 from intake import QuarantineReason, intake_batch
-from sohoa.config import Settings
 from storage.db import session_scope
 from storage.models import Document, QuarantineEntry
 from storage.objects import ObjectStore

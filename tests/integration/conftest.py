@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings, reset_settings
 from sohoa import services
-from sohoa.config import Settings, reset_settings
 from storage._exec.weed import free_port
 
 REPO = Path(__file__).resolve().parents[2]

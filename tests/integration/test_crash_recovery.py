@@ -1,4 +1,4 @@
-"""Crash recovery (issue 6): `sohoa run` killed by SIGKILL at a crash point (sohoa/crashpoints.py),
+"""Crash recovery (issue 6): `sohoa run` killed by SIGKILL at a crash point (core/crashpoints.py),
 then run again, ends with the same rows, objects and warehouse deliveries as an uninterrupted run.
 
 Everything is real: `sohoa run` in a subprocess (real Tesseract, real PAdES signing), the shared
@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, inspect, select, table
 
+from core.crashpoints import CRASH_POINTS
+from core.settings import Settings
 from sohoa import services
-from sohoa.config import Settings
-from sohoa.crashpoints import CRASH_POINTS
 from storage import db as storage_db
 from storage import models
 from storage._exec import postgres, weed

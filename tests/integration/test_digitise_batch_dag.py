@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core.settings import Settings
 from sohoa import services
-from sohoa.config import Settings
 from storage import models
 from storage.db import session_scope
 from storage.objects import ObjectStore

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from core.settings import Settings
 from schemas.document_types import GENERAL_TYPE_CODE
-from sohoa.config import Settings
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus
 

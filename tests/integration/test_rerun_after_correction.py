@@ -15,11 +15,11 @@ import pikepdf
 import pytest
 from sqlalchemy import func, select
 
+from core.settings import Settings
 from review import service
 from review.models import ReviewDecision
 from sohoa import pipeline
 from sohoa.cli import main
-from sohoa.config import Settings
 from storage import models
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome

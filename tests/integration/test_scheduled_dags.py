@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.settings import Settings
 from review.service import revalidate_document
-from sohoa.config import Settings
 from storage import models, testing
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, FixityFinding, OutboxEvent, Result
@@ -128,7 +128,7 @@ def test_roadmap_report_writes_every_provinces_report(sohoa_env, run_dag, test_p
 
     from openpyxl import load_workbook
 
-    from roadmap import units
+    from core import units
     from roadmap.progress import report_period
     from roadmap.report import report_key
     from signing import KeySource

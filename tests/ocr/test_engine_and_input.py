@@ -10,10 +10,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import ocr
+from core.shared import real_scans_dir
 from ocr._exec import tesseract
 from sohoa.cli import main
 from sohoa.exitcodes import ExitCode
-from sohoa.shared import real_scans_dir
 
 
 def _fake_tesseract(tmp_path: Path, body: str) -> Path:

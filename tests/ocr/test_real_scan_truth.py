@@ -10,8 +10,8 @@ import unicodedata
 
 import pytest
 
-from sohoa.real_scans import REAL_SCANS, RealDocument, real_document, real_documents
-from sohoa.shared import real_scans_dir
+from core.real_scans import REAL_SCANS, RealDocument, real_document, real_documents
+from core.shared import real_scans_dir
 
 # The split of the project brief; changing it silently would leak held-out pages into tuning.
 HELD_OUT = {

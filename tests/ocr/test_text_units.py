@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ocr._text import (
-    clean_document_number,
-    clean_id_number,
-    fold,
-    is_document_number,
-    is_id_number,
-    parse_dmy,
-    parse_vn_date,
-)
+from core.identifiers import is_citizen_id, is_document_number
+from ocr._text import clean_document_number, clean_id_number, parse_dmy, parse_vn_date
 from ocr.extract import _find_label, _segment
 from ocr.model import PageText, Word
 from ocr.quality import PageQuality
@@ -69,13 +62,7 @@ def test_document_number(raw: str, clean: str, ok: bool) -> None:
 def test_clean_id_number(raw: str, digits: str, ok: bool) -> None:
     value = clean_id_number(raw)
     assert value == digits
-    assert is_id_number(value) is ok
-
-
-def test_fold_keeps_length_and_strips_diacritics() -> None:
-    text = "Họ, chữ đệm, tên: ĐẶNG THỊ HỒNG"
-    assert fold(text) == "ho, chu dem, ten: dang thi hong"
-    assert len(fold(text)) == len(text)
+    assert is_citizen_id(value) is ok
 
 
 def _seg(text: str) -> object:
@@ -104,7 +91,7 @@ def test_label_matching(text: str, pattern: str, anywhere: bool, value: str | No
 
 
 def test_a_letter_no_vietnamese_text_has_is_never_certain() -> None:
-    from ocr._text import has_foreign_letter
+    from core.text import has_foreign_letter
 
     assert has_foreign_letter("PHƯỜNG NINH HIƑP") and has_foreign_letter("IXSÄJ")
     for text in ("Nguyễn Thị Ánh Tuyết", "ỦY BAN NHÂN DÂN PHƯỜNG NINH HIỆP", "Cục Cảnh sát QLHC về TTXH",

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
 from review.service import revalidate_document
-from sohoa.config import Settings
 from storage.db import session_scope
 from storage.models import Batch, Document, DocumentStatus, Field
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from core.settings import Settings
 from review.models import ExpectationRun
 from schemas import get_document_type
-from sohoa.config import Settings
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, RuleOutcome
 from storage.objects import ObjectStore

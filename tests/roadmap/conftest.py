@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.config import Settings, reset_settings
+from core.settings import Settings, reset_settings
 from storage import db as storage_db
 from storage.models import Batch, Document, DocumentStatus, OutboxEvent, OutboxStatus, Result
 

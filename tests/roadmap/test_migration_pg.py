@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import inspect
 
+from core.settings import reset_settings
 from roadmap.plans import import_agencies, import_plan
 from roadmap.progress import (
     MapKind,
@@ -17,7 +18,6 @@ from roadmap.progress import (
     refresh_snapshot,
     snapshot_rows,
 )
-from sohoa.config import reset_settings
 from storage import db as storage_db
 from storage._exec import postgres
 from storage.models import DocumentStatus

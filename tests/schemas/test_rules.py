@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from schemas import get_document_type
-from schemas.rules import FieldInput, Route, Severity, check_cccd, validate_record
+from schemas.rules import FieldInput, Route, Severity, validate_record
 
 HKD = get_document_type("giay_chung_nhan_ho_kinh_doanh")
 
@@ -20,19 +20,6 @@ def _good() -> dict[str, FieldInput]:
         "holder_id_number": "056185001234", "registration_number": "37A8012345", "business_name": "Tạp hóa Ngọc",
     }
     return {k: FieldInput(v, 0.95) for k, v in values.items()}
-
-
-def test_cccd_structure_matches_birth_year() -> None:
-    assert check_cccd("056185001234", date(1985, 3, 4)) == (None, "")
-    # 4th digit 1 = female born 1900s; born 2001 needs 2 or 3
-    assert check_cccd("056101001234", date(2001, 1, 1))[0] is Severity.ERROR
-    # digits 5-6 must be the birth year's last two
-    assert check_cccd("056186001234", date(1985, 3, 4))[0] is Severity.ERROR
-    # unknown province code
-    assert check_cccd("099185001234", None)[0] is Severity.ERROR
-    # legacy 9-digit CMND is accepted and flagged
-    assert check_cccd("225123456", None)[0] is Severity.WARNING
-    assert check_cccd("12345", None)[0] is Severity.ERROR
 
 
 def test_clean_confident_record_is_approved() -> None:
@@ -88,18 +75,22 @@ def test_every_rule_is_declared_with_a_severity() -> None:
         assert all(r.severity in (Severity.WARNING, Severity.ERROR) for r in doc_type.all_rules())
 
 
-@pytest.mark.parametrize(("number", "birth", "ok"), [
-    ("001085001234", date(1985, 1, 1), True),  # 001 Hà Nội
-    ("096185001234", date(1985, 1, 1), True),  # 096 Cà Mau, female 1900s
-    ("003185001234", date(1985, 1, 1), False),  # 003 is no province code
-    ("097185001234", date(1985, 1, 1), False),
-    ("056205001234", date(2005, 6, 1), True),  # male born 2000s
-    ("056305001234", date(2005, 6, 1), True),  # female born 2000s
-    ("056005001234", date(2005, 6, 1), False),  # 0 = 1900s
-    ("056885001234", date(1885, 6, 1), True),  # 8 = male born 1800s
+def test_wrong_cccd_is_an_error_and_routes_to_review() -> None:
+    # 4th digit 1 = female born 1900s; born 1985 fits, but digits 5-6 say 1986
+    decision = validate_record(HKD, _good() | {"holder_id_number": FieldInput("056186001234", 0.99)},
+                               today=date(2026, 1, 1))
+    assert decision.route is Route.NEEDS_REVIEW
+    (flag,) = [o for o in decision.failed if o.rule == "cccd_structure"]
+    assert flag.severity is Severity.ERROR and "năm sinh 1985" in flag.message
+
+
+@pytest.mark.parametrize(("number", "ok"), [
+    ("1234/QĐ-UBND", True), ("12a/QĐ-UBND", True), ("12/2020/QĐ-UBND", True), ("12 34", False),
+    ("1234/", False), ("QĐ-UBND", False),
 ])
-def test_cccd_province_code_and_century_digit(number: str, birth: date, ok: bool) -> None:
-    assert (check_cccd(number, birth)[0] is None) is ok
+def test_document_number_rule_uses_the_one_pattern(number: str, ok: bool) -> None:
+    decision = validate_record(HKD, _good() | {"document_number": FieldInput(number, 0.99)}, today=date(2026, 1, 1))
+    assert ("document_number_format" not in {o.rule for o in decision.failed}) is ok
 
 
 def test_legacy_cmnd_is_accepted_but_flagged_for_review() -> None:
@@ -161,8 +152,8 @@ def test_catalogue_lookups_of_province_and_agency() -> None:
 
 
 def test_thresholds_are_declared_and_overridable_by_yaml_and_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from core.settings import Settings
     from schemas.thresholds import ThresholdError, load_thresholds
-    from sohoa.config import Settings
 
     cccd, name = HKD.field("holder_id_number"), HKD.field("holder_name")
     assert cccd is not None and name is not None

@@ -119,7 +119,7 @@ def test_fit_self_made_certificate_accepted(tmp_path: Path) -> None:
 
 
 def test_key_from_settings_reports_what_is_missing(tmp_path: Path) -> None:
-    from sohoa.config import Settings
+    from core.settings import Settings
 
     with pytest.raises(SigningKeyError, match="SOHOA_SIGNING_PKCS12"):
         KeySource.from_settings(Settings(home=tmp_path))

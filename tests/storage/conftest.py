@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sohoa.config import Settings, reset_settings
+from core.settings import Settings, reset_settings
 from storage import db as storage_db
 from storage import testing
 from storage._exec import postgres

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from sohoa.config import Settings, reset_settings
+from core.settings import Settings, reset_settings
 from storage import db as storage_db
 from storage.backup import BackupError, backup, restore, verify_backup
 from storage.fixity import audit_results

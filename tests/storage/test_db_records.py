@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from sohoa.config import Settings
+from core.settings import Settings
 from sohoa.pipeline import status_summary, store_batch
 from storage.db import get_engine, session_scope
 from storage.models import (

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from sohoa.config import Settings
+from core.settings import Settings
 from storage.db import session_scope
 from storage.fixity import audit_results
 from storage.models import AuditEntry, Document, FixityFinding

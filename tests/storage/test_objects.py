@@ -16,7 +16,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from sohoa.config import Settings
+from core.settings import Settings
 from storage._exec import weed
 from storage.objects import (
     ChecksumMismatch,

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from sohoa.config import Settings
+from core.settings import Settings
 from sohoa.pipeline import status_summary
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, SyncReceipt

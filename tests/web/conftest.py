@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from sohoa.config import Settings
+from core.settings import Settings
 from web import create_app
 from web.auth import create_user
 

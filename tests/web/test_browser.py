@@ -17,8 +17,8 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
+from core.settings import Settings
 from review import service
-from sohoa.config import Settings
 from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange

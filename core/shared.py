@@ -1,13 +1,13 @@
 """Where the project's shared inputs live (legal seeds): `../shared/` beside the repository by
 default; they are not in git. The real scans are public official documents and are in git
-(`tests/data/real-scans/`, see `sohoa.real_scans`), so nothing that reads them depends on `../shared`."""
+(`tests/data/real-scans/`, see `core.real_scans`), so nothing that reads them depends on `../shared`."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from sohoa.real_scans import REAL_SCANS
+from core.real_scans import REAL_SCANS
 
 REPO = Path(__file__).resolve().parents[1]
 

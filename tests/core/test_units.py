@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roadmap import units
+from core import units
 
 
 def test_every_old_province_belongs_to_exactly_one_of_34() -> None:
@@ -35,7 +35,12 @@ def test_communes_and_districts_are_complete_and_each_district_has_successors() 
 
 
 def test_names_match_however_they_are_spelled() -> None:
-    assert units.to_2025("Hoà Bình") == "Phú Thọ"
-    assert units.to_2025("  tỉnh  khánh hòa ") == "Khánh Hòa"
+    assert units.province_2025("Hoà Bình").name == "Phú Thọ"
+    assert units.province_2025("  tỉnh  khánh hòa ").name == "Khánh Hòa"
+    # Both tone placements, with or without the kind, old and new names, full 2025 names.
+    assert units.province_2025("Khánh Hoà").name == units.province_2025("Khánh Hòa").name == "Khánh Hòa"
+    assert units.province_2025("Thanh Hoá").name == "Thanh Hóa"
+    assert units.province_2025("TP. Hồ Chí Minh").code == "79"
+    assert units.is_province("tỉnh Ninh Thuận") and not units.is_province("Atlantis") and not units.is_province("")
     with pytest.raises(units.UnknownProvince, match="Atlantis"):
-        units.to_2025("Atlantis")
+        units.province_2025("Atlantis")

@@ -1,6 +1,6 @@
 """Regenerate the administrative-unit data files from the published lists (see data/SOURCES.md).
 
-    python -m roadmap._extract_units NEW_DIVISIONS_JSON OLD_DIVISIONS_JSON
+    python -m core._extract_units NEW_DIVISIONS_JSON OLD_DIVISIONS_JSON
 
 NEW: `nested-divisions.json` of the vietnam-provinces 2025.10.1 wheel (34 provinces, 3,321 communes,
 from the Statistics Office's list for Decision 19/2025/QĐ-TTg). OLD: the same file of vietnam-provinces

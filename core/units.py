@@ -1,20 +1,24 @@
 """Administrative units before and after the 2025 reorganisation (Resolution 202/2025/QH15).
 
-All units are data (roadmap/data/*.csv, sources in data/SOURCES.md); this module only reads them.
+All units are data (core/data/*.csv, sources in core/data/SOURCES.md); this module only reads them.
 Two maps exist side by side: the 63 provinces, 696 districts and 10,051 communes in force until
 30 June 2025, and the 34 provinces and 3,321 communes from 1 July 2025, when the district level was
 abolished. Every old province belongs to exactly one new province.
+
+`province_2025` is the one mapping of a province name (old or new, any usual spelling) or 2025 code
+to its 2025 province; the validator, the review desk, the login check and the roadmap all call it.
 """
 
 from __future__ import annotations
 
 import csv
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+
+from core.text import fold, nfc
 
 DATA = Path(__file__).parent / "data"
 PROVINCES_CSV = DATA / "provinces_2025.csv"
@@ -82,7 +86,7 @@ _PREFIXES = ("thành phố ", "tp. ", "tp ", "tỉnh ")
 @lru_cache(maxsize=8192)
 def name_key(name: str) -> str:
     """Compare unit names the way people write them: case, NFC, tone placement, 'Tỉnh'/'Thành phố'."""
-    key = unicodedata.normalize("NFC", " ".join(name.split())).lower()
+    key = nfc(" ".join(name.split())).lower()
     for old, new in _TONE_FIXES.items():
         key = key.replace(old, new)
     for prefix in _PREFIXES:
@@ -126,36 +130,47 @@ def _province_index() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1024)
-def to_2025(province: str) -> str:
-    """The 2025 province of an old or new province name (any usual spelling)."""
-    try:
-        return _province_index()[name_key(province)]
-    except KeyError:
-        raise UnknownProvince(f"không có tỉnh/thành phố «{province}» trong danh mục 63 hoặc 34 tỉnh") from None
-
-
-@lru_cache(maxsize=1024)
 def old_name(province: str) -> str | None:
     """The canonical old province name, or None when the name is not one of the 63."""
     key = name_key(province)
     return next((p.name for p in old_provinces() if name_key(p.name) == key), None)
 
 
+@lru_cache(maxsize=1024)
 def province_2025(name_or_code: str) -> Province2025:
-    """A 2025 province by its Decision 19/2025 code ("56") or by any old or new name."""
-    by_code = {p.code: p for p in new_provinces()}
-    if name_or_code.strip().isdigit():
-        code = name_or_code.strip().zfill(2)
-        if code in by_code:
-            return by_code[code]
-        raise UnknownProvince(f"không có tỉnh/thành phố mã {name_or_code} trong danh mục 34 tỉnh (QĐ 19/2025/QĐ-TTg)")
-    name = to_2025(name_or_code)
+    """The 2025 province of an old or new province name, or of a Decision 19/2025 code ("56").
+
+    Names compare by `name_key`: case, NFC, spacing, old or new tone placement ("Khánh Hoà" and
+    "Khánh Hòa") and a leading "Tỉnh"/"Thành phố"/"TP." do not matter. A string of digits is a 2025
+    code (not an old statistical code: those differ). Raises UnknownProvince for anything else."""
+    text = name_or_code.strip()
+    if text.isdigit():
+        code = text.zfill(2)
+        found = next((p for p in new_provinces() if p.code == code), None)
+        if found is None:
+            raise UnknownProvince(f"không có tỉnh/thành phố mã {name_or_code} trong danh mục 34 tỉnh (QĐ 19/2025/QĐ-TTg)")
+        return found
+    try:
+        name = _province_index()[name_key(name_or_code)]
+    except KeyError:
+        raise UnknownProvince(f"không có tỉnh/thành phố «{name_or_code}» trong danh mục 63 hoặc 34 tỉnh") from None
     return next(p for p in new_provinces() if p.name == name)
+
+
+def is_province(name_or_code: str | None) -> bool:
+    """Whether `province_2025` knows the name or code (catalogue look-ups, forms)."""
+    if not name_or_code:
+        return False
+    try:
+        province_2025(name_or_code)
+    except UnknownProvince:
+        return False
+    return True
 
 
 def old_provinces_of(province: str) -> list[OldProvince]:
     """The old provinces merged into a 2025 province."""
-    new = to_2025(province)
+    new = province_2025(province).name
     return [p for p in old_provinces() if p.province_2025 == new]
 
 
@@ -215,7 +230,7 @@ def communes_of_2025(province: str) -> list[Commune]:
 
 def districts_of(province: str) -> list[District]:
     """Old districts lying in a 2025 province (any name of it, old or new)."""
-    new = to_2025(province)
+    new = province_2025(province).name
     codes = {p.code for p in old_provinces() if p.province_2025 == new}
     return [d for d in districts_2024().values() if d.old_province_code in codes]
 
@@ -232,7 +247,7 @@ def place_name_keys() -> frozenset[str]:
     names += [c.name for c in communes_2024().values()] + [c.name for c in communes_2025().values()]
     keys = set()
     for name in names:
-        key = unicodedata.normalize("NFC", " ".join(name.split())).lower()
+        key = nfc(" ".join(name.split())).lower()
         for kind in _UNIT_KINDS:
             if key.startswith(kind):
                 key = key[len(kind):]
@@ -245,11 +260,6 @@ def is_place_name(text: str) -> bool:
     return name_key(text) in place_name_keys()
 
 
-def _without_marks(text: str) -> str:
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-    return " ".join(bare.replace("đ", "d").replace("Đ", "D").lower().split())
-
-
 @lru_cache(maxsize=1)
 def place_names_by_fold() -> dict[str, tuple[str, ...]]:
     """Place names as printed, without their kind ("Diên Khánh"), by their lower-case form without
@@ -259,10 +269,10 @@ def place_names_by_fold() -> dict[str, tuple[str, ...]]:
     names += [c.name for c in communes_2024().values()] + [c.name for c in communes_2025().values()]
     out: dict[str, set[str]] = {}
     for name in names:
-        name = unicodedata.normalize("NFC", " ".join(name.split()))
+        name = nfc(" ".join(name.split()))
         for kind in _UNIT_KINDS:
             if name.lower().startswith(kind):
                 name = name[len(kind):]
                 break
-        out.setdefault(_without_marks(name), set()).add(name)
+        out.setdefault(" ".join(fold(name).split()), set()).add(name)
     return {k: tuple(sorted(v)) for k, v in out.items()}

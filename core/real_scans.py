@@ -1,7 +1,7 @@
 """The real scanned documents kept in the repository (`tests/data/real-scans/`) with their hand
 transcriptions (`truth.json`) and their development / held-out split.
 
-    from sohoa.real_scans import real_documents
+    from core.real_scans import real_documents
     for doc in real_documents("dev"):          # tune on these only
         pages = ocr.load_pages(doc.path)
         doc.truth["document_number"], doc.truth["issue_date"], doc.uncertain

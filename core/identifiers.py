@@ -1,0 +1,116 @@
+"""Identifiers printed on results: the citizen ID (CCCD, and the legacy CMND) and the document number.
+
+CCCD, 12 digits (Circular 07/2016/TT-BCA Art. 7): the 3-digit code of the province where the birth
+was registered, one gender/century digit, the last two digits of the birth year, a 6-digit serial.
+The gender/century digit (Art. 7.2): 20th century (1900-1999) male 0, female 1; 21st (2000-2099)
+male 2, female 3; 22nd (2100-2199) male 4, female 5; 23rd (2200-2299) male 6, female 7; 24th
+(2300-2399) male 8, female 9. Even = male, odd = female. The province codes (Annex of the
+Circular, 001 Hà Nội … 096 Cà Mau) are "0" + the old statistical code of the 63 provinces.
+
+CMND, 9 digits: the identity card issued before CCCD; legacy papers carry it. Its structure is not
+checked (it has none that ties it to the holder); it is accepted and flagged.
+
+Document number ("số, ký hiệu", Decree 30/2020/NĐ-CP Annex I.II.3): the number, an optional
+year, then the symbol, e.g. "1234/QĐ-UBND", "12/2020/QĐ-UBND", "127/UBND-XNTTHN", "45/SGDĐT-VP".
+A number with one letter after it ("12a/QĐ-UBND") IS accepted: Decree 30 asks for Arabic numerals,
+but registries did insert late documents as "12a", "12b", and the archive digitises the paper as
+it is; rejecting the form would make a steward override every such real record. OCR gains no
+false reading from it: the letters Tesseract puts for digits (O, l, S, B, g, b …) are mapped back
+to digits before the check (ocr/_text.clean_document_number), so what keeps a letter is a letter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from core.units import province_codes
+
+__all__ = [
+    "CCCD_PATTERN", "CENTURY_BY_DIGIT", "DOCUMENT_NUMBER", "CitizenIdCheck", "CitizenIdKind",
+    "cccd_birth_year", "check_citizen_id", "gender_century_digit", "is_cccd", "is_citizen_id",
+    "is_document_number",
+]
+
+#: A CCCD as the warehouse contract takes it (a regular expression over the whole value).
+#: ASCII digits only: Python's and pydantic's \d would also take other scripts' digits.
+CCCD_PATTERN = r"^[0-9]{12}$"
+_CMND = re.compile(r"[0-9]{9}")
+_CCCD = re.compile(r"[0-9]{12}")
+
+#: 4th CCCD digit -> first year of the birth century (Circular 07/2016/TT-BCA Art. 7.2).
+CENTURY_BY_DIGIT: dict[int, int] = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100, 5: 2100,
+                                    6: 2200, 7: 2200, 8: 2300, 9: 2300}
+
+#: "1234/QĐ-UBND", "12a/QĐ-UBND", "12/2020/QĐ-UBND", "127/UBND-XNTTHN", "08/2021/TT-BTP": a number
+#: of up to 6 digits with at most one letter, an optional 4-digit year, and a symbol of up to four
+#: dash-joined parts of capitals, Đ and digits.
+DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,3}$")
+
+
+class CitizenIdKind(StrEnum):
+    CCCD = "cccd"  # 12 digits, current
+    CMND = "cmnd"  # 9 digits, legacy
+
+
+@dataclass(frozen=True)
+class CitizenIdCheck:
+    """What the structure check found: the kind of number (None when it is neither) and, when the
+    number is wrong, the reason in Vietnamese for the steward."""
+
+    kind: CitizenIdKind | None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind is not None and not self.problem
+
+
+def is_document_number(value: str) -> bool:
+    return bool(DOCUMENT_NUMBER.match(value))
+
+
+def is_cccd(number: str) -> bool:
+    """Twelve digits: the shape the citizen data warehouse keys on."""
+    return bool(_CCCD.fullmatch(number))
+
+
+def is_citizen_id(number: str) -> bool:
+    """The shape of a CCCD (12 digits) or a CMND (9 digits); no structure check."""
+    return bool(_CCCD.fullmatch(number) or _CMND.fullmatch(number))
+
+
+def gender_century_digit(birth_year: int, female: bool) -> int:
+    """The 4th CCCD digit of someone born in `birth_year`."""
+    century = birth_year // 100 * 100
+    base = next(d for d, c in CENTURY_BY_DIGIT.items() if c == century)  # raises outside 1900-2399
+    return base + (1 if female else 0)
+
+
+def cccd_birth_year(number: str) -> int:
+    """The birth year a 12-digit CCCD states (century digit + two year digits)."""
+    return CENTURY_BY_DIGIT[int(number[3])] + int(number[4:6])
+
+
+def check_citizen_id(number: str, birth: date | None = None) -> CitizenIdCheck:
+    """The structure of a citizen ID: 12 digits with a known province code and, when the birth date
+    is known, its century digit and year digits matching it. A 9-digit CMND is recognised as such."""
+    number = number.replace(" ", "")
+    if _CMND.fullmatch(number):
+        return CitizenIdCheck(CitizenIdKind.CMND)
+    if not _CCCD.fullmatch(number):
+        return CitizenIdCheck(None, "số CCCD phải có 12 chữ số")
+    # Province codes 001 (Hà Nội) … 096 (Cà Mau): "0" + the old statistical code.
+    if number[0] != "0" or number[1:3] not in province_codes():
+        return CitizenIdCheck(CitizenIdKind.CCCD, f"mã tỉnh {number[:3]} không có trong danh mục")
+    if birth is not None:
+        century_digit = int(number[3])
+        if CENTURY_BY_DIGIT[century_digit] != birth.year // 100 * 100:
+            return CitizenIdCheck(CitizenIdKind.CCCD,
+                                  f"chữ số thứ 4 ({century_digit}) không khớp thế kỷ năm sinh {birth.year}")
+        if number[4:6] != f"{birth.year % 100:02d}":
+            return CitizenIdCheck(CitizenIdKind.CCCD,
+                                  f"chữ số 5–6 ({number[4:6]}) không khớp năm sinh {birth.year}")
+    return CitizenIdCheck(CitizenIdKind.CCCD)
