@@ -34,7 +34,7 @@ def sign_reviewed() -> None:
 
     @task(execution_timeout=timedelta(hours=2))
     def release(batch_id: int) -> dict:
-        from review import release_approved
+        from sohoa.pipeline import release_approved
 
         return release_approved(batch_id)
 

@@ -1,7 +1,7 @@
 """Accuracy and speed figures (printed by `make bench`; never a pass/fail test).
 
     from ocr.bench import measure, measure_real
-    figures = measure(Path("var/samples"))   # a folder written by sohoa.samples.generate_batch
+    figures = measure(Path("var/samples"))   # a folder written by samples.generate_batch
     real = measure_real()                    # tests/data/real-scans/*.truth.txt vs the scans beside them
 
     python -m ocr.bench real [--engine JSON]       # WER/CER on real scans, ours and plain Tesseract
@@ -161,7 +161,7 @@ def throughput(documents: int = 6, **engine_options: Any) -> dict[str, Any]:
     CPU-minute, with tesseract's share (child-process CPU) apart from ours (Python, OpenCV)."""
     from ocr import PageImage
     from ocr.engine import get_engine
-    from sohoa.samples import DOCUMENT_TYPES, render_document
+    from samples import DOCUMENT_TYPES, render_document
 
     engine = get_engine("tesseract", **engine_options)
     docs = []

@@ -26,7 +26,6 @@ from sqlalchemy import delete, select
 from core.identifiers import DOCUMENT_NUMBER, cccd_birth_year
 from core.text import nfc
 from core.units import province_codes
-from review.models import ExpectationRun
 from schemas.catalogues import AGENCY_CODE, document_type_codes, province_names
 from schemas.document_types import (
     AGENCY_IN_CATALOGUE,
@@ -44,6 +43,7 @@ from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
 from storage.db import session_scope
 from storage.models import Document, Field
+from storage.review_models import ExpectationRun
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.units import UnknownProvince, province_2025
-from review.models import ExpectationRun, ReviewAction, ReviewDecision, Role
 from schemas import get_document_type
 from schemas.rules import Decision, FieldInput, Route, Severity, validate_record
 from schemas.thresholds import Thresholds, load_thresholds
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
+from storage.review_models import ExpectationRun, ReviewAction, ReviewDecision, Role
 
 # A steward may still act on these; signed results change only through revocation (Art. 15).
 REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, DocumentStatus.APPROVED})
@@ -348,20 +348,6 @@ def approved_unsigned_batches(*, db_url: str | None = None) -> list[int]:
              .where(Document.status == DocumentStatus.APPROVED, Result.id.is_(None))
              .group_by(Document.batch_id).order_by(Document.batch_id))
         return list(s.scalars(q))
-
-
-def release_approved(batch_id: int, settings: Any = None, store: Any = None) -> dict[str, Any]:
-    """Sign and store the approved records of a batch; records still in review stay untouched
-    (partial release). Safe to repeat: sign_batch skips what is signed already."""
-    from sohoa import pipeline  # late: the pipeline imports review.ge, which must not loop back here
-
-    waiting = approved_unsigned(batch_id, db_url=settings.db_url if settings else None)
-    if not waiting:
-        return {"batch_id": batch_id, "released": 0, "signed": 0, "stored": 0}
-    signed = pipeline.sign_batch(batch_id, settings, store)
-    stored = pipeline.store_batch(batch_id, settings, store)
-    return {"batch_id": batch_id, "released": len(waiting), "signed": signed.get("signed", 0),
-            "stored": stored.get("stored", 0)}
 
 
 # ---------------------------------------------------------------- batch report

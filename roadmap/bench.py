@@ -125,8 +125,8 @@ def seed(db_path: Path, rows: int, seed_value: int = 45) -> dict[str, float]:
 
 def _plan_for_bench(url: str) -> None:
     """A plan for Khánh Hòa so the province page has something to compare against."""
-    from roadmap.models import Agency, Plan, PlanRow
     from storage.db import session_scope
+    from storage.roadmap_models import Agency, Plan, PlanRow
 
     with session_scope(url) as s:
         for a in range(40):

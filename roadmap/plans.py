@@ -21,9 +21,9 @@ from sqlalchemy import func, select, update
 
 from core import units
 from core.units import AgencyLevel
-from roadmap.models import Agency, Plan, PlanRow
 from schemas import DOCUMENT_TYPES
 from storage.db import session_scope
+from storage.roadmap_models import Agency, Plan, PlanRow
 
 #: Art. 26.2 / 27.3 and letter 2995/VPCP-KSTT: every still-valid result digitised by 31/12/2025.
 DEADLINE = date(2025, 12, 31)

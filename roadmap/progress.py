@@ -36,10 +36,10 @@ from sqlalchemy import (
 )
 
 from core import units
-from roadmap.models import Agency, ProgressSnapshot
 from roadmap.plans import DEADLINE, active_plan_rows
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result
+from storage.roadmap_models import Agency, ProgressSnapshot
 
 DIGITISED = (DocumentStatus.STORED, DocumentStatus.SYNCED)
 TRAILING_DAYS = 90

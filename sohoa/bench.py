@@ -11,7 +11,7 @@
    SeaweedFS server and a SQLite results DB in a scratch folder: intake, ocr, extract, validate,
    sign, store, sync (to the reference receiver over HTTP).
 3. Signing throughput (signing.bench): B-B, B-T and B-LT against a local TSA/OCSP; size overhead.
-4. Storage (storage.bench): S3 put/get, backup/restore into SQLite and PostgreSQL, insert rates.
+4. Storage (testing.storage_bench): S3 put/get, backup/restore into SQLite and PostgreSQL, insert rates.
 5. Roadmap (roadmap.bench): seeding N documents and timing the progress queries and pages.
 """
 
@@ -120,7 +120,7 @@ def bench_storage() -> dict[str, Any]:
     import subprocess
 
     _say("storage: S3 throughput, backup/restore, DB insert rates")
-    proc = subprocess.run([sys.executable, "-m", "storage.bench"], capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-m", "testing.storage_bench"], capture_output=True, text=True, check=False)
     return {"exit_code": proc.returncode, "lines": proc.stdout.strip().splitlines(),
             "error": proc.stderr.strip().splitlines()[-5:] if proc.returncode else []}
 
@@ -133,7 +133,7 @@ def bench_roadmap(rows: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sohoa.samples import DOCUMENT_TYPES, generate_batch
+    from samples import DOCUMENT_TYPES, generate_batch
 
     parser = argparse.ArgumentParser(prog="python -m sohoa.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

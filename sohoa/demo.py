@@ -43,9 +43,9 @@ def _demo_environment(home: Path) -> Settings:
 
 
 def run_demo(home: Path | None = None, *, count: int = 6, seed: int = 2025) -> int:
+    from samples import generate_batch
     from signing.pki import make_test_pki
     from sohoa import services
-    from sohoa.samples import generate_batch
     from storage.db import upgrade
     from storage.objects import ObjectStore
 

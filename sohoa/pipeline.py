@@ -232,7 +232,7 @@ def validate_batch(batch_id: int, settings: Settings | None = None, store: Objec
 
 
 def _has_expectation_runs(batch_id: int) -> bool:
-    from review.models import ExpectationRun
+    from storage.review_models import ExpectationRun
 
     with session_scope() as s:
         return s.scalar(select(func.count()).select_from(ExpectationRun)
@@ -391,6 +391,22 @@ def _iso_date(text: Any) -> str | None:
         return date.fromisoformat(text).isoformat() if isinstance(text, str) else None
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------- release (after review)
+def release_approved(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    """Sign and store the approved records of a batch; records still in review stay untouched
+    (partial release). Safe to repeat: sign_batch skips what is signed already. The sign_reviewed
+    DAG calls this after stewards approved records."""
+    from review.service import approved_unsigned
+
+    waiting = approved_unsigned(batch_id, db_url=settings.db_url if settings else None)
+    if not waiting:
+        return {"batch_id": batch_id, "released": 0, "signed": 0, "stored": 0}
+    signed = sign_batch(batch_id, settings, store)
+    stored = store_batch(batch_id, settings, store)
+    return {"batch_id": batch_id, "released": len(waiting), "signed": signed.get("signed", 0),
+            "stored": stored.get("stored", 0)}
 
 
 # ---------------------------------------------------------------- sync

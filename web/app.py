@@ -1,4 +1,7 @@
-"""create_app(settings) -> FastAPI: login/logout, the review desk, the roadmap pages when present.
+"""create_app(settings) -> FastAPI: login/logout, the review desk, the roadmap pages.
+
+The pages are web/review_pages.py and web/roadmap_pages.py: they call the review and roadmap
+packages, which know nothing of the web (the web room stands above them).
 
 Every page but /login and /static needs a session (the app guards itself: Airflow does not guard
 plugin apps). Every POST carries a CSRF token. Everything shown is HTML-escaped by Jinja's
@@ -7,7 +10,6 @@ autoescape; a strict Content-Security-Policy (no inline scripts) is the second l
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import secrets
@@ -20,15 +22,14 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from jinja2 import Environment, FileSystemLoader
 
 from core.settings import Settings, get_settings
-from web import auth, csrf
+from web import auth, csrf, review_pages, roadmap_pages
 from web.responses import redirect, root
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-REPO = HERE.parent
 ROLE_VI = {"operator": "Vận hành", "steward": "Cán bộ rà soát dữ liệu", "manager": "Lãnh đạo, quản lý"}
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -50,8 +51,7 @@ def _secret_key(settings: Settings) -> str:
 
 
 def _templates() -> Jinja2Templates:
-    dirs = [HERE / "templates", REPO / "review" / "templates", REPO / "roadmap" / "templates"]
-    loader = ChoiceLoader([FileSystemLoader(str(d)) for d in dirs if d.is_dir()])
+    loader = FileSystemLoader(str(HERE / "templates"))
 
     def context(request: Request) -> dict[str, Any]:
         user = getattr(request.state, "user", None)
@@ -159,20 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.delete_cookie(auth.SESSION_COOKIE, path=root(request) or "/")
         return response
 
-    from review.web import router as review_router
-
-    app.include_router(review_router)
-    app.state.has_roadmap = _include_roadmap(app)
+    app.include_router(review_pages.router)
+    app.include_router(roadmap_pages.router)
+    app.state.has_roadmap = True
     return app
 
-
-def _include_roadmap(app: FastAPI) -> bool:
-    """The roadmap pages (roadmap/web.py, by the roadmap work) when that module exists."""
-    try:
-        module = importlib.import_module("roadmap.web")
-    except ModuleNotFoundError as exc:
-        if exc.name == "roadmap.web":
-            return False
-        raise
-    app.include_router(module.router)
-    return True

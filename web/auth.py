@@ -19,8 +19,8 @@ from fastapi import Depends, Request
 from sqlalchemy import delete, select
 
 from core.units import is_province
-from review.models import Role, User, UserProvince, WebSession
 from storage.db import session_scope
+from storage.review_models import Role, User, UserProvince, WebSession
 
 SESSION_COOKIE = "sohoa_session"
 SESSION_HOURS = 12

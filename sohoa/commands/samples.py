@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _samples(args: argparse.Namespace) -> int:
-    from sohoa.samples import generate_batch
+    from samples import generate_batch
 
     if args.count < 1:
         print("--count phải lớn hơn 0")

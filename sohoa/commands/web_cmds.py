@@ -80,8 +80,8 @@ def _users_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from core.settings import get_settings
-    from review.models import User
     from storage.db import session_scope, upgrade
+    from storage.review_models import User
 
     settings = get_settings()
     upgrade(settings.db_url)

@@ -1,8 +1,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import review.models  # noqa: F401  (review-desk tables on the "review" branch)
-import roadmap.models  # noqa: F401  (roadmap tables on the "roadmap" branch)
+import storage.review_models  # noqa: F401  (review-desk tables on the "review" branch)
+import storage.roadmap_models  # noqa: F401  (roadmap tables on the "roadmap" branch)
 from storage.models import Base
 
 config = context.config

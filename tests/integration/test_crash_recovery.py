@@ -64,8 +64,8 @@ class Run:
 
 @pytest.fixture(scope="module")
 def kit(s3_server: weed.S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kit]:
+    from samples import generate_batch
     from signing.pki import make_test_pki
-    from sohoa.samples import generate_batch
 
     root = tmp_path_factory.mktemp("crash")
     pki = make_test_pki(root / "pki", converter=Settings().converter_name)

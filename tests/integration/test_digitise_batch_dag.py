@@ -35,7 +35,6 @@ def _snapshot(settings: Settings) -> dict[str, object]:
 
 def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from signing import SignatureStatus, verify_pdf
-    from sohoa.samples import generate_batch
 
     settings, pki = pipeline_env
     batch_dir = tmp_path / "batch"

@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 
 from core.settings import Settings
 from review import service
-from review.models import ReviewDecision
 from sohoa import pipeline
 from sohoa.cli import main
 from storage import models
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
 from storage.objects import ObjectStore
+from storage.review_models import ReviewDecision
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def _steward_field(doc_id: int) -> tuple[str | None, str, float]:
 
 
 def test_a_correction_survives_rerunning_the_stages_and_is_what_gets_signed(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from sohoa.samples import generate_batch
+    from samples import generate_batch
 
     settings: Settings = pipeline_env[0]
     batch_dir = tmp_path / "batch"

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from core.settings import Settings
 from review.service import revalidate_document
-from storage import models, testing
+from storage import models
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, FixityFinding, OutboxEvent, Result
 from storage.objects import ObjectStore
+from testing import storage as testing
 
 pytestmark = pytest.mark.integration
 
@@ -40,8 +41,8 @@ def test_sign_reviewed_signs_approved_records_and_sync_delivers_them(pipeline_en
     """Two records out of review: one approved, one still doubtful. Only the approved one is signed,
     stored and then delivered to the warehouse."""
     from intake import intake_batch
+    from samples import generate_batch
     from signing import SignatureStatus, verify_pdf
-    from sohoa.samples import generate_batch
 
     settings, pki = pipeline_env
     samples = generate_batch(tmp_path / "batch", count=2, seed=7, formats=("png",), damages=("light",))

@@ -13,7 +13,7 @@ from core.shared import real_scans_dir
 from sohoa.cli import main
 from sohoa.exitcodes import ExitCode
 
-samples = pytest.importorskip("sohoa.samples")
+samples = pytest.importorskip("samples")
 REAL = real_scans_dir()
 TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan", "giay_phep_xay_dung",
          "trich_luc_khai_sinh")

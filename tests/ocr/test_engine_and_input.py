@@ -158,7 +158,7 @@ def test_a_failing_column_pass_keeps_the_first_reading(tmp_path: Path, monkeypat
     its first reading, with a warning naming the file, instead of failing the whole document."""
     import shutil
 
-    from sohoa.samples import render_document
+    from samples import render_document
 
     pages, truth = render_document("xac_nhan_tinh_trang_hon_nhan", seed=2, damage="light")
     page = ocr.PageImage(pages[0].convert("RGB"), truth["dpi"], 1)

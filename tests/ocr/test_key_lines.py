@@ -20,7 +20,7 @@ from ocr.key_lines import (
     reread_words,
 )
 from ocr.model import Word
-from sohoa.samples._render import font
+from samples._render import font
 
 
 def _line(texts: list[str], confs: list[float], *, y: int = 100, x: int = 100, line: int = 3) -> tuple[Word, ...]:

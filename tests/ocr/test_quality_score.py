@@ -8,7 +8,7 @@ import pytest
 
 from ocr.quality import assess
 
-samples = pytest.importorskip("sohoa.samples")
+samples = pytest.importorskip("samples")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_a_framed_scan_reads_as_the_plain_one() -> None:
     from PIL import Image
 
     import ocr
-    from sohoa.samples import render_document
+    from samples import render_document
 
     pages, truth = render_document("giay_chung_nhan_ho_kinh_doanh", seed=5, damage="light")
     im = np.asarray(pages[0].convert("RGB")).copy()

@@ -14,7 +14,7 @@ from ocr.pdf import searchable_pdf
 from sohoa.cli import main
 from sohoa.exitcodes import ExitCode
 
-samples = pytest.importorskip("sohoa.samples")
+samples = pytest.importorskip("samples")
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import time
 from sqlalchemy import select
 
 from review.ge import build_expectations, run_batch_expectations
-from review.models import ExpectationRun
 from schemas import DOCUMENT_TYPES
 from storage.db import session_scope
 from storage.objects import ObjectStore
+from storage.review_models import ExpectationRun
 
 from .conftest import GOOD_HKD
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.settings import Settings
-from review.models import ExpectationRun
 from schemas import get_document_type
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, RuleOutcome
 from storage.objects import ObjectStore
+from storage.review_models import ExpectationRun
 
 # Index in the batch -> errors printed into that scan. Indexes 2 and 6 are legacy papers without a
 # dossier code (generate_batch: every 4th from 2), which the rules send to review by design.
@@ -38,8 +38,8 @@ GE_COLUMN = {
 def test_injected_errors_reach_data_docs_and_exactly_the_faulty_records_are_queued(
         sohoa_env: Settings, tmp_path: Path) -> None:
     from intake import intake_batch
+    from samples import INJECTABLE_ERRORS, generate_batch
     from sohoa import pipeline
-    from sohoa.samples import INJECTABLE_ERRORS, generate_batch
 
     # "none": the clean 300 dpi render; at "light" Tesseract already doubts correct Vietnamese words
     # on some clean records (reported to the OCR work), which would blur what this test checks.

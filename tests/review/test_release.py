@@ -13,6 +13,7 @@ from sqlalchemy import select
 from review import service
 from review.service import revalidate_document
 from signing.pki import make_test_pki
+from sohoa.pipeline import release_approved
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, Result
 
@@ -28,7 +29,7 @@ def signing_env(sohoa_env, tmp_path):  # type: ignore[no-untyped-def]
 
 def test_partial_release_signs_only_approved_records(signing_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from intake import intake_batch
-    from sohoa.samples import generate_batch
+    from samples import generate_batch
 
     samples = generate_batch(tmp_path / "batch", count=2, seed=7, damages=("light",))
     batch_id = intake_batch(tmp_path / "batch", province="Khánh Hòa", agency_code="000.00.15.H34",
@@ -47,7 +48,7 @@ def test_partial_release_signs_only_approved_records(signing_env, tmp_path) -> N
         ids = [d.id for d in docs]
         assert [d.status for d in docs] == [DocumentStatus.APPROVED, DocumentStatus.NEEDS_REVIEW]
 
-    first = service.release_approved(batch_id, signing_env)
+    first = release_approved(batch_id, signing_env)
     assert first == {"batch_id": batch_id, "released": 1, "signed": 1, "stored": 1}
     with session_scope(signing_env.db_url) as s:
         assert [r.document_id for r in s.scalars(select(Result))] == [ids[0]]
@@ -56,12 +57,12 @@ def test_partial_release_signs_only_approved_records(signing_env, tmp_path) -> N
 
     service.approve_document(ids[1], "lan", db_url=signing_env.db_url)
     assert service.approved_unsigned_batches(db_url=signing_env.db_url) == [batch_id]
-    second = service.release_approved(batch_id, signing_env)
+    second = release_approved(batch_id, signing_env)
     assert second["signed"] == 1 and second["released"] == 1
     with session_scope(signing_env.db_url) as s:
         assert sorted(r.document_id for r in s.scalars(select(Result))) == ids
         assert {d.status for d in s.scalars(select(Document))} == {DocumentStatus.STORED}
-    assert service.release_approved(batch_id, signing_env)["released"] == 0  # nothing twice
+    assert release_approved(batch_id, signing_env)["released"] == 0  # nothing twice
 
 
 def test_sign_reviewed_dag_wires_the_release(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]

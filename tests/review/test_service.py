@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from review import service
-from review.models import Role, User, UserProvince
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
+from storage.review_models import Role, User, UserProvince
 
 from .conftest import GOOD_HKD
 

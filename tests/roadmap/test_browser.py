@@ -11,9 +11,9 @@ import uvicorn
 
 from roadmap.plans import import_agencies, import_plan
 from storage._exec.weed import free_port
+from testing.browser import ARTIFACTS, launch_chromium
 from web import auth
 from web.app import create_app
-from web.testing import ARTIFACTS, launch_chromium
 
 from .conftest import EXAMPLES, add_results
 

@@ -8,9 +8,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from roadmap.models import Agency, Plan, PlanRow
 from roadmap.plans import PlanRejected, active_plan_rows, import_agencies, import_plan
 from storage.db import session_scope
+from storage.roadmap_models import Agency, Plan, PlanRow
 
 from .conftest import EXAMPLES
 

@@ -17,10 +17,10 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from samples import SampleDocument, generate_batch, render_document
+from samples._content import make_content
 from schemas.document_types import DOCUMENT_TYPES as SCHEMA_TYPES
 from sohoa.cli import main
-from sohoa.samples import SampleDocument, generate_batch, render_document
-from sohoa.samples._content import make_content
 
 FIELDS = {
     "document_number", "issue_place", "issue_date", "issuing_authority", "title", "summary",
@@ -159,7 +159,7 @@ def test_every_schema_type_can_be_generated(document_type: str, tmp_path: Path) 
                                                    "signer_title"):
             # Wrapped lines are joined by a space in the truth rows as in the value.
             assert fields[spec.name].split()[-1] in " ".join(truth["text"][-1] + truth["text"][0]), spec.name
-    from sohoa.samples import DOCUMENT_TYPES
+    from samples import DOCUMENT_TYPES
 
     docs = generate_batch(tmp_path, count=15, seed=1, document_types=DOCUMENT_TYPES, formats=("png",))
     assert {(d.document_type, d.damage) for d in docs} == {(t, lv) for t in DOCUMENT_TYPES
@@ -232,7 +232,7 @@ def test_tesseract_reads_title_and_number_of_a_light_scan(tmp_path: Path) -> Non
 def test_header_columns_never_run_into_each_other() -> None:
     """Each header line is set smaller until it fits its column, and the columns keep a gutter: the
     issuing body once ran into the motto ("NHA TRANGCỘNG HÒA"), which no reader can split."""
-    from sohoa.samples import _render as r
+    from samples import _render as r
 
     left_edge, left_end = r.LEFT_CX - r.LEFT_W / 2, r.LEFT_CX + r.LEFT_W / 2
     right_edge, right_end = r.RIGHT_CX - r.RIGHT_W / 2, r.RIGHT_CX + r.RIGHT_W / 2

@@ -12,9 +12,9 @@ import pytest
 
 from core.settings import Settings, reset_settings
 from storage import db as storage_db
-from storage import testing
 from storage._exec import postgres
 from storage.objects import ObjectStore
+from testing import storage as testing
 
 _databases = itertools.count(1)
 _dossiers = itertools.count(1)

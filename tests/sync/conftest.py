@@ -159,7 +159,7 @@ _dossiers = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from storage import testing
+    from testing import storage as testing
 
     return testing.throwaway_key(tmp_path_factory.mktemp("pki"))
 
@@ -167,8 +167,8 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture
 def stored_result(signing_key: Any) -> Callable[..., Any]:
     """A signed result stored by the real store stage: its push event waits in the outbox."""
-    from storage import testing
     from storage.objects import ObjectStore
+    from testing import storage as testing
 
     def make(settings: Any, **kw: Any) -> testing.StoredResult:
         dossier = f"000.00.15.H34-200512-{os.getpid() % 1000:03d}{next(_dossiers):03d}"

@@ -22,9 +22,9 @@ from review import service
 from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
+from testing.browser import ARTIFACTS, launch_chromium
 from web import create_app
 from web.auth import create_user
-from web.testing import ARTIFACTS, launch_chromium
 
 from .conftest import PASSWORD
 
@@ -34,10 +34,10 @@ def digitised(sohoa_env: Settings, tmp_path: Path) -> dict[str, Any]:
     """Two generated scans taken through the real stage functions up to validation."""
     from intake import intake_batch
     from review.ge import run_batch_expectations
+    from samples import generate_batch
     from sohoa import pipeline
-    from sohoa.samples import generate_batch
 
-    # The first scan carries a CCCD with one wrong digit (sohoa.samples' injected error): what the
+    # The first scan carries a CCCD with one wrong digit (samples' injected error): what the
     # steward corrects against the citizen's record, whatever else OCR reads right or wrong.
     samples = generate_batch(tmp_path / "batch", count=2, seed=4, damages=("medium",),
                              errors={0: ("cccd_birth_year",)})
@@ -203,13 +203,13 @@ def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, di
 def _signed_with_the_correction(settings: Settings, tmp_path: Path, batch_id: int, doc_id: int, field_name: str,
                                 value: str) -> None:
     """Issue 4, "done when": a record corrected in the UI is signed with the corrected values. The
-    release is what dags/sign_reviewed.py runs (review.release_approved: sign_batch + store_batch)."""
+    release is what dags/sign_reviewed.py runs (sohoa.pipeline.release_approved: sign_batch + store_batch)."""
     import pikepdf
     from pydantic import SecretStr
 
-    from review import release_approved
     from signing import SignatureStatus, verify_pdf
     from signing.pki import make_test_pki
+    from sohoa.pipeline import release_approved
     from storage.models import Result
     from storage.objects import ObjectStore
 

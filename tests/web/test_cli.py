@@ -11,9 +11,9 @@ import time
 import httpx
 from sqlalchemy import select
 
-from review.models import User
 from sohoa.cli import main
 from storage.db import session_scope
+from storage.review_models import User
 from web.auth import authenticate
 
 

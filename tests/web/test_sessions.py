@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from review.models import User, WebSession
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus
+from storage.review_models import User, WebSession
 from web import auth
 from web.auth import create_user
 

@@ -1,7 +1,7 @@
 """System-of-record figures (not pass/fail): S3 put/get throughput against SeaweedFS, backup and
 restore time for N results, DB insert rate on SQLite and PostgreSQL.
 
-    .venv/bin/python -m storage.bench [--results N] [--objects N] [--size KIB]
+    .venv/bin/python -m testing.storage_bench [--results N] [--objects N] [--size KIB]
 
 Starts its own SeaweedFS and PostgreSQL on 127.0.0.1 in a temporary directory and removes them.
 """
@@ -59,15 +59,15 @@ def insert_rate(url: str, rows: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m storage.bench")
+    parser = argparse.ArgumentParser(prog="python -m testing.storage_bench")
     parser.add_argument("--results", type=int, default=50)
     parser.add_argument("--objects", type=int, default=200)
     parser.add_argument("--size", type=int, default=256, help="object size in KiB")
     parser.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args()
-    from storage import testing
     from storage.backup import backup, restore
     from storage.fixity import audit_results
+    from testing import storage as testing
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -4,7 +4,7 @@
     docs = generate_batch(Path("batch"), count=6, seed=0)
     docs = generate_batch(Path("batch"), count=6, seed=0, errors={1: ("cccd_birth_year",)})
 
-`errors` injects known faults (sohoa.samples.INJECTABLE_ERRORS: a wrong CCCD digit, an impossible
+`errors` injects known faults (samples.INJECTABLE_ERRORS: a wrong CCCD digit, an impossible
 date, a field under highlighter ink that OCR reads with low confidence); the truth file lists them under
 "injected_errors" with the field and the rule that should catch each.
 """
@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from sohoa.samples._content import DOCUMENT_TYPES, FIELD_NAMES, PROVINCES, make_content
-from sohoa.samples._damage import LEVELS, apply_damage
-from sohoa.samples._errors import INJECTABLE_ERRORS, InjectedError, inject_errors
-from sohoa.samples._render import render_pages
+from samples._content import DOCUMENT_TYPES, FIELD_NAMES, PROVINCES, make_content
+from samples._damage import LEVELS, apply_damage
+from samples._errors import INJECTABLE_ERRORS, InjectedError, inject_errors
+from samples._render import render_pages
 
 __all__ = [
     "DAMAGE_LEVELS", "DOCUMENT_TYPES", "FIELD_NAMES", "INJECTABLE_ERRORS", "MANIFEST_COLUMNS", "PROVINCES",

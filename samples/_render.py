@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from core.text import nfc
-from sohoa.samples._content import Content, Paragraph, vn_date_line
+from samples._content import Content, Paragraph, vn_date_line
 
 DPI = 300
 PAGE_W, PAGE_H = 2480, 3508  # A4 at 300 dpi

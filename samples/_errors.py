@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sohoa.samples._content import Content, dmy
+from samples._content import Content, dmy
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from review import service
-from review.models import ExpectationRun
 from schemas import DOCUMENT_TYPES
 from schemas.thresholds import load_thresholds
 from storage import keys
 from storage.db import session_scope
 from storage.models import STATUS_VI, Batch, Document, DocumentStatus
+from storage.review_models import ExpectationRun
 from web.auth import CurrentUser, Forbidden, UserDep
 from web.csrf import csrf_protect
 from web.responses import redirect
