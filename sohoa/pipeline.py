@@ -235,8 +235,8 @@ def _has_expectation_runs(batch_id: int) -> bool:
     from storage.review_models import ExpectationRun
 
     with session_scope() as s:
-        return s.scalar(select(func.count()).select_from(ExpectationRun)
-                        .where(ExpectationRun.batch_id == batch_id)) > 0
+        return (s.scalar(select(func.count()).select_from(ExpectationRun)
+                         .where(ExpectationRun.batch_id == batch_id)) or 0) > 0
 
 
 def write_validation_report(batch_id: int, settings: Settings, store: ObjectStore) -> str:
