@@ -1,1 +1,1 @@
-"""Roadmap: administrative units (63 → 34 provinces), yearly plans, progress and reports."""
+"""Roadmap: yearly plans, progress and semiannual reports (the administrative units they name are core.units)."""
