@@ -17,13 +17,10 @@ FIELD_NAMES = (
     "construction_site", "total_floor_area", "storeys", "birth_place", "mother_name", "father_name",
 )
 
-# Old (pre-2025) province codes as in shared/data/provinces_2025.csv: the first digits of a CCCD
-# name the province where the birth was registered.
-CCCD_PROVINCES: tuple[tuple[str, str], ...] = (
-    ("01", "Hà Nội"), ("38", "Thanh Hóa"), ("40", "Nghệ An"), ("48", "Đà Nẵng"),
-    ("49", "Quảng Nam"), ("52", "Bình Định"), ("54", "Phú Yên"), ("56", "Khánh Hòa"),
-    ("58", "Ninh Thuận"), ("79", "Hồ Chí Minh"),
-)
+# Old (pre-2025) statistical codes of the provinces holders are born in (names: core.units.province_codes):
+# Hà Nội, Thanh Hóa, Nghệ An, Đà Nẵng, Quảng Nam, Bình Định, Phú Yên, Khánh Hòa, Ninh Thuận, Hồ Chí Minh.
+# A CCCD starts with "0" + the code of the province where the birth was registered.
+CCCD_PROVINCE_CODES: tuple[str, ...] = ("01", "38", "40", "48", "49", "52", "54", "56", "58", "79")
 
 _SURNAMES = ("Nguyễn", "Nguyễn", "Nguyễn", "Trần", "Trần", "Lê", "Lê", "Phạm", "Hoàng", "Huỳnh",
              "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh")
@@ -175,7 +172,7 @@ def _address(rng: random.Random, province: Province, district: District, commune
 def _person(rng: random.Random, issued: date, province: Province, district: District) -> _Person:
     gender = rng.choice("MF")
     birth = _random_date(rng, date(1952, 1, 1), date(issued.year - 19, 12, 31))
-    code = "56" if province.name == "Khánh Hòa" and rng.random() < 0.6 else rng.choice(CCCD_PROVINCES)[0]
+    code = "56" if province.name == "Khánh Hòa" and rng.random() < 0.6 else rng.choice(CCCD_PROVINCE_CODES)
     cccd_issued = _random_date(rng, max(date(2016, 6, 1), birth + timedelta(days=14 * 365)),
                                issued - timedelta(days=30))
     return _Person(
@@ -450,7 +447,7 @@ def _khai_sinh(rng: random.Random, province: Province) -> Content:
     gender = rng.choice("MF")
     birth = _random_date(rng, date(1995, 1, 1), issued - timedelta(days=90))
     registered = min(issued, birth + timedelta(days=rng.randrange(5, 60)))
-    code = "56" if province.name == "Khánh Hòa" else rng.choice(CCCD_PROVINCES)[0]
+    code = "56" if province.name == "Khánh Hòa" else rng.choice(CCCD_PROVINCE_CODES)
     child = _upper(person_name(rng, gender))
     family = child.split()[0]
     father = _upper(f"{family} {rng.choice(_MIDDLE['M'])} {rng.choice(_GIVEN['M'])}")
