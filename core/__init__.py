@@ -2,5 +2,5 @@
 
 `core` imports nothing of ours (tests/test_architecture.py enforces it): identifiers (CCCD/CMND,
 document number), Vietnamese text (NFC, folding), administrative units (63 → 34 provinces,
-communes), settings, crash points. See docs/architecture.md.
+communes), settings, crash points, the real scans with their dev / held-out split. See docs/architecture.md.
 """
