@@ -34,7 +34,8 @@ from schemas.document_types import (
 from schemas.thresholds import Thresholds
 
 __all__ = [
-    "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity", "check_name", "parse_iso", "signer_title_fits", "validate_record",
+    "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity", "check_name", "parse_iso",
+    "signer_title_fits", "validate_record",
 ]
 
 EARLIEST_DATE = date(1945, 9, 2)  # the state's founding: no valid result is older
