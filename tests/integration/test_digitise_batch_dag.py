@@ -34,6 +34,7 @@ def _snapshot(settings: Settings) -> dict[str, object]:
 
 
 def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from samples import generate_batch
     from signing import SignatureStatus, verify_pdf
 
     settings, pki = pipeline_env
