@@ -26,7 +26,9 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from ocr._text import clean_document_number, fold, is_document_number, nfc, parse_vn_date
+from core.identifiers import is_document_number
+from core.text import fold, nfc
+from ocr._text import clean_document_number, parse_vn_date
 from ocr.aster_engine import LineReading, read_line
 from ocr.model import Box, PageText, Word
 
