@@ -17,13 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 from PIL import Image
 
 from ocr._exec import onnx
-from ocr.engine import OcrEngine, register_engine
 from ocr.errors import EngineFailed
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import as_rgb_array
@@ -187,5 +185,3 @@ class AsterEngine:
                         mean_confidence=reading.confidence,
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not reading.words))
 
-
-register_engine("aster", cast("Callable[..., OcrEngine]", AsterEngine))

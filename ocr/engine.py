@@ -1,4 +1,4 @@
-"""The OCR engine interface and a registry of engines by name (Tesseract is built in).
+"""The OCR engine interface and a registry of engines by name (Tesseract and AsterOCR are built in).
 
 The registry knows the built-in engine and loads it on first use; an engine module never imports
 the registry back (a plugin engine is registered by whoever installs it, with `register_engine`)."""
@@ -32,11 +32,22 @@ def register_engine(name: str, factory: Callable[..., OcrEngine]) -> None:
     _REGISTRY[name] = factory
 
 
-def get_engine(name: str = "tesseract", **options: object) -> OcrEngine:
-    if name not in _REGISTRY and name == "tesseract":
-        from ocr.tesseract_engine import TesseractEngine  # late: OpenCV and friends load on first use
+def _builtin(name: str) -> Callable[..., OcrEngine] | None:
+    """The built-in engines, imported on first use (OpenCV, ONNX Runtime and friends load late)."""
+    if name == "tesseract":
+        from ocr.tesseract_engine import TesseractEngine
 
-        register_engine("tesseract", cast("Callable[..., OcrEngine]", TesseractEngine))
+        return cast("Callable[..., OcrEngine]", TesseractEngine)
+    if name == "aster":
+        from ocr.aster_engine import AsterEngine
+
+        return cast("Callable[..., OcrEngine]", AsterEngine)
+    return None
+
+
+def get_engine(name: str = "tesseract", **options: object) -> OcrEngine:
+    if name not in _REGISTRY and (factory := _builtin(name)) is not None:
+        register_engine(name, factory)
     try:
         factory = _REGISTRY[name]
     except KeyError:
@@ -45,4 +56,4 @@ def get_engine(name: str = "tesseract", **options: object) -> OcrEngine:
 
 
 def engines() -> list[str]:
-    return sorted(set(_REGISTRY) | {"tesseract"})
+    return sorted(set(_REGISTRY) | {"tesseract", "aster"})
