@@ -20,6 +20,17 @@ PHRASES = (
     "CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG", "TRƯỞNG BAN", "PHÓ TRƯỞNG BAN", "HIỆU TRƯỞNG",
     "QUYẾT ĐỊNH", "GIẤY CHỨNG NHẬN ĐĂNG KÝ HỘ KINH DOANH", "GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN",
     "GIẤY CHỨNG NHẬN", "GIẤY PHÉP", "GIẤY XÁC NHẬN", "CÔNG VĂN", "THÔNG BÁO", "KẾT LUẬN",
+    # Ministries, ministry-level and judicial bodies, provincial departments, and their heads' titles:
+    # the bodies that issue and sign most central and provincial documents.
+    "BỘ CÔNG AN", "BỘ QUỐC PHÒNG", "BỘ NGOẠI GIAO", "BỘ TƯ PHÁP", "BỘ TÀI CHÍNH", "BỘ CÔNG THƯƠNG",
+    "BỘ NỘI VỤ", "BỘ Y TẾ", "BỘ GIÁO DỤC VÀ ĐÀO TẠO", "BỘ XÂY DỰNG", "BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG",
+    "BỘ KHOA HỌC VÀ CÔNG NGHỆ", "BỘ DÂN TỘC VÀ TÔN GIÁO", "BỘ KẾ HOẠCH VÀ ĐẦU TƯ", "BỘ GIAO THÔNG VẬN TẢI",
+    "BỘ TÀI NGUYÊN VÀ MÔI TRƯỜNG", "BỘ THÔNG TIN VÀ TRUYỀN THÔNG", "BỘ NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN",
+    "VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO", "VIỆN KIỂM SÁT NHÂN DÂN", "TÒA ÁN NHÂN DÂN TỐI CAO", "TÒA ÁN NHÂN DÂN",
+    "NGÂN HÀNG NHÀ NƯỚC VIỆT NAM", "THANH TRA CHÍNH PHỦ", "VĂN PHÒNG CHÍNH PHỦ", "SỞ CÔNG THƯƠNG",
+    "SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "SỞ GIAO THÔNG VẬN TẢI", "SỞ DÂN TỘC VÀ TÔN GIÁO",
+    "CỤC HÓA CHẤT", "BỘ TRƯỞNG", "TỔNG CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG", "CỤC TRƯỞNG", "PHÓ VỤ TRƯỞNG", "VỤ TRƯỞNG",
+    "PHÓ VIỆN TRƯỞNG", "VIỆN TRƯỞNG", "PHÓ CHÁNH ÁN", "CHÁNH ÁN", "THƯỜNG TRỰC", "ĐẠI DIỆN",
 )
 # Longest first, so "PHÓ CHỦ TỊCH" wins over "CHỦ TỊCH".
 # A dropped hyphen ("TÀI CHÍNH KẾ HOẠCH") still matches.

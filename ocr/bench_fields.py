@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import unicodedata
@@ -26,7 +27,8 @@ from ocr.model import OcrResult
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "tests" / "data" / "real-scans" / "truth.json"
 SCANS = ROOT / "tests" / "data" / "real-scans"
-CACHE = Path(tempfile.gettempdir()) / "sohoa-ocr-cache"
+# SOHOA_OCR_CACHE names another folder (one per working copy when several people measure at once).
+CACHE = Path(os.environ.get("SOHOA_OCR_CACHE") or Path(tempfile.gettempdir()) / "sohoa-ocr-cache")
 
 # The project's real-page split (BRIEF): only these may be looked at while tuning.
 DEV_DOCUMENTS = frozenset({
@@ -76,14 +78,17 @@ def load_truth(path: Path = TRUTH) -> dict[str, dict[str, Any]]:
         out[Path(item["file"]).name] = entry
     return out
 def cached_ocr(scan: Path, cache: Path = CACHE) -> OcrResult:
-    """The OCR result of `scan`, from the cache when the same file was read before."""
-    from ocr import ocr_file
+    """The OCR result of `scan`, from the cache when the same file was read before with the same
+    engine settings (a result read with other settings is another result)."""
+    from ocr import get_engine, ocr_file
 
+    engine = get_engine("tesseract")
     digest = hashlib.sha256(scan.read_bytes()).hexdigest()[:16]
-    hit = cache / f"{scan.stem}.{digest}.json"
+    settings = hashlib.sha256(repr(engine).encode()).hexdigest()[:8]
+    hit = cache / f"{scan.stem}.{digest}.{settings}.json"
     if hit.exists():
         return OcrResult.from_dict(json.loads(hit.read_text(encoding="utf-8")))
-    result = ocr_file(scan)
+    result = ocr_file(scan, engine=engine)
     cache.mkdir(parents=True, exist_ok=True)
     hit.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
     return result

@@ -22,7 +22,7 @@ from typing import Any
 from core.identifiers import is_citizen_id, is_document_number
 from core.text import fold, has_foreign_letter, nfc
 from core.units import is_place_name, place_names_by_fold
-from ocr._lexicon import SIGNER_TITLES, normalise_upper, surname_fixed
+from ocr._lexicon import SIGNER_TITLES, SURNAMES, normalise_upper, surname_fixed
 from ocr._text import (
     clean_document_number,
     clean_id_number,
@@ -347,7 +347,11 @@ def _header_lines(left: list[Segment]) -> tuple[list[str], list[Word]]:
     for n, s in enumerate(left):
         ws = list(s.words)
         joint = len(ws) > 1 and ws[-1].text in ("-", "–") and n + 1 < len(left)
-        ws = [w for w in ws if not _UNDERLINE.match(w.text)]
+        # A dash between two words separates joint issuers ("BỘ CÔNG AN - BỘ QUỐC PHÒNG"); any other
+        # run of dashes or underscores is the rule printed under the header.
+        ws = [w for i, w in enumerate(ws) if not _UNDERLINE.match(w.text)
+              or (w.text in ("-", "–") and 0 < i < len(ws) - 1 and not _UNDERLINE.match(ws[i - 1].text)
+                  and not _UNDERLINE.match(ws[i + 1].text))]
         if not ws:
             continue
         words += ws
@@ -704,6 +708,21 @@ def is_personal_name(text: str | None) -> bool:
     return all(is_syllable(w) for w in text.split()) and not _NOT_NAME.search(fold(text))
 
 
+def _surname_restored(text: str) -> tuple[str, bool]:
+    """A name whose family name lost its first letters under the seal or at a cut ("guyễn Văn Long"):
+    the one common family name that ends with what was read (4 letters at least) put back."""
+    first, sep, rest = text.partition(" ")
+    if not sep or len(first) < 4 or not first[0].islower():
+        return text, False
+    ends = [s for s in SURNAMES if len(s) > len(first) and s.lower().endswith(first.lower())]
+    return (ends[0] + sep + rest, True) if len(ends) == 1 else (text, False)
+
+
+def _name_line(s: Segment) -> str:
+    """A signer's name line as a name: rank dropped, a lost family-name start put back."""
+    return _surname_restored(_without_rank(_clean_value(s.text))[0])[0]
+
+
 def _without_rank(text: str) -> tuple[str, int]:
     m = _RANK.match(fold(text))
     return (text[m.end():], m.end()) if m else (text, 0)
@@ -724,8 +743,18 @@ def _wordy(s: Segment) -> bool:
     return good >= max(1, len(tokens) / 2)
 
 
+def _upper_name(text: str) -> bool:
+    """A personal name printed in capitals, not a body's name under "KT. BỘ TRƯỞNG" ("BỘ QUỐC PHÒNG"
+    reads as three capitalised syllables too; a name starts with a family name, a body with its type)."""
+    first = fold(text.split()[0]) if text.split() else ""
+    surname = first in {fold(s) for s in SURNAMES}
+    return is_personal_name(text) and (surname or not body_parses(text))
+
+
 def _authority_start(s: Segment) -> bool:
-    return is_upper_text(s.text) and bool(_SIGNER_HINT.search(s.folded)) and s.top > 0.15 * s.height
+    # "KT." / "TM." printed in capitals starts a block even when the seal garbles the rest of its line.
+    marked = bool(re.match(r"^\s*(KT|TM|TL|TUQ)\s?[.,]\s*\S", s.text))
+    return (is_upper_text(s.text) or marked) and bool(_SIGNER_HINT.search(s.folded)) and s.top > 0.15 * s.height
 
 
 def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Segment | None]]:
@@ -751,7 +780,7 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
                 continue
             lines = [s]
             j = i + 1
-            while j < len(column) and is_upper_text(column[j].text) and not is_personal_name(_clean_value(column[j].text)) \
+            while j < len(column) and is_upper_text(column[j].text) and not _upper_name(_clean_value(column[j].text)) \
                     and _wordy(column[j]) and column[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
                 lines.append(column[j])
                 used.add(j)
@@ -759,7 +788,7 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
             x0, x1 = min(x.box[0] for x in lines), max(x.box[2] for x in lines)
             below = [x for x in column[j:] if x.top - lines[-1].bottom < 0.33 * x.height
                      and x.box[0] < x1 and x.box[2] > x0]
-            names = [x for x in below if is_personal_name(_without_rank(_clean_value(x.text))[0])]
+            names = [x for x in below if is_personal_name(_name_line(x))]
             # A seal's lettering can OCR as an upper-case "name"; a printed name is mixed case.
             mixed = [x for x in names if not is_upper_text(x.text)]
             name = (mixed or names or [None])[0]
@@ -788,42 +817,72 @@ _MORE_TITLES = ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG", "VỤ TR
                 "CHÁNH ÁN", "CHÁNH THANH TRA", "TRƯỞNG ĐOÀN", "CHỦ NHIỆM", "TỔNG GIÁM ĐỐC")
 
 
-def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool]:
+def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool]:
     """The authority lines as printed, OCR specks before a line dropped ("e THỦ TRƯỞNG"), and the
     deputy's line under "KT. …" put in the form that block requires; then whether a line was changed,
-    and whether the block is whole (a "KT./TM./TL./TUQ." line is followed by the signer's own title,
-    under "KT. X" the deputy's)."""
+    whether words were put back that were not read at all, and whether the block is whole (a
+    "KT./TM./TL./TUQ." line is followed by the signer's own title, under "KT. X" the deputy's).
+
+    Under "KT. X" the signer is X's deputy (Decree 30 Appendix I), so the block's lines say each other:
+    a deputy line whose first words are lost under the seal ("TRƯỞNG THƯỜNG TRỰC" under "KT. BỘ
+    TRƯỞNG") gets them back, and so does a "KT." line read as debris above "PHÓ CỤC TRƯỞNG". A joint
+    document names its body between the two ("KT. BỘ TRƯỞNG" / "BỘ CÔNG AN" / "THỨ TRƯỞNG")."""
     out: list[str] = []
-    snapped = False
+    snapped = restored = False
     whole = True
+    deputy: str | None = None  # the title the next title line must carry, under "KT. X"
     for t in titles:
         words = t.text.split()
         while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])) \
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
             words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
         line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(" ".join(words))))
-        if out and (m := re.match(r"^KT\. (.+)$", out[-1])):
-            chief = m.group(1)
-            deputy = _DEPUTY.get(fold(chief), f"PHÓ {chief}")
-            f_line = fold(line)
+        if deputy is not None:
+            f_line, d_words = fold(line), deputy.split()
+            # The deputy's title with its first words lost: "TRƯỞNG …" for "THỨ TRƯỞNG …".
+            head = next((k for k in range(1, len(d_words)) if f_line == fold(" ".join(d_words[k:]))
+                         or f_line.startswith(fold(" ".join(d_words[k:])) + " ")), None)
             if f_line == fold(deputy) or f_line.startswith(fold(deputy) + " "):
                 fixed = deputy + line[len(deputy):]
                 snapped |= fixed != line
                 line = fixed
+            elif head is not None:
+                line = " ".join(d_words[:head]) + " " + line
+                restored = True
+            elif not _is_title_line(line) and body_parses(line):
+                out.append(line)  # the joint document's body under "KT. BỘ TRƯỞNG"
+                continue
             else:
                 whole = False
+            deputy = None
+        if m := re.match(r"^KT\. (.+)$", line):
+            deputy = _DEPUTY.get(fold(m.group(1)), f"PHÓ {m.group(1)}")
         out.append(line)
+    # "KT." read, its chief not ("KT. CỤC Bà he"), above the deputy "PHÓ CỤC TRƯỞNG": the chief is known.
+    for i in range(len(out) - 1):
+        m, dep = re.match(r"^KT\. (.+)$", out[i]), out[i + 1]
+        chief = next((c for c, d in _DEPUTY.items() if fold(dep) == fold(d)), None) or \
+            (dep[4:] if dep.startswith("PHÓ ") else None)
+        if m and chief and fold(m.group(1)) != fold(chief) and fold(m.group(1)).split()[0] == fold(chief).split()[0]:
+            out[i] = "KT. " + normalise_upper(chief.upper())
+            restored = True
     if out and re.match(r"^(TM|KT|TL|TUQ)\. ", out[-1]):
         whole = False  # the signer's own title line is missing (under the seal, or not read)
-    return out, snapped, whole
+    return out, snapped, restored, whole
 
 
-def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, ExtractedField]:
+def _is_title_line(line: str) -> bool:
+    f = fold(line)
+    return any(fold(k) in f for k in (*SIGNER_TITLES, *_MORE_TITLES))
+
+
+def _signer(segs: list[Segment], lead: str | None = None) -> tuple[ExtractedField, ExtractedField, ExtractedField]:
     """(signer title, authority lines, signer name) from the signature block of the main document.
 
     The main document ends on the first page that carries a signed block; what follows (an annex, an
     attached draft with its own signer, a form, a blank page where only the seal shows through) is
-    not where its signer is."""
+    not where its signer is. A joint document is signed by each issuer: its signer is the one of
+    the lead issuer (`lead`, the first body of the header), whose block names that body."""
     pages = sorted({s.page for s in segs})
     found: tuple[list[Segment], Segment | None] | None = None
     several = False
@@ -831,8 +890,10 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, Extrac
         blocks = _signature_blocks([s for s in segs if s.page == page])
         named = [b for b in blocks if b[1] is not None]
         if named:
-            # Several signers (a biên bản, a joint document): the first is taken, a person confirms.
-            found, several = named[0], len(named) > 1
+            # Several signers (a biên bản, a joint document): the lead issuer's block, else the
+            # first; a person confirms.
+            mine = [b for b in named if lead and any(fold(lead) == fold(_clean_value(t.text)) for t in b[0])]
+            found, several = (mine or named)[0], len(named) > 1
             break
         if blocks and found is None:
             found = blocks[-1]
@@ -846,7 +907,7 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, Extrac
     offset = len(last.folded) - len(title_text)
     signer_title = _field(normalise_upper(_clean_value(last.text[offset:])), last.words_in(offset, len(last.text)),
                           page, format_ok=bool(known))
-    lines, snapped, whole = _authority_lines(titles)
+    lines, snapped, restored, whole = _authority_lines(titles)
     authority = with_checks(_field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
                             whole_block=whole)
     if snapped:
@@ -854,12 +915,20 @@ def _signer(segs: list[Segment]) -> tuple[ExtractedField, ExtractedField, Extrac
         if signer_title.value and fold(signer_title.value) == fold(lines[-1]):
             signer_title = replace(signer_title, value=lines[-1], confidence=min(signer_title.confidence,
                                                                                   CORRECTED_VALID_CAP))
+    if restored:  # words put back from the block's form, not read: a person confirms
+        authority = replace(authority, confidence=min(authority.confidence, LOW_WORD_CAP))
+        if signer_title.value and fold(lines[-1]).endswith(fold(signer_title.value)):
+            signer_title = replace(signer_title, value=lines[-1], confidence=min(signer_title.confidence,
+                                                                                  LOW_WORD_CAP))
     if name_seg is None:
         return signer_title, authority, ABSENT
     text, cut = _without_rank(_clean_value(name_seg.text))
     lead = len(name_seg.text) - len(name_seg.text.lstrip(" .,;:-–—_|'\""))
     words = name_seg.words_in(lead + cut, len(name_seg.text)) if cut else list(name_seg.words)
+    text, put_back = _surname_restored(text)
     name = _name_field(_field(text, words, page))
+    if put_back:  # letters that were not read: a person confirms
+        name = replace(name, confidence=min(name.confidence, LOW_WORD_CAP))
     checks = {"personal_name": is_personal_name(name.value), "under_authority": True}
     if several:
         checks["one_signer"] = False
@@ -1193,7 +1262,9 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
     if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
         found["issue_date"] = _meeting_date(first)
-    found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs)
+    issuers = re.split(r"\s[-–]\s", found["issuing_authority"].value or "")
+    lead = issuers[0] if len(issuers) > 1 and body_parses(found["issuing_authority"].value) else None
+    found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs, lead)
     found["recipients"] = _recipients(segs, first)
     for name in ("summary", "recipients"):
         f = found[name]
