@@ -602,12 +602,14 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
                         break
                 text = " ".join(p.text for p in parts)
                 return _field(_clean_value(text[m.start():]), words, s.page)
-        # A biên bản's or a plan's subject: the centred lines right under the title, in lower case.
+        # A biên bản's or a plan's subject: the centred lines right under the title, in lower case. A
+        # long subject wraps as a centred paragraph as wide as the body: centred on the title's axis.
         parts = []
         for nxt in after:
             prev = parts[-1] if parts else title
+            narrow = nxt.box[0] > 0.15 * nxt.width and nxt.box[2] < 0.85 * nxt.width
             if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < 1.0 * prev.line_height
-                    and nxt.box[0] > 0.15 * nxt.width and nxt.box[2] < 0.85 * nxt.width
+                    and (narrow or abs(nxt.xc - title.xc) < 0.04 * nxt.width)
                     and ":" not in nxt.text  # a labelled line ("Mã số hộ kinh doanh: …") is a field, not the subject
                     and not re.match(r"\s*(can cu|kinh gui|theo de nghi|hom nay|\(|\d|[-+•])", nxt.folded)):
                 break
@@ -741,6 +743,24 @@ def _wordy(s: Segment) -> bool:
     tokens = [t.strip(".,:;-") for t in s.text.split()]
     good = sum(1 for t in tokens if len(t) > 1 and is_syllable(t))
     return good >= max(1, len(tokens) / 2)
+
+
+def _damaged_name(titles: list[Segment], page_segs: list[Segment]) -> Segment | None:
+    """The name line of a block whose name did not read as one ("Lê +ân Dũng", "an Ngọc Thướng"): the
+    first line below the block, within a third of the page, overlapping it, that carries two
+    capitalised syllables and no more debris than words. None when there is no such line."""
+    from ocr.correct import is_syllable
+
+    x0, x1, bottom = min(t.box[0] for t in titles), max(t.box[2] for t in titles), titles[-1].bottom
+    for s in sorted(page_segs, key=lambda s: s.top):
+        if not (s.top > bottom and s.top - bottom < 0.33 * s.height and s.box[0] < x1 and s.box[2] > x0):
+            continue
+        tokens = s.text.split()
+        names = [t for t in tokens if _NAME_WORD.match(t) and is_syllable(t) and len(t) > 1]
+        if len(names) >= 2 and 2 * len(names) >= len(tokens) and not is_upper_text(s.text) \
+                and not _NOT_NAME.search(s.folded):
+            return s
+    return None
 
 
 def _upper_name(text: str) -> bool:
@@ -921,7 +941,14 @@ def _signer(segs: list[Segment], lead: str | None = None) -> tuple[ExtractedFiel
             signer_title = replace(signer_title, value=lines[-1], confidence=min(signer_title.confidence,
                                                                                   LOW_WORD_CAP))
     if name_seg is None:
-        return signer_title, authority, ABSENT
+        weak = _damaged_name(titles, [s for s in segs if s.page == page])
+        if weak is None:
+            return signer_title, authority, ABSENT
+        # The block's name line, read too badly to be a name (seal over it): where the name is, and
+        # a reading for the person who types it, far below any signing band.
+        value = _clean_value(weak.text)
+        return signer_title, authority, with_checks(_field(value, list(weak.words), page), personal_name=False,
+                                                    under_authority=True)
     text, cut = _without_rank(_clean_value(name_seg.text))
     lead = len(name_seg.text) - len(name_seg.text.lstrip(" .,;:-–—_|'\""))
     words = name_seg.words_in(lead + cut, len(name_seg.text)) if cut else list(name_seg.words)
