@@ -239,3 +239,99 @@ def test_a_long_summary_is_never_in_the_signing_band_on_glyph_confidence_alone()
     p.centred(770, "Về việc cho phép Trung tâm hoạt động kiêm định chất lượng giáo dục")
     f = _extract(p).fields["summary"]
     assert f.value is not None and f.value.startswith("Về việc") and f.confidence <= 0.85
+
+
+# ---------------------------------------------------------------- second pass (issue 12)
+
+
+def _signed(p: Page, block: tuple[str, ...], name: str | None, x: int = 1500, y: int = 1700) -> Page:
+    p.line(300, y, "Nơi nhận:").line(300, y + 70, "- Như trên;")
+    for i, text in enumerate(block):
+        p.line(x, y + 70 * i, text)
+    if name:
+        p.line(x - 20, y + 70 * len(block) + 330, name)
+    return p
+
+
+def test_joint_issuers_keep_their_dashes_and_the_lead_issuer_signs() -> None:
+    p = Page()
+    p.line(150, 200, "BỘ CÔNG AN - BỘ QUỐC PHÒNG -").line(150, 270, "BỘ Y TẾ - VIÊN KIỀM SÁT")
+    p.line(250, 340, "NHÂN DÂN TỐI CAO")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(200, 470, "Số: 24/HDLN-BCA-BQP").line(1350, 470, "Hà Nội, ngày 25 tháng 6 năm 2026")
+    p.centred(650, "HƯỚNG DẪN LIÊN NGÀNH")
+    # The other issuer's block first in reading order (left), the lead issuer's on the right; the
+    # lead's name lost its first letter under the seal.
+    for x, body, deputy, name in ((250, "BỘ QUỐC PHÒNG", "THỨ TRƯỞNG", "Nguyễn Văn Gấu"),
+                                  (1450, "BỘ CÔNG AN", "THỦ TRƯỞNG", "guyễn Văn Long")):
+        p.line(x, 1700, "KT. BỘ TRƯỞNG").line(x, 1770, body).line(x, 1840, deputy).line(x, 2150, name)
+    ex = _extract(p)
+    assert ex.fields["issuing_authority"].value == \
+        "BỘ CÔNG AN - BỘ QUỐC PHÒNG - BỘ Y TẾ - VIỆN KIỂM SÁT NHÂN DÂN TỐI CAO"
+    assert ex.fields["signer_authority"].value == "KT. BỘ TRƯỞNG BỘ CÔNG AN THỨ TRƯỞNG"
+    name = ex.fields["signer_name"]
+    assert name.value == "Nguyễn Văn Long"
+    assert name.confidence < 0.9 and name.checks["one_signer"] is False
+
+
+@pytest.mark.parametrize(("block", "want"), [
+    (("KT. BỘ TRƯỞNG", "TRƯỞNG THƯỜNG TRỰC"), "KT. BỘ TRƯỞNG THỨ TRƯỞNG THƯỜNG TRỰC"),  # "THỨ" under the seal
+    (("KT. CHỦ TỊCH", "CHỦ TỊCH"), "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"),  # "PHÓ" under the seal
+    (("KT. CỤC Bà he", "PHÓ CỤC TRƯỞNG"), "KT. CỤC TRƯỞNG PHÓ CỤC TRƯỞNG"),  # the chief read as debris
+])
+def test_the_lines_of_a_kt_block_put_back_what_the_seal_hid(block: tuple[str, ...], want: str) -> None:
+    ex = _extract(_signed(_header(Page()), block, "Phạm Huy Nam Sơn"))
+    f = ex.fields["signer_authority"]
+    assert f.value == want
+    assert f.confidence <= 0.5  # words that were not read
+
+
+def test_a_whole_kt_block_is_not_marked_as_repaired() -> None:
+    f = _extract(_signed(_header(Page()), ("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"), "Lê Quân")).fields["signer_authority"]
+    assert f.value == "KT. BỘ TRƯỞNG THỨ TRƯỞNG" and f.confidence > 0.9
+
+
+def test_body_names_in_headers_and_blocks_get_their_marks_back() -> None:
+    p = _header(Page(), body=("BỘ CÔNG THƯƠNG", "CỤC HÓA CHÁT"), number="Số: 813/HC-CNHC",
+                place_date="Hà Nội, ngày 22 tháng 4 năm 2026")
+    p.line(250, 560, "V/v trao đổi về một số quy định")
+    _signed(p, ("ĐẠI DIỆN SƠ CÔNG THƯƠNG", "PHÓ GIÁM ĐỐC"), "Hoàng Văn Thuân")
+    ex = _extract(p)
+    assert ex.fields["issuing_authority"].value == "BỘ CÔNG THƯƠNG CỤC HÓA CHẤT"
+    assert ex.fields["signer_authority"].value == "ĐẠI DIỆN SỞ CÔNG THƯƠNG PHÓ GIÁM ĐỐC"
+
+
+def test_a_bien_ban_subject_wrapped_as_wide_as_the_body_is_the_summary() -> None:
+    p = Page()
+    p.line(700, 160, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(850, 230, "Độc lập - Tự do - Hạnh phúc")
+    p.centred(330, "BIÊN BẢN KIỂM TRA")
+    p.centred(400, "Công tác nghiệm thu về phòng cháy chữa cháy và hoàn thành công trình")
+    p.centred(460, "xây dựng kho chứa vật liệu nổ công nghiệp phục vụ thi công công trình thuộc dự án")
+    p.centred(520, "tại xã Mường Bo, tỉnh Lào Cai.")
+    p.line(380, 680, "Hôm nay, ngày 31 tháng 03 năm 2026 Sở Công Thương tỉnh Lào Cai tiến hành kiểm tra")
+    ex = _extract(p)
+    assert ex.fields["summary"].value == (
+        "Công tác nghiệm thu về phòng cháy chữa cháy và hoàn thành công trình xây dựng kho chứa vật liệu nổ "
+        "công nghiệp phục vụ thi công công trình thuộc dự án tại xã Mường Bo, tỉnh Lào Cai")
+    assert ex.fields["issue_date"].value == "2026-03-31"
+    assert ex.fields["issue_date"].confidence <= PLAUSIBILITY_CAP  # a body line, not the header's
+
+
+def test_a_name_too_damaged_to_be_a_name_is_kept_for_its_page_never_sure() -> None:
+    ex = _extract(_signed(_header(Page()), ("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"), "Lê +ân Dũng"))
+    f = ex.fields["signer_name"]
+    assert f.value == "Lê +ân Dũng" and f.page == 1
+    assert f.confidence <= PLAUSIBILITY_CAP and f.checks["personal_name"] is False
+
+
+def test_seal_debris_under_a_block_is_no_name() -> None:
+    ex = _extract(_signed(_header(Page()), ("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"), "§ (4 (€(//Ủy Xòx-g"))
+    assert ex.fields["signer_name"].value is None
+
+
+def test_a_citation_in_the_body_is_never_the_issue_date() -> None:
+    p = _header(Page(), place_date="Hà Nội, ngày tháng năm")  # the day, month and year left blank
+    p.centred(650, "QUYẾT ĐỊNH")
+    p.line(1300, 800, "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 24 tháng 5 năm 2025 của Chính phủ;")
+    p.line(300, 870, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;")
+    assert _extract(p).fields["issue_date"].value is None
