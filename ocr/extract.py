@@ -888,6 +888,9 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
             restored = True
     if out and re.match(r"^(TM|KT|TL|TUQ)\. ", out[-1]):
         whole = False  # the signer's own title line is missing (under the seal, or not read)
+        if deputy is not None:  # under "KT. X" it can only be X's deputy: put back, as not read
+            out.append(deputy)
+            restored = True
     return out, snapped, restored, whole
 
 
@@ -937,9 +940,12 @@ def _signer(segs: list[Segment], lead: str | None = None) -> tuple[ExtractedFiel
                                                                                   CORRECTED_VALID_CAP))
     if restored:  # words put back from the block's form, not read: a person confirms
         authority = replace(authority, confidence=min(authority.confidence, LOW_WORD_CAP))
-        if signer_title.value and fold(lines[-1]).endswith(fold(signer_title.value)):
+        if lines and not re.match(r"^(TM|KT|TL|TUQ)\. ", lines[-1]):
             signer_title = replace(signer_title, value=lines[-1], confidence=min(signer_title.confidence,
                                                                                   LOW_WORD_CAP))
+    elif re.match(r"^\s*kt\s?[.,]", last.folded):
+        # The title taken from the "KT. X" line: the signer is X's deputy, not X.
+        signer_title = with_checks(signer_title, deputy_line=False)
     if name_seg is None:
         weak = _damaged_name(titles, [s for s in segs if s.page == page])
         if weak is None:

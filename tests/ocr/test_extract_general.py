@@ -278,12 +278,15 @@ def test_joint_issuers_keep_their_dashes_and_the_lead_issuer_signs() -> None:
     (("KT. BỘ TRƯỞNG", "TRƯỞNG THƯỜNG TRỰC"), "KT. BỘ TRƯỞNG THỨ TRƯỞNG THƯỜNG TRỰC"),  # "THỨ" under the seal
     (("KT. CHỦ TỊCH", "CHỦ TỊCH"), "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"),  # "PHÓ" under the seal
     (("KT. CỤC Bà he", "PHÓ CỤC TRƯỞNG"), "KT. CỤC TRƯỞNG PHÓ CỤC TRƯỞNG"),  # the chief read as debris
+    (("KT. GIÁM ĐỐC",), "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"),  # the deputy's whole line under the seal
 ])
 def test_the_lines_of_a_kt_block_put_back_what_the_seal_hid(block: tuple[str, ...], want: str) -> None:
     ex = _extract(_signed(_header(Page()), block, "Phạm Huy Nam Sơn"))
     f = ex.fields["signer_authority"]
     assert f.value == want
     assert f.confidence <= 0.5  # words that were not read
+    title = ex.fields["signer_title"]
+    assert want.endswith(" " + title.value) and title.confidence <= 0.7
 
 
 def test_a_whole_kt_block_is_not_marked_as_repaired() -> None:
