@@ -583,6 +583,8 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
     return ABSENT, None
 
 
+# The body's first line, never the trích yếu's continuation: a citation, an addressee, a meeting's opening.
+_BODY_OPENER = re.compile(r"\s*(can cu|kinh gui|theo de nghi|xet de nghi|hom nay|\(|\d|[-+•])")
 _VV = re.compile(r"^\s*(?:v\s?[/l1|i]\s?v\b|[vy]\s?/|ve\s?viec\b)")  # on folded text
 
 
@@ -595,7 +597,8 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
             if m and m.start() <= 3:
                 parts, words = [s], list(s.words)
                 for nxt in after[i + 1:]:
-                    if (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - parts[-1].bottom < 0.8 * s.line_height):
+                    if (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - parts[-1].bottom < 0.8 * s.line_height
+                            and not _BODY_OPENER.match(nxt.folded)):
                         parts.append(nxt)
                         words += nxt.words
                     else:
@@ -611,7 +614,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
             if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < 1.0 * prev.line_height
                     and (narrow or abs(nxt.xc - title.xc) < 0.04 * nxt.width)
                     and ":" not in nxt.text  # a labelled line ("Mã số hộ kinh doanh: …") is a field, not the subject
-                    and not re.match(r"\s*(can cu|kinh gui|theo de nghi|hom nay|\(|\d|[-+•])", nxt.folded)):
+                    and not _BODY_OPENER.match(nxt.folded)):
                 break
             parts.append(nxt)
         if parts:

@@ -338,3 +338,13 @@ def test_a_citation_in_the_body_is_never_the_issue_date() -> None:
     p.line(1300, 800, "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 24 tháng 5 năm 2025 của Chính phủ;")
     p.line(300, 870, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;")
     assert _extract(p).fields["issue_date"].value is None
+
+
+def test_a_multi_line_summary_stops_at_the_first_citation() -> None:
+    p = _header(Page())
+    p.centred(650, "QUYẾT ĐỊNH")
+    p.centred(720, "Về việc phê duyệt kế hoạch sử dụng đất năm 2025")
+    p.centred(780, "của huyện Vạn Ninh")
+    p.centred(840, "Căn cứ Luật Đất đai ngày 18 tháng 01 năm 2024;")  # no gap before the body
+    f = _extract(p).fields["summary"]
+    assert f.value == "Về việc phê duyệt kế hoạch sử dụng đất năm 2025 của huyện Vạn Ninh"
