@@ -280,9 +280,23 @@ _LOOSE_DATE = re.compile(r"n\s?g?[a-z]{1,2}\s*([0-9]{1,2})\s*[,.]?\s*t\s?h\s?[a-
                          r"n\s?[a-z]{1,2}m?\s*([0-9]{4})")
 
 
+# Words that make "… ngày 18 tháng 01 năm 2024" a citation in the body, never a place before its date.
+_CITATION = re.compile(r"\b(can cu|theo|tai|luat|nghi dinh|quyet dinh|thong tu|cong van|to trinh|nghi quyet|chi thi|"
+                       r"ke hoach|bao cao|thong bao|so|ban hanh|de nghi|van ban|hieu luc|ke tu|den)\b")
+
+
 def _is_place_date(s: Segment) -> bool:
-    return bool(_PLACE_DATE.match(s.folded) and (parse_vn_date(s.text)[0] or _DATE_TAIL.search(s.folded)
-                                                   or re.search(r"\bnam\s*[0-9]{4}\b", s.folded)))
+    m = _PLACE_DATE.match(s.folded)
+    if not m or _CITATION.search(s.folded[: m.end()]):
+        return False
+    return bool(parse_vn_date(s.text)[0] or _DATE_TAIL.search(s.folded) or re.search(r"\bnam\s*[0-9]{4}\b", s.folded))
+
+
+def _blank_place_date(s: Segment) -> bool:
+    """The header's place-and-date line with its date left blank ("Hà Nội, ngày    tháng    năm"):
+    still the date's line, so a date further down is not taken for it."""
+    m = _PLACE_DATE.match(s.folded)
+    return bool(m) and not _CITATION.search(s.folded[: m.end()]) and _place_before_date(s)
 
 
 def _rows_joined(segs: list[Segment], page: PageText) -> list[Segment]:
@@ -316,7 +330,7 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
         # "Số:" lost under a handwritten number: the line that carries the symbol ("…/BCT-ATMT").
         number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
     right = _rows_joined([s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w], page)
-    dated = next((s for s in right if _is_place_date(s)), None)
+    dated = next((s for s in right if _is_place_date(s) or _blank_place_date(s)), None)
     if dated is None:
         # Permits and certificates: "Hà Nội, ngày … tháng … năm …" above the signer, right half.
         low = [s for s in segs if s.box[0] > 0.3 * s.width and s.xc > 0.45 * s.width and _is_place_date(s)

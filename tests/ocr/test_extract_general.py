@@ -337,7 +337,12 @@ def test_a_citation_in_the_body_is_never_the_issue_date() -> None:
     p.centred(650, "QUYẾT ĐỊNH")
     p.line(1300, 800, "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 24 tháng 5 năm 2025 của Chính phủ;")
     p.line(300, 870, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;")
-    assert _extract(p).fields["issue_date"].value is None
+    # A citation with no number before its date, cut off at a wide gap into the header's right column.
+    p.line(1250, 940, "Căn cứ Luật Đất đai ngày 18 tháng 01 năm 2024;")
+    p.line(1250, 1010, "Theo đề nghị tại Tờ trình ngày 02 tháng 3 năm 2025;")
+    ex = _extract(p)
+    assert ex.fields["issue_date"].value is None
+    assert ex.fields["issue_place"].value == "Hà Nội"  # the blank line is still the place-and-date line
 
 
 def test_a_multi_line_summary_stops_at_the_first_citation() -> None:
