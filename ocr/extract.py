@@ -579,7 +579,9 @@ def _is_centred(s: Segment) -> bool:
 
 def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[ExtractedField, Segment | None]:
     first_page = segs[0].page if segs else 1
-    cands = [s for s in segs if s.page == first_page and s.top > after and s.top < 0.6 * s.height]
+    # Specks ("-", a seal's dot) between the title's two lines are not lines.
+    cands = [s for s in segs if s.page == first_page and s.top > after and s.top < 0.6 * s.height
+             and sum(c.isalpha() for c in s.text) >= 2]
     for i, s in enumerate(cands):
         if not (_is_centred(s) and is_upper_text(s.text) and len(s.text) >= 5):
             continue

@@ -353,3 +353,15 @@ def test_a_multi_line_summary_stops_at_the_first_citation() -> None:
     p.centred(840, "Căn cứ Luật Đất đai ngày 18 tháng 01 năm 2024;")  # no gap before the body
     f = _extract(p).fields["summary"]
     assert f.value == "Về việc phê duyệt kế hoạch sử dụng đất năm 2025 của huyện Vạn Ninh"
+
+
+def test_a_permit_title_on_two_lines_is_whole_across_a_speck() -> None:
+    p = _header(Page(), body=("BỘ CÔNG THƯƠNG", "CỤC HÓA CHẤT"), number="Số: 152/GP-HC")
+    p.centred(650, "GIẤY PHÉP")
+    p.line(1500, 690, "-")  # a speck between the two lines, read as its own line
+    p.centred(705, "VẬN CHUYỂN HÀNG HÓA NGUY HIỂM")
+    p.line(350, 850, "Theo đề nghị của Công ty TNHH Vận tải và Hóa chất;")
+    ex = _extract(p)
+    assert ex.fields["title"].value == "GIẤY PHÉP VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
+    assert ex.fields["kind"].value == "GIẤY PHÉP"
+    assert ex.fields["summary"].value == "VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
