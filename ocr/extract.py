@@ -782,6 +782,24 @@ def _damaged_name(titles: list[Segment], page_segs: list[Segment]) -> Segment | 
     return None
 
 
+def _name_beside_recipients(segs: list[Segment]) -> ExtractedField:
+    """With no authority lines read at all (the seal over them), the signer's name where Decree 30
+    puts it: the right column beside the "Nơi nhận:" list. Not under an authority that was read, so
+    never above PLAUSIBILITY_CAP; it says on which page the document is signed."""
+    recipients = next((s for s in segs if re.match(r"^\s*noi nhan\s*[:;.]", s.folded)), None)
+    if recipients is None:
+        return ABSENT
+    h, w = recipients.height, recipients.width
+    near = sorted((s for s in segs if s.page == recipients.page and s.box[0] > 0.4 * w
+                   and recipients.top - 0.1 * h < s.top < recipients.top + 0.25 * h), key=lambda s: s.top)
+    for s in near:
+        text = _name_line(s)
+        if is_personal_name(text) and not is_upper_text(s.text):
+            field = _name_field(_field(text, list(s.words), s.page))
+            return with_checks(field, personal_name=True, under_authority=False)
+    return ABSENT
+
+
 def _upper_name(text: str) -> bool:
     """A personal name printed in capitals, not a body's name under "KT. BỘ TRƯỞNG" ("BỘ QUỐC PHÒNG"
     reads as three capitalised syllables too; a name starts with a family name, a body with its type)."""
@@ -940,7 +958,7 @@ def _signer(segs: list[Segment], lead: str | None = None) -> tuple[ExtractedFiel
         if blocks and found is None:
             found = blocks[-1]
     if found is None:
-        return ABSENT, ABSENT, ABSENT
+        return ABSENT, ABSENT, _name_beside_recipients(segs)
     titles, name_seg = found
     page = titles[0].page
     known = [t for t in titles if any(fold(k) in t.folded for k in (*SIGNER_TITLES, *_MORE_TITLES))]

@@ -365,3 +365,13 @@ def test_a_permit_title_on_two_lines_is_whole_across_a_speck() -> None:
     assert ex.fields["title"].value == "GIẤY PHÉP VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
     assert ex.fields["kind"].value == "GIẤY PHÉP"
     assert ex.fields["summary"].value == "VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
+
+
+def test_with_every_authority_line_under_the_seal_the_name_beside_the_recipients_is_a_guess() -> None:
+    p = _header(Page())
+    p.line(250, 560, "V/v thực hiện Thông báo số 496-TB/TU")
+    p.line(300, 1700, "Nơi nhận:").line(300, 1770, "- Như trên;").line(300, 1840, "- Lưu: VT, SGDĐT.")
+    p.line(1500, 1950, "Lê Trung Chinh")  # "CHỦ TỊCH" above it not read at all
+    f = _extract(p).fields["signer_name"]
+    assert f.value == "Lê Trung Chinh" and f.page == 1
+    assert f.confidence <= PLAUSIBILITY_CAP and f.checks == {"personal_name": True, "under_authority": False}
