@@ -600,7 +600,9 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
 
 
 # The body's first line, never the trích yếu's continuation: a citation, an addressee, a meeting's opening.
-_BODY_OPENER = re.compile(r"\s*(can cu|kinh gui|theo de nghi|xet de nghi|hom nay|\(|\d|[-+•])")
+_BODY_OPENER = re.compile(r"\s*(can cu|kinh gui|theo de nghi|xet de nghi|hom nay)\b")
+# Also not a biên bản's subject line: a numbered or bulleted item, a parenthesis.
+_ITEM_OPENER = re.compile(r"\s*(\(|\d|[-+•])")
 _VV = re.compile(r"^\s*(?:v\s?[/l1|i]\s?v\b|[vy]\s?/|ve\s?viec\b)")  # on folded text
 
 
@@ -630,7 +632,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
             if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < 1.0 * prev.line_height
                     and (narrow or abs(nxt.xc - title.xc) < 0.04 * nxt.width)
                     and ":" not in nxt.text  # a labelled line ("Mã số hộ kinh doanh: …") is a field, not the subject
-                    and not _BODY_OPENER.match(nxt.folded)):
+                    and not _BODY_OPENER.match(nxt.folded) and not _ITEM_OPENER.match(nxt.folded)):
                 break
             parts.append(nxt)
         if parts:

@@ -348,11 +348,11 @@ def test_a_citation_in_the_body_is_never_the_issue_date() -> None:
 def test_a_multi_line_summary_stops_at_the_first_citation() -> None:
     p = _header(Page())
     p.centred(650, "QUYẾT ĐỊNH")
-    p.centred(720, "Về việc phê duyệt kế hoạch sử dụng đất năm 2025")
-    p.centred(780, "của huyện Vạn Ninh")
+    p.centred(720, "Về việc phê duyệt kế hoạch sử dụng đất giai đoạn")
+    p.centred(780, "2021 - 2025 của huyện Vạn Ninh")  # a wrapped line may start with a year
     p.centred(840, "Căn cứ Luật Đất đai ngày 18 tháng 01 năm 2024;")  # no gap before the body
     f = _extract(p).fields["summary"]
-    assert f.value == "Về việc phê duyệt kế hoạch sử dụng đất năm 2025 của huyện Vạn Ninh"
+    assert f.value == "Về việc phê duyệt kế hoạch sử dụng đất giai đoạn 2021 - 2025 của huyện Vạn Ninh"
 
 
 def test_a_permit_title_on_two_lines_is_whole_across_a_speck() -> None:
