@@ -2,8 +2,9 @@
 
     python -m ocr.bench_fields [--split dev|held-out|all] [--truth FILE] [--cache DIR] [--show]
 
-OCR results are cached as JSON (`--cache`, default a folder in the temp directory) so extraction can
-be re-measured without re-running Tesseract. The split is the project's (see DEV_DOCUMENTS): tune on
+OCR results are cached as JSON (`--cache`, else $SOHOA_OCR_CACHE, else a folder in the temp
+directory), keyed on the scan and the engine's settings, so extraction can be re-measured without
+re-running Tesseract. The split is the project's (see DEV_DOCUMENTS): tune on
 development documents only, measure the held-out ones once, at the end. `--show` prints each value
 next to its truth -- never use it on the held-out split while tuning.
 
