@@ -296,7 +296,7 @@ def _blank_place_date(s: Segment) -> bool:
     """The header's place-and-date line with its date left blank ("Hà Nội, ngày    tháng    năm"):
     still the date's line, so a date further down is not taken for it."""
     m = _PLACE_DATE.match(s.folded)
-    return bool(m) and not _CITATION.search(s.folded[: m.end()]) and _place_before_date(s)
+    return m is not None and not _CITATION.search(s.folded[: m.end()]) and _place_before_date(s)
 
 
 def _rows_joined(segs: list[Segment], page: PageText) -> list[Segment]:
@@ -938,13 +938,14 @@ def _is_title_line(line: str) -> bool:
     return any(fold(k) in f for k in (*SIGNER_TITLES, *_MORE_TITLES))
 
 
-def _signer(segs: list[Segment], lead: str | None = None) -> tuple[ExtractedField, ExtractedField, ExtractedField]:
+def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[ExtractedField, ExtractedField,
+                                                                            ExtractedField]:
     """(signer title, authority lines, signer name) from the signature block of the main document.
 
     The main document ends on the first page that carries a signed block; what follows (an annex, an
     attached draft with its own signer, a form, a blank page where only the seal shows through) is
     not where its signer is. A joint document is signed by each issuer: its signer is the one of
-    the lead issuer (`lead`, the first body of the header), whose block names that body."""
+    the lead issuer (`lead_issuer`, the first body of the header), whose block names that body."""
     pages = sorted({s.page for s in segs})
     found: tuple[list[Segment], Segment | None] | None = None
     several = False
@@ -954,7 +955,8 @@ def _signer(segs: list[Segment], lead: str | None = None) -> tuple[ExtractedFiel
         if named:
             # Several signers (a biên bản, a joint document): the lead issuer's block, else the
             # first; a person confirms.
-            mine = [b for b in named if lead and any(fold(lead) == fold(_clean_value(t.text)) for t in b[0])]
+            mine = [b for b in named if lead_issuer
+                    and any(fold(lead_issuer) == fold(_clean_value(t.text)) for t in b[0])]
             found, several = (mine or named)[0], len(named) > 1
             break
         if blocks and found is None:
