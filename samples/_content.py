@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from core.identifiers import gender_century_digit
+from samples._families import Family
 
 DOCUMENT_TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan",
                   "giay_phep_xay_dung", "trich_luc_khai_sinh")
@@ -98,12 +99,12 @@ class Paragraph:
 
 @dataclass
 class Content:
-    header_left: tuple[str, str]
+    header_left: tuple[str, ...]  # issuing body, superior body first (1 to 3 lines)
     header_left_bold_first: bool
     number: str
     place: str
     issued: date
-    title: str
+    title: str | None  # None: a công văn, whose "V/v" summary stands under the number instead
     summary: str | None
     body: list[Paragraph]
     signer_lines: tuple[str, ...]
@@ -112,6 +113,10 @@ class Content:
     seal_text: str
     fields: dict[str, str | None] = field(default_factory=dict)
     highlighted: tuple[str, ...] = ()  # words a clerk marked with a highlighter (an injected error)
+    face: str = "noto-serif"  # the typeface family (samples._families)
+    handwritten: bool = False  # number and day written by hand into dotted blanks
+    incoming: tuple[str, date] | None = None  # an incoming-mail stamp: its own number and date (not the document's)
+    recipient_line: str | None = None  # "Kính gửi: …" of a công văn
 
 
 def vn_date_line(place: str, d: date) -> str:
@@ -490,7 +495,58 @@ def _khai_sinh(rng: random.Random, province: Province) -> Content:
     return content
 
 
+_CV_TOPICS = (
+    ("V/v đôn đốc thu nộp thuế sử dụng đất phi nông nghiệp năm {year}",
+     "Thực hiện chỉ đạo của Ủy ban nhân dân {superior} về việc tập trung thu ngân sách nhà nước năm {year}, "
+     "Ủy ban nhân dân {unit} đề nghị các đơn vị rà soát danh sách hộ gia đình, cá nhân còn nợ thuế sử dụng "
+     "đất phi nông nghiệp trên địa bàn, thông báo và đôn đốc nộp đủ số thuế còn nợ trước ngày {deadline}."),
+    ("V/v báo cáo kết quả rà soát hộ nghèo, hộ cận nghèo năm {year}",
+     "Để có cơ sở tổng hợp, báo cáo Ủy ban nhân dân {superior}, Ủy ban nhân dân {unit} đề nghị các đơn vị "
+     "khẩn trương hoàn thành việc rà soát hộ nghèo, hộ cận nghèo năm {year} và gửi báo cáo kết quả về Văn "
+     "phòng trước ngày {deadline} để tổng hợp."),
+    ("V/v tăng cường công tác phòng, chống thiên tai và tìm kiếm cứu nạn",
+     "Trước diễn biến phức tạp của thời tiết trong thời gian tới, Ủy ban nhân dân {unit} yêu cầu các đơn vị "
+     "chủ động rà soát phương án ứng phó, bố trí lực lượng trực ban 24/24 giờ và báo cáo tình hình về Ban Chỉ "
+     "huy phòng, chống thiên tai trước ngày {deadline}."),
+    ("V/v đề nghị hỗ trợ kinh phí sửa chữa nhà văn hóa thôn",
+     "Nhà văn hóa thôn trên địa bàn {unit} được xây dựng đã lâu, nay xuống cấp nghiêm trọng. Ủy ban nhân "
+     "dân {unit} kính đề nghị Ủy ban nhân dân {superior} xem xét, hỗ trợ kinh phí sửa chữa để phục vụ "
+     "sinh hoạt cộng đồng của nhân dân; hồ sơ dự toán gửi kèm trước ngày {deadline}."),
+)
+
+
+def _cong_van(rng: random.Random, province: Province) -> Content:
+    """A công văn (Decree 30 form 1.4): no title; the "V/v" summary stands under the number."""
+    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    district = rng.choice(province.districts)
+    commune = rng.choice(district.communes)
+    district_level = rng.random() < 0.5
+    unit = f"{district.kind} {district.name}" if district_level else f"{commune[0]} {commune[1]}"
+    superior = f"{province.kind} {province.name}" if district_level else f"{district.kind} {district.name}"
+    summary_t, body_t = rng.choice(_CV_TOPICS)
+    deadline = issued + timedelta(days=rng.randrange(7, 30))
+    words = {"year": issued.year, "unit": unit, "superior": superior, "deadline": dmy(deadline)}
+    recipient = (f"Ủy ban nhân dân các xã, thị trấn thuộc {district.kind}" if district_level
+                 else f"Trưởng các thôn, tổ dân phố thuộc {unit}")
+    body = [
+        Paragraph(body_t.format(**words), space_before=30),
+        Paragraph(f"Đề nghị {recipient.split(' thuộc ')[0].lower()} quan tâm, phối hợp thực hiện./."),
+    ]
+    signer_lines, signer_name = _signer(rng, "CHỦ TỊCH", "PHÓ CHỦ TỊCH", "ỦY BAN NHÂN DÂN")
+    number = f"{rng.randrange(10, 3900)}/UBND-VP" if district_level else f"{rng.randrange(5, 900)}/UBND"
+    content = Content(
+        header_left=("ỦY BAN NHÂN DÂN", _upper(unit)), header_left_bold_first=True, number=number,
+        place=district.name if district_level else commune[1], issued=issued, title=None,
+        summary=summary_t.format(**words), body=body, signer_lines=signer_lines, signer_name=signer_name,
+        recipients=("- Như trên;", f"- UBND {superior} (b/c);", "- Lưu: VT."),
+        seal_text=_upper(f"ỦY BAN NHÂN DÂN {unit} * {superior} *"), recipient_line=f"Kính gửi: {recipient}.",
+    )
+    content.fields = _base_fields(content)
+    return content
+
+
 _BUILDERS = {
+    "cong_van": _cong_van,
     "quyet_dinh": _quyet_dinh,
     "giay_chung_nhan_ho_kinh_doanh": _ho_kinh_doanh,
     "xac_nhan_tinh_trang_hon_nhan": _hon_nhan,
@@ -502,7 +558,92 @@ _BUILDERS = {
 def make_content(document_type: str, rng: random.Random, province: str = "Khánh Hòa") -> Content:
     """The text of one document of `document_type` issued in `province`."""
     if document_type not in _BUILDERS:
-        raise ValueError(f"unknown document type {document_type!r}; known: {', '.join(DOCUMENT_TYPES)}")
+        raise ValueError(f"unknown document type {document_type!r}; known: {', '.join(_BUILDERS)}")
     if province not in PROVINCES:
         raise ValueError(f"no sample data for province {province!r}; known: {', '.join(PROVINCES)}")
     return _BUILDERS[document_type](rng, PROVINCES[province])
+
+
+# Signature blocks by authority (Decree 30 Art. 13): which lines stand above the signer's name.
+_AUTHORITY = {  # level -> style -> lines
+    "district": {"tm": ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"), "kt": ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+                 "tl": ("TL. CHỦ TỊCH", "CHÁNH VĂN PHÒNG"), "tuq": ("TUQ. CHỦ TỊCH", "TRƯỞNG PHÒNG TƯ PHÁP"),
+                 "q": ("Q. CHỦ TỊCH",)},
+    "commune": {"tm": ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"), "kt": ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+                "tl": ("TL. CHỦ TỊCH", "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"),
+                "tuq": ("TUQ. CHỦ TỊCH", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"), "q": ("Q. CHỦ TỊCH",)},
+    "office": {"tm": ("TRƯỞNG PHÒNG",), "kt": ("KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG"),
+               "tl": ("KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG"), "tuq": ("Q. TRƯỞNG PHÒNG",), "q": ("Q. TRƯỞNG PHÒNG",)},
+}
+# The printed label before the holder's name, per type (what a family's wording replaces).
+_HOLDER_LABEL = {"quyet_dinh": "- Họ và tên:", "giay_chung_nhan_ho_kinh_doanh": "Họ và tên:",
+                 "xac_nhan_tinh_trang_hon_nhan": "Họ, chữ đệm, tên:", "giay_phep_xay_dung": "1. Cấp cho:"}
+
+
+def _header_variant(lines: tuple[str, ...], count: int, superior: str) -> tuple[str, ...]:
+    """The issuing body on `count` lines, superior body first when there are three."""
+    body = " ".join(lines)
+    if count == 1:
+        # One line only when it fits the column at the usual size; a body under a superior keeps both.
+        return (body,) if len(body) <= 28 and not lines[0].startswith("UBND ") else lines
+    if count == 3:
+        if lines[0].startswith("UBND "):  # "UBND HUYỆN X" / "PHÒNG TÀI CHÍNH -" / "KẾ HOẠCH"
+            name = lines[1]
+            cut = name.find(" - ")
+            words = name.split()
+            head, tail = (name[:cut + 2], name[cut + 3:]) if cut > 0 else \
+                (" ".join(words[:len(words) // 2]), " ".join(words[len(words) // 2:]))
+            return lines[0], head, tail
+        return (_upper(f"UBND {superior}"), *lines)
+    return lines
+
+
+def apply_family(content: Content, document_type: str, family: Family, rng: random.Random,
+                 province: Province) -> Content:
+    """The classic content re-worded and re-laid the way `family` does it. `rng` is the family's own
+    generator: the classic content (names, dates, numbers) is the same for one seed in every family."""
+    if family.name == "classic":
+        return content
+    content.face = family.face
+    fields = content.fields
+    header = " ".join(content.header_left)
+    district = next((d for d in province.districts if _upper(f"{d.kind} {d.name}") in header), None)
+    level = "office" if document_type == "giay_chung_nhan_ho_kinh_doanh" else "district" if district else "commune"
+    if district is None:  # a commune's header: its district is the superior body
+        district = next((d for d in province.districts for k, n in d.communes
+                         if _upper(f"{k} {n}") == content.header_left[-1]), province.districts[0])
+        superior = f"{district.kind} {district.name}"
+    else:
+        superior = f"{province.kind} {province.name}"
+    if family.header_lines:
+        count = rng.choice(family.header_lines)
+        content.header_left = _header_variant(content.header_left, count, superior)
+        fields["issuing_authority"] = " ".join(content.header_left)
+    if family.preamble and document_type == "quyet_dinh":
+        first = content.body[0]
+        content.body[0] = Paragraph(f"CHỦ TỊCH {first.text}", align=first.align, style=first.style,
+                                    indent=first.indent, space_before=first.space_before)
+        # The chairman decides in person: no "TM." line above the authority.
+        style = rng.choice(family.signer_styles or ("kt",))
+        lines = {"kt": ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), "q": ("Q. CHỦ TỊCH",)}.get(style, ("CHỦ TỊCH",))
+        content.signer_lines = lines
+    elif family.signer_styles:
+        content.signer_lines = _AUTHORITY[level][rng.choice(family.signer_styles)]
+    fields["signer_title"] = content.signer_lines[-1]
+    old = _HOLDER_LABEL.get(document_type)
+    if family.holder_labels and old:
+        labels = [w for w in family.holder_labels
+                  if w != "Chủ hộ kinh doanh" or document_type == "giay_chung_nhan_ho_kinh_doanh"]
+        label = rng.choice(labels)
+        new = {"quyet_dinh": f"- {label}:", "giay_phep_xay_dung": f"1. Cấp cho {label.lower()}:"}.get(
+            document_type, f"{label}:")
+        for i, p in enumerate(content.body):
+            if p.text.startswith(old):
+                content.body[i] = Paragraph(new + p.text[len(old):], align=p.align, style=p.style, lead=p.lead,
+                                            indent=p.indent, size=p.size, space_before=p.space_before)
+                break
+    content.handwritten = rng.random() < family.handwritten
+    if rng.random() < family.incoming_stamp:
+        received = content.issued + timedelta(days=rng.randrange(1, 9))
+        content.incoming = (str(rng.randrange(1, 2400)), received)
+    return content

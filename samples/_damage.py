@@ -72,3 +72,59 @@ def apply_damage(page: np.ndarray, level: str, rng: np.random.Generator, *, src_
     if decoded is None:
         raise RuntimeError("JPEG re-compression could not be decoded")
     return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), matrix
+
+
+def phone_capture(page: np.ndarray, rng: np.random.Generator, *, dpi: int,
+                  src_dpi: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """A phone photo of the sheet lying on a table: the page at `dpi` effective (its width in pixels
+    over 8.27 inches), seen at an angle (perspective), the shadow of the hand holding the phone across
+    part of it, uneven light, sensor noise and a chat app's JPEG. Returns the RGB photo and the 3x3
+    homography from clean page pixels to photo pixels."""
+    scale = dpi / src_dpi
+    h0, w0 = page.shape[:2]
+    w, h = round(w0 * scale), round(h0 * scale)
+    img = cv2.resize(page, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    img *= np.array((250, 246, 236), dtype=np.float32) / 255.0
+    # The table around the sheet, and the sheet's corners pulled about by the viewing angle.
+    pad_x, pad_y = round(w * rng.uniform(0.05, 0.1)), round(h * rng.uniform(0.04, 0.08))
+    out_w, out_h = w + 2 * pad_x, h + 2 * pad_y
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    jitter = rng.uniform(-1, 1, size=(4, 2)) * (w * 0.035, h * 0.025)
+    near = rng.uniform(0.0, 0.05) * w  # the edge nearer the camera looks wider
+    dst = src + (pad_x, pad_y) + jitter.astype(np.float32)
+    dst[2, 0] += near
+    dst[3, 0] -= near
+    homography = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    table = np.array(rng.choice([(92, 70, 52), (140, 120, 98), (60, 60, 64), (170, 165, 150)]), dtype=np.float32)
+    canvas = np.empty((out_h, out_w, 3), dtype=np.float32)
+    canvas[:] = table
+    canvas += rng.standard_normal((out_h, out_w, 1)).astype(np.float32) * 6
+    warped = cv2.warpPerspective(img, homography, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    inside = cv2.warpPerspective(np.ones((h, w), dtype=np.float32), homography, (out_w, out_h),
+                                 flags=cv2.INTER_LINEAR)[..., None]
+    photo = warped + canvas * (1.0 - inside)
+    # Light: brighter towards one side, and the soft shadow of a hand or phone over a corner.
+    yy, xx = np.mgrid[0:out_h, 0:out_w].astype(np.float32)
+    theta = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(theta) * xx / out_w + np.sin(theta) * yy / out_h
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    light = 1.0 - rng.uniform(0.08, 0.2) * ramp
+    cx, cy = rng.choice([0, out_w]) + rng.uniform(-0.1, 0.1) * out_w, rng.uniform(0.3, 1.0) * out_h
+    radius = rng.uniform(0.35, 0.6) * out_w
+    dist = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
+    shadow = np.clip((radius - dist) / (0.25 * radius), 0, 1)
+    light *= 1.0 - rng.uniform(0.25, 0.45) * shadow
+    photo *= light[..., None]
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.4, 0.8))
+    photo += rng.standard_normal(photo.shape[:2] + (1,)).astype(np.float32) * rng.uniform(3, 7)
+    out8 = np.clip(photo, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(out8, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 82))])
+    if not ok:
+        raise RuntimeError("JPEG compression of the phone photo failed")
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("JPEG of the phone photo could not be decoded")
+    full = homography @ np.diag([scale, scale, 1.0])
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), full

@@ -25,27 +25,37 @@ RIGHT_CX, RIGHT_W = 1730, 1060  # motto column: 1200..2260
 SIGN_CX = 1760
 INK = (22, 22, 26)
 SEAL_RED = (214, 38, 48)
-_FONT_DIR = "/usr/share/fonts/truetype/noto/"
-_FONT_FILES = {"regular": "NotoSerif-Regular.ttf", "bold": "NotoSerif-Bold.ttf",
-               "italic": "NotoSerif-Italic.ttf", "bolditalic": "NotoSerif-BoldItalic.ttf",
-               "sans-bold": "NotoSans-Bold.ttf"}
+_NOTO, _DEJAVU = "/usr/share/fonts/truetype/noto/", "/usr/share/fonts/truetype/dejavu/"
+# Typeface families (fonts-noto-core, fonts-dejavu-core); "sans-bold" is the seal's lettering in all.
+_FACES: dict[str, dict[str, str]] = {
+    "noto-serif": {"regular": _NOTO + "NotoSerif-Regular.ttf", "bold": _NOTO + "NotoSerif-Bold.ttf",
+                   "italic": _NOTO + "NotoSerif-Italic.ttf", "bolditalic": _NOTO + "NotoSerif-BoldItalic.ttf"},
+    "noto-sans": {"regular": _NOTO + "NotoSans-Regular.ttf", "bold": _NOTO + "NotoSans-Bold.ttf",
+                  "italic": _NOTO + "NotoSans-Italic.ttf", "bolditalic": _NOTO + "NotoSans-BoldItalic.ttf"},
+    "dejavu-serif": {"regular": _DEJAVU + "DejaVuSerif.ttf", "bold": _DEJAVU + "DejaVuSerif-Bold.ttf",
+                     "italic": _DEJAVU + "DejaVuSerif-Italic.ttf", "bolditalic": _DEJAVU + "DejaVuSerif-BoldItalic.ttf"},
+    "dejavu-sans": {"regular": _DEJAVU + "DejaVuSans.ttf", "bold": _DEJAVU + "DejaVuSans-Bold.ttf",
+                    "italic": _DEJAVU + "DejaVuSans-Oblique.ttf", "bolditalic": _DEJAVU + "DejaVuSans-BoldOblique.ttf"},
+}
+_SEAL_FONT = _NOTO + "NotoSans-Bold.ttf"
 
 
 def px(points: float) -> int:
     return round(points * DPI / 72)
 
 
-@lru_cache(maxsize=64)
-def font(style: str, points: float) -> ImageFont.FreeTypeFont:
+@lru_cache(maxsize=256)
+def font(style: str, points: float, face: str = "noto-serif") -> ImageFont.FreeTypeFont:
     # BASIC layout: text is NFC (precomposed), and output must not depend on whether raqm is present.
-    return ImageFont.truetype(_FONT_DIR + _FONT_FILES[style], px(points), layout_engine=ImageFont.Layout.BASIC)
+    path = _SEAL_FONT if style == "sans-bold" else _FACES[face][style]
+    return ImageFont.truetype(path, px(points), layout_engine=ImageFont.Layout.BASIC)
 
 
-def fitted(style: str, points: float, text: str, width: int) -> ImageFont.FreeTypeFont:
+def fitted(style: str, points: float, text: str, width: int, face: str = "noto-serif") -> ImageFont.FreeTypeFont:
     """The font at `points`, shrunk by half points until `text` fits `width`."""
-    while points > 8 and font(style, points).getlength(text) > width:
+    while points > 8 and font(style, points, face).getlength(text) > width:
         points -= 0.5
-    return font(style, points)
+    return font(style, points, face)
 
 
 @dataclass
@@ -64,6 +74,13 @@ class Pages:
     y: int = 0
     highlight: tuple[str, ...] = ()  # words to mark with a highlighter once drawn
     highlights: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box)
+    face: str = "noto-serif"
+
+    def font(self, style: str, points: float) -> ImageFont.FreeTypeFont:
+        return font(style, points, self.face)
+
+    def fitted(self, style: str, points: float, text: str, width: int) -> ImageFont.FreeTypeFont:
+        return fitted(style, points, text, width, self.face)
 
     def new_page(self) -> None:
         self.images.append(Image.new("RGB", (PAGE_W, PAGE_H), (255, 255, 255)))
@@ -71,7 +88,7 @@ class Pages:
         number = len(self.images)
         self.y = MARGIN_T
         if number > 1:  # Decree 30: page numbers from page 2, centred in the top margin
-            self.text_center(PAGE_W // 2, 150, str(number), font("regular", 13))
+            self.text_center(PAGE_W // 2, 150, str(number), self.font("regular", 13))
             self.y = MARGIN_T + 40
 
     @property
@@ -93,27 +110,121 @@ class Pages:
             self.new_page()
 
 
-def _header(pages: Pages, c: Content) -> None:
+def _header(pages: Pages, c: Content, rng: random.Random) -> None:
     top = pages.y + px(13)
     first_style = "bold" if c.header_left_bold_first else "regular"
-    left1, left2 = c.header_left
-    f1 = fitted(first_style, 13, left1, LEFT_W)
-    f2 = fitted("bold", 13, left2, LEFT_W)
-    pages.text_center(LEFT_CX, top, left1, f1)
-    w2 = pages.text_center(LEFT_CX, top + 62, left2, f2)
-    rule = max(w2 * 0.4, 220)  # the short rule under the issuing body
-    pages.draw.line((LEFT_CX - rule / 2, top + 84, LEFT_CX + rule / 2, top + 84), fill=INK, width=3)
+    # Lines after the first are the body itself (bold); a superior body on top is regular or bold.
+    for i, line in enumerate(c.header_left):
+        w_last = pages.text_center(LEFT_CX, top + 62 * i, line,
+                                   pages.fitted(first_style if i == 0 else "bold", 13, line, LEFT_W))
+    extra = 62 * (len(c.header_left) - 2)  # 0 for the classic two lines; one line moves nothing below
+    rule_y = top + 84 + max(extra, -62)
+    rule = max(w_last * 0.4, 220)  # the short rule under the issuing body
+    pages.draw.line((LEFT_CX - rule / 2, rule_y, LEFT_CX + rule / 2, rule_y), fill=INK, width=3)
 
     motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-    pages.text_center(RIGHT_CX, top, motto, fitted("bold", 12.5, motto, RIGHT_W))
-    w = pages.text_center(RIGHT_CX, top + 62, "Độc lập - Tự do - Hạnh phúc", font("bold", 13.5))
+    pages.text_center(RIGHT_CX, top, motto, pages.fitted("bold", 12.5, motto, RIGHT_W))
+    w = pages.text_center(RIGHT_CX, top + 62, "Độc lập - Tự do - Hạnh phúc", pages.font("bold", 13.5))
     pages.draw.line((RIGHT_CX - w / 2, top + 84, RIGHT_CX + w / 2, top + 84), fill=INK, width=3)
 
-    row = top + 170
-    pages.text_center(LEFT_CX, row, f"Số: {c.number}", fitted("regular", 13, f"Số: {c.number}", LEFT_W))
+    row = top + 170 + max(extra, 0)
     place_date = vn_date_line(c.place, c.issued)
-    pages.text_center(RIGHT_CX, row, place_date, fitted("italic", 13.5, place_date, RIGHT_W))
+    if c.handwritten:
+        _handwritten_number(pages, c, row, rng)
+        _handwritten_date(pages, c, row, place_date, rng)
+    else:
+        pages.text_center(LEFT_CX, row, f"Số: {c.number}", pages.fitted("regular", 13, f"Số: {c.number}", LEFT_W))
+        pages.text_center(RIGHT_CX, row, place_date, pages.fitted("italic", 13.5, place_date, RIGHT_W))
+    if c.title is None and c.summary:  # công văn: "V/v …" under the number, in the left column
+        f = pages.font("regular", 12)
+        y = row
+        for line in _wrap([(w, f) for w in c.summary.split()], LEFT_W - 40, 0):
+            y += 54
+            pages.text_center(LEFT_CX, y, " ".join(word for word, _ in line), f)
+        row = max(row, y - 60)
     pages.y = row + 150
+
+
+DOTS = "…………"
+
+
+def _handwritten_number(pages: Pages, c: Content, row: int, rng: random.Random) -> None:
+    """"Số: ……/QĐ-UBND" printed, the number written by hand over the dots."""
+    digits, _, symbol = c.number.partition("/")
+    f = pages.fitted("regular", 13, f"Số: {DOTS}/{symbol}", LEFT_W)
+    printed = f"Số: {DOTS}/{symbol}"
+    x0 = LEFT_CX - f.getlength(printed) / 2
+    pages.text(x0, row, printed, f, record=False)
+    blank_x = x0 + f.getlength("Số: ")
+    pages.items[-1].append((row, round(x0), f"Số: {c.number}"))
+    handwrite(pages.draw, digits, blank_x + 6, row - 4, f.getlength(DOTS) - 12, round(f.size * 0.95), rng)
+
+
+def _handwritten_date(pages: Pages, c: Content, row: int, place_date: str, rng: random.Random) -> None:
+    """"…, ngày …… tháng 5 năm 2024" printed, the day written by hand over the dots."""
+    head, _, tail = place_date.partition(" ngày ")
+    day, _, rest = tail.partition(" ")
+    printed = f"{head} ngày {DOTS} {rest}"
+    f = pages.fitted("italic", 13.5, printed, RIGHT_W)
+    x0 = RIGHT_CX - f.getlength(printed) / 2
+    pages.text(x0, row, printed, f, record=False)
+    pages.items[-1].append((row, round(x0), place_date))
+    blank_x = x0 + f.getlength(f"{head} ngày ")
+    handwrite(pages.draw, day, blank_x + 4, row - 4, f.getlength(DOTS) - 8, round(f.size * 0.95), rng)
+
+
+# One-stroke digits in a unit box (x right, y down, 0..1), as a hand writes them.
+_DIGIT_STROKES: dict[str, list[list[tuple[float, float]]]] = {
+    "0": [[(0.5, 0.0), (0.15, 0.2), (0.1, 0.6), (0.35, 1.0), (0.7, 0.95), (0.9, 0.5), (0.8, 0.1), (0.5, 0.0)]],
+    "1": [[(0.25, 0.25), (0.6, 0.0), (0.55, 1.0)]],
+    "2": [[(0.1, 0.25), (0.4, 0.0), (0.8, 0.1), (0.8, 0.4), (0.1, 1.0), (0.95, 0.95)]],
+    "3": [[(0.15, 0.1), (0.6, 0.0), (0.8, 0.25), (0.4, 0.48), (0.85, 0.7), (0.6, 1.0), (0.1, 0.9)]],
+    "4": [[(0.65, 1.0), (0.6, 0.0), (0.05, 0.7), (0.95, 0.7)]],
+    "5": [[(0.85, 0.0), (0.25, 0.02), (0.2, 0.45), (0.7, 0.45), (0.85, 0.75), (0.55, 1.0), (0.1, 0.9)]],
+    "6": [[(0.75, 0.0), (0.3, 0.3), (0.15, 0.75), (0.45, 1.0), (0.8, 0.8), (0.6, 0.5), (0.2, 0.65)]],
+    "7": [[(0.05, 0.05), (0.9, 0.0), (0.45, 0.55), (0.35, 1.0)]],
+    "8": [[(0.5, 0.48), (0.15, 0.25), (0.5, 0.0), (0.8, 0.25), (0.5, 0.48), (0.15, 0.75), (0.5, 1.0),
+           (0.85, 0.75), (0.5, 0.48)]],
+    "9": [[(0.8, 0.35), (0.5, 0.5), (0.2, 0.3), (0.5, 0.0), (0.8, 0.2), (0.7, 0.6), (0.55, 1.0)]],
+    "/": [[(0.85, 0.0), (0.15, 1.0)]],
+}
+
+
+def _smooth(points: list[tuple[float, float]], steps: int = 6) -> list[tuple[float, float]]:
+    """A Catmull-Rom curve through the points: a pen moves in curves, not corners."""
+    if len(points) < 3:
+        return points
+    pts = [points[0], *points, points[-1]]
+    out: list[tuple[float, float]] = []
+    for i in range(1, len(pts) - 2):
+        p0, p1, p2, p3 = pts[i - 1], pts[i], pts[i + 1], pts[i + 2]
+        for k in range(steps):
+            t = k / steps
+            out.append(tuple(0.5 * (2 * p1[j] + (-p0[j] + p2[j]) * t + (2 * p0[j] - 5 * p1[j] + 4 * p2[j] - p3[j]) * t * t
+                                    + (-p0[j] + 3 * p1[j] - 3 * p2[j] + p3[j]) * t ** 3) for j in (0, 1)))  # type: ignore[misc]
+    out.append(points[-1])
+    return out
+
+
+def handwrite(draw: ImageDraw.ImageDraw, digits: str, x: float, baseline: float, width: float, height: int,
+              rng: random.Random, ink: int | tuple[int, int, int] | None = None) -> None:
+    """Digits drawn as pen strokes (slanted, uneven size and spacing, blue or black ink) into a blank
+    `width` wide ending at `baseline`; the writing grows past the blank when it needs to, as people do."""
+    colour = rng.choice(((30, 50, 160), (25, 35, 120), (35, 35, 45)))
+    ink = colour if ink is None else ink
+    pen = max(2, round(height / 11))
+    slant = rng.uniform(0.1, 0.3)
+    w = height * rng.uniform(0.5, 0.62)
+    total = len(digits) * w * 1.1
+    x += max(0.0, (width - total) / 2) + rng.uniform(-6, 6)
+    for ch in digits:
+        h = height * rng.uniform(0.9, 1.12)
+        top = baseline - h + rng.uniform(-4, 4)
+        for stroke in _DIGIT_STROKES.get(ch, []):
+            pts = [(x + (px_ + rng.uniform(-0.06, 0.06)) * w + (1 - py) * h * slant,
+                    top + (py + rng.uniform(-0.04, 0.04)) * h) for px_, py in stroke]
+            draw.line(_smooth(pts), fill=ink, width=pen, joint="curve")
+        x += w * rng.uniform(1.0, 1.25)
 
 
 def _wrap(words: list[tuple[str, ImageFont.FreeTypeFont]], width: float,
@@ -131,16 +242,16 @@ def _wrap(words: list[tuple[str, ImageFont.FreeTypeFont]], width: float,
     return lines
 
 
-def _paragraph_height(p: Paragraph) -> int:
-    f = font("regular" if p.style == "regular" else p.style, p.size)
+def _paragraph_height(p: Paragraph, face: str = "noto-serif") -> int:
+    f = font("regular" if p.style == "regular" else p.style, p.size, face)
     words = [(w, f) for w in p.text.split()]
     return p.space_before + len(_wrap(words, TEXT_W, px(36) if p.indent else 0)) * round(f.size * 1.3) + 8
 
 
 def _paragraph(pages: Pages, p: Paragraph) -> None:
     style = {"regular": "regular", "bold": "bold", "italic": "italic"}[p.style]
-    body_font = font(style, p.size)
-    lead_font = font("bold", p.size)
+    body_font = pages.font(style, p.size)
+    lead_font = pages.font("bold", p.size)
     line_h = round(body_font.size * 1.3)
     pages.y += p.space_before
     if p.align == "center":
@@ -225,9 +336,9 @@ def _signature_height(c: Content) -> int:
 
 
 def _signature_block(pages: Pages, c: Content, rng: random.Random) -> Seal:
-    authority_font = font("bold", 13.5)
-    name_font = font("bold", 14)
-    small, small_label = font("regular", 11), font("bolditalic", 12)
+    authority_font = pages.font("bold", 13.5)
+    name_font = pages.font("bold", 14)
+    small, small_label = pages.font("regular", 11), pages.font("bolditalic", 12)
     pages.ensure(_signature_height(c))
     top = pages.y + 40
     pages.text(MARGIN_L - 40, top + 50, "Nơi nhận:", small_label)
@@ -320,29 +431,73 @@ def _highlight(image: Image.Image, box: tuple[float, float, float, float], rng: 
     image.paste(Image.fromarray(out.clip(0, 255).astype(np.uint8)), (left, top))
 
 
+def incoming_stamp(image: Image.Image, c: Content, rng: random.Random) -> tuple[int, int, int, int]:
+    """A receiving office's "CÔNG VĂN ĐẾN" stamp in the top-left corner, its number and date written by
+    hand: a number and a date on the page that are not the document's own. Returns its box."""
+    assert c.incoming is not None
+    number, received = c.incoming
+    w, h = 560, 330
+    mask = Image.new("L", (w, h), 0)
+    d = ImageDraw.Draw(mask)
+    d.rectangle((4, 4, w - 5, h - 5), outline=255, width=6)
+    f_small, f_big = font("sans-bold", 9), font("sans-bold", 14)
+    receiver = rng.choice(("VĂN PHÒNG HĐND VÀ UBND", "UBND " + c.header_left[-1], "SỞ TƯ PHÁP"))
+    d.text((w / 2, 50), receiver, font=fitted("sans-bold", 9, receiver, w - 40), fill=255, anchor="ms")
+    d.text((w / 2, 112), "CÔNG VĂN ĐẾN", font=f_big, fill=255, anchor="ms")
+    for i, label in enumerate(("Số:", "Ngày:", "Chuyển:")):
+        d.text((30, 180 + 62 * i), label, font=f_small, fill=255, anchor="ls")
+    ink = rng.choice(((120, 40, 150), (200, 40, 60), (40, 60, 170)))
+    hand = Image.new("L", (w, h), 0)
+    hd = ImageDraw.Draw(hand)
+    handwrite(hd, number, 150, 180, 250, 50, rng, ink=255)
+    handwrite(hd, f"{received.day}/{received.month}/{received.year}", 150, 242, 330, 46, rng, ink=255)
+    angle = rng.uniform(-4, 4)
+    stamp_cov = np.asarray(mask.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False), dtype=np.float32) / 255
+    hand_cov = np.asarray(hand.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False), dtype=np.float32) / 255
+    x0, y0 = rng.randint(120, 420), rng.randint(10, 60)
+    region = np.asarray(image.crop((x0, y0, x0 + w, y0 + h)), dtype=np.float32)
+    stamp_ink = np.array(ink, dtype=np.float32) / 255.0
+    pen_ink = np.array((30, 45, 140), dtype=np.float32) / 255.0
+    out = region * (1.0 - (stamp_cov * 0.8)[..., None] * (1.0 - stamp_ink))
+    out = out * (1.0 - hand_cov[..., None] * (1.0 - pen_ink))
+    image.paste(Image.fromarray(out.clip(0, 255).astype(np.uint8)), (x0, y0))
+    return x0, y0, x0 + w, y0 + h
+
+
 def render_pages(c: Content, rng: random.Random) -> tuple[list[Image.Image], list[list[str]], Seal]:
     """Clean 300 dpi pages, their text rows, and where the seal was stamped."""
-    pages = Pages(highlight=tuple(w.strip(".,;:") for w in c.highlighted))
+    pages = Pages(highlight=tuple(w.strip(".,;:") for w in c.highlighted), face=c.face)
     pages.new_page()
-    _header(pages, c)
-    title_font = font("bold", 14)
-    pages.y += 58
-    pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.title, fitted("bold", 14, c.title, TEXT_W))
-    if c.summary:
-        pages.y += 74
-        pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.summary, fitted("bold", 14, c.summary, TEXT_W))
-        rule = 360
-        cx = MARGIN_L + TEXT_W // 2
-        pages.draw.line((cx - rule / 2, pages.y + 28, cx + rule / 2, pages.y + 28), fill=INK, width=3)
+    # Handwriting and stamps draw from their own generator: the classic pages keep their bytes.
+    hand = random.Random(f"hand|{c.number}|{c.issued}")
+    _header(pages, c, hand)
+    title_font = pages.font("bold", 14)
+    if c.title is not None:
+        pages.y += 58
+        pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.title, pages.fitted("bold", 14, c.title, TEXT_W))
+        if c.summary:
+            pages.y += 74
+            pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.summary,
+                              pages.fitted("bold", 14, c.summary, TEXT_W))
+            rule = 360
+            cx = MARGIN_L + TEXT_W // 2
+            pages.draw.line((cx - rule / 2, pages.y + 28, cx + rule / 2, pages.y + 28), fill=INK, width=3)
+    if c.recipient_line:
+        pages.y += 70
+        pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.recipient_line,
+                          pages.fitted("regular", 14, c.recipient_line, TEXT_W - 100))
     pages.y += round(title_font.size) // 2
     for n, paragraph in enumerate(c.body):
         paragraph = Paragraph(**{**paragraph.__dict__, "text": nfc(paragraph.text)})
         # Decree 30 practice: the signature never stands alone on a page; the last paragraph goes with it.
-        if n == len(c.body) - 1 and pages.y + _paragraph_height(paragraph) + _signature_height(c) > PAGE_H - MARGIN_B:
+        if n == len(c.body) - 1 and pages.y + _paragraph_height(paragraph, c.face) + _signature_height(c) \
+                > PAGE_H - MARGIN_B:
             pages.new_page()
         _paragraph(pages, paragraph)
     seal = _signature_block(pages, c, rng)
     stamp(pages.images[seal.page], seal, rng)
+    if c.incoming:
+        incoming_stamp(pages.images[0], c, hand)
     if pages.highlights:  # own generator: documents without injected errors keep their bytes
         pen = random.Random(f"highlight|{c.number}")
         for page, box in pages.highlights:

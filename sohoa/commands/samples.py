@@ -15,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=0, help="same seed, same files (default 0)")
     p.add_argument("--province", default="Khánh Hòa", help="province that issued the results")
     p.add_argument("--agency", default="000.00.15.H34", help="agency code used in dossier codes")
+    p.add_argument("--families", default="classic",
+                   help="template families, comma-separated, or 'all', 'tuning' (all but the held-out one), "
+                        "'held-out' (default: classic)")
     p.set_defaults(func=_samples)
 
 
@@ -24,13 +27,19 @@ def _samples(args: argparse.Namespace) -> int:
     if args.count < 1:
         print("--count phải lớn hơn 0")
         return ExitCode.USAGE
+    from samples import DOCUMENT_TYPES, parse_families
+
     try:
+        families = parse_families(args.families)
+        # Beyond the classic template every document type is made, so each family shows all it has.
+        types = {"document_types": DOCUMENT_TYPES} if families != ("classic",) else {}
         documents = generate_batch(args.out_dir, count=args.count, seed=args.seed, province=args.province,
-                                   agency=args.agency)
-    except ValueError as exc:  # unknown province
+                                   agency=args.agency, families=families, **types)
+    except ValueError as exc:  # unknown province or family
         print(exc)
         return ExitCode.USAGE
     for doc in documents:
-        print(f"{doc.file_name}\t{doc.document_type}\t{doc.damage}\t{doc.pages} trang\t{doc.dpi} dpi")
+        family = "" if doc.family == "classic" else f"{doc.family}\t"
+        print(f"{doc.file_name}\t{family}{doc.document_type}\t{doc.damage}\t{doc.pages} trang\t{doc.dpi} dpi")
     print(f"Đã tạo {len(documents)} tài liệu mẫu trong {args.out_dir}")
     return ExitCode.OK
