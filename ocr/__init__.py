@@ -42,19 +42,21 @@ def _cores() -> int:
 
 
 def _one(engine: OcrEngine, page: PageImage, language: str, file: str) -> PageText:
-    quality = assess(page.image, page.dpi)
-    kwargs: dict[str, Any] = {"dpi": page.dpi, "language": language}
+    # The page's own resolution, not the file's claim: an untagged 576x960 JPEG is ~70 dpi, not 300.
+    quality = assess(page.image, page.dpi, dpi_from_file=page.dpi_from_file)
+    kwargs: dict[str, Any] = {"dpi": quality.dpi, "language": language}
     if isinstance(engine, TesseractEngine):  # names the file in EngineFailed; not part of the Protocol
         kwargs["file"] = f"{file} page {page.number}"
     text = engine.recognise(page.image, **kwargs)
     if isinstance(engine, TesseractEngine) and engine.orientation and _doubtful(text, quality):
         # A page read sideways or upside down gives few, unsure words: ask OSD, read it turned.
-        angle = orientation(page.image, dpi=page.dpi, file=kwargs.get("file", "<page>"))
+        angle = orientation(page.image, dpi=quality.dpi, file=kwargs.get("file", "<page>"))
         if angle:
             upright = page.image.rotate(-angle, expand=True)
             turned = engine.recognise(upright, **kwargs)
             if turned.mean_confidence > text.mean_confidence:
                 text = replace(turned, rotation=angle)
+                quality = quality.turned(angle)
     return replace(text, number=page.number, quality=quality)
 
 

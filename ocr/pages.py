@@ -24,8 +24,11 @@ _MAX_PDF_DPI = 600  # a 2400 dpi embedded image would not read better and costs 
 @dataclass(frozen=True)
 class PageImage:
     image: Image.Image  # RGB
-    dpi: int
+    dpi: int  # what the file says; the default when it says nothing (dpi_from_file False)
     number: int  # 1-based
+    # Whether `dpi` came from the file (image tag, PDF image or page size). Either way it is only a
+    # claim: ocr.quality.assess measures the page's own resolution from its text and decides.
+    dpi_from_file: bool = True
 
 
 def _name(path: Path | bytes) -> str:
@@ -51,14 +54,15 @@ def load_pages(path: Path | bytes, *, max_pixels: int = MAX_PIXELS, dpi: int = 3
     return _load_image(data, name, max_pixels=max_pixels, dpi=dpi)
 
 
-def _image_dpi(im: Image.Image, default: int) -> int:
+def _image_dpi(im: Image.Image, default: int) -> tuple[int, bool]:
+    """(dpi, whether the file said it)."""
     value = im.info.get("dpi")
     try:
         d = round(float(value[0])) if value else 0
     except (TypeError, ValueError, IndexError):
         d = 0
-    # Some writers store 1 or 72 meaning "unknown"; a scan below 50 dpi does not exist.
-    return d if 50 <= d <= 2400 else default
+    # Some writers store 1 meaning "unknown"; a scan below 50 dpi does not exist.
+    return (d, True) if 50 <= d <= 2400 else (default, False)
 
 
 def _bomb_reason(exc: Exception, max_pixels: int) -> str:
@@ -92,7 +96,8 @@ def _load_image(data: bytes, name: str, *, max_pixels: int, dpi: int) -> list[Pa
                     rgb = _to_rgb(frame)
             except (OSError, ValueError, SyntaxError) as exc:
                 raise UnreadableInput(name, f"page {index + 1} cannot be decoded: {exc}") from None
-            pages.append(PageImage(rgb, _image_dpi(frame, dpi), index + 1))
+            page_dpi, said = _image_dpi(frame, dpi)
+            pages.append(PageImage(rgb, page_dpi, index + 1, said))
             if index + 1 >= n_frames:
                 break
     except Image.DecompressionBombError as exc:
@@ -123,20 +128,22 @@ def _load_pdf(data: bytes, path: Path | bytes, name: str, *, max_pixels: int, dp
         else:
             pdf = Path(path)
         infos = poppler.info(pdf, file=name)
-        plans: list[tuple[int, int]] = []
+        plans: list[tuple[int, int, bool]] = []
         for p in infos:
+            # A scanned page's image resolution comes from the PDF (page size and image size); a
+            # vector page is drawn at `dpi`, so its resolution is exact either way.
             page_dpi = min(p.image_dpi or dpi, _MAX_PDF_DPI)
             w, h = round(p.width_pt / 72 * page_dpi), round(p.height_pt / 72 * page_dpi)
             if w * h > max_pixels:
                 raise ImageTooLarge(name, f"page {p.number} would be {w}x{h} = {w * h:,} pixels at {page_dpi} dpi, "
                                           f"over the cap of {max_pixels:,}")
-            plans.append((p.number, page_dpi))
+            plans.append((p.number, page_dpi, True))
         pages = []
-        for number, page_dpi in plans:
+        for number, page_dpi, said in plans:
             raster = poppler.rasterise(pdf, number, page_dpi, file=name)
             try:
                 im = Image.open(io.BytesIO(raster))
-                pages.append(PageImage(_to_rgb(im), page_dpi, number))
+                pages.append(PageImage(_to_rgb(im), page_dpi, number, said))
             except (UnidentifiedImageError, OSError) as exc:
                 raise UnreadableInput(name, f"page {number} could not be rasterised: {exc}") from None
         return pages

@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image
 
 UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans (docs/ocr.md)
+WORKING_DPI = 300  # a page below UPSCALE_BELOW_DPI is scaled up to this (x2 at 150 dpi, x4 at 75 dpi)
+MAX_UPSCALE = 4.0
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 
 
@@ -141,7 +143,8 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
 
     scale = 1.0
     if upscale and dpi < upscale_below_dpi:
-        scale = 2.0
+        # To the working resolution: 150 dpi doubles as before; a 70 dpi phone picture grows x4.
+        scale = min(MAX_UPSCALE, round(WORKING_DPI / max(dpi, 1), 2))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)
     angle = 0.0

@@ -1,9 +1,14 @@
 """Per-page quality figures (Decree 137 Art. 4.2.a: full content; blank, blurred or low-resolution
-pages are flagged, never silently accepted)."""
+pages are flagged, never silently accepted).
+
+The resolution is read from the page, not the file: a 576x960 JPEG of an A4 sheet says nothing (and is
+loaded as 300 dpi) but is about 70 dpi. `text_dpi` measures the height of the text lines in pixels;
+Decree-30 body text is 13-14 pt, so that height in inches is known, and pixels over inches is the
+effective resolution. `assess` keeps the file's figure when the page agrees with it."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import cv2
@@ -11,11 +16,22 @@ import numpy as np
 from PIL import Image
 
 MIN_DPI = 200
+TOO_SMALL_DPI = 100  # below this the letters are a few pixels tall: read after upscaling, but re-scan
+WORKING_DPI = 300  # what the OCR is tuned for; pages below ocr.preprocess.UPSCALE_BELOW_DPI are upscaled to it
 BLUR_THRESHOLD = 100.0  # variance of the Laplacian at 200 dpi; sharp print scans measure 500-3000
 MIN_CONTRAST = 0.35
 BLANK_INK_RATIO = 0.0015
 BLANK_MIN_SPREAD = 25  # grey levels between paper and the darkest pixels below which nothing is written
-RESCAN_FLAGS = ("low_resolution", "blurry", "low_contrast")
+RESCAN_FLAGS = ("low_resolution", "too_small", "blurry", "low_contrast")
+# Text-line height in inches: sqrt(12 * variance) of each line's row profile of ink (the height of a
+# band of even ink with the same spread; ascenders, descenders and Vietnamese tone marks included).
+# Measured on development pages at known resolution, 75-300 dpi (docs/ocr.md): 0.125 in (real scans,
+# Times New Roman 13-14 pt) to 0.150 in (generated, Noto Serif 14 pt), the same within 3 % at every
+# resolution of one page. The middle value keeps every one of them within 10 %.
+LINE_BAND_INCHES = 0.137
+MIN_TEXT_LINES = 12  # line measurements needed to trust the estimate (a title page has fewer)
+DPI_AGREEMENT = 1.5  # the file's figure stands when the page's is within this factor of it
+_MEASURE_WIDTH = 1000  # pixels: the estimate works on the page scaled down to at most this width
 
 
 @dataclass(frozen=True)
@@ -25,7 +41,12 @@ class PageQuality:
     contrast: float  # 0..1, spread between dark ink and paper
     ink_ratio: float  # share of dark pixels
     blank: bool
-    flags: tuple[str, ...] = ()  # "low_resolution", "blurry", "low_contrast", "blank"
+    # "low_resolution", "too_small", "blurry", "low_contrast", "blank", "seal_only" (nothing but a seal,
+    # e.g. bled through from the other side), "upside_down", "sideways" (the page was read turned)
+    flags: tuple[str, ...] = ()
+    file_dpi: int = 0  # what the file said (or the default assumed when it said nothing)
+    estimated_dpi: int = 0  # measured from the text lines; 0 when too little text to measure
+    # `dpi` is the effective resolution used for the OCR: the file's when the page agrees, else the page's.
 
     @property
     def ok(self) -> bool:
@@ -54,15 +75,121 @@ class PageQuality:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PageQuality:
         return cls(dpi=int(d["dpi"]), blur=float(d["blur"]), contrast=float(d["contrast"]),
-                   ink_ratio=float(d.get("ink_ratio", 0.0)), blank=bool(d["blank"]), flags=tuple(d.get("flags", ())))
+                   ink_ratio=float(d.get("ink_ratio", 0.0)), blank=bool(d["blank"]), flags=tuple(d.get("flags", ())),
+                   file_dpi=int(d.get("file_dpi", 0)), estimated_dpi=int(d.get("estimated_dpi", 0)))
+
+    def turned(self, rotation: int) -> PageQuality:
+        """The record with the orientation the OCR found (degrees the page was turned to read it)."""
+        flag = {180: "upside_down", 90: "sideways", 270: "sideways"}.get(rotation % 360)
+        if not flag or flag in self.flags:
+            return self
+        return replace(self, flags=(*self.flags, flag))
 
 
-def assess(image: np.ndarray | Image.Image, dpi: int) -> PageQuality:
+def _max_channel(image: np.ndarray | Image.Image) -> np.ndarray:
+    """Brightest channel: black print stays dark, red seals and blue pens fade (ink="max" of the OCR)."""
+    arr = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else np.asarray(image)
+    if arr.ndim == 2:
+        return arr
+    r, g, b = cv2.split(np.ascontiguousarray(arr[..., :3]))
+    return cv2.max(cv2.max(r, g), b)
+
+
+def text_dpi(image: np.ndarray | Image.Image) -> int | None:
+    """The page's effective resolution from the height of its text lines, or None when there are
+    fewer than MIN_TEXT_LINES lines to measure (blank, a photo, a title alone).
+
+    Ink (Otsu) of the deskewed page, without components too large to be letters (rules, frames,
+    seals); in six vertical strips, every run of inked rows is a text line, and sqrt(12 * variance)
+    of its row profile is its band height. The median band over LINE_BAND_INCHES is the dpi."""
+    from ocr.preprocess import estimate_skew  # preprocess is the heavier module; only this needs it
+
+    gray = _max_channel(image)
+    h, w = gray.shape
+    f = min(1.0, _MEASURE_WIDTH / max(w, 1))
+    if f < 1:
+        gray = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    h, w = gray.shape
+    if h < 32 or w < 32:
+        return None
+    ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    angle = estimate_skew(gray)
+    if 0.2 <= abs(angle) <= 10:
+        rot = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+        ink = cv2.warpAffine(ink, rot, (w, h), flags=cv2.INTER_NEAREST)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    keep = (stats[:, cv2.CC_STAT_HEIGHT] < h / 25) & (stats[:, cv2.CC_STAT_WIDTH] < w / 4) \
+        & (stats[:, cv2.CC_STAT_AREA] >= 2)
+    keep[0] = False
+    letters = keep[labels]
+    bands: list[float] = []
+    strips = 6
+    for k in range(strips):
+        profile = letters[:, k * w // strips:(k + 1) * w // strips].sum(axis=1).astype(np.float64)
+        rows = np.flatnonzero(profile > 0)
+        if not len(rows):
+            continue
+        cuts = np.flatnonzero(np.diff(rows) > 1)
+        for start, end in zip(np.r_[rows[0], rows[cuts + 1]], np.r_[rows[cuts], rows[-1]], strict=True):
+            p = profile[start:end + 1]
+            if len(p) < 3 or p.sum() < 20 * f:  # a speck or a stray mark, not a line of letters
+                continue
+            y = np.arange(len(p))
+            mean = float((p * y).sum() / p.sum())
+            bands.append(float(np.sqrt(12 * (p * (y - mean) ** 2).sum() / p.sum())) / f)
+    if len(bands) < MIN_TEXT_LINES:
+        return None
+    return round(float(np.median(bands)) / LINE_BAND_INCHES)
+
+
+A4_LONG_SIDE_INCHES = 11.69
+
+
+def effective_dpi(file_dpi: int, estimated: int | None, *, file_says: bool = True,
+                  size: tuple[int, int] | None = None) -> int:
+    """The resolution to read the page at: the file's when it said one and the page agrees within
+    DPI_AGREEMENT, the page's when the file said nothing or something else (a 72 dpi tag on a 100 dpi
+    photo, no tag on a 70 dpi JPEG). When the page cannot be measured, the file's figure; an untagged
+    image then counts as at most an A4 sheet's worth of pixels (`size`, width x height), never 300 dpi
+    for a thumbnail."""
+    if not estimated:
+        if not file_says and size:
+            return max(1, min(file_dpi, round(max(size) / A4_LONG_SIDE_INCHES)))
+        return file_dpi
+    if file_says and file_dpi / DPI_AGREEMENT <= estimated <= file_dpi * DPI_AGREEMENT:
+        return file_dpi
+    return estimated
+
+
+def _seal_only(image: np.ndarray | Image.Image, dpi: int) -> bool:
+    """Red ink and almost nothing else: a seal, or a seal bled through from the other side."""
+    rgb = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else np.asarray(image)
+    if rgb.ndim != 3:
+        return False
+    f = min(1.0, 150 / max(dpi, 1))
+    if f < 1:
+        rgb = cv2.resize(np.ascontiguousarray(rgb[..., :3]), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2HSV)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    red = ((hue <= 12) | (hue >= 160)) & (sat >= 40) & (val >= 60)
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
+    paper = float(np.percentile(gray, 50))
+    dark = (gray < paper - 60) & ~red
+    return bool(red.mean() > 0.002 and dark.mean() < BLANK_INK_RATIO / 3)
+
+
+def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = True,
+           measure_dpi: bool = True) -> PageQuality:
+    """Quality of one page. `dpi` is what the file said (`dpi_from_file`) or the default assumed when
+    it said nothing; with `measure_dpi` the page's own resolution (text_dpi) decides (effective_dpi)."""
     if isinstance(image, Image.Image):
         gray = np.asarray(image.convert("L"))
     else:
         arr = np.asarray(image)
         gray = arr if arr.ndim == 2 else cv2.cvtColor(arr[..., :3], cv2.COLOR_RGB2GRAY)
+    file_dpi = dpi
+    estimated = text_dpi(image) if measure_dpi else None
+    dpi = effective_dpi(file_dpi, estimated, file_says=dpi_from_file, size=(gray.shape[1], gray.shape[0]))
     # Normalise to 200 dpi so the blur figure means the same at any resolution.
     f = 200 / max(dpi, 1)
     if abs(f - 1) > 0.05:
@@ -79,6 +206,9 @@ def assess(image: np.ndarray | Image.Image, dpi: int) -> PageQuality:
     ink = core < paper - max(BLANK_MIN_SPREAD / 2, spread / 2)
     ink_ratio = float(ink.mean())
     blank = ink_ratio < BLANK_INK_RATIO or spread < BLANK_MIN_SPREAD
+    # Only a page with little ink can be a seal alone (a seal covers ~1 % of an A4 page).
+    seal_only = ink_ratio < 10 * BLANK_INK_RATIO and _seal_only(image, dpi)
+    blank = blank or seal_only
     contrast = float(hi - lo) / 255.0
     lap = cv2.Laplacian(core, cv2.CV_64F)
     # Blur is measured where there is ink; paper texture would dilute it.
@@ -90,12 +220,16 @@ def assess(image: np.ndarray | Image.Image, dpi: int) -> PageQuality:
     flags: list[str] = []
     if dpi < MIN_DPI:
         flags.append("low_resolution")
+    if dpi < TOO_SMALL_DPI:
+        flags.append("too_small")
     if blank:
         flags.append("blank")
+        if seal_only:
+            flags.append("seal_only")
     else:
         if blur < BLUR_THRESHOLD:
             flags.append("blurry")
         if contrast < MIN_CONTRAST:
             flags.append("low_contrast")
     return PageQuality(dpi=dpi, blur=round(blur, 1), contrast=round(contrast, 3), ink_ratio=round(ink_ratio, 5),
-                       blank=blank, flags=tuple(flags))
+                       blank=blank, flags=tuple(flags), file_dpi=file_dpi, estimated_dpi=estimated or 0)

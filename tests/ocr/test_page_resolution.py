@@ -1,0 +1,104 @@
+"""Resolution from the page, not the file; quality flags that route a page (issue 12)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import ocr
+from ocr.preprocess import prepare
+from ocr.quality import assess, text_dpi
+
+samples = pytest.importorskip("sohoa.samples")
+A4_WIDTH_IN = 210 / 25.4
+
+
+@pytest.fixture(scope="module")
+def clean() -> Image.Image:
+    pages, _ = samples.render_document("quyet_dinh", seed=4, damage="none")
+    return pages[0].convert("RGB")
+
+
+def _at(page: Image.Image, dpi: int) -> Image.Image:
+    width = round(A4_WIDTH_IN * dpi)
+    return page.resize((width, round(page.height * width / page.width)), Image.Resampling.LANCZOS)
+
+
+def _untagged_jpeg(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85)  # no dpi argument: no resolution tag
+    return buf.getvalue()
+
+
+def test_an_untagged_75_dpi_image_is_measured_and_upscaled(clean: Image.Image) -> None:
+    pages = ocr.load_pages(_untagged_jpeg(_at(clean, 75)))
+    page = pages[0]
+    assert page.dpi == 300 and not page.dpi_from_file  # the loader only assumes
+    q = assess(page.image, page.dpi, dpi_from_file=page.dpi_from_file)
+    assert 60 <= q.estimated_dpi <= 90, q  # within 20 % of 75
+    assert q.dpi == q.estimated_dpi and q.file_dpi == 300
+    assert {"low_resolution", "too_small"} <= set(q.flags) and q.rescan and q.score < 0.35
+    prepared = prepare(page.image, q.dpi)
+    assert prepared.scale >= 3.3  # up to the working resolution (300 dpi), capped at x4
+    assert prepared.gray.shape[1] == round(page.image.width * prepared.scale)
+
+
+def test_the_ocr_reads_at_the_measured_resolution_and_records_it(clean: Image.Image) -> None:
+    result = ocr.ocr_pages(ocr.load_pages(_untagged_jpeg(_at(clean, 100))), workers=1)
+    page = result.pages[0]
+    assert 80 <= page.quality.estimated_dpi <= 120 and page.dpi == page.quality.dpi == page.quality.estimated_dpi
+    assert page.quality.to_dict()["file_dpi"] == 300
+    assert ocr.PageQuality.from_dict(page.quality.to_dict()) == page.quality
+    assert "QUYẾT ĐỊNH" in page.text
+
+
+@pytest.mark.parametrize("dpi", [150, 200, 300])
+def test_text_dpi_is_within_a_fifth_of_the_truth(clean: Image.Image, dpi: int) -> None:
+    estimate = text_dpi(_at(clean, dpi))
+    assert estimate is not None and abs(estimate / dpi - 1) <= 0.2, estimate
+
+
+def test_a_wrong_tag_loses_to_the_page_and_a_right_one_stands(clean: Image.Image) -> None:
+    small = np.asarray(_at(clean, 100))
+    q = assess(small, 300)  # tagged 300, really 100
+    assert 80 <= q.dpi <= 120 and "low_resolution" in q.flags
+    q = assess(np.asarray(_at(clean, 200)), 200)
+    assert q.dpi == 200 and q.estimated_dpi and q.file_dpi == 200 and "low_resolution" not in q.flags
+
+
+def test_a_blank_page_and_a_tiny_image_are_flagged() -> None:
+    blank = np.full((3508, 2480, 3), 250, np.uint8)
+    q = assess(blank, 300)
+    assert q.blank and q.flags == ("blank",) and q.estimated_dpi == 0 and not q.rescan
+    # A thumbnail: too few pixels for any text line to be measured, no tag. Not 300 dpi.
+    tiny = Image.new("RGB", (120, 170), (250, 250, 250))
+    tiny.paste((20, 20, 20), (20, 30, 100, 34))
+    page = ocr.load_pages(_untagged_jpeg(tiny))[0]
+    q = assess(page.image, page.dpi, dpi_from_file=page.dpi_from_file)
+    assert q.dpi <= 20 and {"low_resolution", "too_small"} <= set(q.flags) and q.rescan
+
+
+def test_a_page_with_nothing_but_a_seal_is_seal_only() -> None:
+    from sohoa.samples._render import Seal, stamp
+
+    page = Image.new("RGB", (2480, 3508), (250, 249, 245))
+    import random
+
+    stamp(page, Seal(page=0, cx=1500, cy=2600, radius=205, text="ỦY BAN NHÂN DÂN XÃ VẠN THỌ * HUYỆN VẠN NINH *"),
+          random.Random(1))
+    q = assess(page, 300)
+    assert q.blank and "seal_only" in q.flags and not q.rescan
+    # A page of text with a seal on it is not.
+    pages, _ = samples.render_document("xac_nhan_tinh_trang_hon_nhan", seed=2, damage="none")
+    assert "seal_only" not in assess(pages[0].convert("RGB"), 300).flags
+
+
+def test_an_upside_down_page_is_read_turned_and_flagged(clean: Image.Image) -> None:
+    turned = _at(clean, 150).rotate(180)
+    result = ocr.ocr_pages([ocr.PageImage(turned, 150, 1)], workers=1)
+    page = result.pages[0]
+    assert page.rotation == 180 and "upside_down" in page.quality.flags
+    assert "QUYẾT ĐỊNH" in page.text
