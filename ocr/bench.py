@@ -40,14 +40,24 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+HIGH_CONFIDENCE = 0.9  # a wrong field at or above this is the worst defect: it gets signed
+
+
 def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> dict[str, Any]:
     """{"documents", "pages", "seconds", "pages_per_min_per_core", "by_damage": {level: {cer, wer,
-    field_exact_match, fields}}, "overall": {...}} for every `*.truth.json` in `samples_dir`."""
+    field_exact_match, fields, ...}}, "by_family": {family: {...}}, "tuning_families": {...},
+    "held_out_family": {"name", ...}, "overall": {...}} for every `*.truth.json` in `samples_dir`.
+
+    Each group also counts the fields wrong at confidence >= HIGH_CONFIDENCE (`contract_wrong_confident`
+    over the eight contract fields, `wrong_confident` over all). Truth files without a "family" are
+    classic; the held-out family (samples.HELD_OUT_FAMILY) is kept out of "tuning_families"."""
     from ocr.engine import get_engine
+    from schemas.document_types import DOCUMENT_TYPES as SCHEMA_TYPES
+    from samples import HELD_OUT_FAMILY
 
     engine = get_engine("tesseract", **engine_options)
-    per: dict[str, dict[str, float]] = {}
-    by_field: dict[str, dict[str, list[int]]] = {}  # level -> field -> [compared, exact]
+    per: dict[tuple[str, str], dict[str, float]] = {}  # (family, damage) -> counts
+    by_field: dict[tuple[str, str], dict[str, list[int]]] = {}  # (family, damage) -> field -> [compared, exact]
     pages_total, t0, cpu = 0, time.perf_counter(), 0.0
     for truth_file in sorted(Path(samples_dir).glob("*.truth.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
@@ -61,9 +71,11 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         pages_total += len(result.pages)
         ref = _norm("\n".join("\n".join(rows) for rows in truth["text"]))
         hyp = _norm(_row_order(result))
-        extraction = extract_fields(result, truth["document_type"])
-        level = truth.get("damage", "?")
-        acc = per.setdefault(level, dict.fromkeys(_COUNTS, 0.0))
+        # A kind the schemas do not know yet (the công văn) is extracted as any document would be.
+        kind = truth["document_type"] if truth["document_type"] in SCHEMA_TYPES else "auto"
+        extraction = extract_fields(result, kind)
+        key = (truth.get("family", "classic"), truth.get("damage", "?"))
+        acc = per.setdefault(key, dict.fromkeys(_COUNTS, 0.0))
         acc["chars"] += len(ref)
         acc["char_err"] += edit_distance(ref, hyp)
         acc["words"] += len(ref.split())
@@ -71,13 +83,17 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         acc["docs"] += 1
         for name, want in truth["fields"].items():
             if name in extraction.fields and want is not None:
-                ok = extraction.fields[name].value == want
+                got = extraction.fields[name]
+                ok = got.value == want
+                confident_wrong = not ok and got.confidence >= HIGH_CONFIDENCE
                 acc["fields"] += 1
                 acc["field_ok"] += ok
+                acc["wrong_confident"] += confident_wrong
                 if name in CONTRACT_FIELDS:
                     acc["contract_fields"] += 1
                     acc["contract_ok"] += ok
-                tally = by_field.setdefault(level, {}).setdefault(name, [0, 0])
+                    acc["contract_wrong_confident"] += confident_wrong
+                tally = by_field.setdefault(key, {}).setdefault(name, [0, 0])
                 tally[0] += 1
                 tally[1] += ok
     seconds = time.perf_counter() - t0
@@ -87,26 +103,39 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
                 "wer": round(a["word_err"] / max(a["words"], 1), 4),
                 "contract_field_exact_match": round(a["contract_ok"] / max(a["contract_fields"], 1), 4),
                 "contract_fields": int(a["contract_fields"]),
-                "field_exact_match": round(a["field_ok"] / max(a["fields"], 1), 4), "fields": int(a["fields"])}
+                "contract_wrong_confident": int(a["contract_wrong_confident"]),
+                "field_exact_match": round(a["field_ok"] / max(a["fields"], 1), 4), "fields": int(a["fields"]),
+                "wrong_confident": int(a["wrong_confident"])}
 
-    def per_field(level: str | None) -> dict[str, float]:
+    def group(keep: Any) -> dict[str, Any]:
+        counts = {k: sum(a[k] for key, a in per.items() if keep(key)) for k in _COUNTS}
         tallies: dict[str, list[int]] = {}
-        for lv, fields in by_field.items():
-            if level in (None, lv):
+        for key, fields in by_field.items():
+            if keep(key):
                 for name, (n, ok) in fields.items():
                     t = tallies.setdefault(name, [0, 0])
                     t[0] += n
                     t[1] += ok
-        return {name: round(ok / n, 4) for name, (n, ok) in sorted(tallies.items())}
+        return {**figures(counts), "by_field": {name: round(ok / n, 4) for name, (n, ok) in sorted(tallies.items())}}
 
-    overall = {k: sum(a[k] for a in per.values()) for k in _COUNTS}
-    by_damage = {k: {**figures(v), "by_field": per_field(k)} for k, v in sorted(per.items())}
-    return {"documents": int(overall["docs"]), "pages": pages_total, "seconds": round(seconds, 1),
-            "pages_per_min_per_core": round(pages_total / max(cpu, 1e-9) * 60, 2),
-            "by_damage": by_damage, "overall": {**figures(overall), "by_field": per_field(None)}}
+    families = sorted({f for f, _ in per})
+    levels = sorted({d for _, d in per})
+    out: dict[str, Any] = {
+        "documents": int(sum(a["docs"] for a in per.values())), "pages": pages_total, "seconds": round(seconds, 1),
+        "pages_per_min_per_core": round(pages_total / max(cpu, 1e-9) * 60, 2),
+        "by_damage": {d: group(lambda k, d=d: k[1] == d) for d in levels},
+        "overall": group(lambda k: True),
+    }
+    if families != ["classic"]:
+        out["by_family"] = {f: group(lambda k, f=f: k[0] == f) for f in families if f != HELD_OUT_FAMILY}
+        out["tuning_families"] = group(lambda k: k[0] != HELD_OUT_FAMILY)
+        if HELD_OUT_FAMILY in families:
+            out["held_out_family"] = {"name": HELD_OUT_FAMILY, **group(lambda k: k[0] == HELD_OUT_FAMILY)}
+    return out
 
 
-_COUNTS = ("chars", "char_err", "words", "word_err", "fields", "field_ok", "contract_fields", "contract_ok", "docs")
+_COUNTS = ("chars", "char_err", "words", "word_err", "fields", "field_ok", "contract_fields", "contract_ok", "docs",
+           "wrong_confident", "contract_wrong_confident")
 
 
 def _row_order(result: OcrResult) -> str:

@@ -25,10 +25,11 @@ BLANK_MIN_SPREAD = 25  # grey levels between paper and the darkest pixels below 
 RESCAN_FLAGS = ("low_resolution", "too_small", "blurry", "low_contrast")
 # Text-line height in inches: sqrt(12 * variance) of each line's row profile of ink (the height of a
 # band of even ink with the same spread; ascenders, descenders and Vietnamese tone marks included).
-# Measured on development pages at known resolution, 75-300 dpi (docs/ocr.md): 0.125 in (real scans,
-# Times New Roman 13-14 pt) to 0.150 in (generated, Noto Serif 14 pt), the same within 3 % at every
-# resolution of one page. The middle value keeps every one of them within 10 %.
-LINE_BAND_INCHES = 0.137
+# Measured on development pages at known resolution, 75-300 dpi (docs/ocr.md): 0.125-0.133 in on
+# real scans (Times New Roman 13-14 pt), 0.136-0.150 in on generated pages (Noto/DejaVu 14 pt), the
+# same within 3 % at every resolution of one page. Set nearer the real pages, every one of them
+# within 15 %.
+LINE_BAND_INCHES = 0.133
 MIN_TEXT_LINES = 12  # line measurements needed to trust the estimate (a title page has fewer)
 DPI_AGREEMENT = 1.5  # the file's figure stands when the page's is within this factor of it
 _MEASURE_WIDTH = 1000  # pixels: the estimate works on the page scaled down to at most this width

@@ -7,6 +7,9 @@
    CER, WER, exact match of the eight contract fields and of every schema field, per damage level
    and per field; pages per CPU-minute of the OCR alone), from `ocr.bench.measure`; OCR+extract
    throughput on 300-dpi A4; real scans against hand-made ground truth.
+   Template families (sohoa.samples.FAMILIES, --family-documents per family, seed 11): the same figures
+   per family, the tuning families together, and the held-out family (HELD_OUT_FAMILY) apart, with
+   the fields wrong at confidence >= 0.9.
 2. Per-stage wall time of the batch stages run directly (no Airflow around them) against a real
    SeaweedFS server and a SQLite results DB in a scratch folder: intake, ocr, extract, validate,
    sign, store, sync (to the reference receiver over HTTP).
@@ -34,12 +37,17 @@ def _say(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
-def bench_ocr(samples: Path) -> dict[str, Any]:
+def bench_ocr(samples: Path, family_samples: Path | None = None) -> dict[str, Any]:
     from core.shared import real_scans_dir
     from ocr.bench import measure, measure_real, throughput
 
     _say(f"OCR: accuracy and speed on {len(list(samples.glob('*.truth.json')))} generated documents")
     figures: dict[str, Any] = {"generated": measure(samples)}
+    if family_samples is not None:
+        _say(f"OCR: {len(list(family_samples.glob('*.truth.json')))} documents of every template family")
+        by_family = measure(family_samples)
+        figures["families"] = {k: by_family[k] for k in ("documents", "pages", "by_family", "tuning_families",
+                                                         "held_out_family") if k in by_family}
     _say("OCR: throughput of OCR + extraction on 300-dpi A4 pages")
     figures["throughput"] = throughput()
     _say(f"OCR: real scans ({real_scans_dir()}) against hand-made ground truth, plain Tesseract beside ours")
@@ -133,7 +141,7 @@ def bench_roadmap(rows: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from samples import DOCUMENT_TYPES, generate_batch
+    from samples import DOCUMENT_TYPES, FAMILY_NAMES, generate_batch
 
     parser = argparse.ArgumentParser(prog="python -m sohoa.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="generated documents for the stage timings (default 12)")
     parser.add_argument("--ocr-documents", type=int, default=60,
                         help="generated documents for OCR accuracy, a third per damage level (default 60)")
+    parser.add_argument("--family-documents", type=int, default=6,
+                        help="generated documents per template family, held-out family reported apart (default 6; "
+                             "0 skips)")
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where results.json goes")
     parser.add_argument("--roadmap-rows", type=int, default=1_000_000,
                         help="documents seeded for the roadmap query benchmark (make bench: 10 million)")
@@ -158,7 +169,13 @@ def main(argv: list[str] | None = None) -> int:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
             generate_batch(ocr_samples, count=args.ocr_documents, seed=7, document_types=DOCUMENT_TYPES)
-            figures["ocr"] = bench_ocr(ocr_samples)
+            family_samples = None
+            if args.family_documents > 0:
+                family_samples = scratch / "family-samples"
+                _say(f"generating {args.family_documents} sample scans per template family")
+                generate_batch(family_samples, count=args.family_documents * len(FAMILY_NAMES), seed=11,
+                               document_types=DOCUMENT_TYPES, families=FAMILY_NAMES)
+            figures["ocr"] = bench_ocr(ocr_samples, family_samples)
         if "stages" in parts:
             figures["stages"] = bench_stages(samples, scratch)
         if "signing" in parts:
