@@ -42,7 +42,8 @@ def test_an_untagged_75_dpi_image_is_measured_and_upscaled(clean: Image.Image) -
     assert q.dpi == q.estimated_dpi and q.file_dpi == 300
     assert {"low_resolution", "too_small"} <= set(q.flags) and q.rescan and q.score < 0.35
     prepared = prepare(page.image, q.dpi)
-    assert prepared.scale >= 3.3  # up to the working resolution (300 dpi), capped at x4
+    # Up to 200 dpi from the measured resolution (x2.2-2.9), not left alone as a "300 dpi" page.
+    assert prepared.scale == pytest.approx(200 / q.dpi, abs=0.01) and prepared.scale > 2.2
     assert prepared.gray.shape[1] == round(page.image.width * prepared.scale)
 
 
