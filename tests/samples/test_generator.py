@@ -153,6 +153,8 @@ def test_every_schema_type_can_be_generated(document_type: str, tmp_path: Path) 
     fields = truth["fields"]
     assert set(fields) == FIELDS and fields["title"] in SCHEMA_TYPES[document_type].title_keywords
     for spec in SCHEMA_TYPES[document_type].fields:
+        if spec.name not in FIELDS:
+            continue  # a field of the general type the generator does not write (kind, recipients, ...)
         if spec.required:
             assert fields[spec.name], spec.name
         if fields[spec.name] and spec.name not in ("issue_date", "holder_birth_date", "issuing_authority",
