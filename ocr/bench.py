@@ -96,6 +96,18 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
                 tally = by_field.setdefault(key, {}).setdefault(name, [0, 0])
                 tally[0] += 1
                 tally[1] += ok
+        # The general type's fields (kind, authority lines, recipients) are counted apart, so the
+        # figures above keep their meaning across generator versions.
+        for name, want in truth.get("general_fields", {}).items():
+            if name in extraction.fields and want is not None:
+                got = extraction.fields[name]
+                ok = got.value == want
+                acc["general_fields"] += 1
+                acc["general_ok"] += ok
+                acc["general_wrong_confident"] += not ok and got.confidence >= HIGH_CONFIDENCE
+                tally = by_field.setdefault(key, {}).setdefault(name, [0, 0])
+                tally[0] += 1
+                tally[1] += ok
     seconds = time.perf_counter() - t0
 
     def figures(a: dict[str, float]) -> dict[str, Any]:
@@ -105,7 +117,9 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
                 "contract_fields": int(a["contract_fields"]),
                 "contract_wrong_confident": int(a["contract_wrong_confident"]),
                 "field_exact_match": round(a["field_ok"] / max(a["fields"], 1), 4), "fields": int(a["fields"]),
-                "wrong_confident": int(a["wrong_confident"])}
+                "wrong_confident": int(a["wrong_confident"]),
+                "general_field_exact_match": round(a["general_ok"] / max(a["general_fields"], 1), 4),
+                "general_fields": int(a["general_fields"]), "general_wrong_confident": int(a["general_wrong_confident"])}
 
     def group(keep: Any) -> dict[str, Any]:
         counts = {k: sum(a[k] for key, a in per.items() if keep(key)) for k in _COUNTS}
@@ -135,7 +149,7 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
 
 
 _COUNTS = ("chars", "char_err", "words", "word_err", "fields", "field_ok", "contract_fields", "contract_ok", "docs",
-           "wrong_confident", "contract_wrong_confident")
+           "wrong_confident", "contract_wrong_confident", "general_fields", "general_ok", "general_wrong_confident")
 
 
 def _row_order(result: OcrResult) -> str:

@@ -141,6 +141,9 @@ def render_document(document_type: str, *, seed: int, damage: str = "light", dpi
         "text": text,
         "seal": {"page": seal.page + 1, "box": [round(cx - r), round(cy - r), round(cx + r), round(cy + r)]},
     }
+    # The general type's own fields (schemas GENERAL_FIELDS), apart from "fields" so that the figures
+    # measured over "fields" before the general type existed stay comparable.
+    truth["general_fields"] = _general_fields(content)
     if family != DEFAULT_FAMILY:  # absent on classic documents, so their truth files keep their shape
         truth["dpi_metadata"] = fam.dpi_metadata
         truth["capture"] = fam.capture
@@ -151,6 +154,21 @@ def render_document(document_type: str, *, seed: int, damage: str = "light", dpi
     if injected:  # absent on clean documents, so their truth files keep their bytes
         truth["injected_errors"] = injected
     return pages, truth
+
+
+def _general_fields(content: Any) -> dict[str, str | None]:
+    """kind (the known kind the title starts with; CÔNG VĂN when there is no title), the signer's
+    authority lines joined by spaces, and the recipients ("Kính gửi" of a công văn, else the "Nơi
+    nhận" items) joined by "; ", each without its dash and closing punctuation."""
+    from schemas.document_types import DOCUMENT_KINDS
+
+    title = content.title
+    kind = "CÔNG VĂN" if title is None else max(
+        (k for k in DOCUMENT_KINDS if title == k or title.startswith(k + " ")), key=len, default=None)
+    items = [content.recipient_line.split(":", 1)[1]] if content.recipient_line else list(content.recipients)
+    cleaned = [i.strip().lstrip("-–+•* ").strip(" .,;:-–—_|'\"") for i in items]
+    return {"kind": kind, "signer_authority": " ".join(content.signer_lines),
+            "recipients": "; ".join(c for c in cleaned if c) or None}
 
 
 def _save(pages: list[Image.Image], path: Path, fmt: str, dpi: int | None) -> None:
