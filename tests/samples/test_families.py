@@ -69,6 +69,8 @@ def test_preamble_and_tuq_blocks_are_printed_as_the_truth_says() -> None:
         text = "\n".join(truth["text"][0])
         assert "CHỦ TỊCH ỦY BAN NHÂN DÂN" in text and "QUYẾT ĐỊNH:" in text
         seen.add(truth["fields"]["signer_title"])
+        authority = truth["general_fields"]["signer_authority"]
+        assert authority.endswith(truth["fields"]["signer_title"]) and not authority.startswith("TM.")
         _, truth = render_document("xac_nhan_tinh_trang_hon_nhan", seed=seed, family=HELD_OUT_FAMILY)
         seen.add(truth["fields"]["signer_title"])
         rows = [r for p in truth["text"] for r in p]
@@ -106,6 +108,10 @@ def test_cong_van_has_no_title_and_a_vv_summary() -> None:
     assert fields["title"] is None and fields["summary"].startswith("V/v ")
     text = "\n".join(truth["text"][0])
     assert "Kính gửi:" in text and f"Số: {fields['document_number']}" in text
+    general = truth["general_fields"]
+    assert general["kind"] == "CÔNG VĂN"
+    assert f"Kính gửi: {general['recipients']}." in text
+    assert general["signer_authority"].endswith(fields["signer_title"])
 
 
 def test_handwritten_family_prints_blanks_but_the_truth_has_the_number() -> None:
