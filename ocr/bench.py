@@ -52,8 +52,8 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
     over the eight contract fields, `wrong_confident` over all). Truth files without a "family" are
     classic; the held-out family (samples.HELD_OUT_FAMILY) is kept out of "tuning_families"."""
     from ocr.engine import get_engine
-    from schemas.document_types import DOCUMENT_TYPES as SCHEMA_TYPES
     from samples import HELD_OUT_FAMILY
+    from schemas.document_types import DOCUMENT_TYPES as SCHEMA_TYPES
 
     engine = get_engine("tesseract", **engine_options)
     per: dict[tuple[str, str], dict[str, float]] = {}  # (family, damage) -> counts

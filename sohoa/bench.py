@@ -7,7 +7,7 @@
    CER, WER, exact match of the eight contract fields and of every schema field, per damage level
    and per field; pages per CPU-minute of the OCR alone), from `ocr.bench.measure`; OCR+extract
    throughput on 300-dpi A4; real scans against hand-made ground truth.
-   Template families (sohoa.samples.FAMILIES, --family-documents per family, seed 11): the same figures
+   Template families (samples.FAMILIES, --family-documents per family, seed 11): the same figures
    per family, the tuning families together, and the held-out family (HELD_OUT_FAMILY) apart, with
    the fields wrong at confidence >= 0.9.
 2. Per-stage wall time of the batch stages run directly (no Airflow around them) against a real

@@ -12,7 +12,7 @@ import ocr
 from ocr.preprocess import prepare
 from ocr.quality import assess, text_dpi
 
-samples = pytest.importorskip("sohoa.samples")
+samples = pytest.importorskip("samples")
 A4_WIDTH_IN = 210 / 25.4
 
 
@@ -83,7 +83,7 @@ def test_a_blank_page_and_a_tiny_image_are_flagged() -> None:
 
 
 def test_a_page_with_nothing_but_a_seal_is_seal_only() -> None:
-    from sohoa.samples._render import Seal, stamp
+    from samples._render import Seal, stamp
 
     page = Image.new("RGB", (2480, 3508), (250, 249, 245))
     import random
