@@ -150,17 +150,21 @@ def _mark(document_id: int, status: DocumentStatus, reason: str | None = None) -
 # ---------------------------------------------------------------- extract
 def extract_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
     import ocr
+    from ocr.catalogue import apply_catalogue
+    from review.catalogue import archive_catalogue, record_repairs
 
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     todo = [d for d in _documents(batch_id) if d.status == DocumentStatus.OCR_DONE]
+    # What the province's approved records know (signers, bodies, symbols): evidence and repairs.
+    catalogue = archive_catalogue({d.province for d in todo}, db_url=settings.db_url) if todo else None
     by_type: dict[str, int] = {}
     for index, doc in enumerate(todo, start=1):
         _progress("extract", index, len(todo), doc.file_name)
         assert doc.ocr_key
         result = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
         declared = doc.document_type or "auto"
-        extraction = ocr.extract_fields(result, declared)
+        extraction = apply_catalogue(ocr.extract_fields(result, declared), catalogue, doc.province)
         with session_scope() as s:
             d = s.get_one(Document, doc.id)
             d.document_type = extraction.document_type
@@ -178,6 +182,7 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
                 row.value, row.confidence, row.page = value.value, value.confidence, value.page
                 row.bbox = list(value.bbox) if value.bbox else None
                 s.add(row)
+            record_repairs(s, d.id, extraction)
             d.status = DocumentStatus.EXTRACTED
         by_type[extraction.document_type] = by_type.get(extraction.document_type, 0) + 1
     return {"batch_id": batch_id, "extracted": len(todo), "by_type": by_type}

@@ -1,0 +1,185 @@
+"""How much a province's own archive helps extraction: the gain as approved records accumulate.
+
+    python -m sohoa.catalogue_bench ocr [--eval 60] [--workers 2]     # render + OCR the evaluation documents once
+    python -m sohoa.catalogue_bench measure [--sizes 0,10,50,200]     # figures for each catalogue size
+
+An "archive" of one province is generated where, as in a real one, each body has a small roster of
+signers (a chief and deputies) who sign most of its results. Document i's content is the generator's
+(`sohoa.samples`) with the signer taken from its body's roster. The first documents are the approved
+past: their truth builds the catalogue (no OCR needed). The evaluation documents come after index
+TRAIN_POOL and are never used to build it; they are rendered with scanner damage and OCR'd once, the
+OCR cached as JSON in CACHE so each catalogue size re-runs extraction only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CACHE = Path(os.environ.get("SOHOA_CATALOGUE_CACHE", Path(tempfile.gettempdir()) / "sohoa-catalogue-bench"))
+PROVINCE = "Khánh Hòa"
+SEED = 1212
+TRAIN_POOL = 200  # documents 0..199 can build the catalogue; evaluation documents start here
+TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
+DAMAGES = ("medium", "heavy", "light")
+ROSTER_WEIGHTS = (0.5, 0.3, 0.2)  # the chief signs half, two deputies the rest
+MEASURED = ("signer_name", "issuing_authority", "document_number")
+
+
+@dataclass(frozen=True)
+class ArchiveDocument:
+    index: int
+    document_type: str
+    damage: str
+    seed: int
+
+
+def archive_document(index: int) -> ArchiveDocument:
+    return ArchiveDocument(index, TYPES[index % len(TYPES)], DAMAGES[(index // len(TYPES)) % len(DAMAGES)],
+                           SEED * 1_000_003 + index)
+
+
+def _roster(body: str) -> list[str]:
+    from sohoa.samples._content import person_name
+
+    rng = random.Random(f"roster|{PROVINCE}|{body}")
+    return [person_name(rng, rng.choice("MMF")) for _ in ROSTER_WEIGHTS]
+
+
+def content(doc: ArchiveDocument) -> Any:
+    """The generator's content for `doc`, its signer (name, lines, title) from its body's roster."""
+    from sohoa.samples._content import make_content
+
+    rng = random.Random(f"{doc.document_type}|{PROVINCE}|{doc.seed}")
+    c = make_content(doc.document_type, rng, PROVINCE)
+    body = " ".join(c.header_left)
+    pick = random.Random(f"pick|{doc.seed}").choices(range(len(ROSTER_WEIGHTS)), weights=ROSTER_WEIGHTS)[0]
+    lines = list(c.signer_lines)
+    behalf = [x for x in lines if x.startswith("TM. ")]
+    kt = [x for x in lines if x.startswith("KT. ")]
+    chief = kt[0][4:] if kt else lines[-1]
+    deputy = lines[-1] if kt else f"PHÓ {chief}"
+    c.signer_lines = tuple(behalf + ([chief] if pick == 0 else [f"KT. {chief}", deputy]))
+    c.signer_name = _roster(body)[pick]
+    c.fields["signer_name"], c.fields["signer_title"] = c.signer_name, c.signer_lines[-1]
+    return c, rng
+
+
+def truth(doc: ArchiveDocument) -> dict[str, Any]:
+    c, _ = content(doc)
+    return dict(c.fields)
+
+
+def _ocr_one(index: int, cache: Path) -> str:
+    import numpy as np
+    from PIL import Image
+
+    from ocr import PageImage, ocr_pages
+    from sohoa.samples._damage import LEVELS, apply_damage
+    from sohoa.samples._render import render_pages
+
+    doc = archive_document(index)
+    out = cache / f"{index:04d}.json"
+    if out.exists():
+        return out.name
+    c, rng = content(doc)
+    clean, _, _ = render_pages(c, rng)
+    damage_rng = np.random.default_rng([doc.seed, list(LEVELS).index(doc.damage), TYPES.index(doc.document_type)])
+    dpi = LEVELS[doc.damage].dpi
+    pages = [PageImage(Image.fromarray(apply_damage(np.asarray(img), doc.damage, damage_rng)[0]), dpi, i + 1)
+             for i, img in enumerate(clean)]
+    result = ocr_pages(pages, workers=1)
+    out.write_text(json.dumps({"document": doc.__dict__, "truth": dict(c.fields), "ocr": result.to_dict()},
+                              ensure_ascii=False), encoding="utf-8")
+    return out.name
+
+
+def cache_ocr(count: int, workers: int, cache: Path = CACHE) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    indices = range(TRAIN_POOL, TRAIN_POOL + count)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for name in pool.map(_ocr_one, indices, [cache] * len(indices)):
+            print(name, flush=True)
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    from ocr._text import nfc
+
+    return a is not None and b is not None and " ".join(nfc(a).split()) == " ".join(nfc(b).split())
+
+
+def measure(sizes: list[int], cache: Path = CACHE) -> dict[str, Any]:
+    """For each catalogue size N (approved truth of documents 0..N-1): exact match and wrong values at
+    confidence >= 0.9 on the cached evaluation documents, per measured field, and the repairs made."""
+    from ocr import OcrResult, extract_fields
+    from ocr.catalogue import ApprovedRecord, Catalogue, apply_catalogue, repairs
+
+    cached = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(cache.glob("*.json"))]
+    extractions = [(extract_fields(OcrResult.from_dict(d["ocr"]), d["document"]["document_type"]), d["truth"])
+                   for d in cached]
+    out: dict[str, Any] = {"documents": len(extractions), "sizes": {}}
+    for n in sizes:
+        records = [ApprovedRecord(PROVINCE, t["issuing_authority"], t["signer_name"], t["signer_title"],
+                                  t["document_number"], t["issue_date"])
+                   for t in (truth(archive_document(i)) for i in range(min(n, TRAIN_POOL)))]
+        catalogue = Catalogue.from_records(records)
+        per: dict[str, dict[str, int]] = {f: {"right": 0, "wrong_at_09": 0, "repaired": 0, "repaired_right": 0,
+                                              "known": 0, "known_right": 0} for f in MEASURED}
+        for extraction, t in extractions:
+            e = apply_catalogue(extraction, catalogue, PROVINCE)
+            fixed = repairs(e)
+            for f in MEASURED:
+                v = e.fields[f]
+                ok = _same(v.value, t.get(f))
+                per[f]["right"] += ok
+                per[f]["wrong_at_09"] += (not ok) and v.value is not None and v.confidence >= 0.9
+                if f in fixed:
+                    per[f]["repaired"] += 1
+                    per[f]["repaired_right"] += ok
+                if any(k.startswith("known_") and passed for k, passed in v.checks.items()):
+                    per[f]["known"] += 1
+                    per[f]["known_right"] += ok
+        out["sizes"][n] = {"records": catalogue.records, "fields": per}
+    return out
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    n_docs = figures["documents"]
+    lines = [f"Evaluation documents (never in the catalogue): {n_docs}", "",
+             "| N approved | field | exact match | wrong at ≥ 0.9 | repairs (right) | known-value check (right) |",
+             "|---|---|---|---|---|---|"]
+    for n, row in figures["sizes"].items():
+        for f, c in row["fields"].items():
+            lines.append(f"| {n} | {f} | {c['right']}/{n_docs} | {c['wrong_at_09']} | "
+                         f"{c['repaired']} ({c['repaired_right']}) | {c['known']} ({c['known_right']}) |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sohoa.catalogue_bench")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    o = sub.add_parser("ocr")
+    o.add_argument("--eval", type=int, default=60)
+    o.add_argument("--workers", type=int, default=2)
+    m = sub.add_parser("measure")
+    m.add_argument("--sizes", default="0,10,50,200")
+    m.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    if args.cmd == "ocr":
+        cache_ocr(args.eval, args.workers)
+        return 0
+    figures = measure([int(x) for x in args.sizes.split(",")])
+    print(json.dumps(figures, ensure_ascii=False, indent=1) if args.json else markdown(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
