@@ -1,7 +1,7 @@
 """How much a province's own archive helps extraction: the gain as approved records accumulate.
 
-    python -m sohoa.catalogue_bench ocr [--eval 60] [--workers 2]     # render + OCR the evaluation documents once
-    python -m sohoa.catalogue_bench measure [--sizes 0,10,50,200]     # figures for each catalogue size
+    python -m sohoa.catalogue_bench ocr [--eval 60] [--workers 2] [--variant scanner|coarse]  # OCR once, cached
+    python -m sohoa.catalogue_bench measure [--sizes 0,10,50,200] [--variant …]       # figures per size
 
 An "archive" of one province is generated where, as in a real one, each body has a small roster of
 signers (a chief and deputies) who sign most of its results. Document i's content is the generator's
@@ -20,7 +20,8 @@ import random
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ SEED = 1212
 TRAIN_POOL = 200  # documents 0..199 can build the catalogue; evaluation documents start here
 TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")
 DAMAGES = ("medium", "heavy", "light")
+# "scanner": the generator's damage levels at their own resolution (300/200/150 dpi); "coarse": the same
+# documents scanned at 75 or 90 dpi (small archive scans, as the real small JPEGs of issue 12).
+VARIANTS = ("scanner", "coarse")
 ROSTER_WEIGHTS = (0.5, 0.3, 0.2)  # the chief signs half, two deputies the rest
 MEASURED = ("signer_name", "issuing_authority", "document_number")
 
@@ -40,11 +44,13 @@ class ArchiveDocument:
     document_type: str
     damage: str
     seed: int
+    dpi: int | None = None  # None: the damage level's own
 
 
-def archive_document(index: int) -> ArchiveDocument:
-    return ArchiveDocument(index, TYPES[index % len(TYPES)], DAMAGES[(index // len(TYPES)) % len(DAMAGES)],
-                           SEED * 1_000_003 + index)
+def archive_document(index: int, variant: str = "scanner") -> ArchiveDocument:
+    damage = DAMAGES[(index // len(TYPES)) % len(DAMAGES)]
+    doc = ArchiveDocument(index, TYPES[index % len(TYPES)], damage, SEED * 1_000_003 + index)
+    return replace(doc, damage=("medium", "heavy")[index % 2], dpi=(75, 90)[index // 2 % 2]) if variant == "coarse" else doc
 
 
 def _roster(body: str) -> list[str]:
@@ -78,7 +84,7 @@ def truth(doc: ArchiveDocument) -> dict[str, Any]:
     return dict(c.fields)
 
 
-def _ocr_one(index: int, cache: Path) -> str:
+def _ocr_one(index: int, cache: Path, variant: str) -> str:
     import numpy as np
     from PIL import Image
 
@@ -86,15 +92,15 @@ def _ocr_one(index: int, cache: Path) -> str:
     from sohoa.samples._damage import LEVELS, apply_damage
     from sohoa.samples._render import render_pages
 
-    doc = archive_document(index)
+    doc = archive_document(index, variant)
     out = cache / f"{index:04d}.json"
     if out.exists():
         return out.name
     c, rng = content(doc)
     clean, _, _ = render_pages(c, rng)
     damage_rng = np.random.default_rng([doc.seed, list(LEVELS).index(doc.damage), TYPES.index(doc.document_type)])
-    dpi = LEVELS[doc.damage].dpi
-    pages = [PageImage(Image.fromarray(apply_damage(np.asarray(img), doc.damage, damage_rng)[0]), dpi, i + 1)
+    dpi = doc.dpi or LEVELS[doc.damage].dpi
+    pages = [PageImage(Image.fromarray(apply_damage(np.asarray(img), doc.damage, damage_rng, dpi=dpi)[0]), dpi, i + 1)
              for i, img in enumerate(clean)]
     result = ocr_pages(pages, workers=1)
     out.write_text(json.dumps({"document": doc.__dict__, "truth": dict(c.fields), "ocr": result.to_dict()},
@@ -102,11 +108,12 @@ def _ocr_one(index: int, cache: Path) -> str:
     return out.name
 
 
-def cache_ocr(count: int, workers: int, cache: Path = CACHE) -> None:
-    cache.mkdir(parents=True, exist_ok=True)
+def cache_ocr(count: int, workers: int, variant: str = "scanner", cache: Path = CACHE) -> None:
+    folder = _folder(cache, variant)
+    folder.mkdir(parents=True, exist_ok=True)
     indices = range(TRAIN_POOL, TRAIN_POOL + count)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for name in pool.map(_ocr_one, indices, [cache] * len(indices)):
+        for name in pool.map(_ocr_one, indices, [folder] * len(indices), [variant] * len(indices)):
             print(name, flush=True)
 
 
@@ -116,16 +123,51 @@ def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and " ".join(nfc(a).split()) == " ".join(nfc(b).split())
 
 
-def measure(sizes: list[int], cache: Path = CACHE) -> dict[str, Any]:
+def _folder(cache: Path, variant: str) -> Path:
+    return cache if variant == "scanner" else cache / variant
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
+
+
+def slipped(name: str | None) -> str | None:
+    """The name with the tone mark of its last toned syllable dropped ("Tuấn" -> "Tuân", "Hiền" -> "Hiên"):
+    the slip issue 12 saw on real pages. None when no syllable carries a tone."""
+    import unicodedata
+
+    if not name:
+        return None
+    words = name.split()
+    for i in range(len(words) - 1, -1, -1):
+        d = unicodedata.normalize("NFD", words[i])
+        if any(c in _TONES for c in d):
+            words[i] = unicodedata.normalize("NFC", "".join(c for c in d if c not in _TONES))
+            return " ".join(words)
+    return None
+
+
+def measure(sizes: list[int], variant: str = "scanner", slip: bool = False, cache: Path = CACHE) -> dict[str, Any]:
     """For each catalogue size N (approved truth of documents 0..N-1): exact match and wrong values at
-    confidence >= 0.9 on the cached evaluation documents, per measured field, and the repairs made."""
+    confidence >= 0.9 on the cached evaluation documents, per measured field, and the repairs made.
+    With `slip`, every signer name read right is given a one-mark slip first (a simulated OCR error, at
+    the confidence the name was read with): what the repair does with it, not what the OCR does."""
     from ocr import OcrResult, extract_fields
     from ocr.catalogue import ApprovedRecord, Catalogue, apply_catalogue, repairs
 
-    cached = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(cache.glob("*.json"))]
+    cached = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(_folder(cache, variant).glob("*.json"))]
     extractions = [(extract_fields(OcrResult.from_dict(d["ocr"]), d["document"]["document_type"]), d["truth"])
                    for d in cached]
-    out: dict[str, Any] = {"documents": len(extractions), "sizes": {}}
+    slips = 0
+    if slip:
+        for i, (e, t) in enumerate(extractions):
+            name = e.fields["signer_name"]
+            wrong = slipped(name.value) if _same(name.value, t.get("signer_name")) else None
+            if wrong:
+                fields = {**e.fields, "signer_name": dc_replace(name, value=wrong)}
+                extractions[i] = (dc_replace(e, fields=fields), t)
+                slips += 1
+    out: dict[str, Any] = {"variant": variant + (" + simulated slips" if slip else ""), "slipped": slips,
+                           "documents": len(extractions), "sizes": {}}
     for n in sizes:
         records = [ApprovedRecord(PROVINCE, t["issuing_authority"], t["signer_name"], t["signer_title"],
                                   t["document_number"], t["issue_date"])
@@ -153,7 +195,8 @@ def measure(sizes: list[int], cache: Path = CACHE) -> dict[str, Any]:
 
 def markdown(figures: dict[str, Any]) -> str:
     n_docs = figures["documents"]
-    lines = [f"Evaluation documents (never in the catalogue): {n_docs}", "",
+    lines = [f"Variant {figures['variant']}: {n_docs} evaluation documents (never in the catalogue); "
+             f"signer names given a slip: {figures['slipped']}", "",
              "| N approved | field | exact match | wrong at ≥ 0.9 | repairs (right) | known-value check (right) |",
              "|---|---|---|---|---|---|"]
     for n, row in figures["sizes"].items():
@@ -169,14 +212,17 @@ def main(argv: list[str]) -> int:
     o = sub.add_parser("ocr")
     o.add_argument("--eval", type=int, default=60)
     o.add_argument("--workers", type=int, default=2)
+    o.add_argument("--variant", choices=VARIANTS, default="scanner")
     m = sub.add_parser("measure")
     m.add_argument("--sizes", default="0,10,50,200")
+    m.add_argument("--variant", choices=VARIANTS, default="scanner")
+    m.add_argument("--slip", action="store_true", help="give each signer name read right a one-mark slip")
     m.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "ocr":
-        cache_ocr(args.eval, args.workers)
+        cache_ocr(args.eval, args.workers, args.variant)
         return 0
-    figures = measure([int(x) for x in args.sizes.split(",")])
+    figures = measure([int(x) for x in args.sizes.split(",")], args.variant, args.slip)
     print(json.dumps(figures, ensure_ascii=False, indent=1) if args.json else markdown(figures))
     return 0
 
