@@ -44,8 +44,9 @@ OVERWHELMING_CONFIDENCE = 0.9
 PERIOD_MARGIN = timedelta(days=366)
 # Distances (characters of the NFC text, a precomposed letter with its marks is one character):
 NAME_REPAIR_DISTANCE = 1  # "Tuân" -> "Tuấn", "Hiên" -> "Hiền"
-BODY_REPAIR_DISTANCE = 2  # a body's name is long: two slips ("ỦY BAN NHẨN DÂN XẢ …")
-SYMBOL_REPAIR_DISTANCE = 1  # "QD-UBND" -> "QĐ-UBND"
+BODY_REPAIR_DISTANCE = 2  # a body's name is long: two slips ("ỦY BAN NHẨN DÂN XẢ …"), only when what was
+# read is no body of the administrative catalogue itself
+SYMBOL_REPAIR_DISTANCE = 1  # "QD-UBND" -> "QĐ-UBND": marks only
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,24 @@ def symbol_of(number: str | None) -> str | None:
     return "/".join(parts).upper() or None
 
 
+_UNIT_KIND = re.compile(r"\b(XÃ|PHƯỜNG|THỊ TRẤN|HUYỆN|QUẬN|THỊ XÃ|THÀNH PHỐ|TỈNH|ĐẶC KHU)\s+")
+
+
+def _units(body: str) -> set[str]:
+    """The administrative units a body's name names, as "<kind> <name>" ("XÃ NINH AN"): a unit kind
+    followed by a name of the unit catalogue (roadmap.units), as read (marks included)."""
+    from roadmap.units import place_names_by_fold
+
+    out = set()
+    for m in _UNIT_KIND.finditer(body):
+        words = body[m.end():].split()
+        for n in range(min(4, len(words)), 0, -1):
+            if fold(" ".join(words[:n])) in place_names_by_fold():
+                out.add(f"{m.group(1)} {' '.join(words[:n])}")
+                break
+    return out
+
+
 def _day(iso: str | None) -> date | None:
     try:
         return date.fromisoformat(iso) if iso else None
@@ -248,6 +267,10 @@ def _body(f: ExtractedField, p: ProvinceCatalogue) -> tuple[ExtractedField, str 
             best, unique = Match(tails[0], len(tails[0]) - len(read), p.bodies[tails[0]]), True
     if best is None or not unique or best.support < MIN_REPAIR_SUPPORT:
         return _noted(f, body="unknown"), None
+    if not _units(read) <= _units(best.value):
+        # What was read names a unit of the administrative catalogue the known body does not ("XÃ NINH
+        # AN" beside a known "XÃ NINH ĐA"): a body the archive has not seen yet, not a slip.
+        return _noted(f, body="unknown"), None
     return _repaired(unread, p.body_names[best.value], best, read, p.bodies, "body", {"known_body": True}), best.value
 
 
@@ -282,7 +305,8 @@ def _number(f: ExtractedField, body: str | None, p: ProvinceCatalogue) -> Extrac
     if sym in symbols:
         return replace(f, checks={**f.checks, "known_symbol": True})
     best, unique = _closest(sym, symbols, SYMBOL_REPAIR_DISTANCE)
-    if best is None or not unique or best.support < MIN_REPAIR_SUPPORT:
+    # Only a slipped mark ("QD" for "QĐ"): "CĐ-UBND" (a công điện) beside a known "QĐ-UBND" is another kind.
+    if best is None or not unique or best.support < MIN_REPAIR_SUPPORT or fold(sym) != fold(best.value):
         return _noted(f, symbol="unknown")
     at = f.value.upper().rfind(sym)
     value = f.value[:at] + best.value + f.value[at + len(sym):] if at >= 0 else f.value

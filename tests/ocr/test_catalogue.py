@@ -122,6 +122,19 @@ def test_the_body_and_the_symbol_are_repaired_from_the_provinces_known_ones() ->
     lost_line = apply_catalogue(_extraction("Lê Hoa", body="XÃ NINH ĐA"), cat, "Khánh Hòa")
     assert lost_line.fields["issuing_authority"].value == OTHER
     assert lost_line.fields["signer_name"].checks["known_signer"] is True
+    slipped = apply_catalogue(_extraction("Lê Hoa", body="ỦY BAN NHÂN DÂN MUYỆN DIÊN KHÁNH"), cat, "Khánh Hòa")
+    assert slipped.fields["issuing_authority"].value == BODY
+
+
+def test_a_real_body_or_symbol_the_archive_has_not_seen_is_not_repaired_to_a_neighbour() -> None:
+    cat = Catalogue.from_records(_records("Lê Hoa", 50, body=OTHER))
+    # "XÃ NINH AN" is a commune of the administrative catalogue: a new body, not a slip of "NINH ĐA".
+    new_body = apply_catalogue(_extraction("Lê Hoa", body="ỦY BAN NHÂN DÂN XÃ NINH AN"), cat, "Khánh Hòa")
+    assert new_body.fields["issuing_authority"].value == "ỦY BAN NHÂN DÂN XÃ NINH AN"
+    # A công điện's "CĐ-UBND" of a body known for "QĐ-UBND" is another kind, not a slipped mark.
+    cd = apply_catalogue(_extraction("Lê Hoa", body=OTHER, number="5/CĐ-UBND"), cat, "Khánh Hòa")
+    assert cd.fields["document_number"].value == "5/CĐ-UBND"
+    assert repairs(new_body) == {} and repairs(cd) == {}
 
 
 def test_symbol_of_a_number() -> None:
