@@ -8,7 +8,8 @@ from ocr.catalogue import body_key
 from review.catalogue import archive_catalogue
 from review.service import approve_document, correct_fields, reject_document
 from sohoa.config import Settings
-from tests.review.conftest import GOOD_HKD
+
+from .conftest import GOOD_HKD
 
 BODY = body_key(GOOD_HKD["issuing_authority"])
 
