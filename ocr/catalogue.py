@@ -59,6 +59,7 @@ class ApprovedRecord:
     signer_title: str | None = None
     document_number: str | None = None
     issue_date: str | None = None  # ISO
+    signer_authority: str | None = None  # the authority lines ("TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH")
 
 
 @dataclass
@@ -89,6 +90,7 @@ class ProvinceCatalogue:
     body_names: dict[str, str] = field(default_factory=dict)  # body key -> the body as approved
     signers: dict[str, dict[str, SignerStats]] = field(default_factory=lambda: defaultdict(dict))  # body -> name
     symbols: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # body -> symbol
+    authorities: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # body -> lines
 
     def signers_of(self, body: str | None) -> dict[str, SignerStats]:
         """The signers of one known body; of the whole province when the body is not known (merged by name)."""
@@ -133,6 +135,8 @@ class Catalogue:
         sym = symbol_of(r.document_number)
         if sym:
             p.symbols[body][sym] += 1
+        if r.signer_authority and r.signer_authority.strip():
+            p.authorities[body][body_key(r.signer_authority)] += 1
 
     def for_province(self, province: str | None) -> ProvinceCatalogue | None:
         return self.provinces.get(province_key(province)) if province else None
@@ -324,8 +328,12 @@ def apply_catalogue(extraction: Extraction, catalogue: Catalogue | None, provinc
     day = _day(fields["issue_date"].value) if "issue_date" in fields else None
     name, title = _signer(fields.get("signer_name", absent), fields.get("signer_title", absent), body, day, p)
     number = _number(fields.get("document_number", absent), body, p)
+    authority = fields.get("signer_authority", absent)
+    if authority.value and body and body_key(authority.value) in p.authorities.get(body, {}):
+        # The body signs with these lines ("TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"): evidence.
+        authority = replace(authority, checks={**authority.checks, "known_authority": True})
     for key, value in (("issuing_authority", body_field), ("signer_name", name), ("signer_title", title),
-                       ("document_number", number)):
+                       ("document_number", number), ("signer_authority", authority)):
         if key in fields:
             fields[key] = value
     return replace(extraction, fields=fields)

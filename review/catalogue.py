@@ -4,7 +4,7 @@ Rebuilt from the approved records on demand, never kept as a second copy. Why no
 to date on each approval: a record leaves approval again (a steward corrects an approved record, a
 rejection), a correction changes a value after approval; a copy maintained by hooks in every one of
 those paths drifts from the records, a query over the records cannot. It stays fast because it is
-one query per extraction batch and province (not per document), reading five fields of each approved
+one query per extraction batch and province (not per document), reading six fields of each approved
 record through the `fields(document_id)` index, and the result is cached until something new is
 approved or corrected (the watermark: the count of approved records, the last field change and the
 last review decision). Measured on SQLite: see docs/ocr.md ("Learning from the archive").
@@ -31,14 +31,14 @@ from storage.models import Document, DocumentStatus, Field, FieldChange
 CATALOGUE_ACTOR = "sohoa-catalogue"
 # Records that passed review or the rules and may be (or were) signed: the archive's approved past.
 APPROVED = (DocumentStatus.APPROVED, DocumentStatus.SIGNED, DocumentStatus.STORED, DocumentStatus.SYNCED)
-_FIELDS = ("issuing_authority", "signer_name", "signer_title", "document_number", "issue_date")
+_FIELDS = ("issuing_authority", "signer_name", "signer_title", "document_number", "issue_date", "signer_authority")
 
 _cache: dict[tuple[str | None, frozenset[str]], tuple[tuple[int, int, int], Catalogue]] = {}
 _lock = Lock()
 
 
 def approved_records(s: Session, provinces: Iterable[str] | None = None) -> list[ApprovedRecord]:
-    """One row per approved record: its five catalogue fields pivoted in the database."""
+    """One row per approved record: its catalogue fields pivoted in the database."""
     cols = [func.max(case((Field.name == n, Field.value))).label(n) for n in _FIELDS]
     q = (select(Document.province, *cols).join(Field, Field.document_id == Document.id)
          .where(Document.status.in_([str(x) for x in APPROVED]), Field.name.in_(_FIELDS))

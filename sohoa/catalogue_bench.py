@@ -76,6 +76,7 @@ def content(doc: ArchiveDocument) -> Any:
     c.signer_lines = tuple(behalf + ([chief] if pick == 0 else [f"KT. {chief}", deputy]))
     c.signer_name = _roster(body)[pick]
     c.fields["signer_name"], c.fields["signer_title"] = c.signer_name, c.signer_lines[-1]
+    c.fields["signer_authority"] = " ".join(c.signer_lines)
     return c, rng
 
 
@@ -170,7 +171,7 @@ def measure(sizes: list[int], variant: str = "scanner", slip: bool = False, cach
                            "documents": len(extractions), "sizes": {}}
     for n in sizes:
         records = [ApprovedRecord(PROVINCE, t["issuing_authority"], t["signer_name"], t["signer_title"],
-                                  t["document_number"], t["issue_date"])
+                                  t["document_number"], t["issue_date"], t.get("signer_authority"))
                    for t in (truth(archive_document(i)) for i in range(min(n, TRAIN_POOL)))]
         catalogue = Catalogue.from_records(records)
         per: dict[str, dict[str, int]] = {f: {"right": 0, "wrong_at_09": 0, "repaired": 0, "repaired_right": 0,

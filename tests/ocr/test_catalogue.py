@@ -20,7 +20,8 @@ OTHER = "ỦY BAN NHÂN DÂN XÃ NINH ĐA"
 
 def _records(name: str, n: int, *, body: str = BODY, province: str = "Khánh Hòa", day: str = "2021-05-12",
              number: str = "12/QĐ-UBND", title: str = "PHÓ CHỦ TỊCH") -> list[ApprovedRecord]:
-    return [ApprovedRecord(province, body, name, title, number, day) for _ in range(n)]
+    return [ApprovedRecord(province, body, name, title, number, day, f"TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH {title}")
+            for _ in range(n)]
 
 
 def _extraction(name: str | None, *, conf: float = 0.95, body: str = BODY, number: str = "345/QĐ-UBND",
@@ -31,6 +32,7 @@ def _extraction(name: str | None, *, conf: float = 0.95, body: str = BODY, numbe
     return Extraction("quyet_dinh", 1, {
         "issuing_authority": f(body, {"body_words": True}), "document_number": f(number), "issue_date": f(day),
         "signer_title": f(title), "signer_name": f(name, {"personal_name": True, "under_authority": True}),
+        "signer_authority": f(f"TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH {title}", {"whole_block": True}),
     })
 
 
@@ -90,6 +92,7 @@ def test_a_known_signer_is_evidence_not_a_change() -> None:
     assert out.fields["signer_title"].checks["known_title"] is True
     assert out.fields["issuing_authority"].checks["known_body"] is True
     assert out.fields["document_number"].checks["known_symbol"] is True
+    assert out.fields["signer_authority"].checks["known_authority"] is True
     # A signer of another body of the province is not evidence for this one.
     elsewhere = apply_catalogue(_extraction("Nguyễn Văn Tuấn", body=OTHER),
                                 Catalogue.from_records(_records("Nguyễn Văn Tuấn", 5) + _records("Lê Hoa", 5, body=OTHER)),
