@@ -1,7 +1,8 @@
 """How much a province's own archive helps extraction: the gain as approved records accumulate.
 
     python -m sohoa.catalogue_bench ocr [--eval 60] [--workers 2] [--variant scanner|coarse]  # OCR once, cached
-    python -m sohoa.catalogue_bench measure [--sizes 0,10,50,200] [--variant …]       # figures per size
+    python -m sohoa.catalogue_bench measure [--sizes 0,10,50,200] [--variant …] [--slip]  # figures per size
+    python -m sohoa.catalogue_bench time [--documents 200000]   # seconds to build the catalogue from SQLite
 
 An "archive" of one province is generated where, as in a real one, each body has a small roster of
 signers (a chief and deputies) who sign most of its results. Document i's content is the generator's
@@ -207,6 +208,56 @@ def markdown(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def time_build(documents: int, folder: Path = CACHE / "timing") -> dict[str, float]:
+    """Seconds to build the catalogue from a SQLite results DB of `documents` records (half of them
+    approved records of the province, 8 fields each), made once in `folder` and reused."""
+    import hashlib
+    import time
+
+    from sqlalchemy import insert
+
+    from review.catalogue import archive_catalogue
+    from storage.db import session_scope, upgrade
+    from storage.models import Batch, Document, Field
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"results-{documents}.db"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        upgrade(url)
+        rng = random.Random(1)
+        bodies = [f"ỦY BAN NHÂN DÂN XÃ SỐ {i}" for i in range(300)]
+        with session_scope(url) as s:
+            batch = Batch(batch_key="timing", province=PROVINCE, agency_code="x", location="/timing")
+            s.add(batch)
+            s.flush()
+            docs: list[dict[str, Any]] = []
+            fields: list[dict[str, Any]] = []
+            for i in range(documents):
+                docs.append(dict(id=i + 1, batch_id=batch.id, file_name=f"{i}.png", content_type="image/png",
+                                 sha256=hashlib.sha256(str(i).encode()).hexdigest(), size_bytes=1, page_count=1,
+                                 province=rng.choice([PROVINCE] * 3 + ["Bình Định"]), agency_code="x",
+                                 document_type="quyet_dinh", raw_key="r", review_reasons=[],
+                                 status=rng.choice(["approved", "stored", "needs_review"])))
+                for name, value in (("issuing_authority", rng.choice(bodies)), ("issue_date", "2021-03-04"),
+                                    ("signer_name", f"Nguyễn Văn {rng.randrange(900)}"), ("signer_title", "CHỦ TỊCH"),
+                                    ("document_number", f"{i}/QĐ-UBND"), ("holder_name", "Trần Thị B"),
+                                    ("title", "QUYẾT ĐỊNH"), ("summary", "Về việc giao đất")):
+                    fields.append(dict(document_id=i + 1, name=name, value=value, confidence=0.9, source="ocr"))
+                if len(docs) >= 10_000 or i == documents - 1:
+                    s.execute(insert(Document), docs)
+                    s.execute(insert(Field), fields)
+                    docs, fields = [], []
+    out = {}
+    for attempt in ("build", "cached"):
+        wall, cpu = time.perf_counter(), time.process_time()
+        catalogue = archive_catalogue([PROVINCE], db_url=url)
+        out[f"{attempt}_wall_s"] = round(time.perf_counter() - wall, 3)
+        out[f"{attempt}_cpu_s"] = round(time.process_time() - cpu, 3)
+    out["approved_records"] = catalogue.records
+    return out
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m sohoa.catalogue_bench")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -219,7 +270,12 @@ def main(argv: list[str]) -> int:
     m.add_argument("--variant", choices=VARIANTS, default="scanner")
     m.add_argument("--slip", action="store_true", help="give each signer name read right a one-mark slip")
     m.add_argument("--json", action="store_true")
+    t = sub.add_parser("time")
+    t.add_argument("--documents", type=int, default=200_000)
     args = ap.parse_args(argv)
+    if args.cmd == "time":
+        print(json.dumps(time_build(args.documents)))
+        return 0
     if args.cmd == "ocr":
         cache_ocr(args.eval, args.workers, args.variant)
         return 0
