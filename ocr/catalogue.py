@@ -169,7 +169,7 @@ def symbol_of(number: str | None) -> str | None:
         return None
     parts = [p for p in nfc(number).strip().split("/")[1:] if p]
     parts = [p for p in parts if not re.fullmatch(r"\d{4}", p)]
-    return "/".join(parts).upper() or None
+    return "/".join(parts) or None  # as printed: "QyĐ" (quy định) is not "QYĐ"
 
 
 _UNIT_KIND = re.compile(r"\b(XÃ|PHƯỜNG|THỊ TRẤN|HUYỆN|QUẬN|THỊ XÃ|THÀNH PHỐ|TỈNH|ĐẶC KHU)\s+")
@@ -296,6 +296,8 @@ def _signer(name: ExtractedField, title: ExtractedField, body: str | None, day: 
         read = best.value
     else:
         name = replace(name, checks={**name.checks, "known_signer": True})
+    if body is None:  # the body was not recognised: a signer of the province, not of that body
+        name = _noted(name, signer_scope="province")
     if title.value and body_key(title.value) in pool[read].titles:
         title = replace(title, checks={**title.checks, "known_title": True})
     return name, title
@@ -312,7 +314,7 @@ def _number(f: ExtractedField, body: str | None, p: ProvinceCatalogue) -> Extrac
     # Only a slipped mark ("QD" for "QĐ"): "CĐ-UBND" (a công điện) beside a known "QĐ-UBND" is another kind.
     if best is None or not unique or best.support < MIN_REPAIR_SUPPORT or fold(sym) != fold(best.value):
         return _noted(f, symbol="unknown")
-    at = f.value.upper().rfind(sym)
+    at = f.value.rfind(sym)
     value = f.value[:at] + best.value + f.value[at + len(sym):] if at >= 0 else f.value
     return _repaired(f, value, best, sym, symbols, "symbol", {"known_symbol": True})
 
