@@ -30,7 +30,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from ocr._text import edit_distance, fold, nfc
+from core.text import fold, nfc
+from ocr._text import edit_distance
 from ocr.extract import LOW_WORD_CAP, ExtractedField, Extraction
 
 # A known value needs this many approved records behind it before a read value is repaired to it.
@@ -177,8 +178,8 @@ _UNIT_KIND = re.compile(r"\b(XÃ|PHƯỜNG|THỊ TRẤN|HUYỆN|QUẬN|THỊ XÃ
 
 def _units(body: str) -> set[str]:
     """The administrative units a body's name names, as "<kind> <name>" ("XÃ NINH AN"): a unit kind
-    followed by a name of the unit catalogue (roadmap.units), as read (marks included)."""
-    from roadmap.units import place_names_by_fold
+    followed by a name of the unit catalogue (core.units), as read (marks included)."""
+    from core.units import place_names_by_fold
 
     out = set()
     for m in _UNIT_KIND.finditer(body):

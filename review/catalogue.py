@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from ocr.catalogue import ApprovedRecord, Catalogue, repairs
 from ocr.extract import Extraction
-from review.models import ReviewDecision
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
+from storage.review_models import ReviewDecision
 
 CATALOGUE_ACTOR = "sohoa-catalogue"
 # Records that passed review or the rules and may be (or were) signed: the archive's approved past.

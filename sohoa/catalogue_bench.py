@@ -6,7 +6,7 @@
 
 An "archive" of one province is generated where, as in a real one, each body has a small roster of
 signers (a chief and deputies) who sign most of its results. Document i's content is the generator's
-(`sohoa.samples`) with the signer taken from its body's roster. The first documents are the approved
+(`samples`) with the signer taken from its body's roster. The first documents are the approved
 past: their truth builds the catalogue (no OCR needed). The evaluation documents come after index
 TRAIN_POOL and are never used to build it; they are rendered with scanner damage and OCR'd once, the
 OCR cached as JSON in CACHE so each catalogue size re-runs extraction only.
@@ -55,7 +55,7 @@ def archive_document(index: int, variant: str = "scanner") -> ArchiveDocument:
 
 
 def _roster(body: str) -> list[str]:
-    from sohoa.samples._content import person_name
+    from samples._content import person_name
 
     rng = random.Random(f"roster|{PROVINCE}|{body}")
     return [person_name(rng, rng.choice("MMF")) for _ in ROSTER_WEIGHTS]
@@ -63,7 +63,7 @@ def _roster(body: str) -> list[str]:
 
 def content(doc: ArchiveDocument) -> Any:
     """The generator's content for `doc`, its signer (name, lines, title) from its body's roster."""
-    from sohoa.samples._content import make_content
+    from samples._content import make_content
 
     rng = random.Random(f"{doc.document_type}|{PROVINCE}|{doc.seed}")
     c = make_content(doc.document_type, rng, PROVINCE)
@@ -91,8 +91,8 @@ def _ocr_one(index: int, cache: Path, variant: str) -> str:
     from PIL import Image
 
     from ocr import PageImage, ocr_pages
-    from sohoa.samples._damage import LEVELS, apply_damage
-    from sohoa.samples._render import render_pages
+    from samples._damage import LEVELS, apply_damage
+    from samples._render import render_pages
 
     doc = archive_document(index, variant)
     out = cache / f"{index:04d}.json"
@@ -120,7 +120,7 @@ def cache_ocr(count: int, workers: int, variant: str = "scanner", cache: Path = 
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    from ocr._text import nfc
+    from core.text import nfc
 
     return a is not None and b is not None and " ".join(nfc(a).split()) == " ".join(nfc(b).split())
 

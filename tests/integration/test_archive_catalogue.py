@@ -12,8 +12,8 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
+from core.settings import Settings
 from ocr.catalogue import REPAIR_CAP
-from sohoa.config import Settings
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
 
@@ -24,9 +24,9 @@ SLIPPED = "Phan Thanh Tuân"  # one mark away: what an OCR slip (or a smudged pr
 
 def _render(folder: Path, name: str, seed: int, printed_signer: str, number: str) -> dict[str, str]:
     """A marital-status confirmation of the same commune each time, signed by `printed_signer`."""
-    from sohoa.samples._content import make_content
-    from sohoa.samples._damage import apply_damage
-    from sohoa.samples._render import render_pages
+    from samples._content import make_content
+    from samples._damage import apply_damage
+    from samples._render import render_pages
 
     rng = random.Random(f"archive-catalogue|{seed}")
     c = make_content("xac_nhan_tinh_trang_hon_nhan", rng, PROVINCE)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.settings import Settings
 from ocr.catalogue import body_key
 from review.catalogue import archive_catalogue
 from review.service import approve_document, correct_fields, reject_document
-from sohoa.config import Settings
 
 from .conftest import GOOD_HKD
 
