@@ -303,11 +303,54 @@ def correct_fields(document_id: int, changes: Mapping[str, str | None], actor: s
         return Correction(tuple(changed), decision)
 
 
+@dataclass(frozen=True)
+class PendingChange:
+    """A field a steward changed since the record was last approved: shown once more before approval."""
+
+    name: str
+    label_vi: str
+    old_value: str | None  # before the first change since the last approval
+    new_value: str | None  # now
+    last_change_id: int
+
+
+def unconfirmed_changes(document_id: int, *, db_url: str | None = None) -> list[PendingChange]:
+    """Fields changed since the last approval of the record (net: a value typed and typed back is no
+    change), in form order. An approval after an edit confirms exactly these."""
+    with session_scope(db_url) as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise LookupError(f"hồ sơ {document_id} không tồn tại")
+        since = s.scalar(select(func.max(ReviewDecision.at)).where(
+            ReviewDecision.document_id == doc.id, ReviewDecision.action == ReviewAction.APPROVE))
+        q = select(FieldChange).where(FieldChange.document_id == doc.id).order_by(FieldChange.id)
+        if since is not None:
+            q = q.where(FieldChange.changed_at > since)
+        net: dict[str, list[Any]] = {}
+        for c in s.scalars(q):
+            if c.field_name in net:
+                net[c.field_name][1:] = [c.new_value, c.id]
+            else:
+                net[c.field_name] = [c.old_value, c.new_value, c.id]
+        try:
+            doc_type = get_document_type(doc.document_type)
+            order = {n: i for i, n in enumerate(doc_type.field_names)}
+            labels = {f.name: f.label_vi for f in doc_type.fields}
+        except KeyError:
+            order, labels = {}, {}
+    return [PendingChange(name, labels.get(name, name), old, new, last)
+            for name, (old, new, last) in sorted(net.items(), key=lambda kv: (order.get(kv[0], 999), kv[0]))
+            if old != new]
+
+
 def approve_document(document_id: int, actor: str, *, note: str = "", db_url: str | None = None) -> None:
-    """Approve a record for signing. With errors left, the steward must say why (note)."""
+    """Approve a record for signing. With errors left, the steward must say why (note); a value the
+    steward typed that fails its field's rules blocks approval whatever the note: a person's entry
+    is held to the same rules as the OCR's (a stray "j" in the issuing body is not a correction)."""
     note = note.strip()
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
+        _refuse_failing_steward_values(s, doc)
         errors = s.scalar(select(func.count()).select_from(RuleOutcome).where(
             RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
         if errors and not note:
@@ -316,6 +359,30 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.APPROVE, reason=note, actor=actor))
         s.add(AuditEntry(actor=actor, action="approve", entity="document", entity_id=str(doc.id),
                          detail={"note": note, "errors_overridden": errors}))
+
+
+def _refuse_failing_steward_values(s: Session, doc: Document) -> None:
+    failed = s.scalars(select(RuleOutcome).where(
+        RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
+    typed = {n for n, f in _fields_of(s, doc.id).items() if f.source == "steward"}
+    own = [o for o in failed if o.field_name in typed]
+    if own:
+        labels = _labels(doc.document_type)
+        what = "; ".join(f"«{labels.get(o.field_name, o.field_name)}»: {o.message}" for o in own)
+        raise ReviewError(f"giá trị cán bộ nhập không đạt quy tắc kiểm tra, chưa duyệt được — {what}")
+
+
+def check_steward_values(document_id: int, *, db_url: str | None = None) -> None:
+    """Raise ReviewError when a value a steward typed fails an error rule of its field."""
+    with session_scope(db_url) as s:
+        _refuse_failing_steward_values(s, _reviewable(s, document_id))
+
+
+def _labels(document_type: str) -> dict[str, str]:
+    try:
+        return {f.name: f.label_vi for f in get_document_type(document_type).fields}
+    except KeyError:
+        return {}
 
 
 def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | None = None) -> None:

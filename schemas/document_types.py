@@ -27,6 +27,7 @@ class FieldKind(StrEnum):
     ID_NUMBER = "id_number"  # CCCD (12 digits) or legacy CMND (9 digits)
     DOCUMENT_NUMBER = "document_number"  # "1234/QĐ-UBND"
     NAME = "name"  # a person's name in Vietnamese letters
+    AUTHORITY = "authority"  # the name of an agency or body ("UBND HUYỆN VẠN NINH", "BỘ Y TẾ")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ KIND_RULES: dict[FieldKind, RuleSpec] = {
     FieldKind.DOCUMENT_NUMBER: RuleSpec("document_number_format", Severity.ERROR,
                                         "Số, ký hiệu đúng dạng (vd. 1234/QĐ-UBND)"),
     FieldKind.NAME: RuleSpec("name_letters", Severity.ERROR, "Họ tên chỉ gồm chữ cái tiếng Việt"),
+    # The shortest real body names ("BỘ Y TẾ", "SỞ Y TẾ") have two words and five letters: a stray
+    # key press ("j") or a single letter is never one.
+    FieldKind.AUTHORITY: RuleSpec("authority_name", Severity.ERROR,
+                                  "Tên cơ quan ban hành đầy đủ (ít nhất hai từ, bốn chữ cái)"),
     FieldKind.ID_NUMBER: RuleSpec("cccd_structure", Severity.ERROR,
                                   "CCCD 12 số: mã tỉnh, giới tính/thế kỷ, năm sinh; CMND 9 số bị đánh dấu"),
 }
@@ -125,7 +130,7 @@ SEALED_FIELD_THRESHOLD = 0.60
 
 # Decree 30/2020 layout: every administrative document has these.
 COMMON_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("issuing_authority", "Cơ quan ban hành"),
+    FieldSpec("issuing_authority", "Cơ quan ban hành", FieldKind.AUTHORITY),
     FieldSpec("document_number", "Số, ký hiệu", FieldKind.DOCUMENT_NUMBER),
     FieldSpec("issue_place", "Địa danh", required=False),
     FieldSpec("issue_date", "Ngày ban hành", FieldKind.DATE),

@@ -7,6 +7,7 @@ validate stage, the review desk and the Great Expectations suites all use these 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -34,8 +35,8 @@ from schemas.document_types import (
 from schemas.thresholds import Thresholds
 
 __all__ = [
-    "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity", "check_name", "parse_iso",
-    "signer_title_fits", "validate_record",
+    "AUTHORITY_REGEX", "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity",
+    "check_authority", "check_name", "parse_iso", "signer_title_fits", "validate_record",
 ]
 
 EARLIEST_DATE = date(1945, 9, 2)  # the state's founding: no valid result is older
@@ -75,11 +76,21 @@ class Decision:
         return tuple(o for o in self.outcomes if not o.passed)
 
 
+# A body's name: letters in at least two words, and at least four letters in all (see KIND_RULES).
+AUTHORITY_REGEX = r"^(?=.*[^\W\d_].*\s.*[^\W\d_])(?:[\W\d_]*[^\W\d_]){4}"
+_AUTHORITY = re.compile(AUTHORITY_REGEX, re.DOTALL)
+
+
 def parse_iso(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def check_authority(value: str) -> bool:
+    """The name of an issuing body, not a stray letter: two words or more, four letters or more."""
+    return bool(_AUTHORITY.match(value))
 
 
 def check_name(value: str) -> bool:
@@ -194,6 +205,10 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
             ok = check_name(value)
             add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
                 "" if ok else f"«{value}» không phải họ tên bằng chữ cái tiếng Việt")
+        elif spec.kind is FieldKind.AUTHORITY:
+            ok = check_authority(value)
+            add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
+                "" if ok else f"«{value}» không phải tên đầy đủ của một cơ quan")
         elif spec.kind is FieldKind.ID_NUMBER:
             severity, why = _id_number_outcome(value, parse_iso(value_of("holder_birth_date")))
             add(kind_rule, spec.name, severity is None, why, severity)  # type: ignore[arg-type]

@@ -33,7 +33,7 @@ RULE_VI = {
     "cccd_structure": "Số CCCD/CMND", "confidence": "Độ tin cậy thấp",
     "title_matches_type": "Sai loại giấy tờ", "signer_title_matches_authority": "Chức vụ người ký",
     "issued_after_birth": "Ngày cấp trước ngày sinh", "province_in_catalogue": "Tỉnh ngoài danh mục",
-    "agency_code_in_catalogue": "Mã cơ quan", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
+    "agency_code_in_catalogue": "Mã cơ quan", "authority_name": "Tên cơ quan ban hành", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
 }
 ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị"}
 _FLASH = {
@@ -163,7 +163,16 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
         else:
             changed = False
         if action == "approve":
-            service.approve_document(document_id, user.username, note=str(form.get("note") or ""), db_url=db_url)
+            note = str(form.get("note") or "")
+            service.check_steward_values(document_id, db_url=db_url)  # refused before any confirmation
+            pending = service.unconfirmed_changes(document_id, db_url=db_url)
+            # Changed fields are shown once more before the approval counts; the confirmation names
+            # the last change it showed, so a change made meanwhile (another tab) is shown again.
+            if pending and _int(str(form.get("confirmed") or "")) != max(p.last_change_id for p in pending):
+                return _render(request, "confirm.html", {
+                    "doc": doc, "doc_type": DOCUMENT_TYPES.get(doc.document_type), "pending": pending,
+                    "note": note, "confirmed": max(p.last_change_id for p in pending)})
+            service.approve_document(document_id, user.username, note=note, db_url=db_url)
             return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="approved",
                          doc=document_id)
         if action == "reject":
