@@ -26,17 +26,20 @@ from schemas.document_types import (
     PROVINCE_IN_CATALOGUE,
     REQUIRED_RULE,
     SIGNER_MATCHES_AUTHORITY,
+    STILL_VALID_RULE,
     TITLE_MATCHES_TYPE,
     DocumentType,
     FieldKind,
     RuleSpec,
     Severity,
+    ValidityKind,
 )
 from schemas.thresholds import Thresholds
 
 __all__ = [
     "AUTHORITY_REGEX", "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity",
-    "check_authority", "check_name", "parse_iso", "signer_title_fits", "validate_record",
+    "ValidityJudgement", "check_authority", "check_name", "judge_validity", "parse_iso", "signer_title_fits",
+    "validate_record",
 ]
 
 EARLIEST_DATE = date(1945, 9, 2)  # the state's founding: no valid result is older
@@ -149,6 +152,53 @@ def signer_title_fits(issuing_authority: str, signer_title: str) -> bool | None:
     return any(t in title for t in expected)
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day N calendar months later (the last day of the month when it has fewer days)."""
+    import calendar
+
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class ValidityJudgement:
+    """What the extracted evidence says about Art. 25.1 on a given day."""
+
+    still_valid: bool | None  # None: cannot tell (the date it depends on was not read)
+    valid_until: date | None = None
+    reason: str = ""  # Vietnamese, for the steward
+
+
+def judge_validity(doc_type: DocumentType, values: dict[str, str | None], *, today: date | None = None,
+                   superseded_by: str | None = None) -> ValidityJudgement:
+    """Judge a record's validity from its type's declaration and its extracted values.
+
+    `superseded_by` names a later result of the same type for the same subject (found by the caller,
+    who can see the other records); only types declared SUPERSEDED use it."""
+    today = today or date.today()
+    rule = doc_type.validity
+    basis = f" ({rule.basis_vi})" if rule.basis_vi else ""
+    if rule.kind is ValidityKind.NO_EXPIRY:
+        return ValidityJudgement(True)
+    if rule.kind is ValidityKind.SUPERSEDED:
+        if superseded_by:
+            return ValidityJudgement(False, reason=f"đã hết hiệu lực: đã được thay thế bởi {superseded_by}{basis}")
+        return ValidityJudgement(True)
+    if rule.kind is ValidityKind.MONTHS_FROM_ISSUE:
+        issued = parse_iso(values.get("issue_date"))
+        if issued is None or not rule.months:
+            return ValidityJudgement(None, reason="không xác định được hiệu lực: chưa đọc được ngày cấp")
+        until = add_months(issued, rule.months)
+    else:
+        until = parse_iso(values.get(rule.field or ""))
+        if until is None:
+            return ValidityJudgement(None, reason="không xác định được hiệu lực: chưa đọc được ngày hết hạn")
+    if today > until:
+        return ValidityJudgement(False, until, f"đã hết hiệu lực (có giá trị đến hết ngày {until:%d/%m/%Y}){basis}")
+    return ValidityJudgement(True, until)
+
+
 def _title_type(title: str) -> str | None:
     """The document type whose title keywords a printed title carries (longest keyword wins)."""
     folded = fold_words(title)
@@ -164,7 +214,7 @@ def _title_type(title: str) -> str | None:
 def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
                     today: date | None = None, extra_reasons: tuple[str, ...] = (),
                     thresholds: Thresholds | None = None, province: str | None = None,
-                    agency_code: str | None = None) -> Decision:
+                    agency_code: str | None = None, superseded_by: str | None = None) -> Decision:
     """Check one record against its type's declared rules and route it.
 
     Routing: REJECTED when unreadable (almost no required field read) or of the wrong type (its
@@ -243,6 +293,11 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
     if AGENCY_IN_CATALOGUE.code in declared and agency_code is not None:
         ok = is_agency_code(agency_code)
         add(AGENCY_IN_CATALOGUE, "", ok, "" if ok else f"mã cơ quan «{agency_code}» không đúng dạng mã định danh")
+
+    # Art. 25.1: an expired paper is not converted as a valid result; a steward decides (archive only).
+    validity = judge_validity(doc_type, {n: value_of(n) for n in fields}, today=today, superseded_by=superseded_by)
+    if doc_type.validity.kind is not ValidityKind.NO_EXPIRY and validity.still_valid is not None:
+        add(STILL_VALID_RULE, "", bool(validity.still_valid), validity.reason)
 
     failed = [o for o in outcomes if not o.passed]
     labels = {f.name: f.label_vi for f in doc_type.fields}  # stewards read Vietnamese labels, not field codes

@@ -271,7 +271,6 @@ def _result_code(session: Any, doc: Document) -> str:
 
 def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
     """Sign approved documents only (nothing unreviewed is signed)."""
-    import ocr
     import signing
 
     settings = settings or get_settings()
@@ -279,19 +278,37 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
     todo = [d for d in _documents(batch_id) if d.status == DocumentStatus.APPROVED]
     if not todo:
         return {"batch_id": batch_id, "signed": 0}
-    # PKCS#11 token when SOHOA_PKCS11_MODULE is set, else the PKCS#12 file; an unfit key (expired,
-    # revoked, wrong converter) stops the whole batch before anything is signed.
-    key = signing.KeySource.from_settings(settings)
+    # Each agency's own key and name (SOHOA_SIGNING_KEYS), else the deployment's key; an unfit key
+    # (expired, revoked, wrong converter) stops the whole batch before anything is signed.
     now = datetime.now(UTC)
-    key.check_fit_for(settings.converter_name, now)
+    with signing.SigningIdentities(settings) as identities:
+        for agency in sorted({d.agency_code for d in todo}):
+            key, converter = identities.for_agency(agency)
+            key.check_fit_for(converter, now)
+        return _sign_documents(batch_id, todo, identities, now, settings, store)
+
+
+def _sign_documents(batch_id: int, todo: list[Document], identities: Any, now: datetime, settings: Settings,
+                    store: ObjectStore) -> dict[str, Any]:
+    import ocr
+    import signing
+
     options = signing.SigningOptions(tsa_url=settings.tsa_url or None)
     signed = 0
+    from review.service import return_to_review, signing_terms
+
     for index, doc in enumerate(todo, start=1):
+        key, converter = identities.for_agency(doc.agency_code)
         _progress("sign", index, len(todo), doc.file_name)
         with session_scope() as s:
             if s.scalar(select(Result).where(Result.document_id == doc.id)) is not None:
                 s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
                 continue
+        terms = signing_terms(doc.id)  # Art. 25.1, judged on the day of signing
+        if not terms.may_sign:  # expired since approval: back to a steward, never signed as valid
+            return_to_review(doc.id)
+            continue
+        with session_scope() as s:
             result_code = _result_code(s, doc)
             fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
         raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
@@ -301,18 +318,21 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
             # Word boxes, not just rows: the signed copy's invisible text lines up with the scan (method a).
             ocr_doc = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
             ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
-        marker = signing.ConversionMarker(converter=settings.converter_name, converted_at=now,
+        marker = signing.ConversionMarker(converter=converter, converted_at=now,
                                           result_code=result_code, lookup_url=f"{settings.lookup_url}/{result_code}")
         payload = json.dumps({"result_code": result_code, "document_type": doc.document_type, "fields": fields},
                              ensure_ascii=False, indent=1).encode()
+        # Archive only (method a): the scan, no structured data presented as a valid result's content.
+        attachments = {} if terms.archive_only else {"fields.json": payload}
         outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
-                                      text_layers=ocr_text, attachments={"fields.json": payload}, options=options)
+                                      text_layers=ocr_text, attachments=attachments, options=options)
         work = keys.work_key(doc.id, "signed.pdf")
         store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
         crash_point("sign.after_work_put")
         with session_scope() as s:
-            s.add(Result(document_id=doc.id, result_code=result_code, converter=settings.converter_name,
-                         converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256))
+            s.add(Result(document_id=doc.id, result_code=result_code, converter=converter,
+                         converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256,
+                         still_valid=terms.still_valid))
             s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
             s.add(AuditEntry(actor=ACTOR, action="sign", entity="result", entity_id=result_code,
                              detail={"sha256": outcome.sha256, "signer": outcome.signer,
@@ -360,7 +380,8 @@ def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectSt
             record_signatures(s, result.id, pdf)  # Art. 25.3.b: signer, time, level, certificate
             # Transactional outbox: the event is written in the same transaction as the stored result.
             idem = f"{code}:push:{signed_sha}"
-            if s.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == idem)) is None:
+            # An archive-only copy of an expired paper is no valid result for the warehouse.
+            if result.still_valid and s.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == idem)) is None:
                 s.add(OutboxEvent(result_id=result.id, kind="push", idempotency_key=idem,
                                   payload=_push_payload(code, doc, fields, signed_sha, converted_at, converter,
                                                         store.presigned_get(bucket, pdf_key, minutes=7 * 24 * 60))))
