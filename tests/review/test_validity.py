@@ -55,14 +55,14 @@ def test_expired_confirmation_goes_to_a_steward_and_is_archived_only_on_request(
             [d.review_reasons for d in docs]
         assert any("đã hết hiệu lực (có giá trị đến hết ngày 02/10/2019)" in r for r in docs[0].review_reasons)
 
+    with pytest.raises(service.ReviewError, match="còn hiệu lực"):  # archive only is for expired papers
+        service.approve_archive_only(fresh, "lan", note="x", db_url=signing_env.db_url)
     # the valid one is signed as valid; the expired one waits
     assert service.release_approved(batch_id, signing_env)["signed"] == 1
     with pytest.raises(service.ReviewError, match="Duyệt lưu trữ"):
         service.approve_document(old, "lan", note="đã đối chiếu", db_url=signing_env.db_url)
     with pytest.raises(service.ReviewError, match="quyết định của cơ quan"):
         service.approve_archive_only(old, "lan", note=" ", db_url=signing_env.db_url)
-    with pytest.raises(service.ReviewError, match="còn hiệu lực"):
-        service.approve_archive_only(fresh, "lan", note="x", db_url=signing_env.db_url)
     service.approve_archive_only(old, "lan", note="UBND xã yêu cầu lưu trữ bản quét", db_url=signing_env.db_url)
     assert service.release_approved(batch_id, signing_env)["signed"] == 1
 
