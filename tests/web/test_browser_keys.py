@@ -120,13 +120,17 @@ def test_one_letter_issuing_body_is_refused_and_an_edit_is_confirmed(
         expect(page.locator("#status")).to_have_attribute("data-status", "needs_review")
         # a steward's note does not override a failing value the steward typed
         page.fill("#note", "đã xem")
-        page.keyboard.press("Enter")
-        page.wait_for_url("**error=**")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator("p.error[role=alert]")).to_contain_text("chưa duyệt được")
         expect(page.locator("#status")).to_have_attribute("data-status", "needs_review")
 
         # a real correction: approval shows old → new once more, then counts
         page.locator("#f-issuing_authority").fill("UBND HUYỆN VẠN NINH")
-        page.locator("#f-issuing_authority").press("Alt+a")
+        page.fill("#note", "đã đối chiếu bản giấy")  # the form still shows the error it was loaded with
+        page.locator("#f-issuing_authority").focus()
+        with page.expect_navigation():
+            page.locator("#f-issuing_authority").press("Alt+a")
         changes = page.locator("#confirm-changes")
         expect(changes).to_contain_text("Cơ quan ban hành")
         expect(changes.locator("td.old")).to_have_text([GOOD_HKD["issuing_authority"]])
