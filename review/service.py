@@ -268,15 +268,17 @@ def superseded_by(s: Session, doc: Document) -> str | None:
     issued = parse_iso(mine["issue_date"].value if "issue_date" in mine else None)
     if len(subject) < len(validity.subject_fields) or not all(subject.values()) or issued is None:
         return None
-    others = s.scalars(select(Document).where(Document.document_type == doc.document_type,
-                                              Document.province == doc.province, Document.id != doc.id,
-                                              Document.status != DocumentStatus.REJECTED))
-    for other in others:
-        theirs = _fields_of(s, other.id)
+    # Candidates through the first subject field's value (indexed look-up, not a scan of every record).
+    first, value = next(iter(subject.items()))
+    candidates = s.scalars(select(Field.document_id).join(Document, Document.id == Field.document_id).where(
+        Field.name == first, Field.value == value, Document.document_type == doc.document_type,
+        Document.province == doc.province, Document.id != doc.id, Document.status != DocumentStatus.REJECTED))
+    for other_id in sorted(set(candidates)):
+        theirs = _fields_of(s, other_id)
         if all((theirs[n].value or "").strip() == v if n in theirs else False for n, v in subject.items()):
             later = parse_iso(theirs["issue_date"].value if "issue_date" in theirs else None)
             if later is not None and later > issued:
-                return f"hồ sơ #{other.id} (ngày {later:%d/%m/%Y})"
+                return f"hồ sơ #{other_id} (ngày {later:%d/%m/%Y})"
     return None
 
 

@@ -20,6 +20,8 @@ from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, OutboxEvent, Result
 from storage.objects import ObjectStore
 
+from .conftest import GOOD_HKD
+
 
 @pytest.fixture
 def signing_env(sohoa_env, tmp_path):  # type: ignore[no-untyped-def]
@@ -112,3 +114,17 @@ def test_a_record_that_expired_after_approval_is_not_signed(signing_env, seed) -
         assert s.scalar(select(Result.id)) is None
     with pytest.raises(service.ReviewError, match="Duyệt lưu trữ"):  # the rule is on record again
         service.approve_document(doc_id, "lan", note="ok", db_url=signing_env.db_url)
+
+
+def test_a_household_business_certificate_replaced_by_a_later_one_is_no_longer_valid(sohoa_env, seed) -> None:  # type: ignore[no-untyped-def]
+    later = GOOD_HKD | {"issue_date": "2023-08-01", "document_number": "2001/GCN-TCKH"}
+    other = GOOD_HKD | {"registration_number": "37A8099999", "issue_date": "2024-01-05"}
+    _, (first, second, third) = seed([{"fields": GOOD_HKD}, {"fields": later}, {"fields": other}])
+    with session_scope(sohoa_env.db_url) as s:
+        for doc_id in (first, second, third):
+            revalidate_document(s, s.get_one(Document, doc_id))
+    with session_scope(sohoa_env.db_url) as s:
+        docs = {d.id: d for d in s.scalars(select(Document))}
+        assert docs[first].status == DocumentStatus.NEEDS_REVIEW
+        assert any(f"đã được thay thế bởi hồ sơ #{second} (ngày 01/08/2023)" in r for r in docs[first].review_reasons)
+        assert docs[second].status == DocumentStatus.APPROVED and docs[third].status == DocumentStatus.APPROVED
