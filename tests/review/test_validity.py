@@ -13,12 +13,12 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from review import service
-from review.models import ReviewAction, ReviewDecision
 from review.service import revalidate_document
 from signing.pki import make_test_pki
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, OutboxEvent, Result
 from storage.objects import ObjectStore
+from storage.review_models import ReviewAction, ReviewDecision
 
 from .conftest import GOOD_HKD
 
