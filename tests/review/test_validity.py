@@ -32,7 +32,7 @@ def signing_env(sohoa_env, tmp_path):  # type: ignore[no-untyped-def]
 
 def test_expired_confirmation_goes_to_a_steward_and_is_archived_only_on_request(signing_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from intake import intake_batch
-    from sohoa.samples import generate_batch
+    from samples import generate_batch
 
     samples = generate_batch(tmp_path / "batch", count=2, seed=5, damages=("light",), formats=("png",),
                              document_types=("xac_nhan_tinh_trang_hon_nhan",),

@@ -13,10 +13,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from core.settings import Settings
 from review.service import revalidate_document
 from signing import SigningKeyError, load_agency_keys
 from signing.pki import TestPki, issue_agency_key, make_test_pki
-from sohoa.config import Settings
 from sohoa.exitcodes import ExitCode
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, Result
@@ -59,8 +59,8 @@ password_env = "TEST_JUSTICE_PW"
 def test_two_agencies_sign_with_their_own_keys_in_one_run(sohoa_env: Settings, agency_pki: tuple[TestPki, Path],
                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from intake import intake_batch
+    from samples import generate_batch
     from sohoa import pipeline
-    from sohoa.samples import generate_batch
 
     pki, keys_file = agency_pki
     monkeypatch.setenv("TEST_CENTRE_PW", pki.password.decode())

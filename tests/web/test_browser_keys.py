@@ -15,7 +15,7 @@ import uvicorn
 from PIL import Image
 from sqlalchemy import select
 
-from sohoa.config import Settings
+from core.settings import Settings
 from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
