@@ -15,6 +15,7 @@ from sqlalchemy import select
 from review import service
 from review.service import revalidate_document
 from signing.pki import make_test_pki
+from sohoa.pipeline import release_approved
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, OutboxEvent, Result
 from storage.objects import ObjectStore
@@ -60,13 +61,13 @@ def test_expired_confirmation_goes_to_a_steward_and_is_archived_only_on_request(
     with pytest.raises(service.ReviewError, match="còn hiệu lực"):  # archive only is for expired papers
         service.approve_archive_only(fresh, "lan", note="x", db_url=signing_env.db_url)
     # the valid one is signed as valid; the expired one waits
-    assert service.release_approved(batch_id, signing_env)["signed"] == 1
+    assert release_approved(batch_id, signing_env)["signed"] == 1
     with pytest.raises(service.ReviewError, match="Duyệt lưu trữ"):
         service.approve_document(old, "lan", note="đã đối chiếu", db_url=signing_env.db_url)
     with pytest.raises(service.ReviewError, match="quyết định của cơ quan"):
         service.approve_archive_only(old, "lan", note=" ", db_url=signing_env.db_url)
     service.approve_archive_only(old, "lan", note="UBND xã yêu cầu lưu trữ bản quét", db_url=signing_env.db_url)
-    assert service.release_approved(batch_id, signing_env)["signed"] == 1
+    assert release_approved(batch_id, signing_env)["signed"] == 1
 
     store = ObjectStore(signing_env)
     with session_scope(signing_env.db_url) as s:
