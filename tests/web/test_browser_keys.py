@@ -19,8 +19,8 @@ from core.settings import Settings
 from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
+from testing.browser import launch_chromium
 from web import create_app
-from web.testing import launch_chromium
 
 from .conftest import GOOD_HKD, PASSWORD
 
