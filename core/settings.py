@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     max_pdf_pages: int = 200
     raster_dpi: int = 300
 
-    review_confidence_threshold: float = 0.80
+    review_confidence_threshold: float = 0.90  # least probability of being right to auto-approve
     # Per type/field overrides of the declared review thresholds (schemas/thresholds.py).
     review_thresholds_file: Path | None = None
     review_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)

@@ -15,7 +15,10 @@ figure measures recognition, not reading order. Real scans: the truth is in read
 tests/data/real-scans/README.md) and so is the hypothesis (`PageText.text`).
 Field exact match: `contract_field_exact_match` over the eight contract fields of `sohoa extract`
 (ocr.extract.CONTRACT_FIELDS, the issue's target), `field_exact_match` over every truth field the
-document type's schema lists, and `by_field` per field; a field whose truth is null is not counted."""
+document type's schema lists, and `by_field` per field; a field whose truth is null is not counted.
+Reliability (`reliability`): every extracted value judged against the truth (a value where the truth is
+null is wrong), its raw and its calibrated confidence (ocr.calibrate) in bands against the accuracy
+observed; these documents are not the ones the calibration was fitted on (other seeds)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ from typing import Any
 from core.real_scans import REAL_SCANS
 from ocr import extract_fields, load_pages, ocr_pages
 from ocr._text import edit_distance
+from ocr.calibrate import Features, judge, truth_fields
+from ocr.calibrate import report as reliability_report
 from ocr.extract import CONTRACT_FIELDS
 from ocr.layout import row_text
 from ocr.model import OcrResult
@@ -59,6 +64,7 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
     per: dict[tuple[str, str], dict[str, float]] = {}  # (family, damage) -> counts
     by_field: dict[tuple[str, str], dict[str, list[int]]] = {}  # (family, damage) -> field -> [compared, exact]
     pages_total, t0, cpu = 0, time.perf_counter(), 0.0
+    judged: list[tuple[Features, bool]] = []
     for truth_file in sorted(Path(samples_dir).glob("*.truth.json")):
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
         scan = truth_file.with_name(truth_file.name[: -len(".truth.json")])
@@ -76,6 +82,7 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         extraction = extract_fields(result, kind)
         key = (truth.get("family", "classic"), truth.get("damage", "?"))
         acc = per.setdefault(key, dict.fromkeys(_COUNTS, 0.0))
+        judged += judge(extraction, result, truth_fields(truth))
         acc["chars"] += len(ref)
         acc["char_err"] += edit_distance(ref, hyp)
         acc["words"] += len(ref.split())
@@ -145,6 +152,7 @@ def measure(samples_dir: Path, *, workers: int = 0, **engine_options: Any) -> di
         out["tuning_families"] = group(lambda k: k[0] != HELD_OUT_FAMILY)
         if HELD_OUT_FAMILY in families:
             out["held_out_family"] = {"name": HELD_OUT_FAMILY, **group(lambda k: k[0] == HELD_OUT_FAMILY)}
+    out["reliability"] = reliability_report(judged)
     return out
 
 

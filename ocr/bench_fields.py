@@ -105,6 +105,7 @@ def _norm(value: Any) -> str | None:
 def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache: Path = CACHE,
             show: bool = False) -> dict[str, Any]:
     """Per-field exact match (and the share wrong at confidence >= 0.9) for each split asked for."""
+    from ocr.calibrate import calibrate
     from ocr.extract import extract_fields
 
     wanted = load_truth(truth)
@@ -119,7 +120,9 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
             raise ValueError(f"{file}: split {part!r} in the truth, {split_of(file)!r} in DEV_DOCUMENTS")
         if split not in ("all", part):
             continue
-        extraction = extract_fields(cached_ocr(scans / file, cache))
+        result = cached_ocr(scans / file, cache)
+        # Confidences as the pipeline sees them: calibrated probabilities (ocr.calibrate).
+        extraction = calibrate(extract_fields(result), result)
         got = extraction.fields
         decision = validate_record(get_document_type(extraction.document_type),
                                    {n: FieldInput(f.value, f.confidence) for n, f in got.items()})

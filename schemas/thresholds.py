@@ -1,5 +1,14 @@
 """Review thresholds: the confidence every field must reach for a record to be auto-approved.
 
+A field's confidence is a calibrated probability that its value is right (ocr.calibrate, fitted on
+documents with known truth), so a threshold is the least probability of being right at which a value
+may be signed without a person looking: 0.90 means "at most one value in ten at this level is
+wrong", and the reliability table in docs/ocr.md shows how far the observed accuracy keeps to it.
+Below its threshold a field routes its record to review (schemas.rules.CONFIDENCE_RULE). The
+calibration never gives 0.90 to a value of a field it saw too little of (ocr.calibrate.UNSEEN_CAP)
+or one failing its format check, so with thresholds at or above the default those always reach a
+person; a lower override trades that guarantee away.
+
 Declared in schemas (FieldSpec.review_threshold, DocumentType.review_threshold), overridable per
 type and per field by a YAML file (SOHOA_REVIEW_THRESHOLDS_FILE) and by settings
 (SOHOA_REVIEW_THRESHOLDS, JSON), settings winning. Both take the same shape:
@@ -19,7 +28,7 @@ from typing import Any
 from core.settings import Settings, get_settings
 from schemas.document_types import DOCUMENT_TYPES, DocumentType, FieldSpec
 
-DEFAULT_THRESHOLD = 0.80
+DEFAULT_THRESHOLD = 0.90
 
 Overrides = Mapping[str, Mapping[str, float]]
 

@@ -40,6 +40,9 @@ def _say(message: str) -> None:
 def bench_ocr(samples: Path, family_samples: Path | None = None) -> dict[str, Any]:
     from core.shared import real_scans_dir
     from ocr.bench import measure, measure_real, throughput
+    from ocr.calibrate import load_model
+    from ocr.calibrate import measure_heldout as heldout_family
+    from ocr.calibrate import measure_real as real_split
 
     _say(f"OCR: accuracy and speed on {len(list(samples.glob('*.truth.json')))} generated documents")
     figures: dict[str, Any] = {"generated": measure(samples)}
@@ -48,6 +51,12 @@ def bench_ocr(samples: Path, family_samples: Path | None = None) -> dict[str, An
         by_family = measure(family_samples)
         figures["families"] = {k: by_family[k] for k in ("documents", "pages", "by_family", "tuning_families",
                                                          "held_out_family") if k in by_family}
+    _say("OCR: reliability of the calibrated confidence on the held-out template family and real pages")
+    cache = samples.parent / "calibration"
+    figures["reliability"] = {"fitted_on": load_model()["source"],
+                              "fresh_seed": figures["generated"]["reliability"],
+                              "heldout_family": heldout_family(40, cache),
+                              "real_dev": real_split("dev"), "real_heldout": real_split("held-out")}
     _say("OCR: throughput of OCR + extraction on 300-dpi A4 pages")
     figures["throughput"] = throughput()
     _say(f"OCR: real scans ({real_scans_dir()}) against hand-made ground truth, plain Tesseract beside ours")

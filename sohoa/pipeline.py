@@ -150,6 +150,7 @@ def _mark(document_id: int, status: DocumentStatus, reason: str | None = None) -
 # ---------------------------------------------------------------- extract
 def extract_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
     import ocr
+    from ocr.calibrate import calibrate
     from ocr.catalogue import apply_catalogue
     from review.catalogue import archive_catalogue, record_repairs
 
@@ -164,7 +165,8 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
         assert doc.ocr_key
         result = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
         declared = doc.document_type or "auto"
-        extraction = apply_catalogue(ocr.extract_fields(result, declared), catalogue, doc.province)
+        # Confidences become calibrated (ocr.calibrate, never above the extractor's): what the thresholds compare.
+        extraction = calibrate(apply_catalogue(ocr.extract_fields(result, declared), catalogue, doc.province), result)
         with session_scope() as s:
             d = s.get_one(Document, doc.id)
             d.document_type = extraction.document_type

@@ -91,10 +91,11 @@ def _ocr(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     from ocr import extract_fields
+    from ocr.calibrate import calibrate
 
     result = _run_ocr(args)
     if isinstance(result, int):
         return result
-    extraction = extract_fields(result, args.document_type)
+    extraction = calibrate(extract_fields(result, args.document_type), result)
     print(json.dumps(extraction.to_dict(), ensure_ascii=False, indent=2))
     return ExitCode.OK

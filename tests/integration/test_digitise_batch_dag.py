@@ -46,7 +46,14 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env
 
     conf = {"province": "Khánh Hòa", "agency": "000.00.15.H34", "batch_location": str(batch_dir),
             "document_type": "auto"}
-    run = _airflow_dags_test(airflow_cli_env(settings), conf)
+    # Not a routing test: it checks the DAG's wiring (intake, OCR, extract, validate, sign, store, sync,
+    # a second run idempotent), so it needs one document down the signing branch. Each of these three
+    # has a field whose raw confidence is below the 0.90 default (issuing authority 0.83 and 0.50, holder
+    # name 0.49), and calibration never raises one, so the threshold is lowered as in
+    # test_crash_recovery. Routing is tested in tests/review and tests/schemas, and by test_demo at
+    # the declared thresholds.
+    env = airflow_cli_env(settings) | {"SOHOA_REVIEW_THRESHOLDS": json.dumps({"*": {"*": 0.3}})}
+    run = _airflow_dags_test(env, conf)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
     with session_scope() as s:
@@ -79,6 +86,6 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env
 
     # a second run creates no duplicate rows, objects or deliveries
     before = _snapshot(settings)
-    again = _airflow_dags_test(airflow_cli_env(settings), conf)
+    again = _airflow_dags_test(env, conf)
     assert again.returncode == 0, again.stdout[-4000:]
     assert _snapshot(settings) == before

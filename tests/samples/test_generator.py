@@ -28,6 +28,7 @@ FIELDS = {
     "holder_address", "registration_number", "business_name", "business_address", "marital_status",
     "construction_site", "total_floor_area", "storeys", "birth_place", "mother_name", "father_name",
 }
+GENERAL_FIELDS = {"kind", "signer_authority", "recipients"}  # apart from FIELDS (truth["general_fields"])
 # The 63 old province codes of shared/data/provinces_2025.csv.
 PROVINCE_CODES = {
     "01", "02", "04", "06", "08", "10", "11", "12", "14", "15", "17", "19", "20", "22", "24", "25", "26",
@@ -87,9 +88,9 @@ def test_truth_has_the_exact_field_names_and_required_values(batch) -> None:
     for doc in docs:
         truth = _truth(out, doc)
         assert truth["document_type"] == doc.document_type and truth["pages"] == doc.pages
-        assert set(truth["fields"]) == FIELDS
+        assert set(truth["fields"]) == FIELDS and set(truth["general_fields"]) == GENERAL_FIELDS
         assert len(truth["text"]) == doc.pages and all(isinstance(line, str) for p in truth["text"] for line in p)
-        fields = truth["fields"]
+        fields = {**truth["fields"], **truth["general_fields"]}
         for spec in SCHEMA_TYPES[doc.document_type].fields:
             if spec.required:
                 assert fields[spec.name], (doc.file_name, spec.name)
@@ -150,8 +151,11 @@ def test_every_schema_type_can_be_generated(document_type: str, tmp_path: Path) 
     """The two types outside the demo batch: required fields filled, values printed as the truth says,
     and a batch of all five types gives every type every damage level."""
     pages, truth = render_document(document_type, seed=5, damage="light")
-    fields = truth["fields"]
-    assert set(fields) == FIELDS and fields["title"] in SCHEMA_TYPES[document_type].title_keywords
+    assert set(truth["fields"]) == FIELDS and set(truth["general_fields"]) == GENERAL_FIELDS
+    fields = {**truth["fields"], **truth["general_fields"]}
+    assert fields["title"] in SCHEMA_TYPES[document_type].title_keywords
+    assert fields["kind"] and fields["title"].startswith(fields["kind"])
+    assert fields["signer_authority"].endswith(fields["signer_title"]) and fields["recipients"]
     for spec in SCHEMA_TYPES[document_type].fields:
         if spec.name not in FIELDS:
             continue  # a field of the general type the generator does not write (kind, recipients, ...)

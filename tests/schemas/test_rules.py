@@ -158,7 +158,7 @@ def test_thresholds_are_declared_and_overridable_by_yaml_and_settings(tmp_path) 
     cccd, name = HKD.field("holder_id_number"), HKD.field("holder_name")
     assert cccd is not None and name is not None
     base = load_thresholds(Settings(_env_file=None))
-    assert base.for_field(HKD, cccd) == 0.90 and base.for_field(HKD, name) == 0.80  # declared / default
+    assert base.for_field(HKD, cccd) == 0.90 and base.for_field(HKD, name) == 0.90  # declared / default
     yaml_file = tmp_path / "thresholds.yaml"
     yaml_file.write_text("giay_chung_nhan_ho_kinh_doanh:\n  '*': 0.85\n  holder_id_number: 0.97\n", encoding="utf-8")
     t = load_thresholds(Settings(_env_file=None, review_thresholds_file=yaml_file))
