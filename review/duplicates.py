@@ -104,7 +104,7 @@ def find_matches(s: Session, doc: Document) -> list[Match]:
                if status != DocumentStatus.REJECTED]
     if not earlier:
         return []
-    found: dict[int, Match] = {}
+    found: list[Match] = []
     fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id,
                                                                     Field.name.in_(IDENTITY_FIELDS)))}
     key = identity_key(fields)
@@ -112,20 +112,18 @@ def find_matches(s: Session, doc: Document) -> list[Match]:
         candidates: dict[int, dict[str, str | None]] = {}
         for f in s.scalars(select(Field).where(Field.name.in_(IDENTITY_FIELDS), Field.document_id.in_(earlier))):
             candidates.setdefault(f.document_id, {})[f.name] = f.value
-        for other, values in candidates.items():
-            if identity_key(values) == key:
-                found[other] = Match(other, "identity", None)
+        found += [Match(other, "identity", None) for other, values in candidates.items() if identity_key(values) == key]
     mine = _hashes(s, [doc.id]).get(doc.id)
     if mine:
         mine_bits = np.unpackbits(np.frombuffer(bytes.fromhex("".join(mine)), dtype=np.uint8))
         for other, theirs in _hashes(s, earlier).items():
-            if len(theirs) != len(mine) or other in found:
+            if len(theirs) != len(mine):
                 continue
             bits = np.unpackbits(np.frombuffer(bytes.fromhex("".join(theirs)), dtype=np.uint8))
-            per_page = (bits != mine_bits).reshape(len(mine), HASH_BITS).sum(axis=1)
+            per_page = (bits != mine_bits).reshape(len(mine), -1).sum(axis=1)
             if int(per_page.max()) <= MATCH_DISTANCE:  # every page of one matches the same page of the other
-                found[other] = Match(other, "image", int(per_page.max()))
-    return sorted(found.values(), key=lambda m: m.other_id)
+                found.append(Match(other, "image", int(per_page.max())))
+    return sorted(found, key=lambda m: (m.other_id, m.basis))
 
 
 def flag_duplicates(s: Session, doc: Document) -> list[str]:
