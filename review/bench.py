@@ -1,6 +1,6 @@
 """Measure the page-hash distances behind `duplicates.MATCH_DISTANCE` on generated documents.
 
-    python -m review.bench [--seeds 6] [--damage light]
+    python -m review.bench [--seeds 6] [--damage light] [--families tuning]
 
 Distances in bits of `duplicates.HASH_BITS`; a document's distance is the largest over its pages
 (what `find_matches` compares). Over every document type of the generator:
@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from review.duplicates import HASH_BITS, MATCH_DISTANCE, STEP, hamming, page_hash
-from samples import DOCUMENT_TYPES, render_document
+from samples import FAMILIES, parse_families, render_document
 from samples._damage import apply_damage
 
 
@@ -47,13 +47,13 @@ def _stats(values: list[int]) -> dict[str, Any]:
             "matched": matched}
 
 
-def measure(seeds: int = 6, damage: str = "light") -> dict[str, Any]:
+def measure(seeds: int = 6, damage: str = "light", families: tuple[str, ...] = ("classic",)) -> dict[str, Any]:
     docs: dict[str, list[int]] = {"one_pixel": [], "jpeg_again": [], "rescan": [], "different": []}
     pages: dict[str, list[int]] = {k: [] for k in docs}
-    for doc_type in DOCUMENT_TYPES:
+    for family, doc_type in ((f, t) for f in families for t in FAMILIES[f].document_types):
         hashes: list[list[str]] = []
         for seed in range(seeds):
-            images, _ = render_document(doc_type, seed=seed, damage=damage)
+            images, _ = render_document(doc_type, seed=seed, damage=damage, family=family)
             own = [page_hash(p) for p in images]
             hashes.append(own)
             for name, change in (("one_pixel", _one_pixel), ("jpeg_again", _jpeg_again)):
@@ -61,7 +61,7 @@ def measure(seeds: int = 6, damage: str = "light") -> dict[str, Any]:
                 pages[name] += d
                 docs[name].append(max(d))
             if seed < 2:  # re-scans: the clean render through two scanner passes
-                clean, _ = render_document(doc_type, seed=seed, damage="none")
+                clean, _ = render_document(doc_type, seed=seed, damage="none", family=family)
                 d = []
                 for index, page in enumerate(clean):
                     arr = np.asarray(page.convert("RGB"))
@@ -76,7 +76,7 @@ def measure(seeds: int = 6, damage: str = "light") -> dict[str, Any]:
                 pages["different"] += d
                 docs["different"].append(max(d))
     return {"bits": HASH_BITS, "step": STEP, "threshold": MATCH_DISTANCE, "damage": damage, "seeds": seeds,
-            "document_types": list(DOCUMENT_TYPES),
+            "families": list(families),
             "documents": {k: _stats(v) for k, v in docs.items()}, "pages": {k: _stats(v) for k, v in pages.items()}}
 
 
@@ -84,8 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--damage", default="light")
+    parser.add_argument("--families", default="classic", help='"tuning", "held-out", "all" or names, commas')
     args = parser.parse_args()
-    print(json.dumps(measure(args.seeds, args.damage), indent=1))
+    print(json.dumps(measure(args.seeds, args.damage, parse_families(args.families)), indent=1))
 
 
 if __name__ == "__main__":
