@@ -39,7 +39,7 @@ HASH_BITS = HASH_SIDE * HASH_SIDE
 STEP = 2.0
 #: Pages whose hashes differ in at most this many of the 1,024 bits are the same page. Measured on
 #: generated pages (docs/duplicates.md): the same scan with a pixel changed or saved again as JPEG
-#: differs in at most 3 bits, two different filled-in documents of one form in at least 73.
+#: differs in at most 7 bits, two different filled-in documents of one form in at least 73.
 MATCH_DISTANCE = 24
 #: The fields that say which paper a record is: who issued it, its number, its date.
 IDENTITY_FIELDS = ("issuing_authority", "document_number", "issue_date")
