@@ -65,14 +65,14 @@ def measure(seeds: int = 6, damage: str = "light", families: tuple[str, ...] = (
                 d = []
                 for index, page in enumerate(clean):
                     arr = np.asarray(page.convert("RGB"))
-                    a, _ = apply_damage(arr, damage, np.random.default_rng([seed, index, 1]))
-                    b, _ = apply_damage(arr, damage, np.random.default_rng([seed, index, 2]))
-                    d.append(hamming(page_hash(a), page_hash(b)))
+                    once, _ = apply_damage(arr, damage, np.random.default_rng([seed, index, 1]))
+                    twice, _ = apply_damage(arr, damage, np.random.default_rng([seed, index, 2]))
+                    d.append(hamming(page_hash(once), page_hash(twice)))
                 pages["rescan"] += d
                 docs["rescan"].append(max(d))
-        for a, b in itertools.combinations(hashes, 2):
-            if len(a) == len(b):
-                d = [hamming(x, y) for x, y in zip(a, b, strict=True)]
+        for first, second in itertools.combinations(hashes, 2):
+            if len(first) == len(second):
+                d = [hamming(x, y) for x, y in zip(first, second, strict=True)]
                 pages["different"] += d
                 docs["different"].append(max(d))
     return {"bits": HASH_BITS, "step": STEP, "threshold": MATCH_DISTANCE, "damage": damage, "seeds": seeds,

@@ -100,7 +100,8 @@ def _hashes(s: Session, document_ids: list[int] | None = None) -> dict[int, list
         q = q.where(Page.document_id.in_(document_ids))
     pages: dict[int, list[tuple[int, str]]] = {}
     for doc_id, number, h in s.execute(q):
-        pages.setdefault(doc_id, []).append((number, h))
+        if h:
+            pages.setdefault(doc_id, []).append((number, h))
     return {d: [h for _, h in sorted(p)] for d, p in pages.items()}
 
 
