@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from core.text import fold, nfc
+from core.text import fold, fold_words, nfc
 
 DATA = Path(__file__).parent / "data"
 PROVINCES_CSV = DATA / "provinces_2025.csv"
@@ -155,6 +155,44 @@ def province_2025(name_or_code: str) -> Province2025:
     except KeyError:
         raise UnknownProvince(f"không có tỉnh/thành phố «{name_or_code}» trong danh mục 63 hoặc 34 tỉnh") from None
     return next(p for p in new_provinces() if p.name == name)
+
+
+@lru_cache(maxsize=1)
+def _spelling_index() -> dict[str, str]:
+    """Any spelling of an old or new province name → the catalogue's spelling of that same name."""
+    index = {name_key(p.name): p.name for p in old_provinces()}
+    for p in new_provinces():
+        index[name_key(p.name)] = p.name
+        index[name_key(p.full_name)] = p.name
+    return index
+
+
+@lru_cache(maxsize=1024)
+def canonical_province(name_or_code: str) -> str:
+    """The catalogue's spelling of a province name ("Khánh Hoà", "tỉnh khánh hòa" → "Khánh Hòa").
+
+    An old name stays old ("Ninh Thuận" is not turned into "Khánh Hòa": the roadmap's old map needs
+    it); a 2025 code gives the 2025 name. What is stored (batches, documents, steward assignments) is
+    this spelling, so that plain equality in SQL agrees with `province_2025`. Raises UnknownProvince."""
+    text = name_or_code.strip()
+    if text.isdigit():
+        return province_2025(text).name
+    try:
+        return _spelling_index()[name_key(text)]
+    except KeyError:
+        raise UnknownProvince(f"không có tỉnh/thành phố «{name_or_code}» trong danh mục 63 hoặc 34 tỉnh") from None
+
+
+def search_key(text: str) -> str:
+    """How a search box compares unit names: case, diacritics and tone placement off, punctuation
+    and spacing collapsed ("khanh hoa", "Khánh Hoà" and "KHÁNH HÒA" are one key)."""
+    return fold_words(text)
+
+
+def name_matches(query: str, name: str) -> bool:
+    """Whether a search query (accents optional) is part of a unit name: the roadmap's search box."""
+    wanted = search_key(query)
+    return bool(wanted) and wanted in search_key(name)
 
 
 def is_province(name_or_code: str | None) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.crashpoints import crash_point
 from core.settings import Settings, get_settings
+from core.units import UnknownProvince, canonical_province
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
 from intake.manifest import ManifestRow, read_manifest, scan_candidates
 from storage import keys
@@ -72,6 +73,7 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
     rows = read_manifest(batch_dir)
     candidates = rows if rows is not None else scan_candidates(batch_dir)
 
+    province = _catalogue_spelling(province)
     with session_scope() as session:
         batch = get_or_create_batch(session, province, agency_code, str(batch_dir), document_type)
         batch_id = batch.id
@@ -88,6 +90,16 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
             _quarantine(rejected, batch_dir, batch_id, store, actor)
             report.quarantined.append(rejected)
     return report
+
+
+def _catalogue_spelling(province: str) -> str:
+    """Store a province as the catalogue spells it ("Khánh Hoà" → "Khánh Hòa"): stewards' queues, the
+    roadmap's counts and the GE value sets compare stored names as they are. A name outside the
+    catalogue is kept as written; validation flags it on every record."""
+    try:
+        return canonical_province(province)
+    except UnknownProvince:
+        return province.strip()
 
 
 def _resolve(row: ManifestRow, batch_dir: Path) -> Path:
@@ -109,7 +121,7 @@ def _take_one(row: ManifestRow, batch_dir: Path, batch_id: int, province: str, a
     path = _resolve(row, batch_dir)
     found = inspect_file(path, display_name=row.file, max_image_pixels=settings.max_image_pixels,
                          max_pdf_pages=settings.max_pdf_pages, raster_dpi=settings.raster_dpi)
-    province = row.province or province
+    province = _catalogue_spelling(row.province) if row.province else province
     agency_code = row.agency_code or agency_code
     with session_scope() as session:
         same = session.scalars(select(Document).where(Document.sha256 == found.sha256)).all()

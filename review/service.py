@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.units import UnknownProvince, province_2025
+from core.units import UnknownProvince, name_key, province_2025
+from review import duplicates
 from schemas import get_document_type
 from schemas.document_types import STILL_VALID_RULE, ValidityKind
 from schemas.rules import Decision, FieldInput, Route, Severity, judge_validity, parse_iso, validate_record
@@ -103,7 +104,7 @@ def queue(user: Reviewer, *, batch_id: int | None = None, province: str | None =
         for d in docs:
             counts[(d.batch_id, d.province)][d.status] += 1
         chosen = [d for d in docs if (batch_id is None or d.batch_id == batch_id)
-                  and (not province or d.province == province)
+                  and (not province or name_key(d.province) == name_key(province))
                   and (not status or d.status == status)
                   and (not document_type or d.document_type == document_type)]
         ids = [d.id for d in chosen]
@@ -179,6 +180,15 @@ class RecordView:
     pages: list[tuple[int, int, int]]  # (number, width, height)
     history: list[HistoryEntry]
     signed: bool
+    # Earlier records that are probably the same paper: (their id, how it was found), linked on the page
+    duplicates: list[DuplicateLink] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DuplicateLink:
+    other_id: int
+    basis_vi: str  # "cùng cơ quan ban hành, số và ngày" | "ảnh các trang gần như trùng khớp"
+    distance: int | None
 
 
 def record_view(document_id: int, *, thresholds: Thresholds | None = None, db_url: str | None = None) -> RecordView:
@@ -211,7 +221,9 @@ def record_view(document_id: int, *, thresholds: Thresholds | None = None, db_ur
                     for d in s.scalars(select(ReviewDecision).where(ReviewDecision.document_id == doc.id))]
         history.sort(key=lambda h: (h.at, h.what != "change"))
         signed = s.scalar(select(Result.id).where(Result.document_id == doc.id)) is not None
-    return RecordView(doc, views, record_failures, pages, history, signed)
+        links = [DuplicateLink(p.other_document_id, duplicates.BASIS_VI.get(p.basis, p.basis), p.distance)
+                 for p in duplicates.duplicates_of(s, doc.id)]
+    return RecordView(doc, views, record_failures, pages, history, signed, links)
 
 
 # ---------------------------------------------------------------- actions
@@ -375,6 +387,8 @@ def correct_fields(document_id: int, changes: Mapping[str, str | None], actor: s
         elif doc.status == DocumentStatus.REJECTED and changed:
             doc.status = DocumentStatus.NEEDS_REVIEW
         decision = revalidate_document(s, doc, thresholds=thresholds, keep_status=True)
+        if changed:  # a corrected number, body or date may now name another record's paper
+            _, doc.review_reasons = duplicates.route_duplicates(s, doc, decision.route, list(doc.review_reasons))
         return Correction(tuple(changed), decision)
 
 
@@ -435,6 +449,10 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
             RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
         if errors and not note:
             raise ReviewError(f"còn {errors} lỗi: hãy sửa, hoặc ghi rõ lý do duyệt dù còn lỗi")
+        same = [f"#{p.other_document_id}" for p in duplicates.duplicates_of(s, doc.id)]
+        if same and not note:  # never a second signed result of one paper by accident
+            raise ReviewError(f"hồ sơ có thể trùng với hồ sơ {', '.join(same)}: ghi rõ lý do vẫn duyệt, "
+                              "hoặc từ chối bản trùng")
         doc.status = DocumentStatus.APPROVED
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.APPROVE, reason=note, actor=actor))
         s.add(AuditEntry(actor=actor, action="approve", entity="document", entity_id=str(doc.id),

@@ -67,10 +67,11 @@ def _progress(stage: str, index: int, total: int, what: str) -> None:
 def _ocr_one(raw: bytes, name: str, language: str, timeout_s: float, max_pixels: int, dpi: int) -> dict[str, Any]:
     """Runs in a worker process: one Tesseract per core (OMP_THREAD_LIMIT=1 in the seam)."""
     import ocr
+    from review.duplicates import page_hash
 
     pages = ocr.load_pages(raw, max_pixels=max_pixels, dpi=dpi)
     result = ocr.ocr_pages(pages, language=language, workers=1, timeout_s=timeout_s)
-    return result.to_dict()
+    return {**result.to_dict(), "page_hashes": [page_hash(p.image) for p in pages]}  # popped before storing
 
 
 def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
@@ -100,6 +101,7 @@ def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStor
                 failed.append({"document_id": doc.id, "file": doc.file_name, "reason": str(exc)})
                 _mark(doc.id, DocumentStatus.REJECTED, f"ocr_failed: {exc}")
                 continue
+            hashes = result.pop("page_hashes", [])
             key = keys.work_key(doc.id, "ocr.json")
             store.put_bytes(store.bucket("work"), key, json.dumps(result, ensure_ascii=False).encode(),
                             content_type="application/json")
@@ -114,6 +116,7 @@ def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStor
                     row.width, row.height, row.dpi = page["width"], page["height"], page["dpi"]
                     row.mean_confidence = page["mean_confidence"]
                     row.quality = page.get("quality") or {}
+                    row.image_hash = hashes[page["number"] - 1] if page["number"] <= len(hashes) else None
                     s.add(row)
                 d.status = DocumentStatus.OCR_DONE
             done += 1
@@ -194,6 +197,7 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
 def validate_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
+    from review.duplicates import route_duplicates
     from review.ge import run_batch_expectations
     from schemas.thresholds import load_thresholds
 
@@ -224,10 +228,11 @@ def validate_batch(batch_id: int, settings: Settings | None = None, store: Objec
                 row = row or RuleOutcome(document_id=d.id, rule=o.rule, field_name=o.field_name)
                 row.severity, row.passed, row.message = o.severity, o.passed, o.message
                 s.add(row)
+            route, reasons = route_duplicates(s, d, decision.route, list(decision.reasons))  # "có thể trùng"
             d.status = {Route.APPROVED: DocumentStatus.APPROVED, Route.NEEDS_REVIEW: DocumentStatus.NEEDS_REVIEW,
-                        Route.REJECTED: DocumentStatus.REJECTED}[decision.route]
-            d.review_reasons = list(decision.reasons)
-            counts[decision.route] += 1
+                        Route.REJECTED: DocumentStatus.REJECTED}[route]
+            d.review_reasons = reasons
+            counts[route] += 1
     crash_point("validate.after_commit")
     report_key = write_validation_report(batch_id, settings, store)
     expectations: dict[str, Any] = {}

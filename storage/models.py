@@ -101,6 +101,8 @@ class Page(Base):
     dpi: Mapped[int] = mapped_column(Integer)
     mean_confidence: Mapped[float | None] = mapped_column(Float, default=None)
     quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Difference hash of the page image (hex), for finding the same paper scanned twice (migration 0003).
+    image_hash: Mapped[str | None] = mapped_column(String(512), default=None)
     document: Mapped[Document] = relationship(back_populates="pages")
 
 
@@ -129,6 +131,19 @@ class FieldChange(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProbableDuplicate(Base):
+    """A record that is probably the same paper as an earlier one (review/duplicates.py, migration 0003)."""
+
+    __tablename__ = "probable_duplicates"
+    __table_args__ = (UniqueConstraint("document_id", "other_document_id", "basis", name="uq_probable_duplicate"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    other_document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    basis: Mapped[str] = mapped_column(String(16))  # identity (body + number + date) | image (page hashes)
+    distance: Mapped[int | None] = mapped_column(Integer, default=None)  # image: largest page distance, bits
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class RuleOutcome(Base):

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from sqlalchemy import delete, select
 
-from core.units import is_province
+from core.units import canonical_province, is_province
 from storage.db import session_scope
 from storage.review_models import Role, User, UserProvince, WebSession
 
@@ -85,6 +85,7 @@ def create_user(username: str, password: str, role: str, *, provinces: Iterable[
     unknown = [p for p in provinces if not is_province(p)]
     if unknown:
         raise ValueError(f"tỉnh không có trong danh mục: {', '.join(unknown)}")
+    provinces = [canonical_province(p) for p in provinces]  # "Khánh Hoà" is stored as the catalogue's "Khánh Hòa"
     if role == Role.STEWARD and not provinces:
         raise ValueError("cán bộ rà soát (steward) phải được giao ít nhất một tỉnh (--province)")
     with session_scope(db_url) as s:

@@ -144,7 +144,7 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
         "view": view, "doc": view.document, "doc_type": DOCUMENT_TYPES.get(view.document.document_type),
         "can_review": service.can_review(user, view.document.province) and not view.signed,
         "error": error, "has_errors": any(f.level == "error" for f in view.fields) or any(
-            o.severity == "error" for o in view.record_failures), "runs": runs,
+            o.severity == "error" for o in view.record_failures) or bool(view.duplicates), "runs": runs,
         "expired": next((o.message for o in view.record_failures if o.rule == "still_valid"), None),
     })
 

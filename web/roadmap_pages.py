@@ -69,7 +69,7 @@ def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", or
     for u in everything:
         counts[u.status] += 1
     rows = [u for u in everything if (not status or u.status.value == status)
-            and (not q or units.name_key(q) in units.name_key(u.name))]
+            and (not q or units.name_matches(q, u.name))]
     key = SORT_KEYS.get(sort, SORT_KEYS["gap"])
     rows.sort(key=key, reverse=(order == "desc"))
     return _render(request, "roadmap/overview.html", {

@@ -167,3 +167,24 @@ def test_without_a_manifest_every_scan_is_a_candidate(tmp_path: Path, sohoa_env:
     report = intake_batch(batch, province="Khánh Hòa", agency_code="X", settings=sohoa_env)
     assert len(report.accepted) == 1
     assert [r.reason_code for r in report.quarantined] == [QuarantineReason.UNSUPPORTED_TYPE]
+
+
+def test_a_province_is_stored_as_the_catalogue_spells_it(tmp_path: Path, sohoa_env: Settings) -> None:
+    """"Khánh Hoà" (the older tone placement) is the catalogue's "Khánh Hòa": stored so, the batch passes
+    the catalogue rule and reaches the Khánh Hòa steward's queue (tests/review/test_service.py)."""
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "a.png").write_bytes(_png(shade=180))
+    (batch / "b.png").write_bytes(_png(shade=170))
+    (batch / "manifest.csv").write_text("file,province,agency_code,document_type,dossier_code,pages\n"
+                                        "a.png,,,,,\nb.png,ninh thuận,,,,\n", encoding="utf-8")
+    report = intake_batch(batch, province="Khánh Hoà", agency_code="000.00.15.H34", settings=sohoa_env)
+    assert len(report.accepted) == 2
+    with session_scope() as s:
+        docs = {d.file_name: d for d in s.scalars(select(Document))}
+        assert docs["a.png"].batch.province == "Khánh Hòa"
+    assert docs["a.png"].province == "Khánh Hòa"
+    assert docs["b.png"].province == "Ninh Thuận"  # an old name keeps its own (catalogue) spelling
+    # the same folder under either spelling is the same batch
+    again = intake_batch(batch, province="Khánh Hòa", agency_code="000.00.15.H34", settings=sohoa_env)
+    assert again.batch_id == report.batch_id and again.already_taken == 2

@@ -118,3 +118,32 @@ def test_revalidation_keeps_earlier_stage_flags(sohoa_env, seed) -> None:  # typ
     with session_scope(sohoa_env.db_url) as s:
         reasons = s.get_one(Document, doc_id).review_reasons
     assert reasons == ["page_count_mismatch: manifest 2, scan 1"]  # the name problem is gone, the flag stays
+
+
+def test_one_province_matcher_for_intake_rules_users_and_queues(sohoa_env, seed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A batch spelled "Khánh Hoà" passes the catalogue rule and is in the "Khánh Hòa" steward's queue;
+    a steward added as "Khánh Hoà" is the same steward; the queue's province filter agrees."""
+    from intake import intake_batch
+    from samples import generate_batch
+    from web.auth import create_user
+
+    generate_batch(tmp_path / "batch", count=1, seed=3, formats=("png",), damages=("light",))
+    intake = intake_batch(tmp_path / "batch", province="Khánh Hoà", agency_code="000.00.15.H34", settings=sohoa_env)
+    _, (legacy,) = seed([{"fields": GOOD_HKD}], province="Khánh Hoà", key="legacy")  # stored before this change
+    with session_scope(sohoa_env.db_url) as s:
+        (taken,) = s.scalars(select(Document).where(Document.batch_id == intake.batch_id))
+        assert taken.province == "Khánh Hòa"
+        outcome = s.scalar(select(RuleOutcome).where(RuleOutcome.document_id == legacy,
+                                                     RuleOutcome.rule == "province_in_catalogue"))
+        assert outcome is not None and outcome.passed
+        assert s.get_one(Document, legacy).status == DocumentStatus.APPROVED
+    steward = _user(Role.STEWARD, "Khánh Hòa")
+    assert {r.document.id for r in service.queue(steward, status=None).rows} == {taken.id, legacy}
+    create_user("lan", "mat-khau-du-dai-1", "steward", provinces=["Khánh Hoà", "khánh hòa"], db_url=sohoa_env.db_url)
+    with session_scope(sohoa_env.db_url) as s:
+        lan = s.scalar(select(User).where(User.username == "lan"))
+        assert lan.province_names == ["Khánh Hòa"]  # one assignment, in the catalogue's spelling
+        assert {r.document.id for r in service.queue(lan, status=None).rows} == {taken.id, legacy}
+    for spelling in ("Khánh Hoà", "Khánh Hòa"):
+        assert {r.document.id for r in service.queue(steward, status=None, province=spelling).rows} == {
+            taken.id, legacy}

@@ -59,6 +59,10 @@ def test_national_overview_sorts_filters_and_switches_map(client: TestClient) ->
     assert old.count('<tr data-status=') == 63
     assert re.search(r"Ninh Thuận</a> <span class=\"muted\">→ Khánh Hòa</span>", old)
     assert client.get("/roadmap?q=kh%C3%A1nh").text.count('<tr data-status=') == 1
+    # accents off, case off, either tone placement: the same one province
+    for q in ("khanh hoa", "KHANH", "Kh%C3%A1nh%20Ho%C3%A0"):
+        page = client.get(f"/roadmap?q={q}").text
+        assert page.count('<tr data-status=') == 1 and "Khánh Hòa" in page, q
 
 
 def test_province_page_chart_agencies_forecast_and_report(client: TestClient) -> None:

@@ -31,6 +31,15 @@ def test_users_add_creates_a_steward_with_a_province(sohoa_env, monkeypatch, cap
     assert main(["users", "add", "y", "--role", "steward"]) == 2  # a steward needs a province
 
 
+def test_users_add_takes_any_spelling_of_a_province(sohoa_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SOHOA_USER_PASSWORD", "mat-khau-tu-bien-moi-truong")
+    assert main(["users", "add", "lan", "--role", "steward", "--province", "Khánh Hoà"]) == 0
+    assert main(["users", "add", "an", "--role", "steward", "--province", "hoà bình"]) == 0
+    with session_scope(sohoa_env.db_url) as s:
+        names = {u.username: u.province_names for u in s.scalars(select(User))}
+    assert names == {"lan": ["Khánh Hòa"], "an": ["Hòa Bình"]}
+
+
 def test_serve_runs_the_review_desk(sohoa_env) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
