@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     from core.settings import get_settings
     from intake import intake_batch
     from intake.batch import batch_key
+    from intake.manifest import ManifestError
     from sohoa import pipeline
     from sohoa.locks import batch_lock
     from storage.db import upgrade
@@ -88,12 +90,16 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     batch_dir = args.batch_dir.resolve()
     if not batch_dir.is_dir():
-        print(f"Không có thư mục lô {batch_dir}")
+        print(f"Không có thư mục lô {batch_dir}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     upgrade()  # a fresh SOHOA_HOME gets its tables on first use
     with batch_lock(settings.home, batch_key(args.province, args.agency, str(batch_dir)), str(batch_dir)):
-        report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
-                              document_type=args.document_type)
+        try:
+            report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
+                                  document_type=args.document_type)
+        except ManifestError as exc:
+            print(f"Không nhận lô {batch_dir}: {exc}", file=sys.stderr)
+            return ExitCode.BAD_INPUT
         out: dict[str, Any] = {"intake": report.summary()}
         out.update(pipeline.run_stages(report.batch_id))
         out["files"] = pipeline.batch_answers(report.batch_id)
