@@ -136,9 +136,10 @@ def _resolve(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str]) -> Path
     return path
 
 
-def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_id: int, province: str, agency_code: str,
-              document_type: str, settings: Settings, store: ObjectStore, actor: str) -> tuple[int, bool]:
-    path = _resolve(row, batch_dir)
+def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_id: int, province: str,
+              agency_code: str, document_type: str, settings: Settings, store: ObjectStore,
+              actor: str) -> tuple[int, bool]:
+    path = _resolve(row, batch_dir, on_disk)
     found = inspect_file(path, display_name=row.file, max_image_pixels=settings.max_image_pixels,
                          max_pdf_pages=settings.max_pdf_pages, raster_dpi=settings.raster_dpi)
     province = row.province or province

@@ -77,6 +77,23 @@ def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Vietnamese Windows software writes it: Windows-1258 holds â ă ê ô ơ ư precomposed
+    and the five tones as combining marks after them."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out.append(char.encode("cp1258"))
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+            out.append((base + "".join(c for c in parts if c in _TONES)).encode("cp1258"))
+    return b"".join(out)
+
+
 def write_bad_inputs(batch: Path, outside: Path) -> list[BadItem]:
     """Write every bad input into `batch` (and one file into `outside`, beside it); return the answers due."""
     batch.mkdir(parents=True, exist_ok=True)

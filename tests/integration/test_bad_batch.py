@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from badinputs import AGENCY, PROVINCE, BadItem, manifest_lines, nfd, write_bad_inputs
 from sqlalchemy import select
 
 from core.settings import Settings
@@ -27,6 +26,7 @@ from storage import models
 from storage._exec import weed
 from storage.db import session_scope
 from storage.objects import ObjectStore
+from tests.badinputs import AGENCY, PROVINCE, BadItem, cp1258, manifest_lines, nfd, write_bad_inputs
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def mixed_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[st
     header = "file,province,agency_code,document_type,dossier_code,pages"
     text = "\r\n".join([header, *good_rows, *manifest_lines(bad)]) + "\r\n"
     # Vietnamese Excel on Windows: Windows-1258, which spells tones as combining marks (NFD)
-    (batch / "manifest.csv").write_bytes(nfd(text).encode("cp1258"))
+    (batch / "manifest.csv").write_bytes(cp1258(text))
     return batch, good, bad, pki
 
 
