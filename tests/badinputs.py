@@ -55,12 +55,24 @@ def encrypted_pdf() -> bytes:
 
 
 def page_count_lie_pdf(claimed: int = 2_000_000_000) -> bytes:
-    """One real page; the page tree's /Count claims `claimed` (every reader trusts /Count)."""
-    out = io.BytesIO()
-    with pikepdf.open(io.BytesIO(pdf())) as doc:
-        doc.Root.Pages.Count = claimed
-        doc.save(out, fix_metadata_version=False)
-    return out.getvalue()
+    """One real page; the page tree's /Count claims `claimed` (poppler trusts /Count). Written by hand
+    with a correct cross-reference table: a PDF library would repair the count when saving."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count " + str(claimed).encode() + b" >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
 
 
 def png_header_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
