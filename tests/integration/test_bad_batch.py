@@ -71,8 +71,9 @@ def mixed_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[st
     good = [NFD_NAME + Path(first).suffix] + [s.file_name for s in samples[1:]]
 
     bad = write_bad_inputs(batch, root / "outside")
-    shutil.copyfile(batch / samples[1].file_name, batch / "bản_sao.png")  # same bytes as a good scan
-    bad.append(BadItem("bản_sao.png", "quarantined", "duplicate"))
+    copy = "bản_sao" + Path(samples[1].file_name).suffix
+    shutil.copyfile(batch / samples[1].file_name, batch / copy)  # same bytes as a good scan
+    bad.append(BadItem(copy, "quarantined", "duplicate"))
     header = "file,province,agency_code,document_type,dossier_code,pages"
     text = "\r\n".join([header, *good_rows, *manifest_lines(bad)]) + "\r\n"
     # Vietnamese Excel on Windows: Windows-1258, which spells tones as combining marks (NFD)
