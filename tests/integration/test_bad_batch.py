@@ -88,18 +88,7 @@ def _answers(out: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return by_file
 
 
-def test_every_file_of_a_mixed_batch_gets_its_own_answer(mixed_batch, s3_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    batch, good, bad, pki = mixed_batch
-    home = tmp_path / "fresh-home"  # never migrated: `sohoa run` does it
-    env = _env(home, s3_server, pki, f"b{os.getpid()}-")
-    home.mkdir()
-    run = _sohoa(env, "run", str(batch), "--province", PROVINCE, "--agency", AGENCY)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-5000:]
-    assert "Traceback" not in output
-    out = json.loads(run.stdout)
-    answers = _answers(out)
-
+def _check_answers(answers: dict[str, list[dict[str, Any]]], good: list[str], bad: list[BadItem]) -> None:
     # exactly one answer per input: every good scan, every bad file, every manifest row
     expected = set(good) | {b.file for b in bad}
     assert set(answers) == expected, set(answers) ^ expected
@@ -118,6 +107,21 @@ def test_every_file_of_a_mixed_batch_gets_its_own_answer(mixed_batch, s3_server,
             assert item.reason in answer["reason"], (item, answer)
     assert "không-phải-mã-hồ-sơ" in answers["bad_dossier.png"][0]["reason"]
     assert "giay_phep_bay_vu_tru" in answers["unknown_type.png"][0]["reason"]
+
+
+def test_every_file_of_a_mixed_batch_gets_its_own_answer(mixed_batch, s3_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    batch, good, bad, pki = mixed_batch
+    home = tmp_path / "fresh-home"  # never migrated: `sohoa run` does it
+    env = _env(home, s3_server, pki, f"b{os.getpid()}-")
+    home.mkdir()
+    run = _sohoa(env, "run", str(batch), "--province", PROVINCE, "--agency", AGENCY)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-5000:]
+    assert "Traceback" not in output
+    out = json.loads(run.stdout)
+    answers = _answers(out)
+
+    _check_answers(answers, good, bad)
     assert out["intake"]["unlisted"] == ["không_trong_danh_mục.png"]
 
     settings = Settings(home=home, database_url="", s3_endpoint=s3_server.endpoint, s3_access_key="sohoa-test",
@@ -143,3 +147,22 @@ def test_every_file_of_a_mixed_batch_gets_its_own_answer(mixed_batch, s3_server,
         assert json.loads(again.stdout)["intake"]["accepted"] == out["intake"]["accepted"]
     finally:
         storage_db.get_engine(settings.db_url).dispose()
+
+
+def test_the_dag_gives_the_same_answers(mixed_batch, pipeline_env, run_dag, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The same batch through a real run of the digitise_batch DAG (Airflow's test runner)."""
+    from sohoa.config import reset_settings
+    from sohoa.pipeline import batch_answers
+
+    batch, good, bad, _pki = mixed_batch
+    monkeypatch.setenv("SOHOA_REVIEW_THRESHOLDS", THRESHOLDS)
+    reset_settings()
+    conf = {"province": PROVINCE, "agency": AGENCY, "batch_location": str(batch), "document_type": "auto"}
+    dag_run = run_dag("digitise_batch", conf)
+    assert str(dag_run.state) in ("success", "DagRunState.SUCCESS"), dag_run.state
+    with session_scope() as s:
+        (batch_id,) = s.scalars(select(models.Batch.id)).all()
+    answers: dict[str, list[dict[str, Any]]] = {}
+    for answer in batch_answers(batch_id):
+        answers.setdefault(answer["file"], []).append(answer)
+    _check_answers(answers, good, bad)
