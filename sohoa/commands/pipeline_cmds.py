@@ -48,8 +48,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from sohoa.pipeline import status_summary
+    from storage.db import upgrade
     from storage.objects import StoreUnavailable
 
+    upgrade()  # a fresh SOHOA_HOME shows zeros, not "no such table"
     try:
         summary = status_summary()
     except StoreUnavailable as exc:
