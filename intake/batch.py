@@ -71,9 +71,9 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
     batch_dir = Path(batch_dir).resolve()
     if not batch_dir.is_dir():
         raise FileNotFoundError(f"batch folder {batch_dir} does not exist")
-    store.ensure_buckets()
-    # The whole manifest is read and every row checked before any file is touched (ManifestError).
+    # The whole manifest is read and every row checked before anything is touched (ManifestError).
     rows = read_manifest(batch_dir)
+    store.ensure_buckets()
     candidates = rows if rows is not None else scan_candidates(batch_dir)
     on_disk = disk_names(batch_dir)
 

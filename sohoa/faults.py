@@ -38,7 +38,8 @@ def describe(exc: BaseException) -> str:
         return f"CSDL kết quả không dùng được ({detail.splitlines()[0][:200]}): kiểm tra SOHOA_DATABASE_URL rồi chạy lại"
     if isinstance(exc, BatchBusy):
         return str(exc)
-    return f"Dịch vụ không sẵn sàng: {str(exc).splitlines()[0][:300]} — khởi động lại dịch vụ rồi chạy lại lệnh"
+    return (f"Dịch vụ không sẵn sàng: {str(exc).splitlines()[0][:300]} — kiểm tra dịch vụ (máy chủ S3 nhúng: "
+            "`sohoa services start`) rồi chạy lại lệnh; các hồ sơ đã xong không bị làm lại")
 
 
 def exit_code(exc: BaseException) -> ExitCode:

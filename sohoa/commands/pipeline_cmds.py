@@ -79,6 +79,12 @@ def _db(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _log_progress() -> None:
+    """Progress lines on stderr (stdout carries the JSON summary); the migration's chatter is not progress."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def _run(args: argparse.Namespace) -> int:
     from core.settings import get_settings
     from intake import intake_batch
@@ -88,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     from sohoa.locks import batch_lock
     from storage.db import upgrade
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _log_progress()
     settings = get_settings()
     batch_dir = args.batch_dir.resolve()
     if not batch_dir.is_dir():
@@ -116,7 +122,7 @@ def _retry(args: argparse.Namespace) -> int:
     from storage.db import session_scope, upgrade
     from storage.models import Batch
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    _log_progress()
     upgrade()
     with session_scope() as s:
         batch = s.get(Batch, args.batch_id)
