@@ -156,6 +156,10 @@ def test_the_dag_gives_the_same_answers(mixed_batch, pipeline_env, run_dag, monk
 
     batch, good, bad, _pki = mixed_batch
     monkeypatch.setenv("SOHOA_REVIEW_THRESHOLDS", THRESHOLDS)
+    # The DAG runs inside this test process, which holds the session's Airflow SQLite metadata DB open:
+    # forked OCR workers inheriting that connection left it "malformed" for the next tests. One worker
+    # (OCR in-process) keeps the fork out; `sohoa run` above covers the pool.
+    monkeypatch.setenv("SOHOA_OCR_WORKERS", "1")
     reset_settings()
     conf = {"province": PROVINCE, "agency": AGENCY, "batch_location": str(batch), "document_type": "auto"}
     dag_run = run_dag("digitise_batch", conf)
