@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 # The packages of the project (dags/ and plugins/ import Airflow, and define no error classes).
-PACKAGES = ("core", "intake", "ocr", "review", "roadmap", "schemas", "signing", "sohoa", "storage", "sync", "web")
+PACKAGES = ("core", "intake", "ocr", "review", "roadmap", "samples", "schemas", "signing", "sohoa", "storage", "sync",
+            "testing", "web")
 _SKIP_MODULES = ("storage.migrations",)  # Alembic scripts run only inside Alembic's context
 
 

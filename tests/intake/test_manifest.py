@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.settings import Settings
 from intake import QuarantineReason, intake_batch
 from intake.manifest import COLUMNS, ManifestError, decode_manifest, read_manifest
-from sohoa.config import Settings
 from storage.db import session_scope
 from storage.models import Document, QuarantineEntry
 from storage.objects import ObjectStore

@@ -55,8 +55,8 @@ def _sohoa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def mixed_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], list[BadItem], Any]:
+    from samples import generate_batch
     from signing.pki import make_test_pki
-    from sohoa.samples import generate_batch
 
     root = tmp_path_factory.mktemp("bad-batch")
     pki = make_test_pki(root / "pki", converter=Settings().converter_name)
@@ -151,7 +151,7 @@ def test_every_file_of_a_mixed_batch_gets_its_own_answer(mixed_batch, s3_server,
 
 def test_the_dag_gives_the_same_answers(mixed_batch, pipeline_env, run_dag, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The same batch through a real run of the digitise_batch DAG (Airflow's test runner)."""
-    from sohoa.config import reset_settings
+    from core.settings import reset_settings
     from sohoa.pipeline import batch_answers
 
     batch, good, bad, _pki = mixed_batch

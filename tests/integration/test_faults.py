@@ -53,7 +53,7 @@ def _one_line_no_traceback(run: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture
 def small_batch(tmp_path: Path) -> Path:
-    from sohoa.samples import generate_batch
+    from samples import generate_batch
 
     generate_batch(tmp_path / "batch", count=2, seed=5, damages=("light",), formats=("png",))
     return tmp_path / "batch"
@@ -87,7 +87,7 @@ def test_disk_full_stops_the_run_with_exit_6_not_a_document_failure(monkeypatch:
     for k, v in _env(tmp_path / "var", None).items():
         if k.startswith("SOHOA_"):
             monkeypatch.setenv(k, v)
-    from sohoa.config import reset_settings
+    from core.settings import reset_settings
     from storage import db as storage_db
 
     reset_settings()
@@ -107,8 +107,8 @@ def test_documents_failed_by_a_stage_are_retried(small_batch: Path, tmp_path: Pa
     broken = tmp_path / "tesseract"
     broken.write_text("#!/bin/sh\necho 'simulated crash' >&2\nexit 134\n")
     broken.chmod(0o755)
+    from core.settings import Settings
     from signing.pki import make_test_pki
-    from sohoa.config import Settings
 
     pki = make_test_pki(tmp_path / "pki", converter=Settings().converter_name)
     env = _env(tmp_path / "home", s3_server, SOHOA_OCR_WORKERS="2",
