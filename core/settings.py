@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     converter_name: str = "Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa"
     signing_pkcs12: Path | None = None
     signing_password: SecretStr = SecretStr("")
+    # Several converting bodies: a TOML file mapping agency code -> key and full name (docs/signing.md).
+    signing_keys: Path | None = None
     lookup_url: str = "https://dichvucong.gov.vn/tra-cuu"
     # Signing (docs/signing.md): a TSA URL makes signatures PAdES B-T (B-LT when revocation data can be
     # fetched); a PKCS#11 module makes the key come from a token instead of SOHOA_SIGNING_PKCS12.

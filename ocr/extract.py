@@ -64,6 +64,9 @@ class ExtractedField:
     # "known_kind", "header_right" ...): True passed, False failed. A failed check has already capped
     # the confidence at PLAUSIBILITY_CAP; calibration reads them as features. Empty: none applies.
     checks: dict[str, bool] = dc_field(default_factory=dict, compare=False, hash=False)
+    # Where the value came from when it is not simply what was read: {"catalogue": {"read": <the value
+    # the page gave>, "repaired": "signer", "support": 400, ...}} (ocr.catalogue). Empty: as read.
+    provenance: dict[str, Any] = dc_field(default_factory=dict, compare=False, hash=False)
 
     @property
     def plausible(self) -> bool:
@@ -74,6 +77,8 @@ class ExtractedField:
                                "bbox": list(self.bbox) if self.bbox else None}
         if self.checks:  # only when there are any: older readers see the four keys they know
             out["checks"] = dict(self.checks)
+        if self.provenance:
+            out["provenance"] = dict(self.provenance)
         return out
 
 

@@ -38,7 +38,7 @@ from schemas.document_types import (
     FieldKind,
     RuleSpec,
 )
-from schemas.rules import EARLIEST_DATE, check_name
+from schemas.rules import AUTHORITY_REGEX, EARLIEST_DATE, check_name
 from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
 from storage.db import session_scope
@@ -116,6 +116,9 @@ def build_expectations(doc_type: DocumentType, thresholds: Thresholds | None = N
                     ignore_row_if="either_value_is_missing", meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
         elif spec.kind is FieldKind.NAME:
             out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=name_regex(),
+                                                        meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
+        elif spec.kind is FieldKind.AUTHORITY:
+            out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=AUTHORITY_REGEX,
                                                         meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
         out.append(e.ExpectColumnValuesToBeBetween(column=f"{spec.name}__confidence",
                                                    min_value=thresholds.for_field(doc_type, spec), max_value=1.0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from core.units import UnknownProvince, province_2025
 from schemas import get_document_type
-from schemas.rules import Decision, FieldInput, Route, Severity, validate_record
+from schemas.document_types import STILL_VALID_RULE, ValidityKind
+from schemas.rules import Decision, FieldInput, Route, Severity, judge_validity, parse_iso, validate_record
 from schemas.thresholds import Thresholds, load_thresholds
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
@@ -234,7 +235,8 @@ def revalidate_document(s: Session, doc: Document, *, thresholds: Thresholds | N
     if doc.dossier_provisional and provisional not in extra:
         extra += (provisional,)
     decision = validate_record(doc_type, fields, extra_reasons=extra, thresholds=thresholds or load_thresholds(),
-                               province=doc.province, agency_code=doc.agency_code)
+                               province=doc.province, agency_code=doc.agency_code,
+                               superseded_by=superseded_by(s, doc))
     existing = {(o.rule, o.field_name): o for o in s.scalars(select(RuleOutcome).where(RuleOutcome.document_id == doc.id))}
     seen = set()
     for o in decision.outcomes:
@@ -250,6 +252,79 @@ def revalidate_document(s: Session, doc: Document, *, thresholds: Thresholds | N
     if not keep_status:
         doc.status = _ROUTE_STATUS[decision.route]
     return decision
+
+
+def superseded_by(s: Session, doc: Document) -> str | None:
+    """For a type replaced by later results (ValidityKind.SUPERSEDED): the later record of the same
+    type and province whose subject fields are equal, as "hồ sơ #N (ngày …)"; else None."""
+    try:
+        validity = get_document_type(doc.document_type).validity
+    except KeyError:
+        return None
+    if validity.kind is not ValidityKind.SUPERSEDED or not validity.subject_fields:
+        return None
+    mine = _fields_of(s, doc.id)
+    subject = {n: (mine[n].value or "").strip() for n in validity.subject_fields if n in mine}
+    issued = parse_iso(mine["issue_date"].value if "issue_date" in mine else None)
+    if len(subject) < len(validity.subject_fields) or not all(subject.values()) or issued is None:
+        return None
+    # Candidates through the first subject field's value (indexed look-up, not a scan of every record).
+    first, value = next(iter(subject.items()))
+    candidates = s.scalars(select(Field.document_id).join(Document, Document.id == Field.document_id).where(
+        Field.name == first, Field.value == value, Document.document_type == doc.document_type,
+        Document.province == doc.province, Document.id != doc.id, Document.status != DocumentStatus.REJECTED))
+    for other_id in sorted(set(candidates)):
+        theirs = _fields_of(s, other_id)
+        if all((theirs[n].value or "").strip() == v if n in theirs else False for n, v in subject.items()):
+            later = parse_iso(theirs["issue_date"].value if "issue_date" in theirs else None)
+            if later is not None and later > issued:
+                return f"hồ sơ #{other_id} (ngày {later:%d/%m/%Y})"
+    return None
+
+
+@dataclass(frozen=True)
+class SigningTerms:
+    """How an approved record may be signed (Art. 25.1), judged again on the day of signing."""
+
+    still_valid: bool
+    archive_only: bool  # approved by a steward as a scan only (method a), at the agency's wish
+    reason: str = ""  # why it is not valid (Vietnamese)
+
+    @property
+    def may_sign(self) -> bool:
+        return self.still_valid or self.archive_only
+
+
+def signing_terms(document_id: int, *, today: date | None = None, db_url: str | None = None) -> SigningTerms:
+    with session_scope(db_url) as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise LookupError(f"hồ sơ {document_id} không tồn tại")
+        last = s.scalar(select(ReviewDecision.action).where(
+            ReviewDecision.document_id == doc.id,
+            ReviewDecision.action.in_([ReviewAction.APPROVE, ReviewAction.ARCHIVE]))
+            .order_by(ReviewDecision.at.desc(), ReviewDecision.id.desc()).limit(1))
+        archive = last == ReviewAction.ARCHIVE
+        try:
+            doc_type = get_document_type(doc.document_type)
+        except KeyError:
+            return SigningTerms(True, archive)
+        values = {n: f.value for n, f in _fields_of(s, doc.id).items()}
+        judged = judge_validity(doc_type, values, today=today, superseded_by=superseded_by(s, doc))
+        # "cannot tell" (no date read) was a steward's call at approval: signed as valid unless archived
+        valid = judged.still_valid is not False and not archive
+        return SigningTerms(valid, archive, judged.reason or ("duyệt lưu trữ bản quét" if archive else ""))
+
+
+def return_to_review(document_id: int, *, db_url: str | None = None) -> None:
+    """An approved record that may not be signed any more (it expired since): its rules run again,
+    so the reason shows on the desk, and it waits for a steward."""
+    with session_scope(db_url) as s:
+        doc = s.get_one(Document, document_id)
+        revalidate_document(s, doc, keep_status=True)
+        doc.status = DocumentStatus.NEEDS_REVIEW
+        s.add(AuditEntry(actor="pipeline", action="return_to_review", entity="document", entity_id=str(doc.id),
+                         detail={"reasons": list(doc.review_reasons)}))
 
 
 def _reviewable(s: Session, document_id: int) -> Document:
@@ -303,11 +378,59 @@ def correct_fields(document_id: int, changes: Mapping[str, str | None], actor: s
         return Correction(tuple(changed), decision)
 
 
+@dataclass(frozen=True)
+class PendingChange:
+    """A field a steward changed since the record was last approved: shown once more before approval."""
+
+    name: str
+    label_vi: str
+    old_value: str | None  # before the first change since the last approval
+    new_value: str | None  # now
+    last_change_id: int
+
+
+def unconfirmed_changes(document_id: int, *, db_url: str | None = None) -> list[PendingChange]:
+    """Fields changed since the last approval of the record (net: a value typed and typed back is no
+    change), in form order. An approval after an edit confirms exactly these."""
+    with session_scope(db_url) as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise LookupError(f"hồ sơ {document_id} không tồn tại")
+        since = s.scalar(select(func.max(ReviewDecision.at)).where(
+            ReviewDecision.document_id == doc.id,
+            ReviewDecision.action.in_([ReviewAction.APPROVE, ReviewAction.ARCHIVE])))
+        q = select(FieldChange).where(FieldChange.document_id == doc.id).order_by(FieldChange.id)
+        if since is not None:
+            q = q.where(FieldChange.changed_at > since)
+        net: dict[str, list[Any]] = {}
+        for c in s.scalars(q):
+            if c.field_name in net:
+                net[c.field_name][1:] = [c.new_value, c.id]
+            else:
+                net[c.field_name] = [c.old_value, c.new_value, c.id]
+        try:
+            doc_type = get_document_type(doc.document_type)
+            order = {n: i for i, n in enumerate(doc_type.field_names)}
+            labels = {f.name: f.label_vi for f in doc_type.fields}
+        except KeyError:
+            order, labels = {}, {}
+    return [PendingChange(name, labels.get(name, name), old, new, last)
+            for name, (old, new, last) in sorted(net.items(), key=lambda kv: (order.get(kv[0], 999), kv[0]))
+            if old != new]
+
+
 def approve_document(document_id: int, actor: str, *, note: str = "", db_url: str | None = None) -> None:
-    """Approve a record for signing. With errors left, the steward must say why (note)."""
+    """Approve a record for signing. With errors left, the steward must say why (note); a value the
+    steward typed that fails its field's rules blocks approval whatever the note: a person's entry
+    is held to the same rules as the OCR's (a stray "j" in the issuing body is not a correction)."""
     note = note.strip()
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
+        _refuse_failing_steward_values(s, doc)
+        expired = _expired(s, doc)
+        if expired:
+            raise ReviewError(f"giấy tờ {expired}: không duyệt được như kết quả còn hiệu lực; nếu cơ quan "
+                              "muốn số hóa, hãy chọn «Duyệt lưu trữ» (chỉ lưu bản quét, phương thức a)")
         errors = s.scalar(select(func.count()).select_from(RuleOutcome).where(
             RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
         if errors and not note:
@@ -316,6 +439,56 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.APPROVE, reason=note, actor=actor))
         s.add(AuditEntry(actor=actor, action="approve", entity="document", entity_id=str(doc.id),
                          detail={"note": note, "errors_overridden": errors}))
+
+
+def _expired(s: Session, doc: Document) -> str | None:
+    """The reason the record's paper is no longer valid (the still_valid rule failed), else None."""
+    row = s.scalar(select(RuleOutcome).where(RuleOutcome.document_id == doc.id,
+                                             RuleOutcome.rule == STILL_VALID_RULE.code,
+                                             RuleOutcome.passed.is_(False)))
+    return row.message if row is not None else None
+
+
+def approve_archive_only(document_id: int, actor: str, *, note: str, db_url: str | None = None) -> None:
+    """Art. 25.1: an expired paper, digitised because the agency wants it kept: signed as a scan only
+    (method a), with still_valid false and no structured data. The agency's decision is the note."""
+    note = note.strip()
+    if not note:
+        raise ReviewError("phải ghi rõ quyết định của cơ quan (vd. «cơ quan yêu cầu lưu trữ bản quét»)")
+    with session_scope(db_url) as s:
+        doc = _reviewable(s, document_id)
+        _refuse_failing_steward_values(s, doc)
+        expired = _expired(s, doc)
+        if not expired:
+            raise ReviewError("giấy tờ còn hiệu lực: duyệt bình thường, không duyệt lưu trữ")
+        doc.status = DocumentStatus.APPROVED
+        s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.ARCHIVE, reason=note, actor=actor))
+        s.add(AuditEntry(actor=actor, action="approve_archive_only", entity="document", entity_id=str(doc.id),
+                         detail={"note": note, "why": expired, "method": "a"}))
+
+
+def _refuse_failing_steward_values(s: Session, doc: Document) -> None:
+    failed = s.scalars(select(RuleOutcome).where(
+        RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
+    typed = {n for n, f in _fields_of(s, doc.id).items() if f.source == "steward"}
+    own = [o for o in failed if o.field_name in typed]
+    if own:
+        labels = _labels(doc.document_type)
+        what = "; ".join(f"«{labels.get(o.field_name, o.field_name)}»: {o.message}" for o in own)
+        raise ReviewError(f"giá trị cán bộ nhập không đạt quy tắc kiểm tra, chưa duyệt được — {what}")
+
+
+def check_steward_values(document_id: int, *, db_url: str | None = None) -> None:
+    """Raise ReviewError when a value a steward typed fails an error rule of its field."""
+    with session_scope(db_url) as s:
+        _refuse_failing_steward_values(s, _reviewable(s, document_id))
+
+
+def _labels(document_type: str) -> dict[str, str]:
+    try:
+        return {f.name: f.label_vi for f in get_document_type(document_type).fields}
+    except KeyError:
+        return {}
 
 
 def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | None = None) -> None:

@@ -90,11 +90,13 @@ def parse_families(spec: str) -> tuple[str, ...]:
 
 def render_document(document_type: str, *, seed: int, damage: str = "light", dpi: int | None = None,
                     province: str = "Khánh Hòa", errors: Sequence[str] = (),
-                    family: str = DEFAULT_FAMILY) -> tuple[list[Image.Image], dict[str, Any]]:
+                    family: str = DEFAULT_FAMILY,
+                    issued: date | None = None) -> tuple[list[Image.Image], dict[str, Any]]:
     """Scanned pages of one document and its ground truth. damage "none" gives the clean 300 dpi render.
     `errors`: codes of INJECTABLE_ERRORS printed into the document (the truth follows the print).
     `family`: the template family (FAMILIES); a page of a family without a resolution tag has no
-    "dpi" in its `info`, and truth["dpi"] is its effective resolution."""
+    "dpi" in its `info`, and truth["dpi"] is its effective resolution. `issued`: the issue date
+    printed (e.g. an old, expired marital-status confirmation)."""
     if damage not in LEVELS:
         raise ValueError(f"unknown damage level {damage!r}; known: {', '.join(LEVELS)}")
     if family not in FAMILIES:
@@ -104,7 +106,7 @@ def render_document(document_type: str, *, seed: int, damage: str = "light", dpi
         raise ValueError(f"family {family!r} makes {', '.join(fam.document_types)}, not {document_type!r}")
     # The content depends on the seed only, so one document can be compared across damage levels.
     rng = random.Random(f"{document_type}|{province}|{seed}")
-    content = make_content(document_type, rng, province)
+    content = make_content(document_type, rng, province, issued)
     family_rng = random.Random(f"family|{family}|{document_type}|{province}|{seed}")
     content = apply_family(content, document_type, fam, family_rng, PROVINCES[province])
     injected = inject_errors(content, tuple(errors)) if errors else []
@@ -197,7 +199,8 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
                    agency: str = "000.00.15.H34", formats: tuple[str, ...] = ("png", "jpeg", "pdf"),
                    damages: tuple[str, ...] = DAMAGE_LEVELS, document_types: tuple[str, ...] = _BATCH_TYPES,
                    errors: Mapping[int, Sequence[str]] | None = None,
-                   families: Sequence[str] = (DEFAULT_FAMILY,)) -> list[SampleDocument]:
+                   families: Sequence[str] = (DEFAULT_FAMILY,),
+                   issue_dates: Mapping[int, date] | None = None) -> list[SampleDocument]:
     """Write `count` scans, a `<file>.truth.json` beside each, and manifest.csv into `out_dir`.
 
     Types (`document_types`: by default the three of the demo; DOCUMENT_TYPES has all five), damage
@@ -206,7 +209,8 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
     code (legacy paper results). `errors` maps a document's 0-based index to the INJECTABLE_ERRORS
     codes printed into it. `families` rotate document by document; within a family the types it
     makes (those of `document_types` it has, else its own, e.g. the công văn) and the damage levels
-    rotate as above. A family without a resolution tag is written as JPEG (PDF when multi-page)."""
+    rotate as above. A family without a resolution tag is written as JPEG (PDF when multi-page).
+    `issue_dates` maps an index to the issue date printed on it."""
     for fmt in formats:
         if fmt not in _EXTENSIONS:
             raise ValueError(f"unknown format {fmt!r}; known: png, jpeg, pdf")
@@ -228,7 +232,8 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
         # Each round of types moves the damage on by one, so every type meets every level.
         damage = damages[(j % n + j // n) % len(damages)]
         pages, truth = render_document(document_type, seed=seed * 1_000_003 + i, damage=damage, province=province,
-                                       errors=(errors or {}).get(i, ()), family=family)
+                                       errors=(errors or {}).get(i, ()), family=family,
+                                       issued=(issue_dates or {}).get(i))
         if len(pages) > 1:
             fmt = "pdf"
         elif not fam.dpi_metadata:

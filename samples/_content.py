@@ -207,8 +207,8 @@ def _district_header(province: Province, district: District) -> tuple[str, str]:
     return "ỦY BAN NHÂN DÂN", _upper(f"{district.kind} {district.name}")
 
 
-def _quyet_dinh(rng: random.Random, province: Province) -> Content:
-    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+def _quyet_dinh(rng: random.Random, province: Province, issued: date | None = None) -> Content:
+    issued = issued or _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
     district = rng.choice(province.districts)
     holder = _person(rng, issued, province, district)
     commune = rng.choice(district.communes)
@@ -297,8 +297,8 @@ def _quyet_dinh(rng: random.Random, province: Province) -> Content:
     return content
 
 
-def _ho_kinh_doanh(rng: random.Random, province: Province) -> Content:
-    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+def _ho_kinh_doanh(rng: random.Random, province: Province, issued: date | None = None) -> Content:
+    issued = issued or _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
     district = rng.choice(province.districts)
     holder = _person(rng, issued, province, district)
     kind, trade = rng.choice(_SHOP_KINDS)
@@ -346,8 +346,12 @@ def _ho_kinh_doanh(rng: random.Random, province: Province) -> Content:
     return content
 
 
-def _hon_nhan(rng: random.Random, province: Province) -> Content:
-    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+def _hon_nhan(rng: random.Random, province: Province, issued: date | None = None) -> Content:
+    drawn = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    # Valid 6 months from issue (Decree 123/2015 Art. 23): by default a confirmation issued in the
+    # last five months, so it is still valid when converted; `issued` makes an old (expired) one.
+    # No extra draw from rng: the rest of the content stays what the seed gave before.
+    issued = issued or date.today() - timedelta(days=7 + drawn.toordinal() % 140)
     district = rng.choice(province.districts)
     commune = rng.choice(district.communes)
     holder = _person(rng, issued, province, district)
@@ -394,9 +398,9 @@ def _hon_nhan(rng: random.Random, province: Province) -> Content:
     return content
 
 
-def _xay_dung(rng: random.Random, province: Province) -> Content:
+def _xay_dung(rng: random.Random, province: Province, issued: date | None = None) -> Content:
     """Decree 15/2021 Appendix II form 01: a building permit for a detached house."""
-    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    issued = issued or _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
     district = rng.choice(province.districts)
     holder = _person(rng, issued, province, district)
     site_commune = rng.choice(district.communes)
@@ -444,9 +448,9 @@ def _xay_dung(rng: random.Random, province: Province) -> Content:
     return content
 
 
-def _khai_sinh(rng: random.Random, province: Province) -> Content:
+def _khai_sinh(rng: random.Random, province: Province, issued: date | None = None) -> Content:
     """Circular 04/2020/TT-BTP: an extract of the birth register, issued by the commune."""
-    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    issued = issued or _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
     district = rng.choice(province.districts)
     commune = rng.choice(district.communes)
     gender = rng.choice("MF")
@@ -515,9 +519,9 @@ _CV_TOPICS = (
 )
 
 
-def _cong_van(rng: random.Random, province: Province) -> Content:
+def _cong_van(rng: random.Random, province: Province, issued: date | None = None) -> Content:
     """A công văn (Decree 30 form 1.4): no title; the "V/v" summary stands under the number."""
-    issued = _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
+    issued = issued or _random_date(rng, date(2017, 3, 1), date(2024, 11, 30))
     district = rng.choice(province.districts)
     commune = rng.choice(district.communes)
     district_level = rng.random() < 0.5
@@ -555,13 +559,15 @@ _BUILDERS = {
 }
 
 
-def make_content(document_type: str, rng: random.Random, province: str = "Khánh Hòa") -> Content:
-    """The text of one document of `document_type` issued in `province`."""
+def make_content(document_type: str, rng: random.Random, province: str = "Khánh Hòa",
+                 issued: date | None = None) -> Content:
+    """The text of one document of `document_type` issued in `province` (on `issued`, else a date the
+    seed picks)."""
     if document_type not in _BUILDERS:
         raise ValueError(f"unknown document type {document_type!r}; known: {', '.join(_BUILDERS)}")
     if province not in PROVINCES:
         raise ValueError(f"no sample data for province {province!r}; known: {', '.join(PROVINCES)}")
-    return _BUILDERS[document_type](rng, PROVINCES[province])
+    return _BUILDERS[document_type](rng, PROVINCES[province], issued)
 
 
 # Signature blocks by authority (Decree 30 Art. 13): which lines stand above the signer's name.

@@ -27,6 +27,7 @@ class FieldKind(StrEnum):
     ID_NUMBER = "id_number"  # CCCD (12 digits) or legacy CMND (9 digits)
     DOCUMENT_NUMBER = "document_number"  # "1234/QĐ-UBND"
     NAME = "name"  # a person's name in Vietnamese letters
+    AUTHORITY = "authority"  # the name of an agency or body ("UBND HUYỆN VẠN NINH", "BỘ Y TẾ")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ KIND_RULES: dict[FieldKind, RuleSpec] = {
     FieldKind.DOCUMENT_NUMBER: RuleSpec("document_number_format", Severity.ERROR,
                                         "Số, ký hiệu đúng dạng (vd. 1234/QĐ-UBND)"),
     FieldKind.NAME: RuleSpec("name_letters", Severity.ERROR, "Họ tên chỉ gồm chữ cái tiếng Việt"),
+    # The shortest real body names ("BỘ Y TẾ", "SỞ Y TẾ") have two words and five letters: a stray
+    # key press ("j") or a single letter is never one.
+    FieldKind.AUTHORITY: RuleSpec("authority_name", Severity.ERROR,
+                                  "Tên cơ quan ban hành đầy đủ (ít nhất hai từ, bốn chữ cái)"),
     FieldKind.ID_NUMBER: RuleSpec("cccd_structure", Severity.ERROR,
                                   "CCCD 12 số: mã tỉnh, giới tính/thế kỷ, năm sinh; CMND 9 số bị đánh dấu"),
 }
@@ -78,6 +83,30 @@ AGENCY_IN_CATALOGUE = RuleSpec("agency_code_in_catalogue", Severity.WARNING,
                                "Mã cơ quan đúng dạng mã định danh (vd. 000.00.15.H34)")
 
 
+class ValidityKind(StrEnum):
+    """How a type says whether a paper result is still valid (Decree 45 Art. 25.1: only results
+    still valid are converted as such)."""
+
+    NO_EXPIRY = "no_expiry"  # valid until revoked (a decision, an extract of a register)
+    MONTHS_FROM_ISSUE = "months_from_issue"  # valid N months from the issue date
+    EXPIRY_FIELD = "expiry_field"  # the paper prints its own end date
+    SUPERSEDED = "superseded"  # replaced by a later result of the same type for the same subject
+
+
+@dataclass(frozen=True)
+class Validity:
+    kind: ValidityKind = ValidityKind.NO_EXPIRY
+    months: int | None = None  # MONTHS_FROM_ISSUE
+    field: str | None = None  # EXPIRY_FIELD: the date field holding the end of validity
+    # SUPERSEDED: the fields that name the same subject (a later result with equal values replaces it)
+    subject_fields: tuple[str, ...] = ()
+    basis_vi: str = ""  # the legal basis, quoted in the steward's reason
+
+
+STILL_VALID_RULE = RuleSpec("still_valid", Severity.ERROR,
+                            "Giấy tờ còn hiệu lực (Điều 25.1 NĐ 45; hết hiệu lực: chỉ lưu trữ bản quét)")
+
+
 @dataclass(frozen=True)
 class DocumentType:
     code: str
@@ -89,6 +118,7 @@ class DocumentType:
     rules: tuple[RuleSpec, ...] = ()
     # Every field's confidence must reach this for auto-approval (None: the global default).
     review_threshold: float | None = None
+    validity: Validity = Validity()
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -112,6 +142,8 @@ class DocumentType:
                 seen.setdefault(rule.code, rule)
         for rule in self.rules:
             seen.setdefault(rule.code, rule)
+        if self.validity.kind is not ValidityKind.NO_EXPIRY:
+            seen.setdefault(STILL_VALID_RULE.code, STILL_VALID_RULE)
         return tuple(seen.values())
 
 
@@ -125,7 +157,7 @@ SEALED_FIELD_THRESHOLD = 0.60
 
 # Decree 30/2020 layout: every administrative document has these.
 COMMON_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("issuing_authority", "Cơ quan ban hành"),
+    FieldSpec("issuing_authority", "Cơ quan ban hành", FieldKind.AUTHORITY),
     FieldSpec("document_number", "Số, ký hiệu", FieldKind.DOCUMENT_NUMBER),
     FieldSpec("issue_place", "Địa danh", required=False),
     FieldSpec("issue_date", "Ngày ban hành", FieldKind.DATE),
@@ -213,6 +245,10 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 FieldSpec("business_address", "Địa điểm kinh doanh", required=False),
             ),
             rules=COMMON_RULES + _HOLDER_RULES,
+            # A change (address, trade, owner) is registered by a new certificate that replaces this one.
+            validity=Validity(ValidityKind.SUPERSEDED, subject_fields=("registration_number",),
+                              basis_vi="Nghị định 01/2021/NĐ-CP Điều 90: thay đổi nội dung đăng ký cấp giấy "
+                                       "chứng nhận mới"),
         ),
         DocumentType(
             code="xac_nhan_tinh_trang_hon_nhan",
@@ -223,6 +259,8 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
             + _HOLDER_FIELDS
             + (FieldSpec("marital_status", "Tình trạng hôn nhân"),),
             rules=COMMON_RULES + _HOLDER_RULES,
+            validity=Validity(ValidityKind.MONTHS_FROM_ISSUE, months=6,
+                              basis_vi="Nghị định 123/2015/NĐ-CP Điều 23: có giá trị 6 tháng kể từ ngày cấp"),
         ),
         DocumentType(
             # Decree 15/2021 Appendix II, form 01 (nhà ở riêng lẻ): issued by the district People's

@@ -7,6 +7,7 @@ validate stage, the review desk and the Great Expectations suites all use these 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -25,17 +26,20 @@ from schemas.document_types import (
     PROVINCE_IN_CATALOGUE,
     REQUIRED_RULE,
     SIGNER_MATCHES_AUTHORITY,
+    STILL_VALID_RULE,
     TITLE_MATCHES_TYPE,
     DocumentType,
     FieldKind,
     RuleSpec,
     Severity,
+    ValidityKind,
 )
 from schemas.thresholds import Thresholds
 
 __all__ = [
-    "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity", "check_name", "parse_iso",
-    "signer_title_fits", "validate_record",
+    "AUTHORITY_REGEX", "EARLIEST_DATE", "Decision", "FieldInput", "Outcome", "Route", "Severity",
+    "ValidityJudgement", "check_authority", "check_name", "judge_validity", "parse_iso", "signer_title_fits",
+    "validate_record",
 ]
 
 EARLIEST_DATE = date(1945, 9, 2)  # the state's founding: no valid result is older
@@ -75,11 +79,21 @@ class Decision:
         return tuple(o for o in self.outcomes if not o.passed)
 
 
+# A body's name: letters in at least two words, and at least four letters in all (see KIND_RULES).
+AUTHORITY_REGEX = r"^(?=.*[^\W\d_].*\s.*[^\W\d_])(?:[\W\d_]*[^\W\d_]){4}"
+_AUTHORITY = re.compile(AUTHORITY_REGEX, re.DOTALL)
+
+
 def parse_iso(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def check_authority(value: str) -> bool:
+    """The name of an issuing body, not a stray letter: two words or more, four letters or more."""
+    return bool(_AUTHORITY.match(value))
 
 
 def check_name(value: str) -> bool:
@@ -138,6 +152,53 @@ def signer_title_fits(issuing_authority: str, signer_title: str) -> bool | None:
     return any(t in title for t in expected)
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day N calendar months later (the last day of the month when it has fewer days)."""
+    import calendar
+
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class ValidityJudgement:
+    """What the extracted evidence says about Art. 25.1 on a given day."""
+
+    still_valid: bool | None  # None: cannot tell (the date it depends on was not read)
+    valid_until: date | None = None
+    reason: str = ""  # Vietnamese, for the steward
+
+
+def judge_validity(doc_type: DocumentType, values: dict[str, str | None], *, today: date | None = None,
+                   superseded_by: str | None = None) -> ValidityJudgement:
+    """Judge a record's validity from its type's declaration and its extracted values.
+
+    `superseded_by` names a later result of the same type for the same subject (found by the caller,
+    who can see the other records); only types declared SUPERSEDED use it."""
+    today = today or date.today()
+    rule = doc_type.validity
+    basis = f" ({rule.basis_vi})" if rule.basis_vi else ""
+    if rule.kind is ValidityKind.NO_EXPIRY:
+        return ValidityJudgement(True)
+    if rule.kind is ValidityKind.SUPERSEDED:
+        if superseded_by:
+            return ValidityJudgement(False, reason=f"đã hết hiệu lực: đã được thay thế bởi {superseded_by}{basis}")
+        return ValidityJudgement(True)
+    if rule.kind is ValidityKind.MONTHS_FROM_ISSUE:
+        issued = parse_iso(values.get("issue_date"))
+        if issued is None or not rule.months:
+            return ValidityJudgement(None, reason="không xác định được hiệu lực: chưa đọc được ngày cấp")
+        until = add_months(issued, rule.months)
+    else:
+        until = parse_iso(values.get(rule.field or ""))
+        if until is None:
+            return ValidityJudgement(None, reason="không xác định được hiệu lực: chưa đọc được ngày hết hạn")
+    if today > until:
+        return ValidityJudgement(False, until, f"đã hết hiệu lực (có giá trị đến hết ngày {until:%d/%m/%Y}){basis}")
+    return ValidityJudgement(True, until)
+
+
 def _title_type(title: str) -> str | None:
     """The document type whose title keywords a printed title carries (longest keyword wins)."""
     folded = fold_words(title)
@@ -153,7 +214,7 @@ def _title_type(title: str) -> str | None:
 def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
                     today: date | None = None, extra_reasons: tuple[str, ...] = (),
                     thresholds: Thresholds | None = None, province: str | None = None,
-                    agency_code: str | None = None) -> Decision:
+                    agency_code: str | None = None, superseded_by: str | None = None) -> Decision:
     """Check one record against its type's declared rules and route it.
 
     Routing: REJECTED when unreadable (almost no required field read) or of the wrong type (its
@@ -194,6 +255,10 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
             ok = check_name(value)
             add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
                 "" if ok else f"«{value}» không phải họ tên bằng chữ cái tiếng Việt")
+        elif spec.kind is FieldKind.AUTHORITY:
+            ok = check_authority(value)
+            add(kind_rule, spec.name, ok,  # type: ignore[arg-type]
+                "" if ok else f"«{value}» không phải tên đầy đủ của một cơ quan")
         elif spec.kind is FieldKind.ID_NUMBER:
             severity, why = _id_number_outcome(value, parse_iso(value_of("holder_birth_date")))
             add(kind_rule, spec.name, severity is None, why, severity)  # type: ignore[arg-type]
@@ -228,6 +293,11 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
     if AGENCY_IN_CATALOGUE.code in declared and agency_code is not None:
         ok = is_agency_code(agency_code)
         add(AGENCY_IN_CATALOGUE, "", ok, "" if ok else f"mã cơ quan «{agency_code}» không đúng dạng mã định danh")
+
+    # Art. 25.1: an expired paper is not converted as a valid result; a steward decides (archive only).
+    validity = judge_validity(doc_type, {n: value_of(n) for n in fields}, today=today, superseded_by=superseded_by)
+    if doc_type.validity.kind is not ValidityKind.NO_EXPIRY and validity.still_valid is not None:
+        add(STILL_VALID_RULE, "", bool(validity.still_valid), validity.reason)
 
     failed = [o for o in outcomes if not o.passed]
     labels = {f.name: f.label_vi for f in doc_type.fields}  # stewards read Vietnamese labels, not field codes

@@ -6,7 +6,14 @@ Decree 45/2020/NĐ-CP Art. 25.3.b-c, Art. 14.3.c; Decree 137/2024/NĐ-CP Art. 4.
 """
 
 from signing._assemble import assemble_pdf
-from signing.keys import KeySource, KeyUnfitError, SigningKeyError
+from signing.keys import (
+    AgencyKey,
+    KeySource,
+    KeyUnfitError,
+    SigningIdentities,
+    SigningKeyError,
+    load_agency_keys,
+)
 from signing.marker import ConversionMarker
 from signing.sign import (
     RevocationStatus,
@@ -21,6 +28,7 @@ from signing.sign import (
 from signing.validation import CheckOutcome, SignatureStatus, VerificationReport, verify_pdf
 
 __all__ = [
+    "AgencyKey",
     "CheckOutcome",
     "ConversionMarker",
     "KeySource",
@@ -29,11 +37,13 @@ __all__ = [
     "SignatureLevel",
     "SignatureStatus",
     "SignedResult",
+    "SigningIdentities",
     "SigningKeyError",
     "SigningOptions",
     "SigningServiceError",
     "VerificationReport",
     "assemble_pdf",
+    "load_agency_keys",
     "sign_pdf",
     "sign_pdf_detailed",
     "sign_result",

@@ -39,10 +39,6 @@ class KeyUnfitError(SigningKeyError):
     """Readable, but not fit to sign for this converter at this time."""
 
 
-def _name_key(text: str) -> str:
-    return nfc(text).casefold().strip()
-
-
 @dataclass(frozen=True)
 class _Subject:
     common_name: str | None
@@ -236,10 +232,140 @@ class KeySource:
         if missing:
             raise KeyUnfitError(f"chứng thư thiếu mục đích sử dụng khóa / certificate lacks key usage: "
                                 f"{', '.join(sorted(missing))}", where, **kw)
-        # Decree 45 Art. 25.3.b: the signer is the converter named in the marker.
-        want = _name_key(converter)
+        # Decree 45 Art. 25.3.b: the signer is the converter named in the marker. The full name equals
+        # the subject's O or CN (after NFC and spacing): "a", or "Khánh Hòa" for "… tỉnh Khánh Hòa",
+        # would otherwise let any key sign as any body that shares a word with it.
+        want = _same_name(converter)
         subj = _subject(self.certificate)
         names = [n for n in (subj.organization, subj.common_name) if n]
-        if not want or not any(want in _name_key(n) for n in names):
-            raise KeyUnfitError(f"chủ thể chứng thư ({' / '.join(names) or '?'}) không phải đơn vị chuyển đổi "
-                                f"'{converter}' / certificate subject does not name the converter", where, **kw)
+        if not want or not any(want == _same_name(n) for n in names):
+            raise KeyUnfitError(f"tên đơn vị chuyển đổi '{converter}' không trùng khớp tên trong chứng thư "
+                                f"({' / '.join(names) or '?'}) / converter name does not equal the certificate "
+                                f"subject's organisation or common name", where, **kw)
+
+
+def _same_name(text: str) -> str:
+    """A name as compared with the certificate's: NFC, single spaces; case and letters kept."""
+    return " ".join(nfc(text).split())
+
+
+# ---------------------------------------------------------------- several converting bodies
+@dataclass(frozen=True)
+class AgencyKey:
+    """Where one agency's key lives, and the full name it signs as (docs/signing.md, SOHOA_SIGNING_KEYS).
+
+    Secrets are never in the file: a PKCS#12 password or a token PIN comes from the environment
+    variable the entry names."""
+
+    agency_code: str
+    converter: str
+    pkcs12: Path | None = None
+    password_env: str = ""
+    pkcs11_module: str = ""
+    token_label: str = ""
+    key_label: str = ""
+    pin_env: str = ""
+
+    def open(self) -> KeySource:
+        import os
+
+        if self.pkcs11_module:
+            return KeySource.from_pkcs11(self.pkcs11_module, self.token_label, self.key_label,
+                                         os.environ.get(self.pin_env) if self.pin_env else None)
+        assert self.pkcs12 is not None
+        password: bytes | None = None
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise SigningKeyError(f"biến môi trường {self.password_env} (mật khẩu khóa của {self.agency_code}) "
+                                      f"chưa được đặt / environment variable {self.password_env} is not set",
+                                      self.pkcs12)
+            password = value.encode()
+        return KeySource.from_pkcs12(self.pkcs12, password)
+
+
+def load_agency_keys(path: Path) -> dict[str, AgencyKey]:
+    """Read the agency key file (TOML): one ``[agency."<mã cơ quan>"]`` table per converting body.
+
+    Each names ``converter`` (the full name, equal to its certificate's O or CN) and either
+    ``pkcs12`` (+ ``password_env``) or ``pkcs11_module`` + ``token_label`` + ``key_label`` (+ ``pin_env``).
+    Relative paths are relative to the file."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SigningKeyError(f"không đọc được tệp khóa theo cơ quan / cannot read agency key file: {exc}",
+                              path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SigningKeyError(f"tệp khóa theo cơ quan sai cú pháp TOML / agency key file is not TOML: {exc}",
+                              path) from exc
+    table = data.get("agency")
+    if not isinstance(table, dict) or not table:
+        raise SigningKeyError('thiếu bảng [agency."<mã cơ quan>"] / no [agency."<code>"] tables', path)
+    known = {"converter", "pkcs12", "password_env", "pkcs11_module", "token_label", "key_label", "pin_env"}
+    out: dict[str, AgencyKey] = {}
+    for code, entry in table.items():
+        where = f'[agency."{code}"]'
+        if not isinstance(entry, dict):
+            raise SigningKeyError(f"{where} phải là một bảng / must be a table", path)
+        unknown = set(entry) - known
+        if unknown:
+            raise SigningKeyError(f"{where}: khóa không biết / unknown keys: {', '.join(sorted(unknown))}", path)
+        converter = str(entry.get("converter") or "").strip()
+        if not converter:
+            raise SigningKeyError(f"{where}: thiếu converter (tên đầy đủ đơn vị chuyển đổi) / converter missing",
+                                  path)
+        p12 = entry.get("pkcs12")
+        module = str(entry.get("pkcs11_module") or "")
+        if bool(p12) == bool(module):
+            raise SigningKeyError(f"{where}: cần đúng một trong pkcs12 hoặc pkcs11_module / "
+                                  "exactly one of pkcs12 or pkcs11_module", path)
+        if module and not (entry.get("token_label") and entry.get("key_label")):
+            raise SigningKeyError(f"{where}: PKCS#11 cần token_label và key_label / "
+                                  "token_label and key_label are required", path)
+        p12_path = None
+        if p12:
+            p12_path = Path(str(p12))
+            p12_path = p12_path if p12_path.is_absolute() else path.parent / p12_path
+        out[code] = AgencyKey(code, nfc(converter), p12_path,
+                              str(entry.get("password_env") or ""), module, str(entry.get("token_label") or ""),
+                              str(entry.get("key_label") or ""), str(entry.get("pin_env") or ""))
+    return out
+
+
+class SigningIdentities:
+    """The key and converter name each agency signs with, opened once per run and closed together.
+
+    With SOHOA_SIGNING_KEYS set, an agency listed there signs with its own key and name; any other
+    agency falls back to the deployment's key (SOHOA_SIGNING_PKCS12 / SOHOA_PKCS11_*) and
+    SOHOA_CONVERTER_NAME, when one is configured."""
+
+    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+        self._settings = settings
+        path = getattr(settings, "signing_keys", None)
+        self._agencies = load_agency_keys(Path(path)) if path else {}
+        self._open: dict[str, tuple[KeySource, str]] = {}
+
+    def for_agency(self, agency_code: str) -> tuple[KeySource, str]:
+        """(key, the converter's full name printed in the marker) for one agency."""
+        entry = self._agencies.get(agency_code)
+        slot = agency_code if entry else ""
+        if slot not in self._open:
+            if entry:
+                self._open[slot] = (entry.open(), entry.converter)
+            else:
+                self._open[slot] = (KeySource.from_settings(self._settings), self._settings.converter_name)
+        return self._open[slot]
+
+    def close(self) -> None:
+        for key, _ in self._open.values():
+            key.close()
+        self._open.clear()
+
+    def __enter__(self) -> SigningIdentities:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -262,3 +262,19 @@ def import_into_softhsm(pki: TestPki, *, token_label: str, key_label: str, pin: 
                 Attribute.SUBJECT: c.subject.public_bytes(), Attribute.ISSUER: c.issuer.public_bytes(),
                 Attribute.SERIAL_NUMBER: c.serial_number.to_bytes((c.serial_number.bit_length() + 8) // 8, "big"),
             })
+
+
+def issue_agency_key(pki: TestPki, name: str, *, converter: str) -> Path:
+    """Another converting body's PKCS#12 under the same test root and password: ``<dir>/<name>.p12``,
+    subject O = CN = ``converter``. Several agencies of one province, one trusted root."""
+    out = pki.dir
+    p12 = out / f"{name}.p12"
+    if not p12.exists():
+        root_key, root = _root(out)
+        key = _key(out / f"{name}.key.pem")
+        now = dt.datetime.now(dt.UTC)
+        cert = _leaf(converter, root_key, root, key, now - dt.timedelta(days=1), now + dt.timedelta(days=730),
+                     pki.services_url)
+        (out / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        _p12(p12, converter, key, cert, root, pki.password)
+    return p12

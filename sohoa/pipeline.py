@@ -173,17 +173,23 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
     store = store or ObjectStore(settings)
     todo = _todo(batch_id, "extract", DocumentStatus.OCR_DONE)
     run = StageRun("extract", batch_id)
+    # What the province's approved records know (signers, bodies, symbols): evidence and repairs.
+    from review.catalogue import archive_catalogue
+
+    catalogue = archive_catalogue({d.province for d in todo}, db_url=settings.db_url) if todo else None
     by_type: dict[str, int] = {}
     for index, doc in enumerate(todo, start=1):
         _progress("extract", index, len(todo), doc.file_name)
         with run.document(doc):
-            found = _extract_one(doc, store)
+            found = _extract_one(doc, store, catalogue)
             by_type[found] = by_type.get(found, 0) + 1
     return {"batch_id": batch_id, "extracted": run.done, "by_type": by_type, "failed": run.failed}
 
 
-def _extract_one(doc: Document, store: ObjectStore) -> str:
+def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
     import ocr
+    from ocr.catalogue import apply_catalogue
+    from review.catalogue import record_repairs
 
     if not doc.ocr_key:
         raise RuntimeError("no OCR output recorded for this document")
@@ -198,7 +204,7 @@ def _extract_one(doc: Document, store: ObjectStore) -> str:
             d.review_reasons = [*[r for r in d.review_reasons if not str(r).startswith("blank_page")], reason]
         return "blank_page"
     declared = doc.document_type or "auto"
-    extraction = ocr.extract_fields(result, declared)
+    extraction = apply_catalogue(ocr.extract_fields(result, declared), catalogue, doc.province)
     with session_scope() as s:
         d = s.get_one(Document, doc.id)
         d.document_type = extraction.document_type
@@ -216,6 +222,7 @@ def _extract_one(doc: Document, store: ObjectStore) -> str:
             row.value, row.confidence, row.page = value.value, value.confidence, value.page
             row.bbox = list(value.bbox) if value.bbox else None
             s.add(row)
+        record_repairs(s, d.id, extraction)
         d.status = DocumentStatus.EXTRACTED
     return extraction.document_type
 
@@ -314,30 +321,47 @@ def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectSto
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     todo = _todo(batch_id, "sign", DocumentStatus.APPROVED)
-    run = StageRun("sign", batch_id)
     if not todo:
         return {"batch_id": batch_id, "signed": 0, "failed": []}
-    # PKCS#11 token when SOHOA_PKCS11_MODULE is set, else the PKCS#12 file; an unfit key (expired,
-    # revoked, wrong converter) stops the whole batch before anything is signed.
-    key = signing.KeySource.from_settings(settings)
+    # Each agency's own key and name (SOHOA_SIGNING_KEYS), else the deployment's key; an unfit key
+    # (expired, revoked, wrong converter) stops the whole batch before anything is signed.
     now = datetime.now(UTC)
-    key.check_fit_for(settings.converter_name, now)
+    with signing.SigningIdentities(settings) as identities:
+        for agency in sorted({d.agency_code for d in todo}):
+            key, converter = identities.for_agency(agency)
+            key.check_fit_for(converter, now)
+        return _sign_documents(batch_id, todo, identities, now, settings, store)
+
+
+def _sign_documents(batch_id: int, todo: list[Document], identities: Any, now: datetime, settings: Settings,
+                    store: ObjectStore) -> dict[str, Any]:
+    import signing
+
     options = signing.SigningOptions(tsa_url=settings.tsa_url or None)
+    run = StageRun("sign", batch_id)
     for index, doc in enumerate(todo, start=1):
         _progress("sign", index, len(todo), doc.file_name)
         with run.document(doc):
-            _sign_one(doc, key, now, options, settings, store)
+            key, converter = identities.for_agency(doc.agency_code)
+            _sign_one(doc, key, converter, now, options, settings, store)
     return {"batch_id": batch_id, "signed": run.done, "failed": run.failed}
 
 
-def _sign_one(doc: Document, key: Any, now: datetime, options: Any, settings: Settings, store: ObjectStore) -> None:
+def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: Any, settings: Settings,
+              store: ObjectStore) -> None:
     import ocr
     import signing
+    from review.service import return_to_review, signing_terms
 
     with session_scope() as s:
         if s.scalar(select(Result).where(Result.document_id == doc.id)) is not None:
             s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
             return
+    terms = signing_terms(doc.id)  # Art. 25.1, judged on the day of signing
+    if not terms.may_sign:  # expired since approval: back to a steward, never signed as valid
+        return_to_review(doc.id)
+        return
+    with session_scope() as s:
         result_code = _result_code(s, doc)
         fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
     raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
@@ -347,18 +371,21 @@ def _sign_one(doc: Document, key: Any, now: datetime, options: Any, settings: Se
         # Word boxes, not just rows: the signed copy's invisible text lines up with the scan (method a).
         ocr_doc = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
         ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
-    marker = signing.ConversionMarker(converter=settings.converter_name, converted_at=now,
+    marker = signing.ConversionMarker(converter=converter, converted_at=now,
                                       result_code=result_code, lookup_url=f"{settings.lookup_url}/{result_code}")
     payload = json.dumps({"result_code": result_code, "document_type": doc.document_type, "fields": fields},
                          ensure_ascii=False, indent=1).encode()
+    # Archive only (method a): the scan, no structured data presented as a valid result's content.
+    attachments = {} if terms.archive_only else {"fields.json": payload}
     outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
-                                  text_layers=ocr_text, attachments={"fields.json": payload}, options=options)
+                                  text_layers=ocr_text, attachments=attachments, options=options)
     work = keys.work_key(doc.id, "signed.pdf")
     store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
     crash_point("sign.after_work_put")
     with session_scope() as s:
-        s.add(Result(document_id=doc.id, result_code=result_code, converter=settings.converter_name,
-                     converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256))
+        s.add(Result(document_id=doc.id, result_code=result_code, converter=converter,
+                     converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256,
+                     still_valid=terms.still_valid))
         s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
         s.add(AuditEntry(actor=ACTOR, action="sign", entity="result", entity_id=result_code,
                          detail={"sha256": outcome.sha256, "signer": outcome.signer,
@@ -409,7 +436,8 @@ def _store_one(doc: Document, store: ObjectStore) -> str:
         record_signatures(s, result.id, pdf)  # Art. 25.3.b: signer, time, level, certificate
         # Transactional outbox: the event is written in the same transaction as the stored result.
         idem = f"{code}:push:{signed_sha}"
-        if s.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == idem)) is None:
+        # An archive-only copy of an expired paper is no valid result for the warehouse.
+        if result.still_valid and s.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == idem)) is None:
             s.add(OutboxEvent(result_id=result.id, kind="push", idempotency_key=idem,
                               payload=_push_payload(code, doc, fields, signed_sha, converted_at, converter,
                                                     store.presigned_get(bucket, pdf_key, minutes=7 * 24 * 60))))

@@ -13,6 +13,8 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,9 +42,16 @@ def die_with_parent(expected_parent: int | None = None) -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool whose workers die with this process (no orphans after kill -9 of the parent)."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=die_with_parent, initargs=(os.getpid(),))
+    """A process pool whose workers die with this process (no orphans after kill -9 of the parent).
+
+    fork is fast, but a forked child shares the caller's open database handles and locks: once the
+    caller has threads (Airflow, web servers) workers come from a forkserver instead. The forkserver
+    is then the workers' parent, and it exits when this process does."""
+    if threading.active_count() == 1 and sys.platform == "linux":
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=die_with_parent, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=die_with_parent, initargs=(None,))
 
 
 class WorkerDied(RuntimeError):

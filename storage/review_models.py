@@ -61,6 +61,9 @@ class ReviewAction(StrEnum):
     CORRECT = "correct"
     APPROVE = "approve"
     REJECT = "reject"
+    # Art. 25.1: an expired paper digitised at the agency's wish as a scan only (method a), never as a
+    # valid result: signed with still_valid false and no structured data attached.
+    ARCHIVE = "approve_archive"
 
 
 class ReviewDecision(Base):

@@ -33,14 +33,17 @@ RULE_VI = {
     "cccd_structure": "Số CCCD/CMND", "confidence": "Độ tin cậy thấp",
     "title_matches_type": "Sai loại giấy tờ", "signer_title_matches_authority": "Chức vụ người ký",
     "issued_after_birth": "Ngày cấp trước ngày sinh", "province_in_catalogue": "Tỉnh ngoài danh mục",
-    "agency_code_in_catalogue": "Mã cơ quan", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
+    "agency_code_in_catalogue": "Mã cơ quan", "authority_name": "Tên cơ quan ban hành",
+    "still_valid": "Hết hiệu lực", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
 }
-ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị"}
+ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị",
+             "approve_archive": "Duyệt lưu trữ (hết hiệu lực, chỉ bản quét)"}
 _FLASH = {
     "saved": "Đã lưu các trường đã sửa và kiểm tra lại hồ sơ #{doc}.",
     "unchanged": "Không có trường nào thay đổi (hồ sơ #{doc}).",
     "approved": "Đã duyệt hồ sơ #{doc}; hồ sơ sẽ được ký số ở lượt ký tiếp theo.",
     "rejected": "Đã từ chối hồ sơ #{doc}.",
+    "archived": "Đã duyệt lưu trữ hồ sơ #{doc}: chỉ ký bản quét (phương thức a), không phải kết quả còn hiệu lực.",
     "empty": "Không còn hồ sơ nào cần rà soát trong bộ lọc này.",
 }
 
@@ -142,6 +145,7 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
         "can_review": service.can_review(user, view.document.province) and not view.signed,
         "error": error, "has_errors": any(f.level == "error" for f in view.fields) or any(
             o.severity == "error" for o in view.record_failures), "runs": runs,
+        "expired": next((o.message for o in view.record_failures if o.rule == "still_valid"), None),
     })
 
 
@@ -163,8 +167,22 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
         else:
             changed = False
         if action == "approve":
-            service.approve_document(document_id, user.username, note=str(form.get("note") or ""), db_url=db_url)
+            note = str(form.get("note") or "")
+            service.check_steward_values(document_id, db_url=db_url)  # refused before any confirmation
+            pending = service.unconfirmed_changes(document_id, db_url=db_url)
+            # Changed fields are shown once more before the approval counts; the confirmation names
+            # the last change it showed, so a change made meanwhile (another tab) is shown again.
+            if pending and _int(str(form.get("confirmed") or "")) != max(p.last_change_id for p in pending):
+                return _render(request, "confirm.html", {
+                    "doc": doc, "doc_type": DOCUMENT_TYPES.get(doc.document_type), "pending": pending,
+                    "note": note, "confirmed": max(p.last_change_id for p in pending)})
+            service.approve_document(document_id, user.username, note=note, db_url=db_url)
             return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="approved",
+                         doc=document_id)
+        if action == "archive":  # Art. 25.1: expired paper kept as a scan only, at the agency's wish
+            service.approve_archive_only(document_id, user.username, note=str(form.get("note") or ""),
+                                         db_url=db_url)
+            return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="archived",
                          doc=document_id)
         if action == "reject":
             service.reject_document(document_id, user.username, str(form.get("reason") or ""), db_url=db_url)

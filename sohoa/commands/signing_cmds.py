@@ -30,8 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--pin-env", metavar="VAR", default="SOHOA_PKCS11_PIN",
                    help="environment variable holding the token PIN (default SOHOA_PKCS11_PIN)")
     p.add_argument("--tsa-url", default=None, help="RFC 3161 time-stamping authority (PAdES B-T); default SOHOA_TSA_URL")
-    p.add_argument("--converter", default=None, help="full name of the converting agency or person; "
-                   "default SOHOA_CONVERTER_NAME")
+    p.add_argument("--converter", default=None, help="full name of the converting agency or person, equal to "
+                   "the certificate's O or CN; default SOHOA_CONVERTER_NAME (or the --agency entry's name)")
+    p.add_argument("--agency", default=None, metavar="CODE",
+                   help="sign as this agency: its key and full name from the agency key file")
+    p.add_argument("--keys", type=Path, default=None, metavar="FILE.toml",
+                   help="agency key file (agency code -> key); default SOHOA_SIGNING_KEYS")
     p.add_argument("--result-code", default=None, help="<mã hồ sơ>-KQ<n>")
     p.add_argument("--lookup-url", default=None)
     p.add_argument("--fields-json", type=Path, default=None,
@@ -122,6 +126,20 @@ def _key_from_args(args: argparse.Namespace, settings):  # type: ignore[no-untyp
     return signing.KeySource.from_pkcs12(Path(p12), password)
 
 
+def _agency_entry(args: argparse.Namespace, settings):  # type: ignore[no-untyped-def]
+    import signing
+
+    path = args.keys or settings.signing_keys
+    if path is None:
+        raise signing.SigningKeyError("--agency cần tệp khóa theo cơ quan / --agency needs an agency key file: "
+                                      "give --keys or set SOHOA_SIGNING_KEYS")
+    entries = signing.load_agency_keys(Path(path))
+    if args.agency not in entries:
+        raise signing.SigningKeyError(f"cơ quan {args.agency} không có trong tệp khóa / agency {args.agency} "
+                                      f"is not in the key file", Path(path))
+    return entries[args.agency]
+
+
 def _sign(args: argparse.Namespace) -> int:
     import signing
     from core.settings import get_settings
@@ -131,8 +149,17 @@ def _sign(args: argparse.Namespace) -> int:
     converter = args.converter or settings.converter_name
     converted_at = datetime.now(UTC)
     try:
-        key = _key_from_args(args, settings)
-        key.check_fit_for(converter, converted_at)
+        if args.agency:
+            entry = _agency_entry(args, settings)
+            converter = args.converter or entry.converter
+            key = entry.open()
+        else:
+            key = _key_from_args(args, settings)
+        try:
+            key.check_fit_for(converter, converted_at)
+        except signing.SigningKeyError:
+            key.close()
+            raise
     except signing.SigningKeyError as exc:
         # The reason is already bilingual.
         print(f"Lỗi / Error: khóa ký bị từ chối / signing key refused: {exc.where or '-'}: {exc.reason}",

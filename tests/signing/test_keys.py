@@ -19,10 +19,19 @@ from .conftest import CONVERTER
 NOW = dt.datetime.now(dt.UTC)  # at collection: the session PKI (valid from a day earlier) must not depend on test order
 
 
-def test_fit_key_accepted_case_and_normalisation_insensitive(key: KeySource) -> None:
+def test_fit_key_accepted_for_its_exact_name_in_any_unicode_form(key: KeySource) -> None:
     assert key.signer_name == CONVERTER
     key.check_fit_for(CONVERTER, NOW)
-    key.check_fit_for(unicodedata.normalize("NFD", CONVERTER.upper()), NOW)
+    key.check_fit_for(unicodedata.normalize("NFD", CONVERTER), NOW)
+    key.check_fit_for(f"  {CONVERTER.replace(' ', '  ')} ", NOW)  # spacing is not a name
+
+
+@pytest.mark.parametrize("name", ["a", "Khánh Hòa", "Trung tâm Phục vụ hành chính công", "TRUNG TÂM PHỤC VỤ "
+                                  "HÀNH CHÍNH CÔNG TỈNH KHÁNH HÒA", "Trung tâm Phục vụ hành chính công tỉnh Khánh Hoà"])
+def test_part_of_the_name_or_another_spelling_is_refused(key: KeySource, name: str) -> None:
+    # Issue 14: any substring used to pass, even "a". The full name equals the subject's O or CN.
+    with pytest.raises(KeyUnfitError, match="does not equal the certificate subject"):
+        key.check_fit_for(name, NOW)
 
 
 def test_expired_certificate_refused(pki: TestPki) -> None:
@@ -38,7 +47,7 @@ def test_not_yet_valid_refused(key: KeySource) -> None:
 
 
 def test_converter_name_mismatch_refused(key: KeySource) -> None:
-    with pytest.raises(KeyUnfitError, match="does not name the converter") as err:
+    with pytest.raises(KeyUnfitError, match="does not equal the certificate subject") as err:
         key.check_fit_for("Ủy ban nhân dân xã Vạn Thắng", NOW)
     assert err.value.path is not None and err.value.path.name == "agency.p12"
 

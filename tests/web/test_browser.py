@@ -148,6 +148,10 @@ def test_steward_corrects_and_approves_a_doubtful_record(sohoa_env: Settings, di
         page.fill("#note", "Đã đối chiếu với bản giấy")
         page.keyboard.press("Escape")
         page.keyboard.press("a")
+        # the corrected field is shown once more (old → new) before the approval counts
+        expect(page.locator("#confirm-changes td.new")).to_have_text([true_value])
+        expect(page.locator("#confirm-changes td.old")).to_have_text([old_value])
+        page.keyboard.press("Enter")
         page.wait_for_url("**done=approved**")
         expect(page.locator(".flash")).to_contain_text(f"Đã duyệt hồ sơ #{doc_id}")
 

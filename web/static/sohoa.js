@@ -65,12 +65,36 @@
     form.requestSubmit(button);
   }
 
+  // J/K move between field rows, never into a value: a focused row is not an editable box, so the
+  // next J cannot type into it. Enter (or E, or a click) on the row opens its value for editing.
+  const rows = inputs.map(function (input) { return input.closest("tr"); });
+  rows.forEach(function (row, i) {
+    if (!row) return;
+    row.tabIndex = -1;
+    row.addEventListener("focus", function () { highlight(inputs[i]); });
+  });
+
+  function currentField() {
+    const el = document.activeElement;
+    let i = inputs.indexOf(el);
+    if (i < 0) i = rows.indexOf(el);
+    return i;
+  }
+
   function moveField(step) {
     if (!inputs.length) return;
-    const i = inputs.indexOf(document.activeElement);
-    const next = inputs[(i + step + inputs.length) % inputs.length];
-    next.focus();
-    next.select();
+    const i = currentField();
+    const next = i < 0 ? (step > 0 ? 0 : inputs.length - 1) : (i + step + inputs.length) % inputs.length;
+    (rows[next] || inputs[next]).focus();
+  }
+
+  function editField() {
+    const i = rows.indexOf(document.activeElement);
+    if (i < 0 || inputs[i].readOnly) return false;
+    const input = inputs[i];
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);  // caret at the end, nothing selected
+    return true;
   }
 
   const reason = document.getElementById("reason");
@@ -89,9 +113,17 @@
   document.addEventListener("keydown", function (e) {
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
     if (e.ctrlKey || e.metaKey) return;
-    if (typing && e.key === "Escape") { document.activeElement.blur(); return; }
+    if (typing && e.key === "Escape") {
+      // back to the row (navigation), not to nowhere
+      const i = inputs.indexOf(document.activeElement);
+      if (i >= 0 && rows[i]) rows[i].focus(); else document.activeElement.blur();
+      return;
+    }
     if (typing && !e.altKey) return;
     const key = e.key.toLowerCase();
+    if ((key === "enter" || key === "e") && !typing && rows.indexOf(document.activeElement) >= 0) {
+      if (editField()) { e.preventDefault(); return; }
+    }
     const next = document.getElementById("next-link");
     if (key === "a" && form) { e.preventDefault(); submit("approve"); }
     else if (key === "s" && form) { e.preventDefault(); submit("save"); }
