@@ -35,11 +35,17 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_expone
 def digitise_batch() -> None:
     @task
     def intake(params: dict | None = None) -> int:
+        from airflow.exceptions import AirflowFailException
+
         from intake import intake_batch
+        from intake.manifest import ManifestError
 
         assert params is not None
-        report = intake_batch(params["batch_location"], province=params["province"],
-                              agency_code=params["agency"], document_type=params["document_type"])
+        try:
+            report = intake_batch(params["batch_location"], province=params["province"],
+                                  agency_code=params["agency"], document_type=params["document_type"])
+        except ManifestError as exc:  # a refused manifest stays refused: no retry, the reason shown
+            raise AirflowFailException(str(exc)) from None
         return report.batch_id
 
     @task(execution_timeout=timedelta(hours=6))

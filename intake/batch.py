@@ -16,7 +16,8 @@ from core.crashpoints import crash_point
 from core.settings import Settings, get_settings
 from core.units import UnknownProvince, canonical_province
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
-from intake.manifest import ManifestRow, read_manifest, scan_candidates
+from intake.manifest import ManifestRow, disk_names, nfc, read_manifest, scan_candidates, unlisted_scans
+from sohoa.faults import is_service_fault
 from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry
@@ -31,6 +32,7 @@ class IntakeReport:
     accepted: list[int] = field(default_factory=list)  # document ids, new or already taken
     quarantined: list[RejectedFile] = field(default_factory=list)
     already_taken: int = 0
+    unlisted: list[str] = field(default_factory=list)  # scans in the folder the manifest does not name
 
     def summary(self) -> dict[str, object]:
         return {
@@ -38,6 +40,7 @@ class IntakeReport:
             "document_ids": self.accepted,
             "accepted": len(self.accepted),
             "already_taken": self.already_taken,
+            "unlisted": self.unlisted,
             "quarantined": [
                 {"file": r.file_name, "reason_code": str(r.reason_code), "reason": str(r)} for r in self.quarantined
             ],
@@ -69,25 +72,39 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
     batch_dir = Path(batch_dir).resolve()
     if not batch_dir.is_dir():
         raise FileNotFoundError(f"batch folder {batch_dir} does not exist")
-    store.ensure_buckets()
+    # The whole manifest is read and every row checked before anything is touched (ManifestError).
     rows = read_manifest(batch_dir)
+    store.ensure_buckets()
     candidates = rows if rows is not None else scan_candidates(batch_dir)
+    on_disk = disk_names(batch_dir)
 
     province = _catalogue_spelling(province)
     with session_scope() as session:
         batch = get_or_create_batch(session, province, agency_code, str(batch_dir), document_type)
         batch_id = batch.id
     report = IntakeReport(batch_id)
+    if rows is not None:
+        # Rule: with a manifest, only the files it names are taken (it is the agency's list of what the
+        # batch holds); a scan it does not name is quarantined as `not_in_manifest`, never ignored.
+        report.unlisted = unlisted_scans(batch_dir, rows)
+        candidates = candidates + [ManifestRow(line=0, file=name, error=_NOT_LISTED) for name in report.unlisted]
     for index, row in enumerate(candidates, start=1):
         log.info("intake %d/%d: %s", index, len(candidates), row.file)
         try:
-            document_id, new = _take_one(row, batch_dir, batch_id, province, agency_code, document_type,
-                                         settings, store, actor)
+            try:
+                document_id, new = _take_one(row, batch_dir, on_disk, batch_id, province, agency_code,
+                                             document_type, settings, store, actor)
+            except (RejectedFile, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # one file's surprise never stops the batch; a service fault does
+                if is_service_fault(exc):
+                    raise
+                raise RejectedFile(row.file, QuarantineReason.UNREADABLE, f"{type(exc).__name__}: {exc}") from exc
             report.accepted.append(document_id)
             report.already_taken += 0 if new else 1
         except RejectedFile as rejected:
             log.warning("quarantined %s", rejected)
-            _quarantine(rejected, batch_dir, batch_id, store, actor)
+            _quarantine(rejected, batch_dir, on_disk, batch_id, store, actor)
             report.quarantined.append(rejected)
     return report
 
@@ -102,23 +119,39 @@ def _catalogue_spelling(province: str) -> str:
         return province.strip()
 
 
-def _resolve(row: ManifestRow, batch_dir: Path) -> Path:
-    if row.error:
-        raise RejectedFile(row.file or f"manifest line {row.line}", QuarantineReason.BAD_MANIFEST_ROW, row.error)
-    path = (batch_dir / row.file).resolve()
-    # A manifest must not make intake read files elsewhere on the machine.
-    if not path.is_relative_to(batch_dir):
-        raise RejectedFile(row.file, QuarantineReason.OUTSIDE_BATCH,
-                           f"manifest line {row.line} points outside the batch folder {batch_dir}")
-    if not path.is_file():
-        raise RejectedFile(row.file, QuarantineReason.MISSING_FILE,
-                           f"manifest line {row.line} names a file that is not in the batch folder")
+_NOT_LISTED = "tệp có trong thư mục lô nhưng không có dòng nào trong manifest.csv; thêm một dòng để tiếp nhận"
+
+
+def _on_disk(batch_dir: Path, name: str, on_disk: dict[str, str]) -> Path:
+    """The file a (NFC) name means: as written, else the same name in the disk's normalisation."""
+    path = batch_dir / name
+    if not path.exists() and not path.is_symlink():
+        path = batch_dir / on_disk.get(nfc(name), name)
     return path
 
 
-def _take_one(row: ManifestRow, batch_dir: Path, batch_id: int, province: str, agency_code: str,
-              document_type: str, settings: Settings, store: ObjectStore, actor: str) -> tuple[int, bool]:
-    path = _resolve(row, batch_dir)
+def _resolve(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str]) -> Path:
+    if row.error == _NOT_LISTED:
+        raise RejectedFile(row.file, QuarantineReason.NOT_IN_MANIFEST, row.error)
+    if row.error:
+        raise RejectedFile(row.file or f"manifest line {row.line}", QuarantineReason.BAD_MANIFEST_ROW, row.error)
+    where = f"dòng {row.line} của manifest.csv" if row.line else "tệp"
+    path = _on_disk(batch_dir, row.file, on_disk).resolve()
+    # A manifest (or a symlink in the folder) must not make intake read files elsewhere on the machine.
+    if not path.is_relative_to(batch_dir):
+        what = f"{where} trỏ" if row.line else "liên kết (symlink) trỏ"
+        raise RejectedFile(row.file, QuarantineReason.OUTSIDE_BATCH, f"{what} ra ngoài thư mục lô {batch_dir}")
+    if not path.is_file():
+        detail = (f"{where} nêu một tệp không có trong thư mục lô" if row.line
+                  else "liên kết (symlink) trỏ tới tệp không tồn tại")
+        raise RejectedFile(row.file, QuarantineReason.MISSING_FILE, detail)
+    return path
+
+
+def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_id: int, province: str,
+              agency_code: str, document_type: str, settings: Settings, store: ObjectStore,
+              actor: str) -> tuple[int, bool]:
+    path = _resolve(row, batch_dir, on_disk)
     found = inspect_file(path, display_name=row.file, max_image_pixels=settings.max_image_pixels,
                          max_pdf_pages=settings.max_pdf_pages, raster_dpi=settings.raster_dpi)
     province = _catalogue_spelling(row.province) if row.province else province
@@ -162,26 +195,37 @@ def _take_one(row: ManifestRow, batch_dir: Path, batch_id: int, province: str, a
         return doc.id, True
 
 
-def _quarantine(rejected: RejectedFile, batch_dir: Path, batch_id: int, store: ObjectStore, actor: str) -> None:
+def _quarantine(rejected: RejectedFile, batch_dir: Path, on_disk: dict[str, str], batch_id: int,
+                store: ObjectStore, actor: str) -> None:
     with session_scope() as session:
         existing = session.scalar(select(QuarantineEntry).where(
             QuarantineEntry.batch_id == batch_id, QuarantineEntry.file_name == rejected.file_name))
         if existing is not None:
             return  # re-run: already quarantined
         bucket = store.bucket("quarantine")
-        key = keys.quarantine_key(batch_id, rejected.file_name)
         reason = {"file": rejected.file_name, "reason_code": str(rejected.reason_code), "reason": str(rejected),
                   "batch_id": batch_id, "at": datetime.now(UTC).isoformat()}
-        sha = None
-        source = (batch_dir / rejected.file_name).resolve()
+        data = None
+        source = _on_disk(batch_dir, rejected.file_name, on_disk).resolve()
         # Only bytes from inside the batch folder are copied; others are recorded by reason only.
         if rejected.reason_code not in (QuarantineReason.OUTSIDE_BATCH, QuarantineReason.MISSING_FILE) \
                 and source.is_relative_to(batch_dir) and source.is_file():
-            data = source.read_bytes()
-            sha = hashlib.sha256(data).hexdigest()
-            store.put_bytes(bucket, key, data, metadata={"reason-code": str(rejected.reason_code)})
-        store.put_bytes(bucket, key + ".reason.json", json.dumps(reason, ensure_ascii=False, indent=1).encode(),
-                        content_type="application/json")
+            try:
+                data = source.read_bytes()
+            except OSError as exc:
+                reason["unreadable"] = f"{type(exc).__name__}: {exc}"
+        # Keyed by content, never by a folded name: `Hỏng.pdf` and `hong.pdf` cannot share a key, and
+        # the same bytes quarantined twice are one object. The name is in metadata and the reason file.
+        sha = hashlib.sha256(data).hexdigest() if data is not None else None
+        name_sha = hashlib.sha256(nfc(rejected.file_name).encode()).hexdigest()
+        key = keys.quarantine_key(batch_id, sha or name_sha, has_bytes=data is not None)
+        if data is not None:
+            store.put_bytes(bucket, key, data, metadata={"reason-code": str(rejected.reason_code),
+                                                         "file-name": rejected.file_name})
+        # One reason per name, even when two names carry the same bytes.
+        store.put_bytes(bucket, f"{key}.{name_sha[:16]}.reason.json", json.dumps(reason, ensure_ascii=False, indent=1).encode(),
+                        content_type="application/json",
+                        metadata={"reason-code": str(rejected.reason_code), "file-name": rejected.file_name})
         session.add(QuarantineEntry(batch_id=batch_id, file_name=rejected.file_name, sha256=sha,
                                     reason_code=str(rejected.reason_code), reason=str(rejected), object_key=key))
         session.add(AuditEntry(actor=actor, action="quarantine", entity="file", entity_id=rejected.file_name,

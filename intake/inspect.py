@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,9 @@ class QuarantineReason(StrEnum):
     MISSING_FILE = "missing_file"
     DUPLICATE = "duplicate"
     BAD_MANIFEST_ROW = "bad_manifest_row"
+    NOT_IN_MANIFEST = "not_in_manifest"
+    PAGE_COUNT_LIE = "page_count_lie"
+    UNREADABLE = "unreadable"
 
     @property
     def label_vi(self) -> str:
@@ -41,6 +45,9 @@ _LABELS_VI = {
     QuarantineReason.MISSING_FILE: "Không tìm thấy tệp",
     QuarantineReason.DUPLICATE: "Trùng với tệp đã tiếp nhận",
     QuarantineReason.BAD_MANIFEST_ROW: "Dòng danh mục không hợp lệ",
+    QuarantineReason.NOT_IN_MANIFEST: "Không có trong danh mục",
+    QuarantineReason.PAGE_COUNT_LIE: "Số trang khai trong PDF sai (cây trang giả)",
+    QuarantineReason.UNREADABLE: "Không đọc được tệp",
 }
 
 # Content type by what the bytes are, not what the name says.
@@ -94,6 +101,39 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# Formats that are not scans, told apart so that the reason names what the file really is.
+_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive (Word/Excel document?)"),
+    (b"GIF8", "a GIF image"),
+    (b"BM", "a BMP image"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document"),
+    (b"Rar!", "a RAR archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+def _other_content(data: bytes) -> str | None:
+    """What a file that is no scan is instead: a known format, or text (any encoding, BOM or not)."""
+    for magic, what in _OTHER_MAGIC:
+        if data.startswith(magic):
+            return what
+    if data[4:8] == b"ftyp" or data[:4] == b"RIFF":
+        return "a video, audio or WebP file"
+    head = data[:4096]
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        if head.startswith(bom):
+            return "text"
+    if b"\x00" not in head:
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            return "text"
+        except UnicodeDecodeError:
+            printable = sum(1 for b in head if b >= 0x20 or b in b"\t\r\n")
+            if printable / max(1, len(head)) > 0.97:
+                return "text (not UTF-8)"
+    return None
+
+
 def inspect_file(path: Path, *, display_name: str, max_image_pixels: int, max_pdf_pages: int,
                  raster_dpi: int) -> Inspection:
     """Return what the file is, or raise RejectedFile with the reason."""
@@ -106,8 +146,12 @@ def inspect_file(path: Path, *, display_name: str, max_image_pixels: int, max_pd
         raise RejectedFile(display_name, QuarantineReason.UNSUPPORTED_TYPE,
                            f"extension {path.suffix or '(none)'!r} is not PDF, PNG, JPEG or TIFF")
     if actual is None:
-        raise RejectedFile(display_name, QuarantineReason.MISLABELLED_TYPE if data[:4].isascii() else QuarantineReason.CORRUPT,
-                           f"named {path.suffix} but its bytes are not a {declared} file")
+        other = _other_content(data)
+        if other is not None:
+            raise RejectedFile(display_name, QuarantineReason.MISLABELLED_TYPE,
+                               f"named {path.suffix} but the content is {other}")
+        raise RejectedFile(display_name, QuarantineReason.CORRUPT,
+                           f"named {path.suffix} but its bytes are not a {declared} file (damaged or truncated)")
     if actual != declared:
         raise RejectedFile(display_name, QuarantineReason.MISLABELLED_TYPE,
                            f"named {path.suffix} but the content is {actual}")
@@ -122,11 +166,21 @@ def _inspect_pdf(path: Path, name: str, max_pixels: int, max_pages: int, dpi: in
             if pdf.is_encrypted:
                 raise RejectedFile(name, QuarantineReason.ENCRYPTED,
                                    "the PDF is encrypted; ask for an unprotected scan")
+            claimed = _claimed_pages(pdf)
+            if claimed is not None and claimed > max_pages:
+                # Checked before walking the tree: a claim of 2×10⁹ pages is refused without counting them.
+                raise RejectedFile(name, QuarantineReason.PAGE_COUNT_LIE if claimed > 100 * max_pages
+                                   else QuarantineReason.TOO_MANY_PAGES,
+                                   f"the page tree claims {claimed} pages (limit {max_pages})")
             count = len(pdf.pages)
             if count == 0:
                 raise RejectedFile(name, QuarantineReason.CORRUPT, "the PDF has no pages")
             if count > max_pages:
                 raise RejectedFile(name, QuarantineReason.TOO_MANY_PAGES, f"{count} pages > limit {max_pages}")
+            if claimed is not None and claimed != count:
+                # Poppler believes /Count: a lie makes it loop over pages that do not exist.
+                raise RejectedFile(name, QuarantineReason.PAGE_COUNT_LIE,
+                                   f"the page tree claims {claimed} pages but holds {count}")
             for number, page in enumerate(pdf.pages, start=1):
                 box = page.mediabox
                 width_pt, height_pt = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
@@ -140,6 +194,15 @@ def _inspect_pdf(path: Path, name: str, max_pixels: int, max_pages: int, dpi: in
         raise RejectedFile(name, QuarantineReason.ENCRYPTED, "the PDF needs a password") from None
     except pikepdf.PdfError as exc:
         raise RejectedFile(name, QuarantineReason.CORRUPT, f"the PDF cannot be parsed ({exc})") from None
+
+
+def _claimed_pages(pdf: pikepdf.Pdf) -> int | None:
+    """The root page tree's /Count, the number every PDF reader trusts (None when absent or odd)."""
+    try:
+        count = pdf.Root.Pages.get("/Count")
+        return int(count) if count is not None else None
+    except (AttributeError, KeyError, TypeError, ValueError, pikepdf.PdfError):
+        return None
 
 
 def _inspect_image(path: Path, name: str, max_pixels: int) -> int:
@@ -159,5 +222,9 @@ def _inspect_image(path: Path, name: str, max_pixels: int) -> int:
             return frames
     except RejectedFile:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        # Pillow's own guard fired on the header (far above our cap): still a bomb, not a corrupt file.
+        raise RejectedFile(name, QuarantineReason.DECOMPRESSION_BOMB,
+                           f"{exc} (limit {max_pixels / 1e6:.0f} Mpx)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise RejectedFile(name, QuarantineReason.CORRUPT, f"the image cannot be decoded ({exc})") from None

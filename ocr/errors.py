@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class OcrError(Exception):
     """Base class. `file` is the input's name (or "<bytes>"), `reason` a short human sentence."""
@@ -10,6 +12,10 @@ class OcrError(Exception):
         self.file = file
         self.reason = reason
         super().__init__(f"{file}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
+        return (type(self), (self.file, self.reason))
 
 
 class UnreadableInput(OcrError):

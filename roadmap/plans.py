@@ -66,6 +66,10 @@ class PlanRejected(ValueError):
         self.errors = errors
         super().__init__(f"{source}: không nhập được ({len(errors)} lỗi)\n" + "\n".join(f"  {e}" for e in errors))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
+        return (type(self), (self.source, self.errors))
+
 
 @dataclass
 class ImportOutcome:

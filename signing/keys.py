@@ -11,6 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 
@@ -28,6 +29,10 @@ class SigningKeyError(Exception):
         self.path = path
         self.where = where or (str(path) if path else None)
         super().__init__(f"{self.where}: {reason}" if self.where else reason)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
+        return (type(self), (self.reason, self.path, self.where))
 
 
 class KeyUnfitError(SigningKeyError):

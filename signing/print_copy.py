@@ -57,6 +57,10 @@ class PrintCopyError(Exception):
         self.signature_invalid = signature_invalid  # the CLI maps it to INVALID_SIGNATURE, else BAD_INPUT
         super().__init__(f"{path}: {reason}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
+        return (type(self), (self.path, self.reason), {"signature_invalid": self.signature_invalid})
+
 
 def _fields_json(pdf: bytes) -> dict[str, object]:
     import pikepdf

@@ -51,6 +51,10 @@ class SigningServiceError(Exception):
         self.reason = reason
         super().__init__(f"{url}: {reason}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
+        return (type(self), (self.url, self.reason))
+
 
 class SignatureLevel(StrEnum):
     B_B = "PAdES-B-B"

@@ -42,6 +42,41 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # no command ends in a traceback: one line, a stable code, details in a file
+        return _fault(exc)
+
+
+def _fault(exc: Exception) -> int:
+    from sohoa import faults
+
+    if faults.is_service_fault(exc):
+        print(faults.describe(exc), file=sys.stderr)
+        return faults.exit_code(exc)
+    from signing.keys import SigningKeyError
+
+    if isinstance(exc, SigningKeyError):
+        print(f"Khóa ký số không dùng được: {exc}", file=sys.stderr)
+        return ExitCode.KEY_ERROR
+    where = _save_traceback(exc)
+    print(f"Lỗi không mong đợi: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+          f" (chi tiết: {where})", file=sys.stderr)
+    return ExitCode.UNEXPECTED
+
+
+def _save_traceback(exc: Exception) -> str:
+    import traceback
+    from datetime import UTC, datetime
+
+    try:
+        from core.settings import get_settings
+
+        folder = get_settings().home / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"error-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.txt"
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        return str(path)
+    except Exception:  # even the log folder is unusable (disk full): the one line must still be printed
+        return "không ghi được tệp nhật ký"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
+    UNEXPECTED = 1  # a defect: one line on stderr, the traceback in SOHOA_HOME/logs/error-*.txt
     USAGE = 2  # argparse's own code for bad arguments
     BAD_INPUT = 3  # a file that cannot be read: corrupt, encrypted, unsupported, too large
     INVALID_SIGNATURE = 4  # verify: signature broken, changed after signing, untrusted, or no marker

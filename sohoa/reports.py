@@ -56,6 +56,10 @@ def render_validation_report(batch: Batch, docs: Sequence[Document], fields: Seq
         problems = "<br>".join(
             f"<span class='{'err' if o.severity == 'error' else 'warn'}'>{e(o.field_name)}: {e(o.message)}</span>"
             for o in failed_by_doc.get(d.id, []))
+        if d.status == "failed" and d.failure:  # a stage raised on this document: where and why
+            problems = f"<span class='err'>{e(d.failed_stage or '')}: {e(d.failure)}</span>" + problems
+        elif d.status == "rejected" and not problems and d.review_reasons:
+            problems = "<br>".join(f"<span class='err'>{e(str(r))}</span>" for r in d.review_reasons)
         dossier = e(d.dossier_code or "") + (" <i>(tạm thời)</i>" if d.dossier_provisional else "")
         parts.append(f"<tr><td>{d.id}</td><td>{e(d.file_name)}</td><td>{e(doc_type.name_vi if doc_type else d.document_type)}"
                      f"</td><td>{dossier}</td><td>{e(STATUS_VI.get(d.status, d.status))}</td><td>{problems}</td></tr>")

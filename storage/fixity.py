@@ -1,5 +1,9 @@
 """Fixity audit: re-read every stored object and compare its SHA-256 with the DB (Art. 14.3.c, Art. 17).
 
+Every problem it meets — missing, changed (`mismatch`), unreadable, `crc_failure` (the store
+answers but cannot produce the object's bytes) — is recorded and the audit goes on; only a store
+that answers nothing at all stops it (exit 6, retried later).
+
 Covers the signed result PDFs, their structured-data JSON and the original scans. Each problem is
 recorded in `fixity_findings` (append-only), the whole run as a JSON report in the reports bucket
 (`fixity/<audit id>.json`) and as one audit-log entry, so an operator can see what drifted and when.
@@ -48,14 +52,29 @@ def _check(store: ObjectStore, bucket: str, key: str, want: str) -> tuple[str, s
         except Exception:
             actual = None
         return "mismatch", actual, str(exc)
-    except StoreUnavailable:
-        raise  # an unreachable store is not a fixity finding: the run fails and is retried
+    except StoreUnavailable as exc:
+        # An unreachable store is no finding: the run fails and is retried. But a store that answers
+        # every other request and keeps failing on this one object (a CRC error in a volume file, a
+        # lost volume) is exactly what the audit is for: recorded, and the audit goes on.
+        if not _store_answers(store):
+            raise
+        cause = f"{exc.__cause__}" if exc.__cause__ is not None else str(exc)
+        problem = "crc_failure" if "crc" in cause.lower() else "unreadable"
+        return problem, None, f"s3://{bucket}/{key}: {cause}"[:2000]
     except Exception as exc:
         code = getattr(exc, "code", "")
         problem = "missing" if code in ("NoSuchKey", "NoSuchObject", "NoSuchBucket", "NotFound") else "unreadable"
         return problem, None, f"s3://{bucket}/{key}: {code or type(exc).__name__}: {exc}"[:2000]
     del data
     return None
+
+
+def _store_answers(store: ObjectStore) -> bool:
+    try:
+        store.client.list_buckets()
+    except Exception:
+        return False
+    return True
 
 
 def audit_results(settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:

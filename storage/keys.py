@@ -18,8 +18,10 @@ def raw_key(province: str, agency: str, year: int, batch_id: int, sha256: str, s
     return f"{ascii_slug(province)}/{ascii_slug(agency)}/{year}/batch-{batch_id}/{sha256}{suffix}"
 
 
-def quarantine_key(batch_id: int, file_name: str) -> str:
-    return f"batch-{batch_id}/{ascii_slug(file_name)}"
+def quarantine_key(batch_id: int, sha256: str, *, has_bytes: bool = True) -> str:
+    """By the file's SHA-256 (its name goes in metadata): two names never share a key. A file whose
+    bytes could not be kept (outside the batch, missing) is keyed by the SHA-256 of its name."""
+    return f"batch-{batch_id}/{sha256}" if has_bytes else f"batch-{batch_id}/name-{sha256}"
 
 
 def work_key(document_id: int, name: str) -> str:

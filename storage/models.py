@@ -28,6 +28,9 @@ class DocumentStatus(StrEnum):
     SIGNED = "signed"
     STORED = "stored"
     SYNCED = "synced"
+    # A stage raised on this document: `failed_stage` and `failure` say where and why; a re-run of
+    # that stage (or `sohoa retry`) takes it again. Never a final answer, unlike REJECTED.
+    FAILED = "failed"
 
 
 #: How a status reads on reports and pages (Vietnamese, for stewards and managers).
@@ -35,6 +38,7 @@ STATUS_VI: dict[str, str] = {
     "received": "Đã tiếp nhận", "ocr_done": "Đã nhận dạng", "extracted": "Đã trích xuất",
     "approved": "Đạt, tự động duyệt", "needs_review": "Cần rà soát", "rejected": "Bị từ chối",
     "signed": "Đã ký số", "stored": "Đã lưu trữ", "synced": "Đã đồng bộ kho dữ liệu công dân",
+    "failed": "Lỗi xử lý, sẽ thử lại",
 }
 
 
@@ -83,6 +87,8 @@ class Document(Base):
     ocr_key: Mapped[str | None] = mapped_column(Text, default=None)
     mean_confidence: Mapped[float | None] = mapped_column(Float, default=None)
     review_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    failed_stage: Mapped[str | None] = mapped_column(String(20), default=None)
+    failure: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     batch: Mapped[Batch] = relationship(back_populates="documents")

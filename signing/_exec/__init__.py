@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -18,6 +19,10 @@ class ToolFailed(Exception):
         self.detail = detail
         self.exit_code = exit_code  # None: the tool did not run to completion (missing, timeout)
         super().__init__(f"{tool}: {detail}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
+        return (type(self), (self.tool, self.detail, self.exit_code))
 
 
 def run(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess[bytes]:

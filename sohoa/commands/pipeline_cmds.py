@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
+from typing import Any
 
 from sohoa.exitcodes import ExitCode
 
@@ -31,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--type", dest="document_type", default="auto")
     p.set_defaults(func=_run)
 
+    p = sub.add_parser("retry", help="chạy lại các hồ sơ bị lỗi của một lô (mọi công đoạn, hoặc từ --stage)")
+    p.add_argument("batch_id", type=int, help="số lô (in trong kết quả của `sohoa run`)")
+    p.add_argument("--stage", choices=("ocr", "extract", "validate", "sign", "store"), default=None,
+                   help="chỉ thử lại hồ sơ lỗi ở công đoạn này, rồi chạy tiếp các công đoạn sau")
+    p.set_defaults(func=_retry)
+
 
 def _demo(args: argparse.Namespace) -> int:
     from sohoa.demo import run_demo
@@ -40,8 +48,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from sohoa.pipeline import status_summary
+    from storage.db import upgrade
     from storage.objects import StoreUnavailable
 
+    upgrade()  # a fresh SOHOA_HOME shows zeros, not "no such table"
     try:
         summary = status_summary()
     except StoreUnavailable as exc:
@@ -69,16 +79,61 @@ def _db(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _run(args: argparse.Namespace) -> int:
-    from intake import intake_batch
-    from sohoa import pipeline
-
+def _log_progress() -> None:
+    """Progress lines on stderr (stdout carries the JSON summary); the migration's chatter is not progress."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    report = intake_batch(args.batch_dir, province=args.province, agency_code=args.agency,
-                          document_type=args.document_type)
-    out = {"intake": report.summary()}
-    for stage in (pipeline.ocr_batch, pipeline.extract_batch, pipeline.validate_batch, pipeline.sign_batch,
-                  pipeline.store_batch, pipeline.sync_batch):
-        out[stage.__name__] = stage(report.batch_id)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+    from intake import intake_batch
+    from intake.batch import batch_key
+    from intake.manifest import ManifestError
+    from sohoa import pipeline
+    from sohoa.locks import batch_lock
+    from storage.db import upgrade
+
+    _log_progress()
+    settings = get_settings()
+    batch_dir = args.batch_dir.resolve()
+    if not batch_dir.is_dir():
+        print(f"Không có thư mục lô {batch_dir}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    upgrade()  # a fresh SOHOA_HOME gets its tables on first use
+    with batch_lock(settings.home, batch_key(args.province, args.agency, str(batch_dir)), str(batch_dir)):
+        try:
+            report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
+                                  document_type=args.document_type)
+        except ManifestError as exc:
+            print(f"Không nhận lô {batch_dir}: {exc}", file=sys.stderr)
+            return ExitCode.BAD_INPUT
+        out: dict[str, Any] = {"intake": report.summary()}
+        out.update(pipeline.run_stages(report.batch_id))
+        out["files"] = pipeline.batch_answers(report.batch_id)
+    print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    return ExitCode.OK
+
+
+def _retry(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+    from sohoa import pipeline
+    from sohoa.locks import batch_lock
+    from storage.db import session_scope, upgrade
+    from storage.models import Batch
+
+    _log_progress()
+    upgrade()
+    with session_scope() as s:
+        batch = s.get(Batch, args.batch_id)
+        key = batch.batch_key if batch is not None else None
+    if key is None:
+        print(f"Không có lô số {args.batch_id}")
+        return ExitCode.BAD_INPUT
+    with batch_lock(get_settings().home, key, f"số {args.batch_id}"):
+        requeued = pipeline.requeue_failed(args.batch_id, stage=args.stage)
+        out: dict[str, Any] = {"retried": requeued}
+        out.update(pipeline.run_stages(args.batch_id, first=args.stage or "ocr"))
+        out["files"] = pipeline.batch_answers(args.batch_id)
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     return ExitCode.OK

@@ -105,12 +105,15 @@ def test_bad_files_are_quarantined_one_by_one_and_the_rest_is_taken(bad_batch: P
     raw = list(store.list_keys(store.bucket("raw")))
     assert len(raw) == 3
     quarantine = set(store.list_keys(store.bucket("quarantine")))
-    # bytes of inside-batch rejects are kept; outside/missing ones only have a reason record
-    assert sum(1 for k in quarantine if not k.endswith(".reason.json")) == 9
+    # bytes of inside-batch rejects are kept, keyed by SHA-256 (the bad second row of good_1.png and
+    # copy_of_good_1.png are the same bytes: one object); outside/missing ones only have a reason record
+    assert sum(1 for k in quarantine if not k.endswith(".reason.json")) == 8
     assert sum(1 for k in quarantine if k.endswith(".reason.json")) == 11
+    with session_scope() as s:
+        locked = s.scalars(select(QuarantineEntry).where(QuarantineEntry.file_name == "locked.pdf")).one()
     reason_doc = json.loads(store.get_bytes(store.bucket("quarantine"), next(
-        k for k in quarantine if "locked" in k and k.endswith(".reason.json"))))
-    assert reason_doc["reason_code"] == "encrypted"
+        k for k in quarantine if k.startswith(locked.object_key) and k.endswith(".reason.json"))))
+    assert reason_doc["reason_code"] == "encrypted" and reason_doc["file"] == "locked.pdf"
 
     with session_scope() as s:
         docs = {d.file_name: d for d in s.scalars(select(Document))}

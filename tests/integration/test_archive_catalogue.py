@@ -5,7 +5,7 @@ Tesseract, real S3, the real results DB; generated pages of one commune's People
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,9 @@ def _render(folder: Path, name: str, seed: int, printed_signer: str, number: str
     c = make_content("xac_nhan_tinh_trang_hon_nhan", rng, PROVINCE)
     c.header_left = ("ỦY BAN NHÂN DÂN", "XÃ NINH ĐA")
     c.signer_lines, c.signer_name, c.number = ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"), printed_signer, number
-    c.issued = date(2021, 3, seed)  # one term of office: the signer is "of that period"
+    # One term of office (the signer is "of that period"), and recent: a confirmation is valid 6 months
+    # (Art. 25.1), an older one would be refused as expired before it could teach the catalogue.
+    c.issued = date.today() - timedelta(days=40 - seed)
     clean, _, _ = render_pages(c, rng)
     page, _ = apply_damage(np.asarray(clean[0]), "light", np.random.default_rng(seed))
     Image.fromarray(page).save(folder / name, "PNG", dpi=(300, 300))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from core.settings import Settings
+from core.settings import Settings, reset_settings
 from storage.db import session_scope
 from storage.fixity import audit_results
 from storage.models import AuditEntry, Document, FixityFinding
@@ -57,3 +60,50 @@ def test_rule8_fixity_audit_reports_corrupted_and_missing_objects(sohoa_env: Set
 
     assert main(["fixity"]) == 3
     assert "sai lệch: 3" in capsys.readouterr().out
+
+
+def _flip_one_byte_on_disk(data_dir: Path, marker: bytes) -> Path:
+    """Bit rot inside the object store itself: one byte of a volume file changes under SeaweedFS."""
+    for volume in sorted(data_dir.rglob("*.dat")):
+        with volume.open("r+b") as fh:
+            blob = fh.read()
+            at = blob.find(marker)
+            if at >= 0:
+                fh.seek(at + len(marker) // 2)
+                fh.write(bytes([blob[at + len(marker) // 2] ^ 0xFF]))
+                return volume
+    raise AssertionError("the object's bytes were not found in any volume file")
+
+
+def test_rule8_fixity_records_an_object_the_store_cannot_read_and_finishes(  # type: ignore[no-untyped-def]
+        sohoa_env: Settings, stored_result, s3_server, capsys, monkeypatch) -> None:
+    from sohoa.cli import main
+
+    store = ObjectStore(sohoa_env.model_copy(update={"s3_max_attempts": 1}))
+    first, second = stored_result(sohoa_env, store), stored_result(sohoa_env, store)
+    # The first scan gets bytes found nowhere else, recorded in the DB, and never read back (no cache).
+    rotten = os.urandom(256 * 1024)
+    with session_scope(sohoa_env.db_url) as s:
+        doc = s.get_one(Document, first.document_id)
+        doc.sha256 = hashlib.sha256(rotten).hexdigest()
+        raw_key = doc.raw_key
+    store.client.put_object(store.bucket("raw"), raw_key, io.BytesIO(rotten), len(rotten),
+                            metadata={"sha256": hashlib.sha256(rotten).hexdigest()})
+    _flip_one_byte_on_disk(s3_server.data_dir, rotten[100_000:100_064])
+
+    report = audit_results(sohoa_env, store)
+    assert report["checked"] == 6  # the audit went on past the unreadable object
+    found = [(p["entity"], p["entity_id"], p["problem"]) for p in report["problems"]]
+    assert len(found) == 1, report["problems"]
+    entity, entity_id, problem = found[0]
+    assert (entity, entity_id) == ("raw_scan", str(first.document_id))
+    # SeaweedFS answers the CRC failure with a 500 for this object only, every other request succeeds
+    assert problem == "unreadable" and "InternalError" in report["problems"][0]["detail"]
+    with session_scope(sohoa_env.db_url) as s:
+        findings = list(s.scalars(select(FixityFinding).where(FixityFinding.audit_id == report["audit_id"])))
+    assert [f.key for f in findings] == [raw_key]
+    del second
+    monkeypatch.setenv("SOHOA_S3_MAX_ATTEMPTS", "1")  # each read of the damaged object takes SeaweedFS ~15 s
+    reset_settings()
+    assert main(["fixity"]) == 3  # findings, not "service unavailable"
+    assert "sai lệch: 1" in capsys.readouterr().out
