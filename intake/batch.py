@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.crashpoints import crash_point
+from core.faults import is_service_fault
 from core.settings import Settings, get_settings
 from core.units import UnknownProvince, canonical_province
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
 from intake.manifest import ManifestRow, disk_names, nfc, read_manifest, scan_candidates, unlisted_scans
-from sohoa.faults import is_service_fault
 from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry

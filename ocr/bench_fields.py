@@ -156,6 +156,31 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
     return out
 
 
+
+def calibrated_reliability(split: str, cache_dir: Path | None = None) -> dict[str, Any]:
+    """Reliability on the transcribed real documents of one split ("dev" or "held-out"), read as
+    this module reads them (its truth format, split and OCR cache). Nothing of these was fitted on.
+    A value is judged where the transcription has the field; one where it says null is wrong."""
+    from ocr.calibrate import Features, document_features, report
+    from ocr.extract import extract_fields
+
+    rows: list[tuple[Features, bool]] = []
+    documents = 0
+    for file, truth in sorted(load_truth(TRUTH).items()):
+        if split_of(file) != split:
+            continue
+        documents += 1
+        result = cached_ocr(SCANS / file, cache_dir or CACHE)
+        extraction = extract_fields(result)
+        feats = document_features(extraction, result)
+        for name, f in feats.items():
+            if name in truth and not name.startswith("_"):
+                want = truth[name]
+                accepted = {_norm(a) for a in (want if isinstance(want, list) else [want]) if a is not None}
+                rows.append((f, _norm(extraction.fields[name].value) in accepted))
+    return {"documents": documents, **report(rows)}
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -165,7 +190,16 @@ def main(argv: list[str]) -> int:
     p.add_argument("--scans", type=Path, default=SCANS)
     p.add_argument("--cache", type=Path, default=CACHE)
     p.add_argument("--show", action="store_true", help="print every value against its truth")
+    p.add_argument("--reliability", action="store_true", help="calibrated confidence bands against accuracy")
     args = p.parse_args(argv)
+    if args.reliability:
+        from ocr.calibrate import markdown
+
+        figures = calibrated_reliability(args.split, args.cache)
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        if "raw" in figures:
+            print(markdown(figures))
+        return 0
     print(json.dumps(measure(args.split, args.truth, args.scans, args.cache, args.show), ensure_ascii=False, indent=2))
     return 0
 

@@ -611,30 +611,6 @@ def measure_heldout(count: int, cache_dir: Path) -> dict[str, Any]:
     return {"documents": count, **report(labelled("heldout", cache_dir))}
 
 
-def measure_real(split: str, cache_dir: Path | None = None) -> dict[str, Any]:
-    """Reliability on the transcribed real documents of one split ("dev" or "held-out"), read as
-    ocr.bench_fields reads them (its truth format, split and OCR cache). Nothing of these was fitted on.
-    A value is judged where the transcription has the field; one where it says null is wrong."""
-    from ocr.bench_fields import CACHE, SCANS, TRUTH, _norm, cached_ocr, load_truth, split_of
-    from ocr.extract import extract_fields
-
-    rows: list[tuple[Features, bool]] = []
-    documents = 0
-    for file, truth in sorted(load_truth(TRUTH).items()):
-        if split_of(file) != split:
-            continue
-        documents += 1
-        result = cached_ocr(SCANS / file, cache_dir or CACHE)
-        extraction = extract_fields(result)
-        feats = document_features(extraction, result)
-        for name, f in feats.items():
-            if name in truth and not name.startswith("_"):
-                want = truth[name]
-                accepted = {_norm(a) for a in (want if isinstance(want, list) else [want]) if a is not None}
-                rows.append((f, _norm(extraction.fields[name].value) in accepted))
-    return {"documents": documents, **report(rows)}
-
-
 # ---------------------------------------------------------------- reliability
 
 
@@ -699,11 +675,9 @@ def main(argv: list[str]) -> int:
                                  f"{len(rows)} values")
         args.out.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"{model['source']} -> {args.out}", file=sys.stderr)
-    elif args.what == "real":
-        figures = measure_real(args.split)
-        print(json.dumps(figures, ensure_ascii=False, indent=2))
-        if "raw" in figures:
-            print(markdown(figures))
+    elif args.what == "real":  # the real pages' figures live with their measuring script (no import back)
+        print("use: python -m ocr.bench_fields --reliability --split dev|held-out", file=sys.stderr)
+        return 2
     else:
         figures = report(labelled(args.set, args.cache), load_model(args.out))
         docs = len(list((args.cache / args.set).glob("*.json")))

@@ -40,9 +40,9 @@ def _say(message: str) -> None:
 def bench_ocr(samples: Path, family_samples: Path | None = None) -> dict[str, Any]:
     from core.shared import real_scans_dir
     from ocr.bench import measure, measure_real, throughput
+    from ocr.bench_fields import calibrated_reliability as real_split
     from ocr.calibrate import load_model
     from ocr.calibrate import measure_heldout as heldout_family
-    from ocr.calibrate import measure_real as real_split
 
     _say(f"OCR: accuracy and speed on {len(list(samples.glob('*.truth.json')))} generated documents")
     figures: dict[str, Any] = {"generated": measure(samples)}

@@ -1,5 +1,5 @@
 """The `sohoa` command. Each sub-command lives in sohoa/commands/<name>.py with a
-``register(subparsers)`` function; exit codes are documented in sohoa/exitcodes.py."""
+``register(subparsers)`` function; exit codes are documented in core/exitcodes.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import argparse
 import importlib
 import sys
 
+from core.exitcodes import ExitCode
 from sohoa import __version__
-from sohoa.exitcodes import ExitCode
 
 # Order is the order of `sohoa --help`.
 _COMMAND_MODULES = (
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fault(exc: Exception) -> int:
-    from sohoa import faults
+    from core import faults
 
     if faults.is_service_fault(exc):
         print(faults.describe(exc), file=sys.stderr)

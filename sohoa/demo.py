@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core.exitcodes import ExitCode
 from core.settings import Settings, get_settings, reset_settings
-from sohoa.exitcodes import ExitCode
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_PROVINCE = "Khánh Hòa"

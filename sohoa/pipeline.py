@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.crashpoints import crash_point
+from core.faults import is_service_fault
 from core.identifiers import is_cccd
 from core.settings import Settings, get_settings
+from core.workers import map_isolated
 from schemas import get_document_type
 from schemas.document_types import GENERAL_TYPE_CODE
 from schemas.rules import FieldInput, Route, validate_record
-from sohoa.faults import is_service_fault
 from sohoa.reports import render_validation_report
-from sohoa.workers import map_isolated
 from storage import keys
 from storage.db import session_scope
 from storage.models import (
@@ -69,7 +69,7 @@ class StageRun:
 
     `with run.document(doc):` — an exception inside marks that document FAILED with the stage and
     the reason, and the loop goes on with the next one. A service fault (object store, results DB,
-    disk full: `sohoa.faults`) is not the document's fault and stops the stage instead. A document
+    disk full: `core.faults`) is not the document's fault and stops the stage instead. A document
     that failed before and now passes loses its failure mark.
     """
 

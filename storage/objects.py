@@ -29,6 +29,7 @@ from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import S3Error, ServerError
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 
+from core.faults import ServiceFault
 from core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,11 @@ _MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound
 T = TypeVar("T")
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(ServiceFault, RuntimeError):
     """The S3 server cannot be reached, or kept failing, after every retry."""
 
 
-class StoreCredentialsRejected(PermissionError):
+class StoreCredentialsRejected(ServiceFault, PermissionError):
     """The S3 server refused the configured access key / secret."""
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.exitcodes import ExitCode
 from core.settings import reset_settings
 from sohoa.cli import main
-from sohoa.exitcodes import ExitCode
 from storage._exec.weed import free_port
 
 

@@ -11,8 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from core.workers import WorkerDied, map_isolated
 from ocr.errors import EngineFailed
-from sohoa.workers import WorkerDied, map_isolated
 
 
 def _job(name: str) -> str:
@@ -50,7 +50,7 @@ def _alive(pid: int) -> bool:
 def test_workers_die_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
     script = textwrap.dedent("""
         import os, sys, time
-        from sohoa.workers import process_pool
+        from core.workers import process_pool
 
         def pid_then_sleep(_):
             time.sleep(120)

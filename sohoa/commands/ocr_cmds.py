@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sohoa.exitcodes import ExitCode
+from core.exitcodes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

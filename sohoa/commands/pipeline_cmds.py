@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sohoa.exitcodes import ExitCode
+from core.exitcodes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -86,12 +86,12 @@ def _log_progress() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from core.locks import batch_lock
     from core.settings import get_settings
     from intake import intake_batch
     from intake.batch import batch_key
     from intake.manifest import ManifestError
     from sohoa import pipeline
-    from sohoa.locks import batch_lock
     from storage.db import upgrade
 
     _log_progress()
@@ -116,9 +116,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    from core.locks import batch_lock
     from core.settings import get_settings
     from sohoa import pipeline
-    from sohoa.locks import batch_lock
     from storage.db import session_scope, upgrade
     from storage.models import Batch
 

@@ -10,7 +10,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sohoa.exitcodes import ExitCode
+from core.exitcodes import ExitCode
 
 DEFAULT_DPI = 300  # assumed when an image carries no resolution
 PDF_RASTER_DPI = 200

@@ -7,7 +7,7 @@ import getpass
 import json
 from pathlib import Path
 
-from sohoa.exitcodes import ExitCode
+from core.exitcodes import ExitCode
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

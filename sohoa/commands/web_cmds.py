@@ -6,7 +6,7 @@ import argparse
 import getpass
 import os
 
-from sohoa.exitcodes import ExitCode
+from core.exitcodes import ExitCode
 
 PASSWORD_ENV = "SOHOA_USER_PASSWORD"
 

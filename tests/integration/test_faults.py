@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from core.exitcodes import ExitCode
+from core.locks import batch_lock
 from intake.batch import batch_key
-from sohoa.exitcodes import ExitCode
-from sohoa.locks import batch_lock
 from storage._exec import weed
 from storage._exec.weed import free_port
 from tests.badinputs import AGENCY, PROVINCE

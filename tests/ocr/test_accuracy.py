@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import ocr
+from core.exitcodes import ExitCode
 from core.real_scans import real_document
 from core.shared import real_scans_dir
 from sohoa.cli import main
-from sohoa.exitcodes import ExitCode
 
 samples = pytest.importorskip("samples")
 REAL = real_scans_dir()

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import ocr
+from core.exitcodes import ExitCode
 from core.shared import real_scans_dir
 from ocr._exec import tesseract
 from sohoa.cli import main
-from sohoa.exitcodes import ExitCode
 
 
 def _fake_tesseract(tmp_path: Path, body: str) -> Path:

@@ -129,8 +129,8 @@ def test_words_under_seal_and_signature_are_capped(letter: tuple[list[ocr.PageIm
 def test_cli_ocr_real_scan_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
+    from core.exitcodes import ExitCode
     from sohoa.cli import main
-    from sohoa.exitcodes import ExitCode
 
     assert main(["ocr", str(REAL_SCANS / "1.pdf"), "--format", "json", "--workers", "1"]) == ExitCode.OK
     out = json.loads(capsys.readouterr().out)

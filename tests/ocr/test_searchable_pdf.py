@@ -10,9 +10,9 @@ import pikepdf
 import pytest
 
 import ocr
+from core.exitcodes import ExitCode
 from ocr.pdf import searchable_pdf
 from sohoa.cli import main
-from sohoa.exitcodes import ExitCode
 
 samples = pytest.importorskip("samples")
 

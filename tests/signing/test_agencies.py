@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from core.exitcodes import ExitCode
 from core.settings import Settings
 from review.service import revalidate_document
 from signing import SigningKeyError, load_agency_keys
 from signing.pki import TestPki, issue_agency_key, make_test_pki
-from sohoa.exitcodes import ExitCode
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, Result
 from storage.objects import ObjectStore

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.exitcodes import ExitCode
 from signing.pki import TestPki
-from sohoa.exitcodes import ExitCode
 
 from .conftest import CONVERTER, make_scan
 

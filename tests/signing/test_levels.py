@@ -11,6 +11,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
+from core.exitcodes import ExitCode
 from signing import (
     ConversionMarker,
     KeySource,
@@ -23,7 +24,6 @@ from signing import (
     verify_pdf,
 )
 from signing.pki_server import TestPkiServer
-from sohoa.exitcodes import ExitCode
 
 from .conftest import CONVERTER, SCAN_DPI, OnlinePki, make_scan
 

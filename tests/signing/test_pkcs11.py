@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.exitcodes import ExitCode
 from signing import ConversionMarker, KeySource, SignatureStatus, SigningKeyError, sign_result, verify_pdf
 from signing.pki import SOFTHSM_MODULE, TestPki, import_into_softhsm, make_test_pki, softhsm_config
-from sohoa.exitcodes import ExitCode
 
 from .conftest import CONVERTER, SCAN_DPI, make_scan
 

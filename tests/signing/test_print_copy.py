@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.exitcodes import ExitCode
 from signing.pki import TestPki
-from sohoa.exitcodes import ExitCode
 
 from .conftest import CONVERTER, make_scan
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sohoa.faults import BatchBusy
+from core.faults import BatchBusy
 
 
 @contextmanager

@@ -12,19 +12,23 @@ import errno
 
 from sqlalchemy.exc import OperationalError
 
-from sohoa.exitcodes import ExitCode
+from core.exitcodes import ExitCode
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
-class BatchBusy(RuntimeError):
+class ServiceFault(Exception):
+    """Base of the errors that say a service (object store, …) is down or refuses us: not a document's fault.
+
+    Stage packages subclass it (storage.objects.StoreUnavailable …), so this module imports none of them."""
+
+
+class BatchBusy(ServiceFault, RuntimeError):
     """Another run holds this batch (two runs of one batch at once)."""
 
 
 def is_service_fault(exc: BaseException) -> bool:
-    from storage.objects import StoreCredentialsRejected, StoreUnavailable
-
-    if isinstance(exc, (StoreUnavailable, StoreCredentialsRejected, OperationalError, BatchBusy)):
+    if isinstance(exc, (ServiceFault, OperationalError)):
         return True
     return isinstance(exc, OSError) and exc.errno in _DISK_FULL
 
