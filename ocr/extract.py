@@ -279,7 +279,9 @@ def _first_page(ocr: OcrResult, segs: list[Segment]) -> list[Segment]:
 # The number-and-symbol line however its number was read: "…/QĐ-UBND", "… ŸBCT-ATMT".
 _SYMBOL_LINE = re.compile(r"/\s*[A-ZĐ]{1,8}\b|\d.*[A-ZĐ]{2,}\s?-\s?[A-ZĐ]{2,}")
 # A place-and-date line: at most a place name (no digits) before "ngày".
-_PLACE_DATE = re.compile(r"^[^\d]{0,40}?,?\s*n\s?g?[a-z]{1,2}\s*[^a-z\s]{0,3}\s*\S{0,4}\s*t\s?h\s?[a-z]{2,3}")
+# The day's blank may carry its dots and whatever was written on them (".....IA....", "....1 I.....").
+_PLACE_DATE = re.compile(r"^[^\d]{0,40}?,?\s*n\s?g?[a-z]{1,2}(?:\s*\S{0,6}[.…·_]{2,}\S{0,8}){0,3}\s*[^a-z\s]{0,3}\s*\S{0,4}"
+                         r"\s*t\s?h\s?[a-z]{2,3}")
 # OCR slack beyond ocr._text's: "này24", "ngay 24" run together with the month.
 _LOOSE_DATE = re.compile(r"n\s?g?[a-z]{1,2}\s*([0-9]{1,2})\s*[,.]?\s*t\s?h\s?[a-z]{2,3}\s*([0-9]{1,2})\s*[,.]?\s*"
                          r"n\s?[a-z]{1,2}m?\s*([0-9]{4})")

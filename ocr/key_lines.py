@@ -50,6 +50,9 @@ _SYMBOL = re.compile(r"/?[A-ZĐ]{1,12}(?:-[A-ZĐa-z0-9]{1,12}){1,3}-?$")
 # then "tháng" and a four-digit year.
 _DATE_LINE = re.compile(r"^[^,]{2,40},.*th\s?[a-z]{1,3}\s?n?g.*n\s?[a-z]{1,2}m?\s*[0-9oil|]{4}\b")
 
+# The dots of a printed blank ("ngày ………… tháng"), which the engines read around a handwritten value.
+_LEADERS = re.compile(r"[.…·_]{2,}|…")
+
 
 @dataclass(frozen=True)
 class KeyLine:
@@ -74,7 +77,9 @@ class Verdict:
 
 
 def key_value(kind: Kind, text: str) -> str | None:
-    """The value a line gives when it fits the expected form, else None."""
+    """The value a line gives when it fits the expected form, else None (dot leaders of the blank
+    left out)."""
+    text = _LEADERS.sub(" ", text)
     if kind == "date":
         return parse_vn_date(nfc(text))[0]
     m = _LABEL.match(fold(nfc(text)))
@@ -211,18 +216,51 @@ def _spans(words: Sequence[Word]) -> tuple[str, list[tuple[int, int]]]:
     return " ".join(w.text for w in words), spans
 
 
+def unblank(words: Sequence[Word]) -> list[Word]:
+    """Words with the printed blank's dot leaders taken out ("ngày....31..." -> "ngày", "31";
+    "..3728/QĐ-UBND" -> "3728/QĐ-UBND"): the handwriting sits on the dots and both engines read
+    them into the value. A word's pieces get boxes cut in proportion to their characters; a word
+    of dots alone is kept."""
+    out: list[Word] = []
+    for w in words:
+        cuts = [0, *(k for m in _LEADERS.finditer(w.text) for k in m.span()), len(w.text)]
+        pieces = [(a, b, w.text[a:b]) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if w.text[a:b].strip(".…·_")]
+        # "3708" + "/QĐ-UBND": the number and its symbol stay one word, as printed.
+        for k in range(len(pieces) - 1, 0, -1):
+            if pieces[k][2].startswith("/") or pieces[k - 1][2].endswith("/"):
+                pieces[k - 1:k + 1] = [(pieces[k - 1][0], pieces[k][1], pieces[k - 1][2] + pieces[k][2])]
+        if not pieces or (len(pieces) == 1 and pieces[0][2] == w.text):
+            out.append(w)  # a blank left blank stays a word: the line keeps no gap there
+            continue
+        n = max(1, len(w.text))
+        x0, x1 = w.bbox[0], w.bbox[2]
+        # The dots are shared between their neighbours, so the pieces still cover the word's width
+        # (a gap there would cut the line in two for the extractor).
+        edges = [0.0, *((pieces[k - 1][1] + pieces[k][0]) / 2 for k in range(1, len(pieces))), float(n)]
+        for k, (_, _, text) in enumerate(pieces):
+            left, right = round(x0 + (x1 - x0) * edges[k] / n), round(x0 + (x1 - x0) * edges[k + 1] / n)
+            out.append(replace(w, text=text, bbox=(left, w.bbox[1], max(left + 1, right), w.bbox[3])))
+    return out
+
+
 def reconcile(line: KeyLine, reading: LineReading) -> tuple[Word, ...]:
-    """The line's words after the verdict: the kept reading's words, confidences set by agreement."""
-    tess = list(line.words)
-    aster = [replace(w, line=tess[0].line, block=tess[0].block) for w in reading.words]
+    """The line's words after the verdict, confidences set by agreement. When the second reading is
+    kept, only its value's words replace Tesseract's: the place before "ngày" and the "Số:" label
+    stay as Tesseract read them (a one-line recogniser misreads a place's marks, "Lộc" as "Lốc", and
+    the place is a field of its own)."""
+    tess = unblank(line.words) or list(line.words)
+    aster = unblank([replace(w, line=tess[0].line, block=tess[0].block) for w in reading.words])
     # Aster's boxes span the crop's height; the line's own top and bottom are the sensible ones.
     _, y0, _, y1 = line.box
     aster = [replace(w, bbox=(w.bbox[0], y0, w.bbox[2], y1)) for w in aster]
     if not aster:
         return line.words
-    verdict = decide(line.kind, line.text, reading.text,
+    tess_text = " ".join(w.text for w in tess)
+    verdict = decide(line.kind, tess_text, " ".join(w.text for w in aster),
                      tesseract_confidence=_key_confidence(line.kind, tess),
                      aster_confidence=_key_confidence(line.kind, aster))
+    if verdict.source == "aster":
+        aster = _spliced(line.kind, tess, aster)
     kept, other = (tess, aster) if verdict.source == "tesseract" else (aster, tess)
     same = _same_words(kept, other)
     text, spans = _spans(kept)
@@ -242,6 +280,20 @@ def reconcile(line: KeyLine, reading: LineReading) -> tuple[Word, ...]:
             conf = max(conf, AGREE_FLOOR)
         out.append(replace(w, confidence=round(conf, 4)))
     return tuple(out)
+
+
+def _key_indexes(kind: Kind, words: Sequence[Word]) -> list[int]:
+    text, spans = _spans(words)
+    k0, k1 = _key_span(kind, text)
+    return [i for i, (s, e) in enumerate(spans) if s < k1 and e > k0]
+
+
+def _spliced(kind: Kind, tess: list[Word], aster: list[Word]) -> list[Word]:
+    """Tesseract's words before and after its value, the second reading's value words between."""
+    t_key, a_key = _key_indexes(kind, tess), _key_indexes(kind, aster)
+    if not t_key or not a_key:
+        return aster
+    return tess[:t_key[0]] + aster[a_key[0]:a_key[-1] + 1] + tess[t_key[-1] + 1:]
 
 
 def _same_words(kept: list[Word], other: list[Word]) -> dict[int, Word]:

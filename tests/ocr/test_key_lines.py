@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 import pytest
 from PIL import Image, ImageDraw
 
+from ocr import extract_fields, load_pages, ocr_pages
 from ocr.aster_engine import AsterEngine, LineReading, read_line
 from ocr.engine import OcrEngine, get_engine
 from ocr.key_lines import (
@@ -18,8 +20,11 @@ from ocr.key_lines import (
     key_value,
     reconcile,
     reread_words,
+    unblank,
 )
 from ocr.model import Word
+from ocr.tesseract_engine import TesseractEngine
+from samples import DOCUMENT_TYPES, generate_batch
 from samples._render import font
 
 
@@ -213,3 +218,40 @@ def test_handwritten_number_and_day_of_a_real_letter_are_read_by_the_second_reco
     assert key_value("number", text_of([w for w in out if w.line == 4])) == "813/HC-CNHC"
     assert key_value("date", text_of([w for w in out if w.line == 5])) == "2026-04-22"
     assert max(w.confidence for w in out if w.text in ("813", "22")) <= DISAGREE_CAP
+
+
+# ------------------------------------------------------------------ handwriting on a dotted blank
+
+
+def test_the_place_before_the_date_keeps_tesseracts_words_when_the_second_reading_wins():
+    # The handwritten family: Tesseract reads the place well and the drawn day as dots and debris; the
+    # second recogniser reads the day but misreads the place's marks ("Lốc" for "Lộc").
+    line = KeyLine("date", _line(["Lộc", "Thọ,", "ngày", ".....$Í....", "tháng", "7", "năm", "2021"],
+                                 [0.96, 0.97, 0.83, 0.17, 0.96, 0.97, 0.97, 0.97]))
+    aster = LineReading("Lốc Thọ, ngày....31... tháng 7 năm 2021", 0.97,
+                        _line(["Lốc", "Thọ,", "ngày....31...", "tháng", "7", "năm", "2021"], [0.9] * 7, line=0))
+    out = reconcile(line, aster)
+    assert " ".join(w.text for w in out) == "Lộc Thọ, ngày 31 tháng 7 năm 2021"
+    assert [w.bbox for w in out[:2]] == [w.bbox for w in line.words[:2]]  # the place as Tesseract read it
+    assert all(w.confidence <= DISAGREE_CAP for w in out[2:])  # the engines disagree: a person looks
+
+
+def test_dot_leaders_of_a_blank_are_not_part_of_the_value():
+    assert key_value("date", "Diên An, ngày....25.... tháng 02 năm 2020") == "2020-02-25"
+    assert key_value("number", "Số: ...1127../GCN-TCKH") == "1127/GCN-TCKH"
+    words = unblank(_line(["Số:", "..3708../QĐ-UBND", "UBND.", "ngày....31...", "....."], [0.9] * 5))
+    assert [w.text for w in words] == ["Số:", "3708/QĐ-UBND", "UBND.", "ngày", "31", "....."]
+    assert words[3].bbox[2] == words[4].bbox[0]  # no gap where the dots were: the line stays one piece
+
+
+def test_a_generated_handwritten_page_keeps_its_place_and_reads_the_day(tmp_path):
+    # The place words of the date line survive the second reading (they were lost when its whole
+    # line replaced Tesseract's), and the hand-written day stays below auto-approval.
+    doc = generate_batch(tmp_path, count=1, seed=11, document_types=DOCUMENT_TYPES, families=("handwritten",),
+                         formats=("png",), damages=("light",))[0]
+    scan = tmp_path / doc.file_name
+    truth = json.loads(scan.with_name(scan.name + ".truth.json").read_text(encoding="utf-8"))["fields"]
+    result = ocr_pages(load_pages(scan), engine=TesseractEngine(key_lines=True), workers=1)
+    fields = extract_fields(result, doc.document_type).fields
+    assert fields["issue_place"].value == truth["issue_place"]
+    assert fields["issue_date"].confidence < 0.8
