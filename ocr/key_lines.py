@@ -29,7 +29,7 @@ from PIL import Image
 from core.identifiers import is_document_number
 from core.text import fold, nfc
 from ocr._text import clean_document_number, parse_vn_date
-from ocr.aster_engine import LineReading, read_line
+from ocr.aster_engine import LineReading, read_digits, read_line
 from ocr.model import Box, PageText, Word
 
 Kind = Literal["number", "date"]
@@ -98,7 +98,11 @@ def _key_span(kind: Kind, text: str) -> tuple[int, int]:
         if span:
             return span
         m = re.search(r"\bn\s?g", folded)
-        return (m.start(), len(text)) if m else (0, len(text))
+        if m:
+            return (m.start(), len(text))
+        # "Hà Nội, này24 tháng9 …": the place ends at its comma, whatever became of "ngày".
+        comma = text.find(",")
+        return (comma + 1, len(text)) if 0 <= comma < 40 else (0, len(text))
     m = _LABEL.match(folded)
     return (m.end() if m else 0, len(text))
 
@@ -243,7 +247,7 @@ def unblank(words: Sequence[Word]) -> list[Word]:
     return out
 
 
-def reconcile(line: KeyLine, reading: LineReading) -> tuple[Word, ...]:
+def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None) -> tuple[Word, ...]:
     """The line's words after the verdict, confidences set by agreement. When the second reading is
     kept, only its value's words replace Tesseract's: the place before "ngày" and the "Số:" label
     stay as Tesseract read them (a one-line recogniser misreads a place's marks, "Lộc" as "Lốc", and
@@ -261,6 +265,14 @@ def reconcile(line: KeyLine, reading: LineReading) -> tuple[Word, ...]:
                      aster_confidence=_key_confidence(line.kind, aster))
     if verdict.source == "aster":
         aster = _spliced(line.kind, tess, aster)
+    if day is not None and not verdict.agree:
+        # A third reading of the day alone (digits only) settles a disagreement it sides with, or
+        # gives the date when neither line reading did; the engines still disagree, so it is capped.
+        alt = _with_day(tess, day)
+        d_value = key_value("date", " ".join(w.text for w in alt)) if alt else None
+        both = [v for v in (key_value("date", tess_text), key_value("date", reading.text)) if v is not None]
+        if alt and d_value is not None and (len(both) < 2 or d_value in both):
+            verdict, aster = Verdict("aster", False, d_value), alt
     kept, other = (tess, aster) if verdict.source == "tesseract" else (aster, tess)
     same = _same_words(kept, other)
     text, spans = _spans(kept)
@@ -280,6 +292,45 @@ def reconcile(line: KeyLine, reading: LineReading) -> tuple[Word, ...]:
             conf = max(conf, AGREE_FLOOR)
         out.append(replace(w, confidence=round(conf, 4)))
     return tuple(out)
+
+
+def _day_blank(words: Sequence[Word]) -> tuple[int, int] | None:
+    """Indexes of "ngày" and of the "tháng" after it in a date line's words, or None."""
+    i = next((k for k, w in enumerate(words) if fold(nfc(w.text)).startswith(("ngay", "ngy"))), None)
+    if i is None:
+        return None
+    j = next((k for k in range(i + 1, len(words)) if fold(nfc(words[k].text)).startswith(("thang", "thng"))), None)
+    return (i, j) if j is not None and j - i <= 4 else None
+
+
+def read_day(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | None = None,
+             file: str = "<page>") -> Word | None:
+    """The day written between "ngày" and "tháng", read as digits only, as one word (its box the
+    blank's); None when the line has no such blank or no one- or two-digit day reads there.
+    Handwriting rises above the printed line, so the crop reaches 0.2 word heights above and below."""
+    words = unblank(line.words)
+    found = _day_blank(words)
+    if found is None:
+        return None
+    i, j = found
+    h = _median_height(line.words)
+    _, y0, _, y1 = line.box
+    box = (words[i].bbox[2], round(y0 - 0.2 * h), words[j].bbox[0], round(y1 + 0.2 * h))
+    if box[2] - box[0] < 0.5 * h:
+        return None
+    digits, prob = read_digits(image, box, model=model, file=file)
+    if not 1 <= len(digits) <= 2:
+        return None
+    return replace(words[i], text=digits, confidence=min(prob, DISAGREE_CAP), bbox=(box[0], y0, box[2], y1))
+
+
+def _with_day(tess: list[Word], day: Word) -> list[Word] | None:
+    """Tesseract's date-line words with whatever stood between "ngày" and "tháng" replaced by `day`."""
+    found = _day_blank(tess)
+    if found is None:
+        return None
+    i, j = found
+    return tess[:i + 1] + [day] + tess[j:]
 
 
 def _key_indexes(kind: Kind, words: Sequence[Word]) -> list[int]:
@@ -313,7 +364,8 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
     out = list(words)
     for line in find_key_lines(words, width, height):
         reading = read_key_line(line, image, model=model, file=file)
-        new = reconcile(line, reading)
+        day = read_day(line, image, model=model, file=file) if line.kind == "date" else None
+        new = reconcile(line, reading, day)
         ids = {id(w) for w in line.words}
         at = next(i for i, w in enumerate(out) if id(w) in ids)
         out = out[:at] + list(new) + [w for w in out[at:] if id(w) not in ids]
