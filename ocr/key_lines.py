@@ -41,8 +41,9 @@ UPPER = 0.4  # the header (number, place and date) is in the upper part of the p
 # recogniser. Each crop is read; the value most of them give (fitting the form) wins.
 CROPS: tuple[tuple[float, float, float], ...] = ((0.1, 0.1, 0.5), (0.3, 0.3, 0.5), (0.0, 0.0, 0.3))
 
-# "Số:" with OCR slack, on folded text (as ocr.extract reads it); what follows is the number.
-_LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,]?\s*(?=\d|[o0il]\d|/))")
+# "Số:" with OCR slack, on folded text (as ocr.extract reads it); what follows is the number. The
+# colon may be lost in the blank's dots ("SỐ... 94.../GPXD").
+_LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,…]*\s*(?=\d|[o0il]\d|/))")
 # The symbol after the number ("/QĐ-UBND", "/SGDĐT-CTrTT"): finds the number line when "Số" is lost
 # under handwriting.
 _SYMBOL = re.compile(r"/?[A-ZĐ]{1,12}(?:-[A-ZĐa-z0-9]{1,12}){1,3}-?$")
@@ -266,12 +267,17 @@ def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None) -> t
     if verdict.source == "aster":
         aster = _spliced(line.kind, tess, aster)
     if day is not None and not verdict.agree:
-        # A third reading of the day alone (digits only) settles a disagreement it sides with, or
-        # gives the date when neither line reading did; the engines still disagree, so it is capped.
-        alt = _with_day(tess, day)
-        d_value = key_value("date", " ".join(w.text for w in alt)) if alt else None
-        both = [v for v in (key_value("date", tess_text), key_value("date", reading.text)) if v is not None]
-        if alt and d_value is not None and (len(both) < 2 or d_value in both):
+        # A third reading of the day or number alone (digits only) settles a disagreement it sides
+        # with, or gives the value when neither line reading did; the engines still disagree, so it
+        # is capped.
+        alt = _with_day(tess, day) if line.kind == "date" else _with_number(tess, day)
+        d_value = key_value(line.kind, " ".join(w.text for w in alt)) if alt else None
+        fits = [ws for ws in (tess, aster) if key_value(line.kind, " ".join(w.text for w in ws)) is not None]
+        values = [key_value(line.kind, " ".join(w.text for w in ws)) for ws in fits]
+        # With one reading that fits, the digits-only one wins when it found more digits: a digit the
+        # line reading lost to the dots ("8" for a drawn "18") is the usual miss, not one made up.
+        if alt and d_value is not None and (not fits or d_value in values
+                                            or (len(fits) == 1 and len(day.text) > _blank_digits(line.kind, fits[0]))):
             verdict, aster = Verdict("aster", False, d_value), alt
     kept, other = (tess, aster) if verdict.source == "tesseract" else (aster, tess)
     same = _same_words(kept, other)
@@ -324,6 +330,68 @@ def read_day(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | No
     return replace(words[i], text=digits, confidence=min(prob, DISAGREE_CAP), bbox=(box[0], y0, box[2], y1))
 
 
+def _number_blank(words: Sequence[Word]) -> tuple[int, int, Box] | None:
+    """The label word's index, the symbol word's index and the box between the label and the
+    symbol's "/" of a number line ("Số:" … "/QĐ-UBND"), or None."""
+    if not words or not re.fullmatch(r"(?:s\s?[o0ô6óơ]|s6)[:;.,]*", fold(nfc(words[0].text))):
+        return None
+    j = next((k for k in range(1, len(words)) if "/" in words[k].text), None)
+    if j is None or j > 3:
+        return None
+    w = words[j]
+    # The printed symbol's width from its letters (about 0.7 of the printed label's height each, one
+    # more for the "/"): Tesseract's box for the word spans the handwriting too.
+    m = re.search(r"/[^\W\d_][\w-]*$", w.text)
+    if m is None:
+        return None
+    x = w.bbox[0] if m.start() == 0 else round(w.bbox[2] - 0.7 * (words[0].bbox[3] - words[0].bbox[1]) * (len(m.group()) + 1))
+    return 0, j, (words[0].bbox[2], w.bbox[1], max(words[0].bbox[2], x), w.bbox[3])
+
+
+def read_number_digits(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | None = None,
+                       file: str = "<page>") -> Word | None:
+    """The number written between "Số:" and the symbol's "/", read as digits only (as `read_day`)."""
+    words = unblank(line.words)
+    found = _number_blank(words)
+    if found is None:
+        return None
+    h = _median_height(line.words)
+    _, y0, _, y1 = line.box
+    x0, _, x1, _ = found[2]
+    if x1 - x0 < 0.5 * h:
+        return None
+    digits, prob = read_digits(image, (x0, round(y0 - 0.2 * h), x1, round(y1 + 0.2 * h)), model=model, file=file)
+    if not 1 <= len(digits) <= 6:
+        return None
+    return replace(words[0], text=digits, confidence=min(prob, DISAGREE_CAP), bbox=(x0, y0, x1, y1))
+
+
+def _blank_digits(kind: Kind, words: list[Word]) -> int:
+    """How many digits a reading has in the day's or the number's blank."""
+    if kind == "date":
+        found = _day_blank(words)
+        return sum(c.isdigit() for w in words[found[0] + 1:found[1]] for c in w.text) if found else 0
+    text = " ".join(w.text for w in words)
+    m = _LABEL.match(fold(nfc(text)))
+    rest = text[m.end():] if m else text
+    return sum(c.isdigit() for c in rest.split("/")[0])
+
+
+def _with_number(tess: list[Word], number: Word) -> list[Word] | None:
+    """Tesseract's number-line words with the number before the symbol's "/" replaced by `number`."""
+    found = _number_blank(tess)
+    if found is None:
+        return None
+    _, j, _ = found
+    w = tess[j]
+    m = re.search(r"/[^\W\d_][\w-]*$", w.text)
+    if m is None:
+        return None
+    merged = replace(w, text=number.text + m.group(), confidence=number.confidence,
+                     bbox=(number.bbox[0], w.bbox[1], w.bbox[2], w.bbox[3]))
+    return [tess[0], merged, *tess[j + 1:]]
+
+
 def _with_day(tess: list[Word], day: Word) -> list[Word] | None:
     """Tesseract's date-line words with whatever stood between "ngày" and "tháng" replaced by `day`."""
     found = _day_blank(tess)
@@ -364,7 +432,7 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
     out = list(words)
     for line in find_key_lines(words, width, height):
         reading = read_key_line(line, image, model=model, file=file)
-        day = read_day(line, image, model=model, file=file) if line.kind == "date" else None
+        day = (read_day if line.kind == "date" else read_number_digits)(line, image, model=model, file=file)
         new = reconcile(line, reading, day)
         ids = {id(w) for w in line.words}
         at = next(i for i, w in enumerate(out) if id(w) in ids)
