@@ -39,8 +39,9 @@ PROVINCE, AGENCY = "Khánh Hòa", "000.00.15.H34"
 TOKEN = "crash-test-token"
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 # Crash recovery of sign/store/sync needs signed documents whatever today's OCR confidence on the
-# samples is; the review threshold is not what these tests are about, so it is lowered for them.
-THRESHOLDS = json.dumps({"*": {"*": 0.3}})
+# samples is; the review threshold is not what these tests are about, so it is lowered for them
+# (calibrated confidences are conservative lower bounds: a right holder name can sit at 0.28).
+THRESHOLDS = json.dumps({"*": {"*": 0.1}})
 # Great Expectations names each Data Docs page after its run's wall-clock time.
 _GX_RUN = re.compile(r"/\d{8}T\d{6}\.\d+Z/")
 _WORK = re.compile(r"^documents/(\d+)/")
