@@ -41,13 +41,19 @@ def die_with_parent(expected_parent: int | None = None) -> None:
         os._exit(1)
 
 
+def fork_is_safe() -> bool:
+    """fork only from a plain single-threaded process. Under Airflow (a task, `dags test`) the process
+    holds the metadata DB open: a forked worker sharing that SQLite file left it "malformed"."""
+    return threading.active_count() == 1 and "airflow" not in sys.modules and sys.platform == "linux"
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool whose workers die with this process (no orphans after kill -9 of the parent).
 
     fork is fast, but a forked child shares the caller's open database handles and locks: once the
     caller has threads (Airflow, web servers) workers come from a forkserver instead. The forkserver
     is then the workers' parent, and it exits when this process does."""
-    if threading.active_count() == 1 and sys.platform == "linux":
+    if fork_is_safe():
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=die_with_parent, initargs=(os.getpid(),))
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),

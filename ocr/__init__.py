@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from core.workers import fork_is_safe
 from ocr.engine import OcrEngine, engines, get_engine, register_engine
 from ocr.errors import EngineFailed, ImageTooLarge, OcrError, UnreadableInput
 from ocr.extract import ExtractedField, Extraction, extract_fields
@@ -82,7 +81,7 @@ def ocr_pages(pages: Sequence[PageImage], *, engine: OcrEngine | None = None, la
     else:
         # fork is fast and needs no `if __name__ == "__main__"` guard in the caller's script, but is
         # unsafe once the caller has threads (Airflow, web servers): then forkserver.
-        method = "fork" if threading.active_count() == 1 and sys.platform == "linux" else "forkserver"
+        method = "fork" if fork_is_safe() else "forkserver"
         ctx = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
             futures = [pool.submit(_one, engine, page, language, file) for page in pages]

@@ -347,16 +347,18 @@ def _sign_documents(batch_id: int, todo: list[Document], identities: Any, now: d
 
     options = signing.SigningOptions(tsa_url=settings.tsa_url or None)
     run = StageRun("sign", batch_id)
+    signed = 0
     for index, doc in enumerate(todo, start=1):
         _progress("sign", index, len(todo), doc.file_name)
         with run.document(doc):
             key, converter = identities.for_agency(doc.agency_code)
-            _sign_one(doc, key, converter, now, options, settings, store)
-    return {"batch_id": batch_id, "signed": run.done, "failed": run.failed}
+            signed += _sign_one(doc, key, converter, now, options, settings, store)
+    return {"batch_id": batch_id, "signed": signed, "failed": run.failed}
 
 
 def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: Any, settings: Settings,
-              store: ObjectStore) -> None:
+              store: ObjectStore) -> bool:
+    """True when this call signed the document (not when it was signed before or went back to review)."""
     import ocr
     import signing
     from review.service import return_to_review, signing_terms
@@ -364,11 +366,11 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
     with session_scope() as s:
         if s.scalar(select(Result).where(Result.document_id == doc.id)) is not None:
             s.get_one(Document, doc.id).status = DocumentStatus.SIGNED
-            return
+            return False
     terms = signing_terms(doc.id)  # Art. 25.1, judged on the day of signing
     if not terms.may_sign:  # expired since approval: back to a steward, never signed as valid
         return_to_review(doc.id)
-        return
+        return False
     with session_scope() as s:
         result_code = _result_code(s, doc)
         fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
@@ -398,6 +400,7 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
         s.add(AuditEntry(actor=ACTOR, action="sign", entity="result", entity_id=result_code,
                          detail={"sha256": outcome.sha256, "signer": outcome.signer,
                                  "level": str(outcome.level), "revocation": str(outcome.revocation)}))
+    return True
 
 
 # ---------------------------------------------------------------- store
