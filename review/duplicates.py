@@ -30,13 +30,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.text import fold_words
+from ocr.fingerprint import HASH_BITS, HASH_SIDE, STEP, page_hash  # noqa: F401 (the duplicates check compares them)
 from schemas.rules import Route
 from storage.models import Document, DocumentStatus, Field, Page, ProbableDuplicate
 
-HASH_SIDE = 32
-HASH_BITS = HASH_SIDE * HASH_SIDE
-#: Grey levels (0-255) by which a cell must be brighter than its right neighbour to give a 1.
-STEP = 2.0
 #: Pages whose hashes differ in at most this many of the 1,024 bits are the same page. Measured on
 #: generated pages (docs/duplicates.md): the same scan with a pixel changed or saved again as JPEG
 #: differs in at most 7 bits, two different filled-in documents of one form in at least 73.
@@ -45,19 +42,6 @@ MATCH_DISTANCE = 24
 IDENTITY_FIELDS = ("issuing_authority", "document_number", "issue_date")
 REASON_PREFIX = "có thể trùng"
 BASIS_VI = {"identity": "cùng cơ quan ban hành, số và ngày", "image": "ảnh các trang gần như trùng khớp"}
-
-
-def page_hash(image: Any) -> str:
-    """The dHash of one page image (PIL image or array, grey or colour), as hex (HASH_BITS / 4 digits)."""
-    import cv2
-
-    pixels = np.asarray(image)
-    if pixels.ndim == 3:
-        pixels = cv2.cvtColor(pixels[..., :3].astype(np.uint8), cv2.COLOR_RGB2GRAY)
-    small = cv2.resize(pixels.astype(np.float32), (HASH_SIDE + 1, HASH_SIDE), interpolation=cv2.INTER_AREA)
-    # "Brighter by more than STEP": two blank cells side by side give 0 whatever the scanner noise.
-    bits = (small[:, :-1] > small[:, 1:] + STEP).flatten()
-    return np.packbits(bits).tobytes().hex()
 
 
 def hamming(a: str, b: str) -> int:

@@ -18,18 +18,18 @@ from sqlalchemy.orm import Session
 
 from core.units import UnknownProvince, name_key, province_2025
 from review import duplicates
+from review.validate import revalidate_document, superseded_by, validate_document  # noqa: F401 (revalidate_document: the desk's name)
 from schemas import get_document_type
-from schemas.document_types import STILL_VALID_RULE, ValidityKind
-from schemas.rules import Decision, FieldInput, Route, Severity, judge_validity, parse_iso, validate_record
+from schemas.document_types import STILL_VALID_RULE
+from schemas.rules import Decision, Severity, judge_validity
 from schemas.thresholds import Thresholds, load_thresholds
 from storage.db import session_scope
+from storage.documents import transition
 from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
 from storage.review_models import ExpectationRun, ReviewAction, ReviewDecision, Role
 
 # A steward may still act on these; signed results change only through revocation (Art. 15).
 REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, DocumentStatus.APPROVED})
-_ROUTE_STATUS = {Route.APPROVED: DocumentStatus.APPROVED, Route.NEEDS_REVIEW: DocumentStatus.NEEDS_REVIEW,
-                 Route.REJECTED: DocumentStatus.REJECTED}
 
 
 class ReviewError(ValueError):
@@ -231,69 +231,6 @@ def _fields_of(s: Session, document_id: int) -> dict[str, Field]:
     return {f.name: f for f in s.scalars(select(Field).where(Field.document_id == document_id))}
 
 
-def revalidate_document(s: Session, doc: Document, *, thresholds: Thresholds | None = None,
-                        keep_status: bool = False) -> Decision:
-    """Validate one record again in an open session: rule outcomes replaced (stale ones removed),
-    reasons and status updated. With keep_status, a record a steward is working on stays in review
-    whatever the rules say: only the steward approves or rejects it."""
-    doc_type = get_document_type(doc.document_type)
-    fields = {n: FieldInput(f.value, f.confidence) for n, f in _fields_of(s, doc.id).items()}
-    # Keep flags from earlier stages (page count, scan quality, provisional mã hồ sơ); drop the rule
-    # messages of the last validation, which this one recomputes.
-    names = (*doc_type.field_names, *(f.label_vi for f in doc_type.fields), "hồ sơ")
-    rule_prefixes = tuple(f"{n}: " for n in names) + ("không đọc được",)
-    extra = tuple(r for r in doc.review_reasons if isinstance(r, str) and not r.startswith(rule_prefixes))
-    provisional = "mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)"
-    if doc.dossier_provisional and provisional not in extra:
-        extra += (provisional,)
-    decision = validate_record(doc_type, fields, extra_reasons=extra, thresholds=thresholds or load_thresholds(),
-                               province=doc.province, agency_code=doc.agency_code,
-                               superseded_by=superseded_by(s, doc))
-    existing = {(o.rule, o.field_name): o for o in s.scalars(select(RuleOutcome).where(RuleOutcome.document_id == doc.id))}
-    seen = set()
-    for o in decision.outcomes:
-        key = (o.rule, o.field_name)
-        seen.add(key)
-        row = existing.get(key) or RuleOutcome(document_id=doc.id, rule=o.rule, field_name=o.field_name)
-        row.severity, row.passed, row.message = o.severity, o.passed, o.message
-        s.add(row)
-    for key, row in existing.items():
-        if key not in seen:
-            s.delete(row)
-    doc.review_reasons = list(decision.reasons)
-    if not keep_status:
-        doc.status = _ROUTE_STATUS[decision.route]
-    return decision
-
-
-def superseded_by(s: Session, doc: Document) -> str | None:
-    """For a type replaced by later results (ValidityKind.SUPERSEDED): the later record of the same
-    type and province whose subject fields are equal, as "hồ sơ #N (ngày …)"; else None."""
-    try:
-        validity = get_document_type(doc.document_type).validity
-    except KeyError:
-        return None
-    if validity.kind is not ValidityKind.SUPERSEDED or not validity.subject_fields:
-        return None
-    mine = _fields_of(s, doc.id)
-    subject = {n: (mine[n].value or "").strip() for n in validity.subject_fields if n in mine}
-    issued = parse_iso(mine["issue_date"].value if "issue_date" in mine else None)
-    if len(subject) < len(validity.subject_fields) or not all(subject.values()) or issued is None:
-        return None
-    # Candidates through the first subject field's value (indexed look-up, not a scan of every record).
-    first, value = next(iter(subject.items()))
-    candidates = s.scalars(select(Field.document_id).join(Document, Document.id == Field.document_id).where(
-        Field.name == first, Field.value == value, Document.document_type == doc.document_type,
-        Document.province == doc.province, Document.id != doc.id, Document.status != DocumentStatus.REJECTED))
-    for other_id in sorted(set(candidates)):
-        theirs = _fields_of(s, other_id)
-        if all((theirs[n].value or "").strip() == v if n in theirs else False for n, v in subject.items()):
-            later = parse_iso(theirs["issue_date"].value if "issue_date" in theirs else None)
-            if later is not None and later > issued:
-                return f"hồ sơ #{other_id} (ngày {later:%d/%m/%Y})"
-    return None
-
-
 @dataclass(frozen=True)
 class SigningTerms:
     """How an approved record may be signed (Art. 25.1), judged again on the day of signing."""
@@ -333,10 +270,9 @@ def return_to_review(document_id: int, *, db_url: str | None = None) -> None:
     so the reason shows on the desk, and it waits for a steward."""
     with session_scope(db_url) as s:
         doc = s.get_one(Document, document_id)
-        revalidate_document(s, doc, keep_status=True)
-        doc.status = DocumentStatus.NEEDS_REVIEW
-        s.add(AuditEntry(actor="pipeline", action="return_to_review", entity="document", entity_id=str(doc.id),
-                         detail={"reasons": list(doc.review_reasons)}))
+        validate_document(s, doc, keep_status=True)
+        transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor="pipeline", action="return_to_review",
+                   detail={"reasons": list(doc.review_reasons)})
 
 
 def _reviewable(s: Session, document_id: int) -> Document:
@@ -382,13 +318,11 @@ def correct_fields(document_id: int, changes: Mapping[str, str | None], actor: s
             s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.CORRECT, reason=", ".join(changed), actor=actor))
             s.add(AuditEntry(actor=actor, action="correct", entity="document", entity_id=str(doc.id),
                              detail={"fields": changed}))
-        if doc.status == DocumentStatus.APPROVED:
-            doc.status = DocumentStatus.NEEDS_REVIEW  # a changed record is approved again, explicitly
-        elif doc.status == DocumentStatus.REJECTED and changed:
-            doc.status = DocumentStatus.NEEDS_REVIEW
-        decision = revalidate_document(s, doc, thresholds=thresholds, keep_status=True)
-        if changed:  # a corrected number, body or date may now name another record's paper
-            _, doc.review_reasons = duplicates.route_duplicates(s, doc, decision.route, list(doc.review_reasons))
+        if doc.status == DocumentStatus.APPROVED or (doc.status == DocumentStatus.REJECTED and changed):
+            # a changed record is approved again, explicitly; a corrected rejected one is looked at again
+            transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor=actor)
+        # a corrected number, body or date may now name another record's paper
+        decision = validate_document(s, doc, thresholds=thresholds, keep_status=True, check_duplicates=bool(changed))
         return Correction(tuple(changed), decision)
 
 
@@ -453,10 +387,9 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
         if same and not note:  # never a second signed result of one paper by accident
             raise ReviewError(f"hồ sơ có thể trùng với hồ sơ {', '.join(same)}: ghi rõ lý do vẫn duyệt, "
                               "hoặc từ chối bản trùng")
-        doc.status = DocumentStatus.APPROVED
+        transition(s, doc, DocumentStatus.APPROVED, actor=actor, action="approve",
+                   detail={"note": note, "errors_overridden": errors})
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.APPROVE, reason=note, actor=actor))
-        s.add(AuditEntry(actor=actor, action="approve", entity="document", entity_id=str(doc.id),
-                         detail={"note": note, "errors_overridden": errors}))
 
 
 def _expired(s: Session, doc: Document) -> str | None:
@@ -479,10 +412,9 @@ def approve_archive_only(document_id: int, actor: str, *, note: str, db_url: str
         expired = _expired(s, doc)
         if not expired:
             raise ReviewError("giấy tờ còn hiệu lực: duyệt bình thường, không duyệt lưu trữ")
-        doc.status = DocumentStatus.APPROVED
+        transition(s, doc, DocumentStatus.APPROVED, actor=actor, action="approve_archive_only",
+                   detail={"note": note, "why": expired, "method": "a"})
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.ARCHIVE, reason=note, actor=actor))
-        s.add(AuditEntry(actor=actor, action="approve_archive_only", entity="document", entity_id=str(doc.id),
-                         detail={"note": note, "why": expired, "method": "a"}))
 
 
 def _refuse_failing_steward_values(s: Session, doc: Document) -> None:
@@ -515,11 +447,9 @@ def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | 
         raise ReviewError("phải ghi lý do từ chối")
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
-        doc.status = DocumentStatus.REJECTED
+        transition(s, doc, DocumentStatus.REJECTED, actor=actor, action="reject", reason=reason)
         doc.review_reasons = [*doc.review_reasons, f"từ chối bởi {actor}: {reason}"]
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.REJECT, reason=reason, actor=actor))
-        s.add(AuditEntry(actor=actor, action="reject", entity="document", entity_id=str(doc.id),
-                         detail={"reason": reason}))
 
 
 # ---------------------------------------------------------------- release for signing

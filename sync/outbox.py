@@ -11,18 +11,63 @@ A push refused because the warehouse already holds a revocation of the same, loc
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from core.crashpoints import crash_point
+from core.identifiers import is_cccd
 from core.settings import Settings
 from storage.db import session_scope
+from storage.documents import transition
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result, SyncReceipt
 
 log = logging.getLogger(__name__)
+#: Who marks a document synced, in the audit log.
+SYNC_ACTOR = "sohoa-sync"
+
+
+def enqueue_push(session: Any, result: Result, doc: Document, fields: dict[str, dict[str, Any]], *,
+                 converted_at: datetime, signed_file_url: Callable[[], str]) -> OutboxEvent | None:
+    """Queue the push of a stored result to the warehouse, in the caller's transaction (the store
+    stage's, with the stored result: the transactional outbox). Once per signed file (idempotency
+    key `result_code:push:<signed sha256>`); none for an archive-only copy of an expired paper,
+    which is no valid result for the warehouse. `fields` as stored: name -> {value, confidence, source}."""
+    key = f"{result.result_code}:push:{result.signed_sha256}"
+    if not result.still_valid or session.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == key)):
+        return None
+    event = OutboxEvent(result_id=result.id, kind="push", idempotency_key=key,
+                        payload=push_payload(result, doc, fields, converted_at, signed_file_url()))
+    session.add(event)
+    return event
+
+
+def push_payload(result: Result, doc: Document, fields: dict[str, dict[str, Any]], converted_at: datetime,
+                 url: str) -> dict[str, Any]:
+    """The body of a push (`sync.contract.ResultPayload`), from the stored record."""
+    def value(name: str) -> Any:
+        return (fields.get(name) or {}).get("value")
+
+    citizen_id = value("holder_id_number")
+    if not (isinstance(citizen_id, str) and is_cccd(citizen_id)):
+        citizen_id = None  # an old 9-digit CMND is no warehouse identifier; it stays in `fields`
+    return {
+        "result_code": result.result_code, "citizen_id": citizen_id, "document_type": doc.document_type,
+        "issuing_agency": value("issuing_authority") or doc.agency_code, "issue_date": _iso_date(value("issue_date")),
+        "checksum_sha256": result.signed_sha256, "signed_file_url": url,
+        "fields": {k: v.get("value") for k, v in fields.items()},
+        "converted_at": converted_at.isoformat(), "converter": result.converter,
+    }
+
+
+def _iso_date(text: Any) -> str | None:
+    try:
+        return date.fromisoformat(text).isoformat() if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: datetime | None = None,
@@ -68,7 +113,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
                     _receipt(s, event, result.result_code, str(delivery.outcome), delivery, client, now)
                     doc = s.get_one(Document, result.document_id)
                     if event.kind == "push" and doc.status == DocumentStatus.STORED:
-                        doc.status = DocumentStatus.SYNCED
+                        transition(s, doc, DocumentStatus.SYNCED, actor=SYNC_ACTOR, detail={"result_code": result.result_code})
                 elif (delivery.outcome is DeliveryOutcome.CONFLICT and event.kind == "push"
                       and not result.still_valid and "revoked" in delivery.detail):
                     event.status, event.delivered_at = OutboxStatus.SUPERSEDED, now

@@ -3,7 +3,9 @@
 - the stage packages never import Airflow (only dags/ and plugins/ do);
 - core/ imports nothing of ours (it is the ground floor every room stands on);
 - nothing outside tests imports a testing module (testing/ is for tests and benches);
-- no circle of imports between top-level packages.
+- no circle of imports between top-level packages;
+- a document's status is assigned in storage/documents.py only (its `transition` checks the move
+  against the table of allowed moves and writes the audit entry).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 #: Our top-level rooms: every package with an __init__.py, plus the two Airflow folders.
 OURS = sorted({p.parent.name for p in REPO.glob("*/__init__.py")} | {"dags", "plugins"})
-STAGES = ("core", "intake", "ocr", "schemas", "storage", "signing", "sync", "review", "roadmap", "web",
+STAGES = ("core", "intake", "ocr", "extract", "schemas", "storage", "signing", "sync", "review", "roadmap", "web",
           "samples", "sohoa")
 
 
@@ -85,3 +87,68 @@ def test_no_import_circle_between_top_level_packages() -> None:
         if room not in done:
             walk(room, [room])
     assert circles == [], " ; ".join(" -> ".join(c) for c in circles)
+
+
+#: The one module that assigns a document's status.
+STATUS_HOME = Path("storage/documents.py")
+#: `.status` assignments that are not a Document's (file, the assigned expression), each checked by hand:
+#: an outbox event's delivery state, a roadmap row's progress.
+NOT_A_DOCUMENT = {("sync/outbox.py", "event.status"), ("roadmap/progress.py", "self.status")}
+
+
+def status_assignments(path: Path, source: str | None = None) -> list[str]:
+    """Every place in a file that sets a `status`: `x.status = …` (alone, in a tuple, augmented or
+    annotated), `setattr(x, "status", …)` and `update(…).values(status=…)`; as "line: expression"."""
+    tree = ast.parse(source if source is not None else path.read_text(encoding="utf-8"), str(path))
+    found: list[str] = []
+
+    def targets(node: ast.AST) -> Iterator[ast.AST]:
+        if isinstance(node, ast.Tuple | ast.List):
+            for item in node.elts:
+                yield from targets(item)
+        else:
+            yield node
+
+    for node in ast.walk(tree):
+        assigned: list[ast.AST] = []
+        if isinstance(node, ast.Assign):
+            assigned = [t for target in node.targets for t in targets(target)]
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            assigned = [node.target]
+        for target in assigned:
+            if isinstance(target, ast.Attribute) and target.attr == "status":
+                found.append(f"{node.lineno}: {ast.unparse(target)}")
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name == "setattr" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
+                    and node.args[1].value == "status":
+                found.append(f"{node.lineno}: setattr({ast.unparse(node.args[0])}, 'status')")
+            elif name.endswith(".values") and any(k.arg == "status" for k in node.keywords):
+                found.append(f"{node.lineno}: {name}(status=…)")
+    return found
+
+
+def test_only_storage_documents_assigns_a_document_status() -> None:
+    found = []
+    for room in OURS:
+        for path in _files(room):
+            where = path.relative_to(REPO)
+            if where == STATUS_HOME:
+                continue
+            found += [f"{where}:{hit}" for hit in status_assignments(path)
+                      if (str(where), hit.split(": ", 1)[1]) not in NOT_A_DOCUMENT]
+    assert found == [], "set a document's status with storage.documents.transition: " + "; ".join(found)
+
+
+def test_the_status_check_sees_every_way_of_assigning() -> None:
+    # A guard for the test above: each of these would slip past a check that reads only `doc.status = …`.
+    source = """
+doc.status = 'approved'
+d.status, d.failed_stage = 'failed', 'ocr'
+s.get_one(Document, 1).status = 'signed'
+setattr(doc, "status", "stored")
+s.execute(update(Document).values(status="synced"))
+"""
+    assert [hit.split(": ", 1)[0] for hit in status_assignments(Path("x.py"), source)] == ["2", "3", "4", "5", "6"]
+    assert status_assignments(REPO / STATUS_HOME), \
+        "storage/documents.py is where the status is set: the check must find it there"

@@ -1,0 +1,112 @@
+"""The sign stage's door: the approved records of a batch signed by whoever converted them (each
+agency's own key and name), with the conversion marker, as PAdES PDFs staged in the work bucket.
+
+Nothing unreviewed is signed: only APPROVED records (and those signing failed on before). A record
+whose paper expired since approval goes back to a steward instead (Art. 25.1). Idempotent: a record
+that has its Result already is only marked signed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.crashpoints import crash_point
+from core.settings import Settings, get_settings
+from storage import keys
+from storage.db import session_scope
+from storage.documents import PIPELINE_ACTOR, StageRun, progress, stage_todo, transition
+from storage.models import AuditEntry, Document, DocumentStatus, Field, Result
+from storage.objects import ObjectStore
+
+
+def result_code(session: Session, doc: Document) -> str:
+    """Art. 14.3.d: `<mã hồ sơ>-KQ<n>`, n numbering the results of one dossier."""
+    siblings = session.scalars(select(Document.id).where(Document.dossier_code == doc.dossier_code)
+                               .order_by(Document.id)).all()
+    return f"{doc.dossier_code}-KQ{siblings.index(doc.id) + 1}"
+
+
+def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    """Sign approved documents only (nothing unreviewed is signed)."""
+    import signing
+
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    todo = stage_todo(batch_id, "sign", DocumentStatus.APPROVED)
+    if not todo:
+        return {"batch_id": batch_id, "signed": 0, "failed": []}
+    # Each agency's own key and name (SOHOA_SIGNING_KEYS), else the deployment's key; an unfit key
+    # (expired, revoked, wrong converter) stops the whole batch before anything is signed.
+    now = datetime.now(UTC)
+    with signing.SigningIdentities(settings) as identities:
+        for agency in sorted({d.agency_code for d in todo}):
+            key, converter = identities.for_agency(agency)
+            key.check_fit_for(converter, now)
+        return _sign_documents(batch_id, todo, identities, now, settings, store)
+
+
+def _sign_documents(batch_id: int, todo: list[Document], identities: Any, now: datetime, settings: Settings,
+                    store: ObjectStore) -> dict[str, Any]:
+    import signing
+
+    options = signing.SigningOptions(tsa_url=settings.tsa_url or None)
+    run = StageRun("sign", batch_id)
+    signed = 0
+    for index, doc in enumerate(todo, start=1):
+        progress("sign", index, len(todo), doc.file_name)
+        with run.document(doc):
+            key, converter = identities.for_agency(doc.agency_code)
+            signed += _sign_one(doc, key, converter, now, options, settings, store)
+    return {"batch_id": batch_id, "signed": signed, "failed": run.failed}
+
+
+def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: Any, settings: Settings,
+              store: ObjectStore) -> bool:
+    """True when this call signed the document (not when it was signed before or went back to review)."""
+    import ocr
+    import signing
+    from review.service import return_to_review, signing_terms
+
+    with session_scope() as s:
+        if s.scalar(select(Result).where(Result.document_id == doc.id)) is not None:
+            transition(s, s.get_one(Document, doc.id), DocumentStatus.SIGNED, actor=PIPELINE_ACTOR, stage="sign")
+            return False
+    terms = signing_terms(doc.id)  # Art. 25.1, judged on the day of signing
+    if not terms.may_sign:  # expired since approval: back to a steward, never signed as valid
+        return_to_review(doc.id)
+        return False
+    with session_scope() as s:
+        code = result_code(s, doc)
+        fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
+    raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
+    pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
+    ocr_text: list[Any] | None = None
+    if doc.ocr_key:
+        # Word boxes, not just rows: the signed copy's invisible text lines up with the scan (method a).
+        ocr_doc = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
+        ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
+    marker = signing.ConversionMarker(converter=converter, converted_at=now,
+                                      result_code=code, lookup_url=f"{settings.lookup_url}/{code}")
+    payload = json.dumps({"result_code": code, "document_type": doc.document_type, "fields": fields},
+                         ensure_ascii=False, indent=1).encode()
+    # Archive only (method a): the scan, no structured data presented as a valid result's content.
+    attachments = {} if terms.archive_only else {"fields.json": payload}
+    outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
+                                  text_layers=ocr_text, attachments=attachments, options=options)
+    work = keys.work_key(doc.id, "signed.pdf")
+    store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
+    crash_point("sign.after_work_put")
+    with session_scope() as s:
+        s.add(Result(document_id=doc.id, result_code=code, converter=converter,
+                     converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256,
+                     still_valid=terms.still_valid))
+        transition(s, s.get_one(Document, doc.id), DocumentStatus.SIGNED, actor=PIPELINE_ACTOR, stage="sign")
+        s.add(AuditEntry(actor=PIPELINE_ACTOR, action="sign", entity="result", entity_id=code,
+                         detail={"sha256": outcome.sha256, "signer": outcome.signer,
+                                 "level": str(outcome.level), "revocation": str(outcome.revocation)}))
+    return True

@@ -1,0 +1,160 @@
+"""A document's status: the one function that changes it, and the guard every stage puts around a document.
+
+`transition` is the only place that assigns `Document.status` (tests/test_architecture.py fails on any
+other): it checks the move against `ALLOWED`, keeps `failed_stage`/`failure` in step (set on FAILED,
+cleared when a document leaves FAILED) and writes the AuditEntry in the caller's transaction, so a
+crash loses both or neither. A move the table does not list raises `ForbiddenTransition`: a bug, never
+a document's fault.
+
+`StageRun` is the per-document guard of the stage doors (ocr, extract, validate, sign, store):
+`with run.document(doc):` marks that document FAILED when the stage raises on it, and goes on with
+the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.faults import is_service_fault
+from storage.db import session_scope
+from storage.models import AuditEntry, Document, DocumentStatus
+
+log = logging.getLogger(__name__)
+
+#: Who the stages act as, in the audit log.
+PIPELINE_ACTOR = "sohoa-pipeline"
+
+S = DocumentStatus
+#: Every status a document may move to from each status. Staying where it is is always allowed
+#: (a re-run finds the work done); FAILED to FAILED records the new failure.
+ALLOWED: dict[DocumentStatus, frozenset[DocumentStatus]] = {
+    S.RECEIVED: frozenset({S.OCR_DONE, S.FAILED}),
+    S.OCR_DONE: frozenset({S.EXTRACTED, S.REJECTED, S.FAILED}),  # REJECTED: every page blank
+    S.EXTRACTED: frozenset({S.APPROVED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED}),  # validation routes it
+    # approved by the rules or a steward: signed; back to review when corrected, revalidated or expired
+    S.APPROVED: frozenset({S.SIGNED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED}),
+    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED}),  # a steward decides (or the rules, revalidated)
+    # a rejected record a steward corrects goes back to review; an old "ocr_failed" rejection is requeued
+    S.REJECTED: frozenset({S.NEEDS_REVIEW, S.APPROVED, S.FAILED}),
+    S.SIGNED: frozenset({S.STORED, S.FAILED}),
+    S.STORED: frozenset({S.SYNCED, S.FAILED}),  # SYNCED: the warehouse acknowledged the push
+    S.SYNCED: frozenset({S.FAILED}),  # a re-run of the store stage that fails on it
+    # a failed document is taken again by the stage that failed; it leaves FAILED as that stage would
+    S.FAILED: frozenset({S.OCR_DONE, S.EXTRACTED, S.APPROVED, S.NEEDS_REVIEW, S.REJECTED, S.SIGNED, S.STORED}),
+}
+
+
+class ForbiddenTransition(RuntimeError):
+    """A status change the table `ALLOWED` does not list (a bug in the caller, not the document's fault)."""
+
+    def __init__(self, doc: Document, to: DocumentStatus) -> None:
+        allowed = ", ".join(sorted(ALLOWED.get(DocumentStatus(doc.status), ())))
+        super().__init__(f"document {doc.id} ({doc.file_name}) may not go from {doc.status} to {to} "
+                         f"(allowed from {doc.status}: {allowed or 'nothing'})")
+
+
+def transition(session: Session, doc: Document, to: DocumentStatus, *, actor: str, reason: str | None = None,
+               stage: str | None = None, action: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Move `doc` (attached to `session`) to `to` and record it.
+
+    FAILED needs the `stage` that failed and the `reason`. An AuditEntry (actor, from, to, reason,
+    stage, `detail`) is written when the status changes, when it is FAILED, or when the caller names
+    an `action` (a steward approving an approved record again still leaves their decision on record);
+    a re-run that finds the document where it already is writes nothing."""
+    to = DocumentStatus(to)
+    before = DocumentStatus(doc.status)
+    if to != before and to not in ALLOWED[before]:
+        raise ForbiddenTransition(doc, to)
+    if to == DocumentStatus.FAILED:
+        if not stage:
+            raise ValueError("a FAILED document needs the stage that failed")
+        doc.failed_stage, doc.failure = stage, reason
+    elif before == DocumentStatus.FAILED or doc.failed_stage is not None:
+        doc.failed_stage, doc.failure = None, None
+    doc.status = to
+    if to == before and action is None and to != DocumentStatus.FAILED:
+        return
+    record: dict[str, Any] = {"from": str(before), "to": str(to)}
+    if stage:
+        record["stage"] = stage
+    if reason is not None:
+        record["reason"] = reason
+    session.add(AuditEntry(actor=actor, entity="document", entity_id=str(doc.id), detail={**record, **(detail or {})},
+                           action=action or ("stage_failed" if to == DocumentStatus.FAILED else "status")))
+
+
+# ---------------------------------------------------------------- the stages' guard
+def stage_todo(batch_id: int, stage: str, *statuses: DocumentStatus) -> list[Document]:
+    """The documents a stage takes: those waiting for it, and those it failed on before (retried)."""
+    with session_scope() as s:
+        docs = list(s.scalars(select(Document).where(Document.batch_id == batch_id).order_by(Document.id)))
+    return [d for d in docs
+            if d.status in statuses or (d.status == DocumentStatus.FAILED and d.failed_stage == stage)]
+
+
+def progress(stage: str, index: int, total: int, what: str) -> None:
+    log.info("[%s] %d/%d %s", stage, index, total, what)
+
+
+class StageRun:
+    """The one guard every stage puts around each document.
+
+    `with run.document(doc):` — an exception inside marks that document FAILED with the stage and
+    the reason, and the loop goes on with the next one. A service fault (object store, results DB,
+    disk full: `core.faults`) is not the document's fault and stops the stage instead. A document
+    that failed before and now passes loses its failure mark.
+    """
+
+    def __init__(self, stage: str, batch_id: int) -> None:
+        self.stage, self.batch_id = stage, batch_id
+        self.done = 0
+        self.failed: list[dict[str, Any]] = []
+
+    @contextmanager
+    def document(self, doc: Document) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            if is_service_fault(exc):
+                raise
+            self.fail(doc, f"{type(exc).__name__}: {exc}")
+            return
+        self.done += 1
+        if doc.failed_stage is not None:
+            with session_scope() as s:
+                d = s.get_one(Document, doc.id)
+                d.failed_stage, d.failure = None, None
+
+    def fail(self, doc: Document, reason: str) -> None:
+        reason = reason[:2000]
+        log.error("[%s] %s failed: %s", self.stage, doc.file_name, reason)
+        with session_scope() as s:
+            transition(s, s.get_one(Document, doc.id), DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=reason,
+                       stage=self.stage, detail={"file": doc.file_name})
+        self.failed.append({"document_id": doc.id, "file": doc.file_name, "stage": self.stage, "reason": reason})
+
+
+def requeue_failed(batch_id: int, stage: str | None = None) -> list[dict[str, Any]]:
+    """The failed documents the next stage runs will take again (all, or those failed at `stage`).
+
+    Documents that older versions rejected for an OCR failure (`ocr_failed: …`, a broken worker
+    pool) were never the document's fault: they are put back as failed at OCR, so they are retried."""
+    out = []
+    with session_scope() as s:
+        for d in s.scalars(select(Document).where(Document.batch_id == batch_id).order_by(Document.id)):
+            legacy = d.status == DocumentStatus.REJECTED and any(
+                str(r).startswith("ocr_failed:") for r in d.review_reasons)
+            if legacy:
+                failure = next(str(r) for r in d.review_reasons if str(r).startswith("ocr_failed:"))
+                d.review_reasons = [r for r in d.review_reasons if not str(r).startswith("ocr_failed:")]
+                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=failure, stage="ocr",
+                           action="requeue")
+            if d.status == DocumentStatus.FAILED and (stage is None or d.failed_stage == stage):
+                out.append({"document_id": d.id, "file": d.file_name, "stage": d.failed_stage, "reason": d.failure})
+    return out
