@@ -1,6 +1,6 @@
 """The import direction of docs/architecture.md, read from the code's own imports (ast, nothing run).
 
-- the stage packages never import Airflow (only dags/ and plugins/ do);
+- the stage packages never import Airflow (only dags/ and plugins/ do), nor sohoa/ (the roof that calls them);
 - core/ imports nothing of ours (it is the ground floor every room stands on);
 - nothing outside tests imports a testing module (testing/ is for tests and benches);
 - no circle of imports between top-level packages;
@@ -47,6 +47,13 @@ def test_the_rooms_are_found() -> None:
 def test_stage_packages_never_import_airflow() -> None:
     found = [f"{path.relative_to(REPO)}: {m}" for room in STAGES for path in _files(room)
              for m in _imports(path) if _top(m) == "airflow"]
+    assert found == []
+
+
+def test_stage_packages_never_import_the_roof() -> None:
+    # sohoa/ calls the stage doors; a stage that imported it back would make a circle.
+    found = [f"{path.relative_to(REPO)}: {m}" for room in STAGES if room != "sohoa" for path in _files(room)
+             for m in _imports(path) if _top(m) == "sohoa"]
     assert found == []
 
 
