@@ -8,7 +8,7 @@ demo. Records live in a SQLite file under `data_dir`, so a restart keeps them. W
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the endpoints' Annotated
-# parameters at run time, and some refer to objects local to create_app.
+# parameters at run time.
 import argparse
 import asyncio
 import hmac
@@ -171,7 +171,175 @@ class FailRequest(BaseModel):
     delay_s: Annotated[float, Field(ge=0, le=600)] = 0.0
 
 
-# ---------------------------------------------------------------- the app
+# ---------------------------------------------------------------- what the warehouse does
+def _push(store: _Store, payload: ResultPayload, result_code: str, key_header: str) -> Response:
+    """PUT a result: 201 stored, 200 the same signed file again, 409 revoked or another file under the code."""
+    if payload.result_code != result_code:
+        return _error(422, f"body result_code {payload.result_code!r} differs from the URL {result_code!r}",
+                      "code_mismatch")
+    expected = idempotency_key(result_code, EventKind.PUSH, payload.checksum_sha256)
+    if key_header != expected:
+        return _error(422, f"Idempotency-Key must be {expected!r}", "idempotency_key")
+    now = _now()
+    with store.transaction() as db:
+        row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
+        if row is not None and row["revoked_at"]:
+            # Art. 15: a revoked code stays revoked; a late or repeated push must not revive it.
+            _log(db, result_code, EventKind.PUSH, expected, 409)
+            return _error(409, f"{result_code} was revoked at {row['revoked_at']}", ConflictReason.REVOKED)
+        if row is not None and row["checksum_sha256"] != payload.checksum_sha256:
+            # Art. 14.3.c: no silent edits — a different file under the same code is refused.
+            _log(db, result_code, EventKind.PUSH, expected, 409)
+            return _error(409, f"{result_code} is stored with checksum {row['checksum_sha256']}",
+                          ConflictReason.CHECKSUM_MISMATCH)
+        body = payload.model_dump_json()
+        if row is None:
+            db.execute("INSERT INTO results (result_code, payload, checksum_sha256, received_at, updated_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (result_code, body, payload.checksum_sha256, now, now))
+            status, received_at = 201, now
+        else:
+            # Same signed file: idempotent. The link may be a fresh pre-signed URL; keep the newest.
+            if body != row["payload"]:
+                db.execute("UPDATE results SET payload = ?, updated_at = ? WHERE result_code = ?",
+                           (body, now, result_code))
+            status, received_at = 200, row["received_at"]
+        _log(db, result_code, EventKind.PUSH, expected, status)
+    ack = PushAck(result_code=result_code, status=ResultStatus.STILL_VALID, checksum_sha256=payload.checksum_sha256,
+                  received_at=datetime.fromisoformat(received_at), already_stored=status == 200)
+    return JSONResponse(ack.model_dump(mode="json"), status_code=status)
+
+
+def _revoke(store: _Store, revocation: Revocation, result_code: str, key_header: str | None) -> Response:
+    """POST a revocation: 200 revoked (or already), 202 kept as a tombstone until the push arrives."""
+    key = idempotency_key(result_code, EventKind.REVOKE, revocation.checksum())
+    if key_header is not None and key_header != key:
+        return _error(422, f"Idempotency-Key must be {key!r}", "idempotency_key")
+    now = _now()
+    revoked_at = revocation.revoked_at.isoformat()
+    with store.transaction() as db:
+        row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
+        if row is None:
+            # Out of order: the revocation overtook the push. Remember it so the push is refused.
+            db.execute("INSERT INTO results (result_code, updated_at, revoked_at, revocation_reason) "
+                       "VALUES (?, ?, ?, ?)", (result_code, now, revoked_at, revocation.reason))
+            status, already, tombstone = 202, False, True
+        elif row["revoked_at"]:
+            # First revocation wins: its time is the legal one (Art. 15 "ghi nhận thời điểm").
+            revoked_at, already, tombstone = row["revoked_at"], True, row["payload"] is None
+            status = 202 if tombstone else 200
+        else:
+            db.execute("UPDATE results SET revoked_at = ?, revocation_reason = ?, updated_at = ? "
+                       "WHERE result_code = ?", (revoked_at, revocation.reason, now, result_code))
+            status, already, tombstone = 200, False, False
+        _log(db, result_code, EventKind.REVOKE, key, status)
+    ack = RevocationAck(result_code=result_code, revoked_at=datetime.fromisoformat(revoked_at),
+                        already_revoked=already, tombstone=tombstone)
+    return JSONResponse(ack.model_dump(mode="json"), status_code=status)
+
+
+def _lookup(store: _Store, result_code: str) -> Response:
+    row = store.read(result_code)
+    if row is None:
+        return _error(404, f"no result {result_code}", "not_found")
+    return JSONResponse(_stored(row).model_dump(mode="json"))
+
+
+def _deliveries(store: _Store, result_code: str) -> list[dict[str, Any]]:
+    with store._connect() as db:
+        rows = db.execute("SELECT kind, idempotency_key, http_status, received_at FROM deliveries "
+                          "WHERE result_code = ? ORDER BY id", (result_code,)).fetchall()
+    return [dict(r) for r in rows]
+
+
+# ---------------------------------------------------------------- the app: wiring only
+_DESCRIPTION = (
+    "Receives results of administrative procedures digitised from paper "
+    "(Decree 45/2020/NĐ-CP Art. 25) under the code `<mã hồ sơ>-KQ<n>` (Art. 14.3.d), and "
+    "their revocations (Art. 15). The warehouse holds the result or a link to it (Art. 16.2.b).\n\n"
+    "Idempotency: the `Idempotency-Key` header is `result_code:kind:checksum` (kind `push` with "
+    "the signed PDF's SHA-256, or `revoke` with the SHA-256 of the canonical revocation JSON). "
+    "Re-delivering the same push answers 200, re-delivering a revocation answers 200 "
+    "`already_revoked`. A revocation that arrives before its push is kept as a tombstone (202) "
+    "and the later push answers 409 `revoked`. Timestamps carry an offset; a naive one is read as UTC."
+)
+_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody, "description": "missing or invalid bearer token"}}
+_CODE = PathParam(pattern=RESULT_CODE_PATTERN, max_length=120, description="`<mã hồ sơ>-KQ<n>`")
+
+
+def _bearer_check(token: str) -> Callable[..., None]:
+    bearer = HTTPBearer(auto_error=False, description="token configured on the receiver")
+
+    def authorised(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        # Constant-time comparison: the token is a shared secret.
+        if creds is None or not hmac.compare_digest(creds.credentials.encode(), token.encode()):
+            raise _Unauthorised()
+
+    return authorised
+
+
+async def _unauthorised(request: Request, exc: Exception) -> JSONResponse:
+    return _error(401, "missing or invalid bearer token", "unauthorised", {"WWW-Authenticate": "Bearer"})
+
+
+def _fault_injector(fault: _Fault) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def inject(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path.startswith(API_PREFIX + "/"):
+            mode, delay = fault.take()
+            if mode == "5xx":
+                return _error(503, "injected failure (test hook)", "unavailable", {"Retry-After": "1"})
+            if mode == "slow":
+                await asyncio.sleep(delay)
+        return await call_next(request)
+
+    return inject
+
+
+def _add_contract_routes(app: FastAPI, store: _Store, auth: list[Any]) -> None:
+    def push_result(payload: ResultPayload, result_code: Annotated[str, _CODE],
+                    idempotency_key_header: Annotated[str, Header(alias="Idempotency-Key", max_length=300)]) -> Response:
+        return _push(store, payload, result_code, idempotency_key_header)
+
+    def revoke_result(revocation: Revocation, result_code: Annotated[str, _CODE],
+                      idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key",
+                                                                           max_length=300)] = None) -> Response:
+        return _revoke(store, revocation, result_code, idempotency_key_header)
+
+    def get_result(result_code: Annotated[str, _CODE]) -> Response:
+        return _lookup(store, result_code)
+
+    app.get("/healthz", response_model=Health, tags=["ops"])(healthz)
+    app.put(f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"], status_code=201,
+            response_model=PushAck, summary="Push a result (Art. 14.3.d)",
+            responses={200: {"model": PushAck, "description": "same checksum already stored: idempotent re-delivery"},
+                       409: {"model": ErrorBody,
+                             "description": "reason `checksum_mismatch` (same code, other checksum) or `revoked`"},
+                       **_ERRORS})(push_result)
+    app.post(f"{API_PREFIX}/results/{{result_code}}/revocation", dependencies=auth, tags=["results"],
+             response_model=RevocationAck, summary="Revoke a result (Art. 15)",
+             responses={202: {"model": RevocationAck,
+                              "description": "the result has not arrived yet: stored as a tombstone"},
+                        **_ERRORS})(revoke_result)
+    app.get(f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"], response_model=StoredResult,
+            summary="Look up a result: still_valid or revoked (acknowledgement)",
+            responses={404: {"model": ErrorBody, "description": "unknown result code"}, **_ERRORS})(get_result)
+
+
+def healthz() -> Health:
+    return Health()
+
+
+def _add_test_hooks(app: FastAPI, store: _Store, fault: _Fault, auth: list[Any]) -> None:
+    def set_fault(request: FailRequest) -> dict[str, Any]:
+        fault.mode, fault.remaining, fault.delay_s = request.mode, request.count, request.delay_s
+        return {"mode": fault.mode, "remaining": fault.remaining, "delay_s": fault.delay_s}
+
+    def deliveries(result_code: str) -> list[dict[str, Any]]:
+        return _deliveries(store, result_code)
+
+    app.post("/_test/fail", dependencies=auth, include_in_schema=False)(set_fault)
+    app.get("/_test/deliveries/{result_code}", dependencies=auth, include_in_schema=False)(deliveries)
+
+
 def create_app(data_dir: Path, token: str, *, fail_mode: str | None = None, test_hooks: bool = False) -> FastAPI:
     """The reference receiver. `token` is the bearer token clients must send.
 
@@ -182,163 +350,14 @@ def create_app(data_dir: Path, token: str, *, fail_mode: str | None = None, test
     data_dir.mkdir(parents=True, exist_ok=True)
     store = _Store(data_dir / "warehouse.sqlite3")
     fault = parse_fail_mode(fail_mode)
-    bearer = HTTPBearer(auto_error=False, description="token configured on the receiver")
-
-    app = FastAPI(
-        title="Kho dữ liệu điện tử của tổ chức, cá nhân — citizen data warehouse sync API",
-        version="1.0.0",
-        description=(
-            "Receives results of administrative procedures digitised from paper "
-            "(Decree 45/2020/NĐ-CP Art. 25) under the code `<mã hồ sơ>-KQ<n>` (Art. 14.3.d), and "
-            "their revocations (Art. 15). The warehouse holds the result or a link to it (Art. 16.2.b).\n\n"
-            "Idempotency: the `Idempotency-Key` header is `result_code:kind:checksum` (kind `push` with "
-            "the signed PDF's SHA-256, or `revoke` with the SHA-256 of the canonical revocation JSON). "
-            "Re-delivering the same push answers 200, re-delivering a revocation answers 200 "
-            "`already_revoked`. A revocation that arrives before its push is kept as a tombstone (202) "
-            "and the later push answers 409 `revoked`. Timestamps carry an offset; a naive one is read as UTC."
-        ),
-    )
-
-    def authorised(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        # Constant-time comparison: the token is a shared secret.
-        if creds is None or not hmac.compare_digest(creds.credentials.encode(), token.encode()):
-            raise _Unauthorised()
-
-    @app.exception_handler(_Unauthorised)
-    async def _unauthorised(request: Request, exc: _Unauthorised) -> JSONResponse:
-        return _error(401, "missing or invalid bearer token", "unauthorised", {"WWW-Authenticate": "Bearer"})
-
-    @app.middleware("http")
-    async def _inject_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path.startswith(API_PREFIX + "/"):
-            mode, delay = fault.take()
-            if mode == "5xx":
-                return _error(503, "injected failure (test hook)", "unavailable", {"Retry-After": "1"})
-            if mode == "slow":
-                await asyncio.sleep(delay)
-        return await call_next(request)
-
-    code_param = PathParam(pattern=RESULT_CODE_PATTERN, max_length=120, description="`<mã hồ sơ>-KQ<n>`")
-    auth = [Depends(authorised)]
-    errors: dict[int | str, dict[str, Any]] = {
-        401: {"model": ErrorBody, "description": "missing or invalid bearer token"},
-    }
-
-    @app.get("/healthz", response_model=Health, tags=["ops"])
-    def healthz() -> Health:
-        return Health()
-
-    @app.put(
-        f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"],
-        status_code=201, response_model=PushAck,
-        summary="Push a result (Art. 14.3.d)",
-        responses={
-            200: {"model": PushAck, "description": "same checksum already stored: idempotent re-delivery"},
-            409: {"model": ErrorBody, "description": "reason `checksum_mismatch` (same code, other checksum) or `revoked`"},
-            **errors,
-        },
-    )
-    def push_result(
-        payload: ResultPayload,
-        result_code: Annotated[str, code_param],
-        idempotency_key_header: Annotated[str, Header(alias="Idempotency-Key", max_length=300)],
-    ) -> Response:
-        if payload.result_code != result_code:
-            return _error(422, f"body result_code {payload.result_code!r} differs from the URL {result_code!r}",
-                          "code_mismatch")
-        expected = idempotency_key(result_code, EventKind.PUSH, payload.checksum_sha256)
-        if idempotency_key_header != expected:
-            return _error(422, f"Idempotency-Key must be {expected!r}", "idempotency_key")
-        now = _now()
-        with store.transaction() as db:
-            row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
-            if row is not None and row["revoked_at"]:
-                # Art. 15: a revoked code stays revoked; a late or repeated push must not revive it.
-                _log(db, result_code, EventKind.PUSH, expected, 409)
-                return _error(409, f"{result_code} was revoked at {row['revoked_at']}", ConflictReason.REVOKED)
-            if row is not None and row["checksum_sha256"] != payload.checksum_sha256:
-                # Art. 14.3.c: no silent edits — a different file under the same code is refused.
-                _log(db, result_code, EventKind.PUSH, expected, 409)
-                return _error(409, f"{result_code} is stored with checksum {row['checksum_sha256']}",
-                              ConflictReason.CHECKSUM_MISMATCH)
-            body = payload.model_dump_json()
-            if row is None:
-                db.execute("INSERT INTO results (result_code, payload, checksum_sha256, received_at, updated_at) "
-                           "VALUES (?, ?, ?, ?, ?)", (result_code, body, payload.checksum_sha256, now, now))
-                status, received_at = 201, now
-            else:
-                # Same signed file: idempotent. The link may be a fresh pre-signed URL; keep the newest.
-                if body != row["payload"]:
-                    db.execute("UPDATE results SET payload = ?, updated_at = ? WHERE result_code = ?",
-                               (body, now, result_code))
-                status, received_at = 200, row["received_at"]
-            _log(db, result_code, EventKind.PUSH, expected, status)
-        ack = PushAck(result_code=result_code, status=ResultStatus.STILL_VALID, checksum_sha256=payload.checksum_sha256,
-                      received_at=datetime.fromisoformat(received_at), already_stored=status == 200)
-        return JSONResponse(ack.model_dump(mode="json"), status_code=status)
-
-    @app.post(
-        f"{API_PREFIX}/results/{{result_code}}/revocation", dependencies=auth, tags=["results"],
-        response_model=RevocationAck, summary="Revoke a result (Art. 15)",
-        responses={
-            202: {"model": RevocationAck, "description": "the result has not arrived yet: stored as a tombstone"},
-            **errors,
-        },
-    )
-    def revoke_result(
-        revocation: Revocation,
-        result_code: Annotated[str, code_param],
-        idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key", max_length=300)] = None,
-    ) -> Response:
-        key = idempotency_key(result_code, EventKind.REVOKE, revocation.checksum())
-        if idempotency_key_header is not None and idempotency_key_header != key:
-            return _error(422, f"Idempotency-Key must be {key!r}", "idempotency_key")
-        now = _now()
-        revoked_at = revocation.revoked_at.isoformat()
-        with store.transaction() as db:
-            row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
-            if row is None:
-                # Out of order: the revocation overtook the push. Remember it so the push is refused.
-                db.execute("INSERT INTO results (result_code, updated_at, revoked_at, revocation_reason) "
-                           "VALUES (?, ?, ?, ?)", (result_code, now, revoked_at, revocation.reason))
-                status, already, tombstone = 202, False, True
-            elif row["revoked_at"]:
-                # First revocation wins: its time is the legal one (Art. 15 "ghi nhận thời điểm").
-                revoked_at, already, tombstone = row["revoked_at"], True, row["payload"] is None
-                status = 202 if tombstone else 200
-            else:
-                db.execute("UPDATE results SET revoked_at = ?, revocation_reason = ?, updated_at = ? "
-                           "WHERE result_code = ?", (revoked_at, revocation.reason, now, result_code))
-                status, already, tombstone = 200, False, False
-            _log(db, result_code, EventKind.REVOKE, key, status)
-        ack = RevocationAck(result_code=result_code, revoked_at=datetime.fromisoformat(revoked_at),
-                            already_revoked=already, tombstone=tombstone)
-        return JSONResponse(ack.model_dump(mode="json"), status_code=status)
-
-    @app.get(
-        f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"], response_model=StoredResult,
-        summary="Look up a result: still_valid or revoked (acknowledgement)",
-        responses={404: {"model": ErrorBody, "description": "unknown result code"}, **errors},
-    )
-    def get_result(result_code: Annotated[str, code_param]) -> Response:
-        row = store.read(result_code)
-        if row is None:
-            return _error(404, f"no result {result_code}", "not_found")
-        return JSONResponse(_stored(row).model_dump(mode="json"))
-
+    app = FastAPI(title="Kho dữ liệu điện tử của tổ chức, cá nhân — citizen data warehouse sync API",
+                  version="1.0.0", description=_DESCRIPTION)
+    app.add_exception_handler(_Unauthorised, _unauthorised)
+    app.middleware("http")(_fault_injector(fault))
+    auth = [Depends(_bearer_check(token))]
+    _add_contract_routes(app, store, auth)
     if test_hooks:
-        @app.post("/_test/fail", dependencies=auth, include_in_schema=False)
-        def set_fault(request: FailRequest) -> dict[str, Any]:
-            fault.mode, fault.remaining, fault.delay_s = request.mode, request.count, request.delay_s
-            return {"mode": fault.mode, "remaining": fault.remaining, "delay_s": fault.delay_s}
-
-        @app.get("/_test/deliveries/{result_code}", dependencies=auth, include_in_schema=False)
-        def deliveries(result_code: str) -> list[dict[str, Any]]:
-            with store._connect() as db:
-                rows = db.execute("SELECT kind, idempotency_key, http_status, received_at FROM deliveries "
-                                  "WHERE result_code = ? ORDER BY id", (result_code,)).fetchall()
-            return [dict(r) for r in rows]
-
+        _add_test_hooks(app, store, fault, auth)
     return app
 
 
