@@ -135,8 +135,17 @@ class StageRun:
         reason = reason[:2000]
         log.error("[%s] %s failed: %s", self.stage, doc.file_name, reason)
         with session_scope() as s:
-            transition(s, s.get_one(Document, doc.id), DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=reason,
-                       stage=self.stage, detail={"file": doc.file_name})
+            d = s.get_one(Document, doc.id)
+            now = DocumentStatus(d.status)
+            if now != DocumentStatus.FAILED and DocumentStatus.FAILED not in ALLOWED[now]:
+                # Someone moved the document on meanwhile (a steward sent it to review): their decision
+                # stands, the failure is only recorded, and the batch goes on.
+                s.add(AuditEntry(actor=PIPELINE_ACTOR, action="stage_failed", entity="document",
+                                 entity_id=str(d.id), detail={"stage": self.stage, "reason": reason,
+                                                              "file": doc.file_name, "status_kept": str(now)}))
+            else:
+                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=reason,
+                           stage=self.stage, detail={"file": doc.file_name})
         self.failed.append({"document_id": doc.id, "file": doc.file_name, "stage": self.stage, "reason": reason})
 
 

@@ -76,3 +76,19 @@ def test_failed_keeps_where_and_why_until_the_document_leaves_it(sohoa_env: Sett
         doc = s.get_one(Document, doc_id)
         assert (doc.status, doc.failed_stage, doc.failure) == (DocumentStatus.EXTRACTED, None, None)
     assert [a[1] for a in _audit(sohoa_env, doc_id)] == ["stage_failed", "status"]
+
+
+def test_a_stage_failing_on_a_document_a_steward_moved_on_keeps_the_stewards_status(sohoa_env: Settings) -> None:
+    from storage.documents import StageRun
+
+    doc_id = _document(sohoa_env, DocumentStatus.NEEDS_REVIEW)
+    run = StageRun("sign", batch_id=0)
+    with session_scope(sohoa_env.db_url) as s:
+        doc = s.get_one(Document, doc_id)
+        s.expunge(doc)
+    with run.document(doc):
+        raise RuntimeError("boom")  # the batch goes on: no ForbiddenTransition escapes
+    with session_scope(sohoa_env.db_url) as s:
+        assert s.get_one(Document, doc_id).status == DocumentStatus.NEEDS_REVIEW
+    assert run.failed and run.failed[0]["reason"] == "RuntimeError: boom"
+    assert [(a[1], a[2]["status_kept"]) for a in _audit(sohoa_env, doc_id)] == [("stage_failed", "needs_review")]
