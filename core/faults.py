@@ -22,6 +22,8 @@ class ServiceFault(Exception):
 
     Stage packages subclass it (storage.objects.StoreUnavailable …), so this module imports none of them."""
 
+    exit_code: ExitCode = ExitCode.SERVICE_UNAVAILABLE
+
 
 class BatchBusy(ServiceFault, RuntimeError):
     """Another run holds this batch (two runs of one batch at once)."""
@@ -44,7 +46,3 @@ def describe(exc: BaseException) -> str:
         return str(exc)
     return (f"Dịch vụ không sẵn sàng: {str(exc).splitlines()[0][:300]} — kiểm tra dịch vụ (máy chủ S3 nhúng: "
             "`sohoa services start`) rồi chạy lại lệnh; các hồ sơ đã xong không bị làm lại")
-
-
-def exit_code(exc: BaseException) -> ExitCode:
-    return ExitCode.SERVICE_UNAVAILABLE if is_service_fault(exc) else ExitCode.EXTERNAL_TOOL_FAILED

@@ -18,6 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+from core.exitcodes import ExitCode
 from core.text import fold, fold_words, nfc
 
 DATA = Path(__file__).parent / "data"
@@ -40,6 +41,8 @@ class AgencyLevel(StrEnum):
 
 class UnknownProvince(ValueError):
     """A province name or code that is in neither map."""
+
+    exit_code: ExitCode = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

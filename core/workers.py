@@ -21,6 +21,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from core.exitcodes import ExitCode
+
 T = TypeVar("T")
 R = TypeVar("R")
 _PR_SET_PDEATHSIG = 1
@@ -62,6 +64,9 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 class WorkerDied(RuntimeError):
     """A worker process died (killed, out of memory, crashed in native code) while on this item."""
+
+    # Handled inside; reaching the command line would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
 # A pool that broke while an item was in it twice sends that item to a pool of its own: only an

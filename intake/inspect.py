@@ -11,6 +11,8 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
+from core.exitcodes import ExitCode
+
 
 class QuarantineReason(StrEnum):
     EMPTY_FILE = "empty_file"
@@ -79,6 +81,9 @@ class Inspection:
 
 class RejectedFile(Exception):
     """A file intake will not take: the reason names the file, and why."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Tệp không được nhận"
 
     def __init__(self, file_name: str, reason_code: QuarantineReason, detail: str) -> None:
         super().__init__(file_name, reason_code, detail)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.exitcodes import ExitCode
+
 MANIFEST_NAME = "manifest.csv"
 COLUMNS = ("file", "province", "agency_code", "document_type", "dossier_code", "pages")
 # Files next to the scans that are not scans (the manifest itself, sample ground truth).
@@ -32,6 +34,9 @@ AUTO_TYPE = "auto"
 
 class ManifestError(ValueError):
     """The manifest as a whole cannot be used (unreadable, empty, wrong header): nothing is taken."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Không nhận lô"
 
     def __init__(self, path: str, reason: str) -> None:
         self.path = path

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.exitcodes import ExitCode
+
 
 class OcrError(Exception):
     """Base class. `file` is the input's name (or "<bytes>"), `reason` a short human sentence."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Tệp không đọc được"
 
     def __init__(self, file: str, reason: str) -> None:
         self.file = file
@@ -27,4 +32,9 @@ class ImageTooLarge(OcrError):
 
 
 class EngineFailed(OcrError):
-    """The OCR engine (or poppler) crashed, timed out or could not be started."""
+    """The OCR engine (or poppler) crashed, timed out or could not be started: not the file's fault.
+
+    The seams raise it from core.tools.ToolError (kept as its __cause__), adding the file's name."""
+
+    exit_code: ExitCode = ExitCode.EXTERNAL_TOOL_FAILED
+    headline = "Lỗi công cụ OCR"

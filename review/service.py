@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.exitcodes import ExitCode
 from core.units import UnknownProvince, name_key, province_2025
 from review import duplicates
 from review.validate import revalidate_document, superseded_by, validate_document  # noqa: F401 (revalidate_document: the desk's name)
@@ -34,6 +35,8 @@ REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, Do
 
 class ReviewError(ValueError):
     """A review action that cannot be done; the message is shown to the steward (Vietnamese)."""
+
+    exit_code: ExitCode = ExitCode.USAGE
 
 
 # ---------------------------------------------------------------- who sees what

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from core import units
+from core.exitcodes import ExitCode
 from core.units import AgencyLevel
 from schemas import DOCUMENT_TYPES
 from storage.db import session_scope
@@ -60,6 +61,8 @@ class RowError:
 
 class PlanRejected(ValueError):
     """The file was not imported; `errors` says where and why."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
 
     def __init__(self, source: str, errors: list[RowError]) -> None:
         self.source = source

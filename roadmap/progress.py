@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 
 from core import units
+from core.errors import InvalidValue
 from roadmap.plans import DEADLINE, active_plan_rows
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result
@@ -96,12 +97,12 @@ def period_end(period: str) -> date:
         year_text, half = period.split("-")
         year = int(year_text)
     except ValueError:
-        raise ValueError(f"kỳ báo cáo «{period}» không đúng dạng NĂM-H1 hoặc NĂM-H2") from None
+        raise InvalidValue(f"kỳ báo cáo «{period}» không đúng dạng NĂM-H1 hoặc NĂM-H2") from None
     if half.upper() == "H1":
         return date(year, 6, 30)
     if half.upper() == "H2":
         return date(year, 12, 31)
-    raise ValueError(f"kỳ báo cáo «{period}» không đúng dạng NĂM-H1 hoặc NĂM-H2")
+    raise InvalidValue(f"kỳ báo cáo «{period}» không đúng dạng NĂM-H1 hoặc NĂM-H2")
 
 
 def _end_of(day: date) -> datetime:

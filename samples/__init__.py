@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from core.errors import InvalidValue
 from samples._content import DOCUMENT_TYPES, FIELD_NAMES, PROVINCES, apply_family, make_content
 from samples._damage import LEVELS, apply_damage, phone_capture
 from samples._errors import INJECTABLE_ERRORS, InjectedError, inject_errors
@@ -83,7 +84,7 @@ def parse_families(spec: str) -> tuple[str, ...]:
     families = tuple(f.strip() for f in spec.split(",") if f.strip())
     unknown = [f for f in families if f not in FAMILIES]
     if unknown or not families:
-        raise ValueError(f"unknown template family {', '.join(unknown) or spec!r}; known: {', '.join(FAMILY_NAMES)}, "
+        raise InvalidValue(f"unknown template family {', '.join(unknown) or spec!r}; known: {', '.join(FAMILY_NAMES)}, "
                          "or all, tuning, held-out")
     return families
 
@@ -98,12 +99,12 @@ def render_document(document_type: str, *, seed: int, damage: str = "light", dpi
     "dpi" in its `info`, and truth["dpi"] is its effective resolution. `issued`: the issue date
     printed (e.g. an old, expired marital-status confirmation)."""
     if damage not in LEVELS:
-        raise ValueError(f"unknown damage level {damage!r}; known: {', '.join(LEVELS)}")
+        raise InvalidValue(f"unknown damage level {damage!r}; known: {', '.join(LEVELS)}")
     if family not in FAMILIES:
-        raise ValueError(f"unknown template family {family!r}; known: {', '.join(FAMILY_NAMES)}")
+        raise InvalidValue(f"unknown template family {family!r}; known: {', '.join(FAMILY_NAMES)}")
     fam = FAMILIES[family]
     if document_type not in fam.document_types:
-        raise ValueError(f"family {family!r} makes {', '.join(fam.document_types)}, not {document_type!r}")
+        raise InvalidValue(f"family {family!r} makes {', '.join(fam.document_types)}, not {document_type!r}")
     # The content depends on the seed only, so one document can be compared across damage levels.
     rng = random.Random(f"{document_type}|{province}|{seed}")
     content = make_content(document_type, rng, province, issued)
@@ -213,10 +214,10 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
     `issue_dates` maps an index to the issue date printed on it."""
     for fmt in formats:
         if fmt not in _EXTENSIONS:
-            raise ValueError(f"unknown format {fmt!r}; known: png, jpeg, pdf")
+            raise InvalidValue(f"unknown format {fmt!r}; known: png, jpeg, pdf")
     for family in families:
         if family not in FAMILIES:
-            raise ValueError(f"unknown template family {family!r}; known: {', '.join(FAMILY_NAMES)}")
+            raise InvalidValue(f"unknown template family {family!r}; known: {', '.join(FAMILY_NAMES)}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     documents: list[SampleDocument] = []

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.exitcodes import ExitCode
 from core.settings import Settings, get_settings
 from schemas.document_types import DOCUMENT_TYPES, DocumentType, FieldSpec
 
@@ -35,6 +36,9 @@ Overrides = Mapping[str, Mapping[str, float]]
 
 class ThresholdError(ValueError):
     """A threshold file or setting is malformed; the message names the source and the entry."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Tệp ngưỡng không dùng được"
 
 
 @dataclass(frozen=True)

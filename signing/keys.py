@@ -15,6 +15,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 
+from core.exitcodes import ExitCode
 from core.text import nfc
 
 
@@ -23,6 +24,9 @@ class SigningKeyError(Exception):
 
     ``path`` is the PKCS#12 file; ``where`` names the key for either source (a file path or a
     ``pkcs11:token=…;object=…`` URI) and starts the message."""
+
+    exit_code: ExitCode = ExitCode.KEY_ERROR
+    headline = "Lỗi / Error: khóa ký bị từ chối / signing key refused"
 
     def __init__(self, reason: str, path: Path | None = None, where: str | None = None) -> None:
         self.reason = reason

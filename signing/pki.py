@@ -231,10 +231,10 @@ def import_into_softhsm(pki: TestPki, *, token_label: str, key_label: str, pin: 
     and its certificate chain (via python-pkcs11: softhsm2-util cannot import certificates) on it.
 
     SOFTHSM2_CONF must already point to the configuration (see softhsm_config)."""
-    import subprocess
-
     import pkcs11
     from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    from signing._exec import softhsm
 
     p12 = p12 or pki.agency_p12
     key, cert, extra = pkcs12.load_key_and_certificates(p12.read_bytes(), pki.password)
@@ -244,11 +244,8 @@ def import_into_softhsm(pki: TestPki, *, token_label: str, key_label: str, pin: 
                                       serialization.NoEncryption()))
     pem.chmod(0o600)
     try:
-        # PINs on the command line are acceptable for a throw-away test token only.
-        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", token_label, "--so-pin", so_pin,
-                        "--pin", pin], check=True, capture_output=True, timeout=60)
-        subprocess.run(["softhsm2-util", "--import", str(pem), "--token", token_label, "--label", key_label,
-                        "--id", "01", "--pin", pin], check=True, capture_output=True, timeout=60)
+        softhsm.init_token(token_label, pin=pin, so_pin=so_pin)
+        softhsm.import_key(pem, token=token_label, label=key_label, key_id="01", pin=pin)
     finally:
         pem.unlink(missing_ok=True)
     token = pkcs11.lib(str(module)).get_token(token_label=token_label)

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from core.exitcodes import ExitCode
 from signing import _fonts
 from signing._assemble import _draw_qr
 from signing.marker import vietnam_tz
@@ -51,15 +52,21 @@ class PrintCopyInfo:
 
 
 class PrintCopyError(Exception):
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Không in được"
+
     def __init__(self, path: Path, reason: str, *, signature_invalid: bool = False) -> None:
         self.path = path
         self.reason = reason
-        self.signature_invalid = signature_invalid  # the CLI maps it to INVALID_SIGNATURE, else BAD_INPUT
+        self.signature_invalid = signature_invalid
+        # A paper copy of a result whose signature does not verify is refused (exit 4), else the file is bad.
+        self.exit_code = ExitCode.INVALID_SIGNATURE if signature_invalid else ExitCode.BAD_INPUT
         super().__init__(f"{path}: {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Crosses process boundaries intact (a ProcessPoolExecutor worker re-raises it in the parent).
-        return (type(self), (self.path, self.reason), {"signature_invalid": self.signature_invalid})
+        return (type(self), (self.path, self.reason), {"signature_invalid": self.signature_invalid,
+                                                       "exit_code": self.exit_code})
 
 
 def _fields_json(pdf: bytes) -> dict[str, object]:

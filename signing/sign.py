@@ -28,6 +28,7 @@ from typing import Any
 
 from PIL import Image
 
+from core.exitcodes import ExitCode
 from signing._assemble import assemble_pdf
 from signing._logs import quiet
 from signing.keys import KeySource, KeyUnfitError
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 class SigningServiceError(Exception):
     """A service the signature needs (the time-stamping authority) did not answer properly."""
+
+    exit_code: ExitCode = ExitCode.SERVICE_UNAVAILABLE
+    headline = "Không ký được"
 
     def __init__(self, url: str, reason: str) -> None:
         self.url = url

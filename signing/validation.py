@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from core.text import nfc
-from signing._exec import ToolFailed, pdftotext
+from core.tools import ToolError
 from signing._exec import pdfsig as _pdfsig
 from signing._logs import quiet
 from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL
@@ -193,7 +193,7 @@ def _check_pdfsig(path: Path, trust_roots: Sequence[Path]) -> CheckOutcome:
     name = "pdfsig"
     try:
         report = _pdfsig.check(path, trust_roots)
-    except ToolFailed as exc:
+    except ToolError as exc:
         return CheckOutcome(name, SignatureStatus.CHECK_FAILED, str(exc))
     if report.no_signatures:
         return CheckOutcome(name, SignatureStatus.NO_SIGNATURE, report.raw.strip()[-300:] or "no signature")
@@ -269,6 +269,8 @@ def verify_pdf(path: Path, trust_roots: Sequence[Path] = (), *, fetch_revocation
 
     ``fetch_revocation``: with trust roots, ask the certificates' OCSP responders / CRLs when the
     file does not embed revocation data (B-LT files are checked from their own DSS)."""
+    from ocr._exec import poppler  # here: importing ocr costs ~0.3 s, and only verification needs it
+    from ocr.errors import OcrError
     from signing._pdfa import check_pdfa
 
     path = Path(path)
@@ -279,8 +281,8 @@ def verify_pdf(path: Path, trust_roots: Sequence[Path] = (), *, fetch_revocation
     if not roots:
         notes.append("chuỗi chứng thư không được kiểm tra / chain not checked: no trust roots given")
     try:
-        marker_lines = extract_marker_lines(pdftotext(path))
-    except ToolFailed as exc:
+        marker_lines = extract_marker_lines(poppler.text(path, file=path.name))
+    except OcrError as exc:  # pdftotext missing, timed out, or refusing the file
         marker_lines = []
         notes.append(f"không trích xuất được dấu hiệu / marker not extracted: {exc}")
     checks = [ph.outcome, ps]

@@ -42,25 +42,22 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
-    except Exception as exc:  # no command ends in a traceback: one line, a stable code, details in a file
+    except Exception as exc:  # the one handler: no command maps errors to exit codes by hand
         return _fault(exc)
 
 
 def _fault(exc: Exception) -> int:
-    from core import faults
+    """One line on stderr and the error's exit code (core/errors.py); a defect's traceback goes to a file."""
+    from core import errors
 
-    if faults.is_service_fault(exc):
-        print(faults.describe(exc), file=sys.stderr)
-        return faults.exit_code(exc)
-    from signing.keys import SigningKeyError
-
-    if isinstance(exc, SigningKeyError):
-        print(f"Khóa ký số không dùng được: {exc}", file=sys.stderr)
-        return ExitCode.KEY_ERROR
-    where = _save_traceback(exc)
-    print(f"Lỗi không mong đợi: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-          f" (chi tiết: {where})", file=sys.stderr)
-    return ExitCode.UNEXPECTED
+    code = errors.exit_code_of(exc)
+    if code is ExitCode.UNEXPECTED:
+        where = _save_traceback(exc)
+        first = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print(f"Lỗi không mong đợi: {type(exc).__name__}: {first} (chi tiết: {where})", file=sys.stderr)
+    else:
+        print(errors.one_line(exc), file=sys.stderr)
+    return code
 
 
 def _save_traceback(exc: Exception) -> str:

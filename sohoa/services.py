@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from core.errors import InvalidValue
+from core.exitcodes import ExitCode
 from core.settings import Settings, get_settings
+from core.tools import ToolError
 from storage._exec import weed
 
 
@@ -43,7 +46,7 @@ def start_receiver(settings: Settings | None = None, *, token_env: str = "SOHOA_
     url = urlparse(settings.citizen_warehouse_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     if host not in ("127.0.0.1", "localhost"):
-        raise ValueError(f"the reference receiver only runs on 127.0.0.1, not {host}")
+        raise InvalidValue(f"SOHOA_CITIZEN_WAREHOUSE_URL: the reference receiver only runs on 127.0.0.1, not {host}")
     if weed.port_open(host, port):
         return Started("warehouse", settings.citizen_warehouse_url, False)
     data = settings.home / "warehouse"
@@ -55,13 +58,15 @@ def start_receiver(settings: Settings | None = None, *, token_env: str = "SOHOA_
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"warehouse receiver exited ({proc.returncode}); see {data / 'receiver.log'}")
+            raise ToolError("sync.receiver", f"exited with code {proc.returncode}; see {data / 'receiver.log'}",
+                            proc.returncode, exit_code=ExitCode.SERVICE_UNAVAILABLE)
         if weed.port_open(host, port):
             (data / "receiver.pid").write_text(str(proc.pid))
             return Started("warehouse", settings.citizen_warehouse_url, True)
         time.sleep(0.2)
     weed.stop_pid(proc.pid)
-    raise TimeoutError("warehouse receiver did not start in 20 s")
+    raise ToolError("sync.receiver", f"did not open {host}:{port} in 20 s; see {data / 'receiver.log'}",
+                    exit_code=ExitCode.SERVICE_UNAVAILABLE)
 
 
 def stop_receiver(settings: Settings | None = None) -> bool:

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, Engine, LargeBinary, MetaData, Table, func, select, text
 
+from core.exitcodes import ExitCode
 from core.settings import Settings, get_settings
 from storage.db import get_engine, upgrade
 from storage.objects import BUCKETS, ObjectStore, sha256_hex
@@ -40,6 +41,9 @@ _BATCH = 500
 
 class BackupError(RuntimeError):
     """The backup directory is incomplete or altered, or the target is not fit for a restore."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Sao lưu hoặc khôi phục thất bại"
 
 
 @dataclass(frozen=True)

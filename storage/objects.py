@@ -29,6 +29,7 @@ from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import S3Error, ServerError
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 
+from core.exitcodes import ExitCode
 from core.faults import ServiceFault
 from core.settings import Settings, get_settings
 
@@ -59,11 +60,15 @@ class StoreCredentialsRejected(ServiceFault, PermissionError):
 
 
 class ChecksumMismatch(RuntimeError):
-    pass
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Đối tượng lưu trữ bị sai lệch"
 
 
 class ObjectLocked(PermissionError):
     """A locked result version cannot be deleted or replaced (Art. 17, object lock)."""
+
+    # Handled inside; reaching the command line would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
 @dataclass(frozen=True)

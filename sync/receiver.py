@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from core.exitcodes import ExitCode
 from sync.contract import (
     API_PREFIX,
     RESULT_CODE_PATTERN,
@@ -129,7 +130,8 @@ def _stored(row: sqlite3.Row) -> StoredResult:
 
 
 class _Unauthorised(Exception):
-    pass
+    # Handled inside; reaching the command line would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
 # ---------------------------------------------------------------- test hooks

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from core.errors import InvalidValue
+from core.exitcodes import ExitCode
 from core.settings import Settings, get_settings
 from storage.db import session_scope
 from storage.models import AuditEntry, OutboxEvent, Result
@@ -21,7 +23,8 @@ from sync.contract import EventKind, Revocation, idempotency_key
 
 
 class UnknownResult(LookupError):
-    pass
+    exit_code: ExitCode = ExitCode.BAD_INPUT
+    headline = "Không tìm thấy kết quả"
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,13 @@ def revoke_result(result_code: str, reason: str, *, actor: str, at: datetime | N
     """Mark the result revoked and queue the warehouse revocation, in one transaction."""
     reason = reason.strip()
     if not reason:
-        raise ValueError("a revocation needs a reason (Art. 15)")
+        raise InvalidValue("thu hồi cần có lý do (Điều 15) / a revocation needs a reason (Art. 15)")
     settings = settings or get_settings()
     at = (at or datetime.now(UTC)).astimezone(UTC)
     with session_scope(settings.db_url) as s:
         result = s.scalar(select(Result).where(Result.result_code == result_code))
         if result is None:
-            raise UnknownResult(f"no result with code {result_code!r}")
+            raise UnknownResult(f"không có kết quả mã {result_code!r} / no result with code {result_code!r}")
         existing = s.scalar(select(RevocationRow).where(RevocationRow.result_id == result.id))
         if existing is not None:
             # The first revocation's time is the legal one; a second call changes nothing.

@@ -1,9 +1,11 @@
-"""Every exception class of the project crosses a process boundary intact (issue 13).
+"""Every exception class of the project crosses a process boundary intact (issue 13) and carries
+its exit code (issue 11).
 
 A ProcessPoolExecutor worker sends its exception to the parent by pickling it; an exception whose
 __init__ cannot be called again with its pickled arguments breaks the pool, and every pending
-document fails with it. The classes are discovered, not listed: a new error class is covered the
-day it is written.
+document fails with it. The CLI's one handler (sohoa/cli.py) ends with the error's `exit_code`;
+a class that only a defect could bring to the command line says so with ExitCode.UNEXPECTED.
+The classes are discovered, not listed: a new error class is covered the day it is written.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import typing
 from pathlib import Path
 
 import pytest
+
+from core.errors import exit_code_of, one_line
+from core.exitcodes import ExitCode
 
 # The packages of the project (dags/ and plugins/ import Airflow, and define no error classes).
 PACKAGES = ("core", "intake", "ocr", "review", "roadmap", "samples", "schemas", "signing", "sohoa", "storage", "sync",
@@ -101,7 +106,7 @@ CLASSES = _exception_classes()
 
 def test_the_discovery_finds_the_project_errors() -> None:
     names = {c.__qualname__ for c in CLASSES}
-    assert {"OcrError", "EngineFailed", "RejectedFile", "StoreUnavailable", "SigningKeyError", "ToolFailed",
+    assert {"OcrError", "EngineFailed", "RejectedFile", "StoreUnavailable", "SigningKeyError", "ToolError",
             "WorkerDied"} <= names
 
 
@@ -113,3 +118,23 @@ def test_every_error_survives_pickling(cls: type[BaseException]) -> None:
     assert str(copy) == str(original)
     assert copy.args == original.args
     assert {k: repr(v) for k, v in vars(copy).items()} == {k: repr(v) for k, v in vars(original).items()}
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_every_error_carries_its_exit_code(cls: type[BaseException]) -> None:
+    assert isinstance(getattr(cls, "exit_code", None), ExitCode), (
+        f"{cls.__qualname__} needs `exit_code: ExitCode` (core/exitcodes.py), or ExitCode.UNEXPECTED when only "
+        "a defect could bring it to the command line")
+    error = _instance(cls)
+    code = exit_code_of(error)
+    assert code == error.exit_code  # type: ignore[attr-defined]
+    assert code == exit_code_of(pickle.loads(pickle.dumps(error)))  # a worker's error ends the same way
+    line = one_line(error)
+    assert "\n" not in line and line.split(":")[0].strip(), line
+
+
+def test_the_exit_codes_in_use_are_the_documented_ones() -> None:
+    # README and core/exitcodes.py document these; a class may not invent another.
+    assert {c.exit_code for c in CLASSES} <= set(ExitCode) - {ExitCode.OK, ExitCode.INTERRUPTED}  # type: ignore[attr-defined]
+    assert {ExitCode.BAD_INPUT, ExitCode.KEY_ERROR, ExitCode.SERVICE_UNAVAILABLE, ExitCode.EXTERNAL_TOOL_FAILED,
+            ExitCode.USAGE, ExitCode.UNEXPECTED} <= {c.exit_code for c in CLASSES}  # type: ignore[attr-defined]

@@ -18,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from sqlalchemy import delete, select
 
+from core.errors import InvalidValue
+from core.exitcodes import ExitCode
 from core.units import canonical_province, is_province
 from storage.db import session_scope
 from storage.review_models import Role, User, UserProvince, WebSession
@@ -32,8 +34,14 @@ _DUMMY_HASH = _hasher.hash("sohoa-dummy-password")
 class LoginRequired(Exception):
     """Raised by require_user; the app turns it into a redirect to /login."""
 
+    # Handled inside; reaching the command line would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
 
 class Forbidden(Exception):
+    # Handled inside; reaching the command line would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
+
     def __init__(self, message: str = "Bạn không có quyền truy cập trang này.") -> None:
         super().__init__(message)
         self.message = message
@@ -76,18 +84,18 @@ def create_user(username: str, password: str, role: str, *, provinces: Iterable[
     catalogue (old or 2025 names)."""
     username = username.strip()
     if not username:
-        raise ValueError("tên đăng nhập không được để trống")
+        raise InvalidValue("tên đăng nhập không được để trống")
     if role not in {r.value for r in Role}:
-        raise ValueError(f"vai trò {role!r} không hợp lệ; chọn: {', '.join(r.value for r in Role)}")
+        raise InvalidValue(f"vai trò {role!r} không hợp lệ; chọn: {', '.join(r.value for r in Role)}")
     if len(password) < 8:
-        raise ValueError("mật khẩu phải có ít nhất 8 ký tự")
+        raise InvalidValue("mật khẩu phải có ít nhất 8 ký tự")
     provinces = [p.strip() for p in provinces if p.strip()]
     unknown = [p for p in provinces if not is_province(p)]
     if unknown:
-        raise ValueError(f"tỉnh không có trong danh mục: {', '.join(unknown)}")
+        raise InvalidValue(f"tỉnh không có trong danh mục: {', '.join(unknown)}")
     provinces = [canonical_province(p) for p in provinces]  # "Khánh Hoà" is stored as the catalogue's "Khánh Hòa"
     if role == Role.STEWARD and not provinces:
-        raise ValueError("cán bộ rà soát (steward) phải được giao ít nhất một tỉnh (--province)")
+        raise InvalidValue("cán bộ rà soát (steward) phải được giao ít nhất một tỉnh (--province)")
     with session_scope(db_url) as s:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:

@@ -13,6 +13,7 @@ import secrets
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from core.exitcodes import ExitCode
 from web.auth import require_user
 
 FIELD = "csrf_token"
@@ -22,6 +23,9 @@ LOGIN_MAX_AGE_S = 3600
 
 class CsrfFailed(Exception):
     """A POST without the right token; the app answers 403."""
+
+    # Handled inside; reaching the command line would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:

@@ -1,7 +1,8 @@
 """The one seam to poppler's `pdfsig`, an implementation independent of pyHanko.
 
 Its exit code is 0 even on "Digest Mismatch", so it is never trusted: the report is parsed.
-Trust roots are given to it through a temporary NSS database (`-nssdir sql:DIR`).
+Trust roots are given to it through a temporary NSS database (`-nssdir sql:DIR`), made with NSS's
+`certutil`. Both run through core.tools; every failure is a ToolError (missing, timeout, crash).
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from signing._exec import ToolFailed, run
+from core import tools
 
 PDFSIG = "pdfsig"
 CERTUTIL = "certutil"
 TIMEOUT = 30.0
+POPPLER_HINT = "install poppler-utils"
+NSS_HINT = "install libnss3-tools"
+# Stable, parseable English output with UTF-8 names.
+_ENV = {"LC_ALL": "C.UTF-8"}
 
 
 @dataclass(frozen=True)
@@ -103,18 +108,19 @@ def nss_db_for(roots: Sequence[Path], *, timeout: float = TIMEOUT) -> Path:
             atexit.register(_cleanup)
         db = _nss_parent / digest
         db.mkdir(exist_ok=True)
-        run([CERTUTIL, "-N", "-d", f"sql:{db}", "--empty-password"], timeout=timeout)
+        tools.run([CERTUTIL, "-N", "-d", f"sql:{db}", "--empty-password"], timeout_s=timeout, env=_ENV,
+                  hint=NSS_HINT)
         for i, root in enumerate(roots):
             # "CT,C,C": trusted CA for e-mail/object signing, which is what pdfsig checks.
-            run([CERTUTIL, "-A", "-d", f"sql:{db}", "-n", f"root{i}", "-t", "CT,C,C", "-i", str(root)],
-                timeout=timeout)
+            tools.run([CERTUTIL, "-A", "-d", f"sql:{db}", "-n", f"root{i}", "-t", "CT,C,C", "-i", str(root)],
+                      timeout_s=timeout, env=_ENV, hint=NSS_HINT)
         _nss_dbs[digest] = db
         return db
 
 
 def check(pdf: Path, trust_roots: Sequence[Path] = (), *, binary: str | None = None,
           timeout: float | None = None) -> PdfsigReport:
-    """Run pdfsig on one file. Raises ToolFailed (missing binary, timeout, crash, NSS setup)."""
+    """Run pdfsig on one file. Raises ToolError (missing binary, timeout, crash, NSS setup)."""
     binary = binary or PDFSIG
     timeout = TIMEOUT if timeout is None else timeout
     # Not "-no-ocsp": poppler 22.12 then reports "Unknown issue with Certificate" even for a
@@ -124,11 +130,12 @@ def check(pdf: Path, trust_roots: Sequence[Path] = (), *, binary: str | None = N
         argv += ["-nssdir", f"sql:{nss_db_for(trust_roots, timeout=timeout)}"]
     else:
         argv.append("-nocert")  # integrity only; the chain is not checked
-    proc = run([*argv, str(pdf)], timeout=timeout, check=False)
-    out = proc.stdout.decode("utf-8", "replace")
+    proc = tools.run([*argv, str(pdf)], timeout_s=timeout, env=_ENV, check=False, hint=POPPLER_HINT)
+    out = proc.text
     report = parse(out)
     # Exit code is not a verdict, but with no parseable report it means pdfsig itself failed.
     if report.no_signatures and "does not contain any signatures" not in out:
         err = proc.stderr.decode("utf-8", "replace").strip()[-500:]
-        raise ToolFailed(Path(binary).name, f"no report (exit {proc.returncode}): {err or out[-500:]}")
+        raise tools.ToolError(tools.tool_name(binary), f"no report (exit {proc.returncode}): {err or out[-500:]}",
+                              proc.returncode)
     return report

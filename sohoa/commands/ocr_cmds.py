@@ -38,41 +38,30 @@ def _progress(done: int, total: int) -> None:
         print(f"trang {done}/{total}…", file=sys.stderr, flush=True)
 
 
-def _run_ocr(args: argparse.Namespace, keep_pages: list[Any] | None = None) -> Any:  # OcrResult | exit code
+def _run_ocr(args: argparse.Namespace, keep_pages: list[Any] | None = None) -> Any:  # OcrResult
     import ocr
 
-    try:
-        pages = ocr.load_pages(args.file)
-        if keep_pages is not None:
-            keep_pages.extend(pages)
-        if len(pages) > 1:
-            print(f"{args.file.name}: {len(pages)} trang", file=sys.stderr, flush=True)
-        return ocr.ocr_pages(pages, language=args.lang, workers=args.workers, file=args.file.name,
-                             progress=_progress)
-    except ocr.EngineFailed as exc:
-        print(f"Lỗi công cụ OCR: {exc.file}: {exc.reason}", file=sys.stderr)
-        return ExitCode.EXTERNAL_TOOL_FAILED
-    except ocr.OcrError as exc:
-        print(f"Tệp không đọc được: {exc.file}: {exc.reason}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
+    pages = ocr.load_pages(args.file)
+    if keep_pages is not None:
+        keep_pages.extend(pages)
+    if len(pages) > 1:
+        print(f"{args.file.name}: {len(pages)} trang", file=sys.stderr, flush=True)
+    return ocr.ocr_pages(pages, language=args.lang, workers=args.workers, file=args.file.name, progress=_progress)
 
 
 def _ocr(args: argparse.Namespace) -> int:
+    from core.errors import InvalidValue, fault_of
+
     if args.format == "pdf" and args.out is None:
-        print("Thiếu --out: cần đường dẫn tệp PDF kết quả (--format pdf --out KẾT_QUẢ.pdf)", file=sys.stderr)
-        return ExitCode.USAGE
+        raise InvalidValue("thiếu --out: cần đường dẫn tệp PDF kết quả (--format pdf --out KẾT_QUẢ.pdf)")
     pages: list[Any] = []
     result = _run_ocr(args, pages)
-    if isinstance(result, int):
-        return result
     if args.format == "pdf":
         from ocr.pdf import searchable_pdf
 
-        try:
-            args.out.write_bytes(searchable_pdf(pages, result, title=args.file.stem))
-        except OSError as exc:
-            print(f"Không ghi được tệp {args.out}: {exc.strerror or exc}", file=sys.stderr)
-            return ExitCode.BAD_INPUT
+        pdf = searchable_pdf(pages, result, title=args.file.stem)
+        with fault_of(args.out, OSError, doing="không ghi được tệp"):
+            args.out.write_bytes(pdf)
         print(f"{args.out}: PDF/A-2b có lớp chữ, {len(pages)} trang", file=sys.stderr)
         return ExitCode.OK
     if args.format == "json":
@@ -94,8 +83,6 @@ def _extract(args: argparse.Namespace) -> int:
     from ocr.calibrate import calibrate
 
     result = _run_ocr(args)
-    if isinstance(result, int):
-        return result
     extraction = calibrate(extract_fields(result, args.document_type), result)
     print(json.dumps(extraction.to_dict(), ensure_ascii=False, indent=2))
     return ExitCode.OK

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +48,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from sohoa.pipeline import status_summary
     from storage.db import upgrade
-    from storage.objects import StoreUnavailable
 
     upgrade()  # a fresh SOHOA_HOME shows zeros, not "no such table"
-    try:
-        summary = status_summary()
-    except StoreUnavailable as exc:
-        print(exc)
-        return ExitCode.SERVICE_UNAVAILABLE
+    summary = status_summary()
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     else:
@@ -86,11 +80,11 @@ def _log_progress() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from core.errors import BadInput
     from core.locks import batch_lock
     from core.settings import get_settings
     from intake import intake_batch
     from intake.batch import batch_key
-    from intake.manifest import ManifestError
     from sohoa import pipeline
     from storage.db import upgrade
 
@@ -98,16 +92,11 @@ def _run(args: argparse.Namespace) -> int:
     settings = get_settings()
     batch_dir = args.batch_dir.resolve()
     if not batch_dir.is_dir():
-        print(f"Không có thư mục lô {batch_dir}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
+        raise BadInput(str(batch_dir), "không có thư mục lô này")
     upgrade()  # a fresh SOHOA_HOME gets its tables on first use
     with batch_lock(settings.home, batch_key(args.province, args.agency, str(batch_dir)), str(batch_dir)):
-        try:
-            report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
-                                  document_type=args.document_type)
-        except ManifestError as exc:
-            print(f"Không nhận lô {batch_dir}: {exc}", file=sys.stderr)
-            return ExitCode.BAD_INPUT
+        report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
+                              document_type=args.document_type)
         out: dict[str, Any] = {"intake": report.summary()}
         out.update(pipeline.run_stages(report.batch_id))
         out["files"] = pipeline.batch_answers(report.batch_id)
@@ -116,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    from core.errors import BadInput
     from core.locks import batch_lock
     from core.settings import get_settings
     from sohoa import pipeline
@@ -128,8 +118,7 @@ def _retry(args: argparse.Namespace) -> int:
         batch = s.get(Batch, args.batch_id)
         key = batch.batch_key if batch is not None else None
     if key is None:
-        print(f"Không có lô số {args.batch_id}")
-        return ExitCode.BAD_INPUT
+        raise BadInput(f"lô số {args.batch_id}", "không có lô này trong CSDL kết quả")
     with batch_lock(get_settings().home, key, f"số {args.batch_id}"):
         requeued = pipeline.requeue_failed(args.batch_id, stage=args.stage)
         out: dict[str, Any] = {"retried": requeued}

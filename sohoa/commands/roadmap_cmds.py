@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -69,14 +68,9 @@ def _units(args: argparse.Namespace) -> int:
 def _agency_template(args: argparse.Namespace) -> int:
     import csv
 
-    from core.units import UnknownProvince
     from roadmap.plans import agency_template
 
-    try:
-        rows = agency_template(args.province)
-    except UnknownProvince as exc:
-        print(exc, file=sys.stderr)
-        return ExitCode.BAD_INPUT
+    rows = agency_template(args.province)
     with args.out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -87,25 +81,17 @@ def _agency_template(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace, what: str) -> int:
-    from core.units import UnknownProvince
+    from core.errors import BadInput
     from roadmap import plans
     from storage.db import upgrade
 
     if not args.file.is_file():
-        print(f"{args.file}: không tìm thấy tệp", file=sys.stderr)
-        return ExitCode.BAD_INPUT
+        raise BadInput(str(args.file), "không tìm thấy tệp")
     upgrade()
-    try:
-        if what == "plan":
-            outcome = plans.import_plan(args.file, args.province)
-        else:
-            outcome = plans.import_agencies(args.file, args.province)
-    except plans.PlanRejected as exc:
-        print(str(exc), file=sys.stderr)
-        return ExitCode.BAD_INPUT
-    except UnknownProvince as exc:
-        print(f"{args.file}: {exc}", file=sys.stderr)
-        return ExitCode.BAD_INPUT
+    if what == "plan":
+        outcome = plans.import_plan(args.file, args.province)
+    else:
+        outcome = plans.import_agencies(args.file, args.province)
     if what == "plan":
         print(f"Đã nhập kế hoạch {outcome.province} phiên bản {outcome.version}: {outcome.rows} dòng từ {args.file}")
     else:
@@ -122,17 +108,12 @@ def _import_agencies(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
-    from core.units import UnknownProvince
     from roadmap.progress import MapKind, national_overview, province_report
 
     as_of = args.as_of or datetime.now(UTC).date()
     kind = MapKind(args.map)
     if args.province:
-        try:
-            report = province_report(args.province, as_of, kind)
-        except UnknownProvince as exc:
-            print(exc, file=sys.stderr)
-            return ExitCode.BAD_INPUT
+        report = province_report(args.province, as_of, kind)
         data = report.as_dict()
         if args.format == "json":
             print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -163,16 +144,12 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from core.units import UnknownProvince, province_2025
+    from core.units import province_2025
     from roadmap.progress import period_end
     from roadmap.report import build_report
 
-    try:
-        period_end(args.period)
-        province = province_2025(args.province)
-    except (ValueError, UnknownProvince) as exc:
-        print(exc, file=sys.stderr)
-        return ExitCode.USAGE
+    period_end(args.period)  # a period that is not YEAR-H1/H2 is refused before any work
+    province = province_2025(args.province)
     data = build_report(province.code, args.period, args.format)
     out = args.out or Path(f"bao-cao-so-hoa-{province.code}-{args.period}.{args.format}")
     out.write_bytes(data)

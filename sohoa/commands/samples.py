@@ -22,22 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _samples(args: argparse.Namespace) -> int:
-    from samples import generate_batch
+    from core.errors import InvalidValue
+    from samples import DOCUMENT_TYPES, generate_batch, parse_families
 
     if args.count < 1:
-        print("--count phải lớn hơn 0")
-        return ExitCode.USAGE
-    from samples import DOCUMENT_TYPES, parse_families
-
-    try:
-        families = parse_families(args.families)
-        # Beyond the classic template every document type is made, so each family shows all it has.
-        types = {"document_types": DOCUMENT_TYPES} if families != ("classic",) else {}
-        documents = generate_batch(args.out_dir, count=args.count, seed=args.seed, province=args.province,
-                                   agency=args.agency, families=families, **types)
-    except ValueError as exc:  # unknown province or family
-        print(exc)
-        return ExitCode.USAGE
+        raise InvalidValue("--count phải lớn hơn 0")
+    families = parse_families(args.families)
+    # Beyond the classic template every document type is made, so each family shows all it has.
+    types = {"document_types": DOCUMENT_TYPES} if families != ("classic",) else {}
+    documents = generate_batch(args.out_dir, count=args.count, seed=args.seed, province=args.province,
+                               agency=args.agency, families=families, **types)
     for doc in documents:
         family = "" if doc.family == "classic" else f"{doc.family}\t"
         print(f"{doc.file_name}\t{family}{doc.document_type}\t{doc.damage}\t{doc.pages} trang\t{doc.dpi} dpi")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,20 +72,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(func=_pki_init)
 
 
-def _err(vi: str, en: str) -> None:
-    print(f"Lỗi: {vi}\nError: {en}", file=sys.stderr)
-
-
 def _load_pages(path: Path, tmp: Path, dpi_override: int | None) -> tuple[list, list[int]]:  # type: ignore[type-arg]
-    """Pages and their resolutions; a PDF is rasterised with pdftoppm (the scan is what gets signed)."""
+    """Pages and their resolutions; a PDF is rasterised by poppler's seam (the scan is what gets signed)."""
     from PIL import Image, ImageSequence
 
-    from signing._exec import pdftoppm_jpeg
+    from ocr._exec import poppler
 
     with path.open("rb") as fh:
         head = fh.read(5)
     if head.startswith(b"%PDF"):
-        pages = pdftoppm_jpeg(path, tmp, dpi=PDF_RASTER_DPI)
+        pages = poppler.render_jpegs(path, tmp, dpi=PDF_RASTER_DPI, file=str(path))
         return pages, [PDF_RASTER_DPI] * len(pages)
     images, dpis = [], []
     with Image.open(path) as img:
@@ -142,70 +137,36 @@ def _agency_entry(args: argparse.Namespace, settings):  # type: ignore[no-untype
 
 def _sign(args: argparse.Namespace) -> int:
     import signing
+    from core.errors import BadInput, fault_of
     from core.settings import get_settings
-    from signing._exec import ToolFailed
 
     settings = get_settings()
     converter = args.converter or settings.converter_name
     converted_at = datetime.now(UTC)
-    try:
-        if args.agency:
-            entry = _agency_entry(args, settings)
-            converter = args.converter or entry.converter
-            key = entry.open()
-        else:
-            key = _key_from_args(args, settings)
-        try:
-            key.check_fit_for(converter, converted_at)
-        except signing.SigningKeyError:
-            key.close()
-            raise
-    except signing.SigningKeyError as exc:
-        # The reason is already bilingual.
-        print(f"Lỗi / Error: khóa ký bị từ chối / signing key refused: {exc.where or '-'}: {exc.reason}",
-              file=sys.stderr)
-        return ExitCode.KEY_ERROR
-
-    if not args.input.is_file():
-        _err(f"không đọc được tệp đầu vào {args.input}", f"cannot read input {args.input}: not a file")
-        return ExitCode.BAD_INPUT
-    attachments = None
-    if args.fields_json is not None:
-        try:
-            raw = args.fields_json.read_bytes()
-            json.loads(raw)
-        except (OSError, ValueError) as exc:
-            _err(f"không đọc được dữ liệu có cấu trúc {args.fields_json}: {exc}",
-                 f"unreadable fields JSON {args.fields_json}: {exc}")
-            return ExitCode.BAD_INPUT
-        attachments = {"fields.json": raw}
-    marker = signing.ConversionMarker(converter=converter, converted_at=converted_at,
-                                      result_code=args.result_code, lookup_url=args.lookup_url)
-    options = signing.SigningOptions(tsa_url=args.tsa_url or settings.tsa_url or None)
+    if args.agency:
+        entry = _agency_entry(args, settings)
+        converter = args.converter or entry.converter
+        key = entry.open()
+    else:
+        key = _key_from_args(args, settings)
     with key, tempfile.TemporaryDirectory(prefix="sohoa-sign-") as tmp:
-        try:
+        key.check_fit_for(converter, converted_at)  # the key is refused before the input is read
+        if not args.input.is_file():
+            raise BadInput(str(args.input), "không phải tệp đọc được / not a readable file")
+        attachments = None
+        if args.fields_json is not None:
+            with fault_of(args.fields_json, OSError, ValueError, doing="không đọc được dữ liệu có cấu trúc"):
+                raw = args.fields_json.read_bytes()
+                json.loads(raw)
+            attachments = {"fields.json": raw}
+        marker = signing.ConversionMarker(converter=converter, converted_at=converted_at,
+                                          result_code=args.result_code, lookup_url=args.lookup_url)
+        options = signing.SigningOptions(tsa_url=args.tsa_url or settings.tsa_url or None)
+        # PIL's many errors for an unknown, truncated or oversized image are all the scan's fault.
+        with fault_of(args.input, Exception, doing="không đọc được ảnh"):
             pages, dpis = _load_pages(args.input, Path(tmp), args.dpi)
-        except ToolFailed as exc:
-            if exc.exit_code is None:
-                _err(f"công cụ ngoài lỗi: {exc}", f"external tool failed: {exc}")
-                return ExitCode.EXTERNAL_TOOL_FAILED
-            _err(f"không đọc được PDF {args.input}: {exc.detail}", f"unreadable PDF {args.input}: {exc.detail}")
-            return ExitCode.BAD_INPUT
-        except Exception as exc:  # PIL: unknown format, truncated, decompression bomb
-            _err(f"không đọc được ảnh {args.input}: {exc}", f"unreadable image {args.input}: {exc}")
-            return ExitCode.BAD_INPUT
-        try:
+        with fault_of(args.input, OSError, doing="không đọc được ảnh"):  # a truncated image fails on decode
             result = signing.sign_result(pages, marker, key, dpi=dpis, attachments=attachments, options=options)
-        except signing.SigningServiceError as exc:
-            _err(f"không ký được: {exc.url}: {exc.reason}", f"cannot sign: {exc.url}: {exc.reason}")
-            return ExitCode.SERVICE_UNAVAILABLE
-        except signing.SigningKeyError as exc:  # revoked, found out while signing
-            print(f"Lỗi / Error: khóa ký bị từ chối / signing key refused: {exc.where or '-'}: {exc.reason}",
-                  file=sys.stderr)
-            return ExitCode.KEY_ERROR
-        except OSError as exc:  # a truncated image that only fails on decode
-            _err(f"không đọc được ảnh {args.input}: {exc}", f"unreadable image {args.input}: {exc}")
-            return ExitCode.BAD_INPUT
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = args.out.with_name(args.out.name + ".part")
     tmp_out.write_bytes(result.pdf)
@@ -225,15 +186,14 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     import signing
+    from core.errors import BadInput
     from signing.marker import vietnam_tz
 
     if not args.file.is_file():
-        _err(f"không đọc được tệp {args.file}", f"cannot read {args.file}: not a file")
-        return ExitCode.BAD_INPUT
+        raise BadInput(str(args.file), "không phải tệp đọc được / not a readable file")
     for root in args.trust:
         if not root.is_file():
-            _err(f"không đọc được chứng thư gốc {root}", f"cannot read trust root {root}")
-            return ExitCode.BAD_INPUT
+            raise BadInput(str(root), "không đọc được chứng thư gốc / cannot read the trust root")
     report = signing.verify_pdf(args.file, trust_roots=args.trust, fetch_revocation=not args.offline)
     if args.format == "json":
         print(report.to_json())
@@ -273,20 +233,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _print_copy(args: argparse.Namespace) -> int:
+    from core.errors import BadInput
     from core.settings import get_settings
-    from signing.print_copy import PrintCopyError, make_print_copy
+    from signing.print_copy import make_print_copy
 
     settings = get_settings()
     if not args.file.is_file():
-        _err(f"không đọc được tệp {args.file}", f"cannot read {args.file}: not a file")
-        return ExitCode.BAD_INPUT
-    try:
-        pdf, info = make_print_copy(args.file, unit=args.unit or settings.converter_name, system_name=args.system_name,
-                                    lookup_url=args.lookup_url or settings.lookup_url, trust_roots=args.trust,
-                                    address=args.address, phone=args.phone, printed_at=datetime.now(UTC))
-    except PrintCopyError as exc:
-        _err(f"không in được {exc.path}: {exc.reason}", f"cannot print {exc.path}: {exc.reason}")
-        return ExitCode.INVALID_SIGNATURE if exc.signature_invalid else ExitCode.BAD_INPUT
+        raise BadInput(str(args.file), "không phải tệp đọc được / not a readable file")
+    pdf, info = make_print_copy(args.file, unit=args.unit or settings.converter_name, system_name=args.system_name,
+                                lookup_url=args.lookup_url or settings.lookup_url, trust_roots=args.trust,
+                                address=args.address, phone=args.phone, printed_at=datetime.now(UTC))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pdf)
     print(f"Đã tạo bản in / print copy: {args.out} ({info.page_count} trang + 1 trang biểu mẫu)")

@@ -37,16 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    from sync.revocation import UnknownResult, revoke_result
+    from sync.revocation import revoke_result
 
-    try:
-        outcome = revoke_result(args.result_code, args.reason, actor=args.actor or getpass.getuser())
-    except UnknownResult:
-        print(f"Không tìm thấy kết quả {args.result_code}")
-        return ExitCode.BAD_INPUT
-    except ValueError as exc:
-        print(f"Không thể thu hồi {args.result_code}: {exc}")
-        return ExitCode.USAGE
+    outcome = revoke_result(args.result_code, args.reason, actor=args.actor or getpass.getuser())
     when = outcome.revoked_at.isoformat()
     if outcome.already_revoked:
         print(f"{outcome.result_code} đã bị thu hồi từ trước lúc {when} (lý do: {outcome.reason}); không thay đổi gì")
@@ -57,40 +50,30 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _requeue(args: argparse.Namespace) -> int:
+    from core.errors import InvalidValue
     from core.settings import get_settings
     from sync.outbox import requeue_dead
 
     if not args.outbox_ids and not args.all:
-        print("Chỉ rõ mã sự kiện outbox, hoặc dùng --all")
-        return ExitCode.USAGE
+        raise InvalidValue("chỉ rõ mã sự kiện outbox, hoặc dùng --all")
     keys = requeue_dead(get_settings(), args.outbox_ids or None, actor=args.actor or getpass.getuser())
     print(f"Đã đưa {len(keys)} sự kiện trở lại hàng đợi" + "".join(f"\n  {k}" for k in keys))
     return ExitCode.OK
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, backup
-    from storage.objects import StoreUnavailable
+    from storage.backup import backup
 
-    try:
-        summary = backup(args.directory)
-    except (BackupError, StoreUnavailable) as exc:
-        print(f"Sao lưu thất bại: {exc}")
-        return ExitCode.SERVICE_UNAVAILABLE if isinstance(exc, StoreUnavailable) else ExitCode.BAD_INPUT
+    summary = backup(args.directory)
     print(f"Đã sao lưu {sum(summary.rows.values())} dòng ({len(summary.rows)} bảng) và {summary.objects} đối tượng "
           f"({summary.object_bytes} byte) vào {summary.directory}")
     return ExitCode.OK
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from storage.backup import BackupError, restore
-    from storage.objects import StoreUnavailable
+    from storage.backup import restore
 
-    try:
-        summary = restore(args.directory)
-    except (BackupError, StoreUnavailable) as exc:
-        print(f"Khôi phục thất bại: {exc}")
-        return ExitCode.SERVICE_UNAVAILABLE if isinstance(exc, StoreUnavailable) else ExitCode.BAD_INPUT
+    summary = restore(args.directory)
     print(f"Đã khôi phục {sum(summary.rows.values())} dòng ({len(summary.rows)} bảng) và {summary.objects} đối tượng "
           f"từ {summary.directory}")
     return ExitCode.OK
@@ -98,13 +81,8 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _fixity(args: argparse.Namespace) -> int:
     from storage.fixity import audit_results
-    from storage.objects import StoreUnavailable
 
-    try:
-        report = audit_results()
-    except StoreUnavailable as exc:
-        print(exc)
-        return ExitCode.SERVICE_UNAVAILABLE
+    report = audit_results()
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import os
 
+from core.errors import InvalidValue
 from core.exitcodes import ExitCode
 
 PASSWORD_ENV = "SOHOA_USER_PASSWORD"
@@ -54,7 +55,7 @@ def _password(env: str) -> str:
         return value
     first = getpass.getpass("Mật khẩu: ")
     if first != getpass.getpass("Nhập lại mật khẩu: "):
-        raise ValueError("hai lần nhập mật khẩu không khớp")
+        raise InvalidValue("hai lần nhập mật khẩu không khớp")
     return first
 
 
@@ -65,12 +66,8 @@ def _users_add(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     upgrade(settings.db_url)
-    try:
-        create_user(args.name, _password(args.password_env), args.role, provinces=args.province,
-                    full_name=args.full_name, db_url=settings.db_url)
-    except ValueError as exc:
-        print(f"sohoa users add: {exc}")
-        return ExitCode.USAGE
+    create_user(args.name, _password(args.password_env), args.role, provinces=args.province,
+                full_name=args.full_name, db_url=settings.db_url)
     scope = f" ({', '.join(args.province)})" if args.province else ""
     print(f"Đã tạo/cập nhật tài khoản {args.name}: {args.role}{scope}")
     return ExitCode.OK

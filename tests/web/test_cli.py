@@ -27,7 +27,7 @@ def test_users_add_creates_a_steward_with_a_province(sohoa_env, monkeypatch, cap
     assert authenticate("lan", "mat-khau-tu-bien-moi-truong", sohoa_env.db_url) is not None
     assert authenticate("lan", "sai", sohoa_env.db_url) is None
     assert main(["users", "add", "x", "--role", "steward", "--province", "Gotham"]) == 2
-    assert "Gotham" in capsys.readouterr().out
+    assert "Gotham" in capsys.readouterr().err  # errors go to stderr, through the one handler
     assert main(["users", "add", "y", "--role", "steward"]) == 2  # a steward needs a province
 
 
