@@ -114,3 +114,28 @@ def test_sign_rejects_unreadable_fields_json(pki: TestPki, tmp_path: Path) -> No
              "--converter", CONVERTER, "--fields-json", bad, env={"PW": pki.password.decode()})
     assert r.returncode == ExitCode.BAD_INPUT and "fields.json" in r.stderr
     assert not (tmp_path / "o.pdf").exists()
+
+
+def test_sign_of_a_pdf_whose_rasteriser_hangs_or_is_missing(cli_signed: Path, pki: TestPki, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`sohoa sign` rasterises a PDF through the poppler seam OCR uses: its failures end the same way."""
+    from ocr._exec import poppler
+    from sohoa.cli import main
+
+    hanging = tmp_path / "pdftoppm"
+    hanging.write_text("#!/bin/sh\nsleep 30\n")
+    hanging.chmod(0o755)
+    monkeypatch.setenv("PW", pki.password.decode())
+    args = ["sign", str(cli_signed), "--out", str(tmp_path / "o.pdf"), "--pkcs12", str(pki.agency_p12),
+            "--password-env", "PW", "--converter", CONVERTER]
+    monkeypatch.setattr(poppler, "PDFTOPPM_CMD", str(hanging))
+    monkeypatch.setattr(poppler, "RENDER_TIMEOUT_S", 0.5)
+    assert main(args) == ExitCode.EXTERNAL_TOOL_FAILED
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "signed.pdf" in err[0] and "pdftoppm: timed out after 0.5 s" in err[0], err
+    monkeypatch.setattr(poppler, "PDFTOPPM_CMD", "/nonexistent/pdftoppm")
+    assert main(args) == ExitCode.EXTERNAL_TOOL_FAILED
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not found ('/nonexistent/pdftoppm'); install poppler-utils" in err[0], err
+    assert not (tmp_path / "o.pdf").exists()
