@@ -49,18 +49,9 @@ def _texts(folders: list[Path]) -> list[str]:
 
 def _tesseract_words() -> list[str]:
     """The word list inside Debian's vie.traineddata (general Vietnamese), one occurrence each."""
-    import shutil
-    import subprocess
-    import tempfile
+    from ocr._exec import tesseract
 
-    data = Path("/usr/share/tesseract-ocr/5/tessdata/vie.traineddata")
-    if not (data.exists() and shutil.which("combine_tessdata") and shutil.which("dawg2wordlist")):
-        return []
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["combine_tessdata", "-u", str(data), f"{tmp}/vie."], check=True, capture_output=True)
-        subprocess.run(["dawg2wordlist", f"{tmp}/vie.lstm-unicharset", f"{tmp}/vie.lstm-word-dawg", f"{tmp}/w.txt"],
-                       check=True, capture_output=True)
-        return Path(f"{tmp}/w.txt").read_text(encoding="utf-8").splitlines()
+    return tesseract.dictionary_words(Path("/usr/share/tesseract-ocr/5/tessdata/vie.traineddata"))
 
 
 def build(folders: list[Path]) -> tuple[Counter[str], Counter[tuple[str, str]]]:

@@ -1,4 +1,5 @@
-"""The ONE seam that runs the tesseract binary (through core.tools, the one run helper).
+"""The ONE seam that runs the tesseract binary, and Tesseract's training tools (combine_tessdata,
+dawg2wordlist) that the lexicon build reads its dictionary with; all through core.tools.
 
 Tests (and deployments with a non-standard install) point `TESSERACT_CMD` or the environment
 variable SOHOA_TESSERACT_CMD at another executable."""
@@ -6,7 +7,9 @@ variable SOHOA_TESSERACT_CMD at another executable."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from core import tools
 from ocr.errors import EngineFailed
@@ -40,3 +43,21 @@ def languages() -> list[str]:
         return []
     return [line.strip() for line in done.text.splitlines()[1:] if line.strip()]
 
+
+
+def dictionary_words(traineddata: Path, *, timeout_s: float = 120) -> list[str]:
+    """The word list inside a traineddata file (`combine_tessdata -u`, then `dawg2wordlist`); none
+    when the file or the training tools (package tesseract-ocr's) are not there. Raises ToolError."""
+    if not traineddata.exists():
+        return []
+    try:
+        tools.find("combine_tessdata")
+        tools.find("dawg2wordlist")
+    except tools.ToolError:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = f"{tmp}/{traineddata.stem}."
+        tools.run(["combine_tessdata", "-u", str(traineddata), parts], timeout_s=timeout_s)
+        tools.run(["dawg2wordlist", f"{parts}lstm-unicharset", f"{parts}lstm-word-dawg", f"{tmp}/w.txt"],
+                  timeout_s=timeout_s)
+        return Path(f"{tmp}/w.txt").read_text(encoding="utf-8").splitlines()
