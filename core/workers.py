@@ -65,7 +65,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 class WorkerDied(RuntimeError):
     """A worker process died (killed, out of memory, crashed in native code) while on this item."""
 
-    # Handled inside; reaching the command line would be a defect.
+    # Recorded as its item's failure; reaching the command line would be a defect.
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
 

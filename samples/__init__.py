@@ -85,7 +85,7 @@ def parse_families(spec: str) -> tuple[str, ...]:
     unknown = [f for f in families if f not in FAMILIES]
     if unknown or not families:
         raise InvalidValue(f"unknown template family {', '.join(unknown) or spec!r}; known: {', '.join(FAMILY_NAMES)}, "
-                         "or all, tuning, held-out")
+                           "or all, tuning, held-out")
     return families
 
 

@@ -67,7 +67,7 @@ class ChecksumMismatch(RuntimeError):
 class ObjectLocked(PermissionError):
     """A locked result version cannot be deleted or replaced (Art. 17, object lock)."""
 
-    # Handled inside; reaching the command line would be a defect.
+    # Nothing of ours overwrites or deletes a result: reaching the command line would be a defect.
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
 

@@ -130,7 +130,7 @@ def _stored(row: sqlite3.Row) -> StoredResult:
 
 
 class _Unauthorised(Exception):
-    # Handled inside; reaching the command line would be a defect.
+    # The receiver answers it (401); reaching the command line would be a defect.
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
 

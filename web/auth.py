@@ -34,12 +34,12 @@ _DUMMY_HASH = _hasher.hash("sohoa-dummy-password")
 class LoginRequired(Exception):
     """Raised by require_user; the app turns it into a redirect to /login."""
 
-    # Handled inside; reaching the command line would be a defect.
+    # The web app answers it; reaching the command line would be a defect.
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
 class Forbidden(Exception):
-    # Handled inside; reaching the command line would be a defect.
+    # The web app answers it (403); reaching the command line would be a defect.
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
     def __init__(self, message: str = "Bạn không có quyền truy cập trang này.") -> None:

@@ -24,7 +24,7 @@ LOGIN_MAX_AGE_S = 3600
 class CsrfFailed(Exception):
     """A POST without the right token; the app answers 403."""
 
-    # Handled inside; reaching the command line would be a defect.
+    # The web app answers it (403); reaching the command line would be a defect.
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
