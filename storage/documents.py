@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.exitcodes import ExitCode
 from core.faults import is_service_fault
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, DocumentStatus
@@ -53,10 +54,20 @@ ALLOWED: dict[DocumentStatus, frozenset[DocumentStatus]] = {
 class ForbiddenTransition(RuntimeError):
     """A status change the table `ALLOWED` does not list (a bug in the caller, not the document's fault)."""
 
-    def __init__(self, doc: Document, to: DocumentStatus) -> None:
-        allowed = ", ".join(sorted(ALLOWED.get(DocumentStatus(doc.status), ())))
-        super().__init__(f"document {doc.id} ({doc.file_name}) may not go from {doc.status} to {to} "
-                         f"(allowed from {doc.status}: {allowed or 'nothing'})")
+    exit_code: ExitCode = ExitCode.UNEXPECTED  # a bug: exit 1, the traceback in the log
+
+    def __init__(self, document_id: int, file_name: str, before: str, to: str) -> None:
+        # Plain values, not the Document row: a worker process's error reaches the parent pickled.
+        self.document_id = document_id
+        self.file_name = file_name
+        self.before = before
+        self.to = to
+        allowed = ", ".join(sorted(ALLOWED.get(before, ())))  # type: ignore[call-overload]
+        super().__init__(f"document {document_id} ({file_name}) may not go from {before} to {to} "
+                         f"(allowed from {before}: {allowed or 'nothing'})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.document_id, self.file_name, self.before, self.to))
 
 
 def transition(session: Session, doc: Document, to: DocumentStatus, *, actor: str, reason: str | None = None,
@@ -70,7 +81,7 @@ def transition(session: Session, doc: Document, to: DocumentStatus, *, actor: st
     to = DocumentStatus(to)
     before = DocumentStatus(doc.status)
     if to != before and to not in ALLOWED[before]:
-        raise ForbiddenTransition(doc, to)
+        raise ForbiddenTransition(doc.id, doc.file_name, str(before), str(to))
     if to == DocumentStatus.FAILED:
         if not stage:
             raise ValueError("a FAILED document needs the stage that failed")
