@@ -1,0 +1,199 @@
+"""Layout of the review desk in Chromium at a laptop (1366×768), a desktop (1440×900) and a phone
+(390×844): every field of the longest record type and the approve / reject buttons inside the
+viewport without scrolling on the laptop and desktop; nothing scrolls sideways anywhere. The pages
+are seeded directly (no OCR: the layout is the subject), with a generated scan as the page image.
+Screenshots go to test-artifacts/ and the measured figures to test-artifacts/layout_desk.json."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from PIL import Image
+from sqlalchemy import select
+
+from core.settings import Settings
+from schemas import DOCUMENT_TYPES
+from storage import keys
+from storage._exec.weed import free_port
+from storage.db import session_scope
+from storage.models import Document, Page
+from storage.objects import ObjectStore
+from testing.browser import ARTIFACTS, launch_chromium
+from web import create_app
+from web.auth import create_user
+
+from .conftest import GOOD_HKD, PASSWORD, seeding
+
+VIEWPORTS = {"laptop": (1366, 768), "desktop": (1440, 900), "phone": (390, 844)}
+HKD = "giay_chung_nhan_ho_kinh_doanh"  # the longest field list of the catalogue's common types
+
+
+def _record(i: int) -> dict[str, Any]:
+    fields: dict[str, Any] = {f.name: f"Giá trị {f.name}" for f in DOCUMENT_TYPES[HKD].fields}
+    fields.update(GOOD_HKD)
+    fields["holder_address"] = "Thôn Tân Dân, xã Vạn Thắng, tỉnh Khánh Hòa"
+    fields["business_address"] = "Số 12 đường Hùng Vương, xã Vạn Ninh, tỉnh Khánh Hòa"
+    fields["holder_id_number"] = ("056185001235", 0.61)  # a low-confidence value with a reason shown
+    fields["signer_name"] = ("Nguyễn Văn An", 0.55)
+    return {"fields": fields, "file": f"hkd-{i}.png"}
+
+
+def _page_png(tmp_path: Path) -> tuple[bytes, int, int]:
+    from samples import generate_batch
+
+    sample = generate_batch(tmp_path / "scan", count=1, seed=3, formats=("png",), damages=("light",),
+                            document_types=(HKD,))[0]
+    image = Image.open(tmp_path / "scan" / sample.file_name)
+    image = image.convert("L").resize((1400, round(image.height * 1400 / image.width)))
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue(), image.width, image.height
+
+
+@pytest.fixture
+def desk(sohoa_env: Settings, tmp_path: Path) -> Any:
+    batch_id, ids = seeding.seed_batch(sohoa_env, [_record(i) for i in range(3)])
+    png, width, height = _page_png(tmp_path)
+    store = ObjectStore(sohoa_env)
+    store.ensure_buckets()
+    with session_scope(sohoa_env.db_url) as s:
+        for doc_id in ids:
+            s.add(Page(document_id=doc_id, number=1, width=width, height=height, dpi=200))
+            store.put_bytes(store.bucket("work"), keys.work_key(doc_id, "review-page-1.png"), png,
+                            content_type="image/png")
+        statuses = [s.get_one(Document, i).status for i in ids]
+    assert "needs_review" in statuses, statuses
+    create_user("lan", PASSWORD, "steward", provinces=["Khánh Hòa"], full_name="Nguyễn Thị Lan",
+                db_url=sohoa_env.db_url)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(sohoa_env), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield {"url": f"http://127.0.0.1:{port}", "batch_id": batch_id, "ids": ids}
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+_MEASURE = """() => {
+  const vw = window.innerWidth, vh = window.innerHeight;
+  const inside = el => { const r = el.getBoundingClientRect();
+    return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= vh + 0.5 && r.right <= vw + 0.5; };
+  const box = sel => { const el = document.querySelector(sel); if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return {x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height),
+            inside: inside(el)}; };
+  const inputs = Array.from(document.querySelectorAll('.field-input'));
+  return {viewport: [vw, vh], page_width: document.documentElement.scrollWidth,
+          page_height: document.documentElement.scrollHeight,
+          fields: inputs.length, fields_visible: inputs.filter(inside).length,
+          approve: box('#btn-approve'), reject: box('#btn-reject'), save: box('#btn-save'),
+          scan: box('#page-image')};
+}"""
+
+
+def _login(page: Any, url: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "lan")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/review**")
+
+
+def test_desk_fits_laptop_desktop_and_phone(desk: dict[str, Any]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, doc_id = desk["url"], desk["ids"][0]
+    figures: dict[str, Any] = {}
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        for name, (w, h) in VIEWPORTS.items():
+            context = browser.new_context(viewport={"width": w, "height": h})
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            _login(page, url)
+            queue = page.evaluate("() => document.documentElement.scrollWidth")
+            page.screenshot(path=str(ARTIFACTS / f"layout_queue_{name}.png"))
+            page.goto(f"{url}/review/documents/{doc_id}")
+            page.wait_for_function("() => document.getElementById('page-image').complete")
+            m = page.evaluate(_MEASURE)
+            m["queue_page_width"] = queue
+            page.screenshot(path=str(ARTIFACTS / f"layout_record_{name}.png"))
+            figures[name] = m
+            if name == "phone":
+                # the actions stay at hand while the steward scrolls down to the last field
+                page.locator(".field-input").last.scroll_into_view_if_needed()
+                m["approve_after_scroll"] = page.locator("#btn-approve").evaluate(_INSIDE)
+            m["errors"] = errors
+            context.close()
+        browser.close()
+    print("\n" + json.dumps(figures))
+    (ARTIFACTS / "layout_desk.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    for name, m in figures.items():
+        w = m["viewport"][0]
+        assert not m["errors"], (name, m["errors"])
+        assert m["page_width"] <= w, f"{name}: the record page scrolls sideways ({m['page_width']} > {w})"
+        assert m["queue_page_width"] <= w, f"{name}: the queue scrolls sideways ({m['queue_page_width']} > {w})"
+        assert m["fields"] == len(DOCUMENT_TYPES[HKD].fields)
+        if name == "phone":
+            assert m["scan"]["w"] >= w - 40, f"the scan is a thumbnail on the phone: {m['scan']}"
+            assert m["approve_after_scroll"], "approve is out of reach after scrolling to the last field"
+        else:
+            assert m["fields_visible"] == m["fields"], f"{name}: {m['fields_visible']}/{m['fields']} fields"
+            assert m["approve"]["inside"] and m["reject"]["inside"] and m["save"]["inside"], (name, m)
+
+
+_INSIDE = """el => { const r = el.getBoundingClientRect();
+  return r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth; }"""
+
+
+def test_scan_zooms_and_keeps_the_field_box(desk: dict[str, Any]) -> None:
+    """Zoom in on the scan: the image grows, the field's box grows with it and stays on the image."""
+    from playwright.sync_api import sync_playwright
+
+    url, doc_id = desk["url"], desk["ids"][0]
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        _login(page, url)
+        page.goto(f"{url}/review/documents/{doc_id}")
+        page.wait_for_function("() => document.getElementById('page-image').complete")
+        page.locator("#f-document_number").focus()
+        before_img = page.locator("#page-image").bounding_box()
+        before_box = page.locator("#bbox").bounding_box()
+        page.click("#zoom-in")
+        page.click("#zoom-in")
+        after_img = page.locator("#page-image").bounding_box()
+        after_box = page.locator("#bbox").bounding_box()
+        assert before_img and after_img and before_box and after_box
+        assert after_img["width"] > before_img["width"] * 1.4
+        assert after_box["width"] > before_box["width"] * 1.4
+        # keyboard: "0" fits the page again
+        page.keyboard.press("Escape")
+        page.keyboard.press("0")
+        assert abs(page.locator("#page-image").bounding_box()["width"] - before_img["width"]) < 2
+        browser.close()
+
+
+def test_next_record_page_is_preloaded(desk: dict[str, Any], app_client: Any) -> None:
+    """The record page asks the browser to fetch the next doubtful record's scan ahead of time."""
+    client = app_client("lan")
+    first = desk["ids"][0]
+    html = client.get(f"/review/documents/{first}").text
+    with session_scope() as s:
+        others = [d for d in s.scalars(select(Document.id).where(Document.id != first,
+                                                               Document.status == "needs_review"))]
+    assert others
+    assert 'rel="prefetch"' in html and any(f"/review/documents/{o}/pages/1.png" in html for o in others)
