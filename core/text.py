@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["VIETNAMESE_MARKS", "fold", "fold_words", "has_foreign_letter", "nfc"]
+__all__ = ["VIETNAMESE_MARKS", "fold", "fold_words", "has_foreign_letter", "nfc", "vn_number", "vn_percent"]
 
 #: The combining marks Vietnamese writes with after NFD: five tones (grave, acute, tilde, hook
 #: above, dot below), circumflex, breve, horn. đ's stroke is its own letter, not a mark.
@@ -59,3 +59,21 @@ def has_foreign_letter(text: str) -> bool:
         if unicodedata.combining(ch) and ch not in VIETNAMESE_MARKS:
             return True
     return False
+
+
+#: Between a percentage's number and its sign: a no-break space, so "92,7 %" never wraps apart.
+PERCENT_SPACE = "\u00a0"
+
+
+def vn_number(value: float | int | None, digits: int = 0) -> str:
+    """A number as Vietnamese readers write it: "." between thousands, "," before decimals
+    (17800 -> "17.800", 0.853 with 2 digits -> "0,85"). None is "—". Every page and report uses this."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def vn_percent(value: float | int | None, digits: int = 1) -> str:
+    """A percentage already in percent units: 92.66 -> "92,7 %" (no-break space before the sign)."""
+    return "—" if value is None else f"{vn_number(value, digits)}{PERCENT_SPACE}%"

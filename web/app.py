@@ -15,8 +15,10 @@ import os
 import secrets
 import time
 from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,11 +27,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from core.settings import Settings, get_settings
+from core.text import vn_number, vn_percent
 from web import auth, csrf, review_pages, roadmap_pages
 from web.responses import redirect, root
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # what stewards read on their clocks; the DB keeps UTC
 ROLE_VI = {"operator": "Vận hành", "steward": "Cán bộ rà soát dữ liệu", "manager": "Lãnh đạo, quản lý"}
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -60,7 +64,19 @@ def _templates() -> Jinja2Templates:
 
     # autoescape everywhere: OCR'd text and steward input are never trusted as HTML.
     env = Environment(loader=loader, autoescape=True)
+    env.filters["vn_number"] = vn_number
+    env.filters["vn_percent"] = vn_percent
+    env.filters["local_time"] = local_time
     return Jinja2Templates(env=env, context_processors=[context])
+
+
+def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
+    """A stored time (UTC; naive ones are UTC too) as Vietnam's clock shows it."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
 def _safe_next(value: str | None) -> str:

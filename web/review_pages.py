@@ -36,6 +36,8 @@ RULE_VI = {
     "agency_code_in_catalogue": "Mã cơ quan", "authority_name": "Tên cơ quan ban hành",
     "still_valid": "Hết hiệu lực", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
 }
+# Field names as people say them, for pages that show a field outside its record (history, batch report).
+FIELD_VI = {f.name: f.label_vi for t in reversed(DOCUMENT_TYPES.values()) for f in t.fields}
 ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị",
              "approve_archive": "Duyệt lưu trữ (hết hiệu lực, chỉ bản quét)"}
 _FLASH = {
@@ -77,7 +79,7 @@ def _flash(request: Request) -> str | None:
 
 def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     base = {"status_vi": STATUS_LABELS, "rule_vi": RULE_VI, "action_vi": ACTION_VI, "types": DOCUMENT_TYPES,
-            "flash": _flash(request)}
+            "field_vi": FIELD_VI, "flash": _flash(request)}
     return _templates(request).TemplateResponse(request, name, base | context, status_code=status_code)
 
 
@@ -140,7 +142,12 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
                                db_url=_settings(request).db_url)
     with session_scope(_settings(request).db_url) as s:
         runs = list(s.scalars(select(ExpectationRun).where(ExpectationRun.batch_id == view.document.batch_id)))
+    # The browser fetches the next doubtful record's scan while the steward works on this one.
+    next_id = service.next_doubtful(user, after=document_id, batch_id=view.document.batch_id,
+                                    db_url=_settings(request).db_url)
     return _render(request, "record.html", {
+        "next_id": next_id if next_id != document_id else None,
+        "field_vi": FIELD_VI | {f.name: f.label_vi for f in view.fields},
         "view": view, "doc": view.document, "doc_type": DOCUMENT_TYPES.get(view.document.document_type),
         "can_review": service.can_review(user, view.document.province) and not view.signed,
         "error": error, "has_errors": any(f.level == "error" for f in view.fields) or any(

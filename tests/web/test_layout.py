@@ -87,8 +87,12 @@ def desk(sohoa_env: Settings, tmp_path: Path) -> Any:
 
 _MEASURE = """() => {
   const vw = window.innerWidth, vh = window.innerHeight;
+  // inside the viewport AND not clipped by a scrolling box or covered (by the action bar, say):
+  // the element is what the browser finds at its centre
   const inside = el => { const r = el.getBoundingClientRect();
-    return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= vh + 0.5 && r.right <= vw + 0.5; };
+    if (!(r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= vh + 0.5 && r.right <= vw + 0.5)) return false;
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return hit === el || el.contains(hit); };
   const box = sel => { const el = document.querySelector(sel); if (!el) return null;
     const r = el.getBoundingClientRect();
     return {x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height),
@@ -156,7 +160,9 @@ def test_desk_fits_laptop_desktop_and_phone(desk: dict[str, Any]) -> None:
 
 
 _INSIDE = """el => { const r = el.getBoundingClientRect();
-  return r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth; }"""
+  if (!(r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth)) return false;
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return hit === el || el.contains(hit); }"""
 
 
 def test_scan_zooms_and_keeps_the_field_box(desk: dict[str, Any]) -> None:

@@ -6,6 +6,10 @@
   const viewer = document.getElementById("viewer");
   const img = document.getElementById("page-image");
   const box = document.getElementById("bbox");
+  const canvas = document.getElementById("canvas");
+  const zoomLevel = document.getElementById("zoom-level");
+  const ZOOMS = [1, 1.5, 2, 3, 4];
+  let zoom = 1;
   const inputs = Array.from(document.querySelectorAll(".field-input"));
   const pages = {};
   let current = 1;
@@ -41,6 +45,50 @@
     box.style.height = (100 * (bbox[3] - bbox[1]) / size.h) + "%";
     box.classList.remove("hidden");
     box.dataset.field = input.name;
+    reveal();
+  }
+
+  // Bring the highlighted box into the scan's frame (the frame scrolls, never the page).
+  function reveal() {
+    if (!viewer || !box || box.classList.contains("hidden")) return;
+    viewer.scrollTo({ top: Math.max(0, box.offsetTop - viewer.clientHeight / 3),
+                      left: Math.max(0, box.offsetLeft - viewer.clientWidth / 4) });
+  }
+
+  // Zoom: the canvas (image + box) grows inside the frame; the box is in percentages, so it follows.
+  function setZoom(z) {
+    if (!canvas) return;
+    zoom = z;
+    canvas.style.width = (100 * z) + "%";
+    if (zoomLevel) zoomLevel.textContent = Math.round(100 * z) + " %";
+    reveal();
+  }
+  function stepZoom(step) {
+    let i = ZOOMS.indexOf(zoom) + step;
+    i = Math.max(0, Math.min(ZOOMS.length - 1, i));
+    setZoom(ZOOMS[i]);
+  }
+  const zoomIn = document.getElementById("zoom-in");
+  const zoomOut = document.getElementById("zoom-out");
+  const zoomFit = document.getElementById("zoom-fit");
+  if (zoomIn) zoomIn.addEventListener("click", function () { stepZoom(1); });
+  if (zoomOut) zoomOut.addEventListener("click", function () { stepZoom(-1); });
+  if (zoomFit) zoomFit.addEventListener("click", function () { setZoom(1); });
+
+  // Pan: drag the scan with the mouse (touch screens scroll the frame natively).
+  if (viewer) {
+    let drag = null;
+    viewer.addEventListener("pointerdown", function (e) {
+      if (e.pointerType !== "mouse" || e.button !== 0) return;
+      drag = { x: e.clientX, y: e.clientY, left: viewer.scrollLeft, top: viewer.scrollTop };
+      viewer.classList.add("dragging");
+    });
+    window.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      viewer.scrollLeft = drag.left - (e.clientX - drag.x);
+      viewer.scrollTop = drag.top - (e.clientY - drag.y);
+    });
+    window.addEventListener("pointerup", function () { drag = null; viewer.classList.remove("dragging"); });
   }
 
   inputs.forEach(function (input) {
@@ -130,6 +178,9 @@
     else if (key === "r" && reason) { e.preventDefault(); reason.focus(); }
     else if ((key === "n" || (key === "enter" && !form)) && next) { e.preventDefault(); window.location = next.href; }
     else if (key === "j") { e.preventDefault(); moveField(1); }
+    else if ((key === "+" || key === "=") && canvas) { e.preventDefault(); stepZoom(1); }
+    else if (key === "-" && canvas) { e.preventDefault(); stepZoom(-1); }
+    else if (key === "0" && canvas) { e.preventDefault(); setZoom(1); }
     else if (key === "k") { e.preventDefault(); moveField(-1); }
   });
 
