@@ -90,6 +90,14 @@ def report_period(at: datetime) -> str:
     return f"{at.year}-H1" if at.month <= 6 else f"{at.year}-H2"
 
 
+def report_periods(today: date, first_year: int = 2021) -> list[str]:
+    """Every half-year a report can be asked for, newest first, from `first_year` to today's half
+    (2025-H2, the deadline's half, is always among them once it has begun)."""
+    current = report_period(datetime.combine(today, time.min))
+    out = [f"{y}-{h}" for y in range(first_year, today.year + 1) for h in ("H1", "H2")]
+    return list(reversed(out[: out.index(current) + 1]))
+
+
 def period_end(period: str) -> date:
     """'2025-H2' → 31/12/2025; 'H1' ends 30 June (the report is filed before 15 June / 15 December
     with figures to date; the period's end is where the plan is read)."""
@@ -323,6 +331,11 @@ class UnitProgress:
         return self.plan.inventory if self.plan else 0
 
     @property
+    def remaining(self) -> int:
+        """Paper results still to digitise (what a manager means by "tồn"): inventory − digitised."""
+        return max(0, self.inventory - self.digitised)
+
+    @property
     def done_pct(self) -> float | None:
         return 100.0 * self.digitised / self.inventory if self.inventory else None
 
@@ -387,6 +400,17 @@ def _plan_series(provinces_2025: Iterable[str] | None, kind: MapKind, agencies: 
                                                          else _seat_old_province(province))
         out.setdefault(key, Series()).add(series)
     return out
+
+
+def forecast_completion(remaining: int, inventory: int, trailing_digitised: int, as_of: date) -> date | None:
+    """When the rest is done at the trailing-90-day rate: as_of if nothing remains, None without a
+    plan or without a result in 90 days."""
+    if not inventory:
+        return None
+    if remaining == 0:
+        return as_of
+    rate = trailing_digitised / TRAILING_DAYS
+    return as_of + timedelta(days=math.ceil(remaining / rate)) if rate > 0 else None
 
 
 def national_overview(as_of: date, kind: MapKind = MapKind.NEW, url: str | None = None,
@@ -482,10 +506,8 @@ def province_report(province: str, as_of: date, kind: MapKind = MapKind.NEW,
     first = min([*plan_years, *total.by_year, as_of.year])
     years = list(range(first, max(DEADLINE.year, as_of.year) + 1))
     trailing = trailing_throughput([new.name], as_of, url=url).get(new.name, 0)
-    remaining = max(0, total.inventory - total.digitised)
     rate = trailing / TRAILING_DAYS
-    forecast = as_of if remaining == 0 and total.inventory else (
-        as_of + timedelta(days=math.ceil(remaining / rate)) if rate > 0 else None)
+    forecast = forecast_completion(total.remaining, total.inventory, trailing, as_of)
     if as_of > DEADLINE:
         done_by_deadline = total.cumulative(DEADLINE.year)
         projected = False
@@ -498,7 +520,7 @@ def province_report(province: str, as_of: date, kind: MapKind = MapKind.NEW,
         document_types=sorted(by_type.values(), key=lambda u: u.name), years=years,
         planned_cumulative=[plan_total.year_end(y) if plan_total else 0 for y in years],
         actual_cumulative=[total.cumulative(y) for y in years], trailing_digitised=trailing,
-        forecast_completion=forecast if total.inventory else None,
+        forecast_completion=forecast,
         backlog_after_deadline=max(0, total.inventory - done_by_deadline), backlog_projected=projected)
 
 

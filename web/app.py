@@ -80,10 +80,16 @@ def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
 
 
 def _safe_next(value: str | None) -> str:
+    """A local path to go to after login, or "" (then the user's home page)."""
     # Only a local path: "//evil.example" or "https://…" would be an open redirect.
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/review"
+    return ""
+
+
+def home_for(role: str) -> str:
+    """Where a user lands: managers on the national roadmap (deadlines), everyone else on the queue."""
+    return "/roadmap" if role == "manager" else "/review"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -135,10 +141,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index(request: Request) -> Response:
-        return redirect(request, "/review")
+        user = auth.current_user(request)
+        return redirect(request, home_for(user.role) if user else "/login")
 
     @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "/review", error: str = "") -> Response:
+    def login_form(request: Request, next: str = "", error: str = "") -> Response:
         token = csrf.new_login_token(request)
         response = templates.TemplateResponse(request, "login.html", {
             "next": _safe_next(next), "error": error, "login_csrf": token})
@@ -148,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/login")
     def login(request: Request, username: str = Form(""), password: str = Form(""),  # noqa: B008
-              csrf_token: str = Form(""), next: str = Form("/review")) -> Response:  # noqa: B008
+              csrf_token: str = Form(""), next: str = Form("")) -> Response:  # noqa: B008
         csrf.check_login_token(request, csrf_token)
         user_id = auth.authenticate(username, password, settings.db_url)
         if user_id is None:
@@ -161,7 +168,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
             return refused
         token = auth.open_session(user_id, settings.db_url)
-        response = redirect(request, _safe_next(next))
+        user = auth.session_user(token, settings.db_url)
+        response = redirect(request, _safe_next(next) or home_for(user.role if user else ""))
         response.set_cookie(auth.SESSION_COOKIE, token, max_age=auth.SESSION_HOURS * 3600, httponly=True,
                             samesite="lax", path=root(request) or "/", secure=request.url.scheme == "https")
         response.delete_cookie(csrf.LOGIN_COOKIE, path=root(request) or "/")

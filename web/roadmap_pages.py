@@ -6,6 +6,8 @@ an SVG drawn by matplotlib, so the pages need no JavaScript and print as they sh
 
 from __future__ import annotations
 
+import re
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,13 +17,29 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from core import units
-from roadmap.progress import MapKind, Status, national_overview, province_report, snapshot_rows
+from core.text import vn_number, vn_percent
+from roadmap.plans import DEADLINE
+from roadmap.progress import (
+    MapKind,
+    Status,
+    UnitProgress,
+    forecast_completion,
+    national_overview,
+    province_report,
+    report_periods,
+    snapshot_rows,
+    trailing_throughput,
+)
 from schemas import DOCUMENT_TYPES
-from web.auth import require_user
+from web.auth import Forbidden, require_user
+from web.csrf import csrf_protect
 
 HERE = Path(__file__).parent
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 router = APIRouter(prefix="/roadmap", dependencies=[Depends(require_user)])
+
+PLAN_IMPORTERS = ("manager",)  # the roles that may replace a province's plan from the browser
+MAX_PLAN_BYTES = 5_000_000
 
 SORT_KEYS = {
     "name": lambda u: units.name_key(u.name),
@@ -30,9 +48,9 @@ SORT_KEYS = {
     "target": lambda u: -1.0 if u.target_pct is None else u.target_pct,
     "gap": lambda u: -1e18 if u.done_pct is None else (u.expected_pct or 0) - u.done_pct,
     "status": lambda u: list(Status).index(u.status),
-    "inventory": lambda u: u.inventory,
+    "remaining": lambda u: u.remaining,
 }
-SORT_VI = {"name": "Tỉnh/thành phố", "code": "Mã", "inventory": "Tồn giấy", "done": "Đã số hóa",
+SORT_VI = {"name": "Tỉnh/thành phố", "code": "Mã", "remaining": "Còn phải số hóa", "done": "Đã số hóa",
            "target": "Chỉ tiêu năm", "gap": "Chênh lệch", "status": "Trạng thái"}
 
 
@@ -49,11 +67,17 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def _number(value: float | int | None, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "\u202f").replace(".", ",")  # Vietnamese: thin space thousands, decimal comma
+def _headline(units_: list[UnitProgress], forecasts: dict[str, date | None]) -> dict[str, Any]:
+    """The national figures a manager reads first."""
+    inventory = sum(u.inventory for u in units_)
+    digitised = sum(u.digitised for u in units_)
+    planned = [u for u in units_ if u.inventory]
+    in_time = [u for u in planned if (f := forecasts.get(u.name)) is not None and f <= DEADLINE]
+    return {"inventory": inventory, "digitised": digitised, "remaining": sum(u.remaining for u in units_),
+            "done_pct": 100.0 * digitised / inventory if inventory else None,
+            "synced": sum(u.synced for u in units_), "in_review": sum(u.in_review for u in units_),
+            "rejected": sum(u.rejected for u in units_), "planned": len(planned), "provinces": len(units_),
+            "in_time": len(in_time), "forecast_known": any(f is not None for f in forecasts.values())}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -68,6 +92,11 @@ def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", or
     counts = {s: 0 for s in Status}
     for u in everything:
         counts[u.status] += 1
+    # Forecasts per 2025 province at the trailing-90-day rate (one grouped query); the old map's
+    # provinces no longer report on their own, so they get none.
+    trailing = trailing_throughput(None, day, url=url) if map is MapKind.NEW else {}
+    forecasts = {u.name: forecast_completion(u.remaining, u.inventory, trailing.get(u.name, 0), day)
+                 for u in everything} if map is MapKind.NEW else {}
     rows = [u for u in everything if (not status or u.status.value == status)
             and (not q or units.name_matches(q, u.name))]
     key = SORT_KEYS.get(sort, SORT_KEYS["gap"])
@@ -75,13 +104,15 @@ def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", or
     return _render(request, "roadmap/overview.html", {
         "rows": rows, "map": map.value, "sort": sort, "order": order, "status": status, "q": q,
         "as_of": day, "as_of_param": as_of or "", "statuses": list(Status), "counts": counts,
-        "sort_vi": SORT_VI, "n": _number, "new_codes": {p.name: p.code for p in units.new_provinces()},
+        "sort_vi": SORT_VI, "n": vn_number, "pct": vn_percent, "forecasts": forecasts, "deadline": DEADLINE,
+        "headline": _headline(everything, forecasts),
+        "chart": sorted(everything, key=lambda u: (u.done_pct is None, -(u.done_pct or 0), units.name_key(u.name))),
+        "new_codes": {p.name: p.code for p in units.new_provinces()},
         "to_2025": lambda name: units.province_2025(name).name, "refreshed_at": snapshot[1].astimezone(VN) if snapshot else None})
 
 
-@router.get("/tinh/{code}", response_class=HTMLResponse)
-def province(request: Request, code: str, map: MapKind = MapKind.NEW,  # noqa: A002
-             as_of: str | None = Query(None)) -> Response:
+def _province_page(request: Request, code: str, map: MapKind, as_of: str | None,  # noqa: A002
+                   extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     day = _as_of(as_of)
     try:
         p = units.province_2025(code)
@@ -90,12 +121,59 @@ def province(request: Request, code: str, map: MapKind = MapKind.NEW,  # noqa: A
     report = province_report(p.code, day, map, url=request.app.state.settings.db_url)
     from roadmap.charts import cumulative_chart_svg
 
+    user = getattr(request.state, "user", None)
     return _render(request, "roadmap/province.html", {
-        "r": report, "map": map.value, "as_of": day, "as_of_param": as_of or "", "n": _number,
+        "r": report, "map": map.value, "as_of": day, "as_of_param": as_of or "", "n": vn_number, "pct": vn_percent,
+        "periods": report_periods(day), "deadline": DEADLINE,
+        "can_import": user is not None and user.role in PLAN_IMPORTERS,
         "chart_svg": cumulative_chart_svg(report), "behind": [a for a in report.agencies if a.gap > 0][:10],
         "years_table": list(zip(report.years, report.planned_cumulative, report.actual_cumulative, strict=True)),
         "old_names": [o.name for o in units.old_provinces_of(p.name)],
-        "type_vi": {code: t.name_vi for code, t in DOCUMENT_TYPES.items()}})
+        "type_vi": {code: t.name_vi for code, t in DOCUMENT_TYPES.items()}} | (extra or {}), status_code=status_code)
+
+
+@router.get("/tinh/{code}", response_class=HTMLResponse)
+def province(request: Request, code: str, map: MapKind = MapKind.NEW,  # noqa: A002
+             as_of: str | None = Query(None)) -> Response:
+    return _province_page(request, code, map, as_of)
+
+
+@router.post("/tinh/{code}/ke-hoach", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+async def plan_upload(request: Request, code: str) -> Response:
+    """The plan import of `sohoa roadmap import-plan`, from the browser: same checks, same row-numbered
+    errors; a file with any error stores nothing."""
+    from roadmap.plans import PlanRejected, import_plan
+
+    user = getattr(request.state, "user", None)
+    if user is None or user.role not in PLAN_IMPORTERS:
+        raise Forbidden("Chỉ lãnh đạo, quản lý được nhập kế hoạch số hóa.")
+    try:
+        p = units.province_2025(code)
+    except units.UnknownProvince as exc:
+        raise LookupError(str(exc)) from None
+    form = await request.form()
+    upload = form.get("file")
+    name = Path(getattr(upload, "filename", "") or "").name
+    suffix = Path(name).suffix.lower()
+    extra: dict[str, Any] = {"plan_file": name or "(không có tệp)"}
+    if upload is None or not hasattr(upload, "read") or suffix not in (".csv", ".xlsx"):
+        extra["plan_errors"] = ["Hãy chọn một tệp .csv (UTF-8) hoặc .xlsx."]
+        return _province_page(request, p.code, MapKind.NEW, None, extra, status_code=422)
+    data = await upload.read()
+    if len(data) > MAX_PLAN_BYTES:
+        extra["plan_errors"] = [f"Tệp lớn hơn {MAX_PLAN_BYTES // 1_000_000} MB."]
+        return _province_page(request, p.code, MapKind.NEW, None, extra, status_code=422)
+    with tempfile.TemporaryDirectory(prefix="sohoa-plan-") as tmp:
+        path = Path(tmp) / (re.sub(r"[^\w.\-]", "_", Path(name).stem)[:80] + suffix)
+        path.write_bytes(data)
+        try:
+            outcome = import_plan(path, p.name)
+        except PlanRejected as exc:
+            extra["plan_errors"] = [str(e) for e in exc.errors]
+            return _province_page(request, p.code, MapKind.NEW, None, extra, status_code=422)
+    extra["plan_result"] = (f"Đã nhập kế hoạch của {outcome.province} từ tệp «{name}»: {vn_number(outcome.rows)} dòng, "
+                            f"phiên bản {outcome.version} (phiên bản trước không còn được tính).")
+    return _province_page(request, p.code, MapKind.NEW, None, extra)
 
 
 @router.get("/tinh/{code}/bao-cao.{fmt}")

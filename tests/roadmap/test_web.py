@@ -49,12 +49,12 @@ def test_national_overview_sorts_filters_and_switches_map(client: TestClient) ->
     page = client.get("/roadmap?as_of=2025-06-30").text
     assert page.count('<tr data-status=') == 34
     assert "Khánh Hòa" in page and "Chưa có kế hoạch" in page
-    first = re.search(r'<tr data-status="(\w+)">\s*<td>(\d+)</td>', page)
+    first = re.search(r'<tr data-status="(\w+)">\s*<td[^>]*>(\d+)</td>', page)
     assert first.groups() == ("overdue", "56")  # sorted by gap, worst first: Khánh Hòa missed its 2024 target
     only = client.get("/roadmap?as_of=2025-06-30&status=overdue").text
     assert only.count('<tr data-status=') == 1
     by_name = client.get("/roadmap?as_of=2025-06-30&sort=name&order=asc").text
-    assert re.search(r'<tr data-status="\w+">\s*<td>(\d+)</td>', by_name).group(1) == "91"  # An Giang
+    assert re.search(r'<tr data-status="\w+">\s*<td[^>]*>(\d+)</td>', by_name).group(1) == "91"  # An Giang
     old = client.get("/roadmap?as_of=2025-06-30&map=old").text
     assert old.count('<tr data-status=') == 63
     assert re.search(r"Ninh Thuận</a> <span class=\"muted\">→ Khánh Hòa</span>", old)
@@ -97,3 +97,63 @@ def test_overview_reads_the_refreshed_snapshot_until_the_next_refresh(client: Te
     refresh_snapshot()
     assert "54 (" in client.get("/roadmap?q=kh%C3%A1nh").text
     assert "54 (" in client.get("/roadmap?q=kh%C3%A1nh&as_of=2026-01-01").text  # a past day: counted live
+
+
+def test_manager_lands_on_the_roadmap_with_national_figures(client: TestClient) -> None:
+    form = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    r = client.post("/login", data={"username": "lanh.dao", "password": "mat-khau-du-dai", "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/roadmap"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/roadmap"
+    page = client.get("/roadmap?as_of=2025-06-30").text
+    headline = page.split('id="headline"', 1)[1].split("</div>\n</div>", 1)[0]
+    # Khánh Hòa's plan: 17.800 paper results; 49 digitised (40 + 9 from Ninh Thuận, now Khánh Hòa)
+    assert "17.800" in headline and "17.751" in headline and "0,3\u00a0%" in headline
+    counts = page.split('id="status-counts"', 1)[1].split("</p>", 1)[0]
+    assert "Chưa có kế hoạch (33)" in counts and "Quá hạn (1)" in counts
+    chart = page.split('id="province-chart"', 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<g data-province=") == 34 and "chưa có kế hoạch" in chart
+    row = re.search(r'<tr data-status="overdue">.*?</tr>', page, re.S).group(0)
+    remaining = re.search(r'<td class="num remaining"[^>]*>([^<]+)</td>', row).group(1)
+    assert remaining == "17.751"  # what is left, not the 17.800 inventory
+
+
+def test_report_links_include_the_deadline_period(client: TestClient) -> None:
+    login(client)
+    page = client.get("/roadmap/tinh/56?as_of=2026-03-01").text
+    assert "bao-cao.xlsx?period=2025-H2" in page and "bao-cao.pdf?period=2025-H2" in page
+    options = re.findall(r'<option value="(\d{4}-H[12])"', page.split('id="report-form"', 1)[1])
+    assert options[:3] == ["2026-H1", "2025-H2", "2025-H1"] and options[-1] == "2021-H1"
+    assert client.get("/roadmap/tinh/56/bao-cao.pdf?period=2025-H2").status_code == 200
+
+
+def test_plan_import_from_the_browser(client: TestClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    login(client)
+    page = client.get("/roadmap/tinh/56").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    bad = (EXAMPLES / "plan_khanh_hoa.csv").read_text(encoding="utf-8").splitlines()
+    bad[2] = bad[2].replace("000.00.15.H34", "KHONG.CO")  # row 3: an agency the province never registered
+    r = client.post("/roadmap/tinh/56/ke-hoach", data={"csrf_token": token},
+                    files={"file": ("ke-hoach.csv", "\n".join(bad).encode(), "text/csv")})
+    assert r.status_code == 422
+    errors = r.text.split('id="plan-errors"', 1)[1].split("</ul>", 1)[0]
+    assert "dòng 3: cơ quan «KHONG.CO» không có trong danh mục cơ quan của Khánh Hòa" in errors
+    good = (EXAMPLES / "plan_khanh_hoa.csv").read_bytes()
+    r = client.post("/roadmap/tinh/56/ke-hoach", data={"csrf_token": token},
+                    files={"file": ("ke-hoach.csv", good, "text/csv")})
+    assert r.status_code == 200 and "Đã nhập kế hoạch của Khánh Hòa" in r.text and "phiên bản 2" in r.text
+    # without the CSRF token: refused
+    r = client.post("/roadmap/tinh/56/ke-hoach", files={"file": ("ke-hoach.csv", good, "text/csv")})
+    assert r.status_code == 403
+
+
+def test_only_managers_import_plans(client: TestClient) -> None:
+    auth.create_user("op", "mat-khau-du-dai", "operator", db_url=client.app.state.settings.db_url)
+    login(client, "op")
+    page = client.get("/roadmap/tinh/56").text
+    assert 'action="/roadmap/tinh/56/ke-hoach"' not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = client.post("/roadmap/tinh/56/ke-hoach", data={"csrf_token": token},
+                    files={"file": ("k.csv", (EXAMPLES / "plan_khanh_hoa.csv").read_bytes(), "text/csv")})
+    assert r.status_code == 403
