@@ -10,6 +10,8 @@ import io
 import re
 from typing import TYPE_CHECKING
 
+from core.text import vn_number
+
 if TYPE_CHECKING:
     from roadmap.progress import ProvinceReport
 
@@ -32,10 +34,10 @@ def _figure(report: ProvinceReport):  # type: ignore[no-untyped-def]
     ax.plot([y for y, _ in shown], [a for _, a in shown], linestyle="-", marker="o", color="#000000",
             linewidth=2.2, label="Thực hiện lũy kế")
     for y, p in zip(years, planned, strict=True):
-        ax.annotate(f"{p:,}".replace(",", "."), (y, p), textcoords="offset points", xytext=(0, 7), ha="center",
+        ax.annotate(vn_number(p), (y, p), textcoords="offset points", xytext=(0, 7), ha="center",
                     fontsize=7, color="#333333", family=FONT)
     for y, a in shown:
-        ax.annotate(f"{a:,}".replace(",", "."), (y, a), textcoords="offset points", xytext=(0, -13), ha="center",
+        ax.annotate(vn_number(a), (y, a), textcoords="offset points", xytext=(0, -13), ha="center",
                     fontsize=7, fontweight="bold", family=FONT)
     if planned:
         ax.annotate("Kế hoạch", (years[-1], planned[-1]), textcoords="offset points", xytext=(8, 0),
@@ -47,6 +49,9 @@ def _figure(report: ProvinceReport):  # type: ignore[no-untyped-def]
         ax.axhline(report.total.inventory, color="#999999", linewidth=0.8, linestyle=":")
     ax.set_xticks(years, [str(y) for y in years], fontsize=8, family=FONT)
     ax.tick_params(axis="y", labelsize=8)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: vn_number(v)))
     ax.set_ylabel("Số kết quả (lũy kế)", fontsize=8, family=FONT)
     ax.set_xlim(years[0] - 0.4, years[-1] + 0.9)
     ax.set_ylim(bottom=0)

@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 
 from core.identifiers import CitizenIdKind, check_citizen_id, is_document_number
-from core.text import VIETNAMESE_MARKS, fold_words, nfc
+from core.text import VIETNAMESE_MARKS, fold_words, nfc, vn_number
 from core.units import is_province
 from schemas.catalogues import is_agency_code
 from schemas.document_types import (
@@ -264,7 +264,7 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
             add(kind_rule, spec.name, severity is None, why, severity)  # type: ignore[arg-type]
         threshold = thresholds.for_field(doc_type, spec)
         ok = item.confidence >= threshold
-        add(CONFIDENCE_RULE, spec.name, ok, "" if ok else f"độ tin cậy {item.confidence:.2f} < ngưỡng {threshold:.2f}")
+        add(CONFIDENCE_RULE, spec.name, ok, "" if ok else f"độ tin cậy {vn_number(item.confidence, 2)} < ngưỡng {vn_number(threshold, 2)}")
 
     declared = {r.code for r in doc_type.rules}
     wrong_type: str | None = None
