@@ -4,10 +4,13 @@ validator, the review form and the Great Expectations suites."""
 from schemas.document_types import (
     COMMON_FIELDS,
     DOCUMENT_TYPES,
+    RULE_NAMES_VI,
     DocumentType,
     FieldSpec,
     Method,
+    field_name_vi,
     get_document_type,
 )
 
-__all__ = ["COMMON_FIELDS", "DOCUMENT_TYPES", "DocumentType", "FieldSpec", "Method", "get_document_type"]
+__all__ = ["COMMON_FIELDS", "DOCUMENT_TYPES", "RULE_NAMES_VI", "DocumentType", "FieldSpec", "Method", "field_name_vi",
+           "get_document_type"]

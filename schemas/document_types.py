@@ -304,6 +304,31 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
 }
 
 
+# Short names of the rules as stewards and managers read them (queue, batch report, validation report).
+RULE_NAMES_VI: dict[str, str] = {
+    "required": "Thiếu trường bắt buộc", "date_in_range": "Ngày không hợp lệ",
+    "document_number_format": "Số, ký hiệu sai dạng", "name_letters": "Họ tên sai chữ",
+    "cccd_structure": "Số CCCD/CMND", "confidence": "Độ tin cậy thấp",
+    "title_matches_type": "Sai loại giấy tờ", "signer_title_matches_authority": "Chức vụ người ký",
+    "issued_after_birth": "Ngày cấp trước ngày sinh", "province_in_catalogue": "Tỉnh ngoài danh mục",
+    "agency_code_in_catalogue": "Mã cơ quan", "authority_name": "Tên cơ quan ban hành",
+    "still_valid": "Hết hiệu lực", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
+}
+
+
+def field_name_vi(name: str | None, doc_type: str | None = None) -> str:
+    """A field as people say it ("Số CCCD/CMND", not "holder_id_number"): the document type's own
+    label first, else the first type declaring the field, else the code itself."""
+    if not name:
+        return ""
+    declared = DOCUMENT_TYPES.get(doc_type or "")
+    for t in ([declared] if declared else []) + list(DOCUMENT_TYPES.values()):
+        for f in t.fields:
+            if f.name == name:
+                return f.label_vi
+    return name
+
+
 def get_document_type(code: str) -> DocumentType:
     try:
         return DOCUMENT_TYPES[code]

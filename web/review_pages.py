@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from core.text import vn_number
 from review import service
-from schemas import DOCUMENT_TYPES
+from schemas import DOCUMENT_TYPES, RULE_NAMES_VI, field_name_vi
 from schemas.thresholds import load_thresholds
 from storage import keys
 from storage.db import session_scope
@@ -21,21 +22,13 @@ from storage.models import STATUS_VI, Batch, Document, DocumentStatus
 from storage.review_models import ExpectationRun
 from web.auth import CurrentUser, Forbidden, UserDep
 from web.csrf import csrf_protect
-from web.responses import redirect
+from web.responses import redirect, root
 
 router = APIRouter(prefix="/review")
 # "approved" is also a steward's approval here, not only the rules' automatic one.
 STATUS_LABELS = STATUS_VI | {"approved": "Đã duyệt (tự động hoặc bởi cán bộ)"}
 PAGE_IMAGE_WIDTH = 1400  # px: sharp enough to read a diacritic on a laptop screen, ~300 kB PNG
-RULE_VI = {
-    "required": "Thiếu trường bắt buộc", "date_in_range": "Ngày không hợp lệ",
-    "document_number_format": "Số, ký hiệu sai dạng", "name_letters": "Họ tên sai chữ",
-    "cccd_structure": "Số CCCD/CMND", "confidence": "Độ tin cậy thấp",
-    "title_matches_type": "Sai loại giấy tờ", "signer_title_matches_authority": "Chức vụ người ký",
-    "issued_after_birth": "Ngày cấp trước ngày sinh", "province_in_catalogue": "Tỉnh ngoài danh mục",
-    "agency_code_in_catalogue": "Mã cơ quan", "authority_name": "Tên cơ quan ban hành",
-    "still_valid": "Hết hiệu lực", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
-}
+RULE_VI = RULE_NAMES_VI
 # Field names as people say them, for pages that show a field outside its record (history, batch report).
 FIELD_VI = {f.name: f.label_vi for t in reversed(DOCUMENT_TYPES.values()) for f in t.fields}
 ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị",
@@ -244,7 +237,65 @@ def validation_report(request: Request, user: UserDep, batch_id: int) -> Respons
     return _sandboxed(store.get_bytes(store.bucket("reports"), batch.report_key), "text/html; charset=utf-8")
 
 
+EXPECTATION_VI = {  # what a Great Expectations check asks, in words (the rule's label says why)
+    "expect_column_values_to_not_be_null": "có giá trị",
+    "expect_column_values_to_match_regex": "đúng dạng",
+    "expect_column_values_to_match_strftime_format": "đúng dạng ngày NĂM-THÁNG-NGÀY",
+    "expect_column_values_to_be_between": "trong khoảng cho phép",
+    "expect_column_values_to_be_in_set": "có trong danh mục",
+    "expect_column_pair_values_to_be_equal": "hai giá trị khớp nhau",
+    "expect_column_pair_values_a_to_be_greater_than_b": "giá trị thứ nhất lớn hơn giá trị thứ hai",
+}
+
+
+BATCH_COLUMNS_VI = {"province": "Tỉnh của lô", "agency_code": "Mã cơ quan", "document_type": "Loại giấy tờ"}
+
+
+def _example(value: Any) -> str:
+    """An unexpected value as read: a confidence (a float) in the Vietnamese number format."""
+    return vn_number(value, 2) if isinstance(value, float) else str(value)
+
+
+@router.get("/batches/{batch_id}/kiem-tra-du-lieu", response_class=HTMLResponse)
+def expectations_page(request: Request, user: UserDep, batch_id: int) -> Response:
+    """The Great Expectations results in the app's own Vietnamese page: every check of every suite,
+    with the rule and field as people say them, how many records failed and examples; local time."""
+    import json
+
+    batch = _batch(request, user, batch_id)
+    store = _store(request)
+    with session_scope(_settings(request).db_url) as s:
+        runs = list(s.scalars(select(ExpectationRun).where(ExpectationRun.batch_id == batch_id)
+                              .order_by(ExpectationRun.document_type)))
+    suites = []
+    for run in runs:
+        checks = []
+        try:
+            result = json.loads(store.get_bytes(store.bucket("reports"), run.result_key))
+        except Exception:  # an old run whose JSON is gone: the summary row still shows
+            result = {"results": []}
+        for r in result.get("results", []):
+            cfg = r.get("expectation_config") or {}
+            meta, res, kwargs = cfg.get("meta") or {}, r.get("result") or {}, cfg.get("kwargs") or {}
+            field = meta.get("field") or ""
+            column = kwargs.get("column") or ""
+            checks.append({
+                "success": bool(r.get("success")), "label": meta.get("label_vi") or cfg.get("type", ""),
+                "rule": meta.get("rule", ""), "severity": meta.get("severity", ""),
+                "field": field_name_vi(field, run.document_type) if field else
+                BATCH_COLUMNS_VI.get(column) or field_name_vi(column, run.document_type),
+                "what": EXPECTATION_VI.get(cfg.get("type", ""), cfg.get("type", "")),
+                "count": res.get("element_count"), "unexpected": res.get("unexpected_count"),
+                "unexpected_pct": res.get("unexpected_percent"),
+                "examples": [_example(v) for v in (res.get("partial_unexpected_list") or [])[:5]]})
+        checks.sort(key=lambda c: (c["success"], c["field"]))
+        suites.append({"run": run, "checks": checks})
+    return _render(request, "expectations.html", {"batch": batch, "suites": suites})
+
+
 _SAFE_PATH = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+_EXTERNAL = re.compile(r"<link\b[^>]*\bhref=[\"']?(?:https?:)?//[^>]*>|<img\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>|"
+                       r"<script\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>", re.I)
 
 
 @router.get("/batches/{batch_id}/data-docs/{path:path}")
@@ -259,11 +310,26 @@ def data_docs(request: Request, user: UserDep, batch_id: int, path: str) -> Resp
         raise LookupError(f"Không có trang Data Docs {path} cho lô #{batch_id}.")
     types = {".html": "text/html; charset=utf-8", ".css": "text/css", ".json": "application/json"}
     suffix = path[path.rfind("."):] if "." in path else ""
-    return _sandboxed(store.get_bytes(bucket, key), types.get(suffix, "application/octet-stream"))
+    data = store.get_bytes(bucket, key)
+    if suffix == ".html":
+        data = _house_styled(data.decode("utf-8", "replace"), root(request), batch_id).encode("utf-8")
+    return _sandboxed(data, types.get(suffix, "application/octet-stream"))
+
+
+def _house_styled(html: str, app_root: str, batch_id: int) -> str:
+    """GE's page without anything from the Internet (its Bootstrap, fonts and scripts come from public
+    CDNs): those tags removed, the app's own style sheet and a Vietnamese header added."""
+    html = _EXTERNAL.sub("", html)
+    sheet = f'<link rel="stylesheet" href="{app_root}/static/datadocs.css">'
+    banner = (f'<p class="sohoa-banner">Trang kết quả gốc của Great Expectations (tiếng Anh). '
+              f'<a href="{app_root}/review/batches/{batch_id}/kiem-tra-du-lieu" target="_top">'
+              f'Xem bản tóm tắt tiếng Việt</a></p>')
+    html = html.replace("</head>", sheet + "</head>", 1) if "</head>" in html else sheet + html
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + banner, html, count=1)
 
 
 def _sandboxed(data: bytes, media_type: str) -> Response:
     # Generated reports quote OCR'd text: shown in a sandbox (no scripts, no forms, own origin).
     return Response(data, media_type=media_type, headers={
-        "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'self' https: 'unsafe-inline'; "
-                                   "img-src 'self' data:; font-src 'self' https:"})
+        "Content-Security-Policy": "sandbox allow-top-navigation-by-user-activation; default-src 'none'; "
+                                   "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'"})

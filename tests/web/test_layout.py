@@ -203,3 +203,69 @@ def test_next_record_page_is_preloaded(desk: dict[str, Any], app_client: Any) ->
                                                                Document.status == "needs_review"))]
     assert others
     assert 'rel="prefetch"' in html and any(f"/review/documents/{o}/pages/1.png" in html for o in others)
+
+
+def test_history_speaks_field_names_and_vietnam_time(desk: dict[str, Any], app_client: Any,
+                                                     sohoa_env: Settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from review import service
+    from storage.models import FieldChange
+
+    doc_id = desk["ids"][0]
+    service.correct_fields(doc_id, {"signer_name": "Nguyễn Văn Ân"}, "lan", db_url=sohoa_env.db_url)
+    with session_scope(sohoa_env.db_url) as s:
+        at = s.scalar(select(FieldChange.changed_at).where(FieldChange.document_id == doc_id))
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    html = app_client("lan").get(f"/review/documents/{doc_id}").text
+    history = html.split('id="history"', 1)[1].split("</table>", 1)[0]
+    assert "Người ký" in history and ">signer_name<" not in history
+    local = (at + timedelta(hours=7)).strftime("%d/%m/%Y %H:%M")
+    assert local in history and "giờ Việt Nam" in history, (local, history[:400])
+    assert datetime.now(UTC) - at < timedelta(minutes=5)
+
+
+def test_validation_report_and_data_docs_in_the_house_style(desk: dict[str, Any], sohoa_env: Settings) -> None:
+    """validation.html names rules and fields in Vietnamese; the expectations have a Vietnamese page;
+    GE's own Data Docs page loads nothing from the Internet and fits the window (it was 2,720 px wide)."""
+    from playwright.sync_api import sync_playwright
+
+    from review.ge import run_batch_expectations
+    from sohoa.pipeline import write_validation_report
+
+    url, batch_id = desk["url"], desk["batch_id"]
+    store = ObjectStore(sohoa_env)
+    run_batch_expectations(batch_id, sohoa_env, store)
+    write_validation_report(batch_id, sohoa_env, store)
+    figures: dict[str, Any] = {}
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        for name in ("laptop", "phone"):
+            w, h = VIEWPORTS[name]
+            page = browser.new_context(viewport={"width": w, "height": h}).new_page()
+            outside: list[str] = []
+            page.on("request", lambda r, outside=outside: outside.append(r.url) if not r.url.startswith(url)
+                    and not r.url.startswith("data:") else None)
+            _login(page, url)
+            page.goto(f"{url}/review/batches/{batch_id}/validation.html")
+            text = page.inner_text("body")
+            assert "Số CCCD/CMND" in text and "Độ tin cậy thấp" in text, text[:600]
+            assert "holder_id_number" not in text and "confidence" not in text
+            figures[f"validation_{name}"] = page.evaluate("() => document.documentElement.scrollWidth")
+            page.goto(f"{url}/review/batches/{batch_id}/kiem-tra-du-lieu")
+            text = page.inner_text("main")
+            assert "Kiểm tra chất lượng dữ liệu" in text and "giờ Việt Nam" in text and "Số CCCD/CMND" in text
+            figures[f"summary_{name}"] = page.evaluate("() => document.documentElement.scrollWidth")
+            page.screenshot(path=str(ARTIFACTS / f"layout_expectations_{name}.png"), full_page=True)
+            page.click("text=trang gốc (tiếng Anh)")
+            page.wait_for_load_state()
+            assert "Xem bản tóm tắt tiếng Việt" in page.inner_text("body")
+            sheet = page.evaluate("() => getComputedStyle(document.body).fontFamily")
+            assert "Noto Sans" in sheet, sheet  # the app's local style sheet applies
+            figures[f"data_docs_{name}"] = page.evaluate("() => document.documentElement.scrollWidth")
+            page.screenshot(path=str(ARTIFACTS / f"layout_data_docs_{name}.png"))
+            assert not outside, outside
+            for key in ("validation", "summary", "data_docs"):
+                assert figures[f"{key}_{name}"] <= w, (key, figures)
+        browser.close()
+    print("\n" + json.dumps(figures))
