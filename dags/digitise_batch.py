@@ -11,7 +11,19 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
+from core import units
+from schemas import DOCUMENT_TYPES
+
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True}
+
+# The trigger form's choices come from the catalogues (never hand-listed): every declared document
+# type by its Vietnamese name, every province of the 2025 map, then the pre-2025 names a batch may
+# still be written with.
+TYPE_CHOICES = {"auto": "Tự nhận biết theo tên loại in trên giấy"} | {
+    code: t.name_vi for code, t in DOCUMENT_TYPES.items()}
+PROVINCE_CHOICES = {p.name: p.name for p in units.new_provinces()} | {
+    p.name: f"{p.name} (tỉnh trước 01/07/2025)" for p in units.old_provinces()
+    if p.name not in {n.name for n in units.new_provinces()}}
 
 
 @dag(
@@ -21,15 +33,25 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_expone
     start_date=datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=2,
+    is_paused_upon_creation=False,  # triggered by people and by `sohoa run`: ready as soon as it is deployed
     default_args=DEFAULT_ARGS,
     tags=["sohoa", "decree-45"],
     params={
-        "province": Param("Khánh Hòa", type="string", title="Tỉnh/thành phố"),
-        "agency": Param("000.00.15.H34", type="string", title="Mã cơ quan có thẩm quyền"),
-        "batch_location": Param("", type="string", title="Thư mục lô (đường dẫn trên máy chạy tác vụ)"),
-        "document_type": Param("auto", type="string", title="Loại giấy tờ",
-                               enum=["auto", "quyet_dinh", "giay_chung_nhan_ho_kinh_doanh",
-                                     "xac_nhan_tinh_trang_hon_nhan"]),
+        "province": Param("Khánh Hòa", type="string", title="Tỉnh/thành phố", enum=list(PROVINCE_CHOICES),
+                          values_display=PROVINCE_CHOICES,
+                          description="Tỉnh của cơ quan đã cấp các kết quả trong lô (34 tỉnh từ 01/07/2025; "
+                                      "tên tỉnh cũ vẫn nhận, được quy về tỉnh mới)."),
+        "agency": Param("000.00.15.H34", type="string", title="Mã cơ quan có thẩm quyền",
+                        pattern=r"^\S+$",
+                        description="Mã định danh điện tử của cơ quan đã cấp kết quả (ví dụ 000.00.15.H34); "
+                                    "dùng để lập mã hồ sơ và tính tiến độ theo cơ quan."),
+        "batch_location": Param("", type="string", title="Thư mục lô (đường dẫn trên máy chạy tác vụ)",
+                                description="Thư mục chứa các tệp bản quét (PDF, PNG, JPEG, TIFF) và tệp "
+                                            "manifest.csv nếu có, trên máy chạy tác vụ Airflow."),
+        "document_type": Param("auto", type="string", title="Loại giấy tờ", enum=list(TYPE_CHOICES),
+                               values_display=TYPE_CHOICES,
+                               description="Loại kết quả của cả lô; «Tự nhận biết» đọc tên loại in trên từng "
+                                           "giấy. Tệp manifest.csv có cột loại giấy tờ thì cột đó được dùng."),
     },
 )
 def digitise_batch() -> None:

@@ -18,6 +18,7 @@ from airflow.sdk import dag, task
     schedule="0 2 1 6,12 *",  # 02:00 on 1 June and 1 December
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    is_paused_upon_creation=False,  # scheduled work runs as soon as it is deployed
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=10)},
     tags=["sohoa", "roadmap"],
@@ -58,6 +59,7 @@ roadmap_report()
     schedule="15 * * * *",  # hourly: the national page shows the time of the last refresh
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    is_paused_upon_creation=False,  # scheduled work runs as soon as it is deployed
     max_active_runs=1,
     tags=["sohoa", "roadmap"],
 )

@@ -21,6 +21,7 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_expone
     schedule=timedelta(minutes=15),
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    is_paused_upon_creation=False,  # scheduled work runs as soon as it is deployed
     max_active_runs=1,  # two runs must not sign the same batch at once
     default_args=DEFAULT_ARGS,
     tags=["sohoa", "review", "decree-45"],

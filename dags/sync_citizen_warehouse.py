@@ -13,6 +13,7 @@ from airflow.sdk import dag, task
     schedule=timedelta(minutes=10),
     start_date=datetime(2025, 1, 1),
     catchup=False,
+    is_paused_upon_creation=False,  # scheduled work runs as soon as it is deployed
     max_active_runs=1,
     tags=["sohoa", "sync"],
 )

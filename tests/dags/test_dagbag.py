@@ -44,3 +44,28 @@ def test_dag_files_import_no_stage_package_at_parse_time() -> None:
         for line in top_level:
             assert not any(pkg in line for pkg in ("ocr", "signing", "storage", "intake", "sohoa", "pyhanko", "cv2")), \
                 f"{path.name}: heavy import at parse time: {line}"
+
+
+def test_trigger_form_lists_the_catalogues_in_vietnamese(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """Every declared document type by its Vietnamese name, provinces from the catalogue, a
+    description on every field (generated from schemas/ and core/units, never hand-listed)."""
+    from core import units
+    from schemas import DOCUMENT_TYPES
+
+    params = dagbag.dags["digitise_batch"].params
+    doc_type = params.get_param("document_type").schema
+    assert doc_type["enum"] == ["auto", *DOCUMENT_TYPES]
+    assert {"giay_phep_xay_dung", "trich_luc_khai_sinh"} <= set(doc_type["enum"])
+    assert doc_type["values_display"]["giay_phep_xay_dung"] == "Giấy phép xây dựng"
+    assert doc_type["values_display"]["trich_luc_khai_sinh"] == "Trích lục khai sinh"
+    province = params.get_param("province").schema
+    assert {p.name for p in units.new_provinces()} <= set(province["enum"])
+    assert "Ninh Thuận" in province["enum"] and "trước 01/07/2025" in province["values_display"]["Ninh Thuận"]
+    for name in params:
+        param = params.get_param(name)
+        assert param.description and param.schema.get("title"), name
+
+
+def test_dags_are_not_paused_when_deployed(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.is_paused_upon_creation is False, dag_id
