@@ -73,10 +73,28 @@ def _db(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+# Our packages' progress lines; everything else (Great Expectations, alembic, botocore, matplotlib …)
+# speaks only when something is wrong. SOHOA_LOG_LEVEL=DEBUG brings everything back.
+_OUR_LOGGERS = ("sohoa", "intake", "ocr", "schemas", "review", "signing", "storage", "sync", "roadmap", "core")
+
+
 def _log_progress() -> None:
-    """Progress lines on stderr (stdout carries the JSON summary); the migration's chatter is not progress."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    """Progress lines on stderr (stdout carries the JSON summary); third-party chatter is not progress."""
+    import os
+    import warnings
+
+    wanted = os.environ.get("SOHOA_LOG_LEVEL", "").upper()
+    if wanted == "DEBUG":
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        logging.getLogger().setLevel(logging.DEBUG)  # basicConfig does nothing where a handler exists
+        return
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in _OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    for noisy in ("great_expectations", "alembic", "botocore", "urllib3", "matplotlib", "PIL", "pyhanko"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="great_expectations")  # its deprecation notices, once per run
 
 
 def _run(args: argparse.Namespace) -> int:
