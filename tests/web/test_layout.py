@@ -31,7 +31,8 @@ from web.auth import create_user
 
 from .conftest import GOOD_HKD, PASSWORD, seeding
 
-VIEWPORTS = {"laptop": (1366, 768), "desktop": (1440, 900), "phone": (390, 844)}
+VIEWPORTS = {"laptop": (1366, 768), "desktop": (1440, 900), "tablet": (768, 1024), "phone": (390, 844)}
+NARROW = ("tablet", "phone")  # one column: full-width scan, the action bar stuck to the screen's bottom
 HKD = "giay_chung_nhan_ho_kinh_doanh"  # the longest field list of the catalogue's common types
 
 
@@ -136,7 +137,7 @@ def test_desk_fits_laptop_desktop_and_phone(desk: dict[str, Any]) -> None:
             m["queue_page_width"] = queue
             page.screenshot(path=str(ARTIFACTS / f"layout_record_{name}.png"))
             figures[name] = m
-            if name == "phone":
+            if name in NARROW:
                 # the actions stay at hand while the steward scrolls down to the last field
                 page.locator(".field-input").last.scroll_into_view_if_needed()
                 m["approve_after_scroll"] = page.locator("#btn-approve").evaluate(_INSIDE)
@@ -151,7 +152,7 @@ def test_desk_fits_laptop_desktop_and_phone(desk: dict[str, Any]) -> None:
         assert m["page_width"] <= w, f"{name}: the record page scrolls sideways ({m['page_width']} > {w})"
         assert m["queue_page_width"] <= w, f"{name}: the queue scrolls sideways ({m['queue_page_width']} > {w})"
         assert m["fields"] == len(DOCUMENT_TYPES[HKD].fields)
-        if name == "phone":
+        if name in NARROW:
             assert m["scan"]["w"] >= w - 40, f"the scan is a thumbnail on the phone: {m['scan']}"
             assert m["approve_after_scroll"], "approve is out of reach after scrolling to the last field"
         else:
@@ -269,3 +270,38 @@ def test_validation_report_and_data_docs_in_the_house_style(desk: dict[str, Any]
                 assert figures[f"{key}_{name}"] <= w, (key, figures)
         browser.close()
     print("\n" + json.dumps(figures))
+
+
+def test_keys_and_seconds_per_record(desk: dict[str, Any]) -> None:
+    """A steward clears the queue with the keyboard only: N opens the first record, A approves it and
+    opens the next. Keys and seconds per record are measured in Chromium at 1366×768."""
+    from playwright.sync_api import sync_playwright
+
+    url, ids = desk["url"], desk["ids"]
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        _login(page, url)
+        keys, started = 0, time.perf_counter()
+        page.keyboard.press("n")
+        keys += 1
+        done: list[int] = []
+        while len(done) < len(ids):
+            page.wait_for_url("**/review/documents/*")
+            page.wait_for_function("() => document.getElementById('page-image').complete")
+            done.append(int(page.url.rsplit("/", 1)[1].split("?")[0]))
+            page.keyboard.press("a")
+            keys += 1
+            if len(done) < len(ids):
+                page.wait_for_url(lambda u, n=done[-1]: f"/documents/{n}" not in u)
+        page.wait_for_url("**/review?**")
+        seconds = time.perf_counter() - started
+        browser.close()
+    assert sorted(done) == sorted(ids)
+    with session_scope() as s:
+        assert {s.get_one(Document, i).status for i in ids} == {"approved"}
+    figures = {"records": len(ids), "keys": keys, "keys_per_record": round(keys / len(ids), 2),
+               "seconds_per_record": round(seconds / len(ids), 2)}
+    print("\n" + json.dumps(figures))
+    (ARTIFACTS / "desk_keys_seconds.json").write_text(json.dumps(figures) + "\n", encoding="utf-8")
+    assert figures["keys_per_record"] <= 1.5
