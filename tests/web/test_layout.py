@@ -232,7 +232,7 @@ def test_validation_report_and_data_docs_in_the_house_style(desk: dict[str, Any]
     from playwright.sync_api import sync_playwright
 
     from review.ge import run_batch_expectations
-    from sohoa.pipeline import write_validation_report
+    from review.validate import write_validation_report
 
     url, batch_id = desk["url"], desk["batch_id"]
     store = ObjectStore(sohoa_env)
