@@ -10,11 +10,9 @@ from zoneinfo import ZoneInfo
 
 from core.text import vn_number
 from schemas import DOCUMENT_TYPES, RULE_NAMES_VI, field_name_vi
-from storage.models import STATUS_VI, Batch, Document, Field, QuarantineEntry, RuleOutcome
+from storage.models import STAGE_VI, STATUS_VI, Batch, Document, Field, QuarantineEntry, RuleOutcome
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-STAGE_VI = {"intake": "Tiếp nhận", "ocr": "Nhận dạng", "extract": "Trích xuất", "validate": "Kiểm tra",
-            "sign": "Ký số", "store": "Lưu trữ", "sync": "Đồng bộ"}
 
 _CSS = """
 body{font-family:'Noto Sans',sans-serif;margin:2rem;color:#1b1b1b}

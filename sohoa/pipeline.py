@@ -17,6 +17,7 @@ for the same batch creates nothing twice and never overwrites an approved, signe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,14 +93,18 @@ def status_summary(settings: Settings | None = None, store: ObjectStore | None =
 
 
 # ---------------------------------------------------------------- whole runs
-def run_stages(batch_id: int, first: str = "ocr", settings: Settings | None = None) -> dict[str, Any]:
-    """The stages after intake, from `first` on, then the outbox drain (what `sohoa run` and `retry` do)."""
+def run_stages(batch_id: int, first: str = "ocr", settings: Settings | None = None,
+               on_stage: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """The stages after intake, from `first` on, then the outbox drain (what `sohoa run` and `retry` do).
+    `on_stage(name, number, total)` is called as each stage starts (the CLI's progress)."""
     stages = {"ocr": ocr_batch, "extract": extract_batch, "validate": validate_batch, "sign": sign_batch,
-              "store": store_batch}
+              "store": store_batch, "sync": sync_batch}
+    names = [*STAGES[STAGES.index(first):], "sync"]
     out: dict[str, Any] = {}
-    for name in STAGES[STAGES.index(first):]:
+    for number, name in enumerate(names, start=1):
+        if on_stage is not None:
+            on_stage(name, number, len(names))
         out[stages[name].__name__] = stages[name](batch_id, settings)
-    out[sync_batch.__name__] = sync_batch(batch_id, settings)
     return out
 
 

@@ -42,6 +42,11 @@ STATUS_VI: dict[str, str] = {
 }
 
 
+# The pipeline's stages as operators read them (progress lines, failure reasons).
+STAGE_VI: dict[str, str] = {"intake": "Tiếp nhận", "ocr": "Nhận dạng (OCR)", "extract": "Trích xuất",
+                            "validate": "Kiểm tra", "sign": "Ký số", "store": "Lưu trữ", "sync": "Đồng bộ"}
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"

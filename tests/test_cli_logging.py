@@ -41,3 +41,26 @@ def test_debug_brings_everything_back(fresh_logging: None, monkeypatch: pytest.M
     logging.getLogger().setLevel(logging.WARNING)
     _log_progress()
     assert logging.getLogger("great_expectations.core").isEnabledFor(logging.INFO)
+
+
+def test_run_stages_reports_each_stage_and_the_cli_prints_it(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`sohoa run` is no longer silent for minutes: each stage is announced as it starts (a bar on a
+    terminal, one line per stage in a log)."""
+    from sohoa import pipeline
+    from sohoa.commands.pipeline_cmds import _StageProgress
+
+    ran: list[str] = []
+    for name in ("ocr_batch", "extract_batch", "validate_batch", "sign_batch", "store_batch", "sync_batch"):
+        monkeypatch.setattr(pipeline, name, lambda batch_id, settings=None, name=name: ran.append(name) or {})
+    seen: list[tuple[str, int, int]] = []
+    pipeline.run_stages(7, first="extract", on_stage=lambda *a: seen.append(a))
+    assert seen == [("extract", 1, 5), ("validate", 2, 5), ("sign", 3, 5), ("store", 4, 5), ("sync", 5, 5)]
+    assert ran == ["extract_batch", "validate_batch", "sign_batch", "store_batch", "sync_batch"]
+    with _StageProgress(7) as progress:
+        pipeline.run_stages(7, on_stage=progress)
+    captured = capsys.readouterr()
+    assert captured.out == ""  # stdout keeps the JSON summary only
+    lines = captured.err.splitlines()
+    assert lines[0] == "Lô 7: bước 1/6 — Nhận dạng (OCR)…" and lines[5] == "Lô 7: bước 6/6 — Đồng bộ…"
+    assert lines[6].startswith("Lô 7: xong sau ")

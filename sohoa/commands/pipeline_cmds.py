@@ -97,6 +97,54 @@ def _log_progress() -> None:
     warnings.filterwarnings("ignore", module="great_expectations")  # its deprecation notices, once per run
 
 
+class _StageProgress:
+    """`sohoa run` / `retry` progress on stderr: a bar on a terminal (rich), one line per stage
+    otherwise (logs, CI); stdout keeps the JSON summary only."""
+
+    def __init__(self, batch_id: int) -> None:
+        from rich.console import Console
+
+        self.batch_id = batch_id
+        self.console = Console(stderr=True)
+        self.progress: Any = None
+        self.task: Any = None
+        self.started = 0.0
+
+    def __enter__(self) -> _StageProgress:
+        import time
+
+        self.started = time.monotonic()
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("[bold]Lô {task.fields[batch]}[/] {task.description}"), BarColumn(),
+                                     TextColumn("{task.completed}/{task.total} bước"), TimeElapsedColumn(),
+                                     console=self.console)
+            self.progress.__enter__()
+        return self
+
+    def __call__(self, name: str, number: int, total: int) -> None:
+        from storage.models import STAGE_VI
+
+        label = STAGE_VI.get(name, name)
+        if self.progress is None:
+            print(f"Lô {self.batch_id}: bước {number}/{total} — {label}…", file=sys.stderr, flush=True)
+            return
+        if self.task is None:
+            self.task = self.progress.add_task(label, total=total, batch=self.batch_id)
+        self.progress.update(self.task, description=label, completed=number - 1)
+
+    def __exit__(self, *exc: object) -> None:
+        import time
+
+        if self.progress is not None:
+            if self.task is not None and not any(exc):
+                self.progress.update(self.task, description="xong", completed=self.progress.tasks[0].total)
+            self.progress.__exit__(*exc)
+        elif not any(exc):
+            print(f"Lô {self.batch_id}: xong sau {time.monotonic() - self.started:.0f} giây", file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
     from core.errors import BadInput
     from core.locks import batch_lock
@@ -116,7 +164,8 @@ def _run(args: argparse.Namespace) -> int:
         report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
                               document_type=args.document_type)
         out: dict[str, Any] = {"intake": report.summary()}
-        out.update(pipeline.run_stages(report.batch_id))
+        with _StageProgress(report.batch_id) as progress:
+            out.update(pipeline.run_stages(report.batch_id, on_stage=progress))
         out["files"] = pipeline.batch_answers(report.batch_id)
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     return ExitCode.OK
@@ -140,7 +189,8 @@ def _retry(args: argparse.Namespace) -> int:
     with batch_lock(get_settings().home, key, f"số {args.batch_id}"):
         requeued = pipeline.requeue_failed(args.batch_id, stage=args.stage)
         out: dict[str, Any] = {"retried": requeued}
-        out.update(pipeline.run_stages(args.batch_id, first=args.stage or "ocr"))
+        with _StageProgress(args.batch_id) as progress:
+            out.update(pipeline.run_stages(args.batch_id, first=args.stage or "ocr", on_stage=progress))
         out["files"] = pipeline.batch_answers(args.batch_id)
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     return ExitCode.OK
