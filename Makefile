@@ -23,7 +23,13 @@ $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "venv: installing pinned requirements into $(VENV)"
-	@$(PIP) install -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@# Progress instead of minutes of silence: one updating line per package pip resolves, then a note
+	@# while it installs; errors pass through.
+	@total=$$(grep -c '==' requirements.txt); \
+	$(BIN)/pip --disable-pip-version-check install -r requirements.txt 2>&1 | grep --line-buffered -v "^WARNING: Location" \
+	  | awk -v total="$$total" '/^(Collecting|Requirement already satisfied)/ {n++; printf "\r  venv: gói %d/%d %-50.50s", n, total, ($$1 == "Collecting" ? $$2 : $$4); fflush()} \
+	      /^Installing collected/ {printf "\n  venv: đang cài %d gói (có thể mất vài phút)…\n", total; fflush()} \
+	      /^(ERROR|error)/ {print; fflush()} END {if (n) printf "\n"}' || true
 	@$(PIP) install --no-deps -e . --config-settings editable_mode=compat 2>&1 | grep -v "^WARNING: Location" || true
 	@$(BIN)/python -c "import airflow, pyhanko, cv2, minio, sohoa" 
 	@touch $(STAMP)
