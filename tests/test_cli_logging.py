@@ -64,3 +64,12 @@ def test_run_stages_reports_each_stage_and_the_cli_prints_it(monkeypatch: pytest
     lines = captured.err.splitlines()
     assert lines[0] == "Lô 7: bước 1/6 — Nhận dạng (OCR)…" and lines[5] == "Lô 7: bước 6/6 — Đồng bộ…"
     assert lines[6].startswith("Lô 7: xong sau ")
+
+
+def test_status_speaks_vietnamese(sohoa_env, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from sohoa.cli import main
+
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Hàng đợi đồng bộ: chờ gửi: 0, đã gửi: 0, không gửi được: 0" in out, out
+    assert "pending" not in out and "delivered" not in out

@@ -54,10 +54,18 @@ def _status(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
     else:
+        from core.text import vn_number
+        from storage.models import STATUS_VI
+
+        outbox_vi = {"pending": "chờ gửi", "delivered": "đã gửi", "dead": "không gửi được",
+                     "superseded": "bỏ qua (đã thu hồi)"}
         docs = summary["documents"]
-        print(f"Hồ sơ: {docs['total']} — " + ", ".join(f"{k}: {v}" for k, v in sorted(docs["by_status"].items())))
-        print("Đối tượng: " + ", ".join(f"{k}: {v}" for k, v in summary["objects"].items()))
-        print("Outbox: " + ", ".join(f"{k}: {v}" for k, v in summary["outbox"].items()))
+        print(f"Hồ sơ: {vn_number(docs['total'])} — " + ", ".join(
+            f"{STATUS_VI.get(k, k)}: {vn_number(v)}" for k, v in sorted(docs["by_status"].items())))
+        print("Đối tượng lưu trữ (theo kho): " + ", ".join(  # {"error": …} when the store is unreachable
+            f"{k}: {vn_number(v) if isinstance(v, int) else v}" for k, v in summary["objects"].items()))
+        print("Hàng đợi đồng bộ: " + ", ".join(f"{outbox_vi.get(k, k)}: {vn_number(v)}"
+                                               for k, v in summary["outbox"].items()))
         record = summary.get("system_of_record") or {}
         print(f"Thu hồi: {record.get('revocations', 0)}, biên nhận đồng bộ: {record.get('sync_receipts', 0)}")
         for dead in record.get("dead_letters", []):
