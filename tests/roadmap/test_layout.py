@@ -14,11 +14,12 @@ from .test_browser import server  # noqa: F401  (the seeded manager's server)
 VIEWPORTS = {"laptop": (1366, 768), "desktop": (1440, 900), "phone": (390, 844)}
 
 _MEASURE = """() => {
-  const box = sel => { const el = document.querySelector(sel); if (!el) return null;
+  const box = sel => { const el = Array.from(document.querySelectorAll(sel)).find(e => e.getBoundingClientRect().width > 0);
+    if (!el) return null;
     const r = el.getBoundingClientRect();
     return {x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height)}; };
   return {page_width: document.documentElement.scrollWidth, table: box('table#provinces'),
-          headline: box('#headline'), chart: box('#province-chart'), counts: box('#status-counts')};
+          headline: box('#headline'), chart: box('svg.chart.national'), counts: box('#status-counts')};
 }"""
 
 
