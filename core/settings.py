@@ -29,10 +29,16 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr = SecretStr("sohoa-dev-secret-change-me")
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    # Setup only (docs/security.md): the S3 administrator that creates buckets and their object lock.
+    # Leave unset in the running pipeline's environment; the pipeline's own key cannot delete, bypass
+    # retention or change the lock. The embedded server keeps its own under SOHOA_HOME/s3.
+    s3_admin_access_key: str = ""
+    s3_admin_secret_key: SecretStr = SecretStr("")
     bucket_prefix: str = "sohoa-"
-    # Art. 17: results are kept under object lock. GOVERNANCE can be lifted by an administrator with
-    # the bypass permission; COMPLIANCE cannot be shortened by anyone. 0 days: versioning only, no lock.
-    results_retention_mode: str = "GOVERNANCE"
+    # Art. 17: results are kept under object lock. COMPLIANCE cannot be shortened by anyone, not even
+    # the store's root; GOVERNANCE (a deployment's choice) can be lifted by an identity holding the
+    # bypass permission. 0 days: versioning only, no lock.
+    results_retention_mode: str = "COMPLIANCE"
     results_retention_days: int = 3650
     s3_max_attempts: int = 5  # transient S3 errors (refused, 5xx, SlowDown) are retried with backoff
 

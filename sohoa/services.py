@@ -30,8 +30,11 @@ def start_s3(settings: Settings | None = None) -> Started:
     host, _, port = settings.s3_endpoint.partition(":")
     if weed.port_open(host, int(port)):
         return Started("s3", settings.s3_endpoint, False)  # someone else's server: leave it running
+    # Administrator keys: SOHOA_S3_ADMIN_* when set, else made once and kept under SOHOA_HOME/s3 (0600).
     server = weed.start(settings.home / "s3", access_key=settings.s3_access_key,
-                        secret_key=settings.s3_secret_key.get_secret_value(), s3_port=int(port))
+                        secret_key=settings.s3_secret_key.get_secret_value(), s3_port=int(port),
+                        admin_access_key=settings.s3_admin_access_key or None,
+                        admin_secret_key=settings.s3_admin_secret_key.get_secret_value() or None)
     return Started("s3", server.endpoint, True)
 
 

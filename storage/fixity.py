@@ -43,9 +43,14 @@ def _targets(settings: Settings, store: ObjectStore) -> Iterator[tuple[str, str,
 
 
 def _check(store: ObjectStore, bucket: str, key: str, want: str) -> tuple[str, str | None, str] | None:
-    """None when intact, else (problem, actual SHA-256, detail)."""
+    """None when intact, else (problem, actual SHA-256, detail).
+
+    A result is read from its locked original version (what the record vouches for); anything written
+    on top of it — a newer version, a delete marker — is itself a finding (`covered`): the original is
+    intact, but a plain S3 read of the key would no longer give it."""
+    locked = store.is_locked_bucket(bucket)
     try:
-        data = store.get_bytes(bucket, key, expected_sha256=want)
+        data = (store.get_result if locked else store.get_bytes)(bucket, key, expected_sha256=want)
     except ChecksumMismatch as exc:
         try:  # read once more without checks, to record what is there now
             actual = sha256_hex(store.client.get_object(bucket, key).read())
@@ -66,6 +71,15 @@ def _check(store: ObjectStore, bucket: str, key: str, want: str) -> tuple[str, s
         problem = "missing" if code in ("NoSuchKey", "NoSuchObject", "NoSuchBucket", "NotFound") else "unreadable"
         return problem, None, f"s3://{bucket}/{key}: {code or type(exc).__name__}: {exc}"[:2000]
     del data
+    if locked:
+        on_top = store.covered(bucket, key)
+        if on_top:
+            try:  # what a plain read of the key gives now, if anything
+                actual: str | None = sha256_hex(store.client.get_object(bucket, key).read())
+            except Exception:
+                actual = None
+            return "covered", actual, (f"s3://{bucket}/{key}: the locked original is intact, but written on top of it: "
+                                     + ", ".join(on_top))[:2000]
     return None
 
 

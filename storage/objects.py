@@ -71,6 +71,14 @@ class ObjectLocked(PermissionError):
     exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
+class ObjectMissing(LookupError):
+    code = "NoSuchKey"
+
+
+class StoreSetupRequired(ServiceFault, PermissionError):
+    """A bucket or its object lock is missing and no administrator key is at hand to make it."""
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     bucket: str
@@ -131,17 +139,30 @@ class ObjectStore:
             retries=urllib3.Retry(total=0, connect=0, read=0, redirect=0, status=0, raise_on_status=False),
             maxsize=8,
         )
-        self.client = Minio(
-            self.settings.s3_endpoint,
-            access_key=self.settings.s3_access_key,
-            secret_key=secret,
-            secure=self.settings.s3_secure,
-            region=self.settings.s3_region,
-            http_client=http,
-        )
+        self._http = http
+        self.client = self._client(self.settings.s3_access_key, secret)
         self.max_attempts = max(1, self.settings.s3_max_attempts)
         self.last_attempts = 0  # attempts used by the latest call (operators' logs, tests)
         self.retries = 0  # retries since this store was made
+
+    def _client(self, access_key: str, secret_key: str) -> Minio:
+        return Minio(self.settings.s3_endpoint, access_key=access_key, secret_key=secret_key,
+                     secure=self.settings.s3_secure, region=self.settings.s3_region, http_client=self._http)
+
+    def admin_client(self) -> Minio | None:
+        """The administrator's client (setup only: buckets, object lock), or None when no key is at hand.
+
+        SOHOA_S3_ADMIN_ACCESS_KEY/SECRET_KEY when set (a setup run), else the keys the embedded server
+        made under SOHOA_HOME/s3. The pipeline's own key never has these rights."""
+        access, secret = self.settings.s3_admin_access_key, self.settings.s3_admin_secret_key.get_secret_value()
+        if not (access and secret):
+            from storage._exec import weed  # the embedded server's own keys, if it runs from this home
+
+            made = weed.admin_credentials(self.settings.home / "s3")
+            if made is None:
+                return None
+            access, secret = made
+        return self._client(access, secret)
 
     def _credentials_rejected(self) -> bool:
         """A HEAD request answers a bad signature with a bare 403; a signed GET says which it was."""
@@ -183,27 +204,37 @@ class ObjectStore:
 
     # ------------------------------------------------------------------ buckets
     def ensure_buckets(self) -> list[str]:
-        """Create missing buckets; the results bucket with versioning, object lock and default retention."""
+        """Create missing buckets; the results bucket with versioning, object lock and default retention.
+
+        Creating buckets and setting the lock takes the administrator's key (`admin_client`); with
+        every bucket present and no administrator key (the running pipeline), nothing else is checked."""
+        mode_name = self.settings.results_retention_mode.upper()
+        if mode_name not in RETENTION_MODES:
+            raise ValueError(f"SOHOA_RESULTS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {mode_name!r}")
         created = []
+        admin = self.admin_client()
         for name in BUCKETS:
             bucket = self.bucket(name)
             locked = name in LOCKED_BUCKETS
             if not self._call(self.client.bucket_exists, bucket):
-                self._call(self.client.make_bucket, bucket, object_lock=locked)
+                if admin is None:
+                    raise StoreSetupRequired(
+                        f"bucket {bucket} does not exist at {self.settings.s3_endpoint} and the pipeline's key "
+                        "may not create buckets: run `sohoa storage-setup` once with SOHOA_S3_ADMIN_ACCESS_KEY "
+                        "and SOHOA_S3_ADMIN_SECRET_KEY set")
+                self._call(admin.make_bucket, bucket, object_lock=locked)
                 created.append(bucket)
-            if locked:
-                self._ensure_retention(bucket)
+            if locked and admin is not None:
+                self._ensure_retention(admin, bucket)
         return created
 
-    def _ensure_retention(self, bucket: str) -> None:
+    def _ensure_retention(self, admin: Minio, bucket: str) -> None:
         days = self.settings.results_retention_days
         mode_name = self.settings.results_retention_mode.upper()
-        if mode_name not in RETENTION_MODES:
-            raise ValueError(f"SOHOA_RESULTS_RETENTION_MODE must be GOVERNANCE or COMPLIANCE, not {mode_name!r}")
         if days <= 0:
             return
         try:
-            current = self._call(self.client.get_object_lock_config, bucket)
+            current = self._call(admin.get_object_lock_config, bucket)
         except S3Error as exc:
             # Bucket made before object lock was configured, or a server without it: say so loudly.
             log.warning("bucket %s has no object lock (%s): results stay versioned but not locked", bucket, exc.code)
@@ -211,7 +242,7 @@ class ObjectStore:
         if (current.mode, current.duration, current.duration_unit) == (RETENTION_MODES[mode_name], days, DAYS):
             return
         try:
-            self._call(self.client.set_object_lock_config, bucket,
+            self._call(admin.set_object_lock_config, bucket,
                        ObjectLockConfig(RETENTION_MODES[mode_name], days, DAYS))
         except S3Error as exc:
             log.warning("object store at %s does not support object lock on %s: %s",
@@ -242,8 +273,11 @@ class ObjectStore:
                   metadata: dict[str, str] | None = None) -> ObjectRef:
         digest = sha256_hex(data)
         existing = self.stat(bucket, key)
+        if self.is_locked_bucket(bucket) and existing is None and self.list_versions(bucket, key):
+            existing = self.original(bucket, key)  # a delete marker on top: the locked original is still there
         if existing is not None and existing.sha256 == digest:
-            return existing  # idempotent re-run: nothing new written
+            # idempotent re-run: nothing new written. In the results bucket the answer is the original.
+            return self.original(bucket, key) if self.is_locked_bucket(bucket) else existing
         if existing is not None and self.is_locked_bucket(bucket):
             # Art. 14.3.c: no silent edits — a stored result is never replaced by another file.
             raise ObjectLocked(f"s3://{bucket}/{key} already holds a result with SHA-256 {existing.sha256}; "
@@ -285,12 +319,48 @@ class ObjectStore:
 
     def list_versions(self, bucket: str, key: str) -> list[str]:
         """Version ids of one key, newest first (the results bucket keeps them all)."""
+        return [v.version_id for v in self._versions(bucket, key) if v.version_id]
+
+    def _versions(self, bucket: str, key: str) -> list[Any]:
+        """Every version and delete marker of one key, newest first (by time: servers list them in
+        their own order)."""
         objs = self._call(lambda: list(self.client.list_objects(bucket, prefix=key, include_version=True)))
-        return [o.version_id for o in objs if o.object_name == key and o.version_id]
+        mine = [o for o in objs if o.object_name == key]
+        return sorted(mine, key=lambda o: (o.last_modified is not None, o.last_modified), reverse=True)
+
+    def original(self, bucket: str, key: str) -> ObjectRef | None:
+        """The first version stored under a key of a versioned bucket: for a result, the locked original.
+
+        `put_bytes` never writes a second version of a result, so anything on top (a newer version, a
+        delete marker) was written behind the pipeline's back; reads of results go to this version."""
+        versions = [v for v in self._versions(bucket, key) if not v.is_delete_marker and v.version_id]
+        if not versions:
+            return None
+        return self.stat(bucket, key, version_id=versions[-1].version_id)
+
+    def covered(self, bucket: str, key: str) -> list[str]:
+        """What stands on top of the original version (newer versions, delete markers), newest first."""
+        versions = self._versions(bucket, key)
+        original = self.original(bucket, key)
+        out = []
+        for v in versions:
+            if original is not None and v.version_id == original.version_id:
+                break
+            out.append(f"{'delete marker' if v.is_delete_marker else 'version'} {v.version_id}")
+        return out
+
+    def get_result(self, bucket: str, key: str, *, expected_sha256: str | None = None) -> bytes:
+        """Read a stored result: always its locked original version, whatever was written on top."""
+        original = self.original(bucket, key)
+        if original is None:
+            raise ObjectMissing(f"s3://{bucket}/{key}: no version stored")
+        return self.get_bytes(bucket, key, expected_sha256=expected_sha256, version_id=original.version_id)
 
     def retention(self, bucket: str, key: str, version_id: str | None = None) -> Retention | None:
         try:
-            r = self._call(self.client.get_object_retention, bucket, key, version_id=version_id)
+            # Reading retention is an administrator's right on SeaweedFS; the pipeline never needs it.
+            r = self._call((self.admin_client() or self.client).get_object_retention, bucket, key,
+                           version_id=version_id)
         except S3Error as exc:
             if exc.code in _MISSING | {"NoSuchObjectLockConfiguration", "InvalidRequest"}:
                 return None
@@ -321,10 +391,15 @@ class ObjectStore:
             counts[bucket] = sum(1 for _ in self.list_keys(bucket)) if self._call(self.client.bucket_exists, bucket) else 0
         return counts
 
-    def presigned_get(self, bucket: str, key: str, minutes: int = 15, *, expires: timedelta | None = None) -> str:
-        """A short-lived read link (default 15 minutes; SigV4 caps it at 7 days)."""
+    def presigned_get(self, bucket: str, key: str, minutes: int = 15, *, expires: timedelta | None = None,
+                      version_id: str | None = None) -> str:
+        """A short-lived read link (default 15 minutes; SigV4 caps it at 7 days). A link to a result
+        names its locked original version, so nothing written on top is ever handed out."""
         expires = expires or timedelta(minutes=minutes)
         if not timedelta(seconds=1) <= expires <= timedelta(days=7):
             raise ValueError(f"a pre-signed link lives between 1 second and 7 days, not {expires}")
-        return self._call(self.client.presigned_get_object, bucket, key, expires=expires)
+        if version_id is None and self.is_locked_bucket(bucket):
+            original = self.original(bucket, key)
+            version_id = original.version_id if original else None
+        return self._call(self.client.presigned_get_object, bucket, key, expires=expires, version_id=version_id)
 

@@ -27,7 +27,8 @@ from storage.objects import ObjectStore
 
 def _settings(home: Path, endpoint: str, prefix: str, db_url: str = "") -> Settings:
     return Settings(home=home, database_url=db_url, s3_endpoint=endpoint, s3_access_key="bench",
-                    s3_secret_key=SecretStr("bench-secret"), bucket_prefix=prefix)
+                    s3_secret_key=SecretStr("bench-secret"), s3_admin_access_key="bench-admin",
+                    s3_admin_secret_key=SecretStr("bench-admin-secret"), bucket_prefix=prefix)
 
 
 def s3_throughput(store: ObjectStore, count: int, size: int) -> dict[str, float]:
@@ -71,12 +72,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        server = weed.start(root / "s3", access_key="bench", secret_key="bench-secret", s3_port=43533)
+        server = weed.start(root / "s3", access_key="bench", secret_key="bench-secret", s3_port=43533,
+                            admin_access_key="bench-admin", admin_secret_key="bench-admin-secret")
         cluster = postgres.start()
         try:
             settings = _settings(root / "var", server.endpoint, "bench-")
             os.environ.update({"SOHOA_HOME": str(settings.home), "SOHOA_S3_ENDPOINT": server.endpoint,
                                "SOHOA_S3_ACCESS_KEY": "bench", "SOHOA_S3_SECRET_KEY": "bench-secret",
+                               "SOHOA_S3_ADMIN_ACCESS_KEY": "bench-admin", "SOHOA_S3_ADMIN_SECRET_KEY": "bench-admin-secret",
                                "SOHOA_BUCKET_PREFIX": "bench-", "SOHOA_DATABASE_URL": ""})
             reset_settings()
             storage_db.upgrade(settings.db_url)

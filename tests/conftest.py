@@ -18,6 +18,9 @@ SHARED = REPO.parent / "shared"
 TEST_S3_PORT = int(os.environ.get("SOHOA_TEST_S3_PORT", "41333"))
 TEST_ACCESS_KEY = "sohoa-test"
 TEST_SECRET_KEY = "sohoa-test-secret"
+# The S3 administrator (bucket creation, object lock); the pipeline's key above has no admin rights.
+TEST_ADMIN_ACCESS_KEY = "sohoa-test-admin"
+TEST_ADMIN_SECRET_KEY = "sohoa-test-admin-secret"
 _bucket_counter = itertools.count(1)
 
 
@@ -38,7 +41,8 @@ def pg_cluster() -> Iterator[postgres.PgCluster]:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[weed.S3Server]:
     data_dir = tmp_path_factory.mktemp("seaweedfs")
-    server = weed.start(data_dir, access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY, s3_port=TEST_S3_PORT)
+    server = weed.start(data_dir, access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY, s3_port=TEST_S3_PORT,
+                        admin_access_key=TEST_ADMIN_ACCESS_KEY, admin_secret_key=TEST_ADMIN_SECRET_KEY)
     try:
         yield server
     finally:
@@ -55,6 +59,9 @@ def sohoa_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: weed.S
         "SOHOA_S3_ENDPOINT": s3_server.endpoint,
         "SOHOA_S3_ACCESS_KEY": TEST_ACCESS_KEY,
         "SOHOA_S3_SECRET_KEY": TEST_SECRET_KEY,
+        # tests set their buckets up themselves (`ensure_buckets`), as `sohoa storage-setup` would
+        "SOHOA_S3_ADMIN_ACCESS_KEY": TEST_ADMIN_ACCESS_KEY,
+        "SOHOA_S3_ADMIN_SECRET_KEY": TEST_ADMIN_SECRET_KEY,
         "SOHOA_BUCKET_PREFIX": prefix,
         "SOHOA_CITIZEN_WAREHOUSE_URL": "",
     }

@@ -31,9 +31,31 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("directory", type=Path)
     p.set_defaults(func=_restore)
 
+    p = sub.add_parser("storage-setup", help="tạo các bucket và khóa đối tượng (chạy một lần, bằng khóa quản trị "
+                                             "SOHOA_S3_ADMIN_ACCESS_KEY/SECRET_KEY)")
+    p.set_defaults(func=_storage_setup)
+
     p = sub.add_parser("fixity", help="kiểm tra toàn vẹn: đọc lại mọi đối tượng, so SHA-256 với CSDL")
     p.add_argument("--format", choices=("json", "text"), default="text")
     p.set_defaults(func=_fixity)
+
+
+def _storage_setup(args: argparse.Namespace) -> int:
+    from storage.objects import ObjectStore, StoreSetupRequired
+
+    store = ObjectStore()
+    if store.admin_client() is None:
+        print("Cần khóa quản trị kho đối tượng: đặt SOHOA_S3_ADMIN_ACCESS_KEY và SOHOA_S3_ADMIN_SECRET_KEY "
+              "(chỉ cho lần cài đặt này, không đặt cho pipeline)")
+        return ExitCode.USAGE
+    try:
+        created = store.ensure_buckets()
+    except StoreSetupRequired as exc:
+        print(f"Không thể cài đặt kho đối tượng: {exc}")
+        return ExitCode.USAGE
+    mode, days = store.settings.results_retention_mode.upper(), store.settings.results_retention_days
+    print(f"Đã tạo {len(created)} bucket; bucket kết quả khóa {mode} {days} ngày")
+    return ExitCode.OK
 
 
 def _revoke(args: argparse.Namespace) -> int:

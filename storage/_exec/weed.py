@@ -1,15 +1,26 @@
 """The one seam that runs SeaweedFS (`weed mini`) as the embedded S3 server.
 
-Always started with an identity file: without `-s3.config` SeaweedFS accepts any credentials.
-Binds 127.0.0.1 only. Ports are laid out from one base so tests and the demo never collide.
+Only the authenticated S3 API is open (docs/security.md):
+- an identity file with two identities: the pipeline's (read, write, list; no admin, so it can
+  neither bypass retention nor change the lock configuration) and an administrator's, used only to
+  create buckets and their object lock (without `-s3.config` SeaweedFS accepts any credentials);
+- `-disableHttp`: the master's and the filer's HTTP APIs are off (unauthenticated, they let anyone
+  on the machine read, overwrite or delete whole buckets behind the S3 API's back);
+- a `security.toml` with JWT keys for the volume server's and the filer's HTTP reads and writes, and
+  mutual TLS on every gRPC port, with keys made here and kept in the data directory (0700);
+- unix sockets inside the data directory instead of /tmp, telemetry off, 127.0.0.1 only.
+Ports are laid out from one base so tests and the demo never collide.
 A server that cannot be found or started is a core.tools.ToolError with the exit code of a service
 that is unavailable (6): the object store is what is missing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,6 +39,14 @@ class S3Server:
     pid: int
     data_dir: Path
     log_file: Path
+    admin_access_key: str = ""  # setup only: bucket creation and object-lock configuration
+    admin_secret_key: str = ""
+
+
+# What the pipeline's identity may do. No `Admin`: it cannot create or delete buckets, change the
+# object-lock configuration, read or shorten retention, delete a version, or bypass GOVERNANCE.
+APP_ACTIONS = ("Read", "Write", "List")
+ADMIN_CREDENTIALS_FILE = "admin-credentials.json"
 
 
 VOLUME_MAX = 4000
@@ -70,31 +89,124 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
-def write_identity(path: Path, access_key: str, secret_key: str) -> None:
-    config = {
-        "identities": [
-            {
-                "name": "sohoa",
-                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-            }
-        ]
-    }
+def _write_private(path: Path, data: bytes) -> None:
+    """Create (or replace) a file readable by its owner only, never world-readable even for a moment."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(config))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     path.chmod(0o600)
 
 
+def write_identity(path: Path, access_key: str, secret_key: str, *, admin_access_key: str,
+                   admin_secret_key: str) -> None:
+    if access_key == admin_access_key:
+        raise ValueError("the pipeline and the administrator need different S3 access keys")
+    config = {
+        "identities": [
+            {"name": "sohoa", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+             "actions": list(APP_ACTIONS)},
+            {"name": "sohoa-admin", "credentials": [{"accessKey": admin_access_key, "secretKey": admin_secret_key}],
+             "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
+        ]
+    }
+    _write_private(path, json.dumps(config).encode())
+
+
+def admin_credentials(data_dir: Path) -> tuple[str, str] | None:
+    """The administrator keys made for the embedded server in data_dir, if it made any."""
+    path = data_dir / ADMIN_CREDENTIALS_FILE
+    if not path.exists():
+        return None
+    creds = json.loads(path.read_text())
+    return creds["access_key"], creds["secret_key"]
+
+
+def _admin_credentials(data_dir: Path, access_key: str | None, secret_key: str | None) -> tuple[str, str]:
+    if access_key and secret_key:
+        return access_key, secret_key
+    known = admin_credentials(data_dir)
+    if known:
+        return known
+    made = ("sohoa-admin-" + secrets.token_hex(4), secrets.token_urlsafe(32))
+    _write_private(data_dir / ADMIN_CREDENTIALS_FILE,
+                   json.dumps({"access_key": made[0], "secret_key": made[1]}).encode())
+    return made
+
+
+def write_security(config_dir: Path) -> Path:
+    """SeaweedFS's security.toml with fresh JWT keys and a private CA for mutual TLS on gRPC.
+
+    Made once per data directory and kept (0600 files in a 0700 directory): the keys never appear on
+    a command line or in the environment.
+    """
+    toml = config_dir / "security.toml"
+    if toml.exists():
+        return toml
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config_dir.chmod(0o700)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sohoa embedded SeaweedFS CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+          .not_valid_after(now + dt.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sohoa-seaweedfs")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    _write_private(config_dir / "ca.crt", ca.public_bytes(pem))
+    _write_private(config_dir / "seaweedfs.crt", cert.public_bytes(pem))
+    _write_private(config_dir / "seaweedfs.key", key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    lines = []
+    # Volume server writes/reads (jwt.signing[.read]) and filer HTTP writes/reads (jwt.filer_signing[.read]).
+    for section in ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read"):
+        lines += [f"[{section}]", f'key = "{secrets.token_urlsafe(32)}"', "expires_after_seconds = 10"]
+    lines += ["[access]", "ui = false", "[filer.expose_directory_metadata]", "enabled = false",
+              "[grpc]", f'ca = "{config_dir / "ca.crt"}"']
+    # "The host name is not checked, so the certificate files can be shared" (SeaweedFS): one pair for all.
+    for component in ("master", "volume", "filer", "s3", "admin", "worker", "msg_broker", "msg_agent", "mq", "client"):
+        lines += [f"[grpc.{component}]", f'cert = "{config_dir / "seaweedfs.crt"}"',
+                  f'key = "{config_dir / "seaweedfs.key"}"']
+    _write_private(toml, ("\n".join(lines) + "\n").encode())
+    return toml
+
+
 def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 8333,
+          admin_access_key: str | None = None, admin_secret_key: str | None = None,
           startup_timeout_s: float = 30.0) -> S3Server:
-    """Start `weed mini` in the background and wait until the S3 port answers."""
+    """Start `weed mini` in the background and wait until the S3 port answers.
+
+    Without administrator keys, keys are made once and kept in data_dir (`admin_credentials`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # volume files, filer store, keys: nobody else on the machine reads them
+    admin = _admin_credentials(data_dir, admin_access_key, admin_secret_key)
     identity = data_dir / "s3-identity.json"
-    write_identity(identity, access_key, secret_key)
+    write_identity(identity, access_key, secret_key, admin_access_key=admin[0], admin_secret_key=admin[1])
+    config_dir = data_dir / "security"
+    write_security(config_dir)
     log_file = data_dir / "weed.log"
     args = [
-        weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-s3.config={identity}", "-admin.ui=false", "-webdav=false",
+        weed_binary(), f"-config_dir={config_dir}", "mini", f"-dir={data_dir / 'data'}",
+        "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-s3.config={identity}", "-admin.ui=false", "-webdav=false", "-master.telemetry=false",
+        "-disableHttp",  # master and filer HTTP APIs off; S3 and the volume server (JWT) stay
+        f"-filer.localSocket={data_dir / 'filer.sock'}", f"-s3.localSocket={data_dir / 's3.sock'}",
         # Every bucket is a SeaweedFS collection with volumes of its own; the default cap (free disk /
         # 128 MB) runs out after a few dozen buckets. Volumes are sparse files, so a high cap costs no disk.
         f"-volume.max={VOLUME_MAX}",
@@ -109,7 +221,7 @@ def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 83
                                   exit_code=ExitCode.SERVICE_UNAVAILABLE)
         if port_open("127.0.0.1", s3_port):
             (data_dir / "weed.pid").write_text(str(proc.pid))
-            return S3Server(f"127.0.0.1:{s3_port}", proc.pid, data_dir, log_file)
+            return S3Server(f"127.0.0.1:{s3_port}", proc.pid, data_dir, log_file, *admin)
         time.sleep(0.2)
     stop_pid(proc.pid)
     raise tools.ToolError("weed", f"the S3 server did not open 127.0.0.1:{s3_port} in {startup_timeout_s:g} s; "

@@ -40,7 +40,9 @@ def _env(home: Path, s3: weed.S3Server, pki: Any, prefix: str) -> dict[str, str]
     values = {
         "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": "",
         "SOHOA_S3_ENDPOINT": s3.endpoint, "SOHOA_S3_ACCESS_KEY": "sohoa-test",
-        "SOHOA_S3_SECRET_KEY": "sohoa-test-secret", "SOHOA_BUCKET_PREFIX": prefix,
+        "SOHOA_S3_SECRET_KEY": "sohoa-test-secret",
+        "SOHOA_S3_ADMIN_ACCESS_KEY": "sohoa-test-admin", "SOHOA_S3_ADMIN_SECRET_KEY": "sohoa-test-admin-secret",
+        "SOHOA_BUCKET_PREFIX": prefix,
         "SOHOA_CITIZEN_WAREHOUSE_URL": "",
         "SOHOA_SIGNING_PKCS12": str(pki.agency_p12), "SOHOA_SIGNING_PASSWORD": pki.password.decode(),
         "SOHOA_REVIEW_THRESHOLDS": THRESHOLDS, "SOHOA_OCR_WORKERS": "2",
@@ -125,7 +127,8 @@ def test_every_file_of_a_mixed_batch_gets_its_own_answer(mixed_batch, s3_server,
     assert out["intake"]["unlisted"] == ["không_trong_danh_mục.png"]
 
     settings = Settings(home=home, database_url="", s3_endpoint=s3_server.endpoint, s3_access_key="sohoa-test",
-                        s3_secret_key="sohoa-test-secret", bucket_prefix=env["SOHOA_BUCKET_PREFIX"])
+                        s3_secret_key="sohoa-test-secret", s3_admin_access_key="sohoa-test-admin",
+                        s3_admin_secret_key="sohoa-test-admin-secret", bucket_prefix=env["SOHOA_BUCKET_PREFIX"])
     try:
         with session_scope(settings.db_url) as s:
             quarantined = {q.file_name: q for q in s.scalars(select(models.QuarantineEntry))}

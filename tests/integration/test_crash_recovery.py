@@ -83,7 +83,9 @@ def _new_run(kit: Kit, home: Path, name: str, database_url: str = "") -> Run:
     values = {
         "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": database_url,
         "SOHOA_S3_ENDPOINT": kit.s3.endpoint, "SOHOA_S3_ACCESS_KEY": "sohoa-test",
-        "SOHOA_S3_SECRET_KEY": "sohoa-test-secret", "SOHOA_BUCKET_PREFIX": f"c{os.getpid()}-{name}-",
+        "SOHOA_S3_SECRET_KEY": "sohoa-test-secret",
+        "SOHOA_S3_ADMIN_ACCESS_KEY": "sohoa-test-admin", "SOHOA_S3_ADMIN_SECRET_KEY": "sohoa-test-admin-secret",
+        "SOHOA_BUCKET_PREFIX": f"c{os.getpid()}-{name}-",
         "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{free_port()}",
         "SOHOA_CITIZEN_WAREHOUSE_TOKEN": TOKEN,
         "SOHOA_SIGNING_PKCS12": str(kit.pki_p12), "SOHOA_SIGNING_PASSWORD": kit.pki_password,
@@ -92,7 +94,8 @@ def _new_run(kit: Kit, home: Path, name: str, database_url: str = "") -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")} | values
     settings = Settings(
         home=home, database_url=database_url, s3_endpoint=kit.s3.endpoint, s3_access_key="sohoa-test",
-        s3_secret_key="sohoa-test-secret", bucket_prefix=values["SOHOA_BUCKET_PREFIX"],
+        s3_secret_key="sohoa-test-secret", s3_admin_access_key="sohoa-test-admin",
+        s3_admin_secret_key="sohoa-test-admin-secret", bucket_prefix=values["SOHOA_BUCKET_PREFIX"],
         citizen_warehouse_url=values["SOHOA_CITIZEN_WAREHOUSE_URL"], citizen_warehouse_token=TOKEN)
     storage_db.upgrade(settings.db_url)
     assert services.start_receiver(settings).started_here

@@ -33,6 +33,7 @@ def _env(home: Path, s3: weed.S3Server | None, **extra: str) -> dict[str, str]:
         "SOHOA_HOME": str(home), "SOHOA_DATABASE_URL": "",
         "SOHOA_S3_ENDPOINT": s3.endpoint if s3 else f"127.0.0.1:{free_port()}",  # nothing listens there
         "SOHOA_S3_ACCESS_KEY": "sohoa-test", "SOHOA_S3_SECRET_KEY": "sohoa-test-secret",
+        "SOHOA_S3_ADMIN_ACCESS_KEY": "sohoa-test-admin", "SOHOA_S3_ADMIN_SECRET_KEY": "sohoa-test-admin-secret",
         "SOHOA_BUCKET_PREFIX": f"f{os.getpid()}-{home.name}-", "SOHOA_CITIZEN_WAREHOUSE_URL": "",
         "SOHOA_S3_MAX_ATTEMPTS": "2", **extra,
     }

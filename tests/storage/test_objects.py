@@ -68,12 +68,15 @@ def test_rule12_results_bucket_is_versioned_and_locked(sohoa_env: Settings) -> N
     store.ensure_buckets()
     bucket = store.bucket("results")
     assert store.client.get_bucket_versioning(bucket).status == "Enabled"
-    lock = store.client.get_object_lock_config(bucket)
-    assert (lock.mode, lock.duration, lock.duration_unit) == ("GOVERNANCE", sohoa_env.results_retention_days, "Days")
+    admin = store.admin_client()
+    assert admin is not None
+    lock = admin.get_object_lock_config(bucket)
+    # COMPLIANCE by default: nobody, not even the administrator, can shorten it
+    assert (lock.mode, lock.duration, lock.duration_unit) == ("COMPLIANCE", sohoa_env.results_retention_days, "Days")
 
     ref = store.put_bytes(bucket, "khanh-hoa/kq1.pdf", b"%PDF signed original")
     retention = store.retention(bucket, ref.key, ref.version_id)
-    assert retention is not None and retention.mode == "GOVERNANCE"
+    assert retention is not None and retention.mode == "COMPLIANCE"
     assert retention.retain_until > datetime.now(UTC) + timedelta(days=sohoa_env.results_retention_days - 1)
 
     # deleting the locked version is refused by the server
@@ -91,13 +94,13 @@ def test_rule12_results_bucket_is_versioned_and_locked(sohoa_env: Settings) -> N
         store.delete_version(bucket, ref.key, ref.version_id)  # type: ignore[arg-type]
 
 
-def test_compliance_retention_is_configurable(sohoa_env: Settings) -> None:
-    settings = sohoa_env.model_copy(update={"results_retention_mode": "COMPLIANCE", "results_retention_days": 2})
+def test_governance_retention_is_a_deployment_choice(sohoa_env: Settings) -> None:
+    settings = sohoa_env.model_copy(update={"results_retention_mode": "GOVERNANCE", "results_retention_days": 2})
     store = ObjectStore(settings)
     store.ensure_buckets()
-    ref = store.put_bytes(store.bucket("results"), "c.pdf", b"%PDF compliance")
+    ref = store.put_bytes(store.bucket("results"), "c.pdf", b"%PDF governance")
     retention = store.retention(ref.bucket, ref.key, ref.version_id)
-    assert retention is not None and retention.mode == "COMPLIANCE"
+    assert retention is not None and retention.mode == "GOVERNANCE"
     assert timedelta(days=1) < retention.retain_until - datetime.now(UTC) <= timedelta(days=2)
     with pytest.raises(ObjectLocked):
         store.delete_version(ref.bucket, ref.key, ref.version_id)  # type: ignore[arg-type]
@@ -167,14 +170,16 @@ def own_server(tmp_path: Path) -> Iterator[tuple[weed.S3Server, Path, int]]:
         weed.stop(data)
 
 
-def _settings_for(base: Settings, endpoint: str, attempts: int) -> Settings:
-    return base.model_copy(update={"s3_endpoint": endpoint, "s3_access_key": ACCESS,
-                                   "s3_secret_key": SecretStr(SECRET), "s3_max_attempts": attempts})
+def _settings_for(base: Settings, server: weed.S3Server, attempts: int, endpoint: str | None = None) -> Settings:
+    return base.model_copy(update={"s3_endpoint": endpoint or server.endpoint, "s3_access_key": ACCESS,
+                                   "s3_secret_key": SecretStr(SECRET), "s3_max_attempts": attempts,
+                                   "s3_admin_access_key": server.admin_access_key,
+                                   "s3_admin_secret_key": SecretStr(server.admin_secret_key)})
 
 
 def test_store_down_is_a_clear_error_and_recovers(sohoa_env: Settings, own_server) -> None:  # type: ignore[no-untyped-def]
     server, data, port = own_server
-    store = ObjectStore(_settings_for(sohoa_env, server.endpoint, attempts=3))
+    store = ObjectStore(_settings_for(sohoa_env, server, attempts=3))
     store.ensure_buckets()
     ref = store.put_bytes(store.bucket("work"), "kept.json", b'{"k": 1}')
 
@@ -186,7 +191,7 @@ def test_store_down_is_a_clear_error_and_recovers(sohoa_env: Settings, own_serve
     assert time.monotonic() - started >= 0.25 + 0.125  # it backed off between attempts
 
     # down now, up again a moment later: the retries ride it out
-    patient = ObjectStore(_settings_for(sohoa_env, server.endpoint, attempts=8))
+    patient = ObjectStore(_settings_for(sohoa_env, server, attempts=8))
     restart = threading.Timer(1.0, lambda: weed.start(data, access_key=ACCESS, secret_key=SECRET, s3_port=port))
     restart.start()
     try:
