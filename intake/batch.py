@@ -17,7 +17,16 @@ from core.faults import is_service_fault
 from core.settings import Settings, get_settings
 from core.units import UnknownProvince, canonical_province
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
-from intake.manifest import ManifestRow, disk_names, nfc, read_manifest, scan_candidates, unlisted_scans
+from intake.manifest import (
+    ManifestError,
+    ManifestRow,
+    disk_names,
+    nfc,
+    read_manifest,
+    scan_candidates,
+    unlisted_scans,
+)
+from schemas.catalogues import is_agency_code
 from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry
@@ -72,13 +81,18 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
     batch_dir = Path(batch_dir).resolve()
     if not batch_dir.is_dir():
         raise FileNotFoundError(f"batch folder {batch_dir} does not exist")
+    # The batch's own province and agency (CLI, DAG params) are checked like a manifest row's: a name
+    # outside the catalogue would reach every page, report and map that shows it (issue 17).
+    province = _catalogue_spelling(province, str(batch_dir))
+    if not is_agency_code(agency_code):
+        raise ManifestError(str(batch_dir), f"mã cơ quan «{agency_code}» không đúng dạng mã định danh "
+                                            "(ví dụ 000.00.15.H34)")
     # The whole manifest is read and every row checked before anything is touched (ManifestError).
     rows = read_manifest(batch_dir)
     store.ensure_buckets()
     candidates = rows if rows is not None else scan_candidates(batch_dir)
     on_disk = disk_names(batch_dir)
 
-    province = _catalogue_spelling(province)
     with session_scope() as session:
         batch = get_or_create_batch(session, province, agency_code, str(batch_dir), document_type)
         batch_id = batch.id
@@ -109,14 +123,14 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
     return report
 
 
-def _catalogue_spelling(province: str) -> str:
+def _catalogue_spelling(province: str, where: str) -> str:
     """Store a province as the catalogue spells it ("Khánh Hoà" → "Khánh Hòa"): stewards' queues, the
     roadmap's counts and the GE value sets compare stored names as they are. A name outside the
-    catalogue is kept as written; validation flags it on every record."""
+    catalogue is refused (ManifestError): nothing is taken."""
     try:
         return canonical_province(province)
-    except UnknownProvince:
-        return province.strip()
+    except UnknownProvince as exc:
+        raise ManifestError(where, f"{exc}; dùng tên hoặc mã tỉnh trong danh mục (ví dụ «Khánh Hòa» hoặc «56»)") from None
 
 
 _NOT_LISTED = "tệp có trong thư mục lô nhưng không có dòng nào trong manifest.csv; thêm một dòng để tiếp nhận"
@@ -154,7 +168,7 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
     path = _resolve(row, batch_dir, on_disk)
     found = inspect_file(path, display_name=row.file, max_image_pixels=settings.max_image_pixels,
                          max_pdf_pages=settings.max_pdf_pages, raster_dpi=settings.raster_dpi)
-    province = _catalogue_spelling(row.province) if row.province else province
+    province = _catalogue_spelling(row.province, row.file) if row.province else province
     agency_code = row.agency_code or agency_code
     with session_scope() as session:
         same = session.scalars(select(Document).where(Document.sha256 == found.sha256)).all()

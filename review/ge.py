@@ -11,6 +11,7 @@ the JSON results and the Data Docs HTML go to the reports bucket and are linked 
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -171,6 +172,20 @@ def records_frame(batch_id: int, doc_type: DocumentType, db_url: str | None = No
     return frame
 
 
+def escaped_for_docs(frame: Any) -> Any:
+    """The frame with every text value HTML-escaped: Great Expectations writes unexpected values into
+    its Data Docs pages as they are, and a province, an agency or an OCR'd name is anyone's text.
+
+    Only `&`, `<`, `>` and quotes change, none of which a catalogue value, a code or a date holds, so
+    every expectation decides as before; `_failed` unescapes what it keeps for the review pages (which
+    escape for themselves)."""
+    out = frame.copy()
+    for column in out.columns:  # pandas 3 keeps text as `str` dtype, older versions as `object`
+        if any(isinstance(v, str) for v in out[column]):
+            out[column] = out[column].map(lambda v: html.escape(v) if isinstance(v, str) else v).astype("object")
+    return out
+
+
 def _failed(result: Any) -> list[dict[str, Any]]:
     out = []
     for r in result.results:
@@ -181,7 +196,7 @@ def _failed(result: Any) -> list[dict[str, Any]]:
         out.append({"expectation": cfg.type, "column": cfg.kwargs.get("column") or cfg.kwargs.get("column_A"),
                     **{k: v for k, v in (cfg.meta or {}).items() if k in ("rule", "severity", "label_vi", "field")},
                     "unexpected_count": res.get("unexpected_count"),
-                    "unexpected": [str(v) for v in (res.get("partial_unexpected_list") or [])[:5]]})
+                    "unexpected": [html.unescape(str(v)) for v in (res.get("partial_unexpected_list") or [])[:5]]})
     return out
 
 
@@ -238,7 +253,7 @@ def run_batch_expectations(batch_id: int, settings: Any = None, store: Any = Non
         for code in types:
             doc_type = DOCUMENT_TYPES[code]
             t0 = time.perf_counter()
-            frame = records_frame(batch_id, doc_type, settings.db_url)
+            frame = escaped_for_docs(records_frame(batch_id, doc_type, settings.db_url))
             suite = context.suites.add(gx.ExpectationSuite(name=suite_name(doc_type)))
             for expectation in build_expectations(doc_type, thresholds):
                 suite.add_expectation(expectation)

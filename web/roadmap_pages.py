@@ -67,6 +67,15 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
     return request.app.state.templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+def _to_2025(name: str) -> str | None:
+    """The 2025 province of a unit name; None for a name outside the catalogue (a batch stored before
+    intake checked it): that row is shown, unlinked, instead of failing the page for everybody."""
+    try:
+        return units.province_2025(name).name
+    except units.UnknownProvince:
+        return None
+
+
 def _headline(units_: list[UnitProgress], forecasts: dict[str, date | None]) -> dict[str, Any]:
     """The national figures a manager reads first."""
     inventory = sum(u.inventory for u in units_)
@@ -108,7 +117,7 @@ def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", or
         "headline": _headline(everything, forecasts),
         "chart": sorted(everything, key=lambda u: (u.done_pct is None, -(u.done_pct or 0), units.name_key(u.name))),
         "new_codes": {p.name: p.code for p in units.new_provinces()},
-        "to_2025": lambda name: units.province_2025(name).name, "refreshed_at": snapshot[1].astimezone(VN) if snapshot else None})
+        "to_2025": _to_2025, "refreshed_at": snapshot[1].astimezone(VN) if snapshot else None})
 
 
 def _province_page(request: Request, code: str, map: MapKind, as_of: str | None,  # noqa: A002

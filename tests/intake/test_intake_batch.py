@@ -154,8 +154,8 @@ def test_a_file_already_taken_in_another_batch_is_a_duplicate(tmp_path: Path, so
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "scan.png").write_bytes(_png(shade=123))
-    first = intake_batch(tmp_path / "a", province="Khánh Hòa", agency_code="X", settings=sohoa_env)
-    second = intake_batch(tmp_path / "b", province="Khánh Hòa", agency_code="X", settings=sohoa_env)
+    first = intake_batch(tmp_path / "a", province="Khánh Hòa", agency_code="000.00.15.H34", settings=sohoa_env)
+    second = intake_batch(tmp_path / "b", province="Khánh Hòa", agency_code="000.00.15.H34", settings=sohoa_env)
     assert len(first.accepted) == 1 and not second.accepted
     assert second.quarantined[0].reason_code == QuarantineReason.DUPLICATE
     assert "scan.png" in second.quarantined[0].detail
@@ -167,7 +167,7 @@ def test_without_a_manifest_every_scan_is_a_candidate(tmp_path: Path, sohoa_env:
     (batch / "x.png").write_bytes(_png())
     (batch / "x.png.truth.json").write_text("{}")
     (batch / "notes.odt").write_bytes(b"PK\x03\x04")
-    report = intake_batch(batch, province="Khánh Hòa", agency_code="X", settings=sohoa_env)
+    report = intake_batch(batch, province="Khánh Hòa", agency_code="000.00.15.H34", settings=sohoa_env)
     assert len(report.accepted) == 1
     assert [r.reason_code for r in report.quarantined] == [QuarantineReason.UNSUPPORTED_TYPE]
 
@@ -191,3 +191,24 @@ def test_a_province_is_stored_as_the_catalogue_spells_it(tmp_path: Path, sohoa_e
     # the same folder under either spelling is the same batch
     again = intake_batch(batch, province="Khánh Hòa", agency_code="000.00.15.H34", settings=sohoa_env)
     assert again.batch_id == report.batch_id and again.already_taken == 2
+
+
+@pytest.mark.parametrize(("province", "agency", "says"), [
+    ('Gotham<script>alert("x")</script>', "000.00.15.H34", "không có tỉnh/thành phố"),
+    ("Khánh Hòa", "<img src=x onerror=alert(1)>", "mã cơ quan"),
+])
+def test_issue17_3_a_batch_naming_no_catalogue_province_or_agency_is_refused(
+        tmp_path: Path, sohoa_env: Settings, province: str, agency: str, says: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    from intake.manifest import ManifestError
+    from sohoa.cli import main
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "a.png").write_bytes(_png(shade=180))
+    with pytest.raises(ManifestError, match=says):
+        intake_batch(batch, province=province, agency_code=agency, settings=sohoa_env)
+    with session_scope() as s:  # nothing was taken: no batch, no document
+        assert s.scalar(select(func.count()).select_from(Document)) == 0
+    # the CLI says why and exits 'bad input', as for a refused manifest
+    assert main(["run", str(batch), "--province", province, "--agency", agency]) == 3
+    assert says in capsys.readouterr().err
