@@ -15,6 +15,7 @@ from core.text import nfc
 from core.tools import ToolError
 from signing._exec import pdfsig as _pdfsig
 from signing._logs import quiet
+from signing.keys import _same_name
 from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL
 
 
@@ -26,12 +27,15 @@ class SignatureStatus(StrEnum):
     UNTRUSTED = "untrusted"  # intact, but the signer's chain does not reach a given trust root
     NO_SIGNATURE = "no_signature"
     NO_MARKER = "no_marker"  # signed, but the Art. 25.3.c marker text is missing
+    # signed, but the marker's converter is not the signer: its name must equal the certificate
+    # subject's organisation or common name (Art. 25.3.b; the same rule as signing's check_fit_for)
+    CONVERTER_MISMATCH = "converter_mismatch"
     CHECK_FAILED = "check_failed"  # a checker could not run (tool missing, timeout): no verdict
 
 
 # Worst first: the overall status is the worst one seen.
 _SEVERITY = [SignatureStatus.INVALID, SignatureStatus.REVOKED, SignatureStatus.MODIFIED, SignatureStatus.NO_SIGNATURE,
-             SignatureStatus.UNTRUSTED, SignatureStatus.CHECK_FAILED, SignatureStatus.NO_MARKER,
+             SignatureStatus.CONVERTER_MISMATCH, SignatureStatus.UNTRUSTED, SignatureStatus.CHECK_FAILED, SignatureStatus.NO_MARKER,
              SignatureStatus.VALID]
 
 
@@ -90,6 +94,7 @@ class _PyHankoResult:
     timestamp_authority: str | None = None
     timestamp_ok: bool | None = None
     revocation_embedded: bool = False
+    signer_organization: str | None = None
 
 
 def _quiet_pyhanko() -> contextlib.AbstractContextManager[None]:
@@ -143,6 +148,7 @@ def _check_pyhanko(path: Path, trust_roots: Sequence[Path], fetch_revocation: bo
                     st = validate_pdf_signature(sig, signer_validation_context=vc, ts_validation_context=vc)
                 level = st.modification_level.name if st.modification_level is not None else None
                 cn = st.signing_cert.subject.native.get("common_name") if st.signing_cert else None
+                org = st.signing_cert.subject.native.get("organization_name") if st.signing_cert else None
                 coverage = st.coverage.name if st.coverage is not None else None
                 ts = st.timestamp_validity
                 facts = (f"field={sig.field_name} intact={st.intact} valid={st.valid} trusted={st.trusted} "
@@ -168,13 +174,13 @@ def _check_pyhanko(path: Path, trust_roots: Sequence[Path], fetch_revocation: bo
                         tsa = ts.signing_cert.subject.native.get("common_name")
                     first = _PyHankoResult(outcomes[-1], cn, st.signer_reported_dt, level,
                                            ts.timestamp if ts else None, tsa,
-                                           (ts.intact and ts.valid) if ts else None, embedded)
+                                           (ts.intact and ts.valid) if ts else None, embedded, org)
             assert first is not None
             overall = _worst([o.status for o in outcomes])
             detail = " | ".join(o.detail for o in outcomes)
             return _PyHankoResult(CheckOutcome(name, overall, detail), first.signer, first.signing_time,
                                   first.modification_level, first.timestamp_time, first.timestamp_authority,
-                                  first.timestamp_ok, first.revocation_embedded)
+                                  first.timestamp_ok, first.revocation_embedded, first.signer_organization)
     except (SignatureValidationError, SigningError, ValueError, KeyError, TypeError) as exc:
         # A corrupted file or CMS blob is a broken signature, not a crash.
         return _PyHankoResult(CheckOutcome(name, SignatureStatus.INVALID, f"{type(exc).__name__}: {exc}"))
@@ -290,10 +296,15 @@ def verify_pdf(path: Path, trust_roots: Sequence[Path] = (), *, fetch_revocation
     if status is SignatureStatus.VALID and not _marker_complete(marker_lines):
         status = SignatureStatus.NO_MARKER
     converter_line = next((x for x in marker_lines if x.startswith(f"{CONVERTER_LABEL}:")), None)
-    if ph.signer and converter_line:
-        converter = converter_line.split(":", 1)[1].strip()
-        if nfc(converter).casefold() not in nfc(ph.signer).casefold():
-            notes.append(f"người ký ({ph.signer}) khác đơn vị chuyển đổi ({converter}) / signer is not the converter")
+    signer_names = [n for n in (ph.signer_organization, ph.signer) if n]
+    if signer_names and converter_line:
+        # Equal, not contained: "a" or "Khánh Hòa" is in many subjects (issue 17, finding 4).
+        converter = _same_name(converter_line.split(":", 1)[1])
+        if converter not in {_same_name(n) for n in signer_names}:
+            notes.append(f"người ký ({' / '.join(signer_names)}) khác đơn vị chuyển đổi ({converter}) / "
+                         "the marker's converter is not the certificate subject's organisation or common name")
+            if status is SignatureStatus.VALID or status is SignatureStatus.UNTRUSTED:
+                status = SignatureStatus.CONVERTER_MISMATCH
     if ph.timestamp_ok is False:
         notes.append("dấu thời gian không hợp lệ / signature timestamp token is not valid")
     pdfa_problems: list[str] | None = None

@@ -170,3 +170,27 @@ Signature #2:
     assert r.signatures[1].certificate_validation is None
     assert pdfsig.parse("File 'x.pdf' does not contain any signatures\n").no_signatures
     assert pdfsig.parse("").no_signatures
+
+
+def test_issue17_4_a_marker_naming_another_converter_is_not_valid(key: KeySource, pki: TestPki, marker,  # type: ignore[no-untyped-def]
+                                                                   tmp_path: Path) -> None:
+    """Signing refuses `--converter a` (tests/signing/test_agencies.py, exit 5); a file made some other
+    way — an older version, a hand-built marker — must not verify either: 'a' is part of the subject's
+    name, not the name."""
+    from dataclasses import replace
+
+    from signing import sign_result
+    from sohoa.cli import main
+
+    from .conftest import SCAN_DPI, make_scan
+
+    for converter, expected in (("a", SignatureStatus.CONVERTER_MISMATCH),
+                                ("Khánh Hòa", SignatureStatus.CONVERTER_MISMATCH),
+                                (f"  {CONVERTER} ", SignatureStatus.VALID)):  # spacing is not a name
+        result = sign_result([make_scan()], replace(marker, converter=converter), key, dpi=SCAN_DPI)
+        path = tmp_path / "forged.pdf"
+        path.write_bytes(result.pdf)
+        report = verify_pdf(path, [pki.root_cert_pem], fetch_revocation=False)
+        assert report.status is expected, (converter, report)
+        assert main(["verify", str(path), "--trust", str(pki.root_cert_pem), "--offline"]) == (
+            0 if expected is SignatureStatus.VALID else 4)
