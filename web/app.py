@@ -30,6 +30,7 @@ from core.settings import Settings, get_settings
 from core.text import vn_number, vn_percent
 from web import auth, csrf, review_pages, roadmap_pages
 from web.responses import redirect, root
+from web.throttle import LoginBusy, LoginThrottle
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -153,20 +154,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
         return response
 
+    app.state.login_throttle = throttle = LoginThrottle()
+
+    def _login_refused(request: Request, next: str, username: str, message: str, status: int,  # noqa: A002
+                       retry_after: int | None = None) -> Response:
+        token = csrf.new_login_token(request)
+        refused = templates.TemplateResponse(request, "login.html", {
+            "next": _safe_next(next), "error": message, "login_csrf": token, "username": username},
+            status_code=status)
+        refused.set_cookie(csrf.LOGIN_COOKIE, token, max_age=csrf.LOGIN_MAX_AGE_S, httponly=True,
+                           samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
+        if retry_after is not None:
+            refused.headers["Retry-After"] = str(retry_after)
+        return refused
+
     @app.post("/login")
     def login(request: Request, username: str = Form(""), password: str = Form(""),  # noqa: B008
               csrf_token: str = Form(""), next: str = Form("")) -> Response:  # noqa: B008
         csrf.check_login_token(request, csrf_token)
-        user_id = auth.authenticate(username, password, settings.db_url)
+        address = request.client.host if request.client else "?"
+        # A locked account or address is refused before any password is hashed (docs/security.md).
+        lockout = throttle.refused(username, address)
+        if lockout is not None:
+            return _login_refused(request, next, username, (
+                f"Đăng nhập tạm thời bị khóa vì nhập sai mật khẩu nhiều lần. Vui lòng thử lại sau "
+                f"{lockout.seconds} giây."), 429, lockout.seconds)
+        try:
+            with throttle.hashing_slot():
+                user_id = auth.authenticate(username, password, settings.db_url)
+        except LoginBusy:
+            return _login_refused(request, next, username,
+                                  "Hệ thống đang bận kiểm tra đăng nhập. Vui lòng thử lại sau ít giây.", 429, 2)
         if user_id is None:
-            log.warning("failed login for %r from %s", username[:64], request.client.host if request.client else "?")
-            token = csrf.new_login_token(request)
-            refused = templates.TemplateResponse(request, "login.html", {
-                "next": _safe_next(next), "error": "Tên đăng nhập hoặc mật khẩu không đúng.",
-                "login_csrf": token, "username": username}, status_code=401)
-            refused.set_cookie(csrf.LOGIN_COOKIE, token, max_age=csrf.LOGIN_MAX_AGE_S, httponly=True,
-                               samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
-            return refused
+            log.warning("failed login for %r from %s", username[:64], address)
+            for started in throttle.failed(username, address):
+                log.warning("login locked for %d s: %s %r", started.seconds, started.scope,
+                            username[:64] if started.scope == "account" else address)
+                auth.audit_login_lockout(username, address, started.scope, started.seconds,
+                                         throttle.failures(username), settings.db_url)
+            return _login_refused(request, next, username, "Tên đăng nhập hoặc mật khẩu không đúng.", 401)
+        throttle.succeeded(username)
         token = auth.open_session(user_id, settings.db_url)
         user = auth.session_user(token, settings.db_url)
         response = redirect(request, _safe_next(next) or home_for(user.role if user else ""))

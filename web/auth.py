@@ -22,6 +22,7 @@ from core.errors import InvalidValue
 from core.exitcodes import ExitCode
 from core.units import canonical_province, is_province
 from storage.db import session_scope
+from storage.models import AuditEntry
 from storage.review_models import Role, User, UserProvince, WebSession
 
 SESSION_COOKIE = "sohoa_session"
@@ -124,6 +125,15 @@ def authenticate(username: str, password: str, db_url: str | None = None) -> int
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return user.id
+
+
+def audit_login_lockout(username: str, address: str, scope: str, seconds: int, failures: int,
+                        db_url: str | None = None) -> None:
+    """One audit-log entry per lockout started (not per refused attempt: a flood must not flood it)."""
+    with session_scope(db_url) as s:
+        s.add(AuditEntry(actor="web-login", action="login_locked", entity="user", entity_id=username.strip()[:120],
+                         detail={"scope": scope, "seconds": seconds, "client": address[:64],
+                                 "account_failures": failures}))
 
 
 def _sha(token: str) -> str:

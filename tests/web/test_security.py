@@ -19,3 +19,121 @@ def test_issue17_3_a_province_outside_the_catalogue_does_not_break_the_roadmap(
         page = boss.get(url)
         assert page.status_code == 200, url
         assert "<script>alert" not in page.text, url
+
+
+# ---------------------------------------------------------------- finding 5
+def _client(app, address: str):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, client=(address, 50000))
+
+
+def _try(client, username: str, password: str):  # type: ignore[no-untyped-def]
+    from .conftest import login
+
+    return login(client, username, password)
+
+
+def test_issue17_5_guessing_one_account_locks_it_with_growing_delays(sohoa_env, users) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from storage.db import session_scope
+    from storage.models import AuditEntry
+    from web import create_app
+
+    from .conftest import PASSWORD
+
+    app = create_app(sohoa_env)
+    now = [1000.0]
+    throttle = app.state.login_throttle
+    throttle.clock = lambda: now[0]
+    guesser = _client(app, "10.0.0.66")
+    for _ in range(throttle.account_free):
+        assert _try(guesser, "lan", "doan-sai-mat-khau").status_code == 401
+    # locked: even the right password is refused, from any address, without a password check
+    for client in (guesser, _client(app, "10.0.0.7")):
+        refused = _try(client, "lan", PASSWORD)
+        assert refused.status_code == 429 and "thử lại sau 30 giây" in refused.text
+        assert refused.headers["Retry-After"] == "30"
+    assert _try(_client(app, "10.0.0.7"), "hung", PASSWORD).status_code == 303  # other accounts are not locked
+    # each failure after the lock doubles it: 30 s, 60 s, 120 s …
+    locks = []
+    for _ in range(3):
+        now[0] += (locks[-1] if locks else 30) + 1  # wait the lock out, then guess again
+        assert _try(guesser, "lan", "doan-sai-mat-khau").status_code == 401
+        locks.append(int(_try(guesser, "lan", PASSWORD).headers["Retry-After"]))
+    assert locks == [60, 120, 240]
+    now[0] += locks[-1] + 1
+    assert _try(guesser, "lan", PASSWORD).status_code == 303  # the lock ended; success clears the count
+    assert throttle.failures("lan") == 0
+    with session_scope(sohoa_env.db_url) as s:
+        entries = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "login_locked")))
+    assert len(entries) == 4 and entries[0].entity_id == "lan" and entries[0].detail["client"] == "10.0.0.66"
+    assert [e.detail["seconds"] for e in entries] == [30, 60, 120, 240]
+
+
+def test_issue17_5_one_address_guessing_many_accounts_is_locked(sohoa_env, users) -> None:  # type: ignore[no-untyped-def]
+    from web import create_app
+
+    from .conftest import PASSWORD
+
+    app = create_app(sohoa_env)
+    throttle = app.state.login_throttle
+    sprayer = _client(app, "10.0.0.99")
+    for i in range(throttle.address_free):
+        assert _try(sprayer, f"user{i}", "doan-sai-mat-khau").status_code == 401
+    refused = _try(sprayer, "boss", PASSWORD)  # a real account and its password: still refused from there
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert _try(_client(app, "10.0.0.100"), "boss", PASSWORD).status_code == 303
+
+
+def test_issue17_5_parallel_bad_logins_hash_one_at_a_time(sohoa_env, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    from web import auth, create_app
+
+    from .conftest import PASSWORD
+
+    running, peak, lock = [0], [0], threading.Lock()
+    real = auth.verify_password
+
+    def counted(password_hash: str, password: str) -> bool:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            return real(password_hash, password)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(auth, "verify_password", counted)
+    app = create_app(sohoa_env)
+    reader = _client(app, "10.0.1.1")
+    assert _try(reader, "boss", PASSWORD).status_code == 303
+
+    def review_seconds() -> float:
+        started = time.perf_counter()
+        assert reader.get("/review").status_code == 200
+        return time.perf_counter() - started
+
+    quiet = min(review_seconds() for _ in range(3))
+    codes: list[int] = []
+    timings: list[float] = []
+
+    def attacker(i: int) -> None:
+        client = _client(app, f"10.0.2.{i}")  # eight addresses, so no lockout gets in the way
+        for _ in range(3):
+            codes.append(_try(client, "lan", f"sai-{i}").status_code)
+
+    threads = [threading.Thread(target=attacker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        timings.append(review_seconds())
+    for t in threads:
+        t.join()
+    assert peak[0] == 1  # never two argon2 verifications at once, however many logins arrive
+    assert codes and set(codes) <= {401, 429}
+    print(f"\n/review: {quiet:.3f} s quiet, worst {max(timings or [0]):.3f} s during 8 parallel bad logins")
