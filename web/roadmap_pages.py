@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from core import units
 from core.text import vn_number, vn_percent
+from review.service import can_see
 from roadmap.plans import DEADLINE
 from roadmap.progress import (
     MapKind,
@@ -31,7 +32,7 @@ from roadmap.progress import (
     trailing_throughput,
 )
 from schemas import DOCUMENT_TYPES
-from web.auth import Forbidden, require_user
+from web.auth import Forbidden, UserDep, require_user
 from web.csrf import csrf_protect
 
 HERE = Path(__file__).parent
@@ -76,6 +77,19 @@ def _to_2025(name: str) -> str | None:
         return None
 
 
+def _visible_province(user: Any, code: str) -> units.Province2025:
+    """The 2025 province of a page's code, if this user may see it; else 404, the same answer as for
+    a code that does not exist (a steward learns nothing of other provinces, not even that they are
+    there)."""
+    try:
+        p = units.province_2025(code)
+    except units.UnknownProvince:
+        p = None
+    if p is None or user is None or not can_see(user, p.name):
+        raise LookupError(f"không tìm thấy tỉnh/thành phố «{code[:40]}» trong phạm vi được giao")
+    return p
+
+
 def _headline(units_: list[UnitProgress], forecasts: dict[str, date | None]) -> dict[str, Any]:
     """The national figures a manager reads first."""
     inventory = sum(u.inventory for u in units_)
@@ -90,14 +104,17 @@ def _headline(units_: list[UnitProgress], forecasts: dict[str, date | None]) -> 
 
 
 @router.get("", response_class=HTMLResponse)
-def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", order: str = "desc",  # noqa: A002
-             status: str = "", q: str = "", as_of: str | None = Query(None)) -> Response:
+def overview(request: Request, user: UserDep, map: MapKind = MapKind.NEW, sort: str = "gap",  # noqa: A002
+             order: str = "desc", status: str = "", q: str = "", as_of: str | None = Query(None)) -> Response:
     day = _as_of(as_of)
     url = request.app.state.settings.db_url
     # Today's page reads the stored snapshot when there is one (`sohoa roadmap refresh`, hourly DAG);
     # a past day (?as_of=) or no snapshot yet: counted live.
     snapshot = None if as_of else snapshot_rows(url)
     everything = national_overview(day, map, url=url, counts=snapshot[0] if snapshot else None)
+    # Scoped like records (review.service.can_see): a steward sees the provinces assigned to them,
+    # under either map; managers and operators see them all. The headline sums what is shown.
+    everything = [u for u in everything if can_see(user, u.name)]
     counts = {s: 0 for s in Status}
     for u in everything:
         counts[u.status] += 1
@@ -123,14 +140,11 @@ def overview(request: Request, map: MapKind = MapKind.NEW, sort: str = "gap", or
 def _province_page(request: Request, code: str, map: MapKind, as_of: str | None,  # noqa: A002
                    extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     day = _as_of(as_of)
-    try:
-        p = units.province_2025(code)
-    except units.UnknownProvince as exc:
-        raise LookupError(str(exc)) from None
+    user = getattr(request.state, "user", None)
+    p = _visible_province(user, code)
     report = province_report(p.code, day, map, url=request.app.state.settings.db_url)
     from roadmap.charts import cumulative_chart_svg
 
-    user = getattr(request.state, "user", None)
     return _render(request, "roadmap/province.html", {
         "r": report, "map": map.value, "as_of": day, "as_of_param": as_of or "", "n": vn_number, "pct": vn_percent,
         "periods": report_periods(day), "deadline": DEADLINE,
@@ -186,12 +200,12 @@ async def plan_upload(request: Request, code: str) -> Response:
 
 
 @router.get("/tinh/{code}/bao-cao.{fmt}")
-def report_file(request: Request, code: str, fmt: str, period: str = Query(...)) -> Response:
+def report_file(request: Request, user: UserDep, code: str, fmt: str, period: str = Query(...)) -> Response:
     from roadmap.report import ReportFormat, build_report
 
+    p = _visible_province(user, code)
     try:
         kind = ReportFormat(fmt)
-        p = units.province_2025(code)
         data = build_report(p.code, period, kind, url=request.app.state.settings.db_url)
     except (ValueError, units.UnknownProvince) as exc:
         raise LookupError(str(exc)) from None

@@ -137,3 +137,33 @@ def test_issue17_5_parallel_bad_logins_hash_one_at_a_time(sohoa_env, users, monk
     assert peak[0] == 1  # never two argon2 verifications at once, however many logins arrive
     assert codes and set(codes) <= {401, 429}
     print(f"\n/review: {quiet:.3f} s quiet, worst {max(timings or [0]):.3f} s during 8 parallel bad logins")
+
+
+# ---------------------------------------------------------------- finding 6
+def test_issue17_6_a_steward_sees_only_their_provinces_roadmap(sohoa_env, app_client, users) -> None:  # type: ignore[no-untyped-def]
+    from core import units
+
+    hanoi, khanh_hoa = units.province_2025("Hà Nội").code, units.province_2025("Khánh Hòa").code
+    lan = app_client("lan")  # steward of Khánh Hòa
+    overview = lan.get("/roadmap")
+    assert overview.status_code == 200
+    assert overview.text.count("<tr data-status=") == 1 and "Khánh Hòa" in overview.text
+    assert "Hà Nội" not in overview.text
+    old_map = lan.get("/roadmap?map=old")  # the old provinces merged into Khánh Hòa, and only those
+    assert old_map.text.count("<tr data-status=") == 2 and "Ninh Thuận" in old_map.text
+    assert "Hà Nội" not in old_map.text
+    assert lan.get(f"/roadmap/tinh/{khanh_hoa}").status_code == 200
+    assert lan.get(f"/roadmap/tinh/{khanh_hoa}/bao-cao.xlsx?period=2025-H1").status_code == 200
+    for path in (f"/roadmap/tinh/{hanoi}", f"/roadmap/tinh/{hanoi}?map=old", f"/roadmap/tinh/{hanoi}/bao-cao.xlsx?period=2025-H1",
+                 f"/roadmap/tinh/{hanoi}/bao-cao.pdf?period=2025-H1"):
+        refused = lan.get(path)
+        assert refused.status_code == 404, path  # as for a code that does not exist
+        assert "Hà Nội" not in refused.text
+    assert lan.get("/roadmap/tinh/Hà Nội").status_code == 404  # by name, too
+    assert lan.get("/roadmap/tinh/99").status_code == 404
+    # managers and operators see every province
+    for who in ("boss", "op"):
+        client = app_client(who)
+        assert client.get("/roadmap").text.count("<tr data-status=") == len(units.new_provinces())
+        assert client.get(f"/roadmap/tinh/{hanoi}").status_code == 200
+        assert client.get(f"/roadmap/tinh/{hanoi}/bao-cao.xlsx?period=2025-H1").status_code == 200
