@@ -14,14 +14,32 @@ done
 mc mb --ignore-existing --with-lock "store/${prefix}results"
 mc version enable "store/${prefix}results"
 if [ -n "${SOHOA_RESULTS_RETENTION:-}" ]; then
-  # e.g. "GOVERNANCE 3650d": a default retention for every new object version.
+  # "COMPLIANCE 3650d" (the default, docker-compose.yml): nobody can shorten it, not even root;
+  # "GOVERNANCE 3650d" only where the deployment chooses it.
   # shellcheck disable=SC2086
   mc retention set --default ${SOHOA_RESULTS_RETENTION} "store/${prefix}results"
 fi
 
-# The pipeline never uses the root credentials.
+# The pipeline never uses the root credentials, nor MinIO's `readwrite` (s3:*): its own policy reads,
+# writes and lists its buckets, deletes only in work and reports, and has no s3:DeleteObjectVersion,
+# s3:BypassGovernanceRetention, s3:PutObjectRetention, legal hold, lock, versioning or bucket rights
+# (docs/security.md). A locked result version cannot be removed or shortened with its key.
+policy=/tmp/sohoa-pipeline-policy.json
+cat > "$policy" <<POLICY
+{"Version": "2012-10-17", "Statement": [
+ {"Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": ["arn:aws:s3:::*"]},
+ {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketVersions",
+   "s3:GetBucketVersioning", "s3:ListBucketMultipartUploads"], "Resource": ["arn:aws:s3:::${prefix}*"]},
+ {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload",
+   "s3:ListMultipartUploadParts"], "Resource": ["arn:aws:s3:::${prefix}*/*"]},
+ {"Effect": "Allow", "Action": ["s3:DeleteObject"],
+   "Resource": ["arn:aws:s3:::${prefix}work/*", "arn:aws:s3:::${prefix}reports/*"]}
+]}
+POLICY
+mc admin policy create store sohoa-pipeline "$policy"
 mc admin user add store "$SOHOA_S3_ACCESS_KEY" "$SOHOA_S3_SECRET_KEY"
+mc admin policy detach store readwrite --user "$SOHOA_S3_ACCESS_KEY" 2>/dev/null || true
 # (attach fails when the policy is already attached: then check that it is.)
-mc admin policy attach store readwrite --user "$SOHOA_S3_ACCESS_KEY" 2>/dev/null \
-  || mc admin user info store "$SOHOA_S3_ACCESS_KEY" | grep -q readwrite
+mc admin policy attach store sohoa-pipeline --user "$SOHOA_S3_ACCESS_KEY" 2>/dev/null \
+  || mc admin user info store "$SOHOA_S3_ACCESS_KEY" | grep -q sohoa-pipeline
 mc ls store
