@@ -182,3 +182,17 @@ def test_issue17_2_the_pipeline_key_cannot_create_buckets(sohoa_env: Settings) -
     app = ObjectStore(_app_settings(sohoa_env.model_copy(update={"bucket_prefix": sohoa_env.bucket_prefix + "new-"})))
     with pytest.raises(StoreSetupRequired, match="storage-setup"):
         app.ensure_buckets()
+
+
+def test_storage_setup_needs_the_administrator_key(sohoa_env: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from core.settings import reset_settings
+    from sohoa.cli import main
+
+    assert main(["storage-setup"]) == 0
+    assert "COMPLIANCE 3650" in capsys.readouterr().out
+    monkeypatch.setenv("SOHOA_S3_ADMIN_ACCESS_KEY", "")
+    monkeypatch.setenv("SOHOA_S3_ADMIN_SECRET_KEY", "")
+    reset_settings()
+    assert main(["storage-setup"]) == 2
+    assert "SOHOA_S3_ADMIN_ACCESS_KEY" in capsys.readouterr().out
