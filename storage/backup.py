@@ -134,13 +134,18 @@ def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | No
             bucket = store.bucket(role)
             if not store._call(store.client.bucket_exists, bucket):
                 continue
-            for key in store.list_keys(bucket):
-                st = store._call(store.client.stat_object, bucket, key)
-                data = store.get_bytes(bucket, key)  # verifies the SHA-256 kept in metadata
+            locked = store.is_locked_bucket(bucket)
+            # Results: every key ever stored (a delete marker does not hide one from the backup), each
+            # as its locked original version, not whatever was written on top (docs/security.md).
+            for key in (store.list_result_keys(bucket) if locked else store.list_keys(bucket)):
+                original = store.original(bucket, key) if locked else None
+                version = original.version_id if original else None
+                st = store._call(store.client.stat_object, bucket, key, version_id=version)
+                data = store.get_bytes(bucket, key, version_id=version)  # verifies the SHA-256 kept in metadata
                 target = dest / "objects" / role / _safe_key(key)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
-                meta = store.metadata(bucket, key)
+                meta = store.metadata(bucket, key, version_id=version)
                 meta.pop("sha256", None)
                 index.write(json.dumps({"role": role, "key": key, "sha256": sha256_hex(data), "size": len(data),
                                         "content_type": st.content_type or "application/octet-stream",

@@ -262,9 +262,9 @@ class ObjectStore:
         meta = {k.lower(): v for k, v in (st.metadata or {}).items()}
         return ObjectRef(bucket, key, meta.get("x-amz-meta-sha256", ""), st.size or 0, st.version_id)
 
-    def metadata(self, bucket: str, key: str) -> dict[str, str]:
+    def metadata(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, str]:
         """User metadata, decoded (Vietnamese text back in full)."""
-        st = self._call(self.client.stat_object, bucket, key)
+        st = self._call(self.client.stat_object, bucket, key, version_id=version_id)
         prefix = "x-amz-meta-"
         return {k.lower()[len(prefix):]: decode_metadata(v) for k, v in (st.metadata or {}).items()
                 if k.lower().startswith(prefix)}
@@ -316,6 +316,12 @@ class ObjectStore:
         for obj in self._call(lambda: list(self.client.list_objects(bucket, prefix=prefix, recursive=True))):
             if obj.object_name is not None:
                 yield obj.object_name
+
+    def list_result_keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every key with a stored version, also those a delete marker hides from a plain listing."""
+        objs = self._call(lambda: list(self.client.list_objects(bucket, prefix=prefix, recursive=True,
+                                                                include_version=True)))
+        return sorted({o.object_name for o in objs if o.object_name and not o.is_delete_marker})
 
     def list_versions(self, bucket: str, key: str) -> list[str]:
         """Version ids of one key, newest first (the results bucket keeps them all)."""

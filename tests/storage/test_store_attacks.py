@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 from core.settings import Settings
 from storage._exec import weed
+from storage.backup import backup
 from storage.fixity import audit_results
 from storage.objects import ObjectLocked, ObjectStore, StoreSetupRequired, sha256_hex
 
@@ -157,6 +158,11 @@ def test_issue17_2_the_pipeline_key_cannot_alter_a_locked_result(
     covered = [p for p in report["problems"] if p["key"] == key]
     assert [p["problem"] for p in covered] == ["covered"]
     assert "locked original is intact" in covered[0]["detail"]
+
+    # the backup holds the original too, also of a key a delete marker hides from a plain listing
+    summary = backup(tmp_path / "bk", _app_settings(sohoa_env), app)
+    assert sha256_hex((tmp_path / "bk" / "objects" / "results" / key).read_bytes()) == want
+    assert summary.objects >= 5
 
     # COMPLIANCE: not even the administrator can lift it
     admin = ObjectStore(sohoa_env).admin_client()
