@@ -9,7 +9,8 @@ password hashing (issue 17, finding 5).
   count (not the address's: one valid account must not launder an address that guesses others).
 - At most `HASH_CONCURRENCY` argon2 verifications run at once (argon2id is meant to be costly: eight
   in parallel took both cores and slowed every page); a login that cannot get a slot within
-  `HASH_WAIT_S` is told to retry instead of queueing more work.
+  `HASH_WAIT_S`, or finds `HASH_QUEUE` others already waiting, is told to retry instead of holding
+  one of the app's worker threads.
 
 State is per process (the standalone app is one process; under the Airflow API server each worker
 keeps its own, so the limits are per worker). The client address is the direct peer: behind a
@@ -31,6 +32,7 @@ MAX_LOCK_S = 900.0
 WINDOW_S = 3600.0
 HASH_CONCURRENCY = 1
 HASH_WAIT_S = 5.0
+HASH_QUEUE = 4  # logins allowed to wait for the slot; more are refused at once (each holds a worker thread)
 
 
 class LoginBusy(Exception):
@@ -62,6 +64,8 @@ class LoginThrottle:
     window_s: float = WINDOW_S
     hash_concurrency: int = HASH_CONCURRENCY
     hash_wait_s: float = HASH_WAIT_S
+    hash_queue: int = HASH_QUEUE
+    _waiting: int = 0
     _accounts: dict[str, _Record] = field(default_factory=dict)
     _addresses: dict[str, _Record] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -126,8 +130,16 @@ class LoginThrottle:
     def hashing_slot(self) -> Iterator[None]:
         """Hold one of the few slots for an argon2 verification, or raise LoginBusy."""
         assert self._slots is not None
-        if not self._slots.acquire(timeout=self.hash_wait_s):
-            raise LoginBusy()
+        with self._lock:
+            if self._waiting >= self.hash_queue:
+                raise LoginBusy()
+            self._waiting += 1
+        try:
+            if not self._slots.acquire(timeout=self.hash_wait_s):
+                raise LoginBusy()
+        finally:
+            with self._lock:
+                self._waiting -= 1
         try:
             yield
         finally:

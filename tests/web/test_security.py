@@ -167,3 +167,40 @@ def test_issue17_6_a_steward_sees_only_their_provinces_roadmap(sohoa_env, app_cl
         assert client.get("/roadmap").text.count("<tr data-status=") == len(units.new_provinces())
         assert client.get(f"/roadmap/tinh/{hanoi}").status_code == 200
         assert client.get(f"/roadmap/tinh/{hanoi}/bao-cao.xlsx?period=2025-H1").status_code == 200
+
+
+def test_issue17_5_logins_beyond_the_queue_are_told_to_retry_at_once() -> None:
+    import threading
+    import time
+
+    import pytest
+
+    from web.throttle import LoginBusy, LoginThrottle
+
+    throttle = LoginThrottle(hash_queue=1, hash_wait_s=3.0)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with throttle.hashing_slot():
+            holding.set()
+            release.wait(5)
+
+    def wait_in_queue() -> None:
+        with pytest.raises(LoginBusy), throttle.hashing_slot():
+            pass
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    queued = threading.Thread(target=wait_in_queue)  # waits its 3 s in the one queue place
+    queued.start()
+    time.sleep(0.1)
+    started = time.perf_counter()
+    with pytest.raises(LoginBusy), throttle.hashing_slot():  # the queue is full: refused without waiting
+        pass
+    assert time.perf_counter() - started < 1.5  # not the 3 s a queued login may wait
+    queued.join()
+    release.set()
+    holder.join()
+    with throttle.hashing_slot():  # free again
+        pass
