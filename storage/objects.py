@@ -324,36 +324,34 @@ class ObjectStore:
         return sorted({o.object_name for o in objs if o.object_name and not o.is_delete_marker})
 
     def list_versions(self, bucket: str, key: str) -> list[str]:
-        """Version ids of one key, newest first (the results bucket keeps them all)."""
+        """Version ids of one key (versions newest first, then delete markers; the results bucket keeps
+        them all)."""
         return [v.version_id for v in self._versions(bucket, key) if v.version_id]
 
     def _versions(self, bucket: str, key: str) -> list[Any]:
-        """Every version and delete marker of one key, newest first (by time: servers list them in
-        their own order)."""
+        """Every version and delete marker of one key as the server lists them: S3 lists the versions
+        of a key newest first (timestamps alone cannot order them: two writes in one second tie);
+        the SDK puts the delete markers after the versions."""
         objs = self._call(lambda: list(self.client.list_objects(bucket, prefix=key, include_version=True)))
-        mine = [o for o in objs if o.object_name == key]
-        return sorted(mine, key=lambda o: (o.last_modified is not None, o.last_modified), reverse=True)
+        return [o for o in objs if o.object_name == key]
 
     def original(self, bucket: str, key: str) -> ObjectRef | None:
         """The first version stored under a key of a versioned bucket: for a result, the locked original.
 
-        `put_bytes` never writes a second version of a result, so anything on top (a newer version, a
-        delete marker) was written behind the pipeline's back; reads of results go to this version."""
+        `put_bytes` never writes a second version of a result, so anything else under the key (a newer
+        version, a delete marker) was written behind the pipeline's back; reads of results go to this
+        version."""
         versions = [v for v in self._versions(bucket, key) if not v.is_delete_marker and v.version_id]
         if not versions:
             return None
         return self.stat(bucket, key, version_id=versions[-1].version_id)
 
     def covered(self, bucket: str, key: str) -> list[str]:
-        """What stands on top of the original version (newer versions, delete markers), newest first."""
-        versions = self._versions(bucket, key)
+        """What was written under a result's key besides its original: newer versions, delete markers."""
         original = self.original(bucket, key)
-        out = []
-        for v in versions:
-            if original is not None and v.version_id == original.version_id:
-                break
-            out.append(f"{'delete marker' if v.is_delete_marker else 'version'} {v.version_id}")
-        return out
+        return [f"{'delete marker' if v.is_delete_marker else 'version'} {v.version_id}"
+                for v in self._versions(bucket, key)
+                if original is None or v.version_id != original.version_id]
 
     def get_result(self, bucket: str, key: str, *, expected_sha256: str | None = None) -> bytes:
         """Read a stored result: always its locked original version, whatever was written on top."""
