@@ -272,12 +272,10 @@ class ObjectStore:
     def put_bytes(self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream",
                   metadata: dict[str, str] | None = None) -> ObjectRef:
         digest = sha256_hex(data)
-        existing = self.stat(bucket, key)
-        if self.is_locked_bucket(bucket) and existing is None and self.list_versions(bucket, key):
-            existing = self.original(bucket, key)  # a delete marker on top: the locked original is still there
+        # A result is compared with its locked original, whatever was written on top (docs/security.md).
+        existing = self.original(bucket, key) if self.is_locked_bucket(bucket) else self.stat(bucket, key)
         if existing is not None and existing.sha256 == digest:
-            # idempotent re-run: nothing new written. In the results bucket the answer is the original.
-            return self.original(bucket, key) if self.is_locked_bucket(bucket) else existing
+            return existing  # idempotent re-run: nothing new written
         if existing is not None and self.is_locked_bucket(bucket):
             # Art. 14.3.c: no silent edits — a stored result is never replaced by another file.
             raise ObjectLocked(f"s3://{bucket}/{key} already holds a result with SHA-256 {existing.sha256}; "

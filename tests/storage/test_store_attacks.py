@@ -142,6 +142,8 @@ def test_issue17_2_the_pipeline_key_cannot_alter_a_locked_result(
     # what S3 lets any writer do — a new version on top, a delete marker — hides nothing from the pipeline
     s3.put_object(bucket, key, io.BytesIO(FORGED), len(FORGED))
     assert sha256_hex(s3.get_object(bucket, key).read()) == sha256_hex(FORGED)  # a plain read sees the forgery
+    # a re-run of the store stage compares with the original, not with what is on top
+    assert app.put_bytes(bucket, key, app.get_result(bucket, key)).version_id == original.version_id
     s3.remove_object(bucket, key)
     assert app.get_result(bucket, key, expected_sha256=want) == app.get_bytes(
         bucket, key, version_id=original.version_id)
