@@ -72,7 +72,10 @@ class ObjectLocked(PermissionError):
 
 
 class ObjectMissing(LookupError):
+    """No version at all of a result the DB vouches for (the fixity audit records it as `missing`)."""
+
     code = "NoSuchKey"
+    exit_code: ExitCode = ExitCode.BAD_INPUT  # like ChecksumMismatch: the stored object is not what was stored
 
 
 class StoreSetupRequired(ServiceFault, PermissionError):

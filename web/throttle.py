@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from core.exitcodes import ExitCode
+
 ACCOUNT_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
 BASE_LOCK_S = 30.0
@@ -37,6 +39,9 @@ HASH_QUEUE = 4  # logins allowed to wait for the slot; more are refused at once 
 
 class LoginBusy(Exception):
     """Too many logins are being checked right now: retry in a moment."""
+
+    # Raised and answered (429) inside the login page only: at the command line it would be a defect.
+    exit_code: ExitCode = ExitCode.UNEXPECTED
 
 
 @dataclass
