@@ -1,0 +1,148 @@
+"""The signature block and the recipients list read a second time, by the second recogniser, as evidence.
+
+The seal is stamped over the signer's authority lines and reaches the name; Tesseract's words there
+are capped at 0.6 (ocr.marks.UNDER_MARK_CAP). A 0.6 is no probability that the value is right, so the
+signer's fields were signed at a lowered threshold, and on an unseen template family wrong titles and
+authority lines passed it. Here each line of a signature block (authority lines, the name line) and
+of the "Nơi nhận:" / "Kính gửi:" list is read again by AsterOCR (ocr.aster_engine); words the two
+engines read alike (NFC, case aside, marks included: "Tuân" is not "Tuấn") get at least AGREE_FLOOR:
+two recognisers of different make agreeing letter for letter is evidence, seal or not. A word only
+one engine read that way is capped at DISAGREE_CAP: a person looks. Words are never replaced
+(Tesseract's boxes are exact, and which reading is right is not known), so the line finders and the
+extractor read the page as before; only confidences move.
+
+It runs after the seal cap (ocr.tesseract_engine: marks, then this), which the agreement overrides.
+`confirm_words` is what the Tesseract engine calls (its `signer_lines` option)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from difflib import SequenceMatcher
+
+import numpy as np
+from PIL import Image
+
+from core.text import nfc
+from ocr.aster_engine import read_line
+from ocr.model import Box, PageText, Word
+from ocr.preprocess import as_rgb_array
+from ocr.quality import PageQuality
+
+AGREE_FLOOR = 0.9  # both engines read the word alike
+DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
+# Crops around a line (top, bottom, sides) in median word heights, read in turn until one agrees on
+# every word: a neighbouring line in the strip confuses a one-line recogniser, a tight crop cuts marks.
+CROPS: tuple[tuple[float, float, float], ...] = ((0.15, 0.15, 0.5), (0.35, 0.35, 0.5))
+_LIST_LABEL = re.compile(r"^\s*(noi nhan|kinh gui)\s*[:;.]?")
+
+
+def _key(text: str) -> str:
+    """A word as compared: NFC, case folded, punctuation around it dropped ("TM." and "TM" agree)."""
+    return nfc(text).casefold().strip(" .,;:-–—_|'\"()[]*•+")
+
+
+def _lettered(w: Word) -> bool:
+    return any(c.isalpha() or c.isdigit() for c in w.text)
+
+
+def find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[Word, ...]]:
+    """The lines of the page's signature blocks (authority lines and name, as the extractor finds
+    them) and of its recipients list, each as Tesseract's words left to right."""
+    from ocr.extract import _signature_blocks, segments
+
+    page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
+                    mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
+                                                             blank=not words))
+    segs = segments(page)  # page 2: no header column split (the header is not read here)
+    out: list[tuple[Word, ...]] = []
+    for titles, name in _signature_blocks(segs):
+        out += [t.words for t in titles]
+        if name is not None:
+            out.append(name.words)
+    for i, s in enumerate(segs):
+        label = _LIST_LABEL.match(s.folded)
+        if not label:
+            continue
+        out.append(s.words)
+        prev = s
+        # The list's lines as the extractor takes them (ocr.extract._recipients): a "Kính gửi:" list
+        # ends at the first line that is no item and starts left of the label (the body begins).
+        for t in segs[i + 1:]:
+            if t.top < prev.top or t.top - prev.bottom > 1.2 * prev.line_height:
+                break
+            if label.group(1) == "noi nhan" and t.box[0] > 0.45 * width:
+                continue  # the signature block beside the list
+            if label.group(1) == "kinh gui" and not t.text.lstrip().startswith(("-", "+", "•")) \
+                    and t.box[0] < s.box[0]:
+                break
+            out.append(t.words)
+            prev = t
+    seen: set[tuple[int, ...]] = set()
+    unique = []
+    for line in out:
+        key = tuple(sorted(id(w) for w in line))
+        if key not in seen and any(_lettered(w) for w in line):
+            seen.add(key)
+            unique.append(tuple(sorted(line, key=lambda w: w.bbox[0])))
+    return unique
+
+
+def _crop(line: Sequence[Word], margins: tuple[float, float, float]) -> Box:
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in line)
+    h = heights[len(heights) // 2]
+    top, bottom, side = margins
+    x0, y0 = min(w.bbox[0] for w in line), min(w.bbox[1] for w in line)
+    x1, y1 = max(w.bbox[2] for w in line), max(w.bbox[3] for w in line)
+    return (round(x0 - side * h), round(y0 - top * h), round(x1 + side * h), round(y1 + bottom * h))
+
+
+def agreed(line: Sequence[Word], other: Sequence[str]) -> set[int]:
+    """Indices of Tesseract's words (`line`) that the other reading has too, in the same order."""
+    mine = [(i, _key(w.text)) for i, w in enumerate(line) if _lettered(w)]
+    theirs = [k for k in (_key(t) for t in other) if k]
+    match = SequenceMatcher(None, [k for _, k in mine], theirs, autojunk=False)
+    out: set[int] = set()
+    for a, _, n in match.get_matching_blocks():
+        out.update(mine[a + k][0] for k in range(n))
+    return out
+
+
+def confirm_line(line: Sequence[Word], image: np.ndarray, *, file: str = "<page>") -> list[Word]:
+    """The line's words with confidences set by the second reading (see the module's docstring)."""
+    best: set[int] = set()
+    wanted = {i for i, w in enumerate(line) if _lettered(w)}
+    for margins in CROPS:
+        reading = read_line(image, _crop(line, margins), file=file)
+        got = agreed(line, reading.text.split())
+        if len(got) > len(best):
+            best = got
+        if best >= wanted:
+            break
+    out = []
+    for i, w in enumerate(line):
+        if i not in wanted:
+            out.append(w)  # punctuation, specks: nothing to compare
+        elif i in best:
+            out.append(replace(w, confidence=round(max(w.confidence, AGREE_FLOOR), 4)))
+        else:
+            out.append(replace(w, confidence=round(min(w.confidence, DISAGREE_CAP), 4)))
+    return out
+
+
+def confirm_words(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
+                  file: str = "<page>") -> list[Word]:
+    """The page's words, those of its signature blocks and recipients list confirmed or doubted by
+    the second recogniser. It reads the brightest channel, as Tesseract does (ocr.preprocess,
+    ink="max"): a red seal fades, black print stays."""
+    lines = find_lines(words, width, height)
+    if not lines:
+        return words
+    rgb = as_rgb_array(image)
+    bright = np.repeat(rgb.max(axis=2, keepdims=True), 3, axis=2)
+    changed: dict[int, Word] = {}
+    for line in lines:
+        for old, new in zip(line, confirm_line(line, bright, file=file), strict=True):
+            changed[id(old)] = new
+    return [changed.get(id(w), w) for w in words]
