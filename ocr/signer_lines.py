@@ -50,17 +50,26 @@ def _lettered(w: Word) -> bool:
 def find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[Word, ...]]:
     """The lines of the page's signature blocks (authority lines and name, as the extractor finds
     them) and of its recipients list, each as Tesseract's words left to right."""
-    from ocr.extract import _signature_blocks, segments
+    return [line for line, _ in _find_lines(words, width, height)]
+
+
+def _find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[tuple[Word, ...], bool]]:
+    """(line, is the signer's name line) of find_lines. A name line Tesseract read too badly to be a
+    name ("Lê +ân Dũng") is found where the extractor finds it (ocr.extract._damaged_name)."""
+    from ocr.extract import _damaged_name, _signature_blocks, segments
 
     page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
                     mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
                                                              blank=not words))
     segs = segments(page)  # page 2: no header column split (the header is not read here)
     out: list[tuple[Word, ...]] = []
+    names: set[tuple[int, ...]] = set()
     for titles, name in _signature_blocks(segs):
         out += [t.words for t in titles]
+        name = name or _damaged_name(titles, segs)
         if name is not None:
             out.append(name.words)
+            names.add(tuple(sorted(id(w) for w in name.words)))
     for i, s in enumerate(segs):
         label = _LIST_LABEL.match(s.folded)
         if not label:
@@ -85,7 +94,7 @@ def find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[Wor
         key = tuple(sorted(id(w) for w in line))
         if key not in seen and any(_lettered(w) for w in line):
             seen.add(key)
-            unique.append(tuple(sorted(line, key=lambda w: w.bbox[0])))
+            unique.append((tuple(sorted(line, key=lambda w: w.bbox[0])), key in names))
     return unique
 
 
@@ -109,17 +118,31 @@ def agreed(line: Sequence[Word], other: Sequence[str]) -> set[int]:
     return out
 
 
-def confirm_line(line: Sequence[Word], image: np.ndarray, *, file: str = "<page>") -> list[Word]:
-    """The line's words with confidences set by the second reading (see the module's docstring)."""
+def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False, file: str = "<page>") -> list[Word]:
+    """The line's words with confidences set by the second reading (see the module's docstring).
+
+    The signer's name line (`name`) whose two readings differ: when every crop gave the second
+    recogniser the same personal name, as many words as Tesseract's, the line takes those words in
+    Tesseract's boxes, capped at DISAGREE_CAP. Either way the value goes to a person (the engines
+    disagree); on the development pages the second reading was the right one where a seal was over
+    the name ("Lê +ân Dũng", "Hoàng Văn Thuần" and "Nguyễn Thị Kim Chỉ" for "Thuân" and "Chi"),
+    so the person gets the better value to check. Independent of Tesseract's confidence, so the
+    step gives the same words when run again over its own output."""
     best: set[int] = set()
     wanted = {i for i, w in enumerate(line) if _lettered(w)}
+    texts: list[str] = []
     for margins in CROPS:
         reading = read_line(image, _crop(line, margins), file=file)
+        texts.append(reading.text)
         got = agreed(line, reading.text.split())
         if len(got) > len(best):
             best = got
         if best >= wanted:
             break
+    if name and not best >= wanted and len(texts) == len(CROPS):
+        replaced = _name_replaced(line, texts)
+        if replaced is not None:
+            return replaced
     out = []
     for i, w in enumerate(line):
         if i not in wanted:
@@ -131,18 +154,33 @@ def confirm_line(line: Sequence[Word], image: np.ndarray, *, file: str = "<page>
     return out
 
 
+def _name_replaced(line: Sequence[Word], texts: list[str]) -> list[Word] | None:
+    from ocr.extract import _clean_value, is_personal_name
+
+    other = _clean_value(texts[0])
+    if any(_clean_value(t) != other for t in texts[1:]) or not is_personal_name(other):
+        return None
+    lettered = [w for w in line if _lettered(w)]
+    theirs = other.split()
+    if len(theirs) != len(lettered):
+        return None
+    by_id = {id(w): t for w, t in zip(lettered, theirs, strict=True)}
+    return [replace(w, text=by_id[id(w)], confidence=round(min(w.confidence, DISAGREE_CAP), 4)) if id(w) in by_id
+            else w for w in line]
+
+
 def confirm_words(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
                   file: str = "<page>") -> list[Word]:
     """The page's words, those of its signature blocks and recipients list confirmed or doubted by
     the second recogniser. It reads the brightest channel, as Tesseract does (ocr.preprocess,
     ink="max"): a red seal fades, black print stays."""
-    lines = find_lines(words, width, height)
+    lines = _find_lines(words, width, height)
     if not lines:
         return words
     rgb = as_rgb_array(image)
     bright = np.repeat(rgb.max(axis=2, keepdims=True), 3, axis=2)
     changed: dict[int, Word] = {}
-    for line in lines:
-        for old, new in zip(line, confirm_line(line, bright, file=file), strict=True):
+    for line, name in lines:
+        for old, new in zip(line, confirm_line(line, bright, name=name, file=file), strict=True):
             changed[id(old)] = new
     return [changed.get(id(w), w) for w in words]
