@@ -53,9 +53,11 @@ def find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[Wor
     return [line for line, _ in _find_lines(words, width, height)]
 
 
-def _find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[tuple[Word, ...], bool]]:
+def _find_lines(words: Sequence[Word], width: int, height: int,
+                nameless: list[tuple[Word, ...]] | None = None) -> list[tuple[tuple[Word, ...], bool]]:
     """(line, is the signer's name line) of find_lines. A name line Tesseract read too badly to be a
-    name ("Lê +ân Dũng") is found where the extractor finds it (ocr.extract._damaged_name)."""
+    name ("Lê +ân Dũng") is found where the extractor finds it (ocr.extract._damaged_name). The
+    authority lines of a block with no name line at all are added to `nameless`."""
     from ocr.extract import _damaged_name, _signature_blocks, segments
 
     page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
@@ -70,6 +72,8 @@ def _find_lines(words: Sequence[Word], width: int, height: int) -> list[tuple[tu
         if name is not None:
             out.append(name.words)
             names.add(tuple(sorted(id(w) for w in name.words)))
+        elif nameless is not None:
+            nameless.append(tuple(w for t in titles for w in t.words))
     for i, s in enumerate(segs):
         label = _LIST_LABEL.match(s.folded)
         if not label:
@@ -174,7 +178,8 @@ def confirm_words(words: list[Word], image: np.ndarray | Image.Image, width: int
     """The page's words, those of its signature blocks and recipients list confirmed or doubted by
     the second recogniser. It reads the brightest channel, as Tesseract does (ocr.preprocess,
     ink="max"): a red seal fades, black print stays."""
-    lines = _find_lines(words, width, height)
+    nameless: list[tuple[Word, ...]] = []
+    lines = _find_lines(words, width, height, nameless)
     if not lines:
         return words
     rgb = as_rgb_array(image)
@@ -183,4 +188,60 @@ def confirm_words(words: list[Word], image: np.ndarray | Image.Image, width: int
     for line, name in lines:
         for old, new in zip(line, confirm_line(line, bright, name=name, file=file), strict=True):
             changed[id(old)] = new
-    return [changed.get(id(w), w) for w in words]
+    out = [changed.get(id(w), w) for w in words]
+    next_line = 1 + max((w.line for w in words), default=0)
+    for block in nameless:
+        found = read_missing_name(block, bright, width, height, line=next_line, file=file)
+        if found:
+            out += found
+            next_line += 1
+    return out
+
+
+def _bands(dark: np.ndarray, min_rows: int) -> list[tuple[int, int]]:
+    """Runs of rows holding ink (row index ranges, end exclusive) at least `min_rows` tall."""
+    rows = dark.sum(axis=1) > max(2, 0.01 * dark.shape[1])
+    out, start = [], None
+    for y, on in enumerate([*rows.tolist(), False]):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            if y - start >= min_rows:
+                out.append((start, y))
+            start = None
+    return out
+
+
+def read_missing_name(block: Sequence[Word], bright: np.ndarray, width: int, height: int, *, line: int,
+                      file: str = "<page>") -> list[Word]:
+    """The signer's name of a block whose name line Tesseract did not read at all (under the
+    signature and seal, or too faint): the printed lines below the block, within a third of the page
+    (where the extractor looks), in the brightest channel (a blue signature and a red seal fade, the
+    black print stays), read by the second recogniser from the nearest up; the first that reads as a
+    personal name is added as that line's words, capped at DISAGREE_CAP (one engine read it)."""
+    from ocr.extract import _clean_value, is_personal_name
+
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in block)
+    h = heights[len(heights) // 2]
+    x0, x1 = min(w.bbox[0] for w in block), max(w.bbox[2] for w in block)
+    cx, half = (x0 + x1) / 2, max(x1 - x0, 8 * h) / 2 + h
+    left, right = max(0, round(cx - half)), min(width, round(cx + half))
+    top, bottom = max(w.bbox[3] for w in block) + round(0.5 * h), min(height, max(w.bbox[3] for w in block) + height // 3)
+    if bottom - top < 2 * h or right - left < 4 * h:
+        return []
+    grey = bright[top:bottom, left:right, 0]
+    dark = grey < 110
+    for b0, b1 in _bands(dark, max(3, round(0.5 * h))):
+        if b1 - b0 > 2.2 * h:
+            continue  # a signature's strokes or a seal's ring still dark here, not a printed line
+        cols = np.nonzero(dark[b0:b1].any(axis=0))[0]
+        if cols.size == 0:
+            continue
+        box = (left + int(cols[0]) - round(0.5 * h), top + b0 - round(0.2 * h),
+               left + int(cols[-1]) + round(0.5 * h), top + b1 + round(0.2 * h))
+        reading = read_line(bright, box, file=file)
+        text = _clean_value(reading.text)
+        if is_personal_name(text) and len(reading.words) == len(text.split()):
+            return [replace(w, text=t, confidence=round(min(w.confidence, DISAGREE_CAP), 4), line=line, block=0)
+                    for w, t in zip(reading.words, text.split(), strict=True)]
+    return []

@@ -90,6 +90,7 @@ class TesseractEngine:
             words = under_marks(words, find_marks(as_rgb_array(image), dpi))
         if self.signer_lines:
             words = _signer_lines(words, image, width, height, file)
+            text = _text(words)  # a name line read only by the second recogniser may have been added
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,

@@ -85,3 +85,14 @@ def test_a_name_both_crops_read_otherwise_is_offered_to_the_person_never_signed(
     assert [w.text for w in out] == ["Nguyễn", "Văn", "Tuấn"]
     assert all(w.confidence <= DISAGREE_CAP for w in out)
     assert [w.bbox for w in out] == [w.bbox for w in misread]  # Tesseract's boxes stay
+
+
+def test_a_name_line_tesseract_missed_is_read_below_the_block_at_a_review_confidence():
+    img, lines = _printed_block(["KT. BỘ TRƯỞNG", "THỨ TRƯỞNG", "Phạm Ngọc Thưởng"])
+    block = [w for line in lines[:2] for w in line]  # Tesseract read the block, not the name
+    out = confirm_words(block, img, img.width, img.height)
+    added = out[len(block):]
+    assert " ".join(w.text for w in added) == "Phạm Ngọc Thưởng"
+    assert all(w.confidence <= DISAGREE_CAP for w in added)
+    assert len({w.line for w in added}) == 1 and added[0].line not in {w.line for w in block}
+    assert abs(added[0].bbox[1] - lines[2][0].bbox[1]) < 40  # where the name is printed
