@@ -35,6 +35,9 @@ DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
 # Crops around a line (top, bottom, sides) in median word heights, read in turn until one agrees on
 # every word: a neighbouring line in the strip confuses a one-line recogniser, a tight crop cuts marks.
 CROPS: tuple[tuple[float, float, float], ...] = ((0.15, 0.15, 0.5), (0.35, 0.35, 0.5))
+# The signer's name line, when the two crops did not agree with Tesseract: a wider one (the seal or
+# the signature can hide the first letters from Tesseract, whose box then starts late).
+NAME_CROP: tuple[float, float, float] = (0.35, 0.35, 1.5)
 _LIST_LABEL = re.compile(r"^\s*(noi nhan|kinh gui)\s*[:;.]?")
 
 
@@ -125,9 +128,9 @@ def agreed(line: Sequence[Word], other: Sequence[str]) -> set[int]:
 def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False, file: str = "<page>") -> list[Word]:
     """The line's words with confidences set by the second reading (see the module's docstring).
 
-    The signer's name line (`name`) whose two readings differ: when every crop gave the second
-    recogniser the same personal name, as many words as Tesseract's, the line takes those words in
-    Tesseract's boxes, capped at DISAGREE_CAP. Either way the value goes to a person (the engines
+    The signer's name line (`name`) whose readings differ (a third, wider crop read too): when two
+    crops gave the second recogniser the same personal name (spaces aside), as many words as
+    Tesseract's, the line takes those words in Tesseract's boxes, capped at DISAGREE_CAP. Either way the value goes to a person (the engines
     disagree); on the development pages the second reading was the right one where a seal was over
     the name ("Lê +ân Dũng", "Hoàng Văn Thuần" and "Nguyễn Thị Kim Chỉ" for "Thuân" and "Chi"),
     so the person gets the better value to check. Independent of Tesseract's confidence, so the
@@ -135,7 +138,9 @@ def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False,
     best: set[int] = set()
     wanted = {i for i, w in enumerate(line) if _lettered(w)}
     texts: list[str] = []
-    for margins in CROPS:
+    for margins in CROPS + ((NAME_CROP,) if name else ()):
+        if margins is NAME_CROP and best >= wanted:
+            break
         reading = read_line(image, _crop(line, margins), file=file)
         texts.append(reading.text)
         got = agreed(line, reading.text.split())
@@ -143,7 +148,7 @@ def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False,
             best = got
         if best >= wanted:
             break
-    if name and not best >= wanted and len(texts) == len(CROPS):
+    if name and not best >= wanted:
         replaced = _name_replaced(line, texts)
         if replaced is not None:
             return replaced
@@ -161,13 +166,15 @@ def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False,
 def _name_replaced(line: Sequence[Word], texts: list[str]) -> list[Word] | None:
     from ocr.extract import _clean_value, is_personal_name
 
-    other = _clean_value(texts[0])
-    if any(_clean_value(t) != other for t in texts[1:]) or not is_personal_name(other):
-        return None
     lettered = [w for w in line if _lettered(w)]
-    theirs = other.split()
-    if len(theirs) != len(lettered):
+    # A personal name with as many words as Tesseract's line, given by two crops at least (spaces
+    # aside: a tight crop runs "Lê Tấn" together).
+    names = [_clean_value(t) for t in texts]
+    other = next((n for n in names if is_personal_name(n) and len(n.split()) == len(lettered)
+                  and sum(m.replace(" ", "") == n.replace(" ", "") for m in names) >= 2), None)
+    if other is None:
         return None
+    theirs = other.split()
     by_id = {id(w): t for w, t in zip(lettered, theirs, strict=True)}
     return [replace(w, text=by_id[id(w)], confidence=round(min(w.confidence, DISAGREE_CAP), 4)) if id(w) in by_id
             else w for w in line]
