@@ -6,6 +6,7 @@
 
     python -m ocr.bench real [--engine JSON]       # WER/CER on real scans, ours and plain Tesseract
     python -m ocr.bench speed                      # OCR+extract pages/min/core, 300-dpi A4
+    python -m ocr.bench small                      # WER of real pages as small untagged JPEGs
     python -m ocr.bench SAMPLES_DIR [--engine JSON]
 
 CER/WER are edit distances over the page text, whitespace collapsed, word = whitespace-separated token.
@@ -207,6 +208,49 @@ def measure_real(truth_dir: Path = REAL_TRUTH, scans_dir: Path = REAL_SCANS, **e
                                       for s in ("plain_tesseract", "sohoa")}}
 
 
+def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_TRUTH, scans_dir: Path = REAL_SCANS,
+                  **engine_options: Any) -> dict[str, Any]:
+    """Real pages as small images without a resolution tag (issue 12): each transcribed page rendered
+    at its scan resolution, shrunk (Lanczos) to each width in `widths` (576 px: ~70 dpi for A4, what
+    the issue's held-out letters were), saved as JPEG q85 with no dpi tag, loaded as intake loads it
+    (load_pages then assumes 300 dpi) and read; WER against the page's transcription, beside the WER
+    of the same page at its true resolution. `gap` = mean small WER - mean true-resolution WER."""
+    import io
+
+    from PIL import Image
+
+    from ocr.engine import get_engine
+
+    engine = get_engine("tesseract", **engine_options)
+    pages: dict[str, Any] = {}
+    for truth_file in sorted(Path(truth_dir).glob("*-p*.truth.txt")):
+        stem = truth_file.name[: -len(".truth.txt")]
+        name, _, number = stem.rpartition("-p")
+        page = next(p for p in load_pages(Path(scans_dir) / f"{name}.pdf") if p.number == int(number))
+        reference = truth_file.read_text(encoding="utf-8")
+        row: dict[str, Any] = {"true": {**error_rates(reference, ocr_pages([page], engine=engine, workers=1).text()),
+                                        "dpi": page.dpi}}
+        for width in widths:
+            im = page.image.convert("RGB")
+            small = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+            buf = io.BytesIO()
+            small.save(buf, "JPEG", quality=85)  # no dpi tag: the file says nothing of its resolution
+            loaded = load_pages(buf.getvalue())
+            result = ocr_pages(loaded, engine=engine, workers=1)
+            row[str(width)] = {**error_rates(reference, result.text()),
+                               "true_dpi": round(page.dpi * width / im.width),
+                               "estimated_dpi": result.pages[0].quality.estimated_dpi,
+                               "rescan": result.pages[0].quality.rescan}
+        pages[stem] = row
+
+    def mean(key: str) -> float:
+        return round(sum(p[key]["wer"] for p in pages.values()) / max(len(pages), 1), 4)
+
+    means = {"true": mean("true"), **{str(w): mean(str(w)) for w in widths}}
+    return {"pages": pages, "mean_wer": means,
+            "gap_points": {str(w): round(100 * (means[str(w)] - means["true"]), 2) for w in widths}}
+
+
 def throughput(documents: int = 6, **engine_options: Any) -> dict[str, Any]:
     """OCR + field extraction on generated 300-dpi A4 pages (light damage), one process: pages per
     CPU-minute, with tesseract's share (child-process CPU) apart from ours (Python, OpenCV)."""
@@ -245,6 +289,8 @@ def main(argv: list[str]) -> int:
         figures = measure_real(args.truth, args.scans, **options)
     elif args.what == "speed":
         figures = throughput(**options)
+    elif args.what == "small":
+        figures = measure_small(truth_dir=args.truth, scans_dir=args.scans, **options)
     else:
         figures = measure(Path(args.what), **options)
     print(json.dumps(figures, ensure_ascii=False, indent=2))

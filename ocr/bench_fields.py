@@ -58,7 +58,8 @@ def load_truth(path: Path = TRUTH) -> dict[str, dict[str, Any]]:
     """{file name: {field: value or [accepted values]}} from the transcriptions (tests/data/real-scans/
     README.md): a list of printed lines (issuing body, signer's authority) becomes the lines joined by
     a space -- the extractor's format -- or, for joint issuers, by " - " as printed between them;
-    fields the transcriber marked uncertain are left out."""
+    the signer's title is the authority block's last line; fields the transcriber marked uncertain
+    are left out."""
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     items = raw.get("documents", raw) if isinstance(raw, dict) else raw
     if isinstance(items, dict):
@@ -71,11 +72,16 @@ def load_truth(path: Path = TRUTH) -> dict[str, dict[str, Any]]:
         for k, v in fields.items():
             if k in uncertain:
                 continue
+            if k == "signer_authority" and isinstance(v, list) and v and "signer_title" not in fields:
+                # The signer's own title is the block's last line, as the generator's truth has it.
+                entry["signer_title"] = v[-1]
             if isinstance(v, list):
                 v = [" ".join(v), " - ".join(v)] if k == "issuing_body" and len(v) > 2 else " ".join(v)
             entry[ALIASES.get(k, k)] = v
         if item.get("split"):
             entry["_split"] = "dev" if item["split"] == "dev" else "held-out"
+        # Fields written by hand into printed blanks (the number, the day): their own read rate.
+        entry["_handwritten"] = [ALIASES.get(k, k) for k in item.get("handwritten", ()) if k not in uncertain]
         out[Path(item["file"]).name] = entry
     return out
 def cached_ocr(scan: Path, cache: Path = CACHE) -> OcrResult:
@@ -113,9 +119,16 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
     from schemas.rules import FieldInput, validate_record
 
     tallies: dict[str, dict[str, list[int]]] = {}  # split -> field -> [compared, exact, wrong_sure]
+    kinds: dict[str, dict[str, list[int]]] = {}  # split -> the document's kind -> [compared, exact]
+    # split -> [documents with a handwritten number or date, of which every such field read right]
+    # and field -> [handwritten values, read right]
+    hand_docs: dict[str, list[int]] = {}
+    hand_fields: dict[str, dict[str, list[int]]] = {}
     routes: dict[str, dict[str, int]] = {}  # split -> route the validator gives the record -> documents
     for file, fields in sorted(wanted.items()):
         part = fields.pop("_split", None) or split_of(file)
+        handwritten = [k for k in fields.pop("_handwritten", []) if k in ("document_number", "issue_date")
+                       and fields.get(k) is not None]
         if part != split_of(file):  # the transcriptions and the brief must agree on what may be tuned on
             raise ValueError(f"{file}: split {part!r} in the truth, {split_of(file)!r} in DEV_DOCUMENTS")
         if split not in ("all", part):
@@ -130,6 +143,8 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
         by_route[decision.route.value] = by_route.get(decision.route.value, 0) + 1
         if show:
             print(f"== {file} [{part}] type={extraction.document_type}")
+        kind = str(fields.get("kind") or "?")
+        right: dict[str, bool] = {}
         for name, want in fields.items():
             if want is None:
                 continue
@@ -143,16 +158,35 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
             t[0] += 1
             t[1] += ok
             t[2] += (not ok) and value is not None and conf >= 0.9
+            k = kinds.setdefault(part, {}).setdefault(kind, [0, 0])
+            k[0] += 1
+            k[1] += ok
+            right[name] = ok
             if show:
                 mark = "ok " if ok else ("BAD" if conf >= 0.9 else "-- ")
                 print(f"  {mark} {name:18} {conf:.2f} {value!r}" + ("" if ok else f"  want {want!r}"))
+        if handwritten:
+            d = hand_docs.setdefault(part, [0, 0])
+            d[0] += 1
+            d[1] += all(right.get(k, False) for k in handwritten)
+            for k in handwritten:
+                h = hand_fields.setdefault(part, {}).setdefault(k, [0, 0])
+                h[0] += 1
+                h[1] += right.get(k, False)
     out: dict[str, Any] = {}
     for part, fields in sorted(tallies.items()):
         n = sum(t[0] for t in fields.values())
         out[part] = {"exact_match": round(sum(t[1] for t in fields.values()) / max(n, 1), 3), "fields": n,
                      "wrong_at_0.9": sum(t[2] for t in fields.values()), "routes": routes.get(part, {}),
                      "by_field": {k: f"{t[1]}/{t[0]}" + (f" ({t[2]} wrong ≥0.9)" if t[2] else "")
-                                  for k, t in sorted(fields.items())}}
+                                  for k, t in sorted(fields.items())},
+                     "by_field_rate": {k: round(t[1] / max(t[0], 1), 3) for k, t in sorted(fields.items())},
+                     "by_kind": {k: f"{t[1]}/{t[0]}" for k, t in sorted(kinds.get(part, {}).items())}}
+        docs_hand = hand_docs.get(part, [0, 0])
+        out[part]["handwritten"] = {
+            "documents": docs_hand[0], "documents_all_read": docs_hand[1],
+            "rate": round(docs_hand[1] / docs_hand[0], 3) if docs_hand[0] else None,
+            "by_field": {k: f"{t[1]}/{t[0]}" for k, t in sorted(hand_fields.get(part, {}).items())}}
     return out
 
 

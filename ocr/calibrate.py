@@ -52,8 +52,8 @@ from ocr.extract import (
 )
 from ocr.marks import UNDER_MARK_CAP
 from ocr.model import OcrResult
-from schemas.document_types import DOCUMENT_TYPES
-from schemas.thresholds import DEFAULT_THRESHOLD
+from schemas.document_types import DOCUMENT_TYPES, GENERAL_TYPE_CODE
+from schemas.thresholds import DEFAULT_THRESHOLD, Thresholds
 
 MODEL_PATH = Path(__file__).with_name("data") / "calibration.json"
 CACHE_DIR = Path(os.environ.get("SOHOA_CALIBRATION_CACHE", "/tmp/sohoa-calibration"))
@@ -625,8 +625,34 @@ def reliability(pairs: Iterable[tuple[float, bool]]) -> list[dict[str, Any]]:
     return out
 
 
+# The thresholds the signer's fields and the recipients had before they needed a second reading's
+# evidence (schemas.document_types): kept to measure what they let through (`at_threshold`).
+LOWERED_THRESHOLDS = {"*": {"signer_name": 0.60, "signer_title": 0.60, "signer_authority": 0.60, "recipients": 0.50}}
+
+
+def at_threshold(rows: Sequence[tuple[Features, bool]], model: dict[str, Any] | None = None,
+                 thresholds: Thresholds | None = None) -> dict[str, Any]:
+    """Values whose calibrated confidence reaches their field's declared review threshold (those a
+    record could be signed with, unseen), and the wrong ones among them, in all and per field."""
+    model = model or load_model()
+    thresholds = thresholds or Thresholds()
+    by_field: dict[str, list[int]] = {}
+    for f, right in rows:
+        doc_type = DOCUMENT_TYPES.get(f.document_type) or DOCUMENT_TYPES[GENERAL_TYPE_CODE]
+        spec = next((s for s in doc_type.fields if s.name == f.field), None)
+        if spec is None:
+            continue
+        if probability(f, model) >= thresholds.for_field(doc_type, spec):
+            t = by_field.setdefault(f.field, [0, 0])
+            t[0] += 1
+            t[1] += not right
+    return {"values": sum(t[0] for t in by_field.values()), "wrong": sum(t[1] for t in by_field.values()),
+            "by_field": {k: {"values": t[0], "wrong": t[1]} for k, t in sorted(by_field.items())}}
+
+
 def report(rows: Sequence[tuple[Features, bool]], model: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Reliability of the raw and the calibrated confidence, and the wrong values at >= 0.9 of each."""
+    """Reliability of the raw and the calibrated confidence, the wrong values at >= 0.9 of each, and
+    the values at or above their declared thresholds (now, and with the lowered thresholds of before)."""
     model = model or load_model()
     raw = [(f.raw, r) for f, r in rows]
     cal = [(probability(f, model), r) for f, r in rows]
@@ -634,7 +660,9 @@ def report(rows: Sequence[tuple[Features, bool]], model: dict[str, Any] | None =
             "raw": {"bands": reliability(raw), "wrong_at_0.9": sum(1 for c, r in raw if c >= 0.9 and not r),
                     "at_0.9": sum(1 for c, _ in raw if c >= 0.9)},
             "calibrated": {"bands": reliability(cal), "wrong_at_0.9": sum(1 for c, r in cal if c >= 0.9 and not r),
-                           "at_0.9": sum(1 for c, _ in cal if c >= 0.9)}}
+                           "at_0.9": sum(1 for c, _ in cal if c >= 0.9)},
+            "at_threshold": at_threshold(rows, model),
+            "at_lowered_threshold": at_threshold(rows, model, Thresholds(overrides=LOWERED_THRESHOLDS))}
 
 
 def markdown(figures: dict[str, Any]) -> str:
@@ -647,7 +675,13 @@ def markdown(figures: dict[str, Any]) -> str:
         lines.append(f"| {raw['band']} | {raw['values']} | {acc(raw)} | {cal['values']} | {acc(cal)} |")
     wrong = (f"wrong at ≥ 0.90: raw {figures['raw']['wrong_at_0.9']} of {figures['raw']['at_0.9']}, "
              f"calibrated {figures['calibrated']['wrong_at_0.9']} of {figures['calibrated']['at_0.9']}")
-    return "\n".join(lines) + f"\n\n{figures['values']} values, {figures['right']} right; {wrong}."
+    out = "\n".join(lines) + f"\n\n{figures['values']} values, {figures['right']} right; {wrong}."
+    for key, what in (("at_threshold", "declared thresholds"), ("at_lowered_threshold", "lowered thresholds of before")):
+        if key in figures:
+            t = figures[key]
+            bad = ", ".join(f"{k} {v['wrong']} of {v['values']}" for k, v in t["by_field"].items() if v["wrong"])
+            out += f"\nAt or above their {what}: {t['values']} values, {t['wrong']} wrong" + (f" ({bad})." if bad else ".")
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -940,6 +940,9 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
     return out, snapped, restored, whole
 
 
+_DELEGATION_LINE = re.compile(r"^(TM|KT|TL|TUQ|Q)\. ")
+
+
 def _is_title_line(line: str) -> bool:
     f = fold(line)
     return any(fold(k) in f for k in (*SIGNER_TITLES, *_MORE_TITLES))
@@ -979,6 +982,11 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     signer_title = _field(normalise_upper(_clean_value(last.text[offset:])), last.words_in(offset, len(last.text)),
                           page, format_ok=bool(known))
     lines, snapped, restored, whole = _authority_lines(titles)
+    if lines and signer_title.value and fold(signer_title.value) != fold(lines[-1]) \
+            and fold(signer_title.value).endswith(" " + fold(lines[-1])) and not _DELEGATION_LINE.match(lines[-1]):
+        # A speck of the seal or signature read before the title ("e THỦ TRƯỞNG"): the block's own
+        # line, cleaned of it, is the title.
+        signer_title = replace(signer_title, value=lines[-1])
     authority = with_checks(_field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
                             whole_block=whole)
     if snapped:

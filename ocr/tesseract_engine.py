@@ -22,6 +22,7 @@ from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
 from ocr.preprocess import UPSCALE_BELOW_DPI, Prepared, as_rgb_array, prepare
 from ocr.quality import PageQuality
+from ocr.signer_lines import confirm_words
 
 _log = logging.getLogger(__name__)
 OSD_MIN_CONFIDENCE = 2.0  # Tesseract's own scale; below it the guess is as good as a coin
@@ -51,6 +52,10 @@ class TesseractEngine:
     # The number and date lines read again by a second recogniser (ocr.key_lines): handwritten
     # fill-ins; agreement raises the words' confidence, disagreement caps it (docs/ocr.md).
     key_lines: bool = True
+    # The signature block's and the recipients list's lines read again by the second recogniser
+    # (ocr.signer_lines): after the seal cap, words both engines read alike are evidence (>= 0.9),
+    # words only Tesseract read so are capped at 0.6 (docs/ocr.md).
+    signer_lines: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -83,6 +88,9 @@ class TesseractEngine:
             words, text = _key_lines(words, image, width, height, file)
         if self.marks:
             words = under_marks(words, find_marks(as_rgb_array(image), dpi))
+        if self.signer_lines:
+            words = _signer_lines(words, image, width, height, file)
+            text = _text(words)  # a name line read only by the second recogniser may have been added
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
@@ -165,6 +173,16 @@ def _key_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, h
         # The page has been read once already; the second reading only checks two of its lines.
         _log.warning("%s: second reading of the number and date lines skipped (%s)", file, exc)
     return words, _text(words)
+
+
+def _signer_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,
+                  file: str) -> list[Word]:
+    try:
+        return confirm_words(words, image, width, height, file=file)
+    except EngineFailed as exc:
+        # The confidences stay as Tesseract and the seal cap left them: the fields go to a person.
+        _log.warning("%s: second reading of the signature block skipped (%s)", file, exc)
+        return words
 
 
 def _in_column(word: Word, zone: ColumnZone, left: bool) -> bool:

@@ -10,6 +10,10 @@
    Template families (samples.FAMILIES, --family-documents per family, seed 11): the same figures
    per family, the tuning families together, and the held-out family (HELD_OUT_FAMILY) apart, with
    the fields wrong at confidence >= 0.9.
+   Issue 12's done-when figures (`ocr.done_when`): calibrated wrong at >= 0.9 and at the declared
+   thresholds on the held-out family and the held-out real documents, exact match per field (and per
+   kind) on both, the handwritten number/date read rate on held-out real documents, the small-image
+   WER gap (real pages as untagged 576/830-px JPEGs against their true resolution), throughput.
 2. Per-stage wall time of the batch stages run directly (no Airflow around them) against a real
    SeaweedFS server and a SQLite results DB in a scratch folder: intake, ocr, extract, validate,
    sign, store, sync (to the reference receiver over HTTP).
@@ -39,8 +43,9 @@ def _say(message: str) -> None:
 
 def bench_ocr(samples: Path, family_samples: Path | None = None) -> dict[str, Any]:
     from core.shared import real_scans_dir
-    from ocr.bench import measure, measure_real, throughput
+    from ocr.bench import measure, measure_real, measure_small, throughput
     from ocr.bench_fields import calibrated_reliability as real_split
+    from ocr.bench_fields import measure as real_fields
     from ocr.calibrate import load_model
     from ocr.calibrate import measure_heldout as heldout_family
 
@@ -57,11 +62,39 @@ def bench_ocr(samples: Path, family_samples: Path | None = None) -> dict[str, An
                               "fresh_seed": figures["generated"]["reliability"],
                               "heldout_family": heldout_family(40, cache),
                               "real_dev": real_split("dev"), "real_heldout": real_split("held-out")}
+    _say("OCR: field exact match on the transcribed real documents, development and held-out apart")
+    figures["real_fields"] = {split: real_fields(split).get(split, {}) for split in ("dev", "held-out")}
     _say("OCR: throughput of OCR + extraction on 300-dpi A4 pages")
     figures["throughput"] = throughput()
     _say(f"OCR: real scans ({real_scans_dir()}) against hand-made ground truth, plain Tesseract beside ours")
     figures["real_scans"] = measure_real()
+    _say("OCR: the same real pages as small JPEGs without a resolution tag")
+    figures["small_images"] = measure_small()
+    figures["done_when"] = done_when(figures)
     return figures
+
+
+def done_when(ocr: dict[str, Any]) -> dict[str, Any]:
+    """Issue 12's "done when" figures, gathered from the OCR part (each is also in its own section)."""
+    rel = ocr.get("reliability", {})
+    family = rel.get("heldout_family", {})
+    cal = family.get("calibrated", {})
+    held_fields = ocr.get("families", {}).get("held_out_family", {}).get("by_field", {})
+    real = ocr.get("real_fields", {}).get("held-out", {})
+    return {
+        "heldout_family_wrong_at_0.9": f"{cal.get('wrong_at_0.9')} of {cal.get('at_0.9')}" if cal else None,
+        "heldout_family_wrong_at_0.9_share": round(cal["wrong_at_0.9"] / cal["at_0.9"], 4) if cal.get("at_0.9") else None,
+        "heldout_family_wrong_at_threshold": family.get("at_threshold"),
+        "heldout_family_exact_by_field": held_fields,
+        "heldout_family_min_field": min(held_fields.values()) if held_fields else None,
+        "real_heldout_exact_by_field": real.get("by_field_rate"),
+        "real_heldout_exact_by_kind": real.get("by_kind"),
+        "real_heldout_wrong_at_0.9": real.get("wrong_at_0.9"),
+        "real_heldout_wrong_at_threshold": rel.get("real_heldout", {}).get("at_threshold"),
+        "real_heldout_handwritten": real.get("handwritten"),
+        "small_image_wer_gap_points": ocr.get("small_images", {}).get("gap_points"),
+        "pages_per_min_per_core": ocr.get("throughput", {}).get("pages_per_min_per_core"),
+    }
 
 
 def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import ocr
 from ocr.bench import REAL_SCANS, REAL_TRUTH, measure_real
 from ocr.extract import HANDWRITTEN_CAP
 from ocr.marks import UNDER_MARK_CAP, find_marks
+from ocr.signer_lines import AGREE_FLOOR
 
 REVIEW_THRESHOLD = 0.80  # schemas: a field below this goes to a person
 
@@ -114,7 +115,9 @@ def test_words_under_seal_and_signature_are_capped(letter: tuple[list[ocr.PageIm
     marks = find_marks(np.asarray(pages[1].image), pages[1].dpi)
     assert marks, "the seal and signature of 1.pdf page 2 are found"
     title = [w for w in result.pages[1].words if w.text in ("ĐỐC", "GIÁM")]
-    assert title and all(w.confidence <= UNDER_MARK_CAP for w in title)
+    # Capped under the seal, unless the second recogniser read the word alike (ocr.signer_lines):
+    # agreement is the evidence that lifts the cap, never a value between the two.
+    assert title and all(w.confidence <= UNDER_MARK_CAP or w.confidence >= AGREE_FLOOR for w in title)
     ex = ocr.extract_fields(result)
     assert ex.fields["signer_title"].confidence < REVIEW_THRESHOLD
     # 3.pdf: the red seal covers the signer's title; nothing read there is certain.
@@ -123,7 +126,8 @@ def test_words_under_seal_and_signature_are_capped(letter: tuple[list[ocr.PageIm
     x0, y0, x1, y1 = seal[0].bbox
     inside = [w for w in copy_scan[1].pages[0].words if x0 <= (w.bbox[0] + w.bbox[2]) / 2 <= x1
               and y0 <= (w.bbox[1] + w.bbox[3]) / 2 <= y1]
-    assert inside and all(w.confidence <= UNDER_MARK_CAP for w in inside)
+    assert inside and all(w.confidence <= UNDER_MARK_CAP or w.confidence >= AGREE_FLOOR for w in inside)
+    assert any(w.confidence <= UNDER_MARK_CAP for w in inside)  # what only Tesseract read stays doubted
 
 
 def test_cli_ocr_real_scan_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
