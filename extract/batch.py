@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-
 from core.settings import Settings, get_settings
 from storage.db import session_scope
 from storage.documents import PIPELINE_ACTOR, StageRun, progress, stage_todo, transition
-from storage.models import Document, DocumentStatus, Field
+from storage.models import Document, DocumentStatus
 from storage.objects import ObjectStore
 
 
@@ -38,9 +36,7 @@ def extract_batch(batch_id: int, settings: Settings | None = None, store: Object
 
 def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
     import ocr
-    from ocr.calibrate import calibrate
-    from ocr.catalogue import apply_catalogue
-    from review.catalogue import record_repairs
+    from review.retype import save_extraction
 
     if not doc.ocr_key:
         raise RuntimeError("no OCR output recorded for this document")
@@ -56,7 +52,7 @@ def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
         return "blank_page"
     declared = doc.document_type or "auto"
     # Confidences become calibrated (ocr.calibrate, never above the extractor's): what the thresholds compare.
-    extraction = calibrate(apply_catalogue(ocr.extract_fields(result, declared), catalogue, doc.province), result)
+    extraction = ocr.read_fields(result, declared, catalogue=catalogue, province=doc.province)
     with session_scope() as s:
         d = s.get_one(Document, doc.id)
         d.document_type = extraction.document_type
@@ -65,15 +61,6 @@ def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
             reason = f"loại giấy tờ «{declared}» chưa có trong danh mục: trích xuất theo văn bản hành chính chung"
             if reason not in d.review_reasons:
                 d.review_reasons = [*d.review_reasons, reason]
-        existing = {f.name: f for f in s.scalars(select(Field).where(Field.document_id == d.id))}
-        for name, value in extraction.fields.items():
-            row = existing.get(name)
-            if row is not None and row.source == "steward":
-                continue  # a steward's correction is never overwritten by a re-run
-            row = row or Field(document_id=d.id, name=name)
-            row.value, row.confidence, row.page = value.value, value.confidence, value.page
-            row.bbox = list(value.bbox) if value.bbox else None
-            s.add(row)
-        record_repairs(s, d.id, extraction)
+        save_extraction(s, d.id, extraction)  # a steward's correction is never overwritten by a re-run
         transition(s, d, DocumentStatus.EXTRACTED, actor=PIPELINE_ACTOR, stage="extract")
     return extraction.document_type

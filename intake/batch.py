@@ -31,6 +31,7 @@ from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry
 from storage.objects import ObjectStore
+from storage.rescans import awaiting_rescan, replace_scan
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,15 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
             first = same[0]
             raise RejectedFile(row.file, QuarantineReason.DUPLICATE,
                                f"same SHA-256 as {first.file_name!r} (document {first.id}, batch {first.batch_id})")
+        # The new scan a steward asked for replaces that record's file (storage/rescans.py: the match).
+        answered = awaiting_rescan(session, batch_id=batch_id, file_name=row.file, province=province,
+                                   agency_code=agency_code, dossier_code=row.dossier_code)
+        if answered is None and (taken := session.scalar(select(Document.id).where(
+                Document.batch_id == batch_id, Document.file_name == row.file))) is not None:
+            # New bytes under a taken name: a re-scan nobody asked for; never a second record of one name.
+            raise RejectedFile(row.file, QuarantineReason.NAME_TAKEN,
+                               f"tệp cùng tên đã được tiếp nhận (hồ sơ #{taken}) với nội dung khác; muốn thay "
+                               "bản quét, hãy «Yêu cầu quét lại» hồ sơ đó trên trang rà soát rồi chạy lại lô")
         year = datetime.now(UTC).year
         key = keys.raw_key(province, agency_code, year, batch_id, found.sha256, SUFFIX_FOR[found.content_type])
         # Object first, row second: a crash between them leaves an orphan object that the
@@ -190,6 +200,13 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
         if row.pages is not None and row.pages != found.pages:
             # Art. 25.3.a: every page; a count that differs from the manifest is flagged.
             reasons.append(f"page_count_mismatch: manifest {row.pages}, file {found.pages}")
+        if answered is not None:
+            doc, request, matched_by = answered
+            replace_scan(session, doc, request, matched_by=matched_by, batch_id=batch_id, file_name=row.file,
+                         sha256=found.sha256, raw_key=key, content_type=found.content_type,
+                         size_bytes=found.size_bytes, page_count=found.pages, manifest_pages=row.pages,
+                         reasons=reasons, actor=actor)
+            return doc.id, True
         doc = Document(
             batch_id=batch_id, file_name=row.file, sha256=found.sha256, content_type=found.content_type,
             size_bytes=found.size_bytes, page_count=found.pages, manifest_pages=row.pages, province=province,

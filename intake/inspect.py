@@ -25,6 +25,7 @@ class QuarantineReason(StrEnum):
     OUTSIDE_BATCH = "outside_batch"
     MISSING_FILE = "missing_file"
     DUPLICATE = "duplicate"
+    NAME_TAKEN = "name_taken"  # another file of this name was taken in the batch (a re-scan not asked for)
     BAD_MANIFEST_ROW = "bad_manifest_row"
     NOT_IN_MANIFEST = "not_in_manifest"
     PAGE_COUNT_LIE = "page_count_lie"
@@ -40,12 +41,13 @@ _LABELS_VI = {
     QuarantineReason.UNSUPPORTED_TYPE: "Định dạng không hỗ trợ",
     QuarantineReason.MISLABELLED_TYPE: "Phần mở rộng không khớp nội dung tệp",
     QuarantineReason.CORRUPT: "Tệp hỏng, không đọc được",
-    QuarantineReason.ENCRYPTED: "PDF được mã hóa",
+    QuarantineReason.ENCRYPTED: "PDF có mật khẩu mở",
     QuarantineReason.DECOMPRESSION_BOMB: "Ảnh quá lớn (nghi bom giải nén)",
     QuarantineReason.TOO_MANY_PAGES: "Quá nhiều trang",
     QuarantineReason.OUTSIDE_BATCH: "Đường dẫn nằm ngoài thư mục lô",
     QuarantineReason.MISSING_FILE: "Không tìm thấy tệp",
     QuarantineReason.DUPLICATE: "Trùng với tệp đã tiếp nhận",
+    QuarantineReason.NAME_TAKEN: "Tên tệp đã dùng cho một bản quét khác trong lô",
     QuarantineReason.BAD_MANIFEST_ROW: "Dòng danh mục không hợp lệ",
     QuarantineReason.NOT_IN_MANIFEST: "Không có trong danh mục",
     QuarantineReason.PAGE_COUNT_LIE: "Số trang khai trong PDF sai (cây trang giả)",
@@ -168,9 +170,9 @@ def inspect_file(path: Path, *, display_name: str, max_image_pixels: int, max_pd
 def _inspect_pdf(path: Path, name: str, max_pixels: int, max_pages: int, dpi: int) -> int:
     try:
         with pikepdf.open(path) as pdf:
-            if pdf.is_encrypted:
-                raise RejectedFile(name, QuarantineReason.ENCRYPTED,
-                                   "the PDF is encrypted; ask for an unprotected scan")
+            # Opened without a password, an encrypted PDF has permission restrictions only (no
+            # copying, no printing...): poppler renders it like any other, so it is taken. One that
+            # needs an open password never gets here (PasswordError below).
             claimed = _claimed_pages(pdf)
             if claimed is not None and claimed > max_pages:
                 # Checked before walking the tree: a claim of 2×10⁹ pages is refused without counting them.
@@ -196,7 +198,9 @@ def _inspect_pdf(path: Path, name: str, max_pixels: int, max_pages: int, dpi: in
                                        f"(limit {max_pixels / 1e6:.0f} Mpx)")
             return count
     except pikepdf.PasswordError:
-        raise RejectedFile(name, QuarantineReason.ENCRYPTED, "the PDF needs a password") from None
+        raise RejectedFile(name, QuarantineReason.ENCRYPTED,
+                           "có mật khẩu mở: không mở được nếu không có mật khẩu; "
+                           "xin bản quét không đặt mật khẩu") from None
     except pikepdf.PdfError as exc:
         raise RejectedFile(name, QuarantineReason.CORRUPT, f"the PDF cannot be parsed ({exc})") from None
 

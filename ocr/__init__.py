@@ -27,7 +27,7 @@ from ocr.tesseract_engine import TesseractEngine, orientation
 __all__ = [
     "EngineFailed", "ExtractedField", "Extraction", "ImageTooLarge", "OcrEngine", "OcrError", "OcrResult",
     "PageImage", "PageQuality", "PageText", "UnreadableInput", "Word", "engines", "extract_fields",
-    "TesseractEngine", "get_engine", "load_pages", "ocr_file", "ocr_pages", "register_engine",
+    "TesseractEngine", "get_engine", "load_pages", "ocr_file", "ocr_pages", "read_fields", "register_engine",
 ]
 
 Progress = Callable[[int, int], None]  # (pages done, pages in total)
@@ -95,6 +95,18 @@ def ocr_pages(pages: Sequence[PageImage], *, engine: OcrEngine | None = None, la
                 if progress:
                     progress(i + 1, total)
     return OcrResult(pages=tuple(results), engine=getattr(engine, "name", type(engine).__name__))
+
+
+def read_fields(result: OcrResult, document_type: str = "auto", *, catalogue: Any = None,
+                province: str | None = None) -> Extraction:
+    """The fields of a recognised document as a record keeps them: extracted for the type ("auto":
+    the type the page names), repaired from the archive's catalogue (`ocr.catalogue.Catalogue`,
+    optional), confidences calibrated (never above the extractor's). The extract stage and a
+    steward's change of type both read a record this way."""
+    from ocr.calibrate import calibrate
+    from ocr.catalogue import apply_catalogue
+
+    return calibrate(apply_catalogue(extract_fields(result, document_type), catalogue, province), result)
 
 
 def ocr_file(path: Path, *, max_pixels: int = MAX_PIXELS, dpi: int = 300, **kw: Any) -> OcrResult:

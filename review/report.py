@@ -9,6 +9,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from core.text import vn_number
+from review.quality import REASON_PREFIX as QUALITY_PREFIX
 from schemas import DOCUMENT_TYPES, RULE_NAMES_VI, field_name_vi
 from storage.models import STAGE_VI, STATUS_VI, Batch, Document, Field, QuarantineEntry, RuleOutcome
 
@@ -60,6 +61,11 @@ def render_validation_report(batch: Batch, docs: Sequence[Document], fields: Seq
             f"<span class='{'err' if o.severity == 'error' else 'warn'}'>"
             f"{e(field_name_vi(o.field_name, d.document_type) or RULE_NAMES_VI.get(o.rule, o.rule))}: {e(o.message)}</span>"
             for o in failed_by_doc.get(d.id, []))
+        # Page quality (blank, too small, blurred, turned, page count): named page by page
+        pages = [str(r) for r in d.review_reasons if str(r).startswith(QUALITY_PREFIX)]
+        if pages and d.status != "rejected":
+            problems = "<br>".join(f"<span class='{'err' if 'cần quét lại' in r else 'warn'} page-quality'>{e(r)}</span>"
+                                   for r in pages) + ("<br>" if problems else "") + problems
         if d.status == "failed" and d.failure:  # a stage raised on this document: where and why
             problems = (f"<span class='err'>Lỗi ở bước {e(STAGE_VI.get(d.failed_stage or '', d.failed_stage or ''))}: "
                         f"{e(d.failure)}</span>" + problems)

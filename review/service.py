@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.exitcodes import ExitCode
 from core.units import UnknownProvince, name_key, province_2025
-from review import duplicates
+from review import duplicates, quality
 from review.validate import revalidate_document, superseded_by, validate_document  # noqa: F401 (revalidate_document: the desk's name)
 from schemas import get_document_type
 from schemas.document_types import STILL_VALID_RULE
@@ -26,11 +26,13 @@ from schemas.rules import Decision, Severity, judge_validity
 from schemas.thresholds import Thresholds, load_thresholds
 from storage.db import session_scope
 from storage.documents import transition
-from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Result, RuleOutcome
+from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Page, Result, RuleOutcome
+from storage.rescans import withdraw_open_request
 from storage.review_models import ExpectationRun, ReviewAction, ReviewDecision, Role
 
 # A steward may still act on these; signed results change only through revocation (Art. 15).
-REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, DocumentStatus.APPROVED})
+REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, DocumentStatus.APPROVED,
+                        DocumentStatus.RESCAN})
 
 
 class ReviewError(ValueError):
@@ -185,6 +187,8 @@ class RecordView:
     signed: bool
     # Earlier records that are probably the same paper: (their id, how it was found), linked on the page
     duplicates: list[DuplicateLink] = field(default_factory=list)
+    # Problems of the scan's pages (blank, too small, blurred, turned, page count): shown per page
+    page_problems: list[quality.PageProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,8 @@ def record_view(document_id: int, *, thresholds: Thresholds | None = None, db_ur
         signed = s.scalar(select(Result.id).where(Result.document_id == doc.id)) is not None
         links = [DuplicateLink(p.other_document_id, duplicates.BASIS_VI.get(p.basis, p.basis), p.distance)
                  for p in duplicates.duplicates_of(s, doc.id)]
-    return RecordView(doc, views, record_failures, pages, history, signed, links)
+        problems = quality.record_problems(s, doc)
+    return RecordView(doc, views, record_failures, pages, history, signed, links, problems)
 
 
 # ---------------------------------------------------------------- actions
@@ -386,10 +391,15 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
             RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
         if errors and not note:
             raise ReviewError(f"còn {errors} lỗi: hãy sửa, hoặc ghi rõ lý do duyệt dù còn lỗi")
+        rescan = [p for p in quality.record_problems(s, doc) if p.rescan]
+        if rescan and not note:  # a blank, missing or unreadable page is not signed by accident
+            raise ReviewError(f"bản quét có trang cần quét lại ({'; '.join(p.reason for p in rescan)}): hãy "
+                              "«Yêu cầu quét lại», hoặc ghi rõ lý do vẫn duyệt")
         same = [f"#{p.other_document_id}" for p in duplicates.duplicates_of(s, doc.id)]
         if same and not note:  # never a second signed result of one paper by accident
             raise ReviewError(f"hồ sơ có thể trùng với hồ sơ {', '.join(same)}: ghi rõ lý do vẫn duyệt, "
                               "hoặc từ chối bản trùng")
+        withdraw_open_request(s, doc, actor, "duyệt không chờ bản quét lại")
         transition(s, doc, DocumentStatus.APPROVED, actor=actor, action="approve",
                    detail={"note": note, "errors_overridden": errors})
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.APPROVE, reason=note, actor=actor))
@@ -415,6 +425,7 @@ def approve_archive_only(document_id: int, actor: str, *, note: str, db_url: str
         expired = _expired(s, doc)
         if not expired:
             raise ReviewError("giấy tờ còn hiệu lực: duyệt bình thường, không duyệt lưu trữ")
+        withdraw_open_request(s, doc, actor, "duyệt lưu trữ không chờ bản quét lại")
         transition(s, doc, DocumentStatus.APPROVED, actor=actor, action="approve_archive_only",
                    detail={"note": note, "why": expired, "method": "a"})
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.ARCHIVE, reason=note, actor=actor))
@@ -450,6 +461,7 @@ def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | 
         raise ReviewError("phải ghi lý do từ chối")
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
+        withdraw_open_request(s, doc, actor, "từ chối")
         transition(s, doc, DocumentStatus.REJECTED, actor=actor, action="reject", reason=reason)
         doc.review_reasons = [*doc.review_reasons, f"từ chối bởi {actor}: {reason}"]
         s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.REJECT, reason=reason, actor=actor))
@@ -500,6 +512,8 @@ class BatchReport:
     stewards: list[StewardThroughput]
     expectation_runs: list[ExpectationRun]
     report_key: str | None
+    # (document id, file name, problem): the pages to check or scan again, in record order
+    page_problems: list[tuple[int, str, quality.PageProblem]] = field(default_factory=list)
 
 
 def batch_report(batch_id: int, *, db_url: str | None = None) -> BatchReport:
@@ -524,6 +538,15 @@ def batch_report(batch_id: int, *, db_url: str | None = None) -> BatchReport:
                                       len({d.document_id for d in items if d.action != ReviewAction.CORRECT}),
                                       items[0].at, items[-1].at)
                     for actor, items in sorted(by_actor.items())]
+        pages: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+        if ids:
+            for doc_id, number, measured in s.execute(select(Page.document_id, Page.number, Page.quality)
+                                                      .where(Page.document_id.in_(ids))):
+                pages[doc_id].append((number, measured or {}))
+        problems = [(d.id, d.file_name, p) for d in sorted(docs, key=lambda d: d.id)
+                    for p in quality.page_problems(pages[d.id], page_count=d.page_count,
+                                                   manifest_pages=d.manifest_pages)]
         return BatchReport(batch_id, batch.province, batch.agency_code, Counter(d.status for d in docs),
                            Counter((o.rule, o.severity) for o in failed),
-                           Counter(o.field_name or "(hồ sơ)" for o in failed), stewards, runs, batch.report_key)
+                           Counter(o.field_name or "(hồ sơ)" for o in failed), stewards, runs, batch.report_key,
+                           problems)

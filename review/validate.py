@@ -4,8 +4,10 @@ status. The validate stage (`validate_batch`) and the stewards' desk (`review.se
 correction, a record sent back before signing) both call `validate_document`.
 
 Applied here and nowhere else:
-- the reasons earlier stages left (page count, scan quality, an undeclared kind) are kept, the
-  rule messages of the last validation are recomputed;
+- the reasons earlier stages left (page count, an undeclared kind) are kept, the rule messages of the
+  last validation are recomputed;
+- page quality (`review.quality`): a blank, seal-only, too small, blurred or turned page, or a page
+  count the manifest disagrees with, is a reason naming the page: never approved by the rules alone;
 - a kind the schemas do not declare is checked as the general administrative document, never
   rejected for its kind; a general document and a provisional dossier code always go to a person;
 - still valid (Art. 25.1): the dates of the type's validity, and on the desk a later record of the
@@ -23,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from core.crashpoints import crash_point
 from core.settings import Settings, get_settings
-from review import duplicates
+from review import duplicates, quality
 from review.report import render_validation_report
 from schemas import get_document_type
-from schemas.document_types import GENERAL_TYPE_CODE, ValidityKind
+from schemas.document_types import GENERAL_TYPE_CODE, DocumentType, ValidityKind
 from schemas.rules import Decision, FieldInput, Route, parse_iso, validate_record
 from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
@@ -65,15 +67,16 @@ def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | Non
         unknown = undeclared_type_reason(doc.document_type)
     fields = {f.name: FieldInput(f.value, f.confidence)
               for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
-    # Keep flags from earlier stages (page count, scan quality, provisional mã hồ sơ); drop the rule
-    # messages of the last validation, which this one recomputes.
-    names = (*doc_type.field_names, *(f.label_vi for f in doc_type.fields), "hồ sơ")
-    rule_prefixes = tuple(f"{n}: " for n in names) + ("không đọc được",)
+    # Keep flags from earlier stages (page count, provisional mã hồ sơ); drop the rule messages of the
+    # last validation, which this one recomputes.
+    rule_prefixes = rule_reason_prefixes(doc_type)
     extra = tuple(r for r in doc.review_reasons if not (isinstance(r, str) and r.startswith(rule_prefixes)))
     for reason, applies in ((unknown, unknown is not None), (GENERAL_TYPE_REASON, doc_type.code == GENERAL_TYPE_CODE),
                             (PROVISIONAL_REASON, doc.dossier_provisional)):
         if applies and reason not in extra:
             extra += (reason,)
+    # Page quality, measured again from pages.quality: a blank or too coarse page is never auto-approved.
+    extra = quality.with_quality_reasons(s, doc, extra)
     decision = validate_record(doc_type, fields, extra_reasons=extra, thresholds=thresholds or load_thresholds(),
                                province=doc.province, agency_code=doc.agency_code,
                                superseded_by=superseded_by(s, doc) if check_superseded else None)
@@ -85,6 +88,12 @@ def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | Non
     if not keep_status:
         transition(s, doc, ROUTE_STATUS[route], actor=actor, stage="validate")
     return replace(decision, route=route)
+
+
+def rule_reason_prefixes(doc_type: DocumentType) -> tuple[str, ...]:
+    """How the reasons a validation of this type wrote begin (validate_record: "<label>: <message>")."""
+    names = (*doc_type.field_names, *(f.label_vi for f in doc_type.fields), "hồ sơ")
+    return tuple(f"{n}: " for n in names) + ("không đọc được",)
 
 
 def _write_outcomes(s: Session, document_id: int, decision: Decision) -> None:

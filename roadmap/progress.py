@@ -6,8 +6,8 @@ onto the old (63) or new (34) map and compares them with the plan.
 
 - digitised: signed and stored (status stored or synced), result still valid;
 - synced: its result's push to the citizen data warehouse was delivered (outbox);
-- in review / rejected: document status needs_review / rejected (current state, no year, also when
-  looking at a past day).
+- in review / rejected: document status needs_review (or rescan: waiting for a new scan) / rejected
+  (current state, no year, also when looking at a past day).
 A digitised result counts in the year of its conversion (Result.converted_at, UTC).
 """
 
@@ -150,7 +150,9 @@ def _progress_selects(names: list[str] | None, until: date | None) -> tuple[Any,
     rejected = Document.status == DocumentStatus.REJECTED.value
     statuses = (select(Document.province, Document.agency_code, Document.document_type, literal(None, Integer),
                        zero, zero, func.sum(case((rejected, 1), else_=0)), func.sum(case((rejected, 0), else_=1)))
-                .where(Document.status.in_([DocumentStatus.REJECTED.value, DocumentStatus.NEEDS_REVIEW.value]))
+                # a paper waiting for its re-scan is still work in review
+                .where(Document.status.in_([DocumentStatus.REJECTED.value, DocumentStatus.NEEDS_REVIEW.value,
+                                            DocumentStatus.RESCAN.value]))
                 .group_by(Document.province, Document.agency_code, Document.document_type))
     if names is not None:
         digitised = digitised.where(Document.province.in_(names))

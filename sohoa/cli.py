@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "sohoa.commands.roadmap_cmds",
     "sohoa.commands.storage_cmds",
     "sohoa.commands.web_cmds",
+    "sohoa.commands.review_cmds",
 )
 
 

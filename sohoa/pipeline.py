@@ -125,6 +125,8 @@ def batch_answers(batch_id: int) -> list[dict[str, Any]]:
                 answer, reason = "needs_review", "; ".join(map(str, d.review_reasons))
             elif d.status == DocumentStatus.REJECTED:
                 answer, reason = "rejected", "; ".join(map(str, d.review_reasons))
+            elif d.status == DocumentStatus.RESCAN:  # a steward asked for the paper to be scanned again
+                answer, reason = "rescan", "; ".join(map(str, d.review_reasons)) or "chờ quét lại"
             else:
                 answer, reason = "in_progress", None
             answers.append({"file": d.file_name, "answer": answer, "status": d.status, "reason": reason,

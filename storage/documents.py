@@ -39,10 +39,13 @@ ALLOWED: dict[DocumentStatus, frozenset[DocumentStatus]] = {
     S.OCR_DONE: frozenset({S.EXTRACTED, S.REJECTED, S.FAILED}),  # REJECTED: every page blank
     S.EXTRACTED: frozenset({S.APPROVED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED}),  # validation routes it
     # approved by the rules or a steward: signed; back to review when corrected, revalidated or expired
-    S.APPROVED: frozenset({S.SIGNED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED}),
-    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED}),  # a steward decides (or the rules, revalidated)
+    S.APPROVED: frozenset({S.SIGNED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED, S.RESCAN}),
+    # a steward decides (or the rules, revalidated); RESCAN: a steward asks for the paper to be scanned again
+    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RESCAN}),
     # a rejected record a steward corrects goes back to review; an old "ocr_failed" rejection is requeued
-    S.REJECTED: frozenset({S.NEEDS_REVIEW, S.APPROVED, S.FAILED}),
+    S.REJECTED: frozenset({S.NEEDS_REVIEW, S.APPROVED, S.FAILED, S.RESCAN}),
+    # waiting for a new scan: it arrives (RECEIVED, read afresh), or a steward decides without it
+    S.RESCAN: frozenset({S.RECEIVED, S.APPROVED, S.REJECTED, S.NEEDS_REVIEW}),
     S.SIGNED: frozenset({S.STORED, S.FAILED}),
     S.STORED: frozenset({S.SYNCED, S.FAILED}),  # SYNCED: the warehouse acknowledged the push
     S.SYNCED: frozenset({S.FAILED}),  # a re-run of the store stage that fails on it

@@ -28,6 +28,9 @@ class DocumentStatus(StrEnum):
     SIGNED = "signed"
     STORED = "stored"
     SYNCED = "synced"
+    # A steward asked for the paper to be scanned again (a blank, missing or unreadable page): an
+    # open RescanRequest says why; the new scan replaces the record's file (storage/rescans.py).
+    RESCAN = "rescan"
     # A stage raised on this document: `failed_stage` and `failure` say where and why; a re-run of
     # that stage (or `sohoa retry`) takes it again. Never a final answer, unlike REJECTED.
     FAILED = "failed"
@@ -38,7 +41,7 @@ STATUS_VI: dict[str, str] = {
     "received": "Đã tiếp nhận", "ocr_done": "Đã nhận dạng", "extracted": "Đã trích xuất",
     "approved": "Đạt, tự động duyệt", "needs_review": "Cần rà soát", "rejected": "Bị từ chối",
     "signed": "Đã ký số", "stored": "Đã lưu trữ", "synced": "Đã đồng bộ kho dữ liệu công dân",
-    "failed": "Lỗi xử lý, sẽ thử lại",
+    "failed": "Lỗi xử lý, sẽ thử lại", "rescan": "Chờ quét lại",
 }
 
 
@@ -155,6 +158,33 @@ class ProbableDuplicate(Base):
     basis: Mapped[str] = mapped_column(String(16))  # identity (body + number + date) | image (page hashes)
     distance: Mapped[int | None] = mapped_column(Integer, default=None)  # image: largest page distance, bits
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RescanRequest(Base):
+    """A steward's request to scan a paper again, and what answered it (migration q0001).
+
+    Open until a new scan of the same paper arrives (storage/rescans.py says how it is matched); the
+    record's earlier file stays in the raw bucket and is named here (old_*), so the history keeps
+    every scan the record had."""
+
+    __tablename__ = "rescan_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)  # the batch when asked
+    reason: Mapped[str] = mapped_column(Text)
+    pages: Mapped[list[Any]] = mapped_column(default=list)  # page numbers to scan again (empty: the whole paper)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | replaced | withdrawn
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    old_file_name: Mapped[str] = mapped_column(Text)
+    old_sha256: Mapped[str] = mapped_column(String(64))
+    old_raw_key: Mapped[str] = mapped_column(Text)
+    new_file_name: Mapped[str | None] = mapped_column(Text, default=None)
+    new_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    new_batch_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    matched_by: Mapped[str | None] = mapped_column(String(16), default=None)  # file_name | dossier_code
 
 
 class RuleOutcome(Base):

@@ -64,6 +64,10 @@ class ReviewAction(StrEnum):
     # Art. 25.1: an expired paper digitised at the agency's wish as a scan only (method a), never as a
     # valid result: signed with still_valid false and no structured data attached.
     ARCHIVE = "approve_archive"
+    RESCAN = "rescan"  # the paper is to be scanned again (RescanRequest); RESCANNED when the new scan came
+    RESCANNED = "rescanned"
+    WITHDRAW_RESCAN = "rescan_withdrawn"  # approved or rejected without waiting for the new scan
+    CHANGE_TYPE = "change_type"  # the steward named another document type; the record was read again
 
 
 class ReviewDecision(Base):

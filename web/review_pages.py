@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from core.text import vn_number
-from review import service
+from review import rescan, retype, service
+from review.quality import REASON_PREFIX
 from schemas import DOCUMENT_TYPES, RULE_NAMES_VI, field_name_vi
 from schemas.thresholds import load_thresholds
 from storage import keys
@@ -32,7 +33,9 @@ RULE_VI = RULE_NAMES_VI
 # Field names as people say them, for pages that show a field outside its record (history, batch report).
 FIELD_VI = {f.name: f.label_vi for t in reversed(DOCUMENT_TYPES.values()) for f in t.fields}
 ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị",
-             "approve_archive": "Duyệt lưu trữ (hết hiệu lực, chỉ bản quét)"}
+             "approve_archive": "Duyệt lưu trữ (hết hiệu lực, chỉ bản quét)", "rescan": "Yêu cầu quét lại",
+             "rescanned": "Nhận bản quét lại", "rescan_withdrawn": "Hủy yêu cầu quét lại",
+             "change_type": "Đổi loại giấy tờ"}
 _FLASH = {
     "saved": "Đã lưu các trường đã sửa và kiểm tra lại hồ sơ #{doc}.",
     "unchanged": "Không có trường nào thay đổi (hồ sơ #{doc}).",
@@ -40,6 +43,8 @@ _FLASH = {
     "rejected": "Đã từ chối hồ sơ #{doc}.",
     "archived": "Đã duyệt lưu trữ hồ sơ #{doc}: chỉ ký bản quét (phương thức a), không phải kết quả còn hiệu lực.",
     "empty": "Không còn hồ sơ nào cần rà soát trong bộ lọc này.",
+    "rescan": "Đã yêu cầu quét lại hồ sơ #{doc}; hồ sơ nằm trong danh sách chờ quét lại.",
+    "retyped": "Đã đổi loại giấy tờ của hồ sơ #{doc}, trích xuất và kiểm tra lại theo loại mới.",
 }
 
 
@@ -144,8 +149,11 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
         "view": view, "doc": view.document, "doc_type": DOCUMENT_TYPES.get(view.document.document_type),
         "can_review": service.can_review(user, view.document.province) and not view.signed,
         "error": error, "has_errors": any(f.level == "error" for f in view.fields) or any(
-            o.severity == "error" for o in view.record_failures) or bool(view.duplicates), "runs": runs,
+            o.severity == "error" for o in view.record_failures) or bool(view.duplicates)
+            or any(p.rescan for p in view.page_problems), "runs": runs,
         "expired": next((o.message for o in view.record_failures if o.rule == "still_valid"), None),
+        "type_choices": retype.type_choices(),
+        "rescan_hint": "; ".join(p.reason.removeprefix(f"{REASON_PREFIX} ") for p in view.page_problems if p.rescan),
     })
 
 
@@ -184,6 +192,15 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
                                          db_url=db_url)
             return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="archived",
                          doc=document_id)
+        if action == "change_type":  # read again as the named type, validated again, kept in the history
+            retype.change_document_type(document_id, str(form.get("document_type") or ""), user.username,
+                                        store=_store(request), thresholds=load_thresholds(_settings(request)),
+                                        db_url=db_url)
+            return _back(request, f"/review/documents/{document_id}", done="retyped", doc=document_id)
+        if action == "rescan":
+            rescan.request_rescan(document_id, user.username, str(form.get("rescan_reason") or ""), db_url=db_url)
+            return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="rescan",
+                         doc=document_id)
         if action == "reject":
             service.reject_document(document_id, user.username, str(form.get("reason") or ""), db_url=db_url)
             return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="rejected",
@@ -218,6 +235,23 @@ def page_image(request: Request, user: UserDep, document_id: int, number: int) -
         data = buf.getvalue()
         store.put_bytes(work, key, data, content_type="image/png")
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# ---------------------------------------------------------------- re-scan list
+@router.get("/rescans", response_class=HTMLResponse)
+def rescans_page(request: Request, user: UserDep, batch: str = "", province: str = "") -> Response:
+    rows = rescan.awaiting(user, batch_id=_int(batch), province=province or None, db_url=_settings(request).db_url)
+    query = urlencode({k: v for k, v in {"batch": batch, "province": province}.items() if v})
+    return _render(request, "rescans.html", {"rows": rows, "filters": {"batch": _int(batch), "province": province},
+                                             "csv_query": query})
+
+
+@router.get("/rescans.csv")
+def rescans_csv(request: Request, user: UserDep, batch: str = "", province: str = "") -> Response:
+    rows = rescan.awaiting(user, batch_id=_int(batch), province=province or None, db_url=_settings(request).db_url)
+    name = f"cho-quet-lai{f'-lo-{_int(batch)}' if _int(batch) else ''}.csv"
+    return Response(rescan.as_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # ---------------------------------------------------------------- batch
