@@ -21,7 +21,7 @@ def test_a_steward_changes_the_type_from_the_record_page(sohoa_env, app_client, 
                                                         "csrf_token": csrf_of(page)}, follow_redirects=False)
     assert r.status_code == 303
     after = client.get(r.headers["location"]).text
-    assert "Đã đổi loại giấy tờ của hồ sơ" in after and "Hồ sơ #" in after and "— Quyết định</h1>" in after
+    assert "Đã đổi loại giấy tờ của hồ sơ" in after and f"Hồ sơ #{doc_id} — Quyết định" in after
     assert "Đổi loại giấy tờ" in after and "Văn bản hành chính → Quyết định" in after  # the history
     with session_scope(sohoa_env.db_url) as s:
         assert s.get_one(Document, doc_id).document_type == "quyet_dinh"
