@@ -76,6 +76,38 @@ def test_object_store_down_exits_6_with_one_line(small_batch: Path, tmp_path: Pa
     assert "không sẵn sàng" in last and "127.0.0.1:" in last
 
 
+def test_object_store_dying_mid_run_exits_6_and_a_rerun_completes_once(small_batch: Path, tmp_path: Path) -> None:
+    """The S3 server dies while OCR runs (the first Tesseract call kills it): the OCR output cannot be
+    saved, the run stops with exit 6 and one line, no document is blamed. The server comes back on the
+    same data and a re-run finishes every document: 0 duplicates, 0 losses."""
+    data = tmp_path / "s3"
+    server = weed.start(data, access_key="sohoa-test", secret_key="sohoa-test-secret", s3_port=OWN_S3_PORT)
+    try:
+        killer = tmp_path / "tesseract"
+        killer.write_text(f"#!/bin/sh\nif mkdir {tmp_path / 'killed'} 2>/dev/null; then kill -TERM -{server.pid}; "
+                          f"sleep 2; fi\nexec tesseract \"$@\"\n")
+        killer.chmod(0o755)
+        env = _signing_env(tmp_path, server)
+        args = ("run", str(small_batch), "--province", PROVINCE, "--agency", AGENCY)
+        down = _sohoa(env | {"SOHOA_TESSERACT_CMD": str(killer)}, *args)
+        assert down.returncode == ExitCode.SERVICE_UNAVAILABLE, down.stderr[-3000:]
+        last = _one_line_no_traceback(down)
+        assert "không sẵn sàng" in last and server.endpoint in last, last
+        assert _db(env, "SELECT status FROM documents") == [("received",), ("received",)]  # nobody's fault
+
+        weed.stop(data)
+        weed.start(data, access_key="sohoa-test", secret_key="sohoa-test-secret", s3_port=OWN_S3_PORT)
+        back = _sohoa(env, *args)
+        assert back.returncode == 0 and "Traceback" not in back.stdout + back.stderr, back.stderr[-3000:]
+        out = json.loads(back.stdout)
+        assert sorted(a["file"] for a in out["files"]) == sorted(p.name for p in small_batch.glob("*.png"))
+        assert {a["answer"] for a in out["files"]} <= {"processed", "needs_review"}, out["files"]
+        assert _db(env, "SELECT count(*), count(DISTINCT sha256) FROM documents") == [(2, 2)]
+        assert _db(env, "SELECT count(*) = count(DISTINCT result_code) FROM results") == [(1,)]
+    finally:
+        weed.stop(data)
+
+
 def test_a_second_run_of_a_batch_being_run_exits_6(small_batch: Path, tmp_path: Path, s3_server) -> None:  # type: ignore[no-untyped-def]
     env = _env(tmp_path / "home", s3_server)
     # the first run is this test process holding the batch, as `sohoa run` does
