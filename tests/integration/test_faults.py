@@ -216,9 +216,10 @@ def test_a_full_disk_under_the_results_db_says_so(tmp_path: Path) -> None:
     from sqlalchemy.exc import OperationalError
 
     from core import faults
+    from core.errors import exit_code_of
 
     exc = OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full"))
-    assert faults.is_service_fault(exc) and faults.exit_code(exc) == ExitCode.SERVICE_UNAVAILABLE
+    assert faults.is_service_fault(exc) and exit_code_of(exc) == ExitCode.SERVICE_UNAVAILABLE
     assert faults.describe(exc).startswith("Hết dung lượng đĩa")
 
 
