@@ -81,7 +81,7 @@ def test_object_store_dying_mid_run_exits_6_and_a_rerun_completes_once(small_bat
     saved, the run stops with exit 6 and one line, no document is blamed. The server comes back on the
     same data and a re-run finishes every document: 0 duplicates, 0 losses."""
     data = tmp_path / "s3"
-    server = weed.start(data, access_key="sohoa-test", secret_key="sohoa-test-secret", s3_port=OWN_S3_PORT)
+    server = weed.start(data, s3_port=OWN_S3_PORT, **OWN_KEYS)
     try:
         killer = tmp_path / "tesseract"
         killer.write_text(f"#!/bin/sh\nif mkdir {tmp_path / 'killed'} 2>/dev/null; then kill -TERM -{server.pid}; "
@@ -96,7 +96,7 @@ def test_object_store_dying_mid_run_exits_6_and_a_rerun_completes_once(small_bat
         assert _db(env, "SELECT status FROM documents") == [("received",), ("received",)]  # nobody's fault
 
         weed.stop(data)
-        weed.start(data, access_key="sohoa-test", secret_key="sohoa-test-secret", s3_port=OWN_S3_PORT)
+        weed.start(data, s3_port=OWN_S3_PORT, **OWN_KEYS)
         back = _sohoa(env, *args)
         assert back.returncode == 0 and "Traceback" not in back.stdout + back.stderr, back.stderr[-3000:]
         out = json.loads(back.stdout)
