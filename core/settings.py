@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     citizen_warehouse_url: str = ""  # empty: outbox events stay pending
     citizen_warehouse_token: SecretStr = SecretStr("")
     sync_max_attempts: int = 8
+    # A stage that failed this many times on one document stops retrying it on re-runs: held for a
+    # person (storage.stage_failures); `sohoa retry BATCH --stage S` still forces it.
+    stage_max_failures: int = Field(default=3, ge=1)
 
     @property
     def db_url(self) -> str:

@@ -45,7 +45,9 @@ def die_with_parent(expected_parent: int | None = None) -> None:
 
 def fork_is_safe() -> bool:
     """fork only from a plain single-threaded process. Under Airflow (a task, `dags test`) the process
-    holds the metadata DB open: a forked worker sharing that SQLite file left it "malformed"."""
+    holds the metadata DB and other handles open, and threads may hold locks a forked child would
+    inherit locked: workers come from a forkserver there. (The "malformed" Airflow test DB once
+    blamed on forked workers was a plain file copy of the live DB: tests/integration/test_demo.py.)"""
     return threading.active_count() == 1 and "airflow" not in sys.modules and sys.platform == "linux"
 
 

@@ -21,8 +21,12 @@ def sync_citizen_warehouse() -> None:
     @task
     def drain() -> dict:
         from sohoa.pipeline import sync_batch
+        from sync.outbox import WarehouseUnavailable
 
-        return sync_batch(None)
+        out = sync_batch(None)
+        if out.get("unavailable"):  # the run shows red; events stay pending for the next run
+            raise WarehouseUnavailable(out["unavailable"])
+        return out
 
     drain()
 

@@ -40,8 +40,10 @@ ALLOWED: dict[DocumentStatus, frozenset[DocumentStatus]] = {
     S.EXTRACTED: frozenset({S.APPROVED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED}),  # validation routes it
     # approved by the rules or a steward: signed; back to review when corrected, revalidated or expired
     S.APPROVED: frozenset({S.SIGNED, S.NEEDS_REVIEW, S.REJECTED, S.FAILED, S.RESCAN}),
-    # a steward decides (or the rules, revalidated); RESCAN: a steward asks for the paper to be scanned again
-    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RESCAN}),
+    # a steward decides (or the rules, revalidated); RESCAN: a steward asks for the paper to be scanned
+    # again; FAILED only by `sohoa retry` on a document held after too many failures
+    # (storage.stage_failures), never by a stage failing on it (PERSON_DECIDES)
+    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.RESCAN, S.FAILED}),
     # a rejected record a steward corrects goes back to review; an old "ocr_failed" rejection is requeued
     S.REJECTED: frozenset({S.NEEDS_REVIEW, S.APPROVED, S.FAILED, S.RESCAN}),
     # waiting for a new scan: it arrives (RECEIVED, read afresh), or a steward decides without it
@@ -52,6 +54,10 @@ ALLOWED: dict[DocumentStatus, frozenset[DocumentStatus]] = {
     # a failed document is taken again by the stage that failed; it leaves FAILED as that stage would
     S.FAILED: frozenset({S.OCR_DONE, S.EXTRACTED, S.APPROVED, S.NEEDS_REVIEW, S.REJECTED, S.SIGNED, S.STORED}),
 }
+
+
+#: Statuses only a person moves a document out of: a stage failing on it records the failure, no more.
+PERSON_DECIDES = frozenset({S.NEEDS_REVIEW})
 
 
 class ForbiddenTransition(RuntimeError):
@@ -146,12 +152,16 @@ class StageRun:
                 d.failed_stage, d.failure = None, None
 
     def fail(self, doc: Document, reason: str) -> None:
+        from core.settings import get_settings
+        from storage.stage_failures import HELD_ACTION, failures_since_forced, held_reason, without_held
+
         reason = reason[:2000]
         log.error("[%s] %s failed: %s", self.stage, doc.file_name, reason)
+        held = False
         with session_scope() as s:
             d = s.get_one(Document, doc.id)
             now = DocumentStatus(d.status)
-            if now != DocumentStatus.FAILED and DocumentStatus.FAILED not in ALLOWED[now]:
+            if now != DocumentStatus.FAILED and (now in PERSON_DECIDES or DocumentStatus.FAILED not in ALLOWED[now]):
                 # Someone moved the document on meanwhile (a steward sent it to review): their decision
                 # stands, the failure is only recorded, and the batch goes on.
                 s.add(AuditEntry(actor=PIPELINE_ACTOR, action="stage_failed", entity="document",
@@ -160,17 +170,38 @@ class StageRun:
             else:
                 transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=reason,
                            stage=self.stage, detail={"file": doc.file_name})
-        self.failed.append({"document_id": doc.id, "file": doc.file_name, "stage": self.stage, "reason": reason})
+                # the same stage failed on it too often: a person looks, re-runs stop spending time on it
+                failures = failures_since_forced(s, d.id, self.stage)
+                held = failures >= get_settings().stage_max_failures
+                if held:
+                    d.review_reasons = [*without_held(d.review_reasons),
+                                        held_reason(self.stage, failures, reason, self.batch_id)]
+                    transition(s, d, DocumentStatus.NEEDS_REVIEW, actor=PIPELINE_ACTOR, stage=self.stage,
+                               reason=f"held after {failures} failures", action=HELD_ACTION)
+        self.failed.append({"document_id": doc.id, "file": doc.file_name, "stage": self.stage, "reason": reason,
+                            "held": held})
 
 
 def requeue_failed(batch_id: int, stage: str | None = None) -> list[dict[str, Any]]:
-    """The failed documents the next stage runs will take again (all, or those failed at `stage`).
+    """The failed documents the next stage runs will take again (all, or those failed at `stage`):
+    what `sohoa retry` does, a person's decision, so each one's failure count starts again and the
+    documents held after too many failures (storage.stage_failures) are forced back too.
 
     Documents that older versions rejected for an OCR failure (`ocr_failed: …`, a broken worker
     pool) were never the document's fault: they are put back as failed at OCR, so they are retried."""
+    from storage.stage_failures import FORCED_ACTION, held_stage, without_held
+
     out = []
     with session_scope() as s:
         for d in s.scalars(select(Document).where(Document.batch_id == batch_id).order_by(Document.id)):
+            waits_on = held_stage(d.review_reasons) if d.status == DocumentStatus.NEEDS_REVIEW else None
+            if waits_on is not None and stage in (None, waits_on):
+                failure = next(str(r) for r in d.review_reasons if held_stage([r]))
+                d.review_reasons = without_held(d.review_reasons)
+                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=failure, stage=waits_on,
+                           action=FORCED_ACTION)
+                out.append({"document_id": d.id, "file": d.file_name, "stage": waits_on, "reason": failure})
+                continue
             legacy = d.status == DocumentStatus.REJECTED and any(
                 str(r).startswith("ocr_failed:") for r in d.review_reasons)
             if legacy:
@@ -179,5 +210,8 @@ def requeue_failed(batch_id: int, stage: str | None = None) -> list[dict[str, An
                 transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=failure, stage="ocr",
                            action="requeue")
             if d.status == DocumentStatus.FAILED and (stage is None or d.failed_stage == stage):
+                # FAILED to FAILED, audited as forced: the failure count restarts
+                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=d.failure,
+                           stage=d.failed_stage or "ocr", action=FORCED_ACTION)
                 out.append({"document_id": d.id, "file": d.file_name, "stage": d.failed_stage, "reason": d.failure})
     return out

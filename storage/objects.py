@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
@@ -32,6 +33,7 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from core.exitcodes import ExitCode
 from core.faults import ServiceFault
 from core.settings import Settings, get_settings
+from core.tools import ToolError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,33 @@ T = TypeVar("T")
 
 class StoreUnavailable(ServiceFault, RuntimeError):
     """The S3 server cannot be reached, or kept failing, after every retry."""
+
+
+class StoreDiskFull(StoreUnavailable):
+    """The embedded S3 server (SOHOA_HOME/s3) keeps failing because its disk is full. Once space is
+    freed the next command restarts it by itself (`ObjectStore._restart_embedded`)."""
+
+    own_line = True
+
+
+def _embedded_dir(settings: Settings) -> Path | None:
+    data = settings.home / "s3"
+    return data if (data / "weed.pid").exists() else None  # not our server: its disk is not ours to judge
+
+
+def embedded_disk_full(settings: Settings) -> str | None:
+    """When the embedded server's data folder is (nearly) full, the one line saying so; else None."""
+    import os
+
+    data = _embedded_dir(settings)
+    if data is None:
+        return None
+    fs = os.statvfs(data)
+    free, total = fs.f_bavail * fs.f_frsize, fs.f_blocks * fs.f_frsize
+    if free >= min(total // 100, 256 << 20):  # SeaweedFS stops writing below 1 % free by default
+        return None
+    return (f"Hết dung lượng đĩa của máy chủ S3 nhúng ({data}, còn {free // 1024} KB trống): giải phóng "
+            "dung lượng rồi chạy lại lệnh — máy chủ S3 tự phục hồi, các hồ sơ đã xong không bị làm lại")
 
 
 class StoreCredentialsRejected(ServiceFault, PermissionError):
@@ -196,6 +225,10 @@ class ObjectStore:
                     raise
                 what = exc.code if isinstance(exc, S3Error) else type(exc).__name__
                 if attempt == self.max_attempts:
+                    if (full := embedded_disk_full(self.settings)) is not None:
+                        raise StoreDiskFull(full) from exc
+                    if self._disk_just_freed():
+                        return self._restart_embedded(fn, *args, **kwargs)
                     raise StoreUnavailable(
                         f"object store at {endpoint} is unavailable after {attempt} attempts: {what}") from exc
                 delay = backoff_delay(attempt)
@@ -204,6 +237,45 @@ class ObjectStore:
                             endpoint, what, attempt, self.max_attempts, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _disk_just_freed(self) -> bool:
+        """Our embedded server ran out of disk a short while ago and has room again, yet still fails."""
+        from storage._exec import weed
+
+        data = _embedded_dir(self.settings)
+        return data is not None and weed.disk_full_logged_within(data, 15 * 60)
+
+    def _restart_embedded(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Restart our embedded server (same ports, same data) and try again: after a full disk its
+        filer's metadata store refuses every write until the process restarts (storage._exec.weed.restart).
+        Another command using it meanwhile sees it gone for a few seconds and retries."""
+        from storage._exec import weed
+
+        data = self.settings.home / "s3"
+        log.warning("máy chủ S3 nhúng (%s) vẫn từ chối ghi sau khi đĩa đầy dù đã có chỗ trống: tự khởi động lại "
+                    "(dữ liệu giữ nguyên)", data)
+        port = int(self.settings.s3_endpoint.rsplit(":", 1)[1])
+        try:
+            # the keys `sohoa services start` gives it (else the administrator keys kept in its folder)
+            weed.restart(data, access_key=self.settings.s3_access_key,
+                         secret_key=self.settings.s3_secret_key.get_secret_value(), s3_port=port,
+                         admin_access_key=self.settings.s3_admin_access_key or None,
+                         admin_secret_key=self.settings.s3_admin_secret_key.get_secret_value() or None)
+        except (OSError, RuntimeError, TimeoutError, ToolError) as exc:
+            raise StoreDiskFull(f"Máy chủ S3 nhúng ({data}) không khởi động lại được sau khi đĩa đầy ({exc}): "
+                                "chạy `sohoa services stop` rồi `sohoa services start`, rồi chạy lại lệnh") from exc
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreDiskFull(
+                        f"Máy chủ S3 nhúng ({data}) vẫn không nhận ghi sau khi hết dung lượng đĩa, kể cả khi đã "
+                        f"khởi động lại: kiểm tra dung lượng trống và {data / 'weed.log'}, rồi chạy lại lệnh") from exc
+                time.sleep(2)
 
     # ------------------------------------------------------------------ buckets
     def ensure_buckets(self) -> list[str]:

@@ -6,6 +6,12 @@ the dead letters with its reason visible to operators (`storage.records.dead_let
 status`). Every acknowledgement is kept in `sync_receipts` (what the warehouse acknowledged, when).
 A push refused because the warehouse already holds a revocation of the same, locally revoked result
 (the revoke overtook it) is `superseded`, not dead: nothing is left for an operator to do (Art. 15).
+
+A warehouse that is down — no answer at all (connection refused, reset, DNS) or 502/503/504 — is no
+event's fault: the drain stops at the first such answer, that event keeps its attempts (an outage
+never dead-letters anything) and waits only for a Retry-After the warehouse sent, the others are not
+tried, and the summary says `unavailable` (`sohoa run` then exits 6). The next drain after the
+warehouse is back delivers them all.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from core.crashpoints import crash_point
+from core.faults import ServiceFault
 from core.identifiers import is_cccd
 from core.settings import Settings
 from storage.db import session_scope
@@ -69,6 +76,27 @@ def _iso_date(text: Any) -> str | None:
     except ValueError:
         return None
 
+# Answers that say the warehouse as a whole is down, not that this event is wrong.
+_DOWN_STATUSES = frozenset({502, 503, 504})
+
+
+class WarehouseUnavailable(ServiceFault):
+    """The citizen warehouse did not answer (or answered 502/503/504): events stay pending."""
+
+    own_line = True  # core.faults.describe prints the message as it is
+
+
+def warehouse_down(delivery: Any) -> bool:
+    """No HTTP answer at all (a timeout is not: a slow answer to one event) or a gateway/unavailable status."""
+    if delivery.http_status is None:
+        return delivery.detail.startswith("transport error")
+    return delivery.http_status in _DOWN_STATUSES
+
+
+def unavailable_line(url: str, detail: str, pending: int) -> str:
+    return (f"Kho dữ liệu công dân không sẵn sàng ({url}: {detail.splitlines()[0][:200]}): {pending} sự kiện "
+            "vẫn chờ gửi, không sự kiện nào bị bỏ — chạy lại lệnh khi kho hoạt động trở lại")
+
 
 def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: datetime | None = None,
                  client: Any = None) -> dict[str, Any]:
@@ -76,6 +104,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
 
     now = now or datetime.now(UTC)
     counts = {"delivered": 0, "retry_later": 0, "dead": 0, "superseded": 0, "skipped": 0}
+    down: str | None = None
     own_client = client is None
     if client is None:
         if not settings.citizen_warehouse_url:
@@ -93,16 +122,26 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
             log.info("[sync] %d/%d outbox event %d", index, len(ids), event_id)
             with session_scope(settings.db_url) as s:
                 event = s.get_one(OutboxEvent, event_id)
-                event.attempts += 1
                 try:
                     delivery = _deliver(client, event.kind, event.payload)
                 except (ValidationError, KeyError, ValueError) as exc:
                     # A malformed event can never be delivered: dead-letter it alone, go on with the rest.
+                    event.attempts += 1
                     event.status = OutboxStatus.DEAD
                     event.last_error = f"invalid payload: {exc}"[:2000]
                     counts["dead"] += 1
                     log.error("outbox event %s dead: %s", event.idempotency_key, event.last_error)
                     continue
+                if delivery.outcome is DeliveryOutcome.RETRY_LATER and warehouse_down(delivery):
+                    # An outage: no attempt used, no backoff of ours, the rest of the queue not tried.
+                    down = f"HTTP {delivery.http_status}: {delivery.detail}" if delivery.http_status else delivery.detail
+                    event.last_error = f"warehouse unavailable: {down}"[:2000]
+                    if delivery.retry_after_s:
+                        event.next_attempt_at = now + timedelta(seconds=delivery.retry_after_s)
+                    counts["retry_later"] += 1
+                    log.error("[sync] the warehouse is unavailable (%s): stopping, events stay pending", down)
+                    break
+                event.attempts += 1
                 # The warehouse has answered; dying here loses this transaction (attempt, status,
                 # receipt), so the re-run delivers the same event again and must be told "already".
                 crash_point("sync.after_delivery")
@@ -133,7 +172,21 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
     finally:
         if own_client:
             client.close()
-    return {"batch_id": batch_id, **counts, "configured": True}
+    out: dict[str, Any] = {"batch_id": batch_id, **counts, "configured": True,
+                           "pending": _pending(settings, batch_id)}
+    if down is not None:
+        out["unavailable"] = unavailable_line(str(getattr(client, "base_url", "")), down, out["pending"])
+    return out
+
+
+def _pending(settings: Settings, batch_id: int | None) -> int:
+    from sqlalchemy import func
+
+    with session_scope(settings.db_url) as s:
+        query = select(func.count(OutboxEvent.id)).where(OutboxEvent.status == OutboxStatus.PENDING)
+        if batch_id is not None:
+            query = query.join(Result).join(Document).where(Document.batch_id == batch_id)
+        return int(s.scalar(query) or 0)
 
 
 def _receipt(s: Any, event: OutboxEvent, code: str, outcome: str, delivery: Any, client: Any,

@@ -177,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
             out.update(pipeline.run_stages(report.batch_id, on_stage=progress))
         out["files"] = pipeline.batch_answers(report.batch_id)
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
-    return ExitCode.OK
+    return _sync_exit(out)
 
 
 def _retry(args: argparse.Namespace) -> int:
@@ -202,4 +202,14 @@ def _retry(args: argparse.Namespace) -> int:
             out.update(pipeline.run_stages(args.batch_id, first=args.stage or "ocr", on_stage=progress))
         out["files"] = pipeline.batch_answers(args.batch_id)
     print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    return _sync_exit(out)
+
+
+def _sync_exit(out: dict[str, Any]) -> int:
+    """The stages did their work (the summary above says so), but a warehouse that is down leaves
+    events pending: exit 6 with one line, and the next run delivers them."""
+    down = next((v.get("unavailable") for k, v in out.items() if k.startswith("sync") and isinstance(v, dict)), None)
+    if down:
+        print(down, file=sys.stderr)
+        return ExitCode.SERVICE_UNAVAILABLE
     return ExitCode.OK

@@ -256,3 +256,43 @@ def stop(data_dir: Path) -> bool:
     stop_pid(int(pid_file.read_text()))
     pid_file.unlink(missing_ok=True)
     return True
+
+
+# What SeaweedFS logs when its disk is full: a write that failed, or no room for a new volume.
+_DISK_FULL_MARKS = (b"no space left on device", b"No more free space left")
+
+
+def restart(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int,
+            admin_access_key: str | None = None, admin_secret_key: str | None = None) -> S3Server:
+    """Stop the server of `data_dir` and start it again on the same ports and data.
+
+    What a full disk needs once space is back (measured on a full tmpfs): the volume server takes
+    writes again only at its next disk check (60-66 s later), and the filer's LevelDB metadata store
+    keeps answering every write with the old "no space left on device" until the process restarts."""
+    stop(data_dir)
+    return start(data_dir, access_key=access_key, secret_key=secret_key, s3_port=s3_port,
+                 admin_access_key=admin_access_key, admin_secret_key=admin_secret_key)
+
+
+def disk_full_logged_within(data_dir: Path, seconds: float) -> bool:
+    """Whether the server of `data_dir` logged a full disk in the last `seconds` (its log's tail;
+    glog lines start `Lmmdd hh:mm:ss.uuuuuu`, local time)."""
+    from datetime import datetime, timedelta
+
+    log_file = data_dir / "weed.log"
+    try:
+        with log_file.open("rb") as f:
+            f.seek(max(0, log_file.stat().st_size - (256 << 10)))
+            tail = f.read().splitlines()
+    except OSError:
+        return False
+    now = datetime.now()
+    for line in reversed(tail):
+        if not any(mark in line for mark in _DISK_FULL_MARKS):
+            continue
+        try:
+            at = datetime.strptime(f"{now.year}{line[1:21].decode()}", "%Y%m%d %H:%M:%S.%f")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        return now - timedelta(seconds=seconds) <= at <= now + timedelta(seconds=5)
+    return False

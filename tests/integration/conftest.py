@@ -4,7 +4,9 @@ receiver, and `run_dag`, which runs a DAG for real with Airflow's test runner.""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +47,12 @@ def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env = os.environ | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn}
         subprocess.run([services.airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
         yield conn
+    # Tripwire: this process holds the DB open in WAL mode for the whole session. Anything here that
+    # opens and closes the file outside SQLite (a file copy) drops SQLite's locks, and the next
+    # `airflow` subprocess deletes the WAL under us: the DB ends "malformed" (tests/integration/test_demo.py).
+    with contextlib.closing(sqlite3.connect(conn.removeprefix("sqlite:///"))) as db:
+        check = db.execute("PRAGMA quick_check").fetchall()
+    assert check == [("ok",)], f"the session's Airflow metadata DB is damaged: {check[:5]}"
 
 
 @pytest.fixture

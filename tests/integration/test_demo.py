@@ -5,9 +5,9 @@ the results DB, the warehouse and the report on disk say."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +30,19 @@ def _line(out: str, label: str) -> str:
     return match.group(1).strip()
 
 
+def _copy_live_sqlite(src: Path, dest: Path) -> None:
+    """Copy a SQLite DB this process holds open, with SQLite's backup API — never as a file.
+
+    This process keeps connections to the session's Airflow DB (WAL mode). A plain file copy opens
+    and closes the DB file, and closing any descriptor of a file drops every POSIX lock the process
+    holds on it, SQLite's included. The next `airflow` subprocess then closed as the "last"
+    connection: it checkpointed and deleted the -wal and -shm files under this process, whose later
+    writes went to the deleted WAL and left the DB "malformed" for the next test that ran a DAG.
+    SQLite's own connection shares the file's lock state and defers closing its descriptor."""
+    with contextlib.closing(sqlite3.connect(src)) as source, contextlib.closing(sqlite3.connect(dest)) as target:
+        source.backup(target)
+
+
 def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, tmp_path: Path) -> None:
     home = tmp_path / "var"
     s3_port, warehouse_port = free_port(), free_port()
@@ -39,7 +52,7 @@ def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, t
     }
     # The session's migrated Airflow DB, copied: the demo's own `airflow db migrate` then has nothing to do.
     (home / "airflow").mkdir(parents=True)
-    shutil.copy2(airflow_db.removeprefix("sqlite:///"), home / "airflow" / "airflow.db")
+    _copy_live_sqlite(Path(airflow_db.removeprefix("sqlite:///")), home / "airflow" / "airflow.db")
 
     run = subprocess.run([SOHOA, "demo", "--home", str(home), "--count", str(COUNT)], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=900)

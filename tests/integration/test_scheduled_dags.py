@@ -3,9 +3,6 @@ the shared S3 server, a results DB per test, real PAdES signing and the referenc
 sign_reviewed signs what stewards approved, sync_citizen_warehouse delivers it, fixity_audit records
 its audit (and fails on a changed object), roadmap_report writes every province's report."""
 
-# Named to run before the other integration tests: in a full run, a later test leaves the shared
-# Airflow SQLite metadata DB "malformed" (not yet found which; each runs clean on its own).
-
 from __future__ import annotations
 
 import io
