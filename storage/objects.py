@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 BUCKETS = ("raw", "work", "results", "reports", "quarantine")
 # Archival results keep every version and are locked (Art. 17).
-LOCKED_BUCKETS = frozenset({"results"})
+# Originals and results are kept under versioning and object lock (Decree 45 Art. 17; the original
+# scan is evidence of what was converted): a raw scan can no more be silently replaced than a result.
+LOCKED_BUCKETS = frozenset({"raw", "results"})
 RETENTION_MODES = {"GOVERNANCE": GOVERNANCE, "COMPLIANCE": COMPLIANCE}
 
 # S3 error codes that mean "try again later", not "your request is wrong".
