@@ -15,7 +15,9 @@ import hashlib
 import threading
 import time
 from collections import deque
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
@@ -63,10 +65,23 @@ def _limited(request: Request) -> Response | None:
                  status_code=429, headers={"Retry-After": "60"})
 
 
+def _vn_time(value: datetime) -> str:
+    """As the marker and the print show it: Vietnam time (UTC+7), never the server's zone."""
+    return f"{value.astimezone(ZoneInfo('Asia/Ho_Chi_Minh')):%H:%M ngày %d/%m/%Y}"
+
+
+def _vn_date(value: str) -> str:
+    try:
+        return f"{date.fromisoformat(value):%d/%m/%Y}"
+    except ValueError:
+        return value or "—"
+
+
 def _page(request: Request, context: dict[str, Any], status_code: int = 200,
           headers: dict[str, str] | None = None) -> Response:
     response: Response = request.app.state.templates.TemplateResponse(
-        request, "lookup.html", {"state_vi": RESULT_STATE_VI, **context}, status_code=status_code)
+        request, "lookup.html", {"state_vi": RESULT_STATE_VI, "vn_time": _vn_time, "vn_date": _vn_date, **context},
+        status_code=status_code)
     for k, v in (headers or {}).items():
         response.headers[k] = v
     return response

@@ -293,3 +293,82 @@ def test_kq_numbers_are_given_in_the_order_of_signing(pipeline_env) -> None:  # 
     service.approve_document(waiting, "lan", note="đã đối chiếu", db_url=settings.db_url)
     pipeline.release_approved(waiting_batch, settings)
     assert [r.result_code for r in results_of(settings, waiting)] == [f"{dossier}-KQ2"]
+
+
+def test_desk_and_lookup_page_in_a_real_browser(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The steward reopens a signed record on the desk; the public look-up page shows valid, then
+    superseded (linking the new version), then revoked; a holder checks a PDF on it (Chromium)."""
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import expect, sync_playwright
+
+    from storage._exec.weed import free_port
+    from testing.browser import ARTIFACTS, launch_chromium
+    from web.auth import create_user
+
+    settings: Settings = pipeline_env[0]
+    dossier = f"{AGENCY}-200512-0049"
+    batch_id, doc_id = seed_approved(settings, dossier, key="browser")
+    pipeline.release_approved(batch_id, settings)
+    (first,) = results_of(settings, doc_id)
+    create_user("lan", "mat-khau-thu-nghiem-1", "steward", provinces=[PROVINCE], full_name="Nguyễn Thị Lan",
+                db_url=settings.db_url)
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.goto(f"{base}/tra-cuu?ma={first.result_code}")  # the form sends to the code's page
+            expect(page.locator("#lookup-state")).to_contain_text("Còn giá trị")
+            expect(page.locator("#lookup-code")).to_have_text(first.result_code)
+
+            page.goto(f"{base}/review/documents/{doc_id}")
+            page.fill("input[name=username]", "lan")
+            page.fill("input[name=password]", "mat-khau-thu-nghiem-1")
+            page.click("button[type=submit]")
+            page.goto(f"{base}/review/documents/{doc_id}")
+            expect(page.locator("#results")).to_contain_text(first.result_code)
+            page.fill("#reopen-reason", "số đăng ký đọc sai một chữ số")
+            page.click("#btn-reopen")
+            expect(page.locator(".flash")).to_contain_text("Đã mở lại")
+            expect(page.locator("#btn-approve")).to_be_visible()  # editable again
+            page.screenshot(path=str(ARTIFACTS / "after-signing-desk-reopened.png"), full_page=True)
+
+            service.correct_fields(doc_id, {"registration_number": "37A8012346"}, "lan", db_url=settings.db_url)
+            service.approve_document(doc_id, "lan", note="đính chính", db_url=settings.db_url)
+            # pyHanko runs its own event loop: not in the thread where Playwright's sync API runs one
+            signer = threading.Thread(target=pipeline.release_approved, args=(batch_id, settings))
+            signer.start()
+            signer.join(timeout=120)
+            _, new = results_of(settings, doc_id)
+
+            page.goto(f"{base}/tra-cuu/{first.result_code}")
+            expect(page.locator("#superseded-notice")).to_contain_text(new.result_code)
+            page.screenshot(path=str(ARTIFACTS / "after-signing-lookup-superseded.png"), full_page=True)
+            page.click(f"#superseded-notice a[href$='{new.result_code}']")
+            expect(page.locator("#lookup-state")).to_contain_text("Còn giá trị")
+            expect(page.locator("#supersedes")).to_contain_text(first.result_code)
+
+            revoke_result(new.result_code, "Quyết định thu hồi số 5/QĐ-UBND", actor="lan", settings=settings)
+            page.reload()
+            expect(page.locator("#revoked-notice")).to_contain_text("ĐÃ THU HỒI")
+            expect(page.locator("#revoked-notice")).to_contain_text("Quyết định thu hồi số 5/QĐ-UBND")
+            pdf = stored_pdf(settings, new, tmp_path / "received.pdf")
+            page.set_input_files("#check-file", str(pdf))
+            page.click("#check-submit")
+            expect(page.locator("#check-result")).to_contain_text("trùng khớp từng byte")
+            page.screenshot(path=str(ARTIFACTS / "after-signing-lookup-revoked.png"), full_page=True)
+            browser.close()
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
