@@ -372,3 +372,33 @@ def test_desk_and_lookup_page_in_a_real_browser(pipeline_env, tmp_path: Path) ->
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_qr_codes_lead_to_the_lookup_page_that_answers(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The marker's QR code and the paper print's QR and look-up line name this system's look-up page,
+    and that page answers for the code (no invented portal address)."""
+    import subprocess
+
+    import cv2
+    import numpy as np
+
+    settings: Settings = pipeline_env[0]
+    batch_id, doc_id = seed_approved(settings, f"{AGENCY}-200512-0050", key="qr")
+    pipeline.release_approved(batch_id, settings)
+    (result,) = results_of(settings, doc_id)
+    signed = stored_pdf(settings, result, tmp_path / "signed.pdf")
+    printed = tmp_path / "print.pdf"
+    assert main(["print-copy", str(signed), "-o", str(printed)]) == ExitCode.OK
+    wanted = f"{settings.public_url}/tra-cuu/{result.result_code}"
+    client = TestClient(create_app(settings))
+    for pdf, page, name in ((signed, 1, "marker"), (printed, 1, "print")):
+        # the marker's QR code on this small test scan is ~20 mm: rendered finely enough to decode
+        subprocess.run(["pdftoppm", "-r", "600" if name == "marker" else "200", "-gray", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
+                        str(tmp_path / name)], check=True)
+        text, *_ = cv2.QRCodeDetector().detectAndDecode(np.array(Image.open(tmp_path / f"{name}.pgm")))
+        assert text, f"no QR code found on the {name}"
+        assert json.loads(text)["lookup_url"] == wanted, name
+        answer = client.get(wanted.removeprefix(settings.public_url))
+        assert answer.status_code == 200 and result.result_code in answer.text
+    with pikepdf.open(printed) as doc:
+        assert len(doc.pages) == 2  # the cover, then the result's page
