@@ -26,6 +26,16 @@ PROVINCE_CHOICES = {p.name: p.name for p in units.new_provinces()} | {
     if p.name not in {n.name for n in units.new_provinces()}}
 
 
+def _act_for_run() -> None:
+    """Audit entries name the person who triggered this run (a schedule names itself)."""
+    from airflow.sdk import get_current_context
+
+    from core.actors import set_actor
+
+    run = get_current_context().get("dag_run")
+    set_actor(getattr(run, "triggering_user_name", None) or f"airflow ({getattr(run, 'run_type', 'scheduled')})")
+
+
 @dag(
     dag_id="digitise_batch",
     description="Số hóa một lô kết quả giải quyết TTHC: tiếp nhận → OCR → trích xuất → kiểm tra → ký số → lưu trữ → đồng bộ",
@@ -54,16 +64,6 @@ PROVINCE_CHOICES = {p.name: p.name for p in units.new_provinces()} | {
                                            "giấy. Tệp manifest.csv có cột loại giấy tờ thì cột đó được dùng."),
     },
 )
-def _act_for_run() -> None:
-    """Audit entries name the person who triggered this run (a schedule names itself)."""
-    from airflow.sdk import get_current_context
-
-    from core.actors import set_actor
-
-    run = get_current_context().get("dag_run")
-    set_actor(getattr(run, "triggering_user_name", None) or f"airflow ({getattr(run, 'run_type', 'scheduled')})")
-
-
 def digitise_batch() -> None:
     @task
     def intake(params: dict | None = None) -> int:

@@ -296,6 +296,20 @@ class ObjectStore:
         result = self._call(put)
         return ObjectRef(bucket, key, digest, len(data), result.version_id)
 
+    def put_version(self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+                    metadata: dict[str, str] | None = None) -> ObjectRef:
+        """Write `data` as a new version of `key`, whatever is there (restore of a versioned bucket
+        only: the versions of a backup are put back in their order; nothing is overwritten)."""
+        digest = sha256_hex(data)
+        meta = {"sha256": digest, **{k: encode_metadata(str(v)) for k, v in (metadata or {}).items()}}
+
+        def put() -> Any:
+            return self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                                          metadata=meta)  # type: ignore[arg-type]
+
+        result = self._call(put)
+        return ObjectRef(bucket, key, digest, len(data), result.version_id)
+
     def get_bytes(self, bucket: str, key: str, *, expected_sha256: str | None = None,
                   version_id: str | None = None) -> bytes:
         def get() -> tuple[bytes, str | None]:
