@@ -243,9 +243,12 @@ def extract_marker_lines(text: str) -> list[str]:
 
 def marker_lines_of(path: Path) -> list[str]:
     """The marker lines of a PDF (empty when its text cannot be extracted)."""
+    from ocr._exec import poppler  # here, as in verify_pdf: importing ocr is not free
+    from ocr.errors import OcrError
+
     try:
-        return extract_marker_lines(pdftotext(path))
-    except ToolFailed:
+        return extract_marker_lines(poppler.text(path, file=path.name))
+    except OcrError:  # pdftotext missing, timed out, or refusing the file
         return []
 
 
