@@ -12,4 +12,8 @@ class ExitCode(IntEnum):
     KEY_ERROR = 5  # signing key missing, unreadable or unfit (expired, wrong usage, wrong converter)
     SERVICE_UNAVAILABLE = 6  # S3 store, results DB or warehouse unreachable
     EXTERNAL_TOOL_FAILED = 7  # tesseract / poppler crashed or timed out
+    # verify / print-copy, when the system of record knows the result (Decree 45 Art. 15): the
+    # signature may be intact, but the result itself is no longer the valid one.
+    RESULT_REVOKED = 8  # revoked: no longer valid
+    RESULT_SUPERSEDED = 9  # replaced by a corrected version (the output names it)
     INTERRUPTED = 130

@@ -48,7 +48,13 @@ class Settings(BaseSettings):
     signing_password: SecretStr = SecretStr("")
     # Several converting bodies: a TOML file mapping agency code -> key and full name (docs/signing.md).
     signing_keys: Path | None = None
-    lookup_url: str = "https://dichvucong.gov.vn/tra-cuu"
+    # The public address of this system's web app (docs/storage.md "Durable links"): the look-up
+    # page `/tra-cuu/<result code>` and the durable download link sent to the warehouse live under
+    # it, never a pre-signed link to the internal S3 host. Under Airflow the app is mounted at /sohoa.
+    public_url: str = "http://127.0.0.1:8080"
+    # Base of the look-up address in QR codes and print copies; empty: <public_url>/tra-cuu.
+    lookup_url: str = ""
+    lookup_rate_per_minute: int = 30  # look-up page requests per client address and minute
     # Signing (docs/signing.md): a TSA URL makes signatures PAdES B-T (B-LT when revocation data can be
     # fetched); a PKCS#11 module makes the key come from a token instead of SOHOA_SIGNING_PKCS12.
     tsa_url: str = ""
@@ -84,6 +90,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'sohoa.db').resolve()}"
+
+    def lookup_base(self) -> str:
+        """Where `<base>/<result code>` answers a look-up: the look-up page of this system."""
+        return (self.lookup_url or f"{self.public_url.rstrip('/')}/tra-cuu").rstrip("/")
 
     def bucket(self, name: str) -> str:
         return f"{self.bucket_prefix}{name}"

@@ -26,6 +26,16 @@ PROVINCE_CHOICES = {p.name: p.name for p in units.new_provinces()} | {
     if p.name not in {n.name for n in units.new_provinces()}}
 
 
+def _act_for_run() -> None:
+    """Audit entries name the person who triggered this run (a schedule names itself)."""
+    from airflow.sdk import get_current_context
+
+    from core.actors import set_actor
+
+    run = get_current_context().get("dag_run")
+    set_actor(getattr(run, "triggering_user_name", None) or f"airflow ({getattr(run, 'run_type', 'scheduled')})")
+
+
 @dag(
     dag_id="digitise_batch",
     description="Số hóa một lô kết quả giải quyết TTHC: tiếp nhận → OCR → trích xuất → kiểm tra → ký số → lưu trữ → đồng bộ",
@@ -57,6 +67,7 @@ PROVINCE_CHOICES = {p.name: p.name for p in units.new_provinces()} | {
 def digitise_batch() -> None:
     @task
     def intake(params: dict | None = None) -> int:
+        _act_for_run()
         from airflow.exceptions import AirflowFailException
 
         from intake import intake_batch
@@ -79,6 +90,7 @@ def digitise_batch() -> None:
 
     @task
     def extract(batch_id: int) -> int:
+        _act_for_run()
         from sohoa.pipeline import extract_batch
 
         extract_batch(batch_id)
@@ -86,6 +98,7 @@ def digitise_batch() -> None:
 
     @task
     def validate(batch_id: int) -> int:
+        _act_for_run()
         from sohoa.pipeline import validate_batch
 
         validate_batch(batch_id)
@@ -93,6 +106,7 @@ def digitise_batch() -> None:
 
     @task
     def sign(batch_id: int) -> int:
+        _act_for_run()
         from sohoa.pipeline import sign_batch
 
         sign_batch(batch_id)
@@ -100,6 +114,7 @@ def digitise_batch() -> None:
 
     @task
     def store(batch_id: int) -> int:
+        _act_for_run()
         from sohoa.pipeline import store_batch
 
         store_batch(batch_id)
@@ -107,6 +122,7 @@ def digitise_batch() -> None:
 
     @task
     def sync(batch_id: int) -> dict:
+        _act_for_run()
         from sohoa.pipeline import sync_batch
 
         return sync_batch(batch_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.settings import Settings, get_settings
 from storage.db import session_scope
-from storage.documents import PIPELINE_ACTOR, StageRun, progress, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, progress, stage_todo, transition
 from storage.models import Document, DocumentStatus
 from storage.objects import ObjectStore
 
@@ -47,7 +47,7 @@ def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
         with session_scope() as s:
             d = s.get_one(Document, doc.id)
             reason = f"blank_page: {'trang trắng' if len(result.pages) == 1 else 'mọi trang đều trắng'}, cần quét lại"
-            transition(s, d, DocumentStatus.REJECTED, actor=PIPELINE_ACTOR, stage="extract", reason=reason)
+            transition(s, d, DocumentStatus.REJECTED, actor=pipeline_actor(), stage="extract", reason=reason)
             d.review_reasons = [*[r for r in d.review_reasons if not str(r).startswith("blank_page")], reason]
         return "blank_page"
     declared = doc.document_type or "auto"
@@ -62,5 +62,5 @@ def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
             if reason not in d.review_reasons:
                 d.review_reasons = [*d.review_reasons, reason]
         save_extraction(s, d.id, extraction)  # a steward's correction is never overwritten by a re-run
-        transition(s, d, DocumentStatus.EXTRACTED, actor=PIPELINE_ACTOR, stage="extract")
+        transition(s, d, DocumentStatus.EXTRACTED, actor=pipeline_actor(), stage="extract")
     return extraction.document_type

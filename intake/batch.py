@@ -8,10 +8,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.actors import actor_name
 from core.crashpoints import crash_point
 from core.faults import is_service_fault
 from core.settings import Settings, get_settings
@@ -29,8 +31,9 @@ from intake.manifest import (
 from schemas.catalogues import is_agency_code
 from storage import keys
 from storage.db import session_scope
-from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry
+from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry, Result, ResultState
 from storage.objects import ObjectStore
+from storage.records import current_result
 from storage.rescans import awaiting_rescan, replace_scan
 
 log = logging.getLogger(__name__)
@@ -75,8 +78,10 @@ def get_or_create_batch(session: Session, province: str, agency_code: str, locat
 
 def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, document_type: str = "auto",
                  settings: Settings | None = None, store: ObjectStore | None = None,
-                 actor: str = "sohoa-intake") -> IntakeReport:
-    """Inspect and store every scan of batch_dir. Safe to re-run: nothing is taken twice."""
+                 actor: str | None = None) -> IntakeReport:
+    """Inspect and store every scan of batch_dir. Safe to re-run: nothing is taken twice. `actor`: the
+    person taking the batch (default: core.actors.actor_name)."""
+    actor = actor_name(actor)
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     batch_dir = Path(batch_dir).resolve()
@@ -176,7 +181,8 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
         for doc in same:
             if doc.batch_id == batch_id and doc.file_name == row.file:
                 return doc.id, False  # re-run: already taken
-        if same:
+        replaced = _signed_result_of(session, same) if same and all(d.batch_id != batch_id for d in same) else None
+        if same and replaced is None:
             first = same[0]
             raise RejectedFile(row.file, QuarantineReason.DUPLICATE,
                                f"same SHA-256 as {first.file_name!r} (document {first.id}, batch {first.batch_id})")
@@ -213,6 +219,15 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
             agency_code=agency_code, document_type=row.document_type or document_type,
             dossier_code=row.dossier_code, status=DocumentStatus.RECEIVED, raw_key=key, review_reasons=reasons,
         )
+        if replaced is not None:
+            # Re-digitising a paper that has a signed result: the supersede path, not a duplicate. The
+            # new record goes through review and, once signed, replaces that result (Art. 15).
+            earlier = session.get_one(Document, replaced.document_id)
+            doc.replaces_result_id = replaced.id
+            doc.dossier_code = doc.dossier_code or earlier.dossier_code
+            doc.dossier_provisional = doc.dossier_code == earlier.dossier_code and earlier.dossier_provisional
+            doc.review_reasons = [*reasons, f"số hóa lại giấy tờ đã có kết quả ký số {replaced.result_code}: "
+                                            "khi được ký, bản mới thay thế kết quả đó"]
         session.add(doc)
         session.flush()
         if not doc.dossier_code:
@@ -224,6 +239,15 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
                                detail={"file": row.file, "sha256": found.sha256, "key": key}))
         crash_point("intake.before_commit")  # rows flushed (ids taken), the transaction not committed
         return doc.id, True
+
+
+def _signed_result_of(session: Any, documents: list[Document]) -> Result | None:
+    """The valid, current signed result of the earlier records of the same file, if one has one."""
+    for doc in documents:
+        result = current_result(session, doc.id)
+        if result is not None and result.state is ResultState.VALID:
+            return result
+    return None
 
 
 def _quarantine(rejected: RejectedFile, batch_dir: Path, on_disk: dict[str, str], batch_id: int,

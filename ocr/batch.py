@@ -18,7 +18,7 @@ from core.settings import Settings, get_settings
 from core.workers import map_isolated
 from storage import keys
 from storage.db import session_scope
-from storage.documents import PIPELINE_ACTOR, StageRun, progress, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, progress, stage_todo, transition
 from storage.models import Document, DocumentStatus, Page
 from storage.objects import ObjectStore
 
@@ -74,7 +74,7 @@ def _save_ocr(doc: Document, result: dict[str, Any], store: ObjectStore) -> None
             row.quality = page.get("quality") or {}
             row.image_hash = hashes[page["number"] - 1] if page["number"] <= len(hashes) else None
             s.add(row)
-        transition(s, d, DocumentStatus.OCR_DONE, actor=PIPELINE_ACTOR, stage="ocr")
+        transition(s, d, DocumentStatus.OCR_DONE, actor=pipeline_actor(), stage="ocr")
 
 
 def _cpu_count() -> int:

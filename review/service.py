@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.exitcodes import ExitCode
@@ -27,6 +27,7 @@ from schemas.thresholds import Thresholds, load_thresholds
 from storage.db import session_scope
 from storage.documents import transition
 from storage.models import AuditEntry, Document, DocumentStatus, Field, FieldChange, Page, Result, RuleOutcome
+from storage.records import ResultLookup, lookup_result
 from storage.rescans import withdraw_open_request
 from storage.review_models import ExpectationRun, ReviewAction, ReviewDecision, Role
 
@@ -189,6 +190,8 @@ class RecordView:
     duplicates: list[DuplicateLink] = field(default_factory=list)
     # Problems of the scan's pages (blank, too small, blurred, turned, page count): shown per page
     page_problems: list[quality.PageProblem] = field(default_factory=list)
+    # The signed versions of this record, oldest first, each with its state and chain (Art. 15)
+    results: list[ResultLookup] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -227,11 +230,16 @@ def record_view(document_id: int, *, thresholds: Thresholds | None = None, db_ur
         history += [HistoryEntry(d.at, d.actor, d.action, reason=d.reason)
                     for d in s.scalars(select(ReviewDecision).where(ReviewDecision.document_id == doc.id))]
         history.sort(key=lambda h: (h.at, h.what != "change"))
-        signed = s.scalar(select(Result.id).where(Result.document_id == doc.id)) is not None
+        codes = list(s.scalars(select(Result.result_code).where(Result.document_id == doc.id).order_by(Result.id)))
+        if doc.replaces_result_id is not None:  # a re-digitisation: the result it is to replace
+            codes.insert(0, s.get_one(Result, doc.replaces_result_id).result_code)
+        versions = [v for v in (lookup_result(s, c) for c in dict.fromkeys(codes)) if v is not None]
+        # Locked once signed, unless reopened for a corrected version (review.lifecycle.reopen_signed).
+        signed = bool(codes) and doc.replaces_result_id is None
         links = [DuplicateLink(p.other_document_id, duplicates.BASIS_VI.get(p.basis, p.basis), p.distance)
                  for p in duplicates.duplicates_of(s, doc.id)]
         problems = quality.record_problems(s, doc)
-    return RecordView(doc, views, record_failures, pages, history, signed, links, problems)
+    return RecordView(doc, views, record_failures, pages, history, signed, links, problems, versions)
 
 
 # ---------------------------------------------------------------- actions
@@ -287,8 +295,11 @@ def _reviewable(s: Session, document_id: int) -> Document:
     doc = s.get(Document, document_id)
     if doc is None:
         raise LookupError(f"hồ sơ {document_id} không tồn tại")
-    if s.scalar(select(Result.id).where(Result.document_id == doc.id)) is not None or doc.status not in REVIEWABLE:
-        raise ReviewError("hồ sơ đã ký số: chỉ có thể thu hồi, không sửa (Điều 15)")
+    signed = s.scalar(select(Result.id).where(Result.document_id == doc.id).limit(1)) is not None
+    # A signed record changes only through a new version (review.lifecycle.reopen_signed) or revocation.
+    if (signed and doc.replaces_result_id is None) or doc.status not in REVIEWABLE:
+        raise ReviewError("hồ sơ đã ký số: chỉ sửa được bằng «Đính chính» (tạo bản thay thế) hoặc thu hồi "
+                          "(Điều 15)")
     return doc
 
 
@@ -468,11 +479,17 @@ def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | 
 
 
 # ---------------------------------------------------------------- release for signing
+# Approved and waiting for a signature: never signed, or a new version of a signed result (a
+# correction after signing, a re-digitisation, a re-keyed provisional code).
+_UNSIGNED_APPROVED = and_(Document.status == DocumentStatus.APPROVED,
+                          or_(Document.replaces_result_id.is_not(None),
+                              ~exists().where(Result.document_id == Document.id)))
+
+
 def approved_unsigned(batch_id: int | None = None, *, db_url: str | None = None) -> list[int]:
     """Documents approved (by the rules or a steward) that have no signed result yet."""
     with session_scope(db_url) as s:
-        q = (select(Document.id).outerjoin(Result, Result.document_id == Document.id)
-             .where(Document.status == DocumentStatus.APPROVED, Result.id.is_(None)).order_by(Document.id))
+        q = select(Document.id).where(_UNSIGNED_APPROVED).order_by(Document.id)
         if batch_id is not None:
             q = q.where(Document.batch_id == batch_id)
         return list(s.scalars(q))
@@ -480,8 +497,7 @@ def approved_unsigned(batch_id: int | None = None, *, db_url: str | None = None)
 
 def approved_unsigned_batches(*, db_url: str | None = None) -> list[int]:
     with session_scope(db_url) as s:
-        q = (select(Document.batch_id).outerjoin(Result, Result.document_id == Document.id)
-             .where(Document.status == DocumentStatus.APPROVED, Result.id.is_(None))
+        q = (select(Document.batch_id).where(_UNSIGNED_APPROVED)
              .group_by(Document.batch_id).order_by(Document.batch_id))
         return list(s.scalars(q))
 

@@ -33,7 +33,7 @@ from schemas.rules import Decision, FieldInput, Route, parse_iso, validate_recor
 from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
 from storage.db import session_scope
-from storage.documents import PIPELINE_ACTOR, StageRun, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, stage_todo, transition
 from storage.models import Batch, Document, DocumentStatus, Field, QuarantineEntry, RuleOutcome
 from storage.objects import ObjectStore
 
@@ -49,7 +49,7 @@ def undeclared_type_reason(document_type: str) -> str:
 
 def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | None = None, keep_status: bool = False,
                       check_duplicates: bool = False, check_superseded: bool = True,
-                      actor: str = PIPELINE_ACTOR) -> Decision:
+                      actor: str | None = None) -> Decision:
     """Validate one record in an open session: rule outcomes replaced (stale ones removed), reasons
     and (unless `keep_status`) status updated; the Decision returned carries the final route.
 
@@ -86,7 +86,7 @@ def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | Non
         route, reasons = duplicates.route_duplicates(s, doc, route, reasons)
     doc.review_reasons = reasons
     if not keep_status:
-        transition(s, doc, ROUTE_STATUS[route], actor=actor, stage="validate")
+        transition(s, doc, ROUTE_STATUS[route], actor=actor or pipeline_actor(), stage="validate")
     return replace(decision, route=route)
 
 

@@ -143,7 +143,8 @@ def _progress_selects(names: list[str] | None, until: date | None) -> tuple[Any,
     digitised = (select(Document.province, Document.agency_code, Document.document_type, year_col,
                         count_digitised, count_synced, zero, zero)
                  .select_from(Result).join(Document, Document.id == Result.document_id)
-                 .where(Result.still_valid.is_(True), Document.status.in_([s.value for s in DIGITISED]))
+                 .where(Result.still_valid.is_(True), Result.revoked_at.is_(None), Result.superseded_by_id.is_(None),
+                        Document.status.in_([s.value for s in DIGITISED]))
                  .group_by(Document.province, Document.agency_code, Document.document_type, year_col))
     # Review and rejection counts are the current ones, also for a past day (no history of statuses
     # is kept); this query reads the covering index ix_roadmap_documents_progress alone.
@@ -214,6 +215,7 @@ def trailing_throughput(provinces_2025: Iterable[str] | None, as_of: date, days:
     q = (select(Document.province, func.count()).select_from(Result)
          .join(Document, Document.id == Result.document_id)
          .where(Result.converted_at > start, Result.converted_at <= end, Result.still_valid.is_(True),
+                Result.revoked_at.is_(None), Result.superseded_by_id.is_(None),
                 Document.status.in_([s.value for s in DIGITISED]))
          .group_by(Document.province))
     if provinces_2025 is not None:

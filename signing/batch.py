@@ -19,16 +19,15 @@ from core.crashpoints import crash_point
 from core.settings import Settings, get_settings
 from storage import keys
 from storage.db import session_scope
-from storage.documents import PIPELINE_ACTOR, StageRun, progress, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, progress, stage_todo, transition
 from storage.models import AuditEntry, Document, DocumentStatus, Field, Result
 from storage.objects import ObjectStore
+from storage.records import current_result, link_new_version, next_result_code
 
 
 def result_code(session: Session, doc: Document) -> str:
-    """Art. 14.3.d: `<mã hồ sơ>-KQ<n>`, n numbering the results of one dossier."""
-    siblings = session.scalars(select(Document.id).where(Document.dossier_code == doc.dossier_code)
-                               .order_by(Document.id)).all()
-    return f"{doc.dossier_code}-KQ{siblings.index(doc.id) + 1}"
+    """Art. 14.3.d: `<mã hồ sơ>-KQ<n>`, n in the order of signing (storage.records.next_result_code)."""
+    return next_result_code(session, doc.dossier_code or "")
 
 
 def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
@@ -73,9 +72,12 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
     from review.service import return_to_review, signing_terms
 
     with session_scope() as s:
-        if s.scalar(select(Result).where(Result.document_id == doc.id)) is not None:
-            transition(s, s.get_one(Document, doc.id), DocumentStatus.SIGNED, actor=PIPELINE_ACTOR, stage="sign")
+        current = current_result(s, doc.id)
+        replaces = s.get_one(Document, doc.id).replaces_result_id  # correction, re-digitisation, re-key
+        if current is not None and replaces != current.id:
+            transition(s, s.get_one(Document, doc.id), DocumentStatus.SIGNED, actor=pipeline_actor(), stage="sign")
             return False
+        replaced_code = s.get_one(Result, replaces).result_code if replaces is not None else None
     terms = signing_terms(doc.id)  # Art. 25.1, judged on the day of signing
     if not terms.may_sign:  # expired since approval: back to a steward, never signed as valid
         return_to_review(doc.id)
@@ -90,10 +92,12 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
         # Word boxes, not just rows: the signed copy's invisible text lines up with the scan (method a).
         ocr_doc = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
         ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
-    marker = signing.ConversionMarker(converter=converter, converted_at=now,
-                                      result_code=code, lookup_url=f"{settings.lookup_url}/{code}")
-    payload = json.dumps({"result_code": code, "document_type": doc.document_type, "fields": fields},
-                         ensure_ascii=False, indent=1).encode()
+    marker = signing.ConversionMarker(converter=converter, converted_at=now, result_code=code,
+                                      lookup_url=f"{settings.lookup_base()}/{code}", supersedes=replaced_code)
+    record = {"result_code": code, "document_type": doc.document_type, "fields": fields}
+    if replaced_code:
+        record["supersedes"] = replaced_code  # the fields.json of a new version names the one it replaces
+    payload = json.dumps(record, ensure_ascii=False, indent=1).encode()
     # Archive only (method a): the scan, no structured data presented as a valid result's content.
     attachments = {} if terms.archive_only else {"fields.json": payload}
     outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
@@ -102,11 +106,16 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
     store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")
     crash_point("sign.after_work_put")
     with session_scope() as s:
-        s.add(Result(document_id=doc.id, result_code=code, converter=converter,
+        new = Result(document_id=doc.id, result_code=code, converter=converter,
                      converted_at=now, signer=outcome.signer, work_key=work, signed_sha256=outcome.sha256,
-                     still_valid=terms.still_valid))
-        transition(s, s.get_one(Document, doc.id), DocumentStatus.SIGNED, actor=PIPELINE_ACTOR, stage="sign")
-        s.add(AuditEntry(actor=PIPELINE_ACTOR, action="sign", entity="result", entity_id=code,
+                     still_valid=terms.still_valid)
+        s.add(new)
+        if replaces is not None:  # supersede, don't overwrite: both rows kept, linked both ways
+            link_new_version(s, new, replaces, now, pipeline_actor())
+        d = s.get_one(Document, doc.id)
+        d.replaces_result_id = None
+        transition(s, d, DocumentStatus.SIGNED, actor=pipeline_actor(), stage="sign")
+        s.add(AuditEntry(actor=pipeline_actor(), action="sign", entity="result", entity_id=code,
                          detail={"sha256": outcome.sha256, "signer": outcome.signer,
                                  "level": str(outcome.level), "revocation": str(outcome.revocation)}))
     return True

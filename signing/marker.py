@@ -18,6 +18,8 @@ STATEMENT = "Bản điện tử được chuyển đổi từ văn bản giấy"
 TIME_LABEL = "Thời gian chuyển đổi"
 CONVERTER_LABEL = "Đơn vị chuyển đổi"
 RESULT_CODE_LABEL = "Mã kết quả"
+# A corrected version names the result it replaces (Decree 45 Art. 15; the old one stays, superseded).
+SUPERSEDES_LABEL = "Thay thế kết quả"
 
 
 def vietnam_tz() -> tzinfo:
@@ -36,6 +38,7 @@ class ConversionMarker:
     converted_at: datetime  # aware
     result_code: str | None = None  # "<mã hồ sơ>-KQ<n>" (Decree 45 Art. 14.3.d)
     lookup_url: str | None = None
+    supersedes: str | None = None  # result code of the version this one replaces
 
     def __post_init__(self) -> None:
         if not self.converter or not self.converter.strip():
@@ -57,6 +60,8 @@ class ConversionMarker:
         out = [STATEMENT, f"{TIME_LABEL}: {self.time_text()}", f"{CONVERTER_LABEL}: {self.converter}"]
         if self.result_code:
             out.append(f"{RESULT_CODE_LABEL}: {self.result_code}")
+        if self.supersedes:
+            out.append(f"{SUPERSEDES_LABEL}: {self.supersedes}")
         return out
 
     def qr_payload(self) -> str:
@@ -68,6 +73,8 @@ class ConversionMarker:
         }
         if self.result_code:
             data["result_code"] = self.result_code
+        if self.supersedes:
+            data["supersedes"] = self.supersedes
         if self.lookup_url:
             data["lookup_url"] = self.lookup_url
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

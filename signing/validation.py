@@ -16,7 +16,7 @@ from core.tools import ToolError
 from signing._exec import pdfsig as _pdfsig
 from signing._logs import quiet
 from signing.keys import _same_name
-from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, TIME_LABEL
+from signing.marker import CONVERTER_LABEL, RESULT_CODE_LABEL, STATEMENT, SUPERSEDES_LABEL, TIME_LABEL
 
 
 class SignatureStatus(StrEnum):
@@ -228,7 +228,8 @@ def _check_pdfsig(path: Path, trust_roots: Sequence[Path]) -> CheckOutcome:
     return CheckOutcome(name, _worst(statuses), " | ".join(details))
 
 
-_MARKER_PREFIXES = (STATEMENT, f"{TIME_LABEL}:", f"{CONVERTER_LABEL}:", f"{RESULT_CODE_LABEL}:")
+_MARKER_PREFIXES = (STATEMENT, f"{TIME_LABEL}:", f"{CONVERTER_LABEL}:", f"{RESULT_CODE_LABEL}:",
+                    f"{SUPERSEDES_LABEL}:")
 
 
 def extract_marker_lines(text: str) -> list[str]:
@@ -240,12 +241,24 @@ def extract_marker_lines(text: str) -> list[str]:
     return found
 
 
+def marker_lines_of(path: Path) -> list[str]:
+    """The marker lines of a PDF (empty when its text cannot be extracted)."""
+    from ocr._exec import poppler  # here, as in verify_pdf: importing ocr is not free
+    from ocr.errors import OcrError
+
+    try:
+        return extract_marker_lines(poppler.text(path, file=path.name))
+    except OcrError:  # pdftotext missing, timed out, or refusing the file
+        return []
+
+
 def _marker_complete(lines: list[str]) -> bool:
     # Decree 137 Art. 4.1.a: statement, time of conversion and converter's full name are all required.
     return all(any(line.startswith(p) for line in lines) for p in _MARKER_PREFIXES[:3])
 
 
-_FIELD_KEYS = {TIME_LABEL: "converted_at", CONVERTER_LABEL: "converter", RESULT_CODE_LABEL: "result_code"}
+_FIELD_KEYS = {TIME_LABEL: "converted_at", CONVERTER_LABEL: "converter", RESULT_CODE_LABEL: "result_code",
+               SUPERSEDES_LABEL: "supersedes"}
 
 
 def marker_fields(lines: list[str]) -> dict[str, str]:

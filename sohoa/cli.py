@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "sohoa.commands.services",
     "sohoa.commands.roadmap_cmds",
     "sohoa.commands.storage_cmds",
+    "sohoa.commands.lifecycle_cmds",
     "sohoa.commands.web_cmds",
     "sohoa.commands.review_cmds",
 )

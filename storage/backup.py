@@ -152,6 +152,24 @@ def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | No
                                         "metadata": meta}, ensure_ascii=False) + "\n")
                 objects += 1
                 total_bytes += len(data)
+                # Every other version of a locked key (written on top of the original), oldest first,
+                # after the original: a restore puts them back on top in that order (nothing lost, and
+                # reads still go to the original).
+                others = [v.version_id for v in reversed(store._versions(bucket, key))
+                          if not v.is_delete_marker and v.version_id and v.version_id != version] if locked else []
+                for n, version_id in enumerate(others):
+                    data = store.get_bytes(bucket, key, version_id=version_id)
+                    rel = Path("objects-versions") / role / _safe_key(key) / str(n)
+                    (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (dest / rel).write_bytes(data)
+                    st = store._call(store.client.stat_object, bucket, key, version_id=version_id)
+                    meta = {k: v for k, v in store.metadata(bucket, key, version_id=version_id).items() if k != "sha256"}
+                    index.write(json.dumps({"role": role, "key": key, "version": n, "path": str(rel),
+                                            "sha256": sha256_hex(data), "size": len(data),
+                                            "content_type": st.content_type or "application/octet-stream",
+                                            "metadata": meta}, ensure_ascii=False) + "\n")
+                    objects += 1
+                    total_bytes += len(data)
     manifest = {
         "format": FORMAT,
         "created_at": datetime.now(UTC).isoformat(),
@@ -186,10 +204,21 @@ def verify_backup(src: Path) -> dict[str, Any]:
     if not index.exists() or _file_sha256(index) != manifest["objects"]["index_sha256"]:
         raise BackupError(f"{index}: missing or altered since the backup")
     for entry in _object_entries(src):
-        path = src / "objects" / entry["role"] / _safe_key(entry["key"])
+        path = _entry_path(src, entry)
         if not path.exists() or _file_sha256(path) != entry["sha256"]:
             raise BackupError(f"{path}: missing or altered since the backup (SHA-256 differs from objects.jsonl)")
     return manifest
+
+
+def _entry_path(src: Path, entry: dict[str, Any]) -> Path:
+    """Where an object's bytes are in the backup: the latest (of a result, its original) under objects/,
+    the other versions under objects-versions/<role>/<key>/<n> (n = 0 for the oldest)."""
+    if entry.get("version") is not None:
+        path = (src / entry["path"]).resolve()
+        if not path.is_relative_to((src / "objects-versions").resolve()):
+            raise BackupError(f"object version path {entry['path']!r} would leave the backup directory")
+        return path
+    return src / "objects" / entry["role"] / _safe_key(entry["key"])
 
 
 def _object_entries(src: Path) -> Iterator[dict[str, Any]]:
@@ -254,9 +283,11 @@ def restore(src: Path, settings: Settings | None = None, store: ObjectStore | No
     store.ensure_buckets()
     objects, total = 0, 0
     for entry in _object_entries(src):
-        data = (src / "objects" / entry["role"] / _safe_key(entry["key"])).read_bytes()
-        store.put_bytes(store.bucket(entry["role"]), entry["key"], data, content_type=entry["content_type"],
-                        metadata=entry["metadata"])
+        data = _entry_path(src, entry).read_bytes()
+        # The versions written on top of an original: each as a new version on top, in their order.
+        put = store.put_version if entry.get("version") is not None else store.put_bytes
+        put(store.bucket(entry["role"]), entry["key"], data, content_type=entry["content_type"],
+            metadata=entry["metadata"])
         objects += 1
         total += len(data)
     log.info("restored %d rows in %d tables and %d objects from %s", sum(rows.values()), len(rows), objects, src)

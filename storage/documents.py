@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.actors import actor_name
 from core.exitcodes import ExitCode
 from core.faults import is_service_fault
 from storage.db import session_scope
@@ -28,8 +29,10 @@ from storage.models import AuditEntry, Document, DocumentStatus
 
 log = logging.getLogger(__name__)
 
-#: Who the stages act as, in the audit log.
-PIPELINE_ACTOR = "sohoa-pipeline"
+def pipeline_actor() -> str:
+    """Who the stages act for, in the audit log: a person's name (core.actors), never a constant."""
+    return actor_name()
+
 
 S = DocumentStatus
 #: Every status a document may move to from each status. Staying where it is is always allowed
@@ -49,8 +52,10 @@ ALLOWED: dict[DocumentStatus, frozenset[DocumentStatus]] = {
     # waiting for a new scan: it arrives (RECEIVED, read afresh), or a steward decides without it
     S.RESCAN: frozenset({S.RECEIVED, S.APPROVED, S.REJECTED, S.NEEDS_REVIEW}),
     S.SIGNED: frozenset({S.STORED, S.FAILED}),
-    S.STORED: frozenset({S.SYNCED, S.FAILED}),  # SYNCED: the warehouse acknowledged the push
-    S.SYNCED: frozenset({S.FAILED}),  # a re-run of the store stage that fails on it
+    # After signing (review.lifecycle): reopened for a correction (NEEDS_REVIEW), or re-keyed to its real
+    # mã hồ sơ (APPROVED): either way signed again as a new version that supersedes the stored one.
+    S.STORED: frozenset({S.SYNCED, S.FAILED, S.NEEDS_REVIEW, S.APPROVED}),  # SYNCED: the warehouse acknowledged
+    S.SYNCED: frozenset({S.FAILED, S.NEEDS_REVIEW, S.APPROVED}),  # FAILED: a re-run of the store stage fails
     # a failed document is taken again by the stage that failed; it leaves FAILED as that stage would
     S.FAILED: frozenset({S.OCR_DONE, S.EXTRACTED, S.APPROVED, S.NEEDS_REVIEW, S.REJECTED, S.SIGNED, S.STORED}),
 }
@@ -164,11 +169,11 @@ class StageRun:
             if now != DocumentStatus.FAILED and (now in PERSON_DECIDES or DocumentStatus.FAILED not in ALLOWED[now]):
                 # Someone moved the document on meanwhile (a steward sent it to review): their decision
                 # stands, the failure is only recorded, and the batch goes on.
-                s.add(AuditEntry(actor=PIPELINE_ACTOR, action="stage_failed", entity="document",
+                s.add(AuditEntry(actor=pipeline_actor(), action="stage_failed", entity="document",
                                  entity_id=str(d.id), detail={"stage": self.stage, "reason": reason,
                                                               "file": doc.file_name, "status_kept": str(now)}))
             else:
-                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=reason,
+                transition(s, d, DocumentStatus.FAILED, actor=pipeline_actor(), reason=reason,
                            stage=self.stage, detail={"file": doc.file_name})
                 # the same stage failed on it too often: a person looks, re-runs stop spending time on it
                 failures = failures_since_forced(s, d.id, self.stage)
@@ -207,7 +212,7 @@ def requeue_failed(batch_id: int, stage: str | None = None) -> list[dict[str, An
             if legacy:
                 failure = next(str(r) for r in d.review_reasons if str(r).startswith("ocr_failed:"))
                 d.review_reasons = [r for r in d.review_reasons if not str(r).startswith("ocr_failed:")]
-                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=failure, stage="ocr",
+                transition(s, d, DocumentStatus.FAILED, actor=pipeline_actor(), reason=failure, stage="ocr",
                            action="requeue")
             if d.status == DocumentStatus.FAILED and (stage is None or d.failed_stage == stage):
                 # FAILED to FAILED, audited as forced: the failure count restarts

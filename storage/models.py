@@ -90,6 +90,13 @@ class Document(Base):
     document_type: Mapped[str] = mapped_column(String(64), default="auto")
     dossier_code: Mapped[str | None] = mapped_column(String(100), default=None)
     dossier_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The provisional TAM.… code a real mã hồ sơ replaced (`sohoa rekey`): an alias kept in history.
+    provisional_code: Mapped[str | None] = mapped_column(String(100), default=None)
+    # A signed result this record will replace when it is signed (correction after signing,
+    # re-digitisation of a paper already signed, re-keying): the supersede path (migration s0001).
+    # (No foreign key: documents and results would reference each other, and a backup restores in
+    # foreign-key order.)
+    replaces_result_id: Mapped[int | None] = mapped_column(Integer, default=None)
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.RECEIVED, index=True)
     raw_key: Mapped[str] = mapped_column(Text)
     ocr_key: Mapped[str | None] = mapped_column(Text, default=None)
@@ -212,12 +219,29 @@ class QuarantineEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ResultState(StrEnum):
+    """What a result is worth today (Decree 45 Art. 15; Decree 137 Art. 4): shown by `verify`,
+    `print-copy`, the desk and the look-up page."""
+
+    VALID = "valid"
+    SUPERSEDED = "superseded"  # a corrected version replaced it: kept, locked, linked both ways
+    REVOKED = "revoked"  # Art. 15: no longer valid
+
+
+RESULT_STATE_VI = {ResultState.VALID: "Còn giá trị", ResultState.SUPERSEDED: "Đã được thay thế bằng bản đính chính",
+                   ResultState.REVOKED: "ĐÃ THU HỒI — không còn giá trị"}
+
+
 class Result(Base):
-    """A signed electronic result, synchronised under `<mã hồ sơ>-KQ<n>` (Art. 14.3.d)."""
+    """A signed electronic result, synchronised under `<mã hồ sơ>-KQ<n>` (Art. 14.3.d).
+
+    A document may have several results over time: each correction after signing is a new signed
+    version that supersedes the one before (never an overwrite); the current one has no
+    `superseded_by_id`."""
 
     __tablename__ = "results"
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
     result_code: Mapped[str] = mapped_column(String(120), unique=True)
     converter: Mapped[str] = mapped_column(Text)
     converted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -231,6 +255,19 @@ class Result(Base):
     still_valid: Mapped[bool] = mapped_column(Boolean, default=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revocation_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The supersede chain (migration s0001): the result this one replaces, and the one replacing it.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("results.id"), default=None)
+    # No foreign key: it names a later row, and a restore inserts rows in id order.
+    superseded_by_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    @property
+    def state(self) -> ResultState:
+        if self.revoked_at is not None:
+            return ResultState.REVOKED
+        if self.superseded_by_id is not None:
+            return ResultState.SUPERSEDED
+        return ResultState.VALID
 
 
 class OutboxEvent(Base):

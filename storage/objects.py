@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 
 BUCKETS = ("raw", "work", "results", "reports", "quarantine")
 # Archival results keep every version and are locked (Art. 17).
-LOCKED_BUCKETS = frozenset({"results"})
+# Originals and results are kept under versioning and object lock (Decree 45 Art. 17; the original
+# scan is evidence of what was converted): a raw scan can no more be silently replaced than a result.
+LOCKED_BUCKETS = frozenset({"raw", "results"})
 RETENTION_MODES = {"GOVERNANCE": GOVERNANCE, "COMPLIANCE": COMPLIANCE}
 
 # S3 error codes that mean "try again later", not "your request is wrong".
@@ -360,6 +362,20 @@ class ObjectStore:
             meta[k] = encode_metadata(str(v))
 
         def put() -> Any:  # a fresh stream per attempt
+            return self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                                          metadata=meta)  # type: ignore[arg-type]
+
+        result = self._call(put)
+        return ObjectRef(bucket, key, digest, len(data), result.version_id)
+
+    def put_version(self, bucket: str, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+                    metadata: dict[str, str] | None = None) -> ObjectRef:
+        """Write `data` as a new version of `key`, whatever is there (restore of a versioned bucket
+        only: the versions of a backup are put back in their order; nothing is overwritten)."""
+        digest = sha256_hex(data)
+        meta = {"sha256": digest, **{k: encode_metadata(str(v)) for k, v in (metadata or {}).items()}}
+
+        def put() -> Any:
             return self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
                                           metadata=meta)  # type: ignore[arg-type]
 

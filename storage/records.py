@@ -9,6 +9,7 @@ it does not judge trust — `signing.verify_pdf` does that. `system_of_record_su
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from storage.models import (
     AuditEntry,
+    Document,
     FixityFinding,
     OutboxEvent,
     OutboxStatus,
     Result,
+    ResultState,
     Revocation,
     Signature,
     SyncReceipt,
@@ -127,3 +130,121 @@ def system_of_record_summary(session: Session) -> dict[str, Any]:
             "findings_total": count(FixityFinding),
         },
     }
+
+
+# ---------------------------------------------------------------- what a result is worth today
+@dataclass(frozen=True)
+class ResultLookup:
+    """One result as `verify`, `print-copy`, the desk and the look-up page see it."""
+
+    result_code: str
+    state: ResultState
+    converted_at: datetime
+    converter: str
+    signed_sha256: str
+    document_type: str
+    dossier_code: str
+    dossier_provisional: bool
+    stored_bucket: str | None
+    stored_key: str | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    superseded_at: datetime | None
+    superseded_by: str | None  # result code of the version that replaced it
+    supersedes: str | None  # result code of the version it replaced
+    current: str  # result code of the valid end of its chain (itself when not superseded)
+    aliases: tuple[str, ...] = ()  # provisional codes a real mã hồ sơ replaced (`sohoa rekey`)
+
+    @property
+    def valid(self) -> bool:
+        return self.state is ResultState.VALID
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def lookup_result(s: Session, result_code: str) -> ResultLookup | None:
+    """The result under this code with its state and both ends of its supersede chain, or None."""
+    result = s.scalar(select(Result).where(Result.result_code == result_code))
+    if result is None:
+        return None
+    doc = s.get_one(Document, result.document_id)
+    codes = {r.id: r.result_code for r in s.scalars(select(Result).where(
+        Result.id.in_([i for i in (result.supersedes_id, result.superseded_by_id) if i is not None])))}
+    current, seen = result, {result.id}
+    while current.superseded_by_id is not None and current.superseded_by_id not in seen:
+        seen.add(current.superseded_by_id)
+        current = s.get_one(Result, current.superseded_by_id)
+    return ResultLookup(
+        result_code=result.result_code, state=result.state, converted_at=_utc(result.converted_at),  # type: ignore[arg-type]
+        converter=result.converter, signed_sha256=result.signed_sha256, document_type=doc.document_type,
+        dossier_code=doc.dossier_code or "", dossier_provisional=doc.dossier_provisional,
+        stored_bucket=result.stored_bucket, stored_key=result.stored_key, revoked_at=_utc(result.revoked_at),
+        revocation_reason=result.revocation_reason, superseded_at=_utc(result.superseded_at),
+        superseded_by=codes.get(result.superseded_by_id) if result.superseded_by_id else None,
+        supersedes=codes.get(result.supersedes_id) if result.supersedes_id else None,
+        current=current.result_code, aliases=(doc.provisional_code,) if doc.provisional_code else ())
+
+
+def current_result(s: Session, document_id: int) -> Result | None:
+    """The document's result that no later version replaced (None before it is signed)."""
+    return s.scalar(select(Result).where(Result.document_id == document_id, Result.superseded_by_id.is_(None))
+                    .order_by(Result.id.desc()).limit(1))
+
+
+_KQ = re.compile(r"-KQ(?P<n>[1-9][0-9]{0,3})$")
+
+
+def next_result_code(s: Session, dossier_code: str) -> str:
+    """Art. 14.3.d `<mã hồ sơ>-KQ<n>`: n is given when a result is signed (final), in the order of
+    signing: one more than the results of the dossier that exist. A record still in review holds
+    no number, so no KQ2 is issued while KQ1 waits; a corrected version is a new result (KQ n+1)."""
+    prefix = f"{dossier_code}-KQ"
+    taken = [r for r in s.scalars(select(Result.result_code).where(Result.result_code.startswith(prefix, autoescape=True)))
+             if r[:len(prefix)] == prefix and _KQ.search(r) and r[len(prefix):].isdigit()]
+    return f"{prefix}{max((int(c[len(prefix):]) for c in taken), default=0) + 1}"
+
+
+class SupersedeRefused(ValueError):
+    """The result a new version was to replace is revoked, or already replaced."""
+
+
+def link_new_version(s: Session, new: Result, replaced_id: int, at: datetime, actor: str) -> Result:
+    """Supersede, don't overwrite: `new` replaces the result `replaced_id`, linked both ways; the old
+    row, its objects (locked) and its signatures stay. Called in the transaction adding `new`."""
+    old = s.get_one(Result, replaced_id)
+    if old.revoked_at is not None:
+        raise SupersedeRefused(f"{old.result_code} đã bị thu hồi: không thay thế được / was revoked")
+    if old.superseded_by_id is not None and old.superseded_by_id != new.id:
+        raise SupersedeRefused(f"{old.result_code} đã được thay thế / was already superseded")
+    new.supersedes_id = old.id
+    s.flush()
+    old.superseded_by_id, old.superseded_at = new.id, at
+    s.add(AuditEntry(actor=actor, action="supersede", entity="result", entity_id=old.result_code,
+                     detail={"superseded_by": new.result_code, "at": at.isoformat()}))
+    return old
+
+
+def latest_result(s: Session, document_id: int) -> Result | None:
+    """The document's most recent result, current or not (what the store stage stores)."""
+    return s.scalar(select(Result).where(Result.document_id == document_id).order_by(Result.id.desc()).limit(1))
+
+
+def agency_code_by_name(s: Session, province: str, name: Any) -> str | None:
+    """The catalogue code (roadmap_agencies, `sohoa roadmap import-agencies`) of the agency printed as
+    `name` in this province, compared without accents and case; None when not found or ambiguous."""
+    from core.text import fold
+    from storage.roadmap_models import Agency
+
+    if not isinstance(name, str) or not name.strip():
+        return None
+    from core.units import UnknownProvince, province_2025
+
+    try:
+        provinces = {province, province_2025(province).name}
+    except UnknownProvince:
+        provinces = {province}
+    wanted = fold(name)
+    codes = {a.code for a in s.scalars(select(Agency).where(Agency.province.in_(provinces))) if fold(a.name) == wanted}
+    return codes.pop() if len(codes) == 1 else None

@@ -68,6 +68,10 @@ class ReviewAction(StrEnum):
     RESCANNED = "rescanned"
     WITHDRAW_RESCAN = "rescan_withdrawn"  # approved or rejected without waiting for the new scan
     CHANGE_TYPE = "change_type"  # the steward named another document type; the record was read again
+    # After signing (review.lifecycle): a signed record reopened for a corrected version, and a
+    # provisional dossier code replaced by the real one. Both end in a new signed version.
+    REOPEN = "reopen"
+    REKEY = "rekey"
 
 
 class ReviewDecision(Base):

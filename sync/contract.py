@@ -49,7 +49,32 @@ class EventKind(StrEnum):
 
 class ResultStatus(StrEnum):
     STILL_VALID = "still_valid"
+    SUPERSEDED = "superseded"  # a corrected (or re-keyed) version replaced it; kept for look-up
     REVOKED = "revoked"
+
+
+class HolderKind(StrEnum):
+    """Whose result it is, when no citizen ID names the holder (building permits, business households)."""
+
+    CITIZEN = "citizen"  # identifier: the CCCD (also in citizen_id)
+    HOUSEHOLD = "household"  # hộ kinh doanh: identifier is its registration number
+    ORGANISATION = "organisation"  # identifier: tax code or business registration number
+    AGENCY_HELD = "agency_held"  # no identifier on the paper: the keeping agency holds it for the named holder
+
+
+class IdentifierKind(StrEnum):
+    CCCD = "cccd"
+    BUSINESS_REGISTRATION = "business_registration"
+    TAX_CODE = "tax_code"
+
+
+class Holder(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: HolderKind
+    name: Annotated[str | None, Field(max_length=300)] = None
+    identifier: Annotated[str | None, Field(max_length=64)] = None
+    identifier_kind: IdentifierKind | None = None
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -74,6 +99,23 @@ class ResultPayload(BaseModel):
     converted_at: datetime = Field(description="Art. 25.3.c: the time of conversion")
     converter: Annotated[str, Field(min_length=1, max_length=300,
                                     description="Art. 25.3.c: full name of the converting body or person")]
+    issuing_agency_code: Annotated[str | None, Field(max_length=100, description=(
+        "code of the issuing agency in the national catalogue of agencies (mã định danh); "
+        "`issuing_agency` is only its printed name"))] = None
+    keeping_agency_code: Annotated[str | None, Field(max_length=100, description=(
+        "code of the agency that kept the paper and converted it (mã định danh)"))] = None
+    holder: Holder | None = Field(default=None, description=(
+        "the holder when `citizen_id` is null: an organisation or household by its number, or agency-held"))
+    provisional: bool = Field(default=False, description=(
+        "the dossier code is a provisional TAM.… code (a legacy paper without mã hồ sơ); a later push "
+        "under the real code supersedes this one"))
+    supersedes: Annotated[str | None, Field(pattern=RESULT_CODE_PATTERN, max_length=120, description=(
+        "the result this signed version replaces (a correction after signing, a re-digitisation or "
+        "a re-keyed provisional code): the receiver marks that one `superseded` and links both"))] = None
+    signed_pdf_base64: Annotated[str | None, Field(description=(
+        "the signed PDF itself (base64), whose SHA-256 is `checksum_sha256`: the receiver keeps it, so "
+        "the result opens years later without asking the sender. `signed_file_url` is the sender's "
+        "durable look-up address, never a pre-signed store link"))] = None
 
     @field_validator("converted_at")
     @classmethod
@@ -132,11 +174,16 @@ class StoredResult(BaseModel):
     """`GET /api/v1/results/{result_code}`: the acknowledgement / look-up record.
 
     Art. 15: a revoked result stays here with its revocation time and reason. A tombstone
-    (revoked before any push arrived) has `result` null."""
+    (revoked before any push arrived) has `result` null. A superseded result stays too, naming
+    the version that replaced it. The stored result omits `signed_pdf_base64`: the file itself is
+    `GET …/file` (`has_file`)."""
 
     result_code: str
     status: ResultStatus
     result: ResultPayload | None
+    superseded_by: str | None = None
+    supersedes: str | None = None
+    has_file: bool = False
     received_at: datetime | None
     updated_at: datetime
     revoked_at: datetime | None

@@ -16,65 +16,51 @@ warehouse is back delivers them all.
 
 from __future__ import annotations
 
+import base64
 import logging
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
+from core.actors import actor_name
 from core.crashpoints import crash_point
-from core.faults import ServiceFault
-from core.identifiers import is_cccd
+from core.faults import ServiceFault, is_service_fault
 from core.settings import Settings
 from storage.db import session_scope
 from storage.documents import transition
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, Result, SyncReceipt
 
 log = logging.getLogger(__name__)
-#: Who marks a document synced, in the audit log.
-SYNC_ACTOR = "sohoa-sync"
 
 
-def enqueue_push(session: Any, result: Result, doc: Document, fields: dict[str, dict[str, Any]], *,
-                 converted_at: datetime, signed_file_url: Callable[[], str]) -> OutboxEvent | None:
+def enqueue_push(session: Any, settings: Settings, result: Result, doc: Document,
+                 fields: dict[str, dict[str, Any]], *, converted_at: datetime) -> OutboxEvent | None:
     """Queue the push of a stored result to the warehouse, in the caller's transaction (the store
     stage's, with the stored result: the transactional outbox). Once per signed file (idempotency
     key `result_code:push:<signed sha256>`); none for an archive-only copy of an expired paper,
-    which is no valid result for the warehouse. `fields` as stored: name -> {value, confidence, source}."""
+    which is no valid result for the warehouse. `fields` as stored: name -> {value, confidence, source}.
+    The body (`sync.payloads.push_payload`) carries a durable link; the file itself is attached when
+    the event is delivered."""
+    from storage.records import agency_code_by_name
+    from sync.payloads import push_payload
+
     key = f"{result.result_code}:push:{result.signed_sha256}"
     if not result.still_valid or session.scalar(select(OutboxEvent).where(OutboxEvent.idempotency_key == key)):
         return None
-    event = OutboxEvent(result_id=result.id, kind="push", idempotency_key=key,
-                        payload=push_payload(result, doc, fields, converted_at, signed_file_url()))
+    values = {k: v.get("value") for k, v in fields.items()}
+    supersedes = session.get_one(Result, result.supersedes_id).result_code if result.supersedes_id else None
+    payload = push_payload(
+        settings, result_code=result.result_code, document_type=doc.document_type, fields=values,
+        signed_sha256=result.signed_sha256, converted_at=converted_at, converter=result.converter,
+        keeping_agency_code=doc.agency_code,
+        issuing_agency_code=agency_code_by_name(session, doc.province, values.get("issuing_authority")),
+        provisional=doc.dossier_provisional, supersedes=supersedes)
+    event = OutboxEvent(result_id=result.id, kind="push", idempotency_key=key, payload=payload)
     session.add(event)
     return event
 
-
-def push_payload(result: Result, doc: Document, fields: dict[str, dict[str, Any]], converted_at: datetime,
-                 url: str) -> dict[str, Any]:
-    """The body of a push (`sync.contract.ResultPayload`), from the stored record."""
-    def value(name: str) -> Any:
-        return (fields.get(name) or {}).get("value")
-
-    citizen_id = value("holder_id_number")
-    if not (isinstance(citizen_id, str) and is_cccd(citizen_id)):
-        citizen_id = None  # an old 9-digit CMND is no warehouse identifier; it stays in `fields`
-    return {
-        "result_code": result.result_code, "citizen_id": citizen_id, "document_type": doc.document_type,
-        "issuing_agency": value("issuing_authority") or doc.agency_code, "issue_date": _iso_date(value("issue_date")),
-        "checksum_sha256": result.signed_sha256, "signed_file_url": url,
-        "fields": {k: v.get("value") for k, v in fields.items()},
-        "converted_at": converted_at.isoformat(), "converter": result.converter,
-    }
-
-
-def _iso_date(text: Any) -> str | None:
-    try:
-        return date.fromisoformat(text).isoformat() if isinstance(text, str) else None
-    except ValueError:
-        return None
 
 # Answers that say the warehouse as a whole is down, not that this event is wrong.
 _DOWN_STATUSES = frozenset({502, 503, 504})
@@ -103,6 +89,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
     from sync.client import DeliveryOutcome, WarehouseClient, backoff_seconds
 
     now = now or datetime.now(UTC)
+    files = _SignedFiles(settings)
     counts = {"delivered": 0, "retry_later": 0, "dead": 0, "superseded": 0, "skipped": 0}
     down: str | None = None
     own_client = client is None
@@ -123,7 +110,24 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
             with session_scope(settings.db_url) as s:
                 event = s.get_one(OutboxEvent, event_id)
                 try:
-                    delivery = _deliver(client, event.kind, event.payload)
+                    payload = event.payload
+                    if event.kind == "push" and not payload.get("signed_pdf_base64"):
+                        # Durable delivery: the warehouse gets the signed file itself, read back from the
+                        # locked results bucket and checked against its SHA-256 (never stored in the outbox).
+                        payload = {**payload, "signed_pdf_base64": files.base64_of(s.get_one(Result, event.result_id))}
+                except Exception as exc:
+                    event.last_error = f"signed file unreadable: {type(exc).__name__}: {exc}"[:2000]
+                    if is_service_fault(exc) and event.attempts < settings.sync_max_attempts:
+                        # The store is down: this event waits like any undelivered one.
+                        event.next_attempt_at = now + timedelta(seconds=backoff_seconds(event.attempts))
+                        counts["retry_later"] += 1
+                    else:  # missing or changed bytes (fixity): an operator's matter, the others go on
+                        event.status = OutboxStatus.DEAD
+                        counts["dead"] += 1
+                        log.error("outbox event %s dead: %s", event.idempotency_key, event.last_error)
+                    continue
+                try:
+                    delivery = _deliver(client, event.kind, payload)
                 except (ValidationError, KeyError, ValueError) as exc:
                     # A malformed event can never be delivered: dead-letter it alone, go on with the rest.
                     event.attempts += 1
@@ -152,7 +156,7 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
                     _receipt(s, event, result.result_code, str(delivery.outcome), delivery, client, now)
                     doc = s.get_one(Document, result.document_id)
                     if event.kind == "push" and doc.status == DocumentStatus.STORED:
-                        transition(s, doc, DocumentStatus.SYNCED, actor=SYNC_ACTOR, detail={"result_code": result.result_code})
+                        transition(s, doc, DocumentStatus.SYNCED, actor=actor_name(), detail={"result_code": result.result_code})
                 elif (delivery.outcome is DeliveryOutcome.CONFLICT and event.kind == "push"
                       and not result.still_valid and "revoked" in delivery.detail):
                     event.status, event.delivered_at = OutboxStatus.SUPERSEDED, now
@@ -187,6 +191,23 @@ def _pending(settings: Settings, batch_id: int | None) -> int:
         if batch_id is not None:
             query = query.join(Result).join(Document).where(Document.batch_id == batch_id)
         return int(s.scalar(query) or 0)
+
+
+class _SignedFiles:
+    """Reads signed PDFs from the results bucket for the pushes of one drain (one store client)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Any = None
+
+    def base64_of(self, result: Result) -> str:
+        from storage.objects import ObjectStore
+
+        if not (result.stored_bucket and result.stored_key):
+            raise ValueError(f"{result.result_code} is not stored yet")
+        self._store = self._store or ObjectStore(self.settings)
+        pdf = self._store.get_bytes(result.stored_bucket, result.stored_key, expected_sha256=result.signed_sha256)
+        return base64.b64encode(pdf).decode("ascii")
 
 
 def _receipt(s: Any, event: OutboxEvent, code: str, outcome: str, delivery: Any, client: Any,

@@ -11,6 +11,9 @@ demo. Records live in a SQLite file under `data_dir`, so a restart keeps them. W
 # parameters at run time.
 import argparse
 import asyncio
+import base64
+import binascii
+import hashlib
 import hmac
 import json
 import os
@@ -55,7 +58,9 @@ CREATE TABLE IF NOT EXISTS results (
     received_at TEXT,
     updated_at TEXT NOT NULL,
     revoked_at TEXT,
-    revocation_reason TEXT
+    revocation_reason TEXT,
+    superseded_by TEXT,          -- the result code of the version that replaced this one
+    pdf BLOB                     -- the signed PDF itself, checked against checksum_sha256
 );
 -- Every accepted request, in order: what the warehouse was told, and when (Art. 12.3 spirit).
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -69,6 +74,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 
+# Columns added after the first release of the reference receiver (an existing data file is upgraded).
+_ADDED_COLUMNS = (("superseded_by", "TEXT"), ("pdf", "BLOB"))
+
+
 class _Store:
     """SQLite, one short transaction per request (BEGIN IMMEDIATE: check-then-write is atomic)."""
 
@@ -77,6 +86,10 @@ class _Store:
         self._lock = threading.Lock()
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            have = {r["name"] for r in db.execute("PRAGMA table_info(results)")}
+            for name, kind in _ADDED_COLUMNS:
+                if name not in have:
+                    db.execute(f"ALTER TABLE results ADD COLUMN {name} {kind}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -118,15 +131,34 @@ def _error(status: int, detail: str, reason: str | None = None, headers: dict[st
 
 
 def _stored(row: sqlite3.Row) -> StoredResult:
+    payload = ResultPayload.model_validate_json(row["payload"]) if row["payload"] else None
+    status = (ResultStatus.REVOKED if row["revoked_at"] else
+              ResultStatus.SUPERSEDED if row["superseded_by"] else ResultStatus.STILL_VALID)
     return StoredResult(
         result_code=row["result_code"],
-        status=ResultStatus.REVOKED if row["revoked_at"] else ResultStatus.STILL_VALID,
-        result=ResultPayload.model_validate_json(row["payload"]) if row["payload"] else None,
+        status=status,
+        result=payload,
         received_at=row["received_at"],
         updated_at=row["updated_at"],
         revoked_at=row["revoked_at"],
         revocation_reason=row["revocation_reason"],
+        superseded_by=row["superseded_by"],
+        supersedes=payload.supersedes if payload else None,
+        has_file=row["pdf"] is not None,
     )
+
+
+def _file_of(payload: ResultPayload) -> tuple[bytes | None, str | None]:
+    """The signed PDF a push carries, or the reason it is refused (not base64, other SHA-256)."""
+    if payload.signed_pdf_base64 is None:
+        return None, None
+    try:
+        pdf = base64.b64decode(payload.signed_pdf_base64, validate=True)
+    except (ValueError, binascii.Error):
+        return None, "signed_pdf_base64 is not base64"
+    if hashlib.sha256(pdf).hexdigest() != payload.checksum_sha256:
+        return None, "signed_pdf_base64 does not match checksum_sha256"
+    return pdf, None
 
 
 class _Unauthorised(Exception):
@@ -182,33 +214,66 @@ def _push(store: _Store, payload: ResultPayload, result_code: str, key_header: s
     expected = idempotency_key(result_code, EventKind.PUSH, payload.checksum_sha256)
     if key_header != expected:
         return _error(422, f"Idempotency-Key must be {expected!r}", "idempotency_key")
+    if payload.supersedes == result_code:
+        return _error(422, "a result cannot supersede itself", "supersedes")
+    pdf, bad_file = _file_of(payload)
+    if bad_file:
+        return _error(422, bad_file, "signed_file")
     now = _now()
+    # The file is kept in its own column; the stored payload does not repeat it.
+    body = payload.model_copy(update={"signed_pdf_base64": None}).model_dump_json()
     with store.transaction() as db:
         row = db.execute("SELECT * FROM results WHERE result_code = ?", (result_code,)).fetchone()
         if row is not None and row["revoked_at"]:
             # Art. 15: a revoked code stays revoked; a late or repeated push must not revive it.
             _log(db, result_code, EventKind.PUSH, expected, 409)
             return _error(409, f"{result_code} was revoked at {row['revoked_at']}", ConflictReason.REVOKED)
-        if row is not None and row["checksum_sha256"] != payload.checksum_sha256:
+        if row is not None and row["payload"] is not None and row["checksum_sha256"] != payload.checksum_sha256:
             # Art. 14.3.c: no silent edits — a different file under the same code is refused.
             _log(db, result_code, EventKind.PUSH, expected, 409)
             return _error(409, f"{result_code} is stored with checksum {row['checksum_sha256']}",
                           ConflictReason.CHECKSUM_MISMATCH)
-        body = payload.model_dump_json()
         if row is None:
-            db.execute("INSERT INTO results (result_code, payload, checksum_sha256, received_at, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?)", (result_code, body, payload.checksum_sha256, now, now))
+            db.execute("INSERT INTO results (result_code, payload, checksum_sha256, received_at, updated_at, pdf) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (result_code, body, payload.checksum_sha256, now, now, pdf))
+            status, received_at = 201, now
+        elif row["payload"] is None:
+            # Its successor arrived first (a placeholder naming `superseded_by`): now the result itself.
+            db.execute("UPDATE results SET payload = ?, checksum_sha256 = ?, received_at = ?, updated_at = ?, "
+                       "pdf = ? WHERE result_code = ?", (body, payload.checksum_sha256, now, now, pdf, result_code))
             status, received_at = 201, now
         else:
-            # Same signed file: idempotent. The link may be a fresh pre-signed URL; keep the newest.
-            if body != row["payload"]:
-                db.execute("UPDATE results SET payload = ?, updated_at = ? WHERE result_code = ?",
-                           (body, now, result_code))
+            # Same signed file: idempotent. Keep the newest metadata, and the file if it had none.
+            if body != row["payload"] or (pdf is not None and row["pdf"] is None):
+                db.execute("UPDATE results SET payload = ?, updated_at = ?, pdf = COALESCE(pdf, ?) "
+                           "WHERE result_code = ?", (body, now, pdf, result_code))
             status, received_at = 200, row["received_at"]
+        if payload.supersedes:
+            _mark_superseded(db, payload.supersedes, result_code, now)
         _log(db, result_code, EventKind.PUSH, expected, status)
     ack = PushAck(result_code=result_code, status=ResultStatus.STILL_VALID, checksum_sha256=payload.checksum_sha256,
                   received_at=datetime.fromisoformat(received_at), already_stored=status == 200)
     return JSONResponse(ack.model_dump(mode="json"), status_code=status)
+
+
+def _mark_superseded(db: sqlite3.Connection, old_code: str, new_code: str, now: str) -> None:
+    """Supersede, don't overwrite: the older version stays, marked and linked to the new one (a
+    placeholder naming its successor when the older one has not arrived yet)."""
+    old = db.execute("SELECT superseded_by FROM results WHERE result_code = ?", (old_code,)).fetchone()
+    if old is None:
+        db.execute("INSERT INTO results (result_code, updated_at, superseded_by) VALUES (?, ?, ?)",
+                   (old_code, now, new_code))
+    elif old["superseded_by"] != new_code:
+        db.execute("UPDATE results SET superseded_by = ?, updated_at = ? WHERE result_code = ?",
+                   (new_code, now, old_code))
+
+
+def _file(store: _Store, result_code: str) -> Response:
+    row = store.read(result_code)
+    if row is None or row["pdf"] is None:
+        return _error(404, f"no stored file for {result_code}", "not_found")
+    return Response(bytes(row["pdf"]), media_type="application/pdf",
+                    headers={"X-Checksum-SHA256": row["checksum_sha256"]})
 
 
 def _revoke(store: _Store, revocation: Revocation, result_code: str, key_header: str | None) -> Response:
@@ -262,7 +327,13 @@ _DESCRIPTION = (
     "the signed PDF's SHA-256, or `revoke` with the SHA-256 of the canonical revocation JSON). "
     "Re-delivering the same push answers 200, re-delivering a revocation answers 200 "
     "`already_revoked`. A revocation that arrives before its push is kept as a tombstone (202) "
-    "and the later push answers 409 `revoked`. Timestamps carry an offset; a naive one is read as UTC."
+    "and the later push answers 409 `revoked`. Timestamps carry an offset; a naive one is read as UTC.\n\n"
+    "What the receiver must keep: every pushed result under its code for as long as the result "
+    "exists (revoked and superseded ones too, Art. 15), the signed PDF itself "
+    "(`signed_pdf_base64`, checked against `checksum_sha256`) so that it opens without the "
+    "sender, and the links: a push naming `supersedes` marks that result `superseded` and "
+    "points it to the new code (also a provisional `TAM.…` code re-keyed to its real "
+    "mã hồ sơ). `signed_file_url` is the sender's durable look-up address."
 )
 _ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody, "description": "missing or invalid bearer token"}}
 _CODE = PathParam(pattern=RESULT_CODE_PATTERN, max_length=120, description="`<mã hồ sơ>-KQ<n>`")
@@ -309,6 +380,9 @@ def _add_contract_routes(app: FastAPI, store: _Store, auth: list[Any]) -> None:
     def get_result(result_code: Annotated[str, _CODE]) -> Response:
         return _lookup(store, result_code)
 
+    def get_file(result_code: Annotated[str, _CODE]) -> Response:
+        return _file(store, result_code)
+
     app.get("/healthz", response_model=Health, tags=["ops"])(healthz)
     app.put(f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"], status_code=201,
             response_model=PushAck, summary="Push a result (Art. 14.3.d)",
@@ -322,8 +396,13 @@ def _add_contract_routes(app: FastAPI, store: _Store, auth: list[Any]) -> None:
                               "description": "the result has not arrived yet: stored as a tombstone"},
                         **_ERRORS})(revoke_result)
     app.get(f"{API_PREFIX}/results/{{result_code}}", dependencies=auth, tags=["results"], response_model=StoredResult,
-            summary="Look up a result: still_valid or revoked (acknowledgement)",
+            summary="Look up a result: still_valid, superseded or revoked (acknowledgement)",
             responses={404: {"model": ErrorBody, "description": "unknown result code"}, **_ERRORS})(get_result)
+    app.get(f"{API_PREFIX}/results/{{result_code}}/file", dependencies=auth, tags=["results"],
+            summary="The signed PDF the warehouse keeps (pushed with the result)", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "the signed PDF, as pushed"},
+                       404: {"model": ErrorBody, "description": "unknown result code, or pushed without its file"},
+                       **_ERRORS})(get_file)
 
 
 def healthz() -> Health:

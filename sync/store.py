@@ -18,10 +18,10 @@ from core.crashpoints import crash_point
 from core.settings import Settings, get_settings
 from storage import keys
 from storage.db import session_scope
-from storage.documents import PIPELINE_ACTOR, StageRun, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, stage_todo, transition
 from storage.models import Document, DocumentStatus, Field, Result
 from storage.objects import ObjectStore
-from storage.records import record_signatures
+from storage.records import latest_result, record_signatures
 from sync.outbox import enqueue_push
 
 
@@ -32,18 +32,19 @@ def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectSt
     run = StageRun("store", batch_id)
     for doc in stage_todo(batch_id, "store", DocumentStatus.SIGNED, DocumentStatus.STORED, DocumentStatus.SYNCED):
         with run.document(doc):
-            stored_keys.append(_store_one(doc, store))
+            stored_keys.append(_store_one(doc, store, settings))
     return {"batch_id": batch_id, "stored": len(stored_keys), "keys": stored_keys, "failed": run.failed}
 
 
-def _store_one(doc: Document, store: ObjectStore) -> str:
+def _store_one(doc: Document, store: ObjectStore, settings: Settings) -> str:
     with session_scope() as s:
-        result = s.scalar(select(Result).where(Result.document_id == doc.id))
+        result = latest_result(s, doc.id)  # a corrected version is the document's latest result
         assert result is not None
         fields = {f.name: {"value": f.value, "confidence": f.confidence, "source": f.source}
                   for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
         code, work_key, signed_sha = result.result_code, result.work_key, result.signed_sha256
-        converted_at, converter = result.converted_at, result.converter
+        converted_at, converter, result_id = result.converted_at, result.converter, result.id
+        supersedes = s.get_one(Result, result.supersedes_id).result_code if result.supersedes_id else None
     # SQLite drops the offset, PostgreSQL keeps it: always UTC-aware, so the stored JSON is byte-stable.
     converted_at = converted_at.replace(tzinfo=UTC) if converted_at.tzinfo is None else converted_at.astimezone(UTC)
     pdf = store.get_bytes(store.bucket("work"), work_key, expected_sha256=signed_sha)
@@ -53,6 +54,7 @@ def _store_one(doc: Document, store: ObjectStore) -> str:
     store.put_bytes(bucket, pdf_key, pdf, content_type="application/pdf",
                     metadata={"result-code": code, "converter": converter})
     record = {"result_code": code, "dossier_code": doc.dossier_code, "dossier_provisional": doc.dossier_provisional,
+              **({"supersedes": supersedes} if supersedes else {}),  # older stored JSON stays byte-stable
               "document_type": doc.document_type, "province": doc.province, "agency_code": doc.agency_code,
               "source_file": doc.file_name, "source_sha256": doc.sha256, "signed_sha256": signed_sha,
               "converted_at": converted_at.isoformat(), "converter": converter, "fields": fields}
@@ -61,16 +63,15 @@ def _store_one(doc: Document, store: ObjectStore) -> str:
                                record_bytes, content_type="application/json")
     crash_point("store.after_results_put")
     with session_scope() as s:
-        result = s.scalar(select(Result).where(Result.document_id == doc.id))
-        assert result is not None
+        result = s.get_one(Result, result_id)
         result.stored_bucket, result.stored_key = bucket, pdf_key
         result.fields_key, result.fields_sha256 = json_ref.key, json_ref.sha256
         record_signatures(s, result.id, pdf)  # Art. 25.3.b: signer, time, level, certificate
         # Transactional outbox: the event is written in the same transaction as the stored result.
-        enqueue_push(s, result, doc, fields, converted_at=converted_at,
-                     signed_file_url=lambda: store.presigned_get(bucket, pdf_key, minutes=7 * 24 * 60))
+        # A durable link and the file itself (attached on delivery), never a pre-signed store link.
+        enqueue_push(s, settings, result, doc, fields, converted_at=converted_at)
         d = s.get_one(Document, doc.id)
         if d.status in (DocumentStatus.SIGNED, DocumentStatus.FAILED):
-            transition(s, d, DocumentStatus.STORED, actor=PIPELINE_ACTOR, stage="store")
+            transition(s, d, DocumentStatus.STORED, actor=pipeline_actor(), stage="store")
     crash_point("store.after_commit")
     return f"s3://{bucket}/{pdf_key}"

@@ -167,10 +167,10 @@ def test_startup_order_waits_for_health_and_init(resolved: dict[str, Any]) -> No
         assert services[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully", name
 
 
-def test_results_bucket_is_object_locked() -> None:
+def test_results_and_raw_buckets_are_object_locked() -> None:
     script = (REPO / "docker" / "init" / "create-buckets.sh").read_text(encoding="utf-8")
-    assert re.search(r"mc mb --ignore-existing --with-lock \"store/\$\{prefix\}results\"", script)
-    for name in ("raw", "work", "reports", "quarantine"):
-        assert name in script
+    assert re.search(r"for name in raw results; do\n\s+mc mb --ignore-existing --with-lock \"store/\$\{prefix\}\$\{name\}\"",
+                     script)
+    assert re.search(r"for name in work reports quarantine; do\n\s+mc mb --ignore-existing \"store/", script)
     db_script = (REPO / "docker" / "init" / "create-databases.sh").read_text(encoding="utf-8")
     assert "CREATE DATABASE sohoa" in db_script

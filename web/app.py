@@ -3,7 +3,7 @@
 The pages are web/review_pages.py and web/roadmap_pages.py: they call the review and roadmap
 packages, which know nothing of the web (the web room stands above them).
 
-Every page but /login and /static needs a session (the app guards itself: Airflow does not guard
+Every page but /login, /static and the public look-up page (/tra-cuu) needs a session (the app guards itself: Airflow does not guard
 plugin apps). Every POST carries a CSRF token. Everything shown is HTML-escaped by Jinja's
 autoescape; a strict Content-Security-Policy (no inline scripts) is the second line of defence.
 """
@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from core.settings import Settings, get_settings
 from core.text import vn_number, vn_percent
-from web import auth, csrf, review_pages, roadmap_pages
+from web import auth, csrf, lookup_pages, review_pages, roadmap_pages
 from web.responses import redirect, root
 from web.throttle import LoginBusy, LoginThrottle
 
@@ -210,6 +210,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.delete_cookie(auth.SESSION_COOKIE, path=root(request) or "/")
         return response
 
+    # Public: the look-up page the QR codes and print copies name (no login, rate-limited).
+    app.state.lookup_limiter = lookup_pages.RateLimiter(settings.lookup_rate_per_minute)
+    app.include_router(lookup_pages.router)
     app.include_router(review_pages.router)
     app.include_router(roadmap_pages.router)
     app.state.has_roadmap = True

@@ -19,7 +19,7 @@ from schemas import DOCUMENT_TYPES, RULE_NAMES_VI, field_name_vi
 from schemas.thresholds import load_thresholds
 from storage import keys
 from storage.db import session_scope
-from storage.models import STATUS_VI, Batch, Document, DocumentStatus
+from storage.models import RESULT_STATE_VI, STATUS_VI, Batch, Document, DocumentStatus
 from storage.review_models import ExpectationRun
 from web.auth import CurrentUser, Forbidden, UserDep
 from web.csrf import csrf_protect
@@ -35,7 +35,8 @@ FIELD_VI = {f.name: f.label_vi for t in reversed(DOCUMENT_TYPES.values()) for f 
 ACTION_VI = {"correct": "Sửa trường", "approve": "Duyệt", "reject": "Từ chối", "change": "Thay đổi giá trị",
              "approve_archive": "Duyệt lưu trữ (hết hiệu lực, chỉ bản quét)", "rescan": "Yêu cầu quét lại",
              "rescanned": "Nhận bản quét lại", "rescan_withdrawn": "Hủy yêu cầu quét lại",
-             "change_type": "Đổi loại giấy tờ"}
+             "change_type": "Đổi loại giấy tờ",
+             "reopen": "Mở lại để đính chính sau khi ký", "rekey": "Đổi mã hồ sơ tạm sang mã thật"}
 _FLASH = {
     "saved": "Đã lưu các trường đã sửa và kiểm tra lại hồ sơ #{doc}.",
     "unchanged": "Không có trường nào thay đổi (hồ sơ #{doc}).",
@@ -45,6 +46,7 @@ _FLASH = {
     "empty": "Không còn hồ sơ nào cần rà soát trong bộ lọc này.",
     "rescan": "Đã yêu cầu quét lại hồ sơ #{doc}; hồ sơ nằm trong danh sách chờ quét lại.",
     "retyped": "Đã đổi loại giấy tờ của hồ sơ #{doc}, trích xuất và kiểm tra lại theo loại mới.",
+    "reopened": "Đã mở lại hồ sơ #{doc} để đính chính: sau khi duyệt, bản mới được ký và thay thế bản cũ.",
 }
 
 
@@ -154,6 +156,10 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
         "expired": next((o.message for o in view.record_failures if o.rule == "still_valid"), None),
         "type_choices": retype.type_choices(),
         "rescan_hint": "; ".join(p.reason.removeprefix(f"{REASON_PREFIX} ") for p in view.page_problems if p.rescan),
+        # A valid, current signed version can be corrected by a new one (review.lifecycle.reopen_signed).
+        "can_reopen": next((r.result_code for r in view.results if r.valid and r.result_code == r.current),
+                           None) if view.signed and service.can_review(user, view.document.province) else None,
+        "state_vi": RESULT_STATE_VI,
     })
 
 
@@ -167,6 +173,15 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
     db_url = _settings(request).db_url
     changes = {key.removeprefix("field__"): str(value) for key, value in form.multi_items()
                if key.startswith("field__")}
+    if action == "reopen":  # a correction after signing: a new version will replace the signed one
+        from review.lifecycle import LifecycleError, reopen_signed
+
+        try:
+            reopen_signed(str(form.get("result_code") or ""), user.username, str(form.get("reopen_reason") or ""),
+                          db_url=db_url)
+        except LifecycleError as exc:
+            return _back(request, f"/review/documents/{document_id}", error=str(exc))
+        return _back(request, f"/review/documents/{document_id}", done="reopened", doc=document_id)
     try:
         if action in ("save", "approve") and changes:
             correction = service.correct_fields(document_id, changes, user.username,

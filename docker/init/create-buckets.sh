@@ -6,19 +6,21 @@ prefix="${SOHOA_BUCKET_PREFIX:-sohoa-}"
 
 mc alias set store "http://${MINIO_HOST:-minio:9000}" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 
-for name in raw work reports quarantine; do
+for name in work reports quarantine; do
   mc mb --ignore-existing "store/${prefix}${name}"
 done
-# Signed results (Decree 45 Art. 17, archival storage; Art. 14.3.c, no silent edits): object lock
-# can only be switched on when the bucket is created, and it implies versioning.
-mc mb --ignore-existing --with-lock "store/${prefix}results"
-mc version enable "store/${prefix}results"
-if [ -n "${SOHOA_RESULTS_RETENTION:-}" ]; then
-  # "COMPLIANCE 3650d" (the default, docker-compose.yml): nobody can shorten it, not even root;
-  # "GOVERNANCE 3650d" only where the deployment chooses it.
-  # shellcheck disable=SC2086
-  mc retention set --default ${SOHOA_RESULTS_RETENTION} "store/${prefix}results"
-fi
+# Original scans and signed results (Decree 45 Art. 17, archival storage; Art. 14.3.c, no silent
+# edits): object lock can only be switched on when the bucket is created, and it implies versioning.
+for name in raw results; do
+  mc mb --ignore-existing --with-lock "store/${prefix}${name}"
+  mc version enable "store/${prefix}${name}"
+  if [ -n "${SOHOA_RESULTS_RETENTION:-}" ]; then
+    # "COMPLIANCE 3650d" (the default, docker-compose.yml): nobody can shorten it, not even root;
+    # "GOVERNANCE 3650d" only where the deployment chooses it.
+    # shellcheck disable=SC2086
+    mc retention set --default ${SOHOA_RESULTS_RETENTION} "store/${prefix}${name}"
+  fi
+done
 
 # The pipeline never uses the root credentials, nor MinIO's `readwrite` (s3:*): its own policy reads,
 # writes and lists its buckets, deletes only in work and reports, and has no s3:DeleteObjectVersion,

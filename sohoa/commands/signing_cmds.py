@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--offline", action="store_true",
                    help="do not contact OCSP responders / CRL servers (embedded revocation data is still used)")
+    p.add_argument("--no-registry", action="store_true",
+                   help="do not ask the system of record whether the result was revoked or superseded")
     p.set_defaults(func=_verify)
 
     p = sub.add_parser("print-copy", help="bản in giấy của kết quả điện tử (Điều 18 NĐ 45) / paper print")
@@ -60,7 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="information system that provides the copy (Art. 18.2.b)")
     p.add_argument("--address", default=None)
     p.add_argument("--phone", default=None)
-    p.add_argument("--lookup-url", default=None, help="look-up base URL; default SOHOA_LOOKUP_URL")
+    p.add_argument("--lookup-url", default=None,
+                   help="look-up base URL; default SOHOA_LOOKUP_URL, else <SOHOA_PUBLIC_URL>/tra-cuu")
+    p.add_argument("--no-registry", action="store_true",
+                   help="do not ask the system of record whether the result was revoked or superseded")
     p.set_defaults(func=_print_copy)
 
     p = sub.add_parser("pki", help="chứng thư số thử nghiệm / test and demo PKI")
@@ -195,8 +202,12 @@ def _verify(args: argparse.Namespace) -> int:
         if not root.is_file():
             raise BadInput(str(root), "không đọc được chứng thư gốc / cannot read the trust root")
     report = signing.verify_pdf(args.file, trust_roots=args.trust, fetch_revocation=not args.offline)
+    code = report.marker_fields.get("result_code")
+    standing = None if args.no_registry or not code else registry_state(code)
     if args.format == "json":
-        print(report.to_json())
+        data = json.loads(report.to_json())
+        data["result_state"] = standing.to_dict() if standing else None
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(f"Tệp / file: {args.file}")
         print(f"Kết quả / status: {report.status.upper()}")
@@ -229,7 +240,12 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"  {check.checker}: {check.status.upper()} — {check.detail}")
         for note in report.notes:
             print(f"Ghi chú / note: {note}")
-    return ExitCode.OK if report.status is signing.SignatureStatus.VALID else ExitCode.INVALID_SIGNATURE
+        if standing is not None:
+            for line in standing.lines():
+                print(line)
+    if report.status is not signing.SignatureStatus.VALID:
+        return ExitCode.INVALID_SIGNATURE
+    return standing.exit_code if standing is not None else ExitCode.OK
 
 
 def _print_copy(args: argparse.Namespace) -> int:
@@ -240,14 +256,87 @@ def _print_copy(args: argparse.Namespace) -> int:
     settings = get_settings()
     if not args.file.is_file():
         raise BadInput(str(args.file), "không phải tệp đọc được / not a readable file")
+    if not args.no_registry:
+        # Decree 45 Art. 15.3: a revoked or replaced result must not be printed as if it were valid.
+        from signing.validation import marker_fields, marker_lines_of
+
+        code = marker_fields(marker_lines_of(args.file)).get("result_code")
+        standing = registry_state(code) if code else None
+        if standing is not None and standing.exit_code != ExitCode.OK:
+            for line in standing.lines():
+                print(line, file=sys.stderr)
+            print(f"Lỗi: không in {args.file}: kết quả {standing.state_vi.lower()} — bản in sẽ không còn giá trị\n"
+                  f"Error: refusing to print {args.file}: the result is {standing.state}", file=sys.stderr)
+            return standing.exit_code
     pdf, info = make_print_copy(args.file, unit=args.unit or settings.converter_name, system_name=args.system_name,
-                                lookup_url=args.lookup_url or settings.lookup_url, trust_roots=args.trust,
+                                lookup_url=args.lookup_url or settings.lookup_base(), trust_roots=args.trust,
                                 address=args.address, phone=args.phone, printed_at=datetime.now(UTC))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pdf)
     print(f"Đã tạo bản in / print copy: {args.out} ({info.page_count} trang + 1 trang biểu mẫu)")
     print(f"  {'Mã tra cứu'}: {info.result_code}")
     return ExitCode.OK
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """What the system of record says of a result code (`verify`, `print-copy`)."""
+
+    result_code: str
+    known: bool
+    state: str = ""  # valid | superseded | revoked
+    state_vi: str = ""
+    detail: str = ""
+    superseded_by: str | None = None
+    current: str | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {"revoked": ExitCode.RESULT_REVOKED, "superseded": ExitCode.RESULT_SUPERSEDED}.get(
+            self.state, ExitCode.OK)
+
+    def lines(self) -> list[str]:
+        if not self.known:
+            return [f"Hệ thống lưu trữ / system of record: không có mã {self.result_code} / unknown here"]
+        out = [f"Tình trạng kết quả / result state: {self.state_vi} / {self.state.upper()}"]
+        if self.detail:
+            out.append(f"  {self.detail}")
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {"result_code": self.result_code, "known": self.known, "state": self.state or None,
+                "detail": self.detail or None, "superseded_by": self.superseded_by, "current": self.current}
+
+
+def registry_state(result_code: str) -> RegistryState | None:
+    """The result's state in the configured results DB; None when no DB is configured or reachable
+    (a citizen verifying a file on their own machine: only the signature is checked then)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.settings import get_settings
+    from signing.marker import vietnam_tz
+    from storage.db import session_scope
+    from storage.models import RESULT_STATE_VI, ResultState
+    from storage.records import lookup_result
+
+    settings = get_settings()
+    if settings.db_url.startswith("sqlite:///") and not Path(settings.db_url.removeprefix("sqlite:///")).is_file():
+        return None
+    try:
+        with session_scope(settings.db_url) as s:
+            found = lookup_result(s, result_code)
+    except SQLAlchemyError:
+        return None
+    if found is None:
+        return RegistryState(result_code, False)
+    detail = ""
+    if found.state is ResultState.REVOKED and found.revoked_at:
+        detail = (f"thu hồi lúc {found.revoked_at.astimezone(vietnam_tz()):%H:%M ngày %d/%m/%Y}; "
+                  f"lý do: {found.revocation_reason}")
+    elif found.state is ResultState.SUPERSEDED:
+        detail = f"được thay thế bằng {found.superseded_by}; bản hiện hành: {found.current}"
+    return RegistryState(result_code, True, str(found.state), RESULT_STATE_VI[found.state], detail,
+                         found.superseded_by, found.current)
 
 
 def _pki_init(args: argparse.Namespace) -> int:

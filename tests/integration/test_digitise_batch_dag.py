@@ -70,6 +70,9 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env
     for r in results:
         assert r.result_code.endswith("-KQ1")
     assert {o.status for o in outbox} == {"delivered"} and len(outbox) == len(results)
+    with session_scope() as s:  # every stage's step names who triggered the run (`airflow dags test`: dag_test)
+        stage_actors = {a.actor for a in s.scalars(select(models.AuditEntry).where(models.AuditEntry.action == "status"))}
+    assert stage_actors == {"dag_test"}, stage_actors
 
     store = ObjectStore(settings)
     for r in results:

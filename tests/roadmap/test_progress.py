@@ -106,3 +106,24 @@ def test_progress_command_json_on_both_maps(roadmap_db, capsys) -> None:  # type
     assert main(["roadmap", "progress", "--province", "56", "--as-of", "2024-12-31", "--format", "json"]) == 0
     one = json.loads(capsys.readouterr().out)
     assert one["code"] == "56" and one["total"]["inventory"] == 17800 and one["years"][-1] == 2025
+
+
+def test_superseded_and_revoked_results_do_not_count(roadmap_db) -> None:
+    """A corrected version counts once (the old one is superseded), a revoked result not at all."""
+    from sqlalchemy import select
+
+    from storage import db as storage_db
+    from storage.models import Document, Result
+
+    add_results("Khánh Hòa", "000.00.15.H34", "quyet_dinh", 5, converted_at=datetime(2024, 3, 1, tzinfo=UTC))
+    with storage_db.session_scope() as s:
+        first, second = list(s.scalars(select(Result).join(Document).order_by(Result.id)))[:2]
+        new = Result(document_id=first.document_id, result_code=first.result_code.replace("-KQ1", "-KQ2"),
+                     converter="x", converted_at=datetime(2024, 4, 1, tzinfo=UTC), signer="x", work_key="w2",
+                     signed_sha256="1" * 64, supersedes_id=first.id)
+        s.add(new)
+        s.flush()
+        first.superseded_by_id, first.superseded_at = new.id, datetime(2024, 4, 1, tzinfo=UTC)
+        second.revoked_at, second.revocation_reason = datetime(2024, 5, 1, tzinfo=UTC), "hủy"
+    rows = progress_rows(["Khánh Hòa"])
+    assert sum(r.digitised for r in rows if r.year == 2024 and r.agency_code == "000.00.15.H34") == 4

@@ -103,3 +103,32 @@ def test_backup_and_restore_commands(sohoa_env: Settings, stored_result, tmp_pat
     assert main(["restore", str(tmp_path / "bk")]) == 0
     assert "Đã khôi phục" in capsys.readouterr().out
     assert main(["fixity"]) == 0
+
+
+def test_backup_keeps_every_version_of_the_locked_buckets(sohoa_env: Settings, stored_result, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A locked object overwritten by a raw S3 put keeps its original underneath: the backup carries
+    both versions, and the restore puts them back in order (the latest on top)."""
+    import io
+
+    from storage.objects import sha256_hex
+
+    store = ObjectStore(sohoa_env)
+    r = stored_result(sohoa_env, store)
+    original = store.get_bytes(r.bucket, r.fields_key)
+    rewritten = b'{"rewritten": true}'
+    store.client.put_object(r.bucket, r.fields_key, io.BytesIO(rewritten), len(rewritten),
+                            metadata={"sha256": sha256_hex(rewritten)})
+    assert len(store.list_versions(r.bucket, r.fields_key)) == 2
+    summary = backup(tmp_path / "bk", sohoa_env, store)
+    verify_backup(tmp_path / "bk")
+
+    monkeypatch.setenv("SOHOA_DATABASE_URL", f"sqlite:///{tmp_path / 'restored.db'}")
+    monkeypatch.setenv("SOHOA_BUCKET_PREFIX", sohoa_env.bucket_prefix + "v-")
+    reset_settings()
+    restored = Settings()
+    target = ObjectStore(restored)
+    assert restore(tmp_path / "bk", restored, target).objects == summary.objects
+    bucket = target.bucket("results")
+    versions = target.list_versions(bucket, r.fields_key)  # newest first
+    assert [target.get_bytes(bucket, r.fields_key, version_id=v) for v in versions] == [rewritten, original]
