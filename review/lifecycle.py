@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from core.errors import InvalidValue
+from core.exitcodes import ExitCode
 from schemas.catalogues import is_dossier_code
 from storage.db import session_scope
 from storage.documents import transition
@@ -21,8 +23,11 @@ from storage.records import current_result
 from storage.review_models import ReviewAction, ReviewDecision
 
 
-class LifecycleError(ValueError):
+class LifecycleError(InvalidValue):
     """The action is refused; the message (Vietnamese) says why."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT  # the result named cannot take this action
+    headline = "Không thực hiện được"
 
 
 def _valid(s, result_code: str) -> Result:  # type: ignore[no-untyped-def]

@@ -181,7 +181,7 @@ class StageRun:
                 if held:
                     d.review_reasons = [*without_held(d.review_reasons),
                                         held_reason(self.stage, failures, reason, self.batch_id)]
-                    transition(s, d, DocumentStatus.NEEDS_REVIEW, actor=PIPELINE_ACTOR, stage=self.stage,
+                    transition(s, d, DocumentStatus.NEEDS_REVIEW, actor=pipeline_actor(), stage=self.stage,
                                reason=f"held after {failures} failures", action=HELD_ACTION)
         self.failed.append({"document_id": doc.id, "file": doc.file_name, "stage": self.stage, "reason": reason,
                             "held": held})
@@ -203,7 +203,7 @@ def requeue_failed(batch_id: int, stage: str | None = None) -> list[dict[str, An
             if waits_on is not None and stage in (None, waits_on):
                 failure = next(str(r) for r in d.review_reasons if held_stage([r]))
                 d.review_reasons = without_held(d.review_reasons)
-                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=failure, stage=waits_on,
+                transition(s, d, DocumentStatus.FAILED, actor=pipeline_actor(), reason=failure, stage=waits_on,
                            action=FORCED_ACTION)
                 out.append({"document_id": d.id, "file": d.file_name, "stage": waits_on, "reason": failure})
                 continue
@@ -216,7 +216,7 @@ def requeue_failed(batch_id: int, stage: str | None = None) -> list[dict[str, An
                            action="requeue")
             if d.status == DocumentStatus.FAILED and (stage is None or d.failed_stage == stage):
                 # FAILED to FAILED, audited as forced: the failure count restarts
-                transition(s, d, DocumentStatus.FAILED, actor=PIPELINE_ACTOR, reason=d.failure,
+                transition(s, d, DocumentStatus.FAILED, actor=pipeline_actor(), reason=d.failure,
                            stage=d.failed_stage or "ocr", action=FORCED_ACTION)
                 out.append({"document_id": d.id, "file": d.file_name, "stage": d.failed_stage, "reason": d.failure})
     return out

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidValue
+from core.exitcodes import ExitCode
 from storage.models import (
     AuditEntry,
     Document,
@@ -206,8 +208,10 @@ def next_result_code(s: Session, dossier_code: str) -> str:
     return f"{prefix}{max((int(c[len(prefix):]) for c in taken), default=0) + 1}"
 
 
-class SupersedeRefused(ValueError):
+class SupersedeRefused(InvalidValue):
     """The result a new version was to replace is revoked, or already replaced."""
+
+    exit_code: ExitCode = ExitCode.BAD_INPUT
 
 
 def link_new_version(s: Session, new: Result, replaced_id: int, at: datetime, actor: str) -> Result:

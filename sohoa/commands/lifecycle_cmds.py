@@ -26,13 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _reopen(args: argparse.Namespace) -> int:
-    from review.lifecycle import LifecycleError, reopen_signed
+    from review.lifecycle import reopen_signed
 
-    try:
-        doc_id = reopen_signed(args.result_code, actor_name(args.actor), args.reason)
-    except LifecycleError as exc:
-        print(f"Không mở lại được {args.result_code}: {exc}")
-        return ExitCode.BAD_INPUT
+    # A refusal (LifecycleError, exit 3) is printed by the CLI's one handler.
+    doc_id = reopen_signed(args.result_code, actor_name(args.actor), args.reason)
     print(f"Hồ sơ #{doc_id} đã mở lại để đính chính {args.result_code}. Sau khi duyệt, bản mới được ký với mã "
           f"KQ kế tiếp và thay thế {args.result_code} (bản cũ được giữ, ghi «đã được thay thế»).")
     return ExitCode.OK
@@ -40,15 +37,11 @@ def _reopen(args: argparse.Namespace) -> int:
 
 def _rekey(args: argparse.Namespace) -> int:
     from core.settings import get_settings
-    from review.lifecycle import LifecycleError, rekey_provisional
+    from review.lifecycle import rekey_provisional
     from sohoa.pipeline import release_approved, sync_batch
 
     actor = actor_name(args.actor)
-    try:
-        moved = rekey_provisional(args.provisional, args.real, actor)
-    except LifecycleError as exc:
-        print(f"Không đổi được mã {args.provisional}: {exc}")
-        return ExitCode.BAD_INPUT
+    moved = rekey_provisional(args.provisional, args.real, actor)
     for m in moved:
         what = f"kết quả {m.old_result} sẽ được thay thế" if m.old_result else "chưa ký: sẽ ký với mã thật"
         print(f"Hồ sơ #{m.document_id}: {args.provisional} → {args.real} ({what})")
