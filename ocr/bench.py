@@ -7,6 +7,8 @@
     python -m ocr.bench real [--engine JSON]       # WER/CER on real scans, ours and plain Tesseract
     python -m ocr.bench speed                      # OCR+extract pages/min/core, 300-dpi A4
     python -m ocr.bench small                      # WER of real pages as small untagged JPEGs
+    python -m ocr.bench small-agreement-dev        # untranscribed real pages: small vs true-res reading
+    python -m ocr.bench small-agreement-heldout    # the same on held-out pages (final measurement only)
     python -m ocr.bench SAMPLES_DIR [--engine JSON]
 
 CER/WER are edit distances over the page text, whitespace collapsed, word = whitespace-separated token.
@@ -215,10 +217,6 @@ def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_T
     the issue's held-out letters were), saved as JPEG q85 with no dpi tag, loaded as intake loads it
     (load_pages then assumes 300 dpi) and read; WER against the page's transcription, beside the WER
     of the same page at its true resolution. `gap` = mean small WER - mean true-resolution WER."""
-    import io
-
-    from PIL import Image
-
     from ocr.engine import get_engine
 
     engine = get_engine("tesseract", **engine_options)
@@ -231,11 +229,8 @@ def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_T
         row: dict[str, Any] = {"true": {**error_rates(reference, ocr_pages([page], engine=engine, workers=1).text()),
                                         "dpi": page.dpi}}
         for width in widths:
-            im = page.image.convert("RGB")
-            small = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
-            buf = io.BytesIO()
-            small.save(buf, "JPEG", quality=85)  # no dpi tag: the file says nothing of its resolution
-            loaded = load_pages(buf.getvalue())
+            im = page.image
+            loaded = load_pages(_shrunk_untagged_jpeg(im, width))
             result = ocr_pages(loaded, engine=engine, workers=1)
             row[str(width)] = {**error_rates(reference, result.text()),
                                "true_dpi": round(page.dpi * width / im.width),
@@ -249,6 +244,51 @@ def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_T
     means = {"true": mean("true"), **{str(w): mean(str(w)) for w in widths}}
     return {"pages": pages, "mean_wer": means,
             "gap_points": {str(w): round(100 * (means[str(w)] - means["true"]), 2) for w in widths}}
+
+
+def _shrunk_untagged_jpeg(image: Any, width: int) -> bytes:
+    """`image` shrunk (Lanczos) to `width` pixels wide and saved as JPEG q85 with no resolution tag."""
+    import io
+
+    from PIL import Image
+
+    im = image.convert("RGB")
+    small = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=85)  # no dpi tag: the file says nothing of its resolution
+    return buf.getvalue()
+
+
+AGREEMENT_MIN_DPI = 150  # a coarser page's own reading is too poor a reference
+AGREEMENT_MIN_WORDS = 50  # a cover or a near-empty page says nothing
+
+
+def measure_small_agreement(split: str, target_dpi: int = 70, **engine_options: Any) -> dict[str, Any]:
+    """Small untagged images of real pages that have no full-text transcription (issue 12): the first
+    page of every document of `split` (core.real_scans) scanned at AGREEMENT_MIN_DPI or more is read
+    at its true resolution, then shrunk to about `target_dpi` as an untagged JPEG and read again;
+    `disagreement` is the WER of the small reading against the true-resolution one. It is not the
+    gap to the truth (both readings err), but a page the small image reads like the large one has no
+    gap. Only rates are returned: the held-out pages' text is never shown."""
+    from core.real_scans import real_documents
+    from ocr.engine import get_engine
+
+    engine = get_engine("tesseract", **engine_options)
+    pages: dict[str, Any] = {}
+    for doc in real_documents(split):  # type: ignore[arg-type]
+        if doc.path.suffix.lower() != ".pdf":
+            continue  # an image says nothing of its true resolution: no reference
+        page = load_pages(doc.path)[0]
+        ref = ocr_pages([page], engine=engine, workers=1)
+        true_dpi = ref.pages[0].dpi
+        if true_dpi < AGREEMENT_MIN_DPI or len(ref.text().split()) < AGREEMENT_MIN_WORDS:
+            continue
+        width = round(page.image.width * target_dpi / true_dpi)
+        small = ocr_pages(load_pages(_shrunk_untagged_jpeg(page.image, width)), engine=engine, workers=1)
+        pages[doc.file] = {"disagreement": error_rates(ref.text(), small.text())["wer"], "true_dpi": true_dpi,
+                           "estimated_dpi": small.pages[0].quality.estimated_dpi}
+    mean = round(sum(p["disagreement"] for p in pages.values()) / max(len(pages), 1), 4)
+    return {"split": split, "target_dpi": target_dpi, "pages": pages, "mean_disagreement": mean}
 
 
 def throughput(documents: int = 6, **engine_options: Any) -> dict[str, Any]:
@@ -291,6 +331,8 @@ def main(argv: list[str]) -> int:
         figures = throughput(**options)
     elif args.what == "small":
         figures = measure_small(truth_dir=args.truth, scans_dir=args.scans, **options)
+    elif args.what in ("small-agreement-dev", "small-agreement-heldout"):
+        figures = measure_small_agreement(args.what.rsplit("-", 1)[1], **options)
     else:
         figures = measure(Path(args.what), **options)
     print(json.dumps(figures, ensure_ascii=False, indent=2))

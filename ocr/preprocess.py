@@ -15,6 +15,10 @@ UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans
 # x2 at 100-200 dpi, x2.9 at 70 dpi. Measured on real development pages shrunk to 70 and 100 dpi,
 # up to 200 dpi read better than up to 250 or 300 (docs/ocr.md).
 UPSCALE_TO_DPI = 200
+# Bicubic. Measured again at ~70 dpi (docs/ocr.md, "Real pages as small images"): Lanczos, bilinear,
+# targets 230-300 dpi, contrast stretch, gamma, unsharp, a blur before or a 5x5 median after the
+# upscale, and Tesseract's Sauvola/adaptive thresholds were none better over the development pages.
+UPSCALE_INTERPOLATION = cv2.INTER_CUBIC
 MIN_UPSCALE, MAX_UPSCALE = 2.0, 4.0
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 
@@ -147,7 +151,7 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
     scale = 1.0
     if upscale and dpi < upscale_below_dpi:
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)
     angle = 0.0
     if deskew:

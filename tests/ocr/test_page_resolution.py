@@ -47,6 +47,22 @@ def test_an_untagged_75_dpi_image_is_measured_and_upscaled(clean: Image.Image) -
     assert prepared.gray.shape[1] == round(page.image.width * prepared.scale)
 
 
+def test_a_small_page_is_upscaled_bicubic_to_200_dpi_and_nothing_else(clean: Image.Image) -> None:
+    """The upscale measured best on the small development pages (docs/ocr.md): bicubic to 200 dpi,
+    no sharpening or contrast change on top. Lanczos, 300 dpi or a contrast stretch fail here."""
+    import cv2
+
+    small = np.asarray(_at(clean, 70).convert("L"))
+    prepared = prepare(small, 70, deskew=False, denoise=False, border=False, ink="gray")
+    assert prepared.scale == pytest.approx(200 / 70, abs=0.01)
+    want = cv2.resize(small, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_CUBIC)
+    assert prepared.gray.shape == want.shape and np.array_equal(prepared.gray, want)
+    lanczos = cv2.resize(small, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_LANCZOS4)
+    assert not np.array_equal(lanczos, want)  # the check above can tell the two apart
+    # A page at 200 dpi or more is left at its size.
+    assert prepare(np.asarray(_at(clean, 200).convert("L")), 200, deskew=False, denoise=False).scale == 1.0
+
+
 def test_the_ocr_reads_at_the_measured_resolution_and_records_it(clean: Image.Image) -> None:
     result = ocr.ocr_pages(ocr.load_pages(_untagged_jpeg(_at(clean, 100))), workers=1)
     page = result.pages[0]
