@@ -7,8 +7,10 @@ environment; they are never logged.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,9 +27,12 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: sqlite file under home
 
     s3_endpoint: str = "127.0.0.1:8333"
-    s3_access_key: str = "sohoa-dev"
+    s3_access_key: str = "sohoa-dev"  # the development keys: refused off the loopback (s3_refusal)
     s3_secret_key: SecretStr = SecretStr("sohoa-dev-secret-change-me")
     s3_secure: bool = False
+    # Plain HTTP to an S3 server off the loopback, only inside a private network (the compose stack's
+    # own network). The development keys are refused off the loopback whatever this says.
+    s3_allow_plain_http: bool = False
     s3_region: str = "us-east-1"
     # Setup only (docs/security.md): the S3 administrator that creates buckets and their object lock.
     # Leave unset in the running pipeline's environment; the pipeline's own key cannot delete, bypass
@@ -97,6 +102,40 @@ class Settings(BaseSettings):
 
     def bucket(self, name: str) -> str:
         return f"{self.bucket_prefix}{name}"
+
+
+DEV_S3_ACCESS_KEY = "sohoa-dev"
+DEV_S3_SECRET_KEY = "sohoa-dev-secret-change-me"
+PLACEHOLDER = "change-me"  # the mark of every example secret (docker/.env.example)
+
+
+def is_loopback(endpoint: str) -> bool:
+    """Whether an endpoint ("host:port", "[::1]:9000" or a URL) is on this machine's loopback."""
+    host = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name other than localhost may resolve anywhere
+        return False
+
+
+def s3_refusal(settings: Settings) -> str | None:
+    """Why these S3 settings must not be used, or None. Off the loopback the development keys, any
+    "change-me" placeholder and plain HTTP are refused (issue 17, finding 10): the keys are public
+    (they are in this repository) and without TLS they travel in clear with every object."""
+    if is_loopback(settings.s3_endpoint):
+        return None
+    secret = settings.s3_secret_key.get_secret_value()
+    where = f"SOHOA_S3_ENDPOINT={settings.s3_endpoint} is not on this machine"
+    if settings.s3_access_key == DEV_S3_ACCESS_KEY or secret == DEV_S3_SECRET_KEY or PLACEHOLDER in secret \
+            or PLACEHOLDER in settings.s3_access_key:
+        return (f"{where}: the development keys (or a 'change-me' placeholder) are refused; set "
+                "SOHOA_S3_ACCESS_KEY and SOHOA_S3_SECRET_KEY to the deployment's own")
+    if not settings.s3_secure and not settings.s3_allow_plain_http:
+        return (f"{where}: plain HTTP is refused; set SOHOA_S3_SECURE=true (TLS), or "
+                "SOHOA_S3_ALLOW_PLAIN_HTTP=true only inside a private network")
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,15 @@ from storage.review_models import ReviewAction, ReviewDecision
 
 
 class LifecycleError(InvalidValue):
-    """The action is refused; the message (Vietnamese) says why."""
+    """The action is refused; the message (Vietnamese) says why. Pages show the fixed text of its
+    `code` instead (web/review_pages.py), as for ReviewError."""
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[type[LifecycleError], tuple[str, str]]:  # crosses process pools intact
+        return type(self), (str(self), self.code)
 
     exit_code: ExitCode = ExitCode.BAD_INPUT  # the result named cannot take this action
     headline = "Không thực hiện được"
@@ -33,11 +41,11 @@ class LifecycleError(InvalidValue):
 def _valid(s, result_code: str) -> Result:  # type: ignore[no-untyped-def]
     result = s.scalar(select(Result).where(Result.result_code == result_code))
     if result is None:
-        raise LifecycleError(f"không có kết quả mã {result_code}")
+        raise LifecycleError(f"không có kết quả mã {result_code}", "no_result")
     if result.state is ResultState.REVOKED:
-        raise LifecycleError(f"{result_code} đã bị thu hồi: không đính chính được")
+        raise LifecycleError(f"{result_code} đã bị thu hồi: không đính chính được", "revoked")
     if result.state is ResultState.SUPERSEDED:
-        raise LifecycleError(f"{result_code} đã được thay thế: hãy đính chính bản hiện hành")
+        raise LifecycleError(f"{result_code} đã được thay thế: hãy đính chính bản hiện hành", "superseded")
     return result
 
 
@@ -47,16 +55,16 @@ def reopen_signed(result_code: str, actor: str, reason: str, *, db_url: str | No
     Returns the document id."""
     reason = reason.strip()
     if not reason:
-        raise LifecycleError("cần ghi lý do đính chính")
+        raise LifecycleError("cần ghi lý do đính chính", "reopen_reason")
     with session_scope(db_url) as s:
         result = _valid(s, result_code)
         doc = s.get_one(Document, result.document_id)
         if current_result(s, doc.id) is not result:
-            raise LifecycleError(f"{result_code} không phải bản hiện hành của hồ sơ #{doc.id}")
+            raise LifecycleError(f"{result_code} không phải bản hiện hành của hồ sơ #{doc.id}", "not_current")
         if doc.replaces_result_id == result.id:
             return doc.id  # already open for correction
         if doc.status not in (DocumentStatus.STORED, DocumentStatus.SYNCED):
-            raise LifecycleError(f"{result_code} chưa được lưu trữ xong: hãy chạy bước lưu trữ trước khi đính chính")
+            raise LifecycleError(f"{result_code} chưa được lưu trữ xong: hãy chạy bước lưu trữ trước khi đính chính", "not_stored")
         doc.replaces_result_id = result.id
         doc.review_reasons = [*doc.review_reasons, f"đính chính sau khi ký ({result_code}): {reason}"]
         transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor=actor, reason=reason, action="reopen",

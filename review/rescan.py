@@ -29,11 +29,11 @@ def request_rescan(document_id: int, actor: str, reason: str, *, pages: list[int
     (status RESCAN) until the new scan arrives. Returns the request's id."""
     reason = reason.strip()
     if not reason:
-        raise ReviewError("phải ghi lý do cần quét lại (vd. «trang 2 trắng, thiếu mặt sau»)")
+        raise ReviewError("phải ghi lý do cần quét lại (vd. «trang 2 trắng, thiếu mặt sau»)", "rescan_reason")
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
         if doc.status == DocumentStatus.RESCAN:
-            raise ReviewError(f"hồ sơ #{doc.id} đã đang chờ quét lại")
+            raise ReviewError(f"hồ sơ #{doc.id} đã đang chờ quét lại", "rescan_pending")
         if not pages:  # the flagged pages, so the team knows which sheets to put back on the scanner
             pages = sorted({p.page for p in quality.record_problems(s, doc) if p.page is not None and p.rescan})
         request = RescanRequest(document_id=doc.id, batch_id=doc.batch_id, reason=reason, pages=list(pages),

@@ -67,12 +67,12 @@ def change_document_type(document_id: int, new_type: str, actor: str, *, store: 
     """Make the record a `new_type` record: read again from its OCR (when there is one) as that type,
     validated again; it stays in review (a steward approves it); the change is in its history."""
     if new_type not in DOCUMENT_TYPES:
-        raise ReviewError(f"loại giấy tờ «{new_type}» không có trong danh mục")
+        raise ReviewError(f"loại giấy tờ «{new_type}» không có trong danh mục", "unknown_type")
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
         old_type, ocr_key, province = doc.document_type, doc.ocr_key, doc.province
     if new_type == old_type:
-        raise ReviewError(f"hồ sơ đã là loại «{_name_vi(new_type)}»")
+        raise ReviewError(f"hồ sơ đã là loại «{_name_vi(new_type)}»", "same_type")
     extraction = None
     if ocr_key:  # the page's words as recognised: read again, no new OCR
         import ocr

@@ -37,9 +37,18 @@ REVIEWABLE = frozenset({DocumentStatus.NEEDS_REVIEW, DocumentStatus.REJECTED, Do
 
 
 class ReviewError(ValueError):
-    """A review action that cannot be done; the message is shown to the steward (Vietnamese)."""
+    """A review action that cannot be done. The message (Vietnamese, with the record's details) is for
+    logs and the command line; pages show the fixed text of its `code` (web/review_pages.py), so no
+    text travels through a URL (issue 17, finding 9)."""
 
     exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[type[ReviewError], tuple[str, str]]:  # crosses process pools intact
+        return type(self), (str(self), self.code)
 
 
 # ---------------------------------------------------------------- who sees what
@@ -299,7 +308,7 @@ def _reviewable(s: Session, document_id: int) -> Document:
     # A signed record changes only through a new version (review.lifecycle.reopen_signed) or revocation.
     if (signed and doc.replaces_result_id is None) or doc.status not in REVIEWABLE:
         raise ReviewError("hồ sơ đã ký số: chỉ sửa được bằng «Đính chính» (tạo bản thay thế) hoặc thu hồi "
-                          "(Điều 15)")
+                          "(Điều 15)", "signed")
     return doc
 
 
@@ -319,7 +328,7 @@ def correct_fields(document_id: int, changes: Mapping[str, str | None], actor: s
         changed = []
         for name, raw in changes.items():
             if name not in known:
-                raise ReviewError(f"trường «{name}» không thuộc loại giấy tờ này")
+                raise ReviewError(f"trường «{name}» không thuộc loại giấy tờ này", "unknown_field")
             new = raw.strip() if isinstance(raw, str) else None
             new = new or None
             row = stored.get(name)
@@ -397,19 +406,19 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
         expired = _expired(s, doc)
         if expired:
             raise ReviewError(f"giấy tờ {expired}: không duyệt được như kết quả còn hiệu lực; nếu cơ quan "
-                              "muốn số hóa, hãy chọn «Duyệt lưu trữ» (chỉ lưu bản quét, phương thức a)")
+                              "muốn số hóa, hãy chọn «Duyệt lưu trữ» (chỉ lưu bản quét, phương thức a)", "expired")
         errors = s.scalar(select(func.count()).select_from(RuleOutcome).where(
             RuleOutcome.document_id == doc.id, RuleOutcome.passed.is_(False), RuleOutcome.severity == Severity.ERROR))
         if errors and not note:
-            raise ReviewError(f"còn {errors} lỗi: hãy sửa, hoặc ghi rõ lý do duyệt dù còn lỗi")
+            raise ReviewError(f"còn {errors} lỗi: hãy sửa, hoặc ghi rõ lý do duyệt dù còn lỗi", "errors_left")
         rescan = [p for p in quality.record_problems(s, doc) if p.rescan]
         if rescan and not note:  # a blank, missing or unreadable page is not signed by accident
             raise ReviewError(f"bản quét có trang cần quét lại ({'; '.join(p.reason for p in rescan)}): hãy "
-                              "«Yêu cầu quét lại», hoặc ghi rõ lý do vẫn duyệt")
+                              "«Yêu cầu quét lại», hoặc ghi rõ lý do vẫn duyệt", "rescan")
         same = [f"#{p.other_document_id}" for p in duplicates.duplicates_of(s, doc.id)]
         if same and not note:  # never a second signed result of one paper by accident
             raise ReviewError(f"hồ sơ có thể trùng với hồ sơ {', '.join(same)}: ghi rõ lý do vẫn duyệt, "
-                              "hoặc từ chối bản trùng")
+                              "hoặc từ chối bản trùng", "duplicate")
         withdraw_open_request(s, doc, actor, "duyệt không chờ bản quét lại")
         transition(s, doc, DocumentStatus.APPROVED, actor=actor, action="approve",
                    detail={"note": note, "errors_overridden": errors})
@@ -429,13 +438,13 @@ def approve_archive_only(document_id: int, actor: str, *, note: str, db_url: str
     (method a), with still_valid false and no structured data. The agency's decision is the note."""
     note = note.strip()
     if not note:
-        raise ReviewError("phải ghi rõ quyết định của cơ quan (vd. «cơ quan yêu cầu lưu trữ bản quét»)")
+        raise ReviewError("phải ghi rõ quyết định của cơ quan (vd. «cơ quan yêu cầu lưu trữ bản quét»)", "archive_note")
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
         _refuse_failing_steward_values(s, doc)
         expired = _expired(s, doc)
         if not expired:
-            raise ReviewError("giấy tờ còn hiệu lực: duyệt bình thường, không duyệt lưu trữ")
+            raise ReviewError("giấy tờ còn hiệu lực: duyệt bình thường, không duyệt lưu trữ", "still_valid")
         withdraw_open_request(s, doc, actor, "duyệt lưu trữ không chờ bản quét lại")
         transition(s, doc, DocumentStatus.APPROVED, actor=actor, action="approve_archive_only",
                    detail={"note": note, "why": expired, "method": "a"})
@@ -450,7 +459,8 @@ def _refuse_failing_steward_values(s: Session, doc: Document) -> None:
     if own:
         labels = _labels(doc.document_type)
         what = "; ".join(f"«{labels.get(o.field_name, o.field_name)}»: {o.message}" for o in own)
-        raise ReviewError(f"giá trị cán bộ nhập không đạt quy tắc kiểm tra, chưa duyệt được — {what}")
+        raise ReviewError(f"giá trị cán bộ nhập không đạt quy tắc kiểm tra, chưa duyệt được — {what}",
+                          "steward_values")
 
 
 def check_steward_values(document_id: int, *, db_url: str | None = None) -> None:
@@ -469,7 +479,7 @@ def _labels(document_type: str) -> dict[str, str]:
 def reject_document(document_id: int, actor: str, reason: str, *, db_url: str | None = None) -> None:
     reason = reason.strip()
     if not reason:
-        raise ReviewError("phải ghi lý do từ chối")
+        raise ReviewError("phải ghi lý do từ chối", "reject_reason")
     with session_scope(db_url) as s:
         doc = _reviewable(s, document_id)
         withdraw_open_request(s, doc, actor, "từ chối")

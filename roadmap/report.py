@@ -10,6 +10,7 @@ import io
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from core import units
@@ -113,6 +114,20 @@ def _unit_row(u: UnitProgress, name: str | None = None) -> list[object]:
             u.synced, u.in_review, u.rejected, u.status.label_vi]
 
 
+# A cell whose text begins with one of these is read as a formula by Excel and LibreOffice (when typed,
+# pasted or re-entered); openpyxl itself writes a string starting with "=" as a live formula.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(sheet, row: int) -> None:  # type: ignore[no-untyped-def]
+    """Names come from imported agency lists and batches: a name such as `=HYPERLINK(...)` is written
+    as a string with Excel's quote prefix (the stored form of a leading apostrophe), never a formula."""
+    for cell in sheet[row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_LEADS):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def _xlsx(report: ProvinceReport, old: ProvinceReport, period: str) -> bytes:
     """Numbers are numbers (sums and charts work), percentages are fractions shown as %, every table
     has a frozen, bold, filterable header; the year sheet carries the planned-vs-actual chart."""
@@ -141,6 +156,7 @@ def _xlsx(report: ProvinceReport, old: ProvinceReport, period: str) -> bytes:
         if kind == "pct":
             value = None if value is None else value / 100  # type: ignore[operator]
         ws.append([label, value])
+        _as_text(ws, ws.max_row)
         cell = ws.cell(row=ws.max_row, column=2)
         cell.number_format = {"int": XLSX_INT, "pct": XLSX_PCT, "rate": XLSX_RATE}.get(kind, "General")
         if kind != "text":
@@ -180,6 +196,7 @@ def _xlsx(report: ProvinceReport, old: ProvinceReport, period: str) -> bytes:
         for row in rows:
             sheet.append(row)
             r = sheet.max_row
+            _as_text(sheet, r)
             for col in _INT_COLUMNS:
                 sheet.cell(row=r, column=col + 1).number_format = XLSX_INT
             sheet.cell(row=r, column=_PCT_COLUMN + 1).number_format = XLSX_PCT
@@ -246,19 +263,19 @@ def _pdf(report: ProvinceReport, old: ProvinceReport, period: str, issued: date)
                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
     province = report.province
     unit = province.full_name if province.full_name != province.name else f"Tỉnh {province.name}"
-    body_name = f"ỦY BAN NHÂN DÂN<br/>{unit.upper()}"
+    body_name = f"ỦY BAN NHÂN DÂN<br/>{escape(unit.upper())}"
     heading = Table([
         [Paragraph(body_name, center_b),
          Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", center_b)],
         [Paragraph("―――――", center), Paragraph("<u>Độc lập - Tự do - Hạnh phúc</u>", center_b)],
         [Paragraph("Số:        /BC-UBND", center),
-         Paragraph(f"{province.name}, ngày {issued.day:02d} tháng {issued.month:02d} năm {issued.year}", center_i)],
+         Paragraph(f"{escape(province.name)}, ngày {issued.day:02d} tháng {issued.month:02d} năm {issued.year}", center_i)],
     ], colWidths=[6.4 * cm, 10.1 * cm], style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                                            ("TOPPADDING", (0, 0), (-1, -1), 1),
                                                            ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     half = "6 tháng đầu năm" if period.upper().endswith("H1") else "6 tháng cuối năm"
     lines = _summary(report)
-    summary = Table([["Chỉ tiêu", "Giá trị"]] + [[Paragraph(label, cell), _text(value, kind)]
+    summary = Table([["Chỉ tiêu", "Giá trị"]] + [[Paragraph(escape(label), cell), _text(value, kind)]
                                                  for label, value, kind in lines],
                     colWidths=[10 * cm, 6.5 * cm], repeatRows=1,
                     style=TableStyle(grid.getCommands() + [  # figures right-aligned, words left
@@ -273,7 +290,7 @@ def _pdf(report: ProvinceReport, old: ProvinceReport, period: str, issued: date)
         Spacer(1, 6),
         Paragraph(f"Thực hiện Nghị định số 45/2020/NĐ-CP (Điều 26 khoản 9, Điều 27 khoản 8) về báo cáo định kỳ "
                   f"6 tháng tình hình số hóa kết quả giải quyết thủ tục hành chính còn hiệu lực (thời hạn hoàn "
-                  f"thành 31/12/2025), Ủy ban nhân dân {unit[0].lower() + unit[1:]} báo cáo như sau:", body),
+                  f"thành 31/12/2025), Ủy ban nhân dân {escape(unit[0].lower() + unit[1:])} báo cáo như sau:", body),
         Paragraph("1. Tổng hợp", h2),
         summary,
         Paragraph("2. Lũy kế thực hiện so với kế hoạch", h2),
@@ -285,7 +302,7 @@ def _pdf(report: ProvinceReport, old: ProvinceReport, period: str, issued: date)
                 "Trạng thái"]
         data: list[list[object]] = [[Paragraph(h, ParagraphStyle("th", parent=cell, fontName=bold)) for h in head]]
         for r in rows:
-            data.append([Paragraph(str(r[0]), cell), vn_number(r[2]), vn_number(r[3]),  # type: ignore[arg-type]
+            data.append([Paragraph(escape(str(r[0])), cell), vn_number(r[2]), vn_number(r[3]),  # type: ignore[arg-type]
                          "—" if r[4] is None else vn_percent(100 * r[4]),  # type: ignore[operator]
                          vn_number(r[5]), vn_number(r[6]), r[10]])  # type: ignore[arg-type]
         return Table(data, colWidths=[4.8 * cm, 2.0 * cm, 1.9 * cm, 1.7 * cm, 2.0 * cm, 1.9 * cm, 2.2 * cm],

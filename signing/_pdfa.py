@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from signing._logs import quiet
+
 PDFA_PART = "3"
 PDFA_CONFORMANCE = "B"
 SRGB_IDENTIFIER = "sRGB IEC61966-2.1"
@@ -149,6 +151,9 @@ class PdfaCheck:
     attachments: dict[str, str] = field(default_factory=dict)  # name -> AFRelationship
     not_checked: tuple[str, ...] = NOT_CHECKED_ALWAYS
     allowlist_verdict: str | None = None  # pikepdf.pdfa: "pass", "fail", "not_checked"; None: unavailable
+    # broken structure (an /AF that is not an array of file specifications, a null where a dictionary
+    # must be...): the file itself is defective, not merely outside PDF/A
+    malformed: list[str] = field(default_factory=list)
 
 
 def allowlist_validate(pdf: bytes) -> tuple[str | None, list[str], list[str]]:
@@ -175,58 +180,86 @@ def check_pdfa(pdf: bytes) -> PdfaCheck:
     except pikepdf.PasswordError:
         return PdfaCheck(False, ["encrypted (PDF/A forbids encryption)"])
     except pikepdf.PdfError as exc:
-        return PdfaCheck(False, [f"unreadable: {exc}"])
+        reason = str(exc).splitlines()[0].split(">: ")[-1][:200]  # qpdf opens with "stream <BytesIO …>: "
+        return PdfaCheck(False, [f"unreadable: {exc}"], malformed=[f"unreadable: {reason}"])
+    malformed: list[str] = []
     with doc:
-        if doc.is_encrypted or "/Encrypt" in doc.trailer:
-            problems.append("encrypted (PDF/A forbids encryption)")
-        meta = doc.open_metadata()
-        if str(meta.get("pdfaid:part", "")) != PDFA_PART:
-            problems.append(f"XMP pdfaid:part is {meta.get('pdfaid:part')!r}, want {PDFA_PART}")
-        if str(meta.get("pdfaid:conformance", "")) != PDFA_CONFORMANCE:
-            problems.append(f"XMP pdfaid:conformance is {meta.get('pdfaid:conformance')!r}, want {PDFA_CONFORMANCE}")
-        info: Any = doc.trailer.get("/Info", {})
-        # ISO 19005-3 6.6.3: Info entries and their XMP equivalents must agree.
-        pairs = (("/Title", "dc:title"), ("/Author", "dc:creator"), ("/Producer", "pdf:Producer"),
-                 ("/Creator", "xmp:CreatorTool"))
-        for key, prop in pairs:
-            if key in info:
-                xmp_value = meta.get(prop)
-                if isinstance(xmp_value, list):
-                    xmp_value = xmp_value[0] if len(xmp_value) == 1 else "; ".join(xmp_value)
-                if xmp_value is None or str(xmp_value) != str(info[key]):
-                    problems.append(f"Info {key} {str(info[key])!r} differs from XMP {prop} {xmp_value!r}")
-        intents: Any = doc.Root.get("/OutputIntents", [])
-        rgb = [oi for oi in intents if oi.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in oi
-               and int(oi.DestOutputProfile.get("/N", 0)) == 3]
-        if not rgb:
-            problems.append("no GTS_PDFA1 OutputIntent with an RGB ICC profile")
-        for n, page in enumerate(doc.pages, start=1):
-            resources: Any = page.get("/Resources", {})
-            fonts: Any = resources.get("/Font", {})
-            for fname, font in fonts.items():
-                if not _font_embedded(font):
-                    problems.append(f"page {n}: font {fname} ({font.get('/BaseFont')}) not embedded")
-        af: Any = doc.Root.get("/AF", [])
-        af_names = set()
-        for spec in af:
-            name = str(spec.get("/UF", spec.get("/F", "")))
-            af_names.add(name)
-            rel = str(spec.get("/AFRelationship", ""))
-            attached[name] = rel.lstrip("/")
-            ef_dict: Any = spec.get("/EF", {})
-            ef = ef_dict.get("/F")
-            if not rel:
-                problems.append(f"attachment {name}: no AFRelationship")
-            if ef is None or "/Subtype" not in ef:
-                problems.append(f"attachment {name}: no MIME type (embedded file /Subtype)")
-            elif "/Params" not in ef or "/ModDate" not in ef.Params:
-                problems.append(f"attachment {name}: no /Params /ModDate")
-        for name in doc.attachments:
-            if name not in af_names:
-                problems.append(f"attachment {name} is not an associated file (/AF)")
-    verdict, violations, unsupported = allowlist_validate(pdf)
+        try:
+            with quiet("pikepdf"):  # pikepdf logs a traceback for unparsable XMP; the problem list says so
+                _check_structure(doc, problems, attached, malformed)
+        except Exception as exc:  # a null, a wrong type, a cycle anywhere qpdf let through: a reason, not a crash
+            malformed.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}".rstrip(": "))
+    problems += [f"malformed: {m}" for m in malformed]
+    try:
+        with quiet("pikepdf"):
+            verdict, violations, unsupported = allowlist_validate(pdf)
+    except Exception as exc:  # pikepdf.pdfa walks the same broken objects
+        verdict, violations, unsupported = None, [], [f"pikepdf.pdfa allowlist validator failed: {type(exc).__name__}"]
     problems += violations
-    return PdfaCheck(not problems, problems, attached, NOT_CHECKED_ALWAYS + tuple(unsupported), verdict)
+    return PdfaCheck(not problems, problems, attached, NOT_CHECKED_ALWAYS + tuple(unsupported), verdict, malformed)
+
+
+def _check_structure(doc, problems: list[str], attached: dict[str, str],  # type: ignore[no-untyped-def]
+                     malformed: list[str]) -> None:
+    import pikepdf
+
+    if doc.is_encrypted or "/Encrypt" in doc.trailer:
+        problems.append("encrypted (PDF/A forbids encryption)")
+    meta = doc.open_metadata()
+    if str(meta.get("pdfaid:part", "")) != PDFA_PART:
+        problems.append(f"XMP pdfaid:part is {meta.get('pdfaid:part')!r}, want {PDFA_PART}")
+    if str(meta.get("pdfaid:conformance", "")) != PDFA_CONFORMANCE:
+        problems.append(f"XMP pdfaid:conformance is {meta.get('pdfaid:conformance')!r}, want {PDFA_CONFORMANCE}")
+    info: Any = doc.trailer.get("/Info", {})
+    # ISO 19005-3 6.6.3: Info entries and their XMP equivalents must agree.
+    pairs = (("/Title", "dc:title"), ("/Author", "dc:creator"), ("/Producer", "pdf:Producer"),
+             ("/Creator", "xmp:CreatorTool"))
+    for key, prop in pairs:
+        if key in info:
+            xmp_value = meta.get(prop)
+            if isinstance(xmp_value, list):
+                xmp_value = xmp_value[0] if len(xmp_value) == 1 else "; ".join(xmp_value)
+            if xmp_value is None or str(xmp_value) != str(info[key]):
+                problems.append(f"Info {key} {str(info[key])!r} differs from XMP {prop} {xmp_value!r}")
+    intents: Any = doc.Root.get("/OutputIntents", [])
+    rgb = [oi for oi in intents if oi.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in oi
+           and int(oi.DestOutputProfile.get("/N", 0)) == 3]
+    if not rgb:
+        problems.append("no GTS_PDFA1 OutputIntent with an RGB ICC profile")
+    for n, page in enumerate(doc.pages, start=1):
+        resources: Any = page.get("/Resources", {})
+        fonts: Any = resources.get("/Font", {})
+        for fname, font in fonts.items():
+            if not _font_embedded(font):
+                problems.append(f"page {n}: font {fname} ({font.get('/BaseFont')}) not embedded")
+    af: Any = doc.Root.get("/AF", pikepdf.Array())
+    af_names = set()
+    if not isinstance(af, pikepdf.Array):
+        malformed.append(f"/AF is {_kind(af)}, not an array of file specifications")
+        af = []
+    for i, spec in enumerate(af):
+        if not isinstance(spec, pikepdf.Dictionary):
+            malformed.append(f"/AF entry {i} is {_kind(spec)}, not a file specification")
+            continue
+        name = str(spec.get("/UF", spec.get("/F", "")))
+        af_names.add(name)
+        rel = str(spec.get("/AFRelationship", ""))
+        attached[name] = rel.lstrip("/")
+        ef_dict: Any = spec.get("/EF", {})
+        ef = ef_dict.get("/F") if isinstance(ef_dict, pikepdf.Dictionary) else None
+        if not rel:
+            problems.append(f"attachment {name}: no AFRelationship")
+        if not isinstance(ef, pikepdf.Stream) or "/Subtype" not in ef:
+            problems.append(f"attachment {name}: no MIME type (embedded file /Subtype)")
+        elif not isinstance(ef.get("/Params"), pikepdf.Dictionary) or "/ModDate" not in ef.Params:
+            problems.append(f"attachment {name}: no /Params /ModDate")
+    for name in doc.attachments:
+        if name not in af_names:
+            problems.append(f"attachment {name} is not an associated file (/AF)")
+
+
+def _kind(obj: object) -> str:
+    return "null" if obj is None else getattr(obj, "_type_name", type(obj).__name__)
 
 
 def _font_embedded(font) -> bool:  # type: ignore[no-untyped-def]

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from core.files import private_dir, write_private
+
 ROOT_NAME = "Test Root CA sohoa"
 
 
@@ -54,9 +56,8 @@ def _key(path: Path) -> rsa.RSAPrivateKey:
         assert isinstance(key, rsa.RSAPrivateKey)
         return key
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    path.chmod(0o600)
+    write_private(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
     return key
 
 
@@ -126,8 +127,7 @@ def _leaf(converter: str, root_key: rsa.RSAPrivateKey, root: x509.Certificate, k
 def _p12(path: Path, converter: str, key: rsa.RSAPrivateKey, cert: x509.Certificate, root: x509.Certificate,
          password: bytes) -> None:
     enc = serialization.BestAvailableEncryption(password)
-    path.write_bytes(pkcs12.serialize_key_and_certificates(converter.encode(), key, cert, [root], enc))
-    path.chmod(0o600)
+    write_private(path, pkcs12.serialize_key_and_certificates(converter.encode(), key, cert, [root], enc))
 
 
 def _service_cert(path: Path, cn: str, eku: x509.ObjectIdentifier, root_key: rsa.RSAPrivateKey,
@@ -158,8 +158,7 @@ REVOKED_LIST = "revoked.txt"  # "<serial hex> <revocation time ISO>" per line, r
 
 def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False,
                   services_url: str | None = None) -> TestPki:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_dir(Path(out_dir))  # keys and their password: nobody else on the machine reads them
     services_file = out / "services_url.txt"
     if services_url is not None:
         services_url = services_url.rstrip("/")
@@ -171,7 +170,8 @@ def make_test_pki(out_dir: Path, *, converter: str, expired: bool = False,
     pw_file = out / "password.txt"
     if not pw_file.exists():
         # Derived, not secret: this PKI is for tests and the demo only.
-        pw_file.write_text(hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:20] + "\n")
+        write_private(pw_file, hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:20] + "\n")
+    pw_file.chmod(0o600)  # one made by an older version was world-readable
     password = pw_file.read_text().strip().encode()
     root_key, root = _root(out)
     now = dt.datetime.now(dt.UTC)
@@ -218,7 +218,7 @@ SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 def softhsm_config(token_dir: Path) -> Path:
     """A SoftHSM2 configuration keeping its tokens in token_dir; point SOFTHSM2_CONF at the result
     before the module is first loaded in a process."""
-    token_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(token_dir)  # the token's key objects
     conf = token_dir.parent / f"{token_dir.name}.conf"
     conf.write_text(f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\n"
                     "slots.removable = false\n")
@@ -240,9 +240,8 @@ def import_into_softhsm(pki: TestPki, *, token_label: str, key_label: str, pin: 
     key, cert, extra = pkcs12.load_key_and_certificates(p12.read_bytes(), pki.password)
     assert key is not None and cert is not None
     pem = p12.with_suffix(".token-import.pem")
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-    pem.chmod(0o600)
+    write_private(pem, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()))
     try:
         softhsm.init_token(token_label, pin=pin, so_pin=so_pin)
         softhsm.import_key(pem, token=token_label, label=key_label, key_id="01", pin=pin)

@@ -325,7 +325,12 @@ def verify_pdf(path: Path, trust_roots: Sequence[Path] = (), *, fetch_revocation
     try:
         pdfa = check_pdfa(path.read_bytes())
         pdfa_problems, attachments = pdfa.problems, pdfa.attachments
-        if pdfa.problems:
+        if pdfa.malformed:
+            # A file whose structure is broken (an /AF holding null...) is not a valid result, whatever
+            # its signature says: the reason comes first, on one line (issue 17, finding 8).
+            notes.insert(0, "tệp PDF hỏng cấu trúc / malformed PDF: " + "; ".join(pdfa.malformed))
+            status = SignatureStatus.INVALID
+        elif pdfa.problems:
             # Archival form is a storage requirement (Art. 17), not part of the signature verdict.
             notes.append("không đạt PDF/A-3b / not PDF/A-3b: " + "; ".join(pdfa.problems))
     except OSError as exc:

@@ -10,16 +10,25 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.files import touch_private
 from core.settings import get_settings
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The results DB (user names, password hashes, sessions, every record) is created 0600; SQLite
+    gives its -wal and -shm files the same mode."""
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if path and path != ":memory:":
+        touch_private(Path(path))
 
 
 @lru_cache(maxsize=4)
 def get_engine(url: str | None = None) -> Engine:
     url = url or get_settings().db_url
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -63,5 +72,5 @@ def upgrade(url: str | None = None) -> None:
 
     url = url or get_settings().db_url
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(url)
     command.upgrade(alembic_config(url), "heads")  # one branch per domain (storage, review, roadmap)

@@ -30,9 +30,10 @@ from minio.commonconfig import COMPLIANCE, GOVERNANCE
 from minio.error import S3Error, ServerError
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 
+from core.errors import InvalidValue
 from core.exitcodes import ExitCode
 from core.faults import ServiceFault
-from core.settings import Settings, get_settings
+from core.settings import Settings, get_settings, s3_refusal
 from core.tools import ToolError
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,9 @@ class ObjectStore:
         if not self.settings.s3_access_key or not secret:
             # Anonymous access is never used: an archive without credentials is open to anyone.
             raise StoreCredentialsRejected("SOHOA_S3_ACCESS_KEY and SOHOA_S3_SECRET_KEY must both be set")
+        refusal = s3_refusal(self.settings)
+        if refusal:  # before any request: the keys must not even be sent
+            raise InvalidValue(refusal)
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=3.0, read=60.0),
             # Retries are ours (`_call`): one policy for connection errors, 5xx and SlowDown alike.

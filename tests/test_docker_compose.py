@@ -174,3 +174,34 @@ def test_results_and_raw_buckets_are_object_locked() -> None:
     assert re.search(r"for name in work reports quarantine; do\n\s+mc mb --ignore-existing \"store/", script)
     db_script = (REPO / "docker" / "init" / "create-databases.sh").read_text(encoding="utf-8")
     assert "CREATE DATABASE sohoa" in db_script
+
+
+def _run_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = REPO / "docker" / "init" / "check-secrets.sh"
+    return subprocess.run(["/bin/sh", str(script)], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_issue17_10_placeholder_secrets_stop_the_stack_before_anything_starts(resolved: dict[str, Any]) -> None:
+    """check-secrets runs first (PostgreSQL and MinIO wait for it to succeed, everything else waits for
+    them) and fails while any secret keeps its docker/.env.example "change-me" value."""
+    services = resolved["services"]
+    check = services["check-secrets"]
+    for name in ("postgres", "minio"):
+        assert services[name]["depends_on"]["check-secrets"]["condition"] == "service_completed_successfully", name
+    for name in AIRFLOW_SERVICES | {"minio-init"}:
+        assert {"postgres", "minio"} & set(services[name]["depends_on"]) or "airflow-init" in services[name][
+            "depends_on"], name
+    placeholders = {k for k, v in _env_example().items() if "change-me" in v}
+    # every example secret reaches the check, with the value docker-compose interpolated from the example
+    assert placeholders and placeholders <= set(check["environment"]), placeholders - set(check["environment"])
+    env = {k: str(v) for k, v in check["environment"].items()}
+    refused = _run_check(env)
+    assert refused.returncode != 0
+    assert all(name in refused.stderr for name in placeholders), refused.stderr
+    # one placeholder left is enough to refuse; all replaced, it passes
+    real = {k: f"s3cr3t-{k.lower()}" if "change-me" in v else v for k, v in env.items()}
+    assert _run_check(real).returncode == 0
+    left = real | {"SOHOA_SIGNING_PASSWORD": "change-me-key-password"}
+    one = _run_check(left)
+    assert one.returncode != 0 and "SOHOA_SIGNING_PASSWORD" in one.stderr and "POSTGRES_PASSWORD" not in one.stderr

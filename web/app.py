@@ -146,10 +146,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return redirect(request, home_for(user.role) if user else "/login")
 
     @app.get("/login", response_class=HTMLResponse)
-    def login_form(request: Request, next: str = "", error: str = "") -> Response:
+    def login_form(request: Request, next: str = "") -> Response:
+        # No `?error=`: refusals render the form themselves, so no link can put text on the page.
         token = csrf.new_login_token(request)
         response = templates.TemplateResponse(request, "login.html", {
-            "next": _safe_next(next), "error": error, "login_csrf": token})
+            "next": _safe_next(next), "login_csrf": token})
         response.set_cookie(csrf.LOGIN_COOKIE, token, max_age=csrf.LOGIN_MAX_AGE_S, httponly=True,
                             samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
         return response

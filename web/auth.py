@@ -103,6 +103,8 @@ def create_user(username: str, password: str, role: str, *, provinces: Iterable[
             user = User(username=username)
             s.add(user)
         user.full_name, user.role, user.active = full_name or user.full_name or "", role, True
+        if user.id is not None and not verify_password(user.password_hash, password):
+            _end_sessions(s, user.id)  # a new password ends every session opened with the old one
         user.password_hash = hash_password(password)
         # Keep the rows of provinces that stay: replacing them all would insert a duplicate
         # (user, province) before the old row is deleted, and the unique constraint refuses it.
@@ -112,6 +114,47 @@ def create_user(username: str, password: str, role: str, *, provinces: Iterable[
         user.provinces = kept + [UserProvince(province=p) for p in wanted if p not in held]
         s.flush()
         return user.id
+
+
+def _end_sessions(s: Any, user_id: int) -> None:
+    s.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def _existing(s: Any, username: str) -> User:
+    user = s.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise InvalidValue(f"không có tài khoản {username.strip()!r}")
+    return user
+
+
+def set_password(username: str, password: str, db_url: str | None = None) -> None:
+    """A new password; every session of the user ends (issue 17, finding 9)."""
+    if len(password) < 8:
+        raise InvalidValue("mật khẩu phải có ít nhất 8 ký tự")
+    with session_scope(db_url) as s:
+        user = _existing(s, username)
+        user.password_hash = hash_password(password)
+        _end_sessions(s, user.id)
+        s.add(AuditEntry(actor="cli", action="password_changed", entity="user", entity_id=user.username))
+
+
+def disable_user(username: str, db_url: str | None = None) -> None:
+    """The account can no longer log in and its sessions end now; `users add` enables it again."""
+    with session_scope(db_url) as s:
+        user = _existing(s, username)
+        user.active = False
+        _end_sessions(s, user.id)
+        s.add(AuditEntry(actor="cli", action="user_disabled", entity="user", entity_id=user.username))
+
+
+def remove_user(username: str, db_url: str | None = None) -> None:
+    """The account, its provinces and sessions are deleted; the audit log keeps what it did (by name)."""
+    with session_scope(db_url) as s:
+        user = _existing(s, username)
+        _end_sessions(s, user.id)
+        s.execute(delete(UserProvince).where(UserProvince.user_id == user.id))
+        s.delete(user)
+        s.add(AuditEntry(actor="cli", action="user_removed", entity="user", entity_id=user.username))
 
 
 def authenticate(username: str, password: str, db_url: str | None = None) -> int | None:

@@ -50,6 +50,36 @@ _FLASH = {
 }
 
 
+# Banners after a refused action: the URL carries only a code (`?error=errors_left`); any other text
+# shows nothing, so a link cannot put words on the page (issue 17, finding 9). The record page itself
+# lists the failing fields, duplicates and validity the details of the refusal were about.
+_ERRORS = {
+    "signed": "Hồ sơ đã ký số: chỉ có thể thu hồi, không sửa (Điều 15).",
+    "unknown_field": "Có trường không thuộc loại giấy tờ này: chưa lưu.",
+    "expired": "Giấy tờ không còn hiệu lực: không duyệt được như kết quả còn hiệu lực; nếu cơ quan muốn số hóa, "
+               "hãy chọn «Duyệt lưu trữ» (chỉ lưu bản quét, phương thức a).",
+    "errors_left": "Còn lỗi: hãy sửa, hoặc ghi rõ lý do duyệt dù còn lỗi.",
+    "duplicate": "Hồ sơ có thể trùng với hồ sơ khác: ghi rõ lý do vẫn duyệt, hoặc từ chối bản trùng.",
+    "archive_note": "Phải ghi rõ quyết định của cơ quan (vd. «cơ quan yêu cầu lưu trữ bản quét»).",
+    "still_valid": "Giấy tờ còn hiệu lực: duyệt bình thường, không duyệt lưu trữ.",
+    "steward_values": "Giá trị cán bộ nhập không đạt quy tắc kiểm tra (xem các trường tô đỏ): chưa duyệt được.",
+    "reject_reason": "Phải ghi lý do từ chối.",
+    "rescan": "Bản quét có trang cần quét lại: hãy «Yêu cầu quét lại», hoặc ghi rõ lý do vẫn duyệt.",
+    "rescan_reason": "Phải ghi lý do cần quét lại (vd. «trang 2 trắng, thiếu mặt sau»).",
+    "rescan_pending": "Hồ sơ đã đang chờ quét lại.",
+    "unknown_type": "Loại giấy tờ không có trong danh mục.",
+    "same_type": "Hồ sơ đã là loại giấy tờ này.",
+    # a correction after signing (review.lifecycle.reopen_signed)
+    "refused": "Không thực hiện được thao tác này.",
+    "no_result": "Không có kết quả mang mã này.",
+    "revoked": "Kết quả đã bị thu hồi: không đính chính được.",
+    "superseded": "Kết quả đã được thay thế: hãy đính chính bản hiện hành.",
+    "reopen_reason": "Cần ghi lý do đính chính.",
+    "not_current": "Mã kết quả không phải bản hiện hành của hồ sơ này.",
+    "not_stored": "Kết quả chưa được lưu trữ xong: hãy chạy bước lưu trữ trước khi đính chính.",
+}
+
+
 def _templates(request: Request) -> Any:
     return request.app.state.templates
 
@@ -86,20 +116,18 @@ def _render(request: Request, name: str, context: dict[str, Any], status_code: i
 def _document(request: Request, user: CurrentUser, document_id: int) -> Document:
     with session_scope(_settings(request).db_url) as s:
         doc = s.get(Document, document_id)
-        if doc is None:
-            raise LookupError(f"Hồ sơ #{document_id} không tồn tại.")
-    if not service.can_see(user, doc.province):
-        raise Forbidden(f"Hồ sơ #{document_id} thuộc tỉnh {doc.province}, không được giao cho bạn.")
+    # Another province's record answers exactly like a missing one: the answer names no province and
+    # does not tell which ids exist (issue 17, finding 9).
+    if doc is None or not service.can_see(user, doc.province):
+        raise LookupError(f"Hồ sơ #{document_id} không tồn tại.")
     return doc
 
 
 def _batch(request: Request, user: CurrentUser, batch_id: int) -> Batch:
     with session_scope(_settings(request).db_url) as s:
         batch = s.get(Batch, batch_id)
-        if batch is None:
-            raise LookupError(f"Lô #{batch_id} không tồn tại.")
-    if not service.can_see(user, batch.province):
-        raise Forbidden(f"Lô #{batch_id} thuộc tỉnh {batch.province}, không được giao cho bạn.")
+    if batch is None or not service.can_see(user, batch.province):  # as for records: no province, no hint
+        raise LookupError(f"Lô #{batch_id} không tồn tại.")
     return batch
 
 
@@ -150,7 +178,7 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
         "field_vi": FIELD_VI | {f.name: f.label_vi for f in view.fields},
         "view": view, "doc": view.document, "doc_type": DOCUMENT_TYPES.get(view.document.document_type),
         "can_review": service.can_review(user, view.document.province) and not view.signed,
-        "error": error, "has_errors": any(f.level == "error" for f in view.fields) or any(
+        "error": _ERRORS.get(error), "has_errors": any(f.level == "error" for f in view.fields) or any(
             o.severity == "error" for o in view.record_failures) or bool(view.duplicates)
             or any(p.rescan for p in view.page_problems), "runs": runs,
         "expired": next((o.message for o in view.record_failures if o.rule == "still_valid"), None),
@@ -180,7 +208,7 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
             reopen_signed(str(form.get("result_code") or ""), user.username, str(form.get("reopen_reason") or ""),
                           db_url=db_url)
         except LifecycleError as exc:
-            return _back(request, f"/review/documents/{document_id}", error=str(exc))
+            return _back(request, f"/review/documents/{document_id}", error=exc.code)
         return _back(request, f"/review/documents/{document_id}", done="reopened", doc=document_id)
     try:
         if action in ("save", "approve") and changes:
@@ -221,7 +249,7 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
             return _back(request, "/review/next", after=document_id, batch=doc.batch_id, done="rejected",
                          doc=document_id)
     except service.ReviewError as exc:
-        return _back(request, f"/review/documents/{document_id}", error=str(exc))
+        return _back(request, f"/review/documents/{document_id}", error=exc.code)
     return _back(request, f"/review/documents/{document_id}", done="saved" if changed else "unchanged",
                  doc=document_id)
 

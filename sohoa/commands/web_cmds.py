@@ -32,6 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add.set_defaults(func=_users_add)
     ls = users.add_parser("list", help="liệt kê tài khoản")
     ls.set_defaults(func=_users_list)
+    pw = users.add_parser("passwd", help="đặt mật khẩu mới; mọi phiên đăng nhập của tài khoản kết thúc")
+    pw.add_argument("name", help="tên đăng nhập")
+    pw.add_argument("--password-env", default=PASSWORD_ENV,
+                    help=f"biến môi trường chứa mật khẩu (mặc định {PASSWORD_ENV}); không có thì hỏi")
+    pw.set_defaults(func=_users_passwd)
+    off = users.add_parser("disable", help="khóa tài khoản; mọi phiên đăng nhập kết thúc ngay")
+    off.add_argument("name", help="tên đăng nhập")
+    off.set_defaults(func=_users_disable)
+    rm = users.add_parser("remove", help="xóa tài khoản (nhật ký kiểm tra vẫn giữ tên)")
+    rm.add_argument("name", help="tên đăng nhập")
+    rm.set_defaults(func=_users_remove)
     p.set_defaults(func=lambda a: (p.print_help(), ExitCode.USAGE)[1])
 
 
@@ -85,4 +96,40 @@ def _users_list(args: argparse.Namespace) -> int:
     with session_scope(settings.db_url) as s:
         for u in s.scalars(select(User).order_by(User.username)):
             print(f"{u.username}\t{u.role}\t{', '.join(u.province_names)}\t{'hoạt động' if u.active else 'khóa'}")
+    return ExitCode.OK
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+    from storage.db import upgrade
+    from web.auth import set_password
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    set_password(args.name, _password(args.password_env), db_url=settings.db_url)
+    print(f"Đã đổi mật khẩu tài khoản {args.name}; các phiên đăng nhập cũ đã kết thúc")
+    return ExitCode.OK
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+    from storage.db import upgrade
+    from web.auth import disable_user
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    disable_user(args.name, db_url=settings.db_url)
+    print(f"Đã khóa tài khoản {args.name}; các phiên đăng nhập đã kết thúc")
+    return ExitCode.OK
+
+
+def _users_remove(args: argparse.Namespace) -> int:
+    from core.settings import get_settings
+    from storage.db import upgrade
+    from web.auth import remove_user
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    remove_user(args.name, db_url=settings.db_url)
+    print(f"Đã xóa tài khoản {args.name}")
     return ExitCode.OK

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from core import tools
 from core.exitcodes import ExitCode
+from core.files import write_private
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,6 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
         return False
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Create (or replace) a file readable by its owner only, never world-readable even for a moment."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    path.chmod(0o600)
-
 
 def write_identity(path: Path, access_key: str, secret_key: str, *, admin_access_key: str,
                    admin_secret_key: str) -> None:
@@ -110,7 +103,7 @@ def write_identity(path: Path, access_key: str, secret_key: str, *, admin_access
              "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
         ]
     }
-    _write_private(path, json.dumps(config).encode())
+    write_private(path, json.dumps(config).encode())
 
 
 def admin_credentials(data_dir: Path) -> tuple[str, str] | None:
@@ -129,7 +122,7 @@ def _admin_credentials(data_dir: Path, access_key: str | None, secret_key: str |
     if known:
         return known
     made = ("sohoa-admin-" + secrets.token_hex(4), secrets.token_urlsafe(32))
-    _write_private(data_dir / ADMIN_CREDENTIALS_FILE,
+    write_private(data_dir / ADMIN_CREDENTIALS_FILE,
                    json.dumps({"access_key": made[0], "secret_key": made[1]}).encode())
     return made
 
@@ -169,9 +162,9 @@ def write_security(config_dir: Path) -> Path:
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
     pem = serialization.Encoding.PEM
-    _write_private(config_dir / "ca.crt", ca.public_bytes(pem))
-    _write_private(config_dir / "seaweedfs.crt", cert.public_bytes(pem))
-    _write_private(config_dir / "seaweedfs.key", key.private_bytes(
+    write_private(config_dir / "ca.crt", ca.public_bytes(pem))
+    write_private(config_dir / "seaweedfs.crt", cert.public_bytes(pem))
+    write_private(config_dir / "seaweedfs.key", key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     lines = []
     # Volume server writes/reads (jwt.signing[.read]) and filer HTTP writes/reads (jwt.filer_signing[.read]).
@@ -183,7 +176,7 @@ def write_security(config_dir: Path) -> Path:
     for component in ("master", "volume", "filer", "s3", "admin", "worker", "msg_broker", "msg_agent", "mq", "client"):
         lines += [f"[grpc.{component}]", f'cert = "{config_dir / "seaweedfs.crt"}"',
                   f'key = "{config_dir / "seaweedfs.key"}"']
-    _write_private(toml, ("\n".join(lines) + "\n").encode())
+    write_private(toml, ("\n".join(lines) + "\n").encode())
     return toml
 
 

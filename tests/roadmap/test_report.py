@@ -105,3 +105,68 @@ def test_publish_writes_every_format_to_the_reports_bucket(sohoa_env) -> None:
     store = ObjectStore()
     key = "roadmap/2025-H2/bao-cao-so-hoa-56-2025-H2.pdf"
     assert store.get_bytes(store.bucket("reports"), key).startswith(b"%PDF")
+
+
+def _hostile_agencies(tmp_path: Path, names: dict[str, str]) -> None:
+    """Khánh Hòa's example agencies with some names replaced by attacker text, then its plan and results."""
+    lines = (EXAMPLES / "agencies_khanh_hoa.csv").read_text(encoding="utf-8").splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        code, _name, rest = line.split(",", 2)
+        name = names.get(code, _name)
+        out.append(f'{code},"{name.replace(chr(34), chr(34) * 2)}",{rest}')
+    path = tmp_path / "agencies.csv"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    import_agencies(path, "Khánh Hòa")
+    import_plan(EXAMPLES / "plan_khanh_hoa.csv", "Khánh Hòa")
+    add_results("Khánh Hòa", "000.00.15.H34", "quyet_dinh", 12, converted_at=datetime(2025, 10, 2, tzinfo=UTC))
+
+
+def test_issue17_7_agency_names_are_text_never_formulas_in_the_xlsx(roadmap_db, tmp_path: Path) -> None:
+    import zipfile
+
+    hostile = {"000.00.15.H34": '=HYPERLINK("http://evil.example/x","Bấm vào đây")',
+               "VD.H34.XA.VANTHANG": "+1+cmd|' /C calc'!A0", "VD.H34.XA.NINHHAI": "@SUM(1+1)*cmd|'/C calc'!A0",
+               "VD.H34.XA.VANNINH": "-2+3"}
+    _hostile_agencies(tmp_path, hostile)
+    data = build_report("Khánh Hòa", "2025-H2", "xlsx", today=date(2026, 1, 5))
+    with zipfile.ZipFile(BytesIO(data)) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets and not [n for n in sheets if b"<f>" in z.read(n) or b"<f " in z.read(n)]
+    wb = load_workbook(BytesIO(data))
+    cells = {c.value: c for row in wb["Theo cơ quan"].iter_rows() for c in row[:1]}
+    found = [n for n in hostile.values() if n in cells]
+    assert len(found) >= 3, sorted(cells, key=str)  # the agencies the new-map report lists
+    for name in found:
+        assert cells[name].data_type == "s" and cells[name].quotePrefix, name  # shown as typed, '-prefixed
+    assert cells["Tên"].quotePrefix is False  # ordinary text is left as it was
+
+
+def test_issue17_7_markup_in_a_name_is_shown_in_the_pdf_and_nothing_is_fetched(roadmap_db, tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/pixel.png"
+        _hostile_agencies(tmp_path, {"VD.H34.XA.NINHHAI": f'Xã <img src="{url}" width="9" height="9"/> & <b>đậm'})
+        out = tmp_path / "bc.pdf"
+        out.write_bytes(build_report("Khánh Hòa", "2025-H2", "pdf", today=date(2026, 1, 5)))
+    finally:
+        server.shutdown()
+    assert asked == []
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "<img" in text and "<b>đậm" in text and "&" in text

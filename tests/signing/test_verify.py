@@ -194,3 +194,97 @@ def test_issue17_4_a_marker_naming_another_converter_is_not_valid(key: KeySource
         assert report.status is expected, (converter, report)
         assert main(["verify", str(path), "--trust", str(pki.root_cert_pem), "--offline"]) == (
             0 if expected is SignatureStatus.VALID else 4)
+
+
+# --- issue 17, finding 8: malformed PDFs are invalid with a reason, never a traceback -------------------
+
+def _broken_pdfs(folder: Path) -> dict[str, Path]:
+    """A corpus of broken files: nulls and wrong types where attachments and markers are read,
+    truncation, a wrong xref, a page tree that contains itself, an object claiming a huge length."""
+    import pikepdf
+
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    c.drawString(100, 700, "x")
+    c.showPage()
+    c.save()
+    base = buf.getvalue()
+    out: dict[str, Path] = {}
+
+    def edit(name: str, change) -> None:  # type: ignore[no-untyped-def]
+        with pikepdf.open(io.BytesIO(base)) as doc:
+            change(doc)
+            b = io.BytesIO()
+            doc.save(b)
+        out[name] = folder / name
+        out[name].write_bytes(b.getvalue())
+
+    def params_wrong(doc) -> None:  # type: ignore[no-untyped-def]
+        st = doc.make_stream(b"{}")
+        st.Subtype, st.Params = pikepdf.Name("/application#2Fjson"), pikepdf.Array([None])
+        doc.Root.AF = pikepdf.Array([doc.make_indirect(pikepdf.Dictionary(
+            F=pikepdf.String("a.json"), AFRelationship=pikepdf.Name.Data, EF=pikepdf.Dictionary(F=st)))])
+        doc.Root.Names = pikepdf.Dictionary(EmbeddedFiles=pikepdf.Dictionary(
+            Names=pikepdf.Array([pikepdf.String("a.json"), None])))
+
+    edit("af-null.pdf", lambda d: setattr(d.Root, "AF", pikepdf.Array([None])))
+    edit("af-number.pdf", lambda d: setattr(d.Root, "AF", 5))
+    edit("af-string.pdf", lambda d: setattr(d.Root, "AF", pikepdf.Array([pikepdf.String("x")])))
+    edit("ef-wrong.pdf", lambda d: setattr(d.Root, "AF", pikepdf.Array([pikepdf.Dictionary(EF=pikepdf.Array([None]))])))
+    edit("params-and-names-wrong.pdf", params_wrong)
+    edit("output-intents-null.pdf", lambda d: setattr(d.Root, "OutputIntents", pikepdf.Array([None, 3])))
+    edit("fonts-wrong.pdf", lambda d: setattr(d.pages[0].obj, "Resources", pikepdf.Dictionary(Font=pikepdf.Dictionary(
+        F1=pikepdf.Dictionary(Subtype=pikepdf.Name.Type0, DescendantFonts=pikepdf.Array())))))
+    edit("metadata-garbage.pdf", lambda d: setattr(d.Root, "Metadata", d.make_stream(b"<x:xmpmeta><<<not xml")))
+    raw = {"truncated.pdf": base[: len(base) // 2], "empty.pdf": b"",
+           "wrong-xref.pdf": base.replace(b"startxref\n", b"startxref\n9").replace(b"xref\n0 ", b"xref\n7 "),
+           "kids-cycle.pdf": base.replace(b"/Kids [", b"/Kids [ 1 0 R "),
+           "huge-object.pdf": base.replace(b"%%EOF", b"99 0 obj\n<< /Length 999999999999 >>\nstream\nxx\n"
+                                                    b"endstream\nendobj\n%%EOF")}
+    for name, data in raw.items():
+        out[name] = folder / name
+        out[name].write_bytes(data)
+    return out
+
+
+def test_issue17_8_verify_reports_malformed_pdfs_as_invalid_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sohoa.cli import main
+
+    corpus = _broken_pdfs(tmp_path)
+    for name, path in corpus.items():
+        report = verify_pdf(path, fetch_revocation=False)
+        assert report.status is not SignatureStatus.VALID, name
+        capsys.readouterr()
+        assert main(["verify", str(path), "--offline"]) == 4, name
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err and "Lỗi không mong đợi" not in err, (name, err)
+    # the structural ones name what is wrong, on the note line
+    for name, reason in (("af-null.pdf", "/AF entry 0 is null, not a file specification"),
+                         ("af-number.pdf", "/AF is int, not an array"),
+                         ("af-string.pdf", "/AF entry 0 is string")):
+        report = verify_pdf(corpus[name], fetch_revocation=False)
+        assert report.status is SignatureStatus.INVALID and reason in report.notes[0], (name, report.notes)
+    assert main(["verify", str(corpus["af-null.pdf"]), "--offline", "--format", "json"]) == 4
+    assert '"status": "invalid"' in capsys.readouterr().out
+
+
+def test_issue17_8_an_intact_signature_over_a_null_attachment_is_still_invalid(key: KeySource, pki: TestPki,
+                                                                              tmp_path: Path) -> None:
+    """The signature covers the broken /AF: both checkers find it intact, the file is still refused."""
+    import pikepdf
+
+    buf = io.BytesIO()
+    c = Canvas(buf)
+    c.drawString(100, 700, "x")
+    c.showPage()
+    c.save()
+    with pikepdf.open(io.BytesIO(buf.getvalue())) as doc:
+        doc.Root.AF = pikepdf.Array([None])
+        broken = io.BytesIO()
+        doc.save(broken)
+    path = tmp_path / "signed-null-af.pdf"
+    path.write_bytes(sign_pdf(broken.getvalue(), key))
+    report = verify_pdf(path, [pki.root_cert_pem], fetch_revocation=False)
+    assert _by_checker(report) == {"pyhanko": SignatureStatus.VALID, "pdfsig": SignatureStatus.VALID}
+    assert report.status is SignatureStatus.INVALID and "malformed" in report.notes[0]

@@ -87,12 +87,12 @@ def test_steward_sees_only_assigned_provinces_and_operator_only_reads(sohoa_env,
     _, (hn,) = seed([{"fields": GOOD_HKD | {"holder_name": ("Tr4n", 0.3)}}], province="Hà Nội", key="hn")
     lan = app_client("lan")
     assert lan.get(f"/review/documents/{kh}").status_code == 200
-    assert lan.get(f"/review/documents/{hn}").status_code == 403
+    assert lan.get(f"/review/documents/{hn}").status_code == 404  # as a missing id (issue 17, finding 9)
     queue = lan.get("/review?status=all").text
     assert f"/review/documents/{kh}" in queue and f"/review/documents/{hn}" not in queue
     token = csrf_of(lan.get(f"/review/documents/{kh}").text)
     r = lan.post(f"/review/documents/{hn}", data={"csrf_token": token, "action": "reject", "reason": "x"})
-    assert r.status_code == 403
+    assert r.status_code == 404
     op = app_client("op")
     page = op.get(f"/review/documents/{hn}")
     assert page.status_code == 200 and "chỉ được xem" in page.text

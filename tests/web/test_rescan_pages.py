@@ -66,4 +66,4 @@ def test_a_rescan_without_a_reason_is_refused(sohoa_env, app_client, users, seed
     r = client.post(f"/review/documents/{doc_id}", data={"action": "rescan", "csrf_token": csrf_of(page),
                                                         "rescan_reason": ""}, follow_redirects=False)
     assert "error=" in r.headers["location"]
-    assert "phải ghi lý do cần quét lại" in client.get(r.headers["location"]).text
+    assert "Phải ghi lý do cần quét lại" in client.get(r.headers["location"]).text  # the code's fixed text

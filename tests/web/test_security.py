@@ -204,3 +204,84 @@ def test_issue17_5_logins_beyond_the_queue_are_told_to_retry_at_once() -> None:
     holder.join()
     with throttle.hashing_slot():  # free again
         pass
+
+
+# ---------------------------------------------------------------- finding 9
+def test_issue17_9_a_new_password_ends_the_users_sessions(sohoa_env, app_client, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sohoa.cli import main
+    from web.auth import create_user
+
+    from .conftest import PASSWORD, login
+
+    lan, hung, boss = app_client("lan"), app_client("hung"), app_client("boss")
+    assert lan.get("/review", follow_redirects=False).status_code == 200
+    monkeypatch.setenv("SOHOA_USER_PASSWORD", "mat-khau-moi-2026")
+    assert main(["users", "passwd", "lan"]) == 0
+    r = lan.get("/review", follow_redirects=False)
+    assert r.status_code == 303 and "/login" in r.headers["location"]  # the stolen cookie is worth nothing now
+    assert login(app_client(), "lan", PASSWORD).status_code == 401
+    assert login(app_client(), "lan", "mat-khau-moi-2026").status_code == 303
+    # `users add` with a new password (the older way to change one) ends sessions too; the same password does not
+    create_user("boss", PASSWORD, "manager", db_url=sohoa_env.db_url)
+    assert boss.get("/review", follow_redirects=False).status_code == 200
+    create_user("hung", "mat-khau-khac-2026", "steward", provinces=["Hà Nội"], db_url=sohoa_env.db_url)
+    assert hung.get("/review", follow_redirects=False).status_code == 303
+
+
+def test_issue17_9_disable_and_remove_a_user_from_the_command_line(sohoa_env, app_client, users, capsys) -> None:  # type: ignore[no-untyped-def]
+    from sohoa.cli import main
+
+    from .conftest import login
+
+    boss, op = app_client("boss"), app_client("op")
+    assert main(["users", "disable", "boss"]) == 0
+    assert boss.get("/review", follow_redirects=False).status_code == 303
+    assert login(app_client(), "boss").status_code == 401
+    assert main(["users", "remove", "op"]) == 0
+    assert op.get("/review", follow_redirects=False).status_code == 303
+    assert login(app_client(), "op").status_code == 401
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "boss\tmanager\t\tkhóa" in listed and "op\t" not in listed
+    assert main(["users", "remove", "khong-co-ai"]) == 2 and "khong-co-ai" in capsys.readouterr().err
+    assert main(["users", "disable", "khong-co-ai"]) == 2
+
+
+def test_issue17_9_another_provinces_record_answers_like_a_missing_one(sohoa_env, app_client, users, seed) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import csrf_of
+
+    hn_batch, (hn,) = seed([{"fields": GOOD_HKD}], province="Hà Nội", key="hn")
+    _, (kh,) = seed([{"fields": GOOD_HKD}], province="Khánh Hòa", key="kh")
+    lan = app_client("lan")
+    missing = 10_000_000 + hn
+    for path, absent in ((f"/review/documents/{hn}", f"/review/documents/{missing}"),
+                         (f"/review/documents/{hn}/pages/1.png", f"/review/documents/{missing}/pages/1.png"),
+                         (f"/review/batches/{hn_batch}", f"/review/batches/{missing}")):
+        theirs, nothing = lan.get(path), lan.get(absent)
+        assert theirs.status_code == nothing.status_code == 404, path
+        assert "Hà Nội" not in theirs.text and "tỉnh" not in theirs.text.split("<main", 1)[-1], path
+        own = hn_batch if "batches" in path else hn
+        assert theirs.text.replace(f"#{own}", "#N") == nothing.text.replace(f"#{missing}", "#N"), path
+    token = csrf_of(lan.get(f"/review/documents/{kh}").text)
+    r = lan.post(f"/review/documents/{hn}", data={"csrf_token": token, "action": "reject", "reason": "x"})
+    assert r.status_code == 404 and "Hà Nội" not in r.text
+
+
+def test_issue17_9_error_banners_show_only_known_codes(sohoa_env, app_client, users, seed) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import quote
+
+    from .conftest import csrf_of
+
+    _, (kh,) = seed([{"fields": GOOD_HKD | {"holder_name": ("Tr4n", 0.3)}}], province="Khánh Hòa", key="kh")
+    lan = app_client("lan")
+    bait = "Phiên đăng nhập hết hạn. Hãy gọi 0900 000 000 và đọc mật khẩu"
+    for path in (f"/review/documents/{kh}?error={quote(bait)}", f"/login?error={quote(bait)}"):
+        page = lan.get(path) if path.startswith("/review") else app_client().get(path)
+        assert page.status_code == 200 and "0900" not in page.text and 'role="alert"' not in page.text, path
+    # a refused action redirects with a code, and the page shows that code's own text
+    page = lan.get(f"/review/documents/{kh}").text
+    r = lan.post(f"/review/documents/{kh}", data={"action": "reject", "csrf_token": csrf_of(page)},
+                 follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("error=reject_reason")
+    assert "Phải ghi lý do từ chối." in lan.get(r.headers["location"]).text
