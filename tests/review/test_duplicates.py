@@ -62,6 +62,9 @@ def test_identity_is_compared_folded_and_whitespace_collapsed() -> None:
 
 def _seed_extracted(settings: Settings, records: list[tuple[dict[str, Any], list[Image.Image]]]) -> tuple[int, list[int]]:
     """Records as extraction leaves them: fields read, page rows with their image hashes."""
+    from storage.objects import ObjectStore
+
+    ObjectStore(settings).ensure_buckets()  # as `sohoa storage-setup` would: the pipeline's key cannot make them
     ids = []
     with session_scope(settings.db_url) as s:
         batch = Batch(batch_key=hashlib.sha256(b"dupes").hexdigest(), province="Khánh Hòa",
