@@ -77,7 +77,7 @@ _SUSPECT_AFTER = 2
 
 
 def map_isolated(fn: Callable[..., R], items: Sequence[T], args: Callable[[T], tuple[Any, ...]], workers: int,
-                 ) -> Iterator[tuple[T, R | Exception]]:
+                 *, window: int | None = None) -> Iterator[tuple[T, R | Exception]]:
     """Run fn(*args(item)) for every item in worker processes; yield (item, result or exception).
 
     An exception raised by fn is yielded for its item only. A worker that dies breaks the whole
@@ -111,21 +111,21 @@ def map_isolated(fn: Callable[..., R], items: Sequence[T], args: Callable[[T], t
             finally:
                 pool.shutdown(wait=False, cancel_futures=True)
         if shared:
-            broken = yield from _pooled(fn, shared, args, workers)
+            broken = yield from _pooled(fn, shared, args, workers, window)
             for item in broken:
                 breaks[id(item)] = breaks.get(id(item), 0) + 1
             queue = broken + queue
 
 
 def _pooled(fn: Callable[..., R], items: list[T], args: Callable[[T], tuple[Any, ...]], workers: int,
-            ) -> Generator[tuple[T, R | Exception], None, list[T]]:
+            window: int) -> Generator[tuple[T, R | Exception], None, list[T]]:
     """One pool's life: yields finished items; returns the items lost when the pool broke."""
     pool = process_pool(workers)
     in_flight: deque[tuple[T, Future[R]]] = deque()
     waiting = deque(items)
     try:
         while waiting or in_flight:
-            while waiting and len(in_flight) < 2 * workers:
+            while waiting and len(in_flight) < window:
                 item = waiting.popleft()
                 try:
                     in_flight.append((item, pool.submit(fn, *args(item))))

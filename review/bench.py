@@ -1,6 +1,8 @@
-"""Measure the page-hash distances behind `duplicates.MATCH_DISTANCE` on generated documents.
+"""Measure the page-hash distances behind `duplicates.MATCH_DISTANCE` on generated documents,
+or (--queue N) the review queue's page, count and "next record" on N documents.
 
     python -m review.bench [--seeds 6] [--damage light] [--families tuning]
+    python -m review.bench --queue 100000 [--db sqlite|postgresql|URL] [--keep DIR]
 
 Distances in bits of `duplicates.HASH_BITS`; a document's distance is the largest over its pages
 (what `find_matches` compares). Over every document type of the generator:
@@ -80,12 +82,161 @@ def measure(seeds: int = 6, damage: str = "light", families: tuple[str, ...] = (
             "documents": {k: _stats(v) for k, v in docs.items()}, "pages": {k: _stats(v) for k, v in pages.items()}}
 
 
+# ---------------------------------------------------------------- the review queue at scale
+QUEUE_PROVINCES = ("Khánh Hòa", "Ninh Thuận", "Hà Nội", "Lào Cai", "Đà Nẵng", "Cần Thơ", "Huế", "Nghệ An")
+# A province's archive after the pipeline: most records signed and kept, a fifth waiting for a steward.
+QUEUE_STATUSES = (("synced", 50), ("approved", 15), ("needs_review", 20), ("rejected", 5), ("stored", 10))
+BATCH_SIZE = 5_000
+
+
+def build_queue_db(url: str, documents: int, *, seed: int = 1, chunk: int = 20_000) -> dict[str, Any]:
+    """N documents (one batch per BATCH_SIZE, provinces in turn), each with one field and, when waiting
+    for review, one failed rule: written with bulk inserts, then the planner's statistics."""
+    import random
+    import time
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, text
+
+    from storage.db import get_engine, upgrade
+    from storage.models import Batch, Document, Field, RuleOutcome
+
+    upgrade(url)
+    rng = random.Random(seed)
+    statuses = [s for s, weight in QUEUE_STATUSES for _ in range(weight)]
+    types = ("giay_chung_nhan_ho_kinh_doanh", "quyet_dinh", "giay_phep_xay_dung")
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        batches = []
+        for b in range((documents + BATCH_SIZE - 1) // BATCH_SIZE):
+            province = QUEUE_PROVINCES[b % len(QUEUE_PROVINCES)]
+            batches.append((conn.execute(insert(Batch).values(
+                batch_key=f"bench-{seed}-{b}", province=province, agency_code=f"000.00.{b % 90:02d}.H34",
+                location=f"/bench/{b}").returning(Batch.id)).scalar_one(), province))
+    done = 0
+    while done < documents:
+        n = min(chunk, documents - done)
+        with engine.begin() as conn:
+            first = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM documents")).scalar_one() + 1
+            docs, fields, outcomes = [], [], []
+            for k in range(n):
+                i, doc_id = done + k, first + k
+                batch_id, province = batches[i // BATCH_SIZE]
+                status = rng.choice(statuses)
+                confidence = round(rng.random(), 4)
+                docs.append({"id": doc_id, "batch_id": batch_id, "file_name": f"{i:08d}.png",
+                             "sha256": f"{seed:04d}{i:060d}", "content_type": "image/png", "size_bytes": 300_000,
+                             "page_count": 1, "province": province, "agency_code": "000.00.15.H34",
+                             "document_type": types[i % len(types)], "dossier_provisional": False,
+                             "status": status, "raw_key": f"raw/{i}.png", "min_confidence": confidence,
+                             "review_reasons": [], "created_at": now, "updated_at": now})
+                fields.append({"document_id": doc_id, "name": "holder_name", "value": "Trần Thị Bích Ngọc",
+                               "confidence": confidence, "source": "ocr"})
+                if status == "needs_review":
+                    outcomes.append({"document_id": doc_id, "rule": "field_confidence", "field_name": "holder_name",
+                                     "severity": "warning", "passed": False, "message": "độ tin cậy thấp"})
+            conn.execute(insert(Document), docs)
+            conn.execute(insert(Field), fields)
+            if outcomes:
+                conn.execute(insert(RuleOutcome), outcomes)
+        done += n
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return {"documents": documents, "batches": len(batches), "build_s": round(time.perf_counter() - started, 1)}
+
+
+def _timed(fn: Any, repeat: int = 5) -> tuple[float, Any]:
+    """Median wall time in ms over `repeat` calls (after one warm-up call), and the last result."""
+    import statistics
+    import time
+
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1), result
+
+
+def measure_queue(url: str, repeat: int = 5) -> dict[str, Any]:
+    """The desk's reads as a manager and a one-province steward see them (median ms)."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import func, select
+
+    from review import service
+    from storage.db import session_scope
+    from storage.models import Document
+
+    manager = SimpleNamespace(role="manager", province_names=[])
+    steward = SimpleNamespace(role="steward", province_names=["Lào Cai"])
+    with session_scope(url) as s:
+        middle = s.scalar(select(Document.id).where(Document.status == "needs_review")
+                          .order_by(Document.id).offset(s.scalar(select(func.count()).select_from(Document)
+                                                                 .where(Document.status == "needs_review")) // 2)
+                          .limit(1))
+    out: dict[str, Any] = {}
+    for who, user in (("manager", manager), ("steward", steward)):
+        ms, q = _timed(lambda user=user: service.queue(user, db_url=url), repeat)
+        out[f"{who}_queue_page_ms"], out[f"{who}_queue_total"] = ms, q.total
+        after = q.next_page
+        out[f"{who}_second_page_ms"], _ = _timed(lambda user=user, after=after: service.queue(
+            user, after=after, db_url=url), repeat)
+        out[f"{who}_all_statuses_page_ms"], q = _timed(lambda user=user: service.queue(user, status=None, db_url=url),
+                                                       repeat)
+        out[f"{who}_all_statuses_rows"] = len(q.rows)
+        out[f"{who}_next_first_ms"], _ = _timed(lambda user=user: service.next_doubtful(user, db_url=url), repeat)
+        out[f"{who}_next_after_ms"], _ = _timed(lambda user=user: service.next_doubtful(
+            user, after=middle, db_url=url), repeat)
+    out["record_view_ms"], _ = _timed(lambda: service.record_view(middle, db_url=url), repeat)
+    return out
+
+
+def queue_bench(documents: int, db: str = "sqlite", keep: str | None = None) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    from storage._exec import postgres
+
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="sohoa-queue-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    cluster = None
+    try:
+        if db == "sqlite":
+            url = f"sqlite:///{root / f'queue-{documents}.db'}"
+        elif db == "postgresql":
+            cluster = postgres.start(root / "pg")
+            url = postgres.create_database(cluster, "queue")
+        else:
+            url = db
+        fresh = not (db == "sqlite" and (root / f"queue-{documents}.db").exists())
+        built = build_queue_db(url, documents) if fresh else {"documents": documents, "reused": True}
+        return {"database": url.split(":", 1)[0], **built, **measure_queue(url)}
+    finally:
+        if cluster is not None:
+            postgres.stop(cluster)
+        if not keep:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--damage", default="light")
     parser.add_argument("--families", default="classic", help='"tuning", "held-out", "all" or names, commas')
+    parser.add_argument("--queue", type=int, default=0, metavar="N", help="time the review queue on N documents")
+    parser.add_argument("--db", default="sqlite", help='with --queue: "sqlite", "postgresql" (a throwaway '
+                        "cluster) or a database URL")
+    parser.add_argument("--keep", default=None, help="with --queue: keep (and reuse) the database in this folder")
     args = parser.parse_args()
+    if args.queue:
+        print(json.dumps(queue_bench(args.queue, args.db, args.keep), indent=1, ensure_ascii=False))
+        return
     print(json.dumps(measure(args.seeds, args.damage, parse_families(args.families)), indent=1))
 
 

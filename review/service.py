@@ -8,12 +8,12 @@ the pipeline never overwrites, and the record is validated again at once.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from core.exitcodes import ExitCode
@@ -87,11 +87,10 @@ def can_review(user: Reviewer, province: str) -> bool:
     return user.role in (Role.STEWARD, Role.MANAGER) and can_see(user, province)
 
 
-def _visible(user: Reviewer, docs: Iterable[Document]) -> list[Document]:
-    return [d for d in docs if can_see(user, d.province)]
-
-
 # ---------------------------------------------------------------- queue
+QUEUE_PAGE = 100  # records on one page of the queue; the next page is asked for by its key (no OFFSET)
+
+
 @dataclass
 class QueueRow:
     document: Document
@@ -102,54 +101,121 @@ class QueueRow:
 
 @dataclass
 class Queue:
-    rows: list[QueueRow]
+    rows: list[QueueRow]  # one page, in queue order
     # (batch_id, province) -> {status: count}, over every record the user may see
     counts: dict[tuple[int, str], Counter[str]] = field(default_factory=dict)
     provinces: list[str] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
+    total: int = 0  # records in the filter, on every page
+    next_page: str | None = None  # the key to pass as `after` for the page that follows
+
+
+# The queue's order: batch, then the least confident record first, then id. Read from
+# ix_documents_queue (one status) or ix_documents_queue_all, so a page costs its own rows only.
+_ORDER = (Document.batch_id, Document.min_confidence, Document.id)
+
+
+def _queue_key(doc: Document) -> str:
+    return f"{doc.batch_id}_{doc.min_confidence!r}_{doc.id}"
+
+
+def _parse_key(after: str | None) -> tuple[int, float, int] | None:
+    try:
+        batch_id, confidence, doc_id = (after or "").split("_")
+        return int(batch_id), float(confidence), int(doc_id)
+    except ValueError:
+        return None
+
+
+def _scope(s: Session, user: Reviewer, batch_id: int | None, province: str | None, status: str | None,
+           document_type: str | None) -> list[Any] | None:
+    """The WHERE clauses of a queue view; None when the user may see nothing in it. Provinces are
+    matched in Python (can_see, name_key) over the few names batches carry, then sent as IN lists."""
+    from storage.models import Batch
+
+    names = set(s.scalars(select(Batch.province).distinct()))
+    where: list[Any] = []
+    if visible_provinces(user) is not None:
+        seen = sorted(p for p in names if can_see(user, p))
+        if not seen:
+            return None
+        where.append(Document.province.in_(seen))
+    if province:
+        chosen = sorted(p for p in names if name_key(p) == name_key(province))
+        if not chosen:
+            return None
+        where.append(Document.province.in_(chosen))
+    if batch_id is not None:
+        where.append(Document.batch_id == batch_id)
+    if status:
+        where.append(Document.status == status)
+    if document_type:
+        where.append(Document.document_type == document_type)
+    return where
 
 
 def queue(user: Reviewer, *, batch_id: int | None = None, province: str | None = None,
           status: str | None = DocumentStatus.NEEDS_REVIEW, document_type: str | None = None,
-          db_url: str | None = None) -> Queue:
-    """The records a user may review, doubtful first (lowest field confidence first)."""
+          after: str | None = None, limit: int = QUEUE_PAGE, db_url: str | None = None) -> Queue:
+    """One page of the records a user may review, doubtful first (lowest field confidence first);
+    `after` is the `next_page` of the page before."""
     with session_scope(db_url) as s:
-        docs = _visible(user, s.scalars(select(Document).order_by(Document.batch_id, Document.id)))
         counts: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
-        for d in docs:
-            counts[(d.batch_id, d.province)][d.status] += 1
-        chosen = [d for d in docs if (batch_id is None or d.batch_id == batch_id)
-                  and (not province or name_key(d.province) == name_key(province))
-                  and (not status or d.status == status)
-                  and (not document_type or d.document_type == document_type)]
-        ids = [d.id for d in chosen]
-        min_conf = dict(s.execute(select(Field.document_id, func.min(Field.confidence))
-                                  .where(Field.document_id.in_(ids), Field.value.is_not(None))
-                                  .group_by(Field.document_id)).all()) if ids else {}
+        where = _scope(s, user, None, None, None, None)
+        if where is None:
+            return Queue([])
+        for b, p, st, n in s.execute(select(Document.batch_id, Document.province, Document.status, func.count())
+                                     .where(*where).group_by(Document.batch_id, Document.province, Document.status)):
+            counts[(b, p)][st] += n
+        where = _scope(s, user, batch_id, province, status, document_type)
+        if where is None:
+            return Queue([], dict(counts), sorted({p for _, p in counts}), sorted({b for b, _ in counts}))
+        if document_type:
+            total = s.scalar(select(func.count()).select_from(Document).where(*where)) or 0
+        else:  # the counts above already hold it
+            keys = {name_key(province)} if province else None
+            total = sum(n for (b, p), c in counts.items()
+                        if (batch_id is None or b == batch_id) and (keys is None or name_key(p) in keys)
+                        for st, n in c.items() if not status or st == status)
+        q = select(Document).where(*where)
+        key = _parse_key(after)
+        if key is not None:
+            q = q.where(tuple_(*_ORDER) > tuple_(*key))
+        docs = list(s.scalars(q.order_by(*_ORDER).limit(limit + 1)))
+        more = len(docs) > limit
+        docs = docs[:limit]
+        ids = [d.id for d in docs]
         fails: dict[int, Counter[str]] = defaultdict(Counter)
         if ids:
-            for doc_id, severity in s.execute(select(RuleOutcome.document_id, RuleOutcome.severity)
-                                              .where(RuleOutcome.document_id.in_(ids), RuleOutcome.passed.is_(False))):
-                fails[doc_id][severity] += 1
-        rows = [QueueRow(d, min_conf.get(d.id), fails[d.id][Severity.ERROR], fails[d.id][Severity.WARNING])
-                for d in chosen]
-    rows.sort(key=lambda r: (r.document.batch_id, r.min_confidence if r.min_confidence is not None else -1,
-                             r.document.id))
-    return Queue(rows, dict(counts), sorted({d.province for d in docs}), sorted({d.batch_id for d in docs}))
+            for doc_id, severity, n in s.execute(
+                    select(RuleOutcome.document_id, RuleOutcome.severity, func.count())
+                    .where(RuleOutcome.document_id.in_(ids), RuleOutcome.passed.is_(False))
+                    .group_by(RuleOutcome.document_id, RuleOutcome.severity)):
+                fails[doc_id][severity] += n
+        rows = [QueueRow(d, d.min_confidence if d.min_confidence >= 0 else None,
+                         fails[d.id][Severity.ERROR], fails[d.id][Severity.WARNING]) for d in docs]
+    return Queue(rows, dict(counts), sorted({p for _, p in counts}), sorted({b for b, _ in counts}), total,
+                 _queue_key(docs[-1]) if more else None)
 
 
 def next_doubtful(user: Reviewer, *, after: int | None = None, batch_id: int | None = None,
                   province: str | None = None, db_url: str | None = None) -> int | None:
-    """The next record waiting for review (in queue order), skipping `after`; wraps around."""
-    rows = queue(user, batch_id=batch_id, province=province, db_url=db_url).rows
-    ids = [r.document.id for r in rows]
-    if not ids:
-        return None
-    if after in ids:
-        i = ids.index(after)
-        rest = ids[i + 1:] + ids[:i]
-        return rest[0] if rest else None
-    return ids[0]
+    """The next record waiting for review (in queue order), skipping `after`; wraps around.
+    Two or three indexed look-ups of one row each, whatever the size of the queue."""
+    with session_scope(db_url) as s:
+        where = _scope(s, user, batch_id, province, DocumentStatus.NEEDS_REVIEW, None)
+        if where is None:
+            return None
+        first = select(Document.id).where(*where).order_by(*_ORDER).limit(1)
+        if after is None:
+            return s.scalar(first)
+        key = s.execute(select(*_ORDER).where(*where, Document.id == after)).first()
+        if key is None:  # `after` left the queue (approved, rejected) or is outside the filter
+            return s.scalar(first)
+        following = s.scalar(first.where(tuple_(*_ORDER) > tuple_(*key)))
+        if following is not None:
+            return following
+        return s.scalar(first.where(Document.id != after))  # wrap around; None when `after` is alone
 
 
 # ---------------------------------------------------------------- one record

@@ -33,7 +33,7 @@ from schemas.rules import Decision, FieldInput, Route, parse_iso, validate_recor
 from schemas.thresholds import Thresholds, load_thresholds
 from storage import keys
 from storage.db import session_scope
-from storage.documents import StageRun, pipeline_actor, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, refresh_min_confidence, stage_todo, transition
 from storage.models import Batch, Document, DocumentStatus, Field, QuarantineEntry, RuleOutcome
 from storage.objects import ObjectStore
 
@@ -81,6 +81,7 @@ def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | Non
                                province=doc.province, agency_code=doc.agency_code,
                                superseded_by=superseded_by(s, doc) if check_superseded else None)
     _write_outcomes(s, doc.id, decision)
+    refresh_min_confidence(s, doc)
     route, reasons = decision.route, list(decision.reasons)
     if check_duplicates:  # "có thể trùng": never straight to signing
         route, reasons = duplicates.route_duplicates(s, doc, route, reasons)

@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.actors import actor_name
 from core.exitcodes import ExitCode
 from core.faults import is_service_fault
 from storage.db import session_scope
-from storage.models import AuditEntry, Document, DocumentStatus
+from storage.models import AuditEntry, Document, DocumentStatus, Field
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,15 @@ class ForbiddenTransition(RuntimeError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.document_id, self.file_name, self.before, self.to))
+
+
+def refresh_min_confidence(session: Session, doc: Document) -> None:
+    """Keep doc.min_confidence (the review queue's order) equal to its fields' least confidence
+    among those with a value; -1 when none. Called wherever a record's fields are written."""
+    session.flush()
+    least = session.scalar(select(func.min(Field.confidence)).where(Field.document_id == doc.id,
+                                                                      Field.value.is_not(None)))
+    doc.min_confidence = -1.0 if least is None else float(least)
 
 
 def transition(session: Session, doc: Document, to: DocumentStatus, *, actor: str, reason: str | None = None,

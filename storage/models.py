@@ -6,7 +6,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -76,6 +87,10 @@ class Document(Base):
     __table_args__ = (
         UniqueConstraint("batch_id", "sha256", name="uq_document_batch_sha256"),
         UniqueConstraint("batch_id", "file_name", name="uq_document_batch_file"),
+        # The review queue read in its order from an index, a page at a time (migration v0001).
+        Index("ix_documents_queue", "status", "batch_id", "min_confidence", "id"),
+        Index("ix_documents_queue_all", "batch_id", "min_confidence", "id"),
+        Index("ix_documents_queue_counts", "batch_id", "province", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -101,6 +116,9 @@ class Document(Base):
     raw_key: Mapped[str] = mapped_column(Text)
     ocr_key: Mapped[str | None] = mapped_column(Text, default=None)
     mean_confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    # The least confidence of a field with a value, -1 when none (nothing read is the most doubtful):
+    # the review queue's order, kept by storage.documents.refresh_min_confidence.
+    min_confidence: Mapped[float] = mapped_column(Float, default=-1.0, server_default="-1")
     review_reasons: Mapped[list[Any]] = mapped_column(default=list)
     failed_stage: Mapped[str | None] = mapped_column(String(20), default=None)
     failure: Mapped[str | None] = mapped_column(Text, default=None)
@@ -168,7 +186,7 @@ class ProbableDuplicate(Base):
 
 
 class RescanRequest(Base):
-    """A steward's request to scan a paper again, and what answered it (migration q0001).
+    """A steward's request to scan a paper again, and what answered it (migration v0001).
 
     Open until a new scan of the same paper arrives (storage/rescans.py says how it is matched); the
     record's earlier file stays in the raw bucket and is named here (old_*), so the history keeps

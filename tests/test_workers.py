@@ -34,6 +34,28 @@ def test_a_dying_worker_fails_only_its_own_item_and_the_pool_is_rebuilt() -> Non
     assert {k: v for k, v in results.items() if isinstance(v, str)} == {n: n.upper() for n in "abcde"}
 
 
+def test_never_more_than_the_window_in_flight() -> None:
+    """Inputs are made (args called) only as room frees: with window 3, at most 3 items' inputs are
+    held between their submission and the caller taking their result, also across a rebuilt pool."""
+    items = [f"d{i}" for i in range(10)] + ["killer"] + [f"e{i}" for i in range(6)]
+    held: set[str] = set()
+    most = 0
+
+    def args(name: str) -> tuple[str]:
+        nonlocal most
+        held.add(name)
+        most = max(most, len(held))
+        return (name,)
+
+    results = {}
+    for name, result in map_isolated(_job, items, args, workers=2, window=3):
+        held.discard(name)
+        results[name] = result
+    assert most == 3 and not held
+    assert set(results) == set(items) and isinstance(results["killer"], WorkerDied)
+    assert all(results[n] == n.upper() for n in items if n != "killer")
+
+
 def test_in_process_when_one_worker() -> None:
     results = dict(map_isolated(_job, ["a", "unreadable"], lambda name: (name,), workers=1))
     assert results["a"] == "A" and isinstance(results["unreadable"], EngineFailed)

@@ -139,14 +139,17 @@ def _back(request: Request, path: str, **params: Any) -> Response:
 # ---------------------------------------------------------------- queue
 @router.get("", response_class=HTMLResponse)
 def queue_page(request: Request, user: UserDep, batch: str = "", province: str = "",
-               status: str = DocumentStatus.NEEDS_REVIEW, type: str = "") -> Response:
+               status: str = DocumentStatus.NEEDS_REVIEW, type: str = "", after: str = "") -> Response:
     status = status if status in STATUS_LABELS or status == "all" else DocumentStatus.NEEDS_REVIEW
     q = service.queue(user, batch_id=_int(batch), province=province or None,
                       status=None if status == "all" else status, document_type=type or None,
-                      db_url=_settings(request).db_url)
+                      after=after or None, db_url=_settings(request).db_url)
+    filters = {"batch": batch, "province": province, "status": status, "type": type}
     return _render(request, "queue.html", {
         "queue": q, "filters": {"batch": _int(batch), "province": province, "status": status, "type": type},
         "next_query": urlencode({k: v for k, v in {"batch": batch, "province": province}.items() if v}),
+        "next_page": urlencode({k: v for k, v in (filters | {"after": q.next_page}).items() if v})
+        if q.next_page else None, "first_page": urlencode({k: v for k, v in filters.items() if v}) if after else None,
     })
 
 
