@@ -83,9 +83,12 @@ def map_isolated(fn: Callable[..., R], items: Sequence[T], args: Callable[[T], t
     An exception raised by fn is yielded for its item only. A worker that dies breaks the whole
     pool (every pending future fails with BrokenProcessPool): the pool is rebuilt and the unfinished
     items run again, and an item present at two breaks runs alone, so that only the item that kills
-    a worker by itself gets `WorkerDied`. At most `2 * workers` items are in flight (their inputs
-    are in memory). With one worker or one item everything runs in this process.
+    a worker by itself gets `WorkerDied`. At most `window` items (default `2 * workers`) are in
+    flight: `args(item)` (which may read the item's bytes) is called only when the item is
+    submitted, and the next one only after the caller took a result, so memory stays flat whatever
+    the number of items. With one worker or one item everything runs in this process.
     """
+    window = max(window or 2 * workers, 1)
     if workers <= 1 or len(items) <= 1:
         for item in items:
             try:
