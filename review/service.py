@@ -164,8 +164,9 @@ def queue(user: Reviewer, *, batch_id: int | None = None, province: str | None =
         where = _scope(s, user, None, None, None, None)
         if where is None:
             return Queue([])
-        for b, p, st, n in s.execute(select(Document.batch_id, Document.province, Document.status, func.count())
-                                     .where(*where).group_by(Document.batch_id, Document.province, Document.status)):
+        # read from ix_documents_queue_counts alone (province, batch, status)
+        for p, b, st, n in s.execute(select(Document.province, Document.batch_id, Document.status, func.count())
+                                     .where(*where).group_by(Document.province, Document.batch_id, Document.status)):
             counts[(b, p)][st] += n
         where = _scope(s, user, batch_id, province, status, document_type)
         if where is None:

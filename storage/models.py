@@ -87,10 +87,11 @@ class Document(Base):
     __table_args__ = (
         UniqueConstraint("batch_id", "sha256", name="uq_document_batch_sha256"),
         UniqueConstraint("batch_id", "file_name", name="uq_document_batch_file"),
-        # The review queue read in its order from an index, a page at a time (migration v0001).
-        Index("ix_documents_queue", "status", "batch_id", "min_confidence", "id"),
-        Index("ix_documents_queue_all", "batch_id", "min_confidence", "id"),
-        Index("ix_documents_queue_counts", "batch_id", "province", "status"),
+        # The review queue read in its order from an index, a page at a time (migration v0001); the
+        # province last, so that a steward's scope is checked in the index, not in the table.
+        Index("ix_documents_queue", "status", "batch_id", "min_confidence", "id", "province"),
+        Index("ix_documents_queue_all", "batch_id", "min_confidence", "id", "province"),
+        Index("ix_documents_queue_counts", "province", "batch_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -186,7 +187,7 @@ class ProbableDuplicate(Base):
 
 
 class RescanRequest(Base):
-    """A steward's request to scan a paper again, and what answered it (migration v0001).
+    """A steward's request to scan a paper again, and what answered it (migration q0001).
 
     Open until a new scan of the same paper arrives (storage/rescans.py says how it is matched); the
     record's earlier file stays in the raw bucket and is named here (old_*), so the history keeps

@@ -17,9 +17,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("min_confidence", sa.Float(), nullable=False, server_default="-1"))
     op.execute("UPDATE documents SET min_confidence = COALESCE((SELECT MIN(f.confidence) FROM fields f "
                "WHERE f.document_id = documents.id AND f.value IS NOT NULL), -1)")
-    op.create_index("ix_documents_queue", "documents", ["status", "batch_id", "min_confidence", "id"])
-    op.create_index("ix_documents_queue_all", "documents", ["batch_id", "min_confidence", "id"])
-    op.create_index("ix_documents_queue_counts", "documents", ["batch_id", "province", "status"])
+    op.create_index("ix_documents_queue", "documents", ["status", "batch_id", "min_confidence", "id", "province"])
+    op.create_index("ix_documents_queue_all", "documents", ["batch_id", "min_confidence", "id", "province"])
+    op.create_index("ix_documents_queue_counts", "documents", ["province", "batch_id", "status"])
 
 
 def downgrade() -> None:
