@@ -208,7 +208,7 @@ def queue_bench(documents: int, db: str = "sqlite", keep: str | None = None) -> 
         if db == "sqlite":
             url = f"sqlite:///{root / f'queue-{documents}.db'}"
         elif db == "postgresql":
-            cluster = postgres.start(root / "pg")
+            cluster = postgres.start()  # its own folder, readable by the server's user
             url = postgres.create_database(cluster, "queue")
         else:
             url = db

@@ -267,8 +267,12 @@ def page_image(request: Request, user: UserDep, document_id: int, number: int) -
     store, settings = _store(request), _settings(request)
     work = store.bucket("work")
     key = keys.work_key(doc.id, f"review-page-{number}.jpg")
+    legacy = keys.work_key(doc.id, f"review-page-{number}.png")  # cached before pages were JPEG
     if store.stat(work, key) is not None:
         data = store.get_bytes(work, key)
+    elif store.stat(work, legacy) is not None:
+        return Response(store.get_bytes(work, legacy), media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})
     else:
         import ocr
 
