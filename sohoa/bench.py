@@ -20,6 +20,9 @@
 3. Signing throughput (signing.bench): B-B, B-T and B-LT against a local TSA/OCSP; size overhead.
 4. Storage (testing.storage_bench): S3 put/get, backup/restore into SQLite and PostgreSQL, insert rates.
 5. Roadmap (roadmap.bench): seeding N documents and timing the progress queries and pages.
+6. Review queue (review.bench --queue): N documents by bulk insert, then the queue page, the next
+   page, the all-statuses page and "next record" as a manager and a one-province steward, on SQLite
+   and on a throwaway PostgreSQL.
 """
 
 from __future__ import annotations
@@ -182,6 +185,16 @@ def bench_roadmap(rows: int) -> dict[str, Any]:
     return run(rows=rows)
 
 
+def bench_queue(documents: int) -> dict[str, Any]:
+    from review.bench import queue_bench
+
+    out = {}
+    for db in ("sqlite", "postgresql"):
+        _say(f"review queue: {documents:,} documents on {db}")
+        out[db] = queue_bench(documents, db)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from samples import DOCUMENT_TYPES, FAMILY_NAMES, generate_batch
 
@@ -197,8 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("var/bench"), help="where results.json goes")
     parser.add_argument("--roadmap-rows", type=int, default=1_000_000,
                         help="documents seeded for the roadmap query benchmark (make bench: 10 million)")
+    parser.add_argument("--queue-documents", type=int, default=1_000_000,
+                        help="documents seeded for the review queue benchmark (default 1 million)")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=("ocr", "stages", "signing", "storage", "roadmap"), help="run only these parts")
+                        choices=("ocr", "stages", "signing", "storage", "roadmap", "queue"),
+                        help="run only these parts")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-") as tmp:
@@ -206,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         samples = scratch / "samples"
         _say(f"generating {args.documents} sample scans")
         generate_batch(samples, count=args.documents, seed=42)
-        parts = set(args.only or ("ocr", "stages", "signing", "storage", "roadmap"))
+        parts = set(args.only or ("ocr", "stages", "signing", "storage", "roadmap", "queue"))
         if "ocr" in parts:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
@@ -226,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["storage"] = bench_storage()
         if "roadmap" in parts:
             figures["roadmap"] = bench_roadmap(args.roadmap_rows)
+        if "queue" in parts:
+            figures["queue"] = bench_queue(args.queue_documents)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(figures, ensure_ascii=False, indent=2))
