@@ -11,7 +11,7 @@ from typing import Any
 
 from core.settings import Settings, get_settings
 from storage.db import session_scope
-from storage.documents import StageRun, pipeline_actor, progress, refresh_min_confidence, stage_todo, transition
+from storage.documents import StageRun, pipeline_actor, progress, stage_todo, transition
 from storage.models import Document, DocumentStatus
 from storage.objects import ObjectStore
 
@@ -62,6 +62,5 @@ def _extract_one(doc: Document, store: ObjectStore, catalogue: Any) -> str:
             if reason not in d.review_reasons:
                 d.review_reasons = [*d.review_reasons, reason]
         save_extraction(s, d.id, extraction)  # a steward's correction is never overwritten by a re-run
-        refresh_min_confidence(s, d)
         transition(s, d, DocumentStatus.EXTRACTED, actor=pipeline_actor(), stage="extract")
     return extraction.document_type

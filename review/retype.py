@@ -22,8 +22,8 @@ from schemas.document_types import GENERAL_TYPE_CODE
 from schemas.rules import Decision
 from schemas.thresholds import Thresholds
 from storage.db import session_scope
-from storage.documents import transition
-from storage.models import AuditEntry, DocumentStatus, Field
+from storage.documents import refresh_min_confidence, transition
+from storage.models import AuditEntry, Document, DocumentStatus, Field
 from storage.review_models import ReviewAction, ReviewDecision
 
 # Reasons validation wrote about the type itself ("not in the catalogue", "general document: a person
@@ -47,6 +47,7 @@ def save_extraction(s: Session, document_id: int, extraction: Extraction, *, dro
         s.execute(delete(Field).where(Field.document_id == document_id, Field.source != "steward",
                                       Field.name.not_in(list(extraction.fields))))
     record_repairs(s, document_id, extraction)
+    refresh_min_confidence(s, s.get_one(Document, document_id))  # the queue's order follows the reading
 
 
 def type_choices() -> list[tuple[str, str]]:
