@@ -110,17 +110,18 @@ def test_fixity_audit_records_each_run_and_fails_on_a_changed_object(sohoa_env, 
     report = json.loads(store.get_bytes(bucket, report_key))
     assert report["audit_id"] == audit.entity_id and report["problems"] == []
 
-    # an original scan changed behind the system's back: the audit finds it and the run fails
+    # an original scan written over behind the system's back (a new version on top of the locked one):
+    # the audit finds it and the run fails
     with session_scope() as s:
         raw_key = s.get_one(Document, stored[1].document_id).raw_key
-    store.put_bytes(store.bucket("raw"), raw_key, b"not the scan that was signed", content_type="image/png")
+    store.put_version(store.bucket("raw"), raw_key, b"not the scan that was signed", content_type="image/png")
     run = run_dag("fixity_audit")
     assert _states(run) == {"audit[-1]": "failed"}, "a fixity problem must fail the run"
     with session_scope() as s:
         (finding,) = s.scalars(select(FixityFinding))
         audits = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "fixity").order_by(AuditEntry.id)))
     assert (finding.entity, finding.entity_id, finding.key, finding.problem) == (
-        "raw_scan", str(stored[1].document_id), raw_key, "mismatch")
+        "raw_scan", str(stored[1].document_id), raw_key, "covered")
     assert len(audits) == 2 and audits[1].detail["problems"] == 1 and finding.audit_id == audits[1].entity_id
 
 
