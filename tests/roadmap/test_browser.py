@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
-import uvicorn
 
 from roadmap.plans import import_agencies, import_plan
-from storage._exec.weed import free_port
-from testing.browser import ARTIFACTS, launch_chromium
+from testing.browser import ARTIFACTS, launch_chromium, serve_app
 from web import auth
-from web.app import create_app
 
 from .conftest import EXAMPLES, add_results
 
@@ -35,16 +30,8 @@ def server(roadmap_db):  # type: ignore[no-untyped-def]
                 converted_at=datetime(2024, 4, 2, tzinfo=UTC))
     add_results("Ninh Thuận", "VD.H34.HUYEN.NINHHAI", "giay_chung_nhan_ho_kinh_doanh", 1600,
                 converted_at=datetime(2024, 9, 2, tzinfo=UTC))
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(roadmap_db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(roadmap_db) as base:
+        yield base
 
 
 def test_manager_reads_overview_and_province_page(server: str) -> None:

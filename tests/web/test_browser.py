@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,16 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from core.settings import Settings
 from review import service
-from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
-from testing.browser import ARTIFACTS, launch_chromium
-from web import create_app
+from testing.browser import ARTIFACTS, launch_chromium, serve_app
 from web.auth import create_user
 
 from .conftest import PASSWORD
@@ -58,17 +54,8 @@ def digitised(sohoa_env: Settings, tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def server(sohoa_env: Settings, digitised: dict[str, Any]) -> Any:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(sohoa_env), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(sohoa_env) as base:
+        yield base
 
 
 def _doubtful(db_url: str, batch_id: int, truth: dict[str, dict[str, Any]]) -> tuple[int, str, str, str | None]:

@@ -5,39 +5,25 @@ one-letter issuing body is refused); approving after an edit shows old → new o
 from __future__ import annotations
 
 import io
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from PIL import Image
 from sqlalchemy import select
 
 from core.settings import Settings
-from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
-from testing.browser import launch_chromium
-from web import create_app
+from testing.browser import launch_chromium, serve_app
 
 from .conftest import GOOD_HKD, PASSWORD
 
 
 @pytest.fixture
 def server(sohoa_env: Settings, users: None) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(sohoa_env), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(sohoa_env) as base:
+        yield base
 
 
 def _png() -> bytes:

@@ -4,39 +4,25 @@ from the Vietnamese list, asks for a re-scan, and finds it on the "Chờ quét l
 from __future__ import annotations
 
 import io
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from core.settings import Settings
 from review import service
-from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Page
-from testing.browser import ARTIFACTS, launch_chromium
-from web import create_app
+from testing.browser import ARTIFACTS, launch_chromium, serve_app
 
 from .conftest import GOOD_HKD, PASSWORD
 
 
 @pytest.fixture
 def server(sohoa_env: Settings, users: None) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(sohoa_env), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(sohoa_env) as base:
+        yield base
 
 
 def test_flagged_page_type_change_and_rescan_in_the_browser(sohoa_env, server, seed) -> None:  # type: ignore[no-untyped-def]

@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from PIL import Image
 from sqlalchemy import select
 
 from core.settings import Settings
 from schemas import DOCUMENT_TYPES
 from storage import keys
-from storage._exec.weed import free_port
 from storage.db import session_scope
 from storage.models import Document, Page
 from storage.objects import ObjectStore
-from testing.browser import ARTIFACTS, launch_chromium
-from web import create_app
+from testing.browser import ARTIFACTS, launch_chromium, serve_app
 from web.auth import create_user
 
 from .conftest import GOOD_HKD, PASSWORD, seeding
@@ -73,17 +69,8 @@ def desk(sohoa_env: Settings, tmp_path: Path) -> Any:
     assert "needs_review" in statuses, statuses
     create_user("lan", PASSWORD, "steward", provinces=["Khánh Hòa"], full_name="Nguyễn Thị Lan",
                 db_url=sohoa_env.db_url)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(sohoa_env), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield {"url": f"http://127.0.0.1:{port}", "batch_id": batch_id, "ids": ids}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(sohoa_env) as base:
+        yield {"url": base, "batch_id": batch_id, "ids": ids}
 
 
 _MEASURE = """() => {
