@@ -76,10 +76,30 @@ def _ports(s3_port: int) -> dict[str, int]:
 
 
 def free_port() -> int:
-    """A port nobody listens on at 127.0.0.1 right now (for servers the tests and benches start)."""
-    with socket.socket() as s:
+    """A port for a server the tests and benches start: it and the next four (weed's master, volume,
+    filer and admin ports) and their gRPC twins (+10000) are all free right now.
+
+    Chosen below the kernel's ephemeral range (32768+), where outgoing connections would otherwise
+    take a neighbour port between the check and weed's start (CI saw weed exit 1 that way)."""
+    import random
+
+    rng = random.Random()
+    for _ in range(500):
+        base = rng.randrange(20000, 22700, 5)
+        if all(_bindable(p) for p in (*range(base, base + 5), *range(base + 10000, base + 10005))):
+            return base
+    with socket.socket() as s:  # fall back to any free port; a single-port server still works
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def port_open(host: str, port: int, timeout: float = 0.3) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
+from storage._exec.weed import free_port
 from sync.contract import ResultPayload
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN_ENV = "SOHOA_TEST_WAREHOUSE_TOKEN"
 TOKEN = "test-warehouse-token-5b1f"
 _codes = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
