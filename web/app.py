@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from starlette.concurrency import run_in_threadpool
 
 from core.settings import Settings, get_settings
 from core.text import vn_number, vn_percent
@@ -59,7 +61,7 @@ def _templates() -> Jinja2Templates:
     loader = FileSystemLoader(str(HERE / "templates"))
 
     def context(request: Request) -> dict[str, Any]:
-        user = getattr(request.state, "user", None)
+        user = getattr(request.state, "sohoa_user", None)
         return {"root": root(request), "user": user, "csrf_token": csrf.token_for(request), "role_vi": ROLE_VI,
                 "has_roadmap": getattr(request.app.state, "has_roadmap", False)}
 
@@ -93,7 +95,15 @@ def home_for(role: str) -> str:
     return "/roadmap" if role == "manager" else "/review"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+# The signed-in user of the application that hosts the desk (Airflow's API server), or None.
+HostIdentity = Callable[[Request], Awaitable[str | None]]
+
+
+def create_app(settings: Settings | None = None, *, host_identity: HostIdentity | None = None,
+               host_name: str = "Airflow") -> FastAPI:
+    """The desk and roadmap app. Mounted in a host that signs users in (`host_identity`), a user the
+    host vouches for who has a sohoa account of the same name gets a desk session without a second
+    login; roles and provinces still come from sohoa's own account (`sohoa users add`)."""
     settings = settings or get_settings()
     app = FastAPI(title="sohoa — rà soát dữ liệu số hóa", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -104,7 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.middleware("http")
     async def timing_and_headers(request: Request, call_next: Any) -> Response:
         started = time.perf_counter()
+        new_session = await _session_from_host(request) if host_identity is not None else None
         response = await call_next(request)
+        if new_session:
+            response.set_cookie(auth.SESSION_COOKIE, new_session, max_age=auth.SESSION_HOURS * 3600, httponly=True,
+                                samesite="lax", path=root(request) or "/", secure=request.url.scheme == "https")
         ms = (time.perf_counter() - started) * 1000
         response.headers["Server-Timing"] = f"app;dur={ms:.1f}"
         response.headers.setdefault("Content-Security-Policy", _CSP)
@@ -113,6 +127,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if response.headers.get("content-type", "").startswith("text/html"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    async def _session_from_host(request: Request) -> str | None:
+        """One sign-in: no desk session yet, the host says who is signed in, and sohoa knows that name."""
+        assert host_identity is not None
+        user = await run_in_threadpool(auth.current_user, request)
+        if user is not None:
+            return None
+        try:
+            username = await host_identity(request)
+        except Exception:  # an unreadable or expired host token is "not signed in", never a 500
+            log.warning("%s sign-in could not be read; the desk asks for its own login", host_name)
+            return None
+        if not username:
+            return None
+        user_id = await run_in_threadpool(auth.active_user_id, username, settings.db_url)
+        if user_id is None:
+            request.state.host_user = username  # the login page says why the desk asks again
+            return None
+        token = await run_in_threadpool(auth.open_session, user_id, settings.db_url)
+        await run_in_threadpool(auth.audit_host_login, username, host_name, settings.db_url)
+        request.state.sohoa_user = await run_in_threadpool(auth.session_user, token, settings.db_url)
+        return token
 
     @app.exception_handler(auth.LoginRequired)
     async def _login_required(request: Request, exc: auth.LoginRequired) -> Response:
@@ -150,7 +186,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # No `?error=`: refusals render the form themselves, so no link can put text on the page.
         token = csrf.new_login_token(request)
         response = templates.TemplateResponse(request, "login.html", {
-            "next": _safe_next(next), "login_csrf": token})
+            "next": _safe_next(next), "login_csrf": token,
+            "host_user": getattr(request.state, "host_user", None), "host_name": host_name})
         response.set_cookie(csrf.LOGIN_COOKIE, token, max_age=csrf.LOGIN_MAX_AGE_S, httponly=True,
                             samesite="strict", path=root(request) or "/", secure=request.url.scheme == "https")
         return response

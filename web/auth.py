@@ -170,6 +170,19 @@ def authenticate(username: str, password: str, db_url: str | None = None) -> int
         return user.id
 
 
+def active_user_id(username: str, db_url: str | None = None) -> int | None:
+    """The id of an enabled account of that name (for a sign-in vouched for by the host, e.g. Airflow)."""
+    with session_scope(db_url) as s:
+        user = s.scalar(select(User).where(User.username == username.strip()))
+        return user.id if user is not None and user.active else None
+
+
+def audit_host_login(username: str, host: str, db_url: str | None = None) -> None:
+    with session_scope(db_url) as s:
+        s.add(AuditEntry(actor=username[:120], action="login_via_host", entity="user", entity_id=username[:120],
+                         detail={"host": host}))
+
+
 def audit_login_lockout(username: str, address: str, scope: str, seconds: int, failures: int,
                         db_url: str | None = None) -> None:
     """One audit-log entry per lockout started (not per refused attempt: a flood must not flood it)."""
@@ -224,11 +237,13 @@ def _db_url(request: Request) -> str:
 
 
 def current_user(request: Request) -> CurrentUser | None:
-    cached = getattr(request.state, "user", None)
+    # Our own key: mounted in Airflow, `request.state.user` is Airflow's user object (its JWT middleware
+    # runs for the mounted app too), which must never stand for a sohoa account.
+    cached = getattr(request.state, "sohoa_user", None)
     if cached is not None:
         return cached
     user = session_user(request.cookies.get(SESSION_COOKIE), _db_url(request))
-    request.state.user = user
+    request.state.sohoa_user = user
     return user
 
 

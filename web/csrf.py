@@ -56,5 +56,5 @@ async def csrf_protect(request: Request) -> None:
 
 
 def token_for(request: Request) -> str:
-    user = getattr(request.state, "user", None)
+    user = getattr(request.state, "sohoa_user", None)
     return user.csrf_token if user is not None else ""

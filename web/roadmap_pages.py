@@ -140,7 +140,7 @@ def overview(request: Request, user: UserDep, map: MapKind = MapKind.NEW, sort: 
 def _province_page(request: Request, code: str, map: MapKind, as_of: str | None,  # noqa: A002
                    extra: dict[str, Any] | None = None, status_code: int = 200) -> Response:
     day = _as_of(as_of)
-    user = getattr(request.state, "user", None)
+    user = getattr(request.state, "sohoa_user", None)
     p = _visible_province(user, code)
     report = province_report(p.code, day, map, url=request.app.state.settings.db_url)
     from roadmap.charts import cumulative_chart_svg
@@ -167,7 +167,7 @@ async def plan_upload(request: Request, code: str) -> Response:
     errors; a file with any error stores nothing."""
     from roadmap.plans import PlanRejected, import_plan
 
-    user = getattr(request.state, "user", None)
+    user = getattr(request.state, "sohoa_user", None)
     if user is None or user.role not in PLAN_IMPORTERS:
         raise Forbidden("Chỉ lãnh đạo, quản lý được nhập kế hoạch số hóa.")
     try:
