@@ -21,7 +21,17 @@ BLUR_THRESHOLD = 100.0  # variance of the Laplacian at 200 dpi; sharp print scan
 MIN_CONTRAST = 0.35
 BLANK_INK_RATIO = 0.0015
 BLANK_MIN_SPREAD = 25  # grey levels between paper and the darkest pixels below which nothing is written
-RESCAN_FLAGS = ("low_resolution", "too_small", "blurry", "low_contrast")
+RESCAN_FLAGS = ("low_resolution", "too_small", "blurry", "low_contrast", "cut")
+# A cut page (text runs off an edge: the paper was placed askew or partly off the glass, or a photo
+# framed too tightly). Measured at 200 dpi: a letter is a component 0.04-0.4 in tall and at most
+# 1 in wide; it "touches" an edge when it lies within CUT_EDGE_PX of it (`cut_edges`). Scanner
+# borders and table frames are single components far larger than a letter, so they never count.
+CUT_EDGE_PX = 3
+CUT_RUN_LETTERS = 3  # letters beside the touching one, within CUT_RUN_INCHES of the edge
+CUT_RUN_INCHES = 0.5
+CUT_MIN_LINES = 4  # rows that run off the left or right edge
+CUT_MIN_SLICED = 10  # letters sliced by the top or bottom edge
+_LETTER_INCHES = (0.04, 0.4)
 # Text-line height in inches: sqrt(12 * variance) of each line's row profile of ink (the height of a
 # band of even ink with the same spread; ascenders, descenders and Vietnamese tone marks included).
 # Measured on development pages at known resolution, 75-300 dpi (docs/ocr.md): 0.125-0.133 in on
@@ -44,6 +54,7 @@ class PageQuality:
     # "low_resolution", "too_small", "blurry", "low_contrast", "blank", "seal_only" (nothing but a seal,
     # e.g. bled through from the other side), "upside_down", "sideways" (the page was read turned)
     flags: tuple[str, ...] = ()
+    cut_edges: tuple[str, ...] = ()  # "left" | "right" | "top" | "bottom": text runs off that edge
     file_dpi: int = 0  # what the file said (or the default assumed when it said nothing)
     estimated_dpi: int = 0  # measured from the text lines; 0 when too little text to measure
     # `dpi` is the effective resolution used for the OCR: the file's when the page agrees, else the page's.
@@ -68,6 +79,7 @@ class PageQuality:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["flags"] = list(self.flags)
+        d["cut_edges"] = list(self.cut_edges)
         d["score"] = self.score
         d["rescan"] = self.rescan
         return d
@@ -76,6 +88,7 @@ class PageQuality:
     def from_dict(cls, d: dict[str, Any]) -> PageQuality:
         return cls(dpi=int(d["dpi"]), blur=float(d["blur"]), contrast=float(d["contrast"]),
                    ink_ratio=float(d.get("ink_ratio", 0.0)), blank=bool(d["blank"]), flags=tuple(d.get("flags", ())),
+                   cut_edges=tuple(d.get("cut_edges", ())),
                    file_dpi=int(d.get("file_dpi", 0)), estimated_dpi=int(d.get("estimated_dpi", 0)))
 
     def turned(self, rotation: int) -> PageQuality:
@@ -178,6 +191,46 @@ def _seal_only(image: np.ndarray | Image.Image, dpi: int) -> bool:
     return bool(red.mean() > 0.002 and dark.mean() < BLANK_INK_RATIO / 3)
 
 
+def cut_evidence(ink: np.ndarray, dpi: int = 200) -> dict[str, int]:
+    """How much text runs off each edge (`ink`: boolean mask of the whole page, frame included, at
+    `dpi`). Left and right: the text rows that run off it, a row counting when a letter touches the
+    edge and CUT_RUN_LETTERS letters of the same row lie within CUT_RUN_INCHES of the edge (a line
+    cut by the border, not a speck, a punch hole, a scanner's edge line). Top and bottom: the
+    letters touching it (a line of text sliced through)."""
+    h, w = ink.shape
+    none = {"left": 0, "right": 0, "top": 0, "bottom": 0}
+    if h < 64 or w < 64:
+        return none
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return none
+    x, y = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    cw, ch = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    lo, hi = (round(v * dpi) for v in _LETTER_INCHES)
+    letter = (ch >= lo) & (ch <= hi) & (cw <= dpi) & (stats[1:, cv2.CC_STAT_AREA] >= lo)
+    x, y, cw, ch = x[letter], y[letter], cw[letter], ch[letter]
+    reach, line = CUT_RUN_INCHES * dpi, max(1, round(0.1 * dpi))
+    out = dict(none)
+    centre = y + ch / 2
+    for edge, near, far in (("left", x, x + cw), ("right", w - (x + cw), w - x)):
+        rows: set[int] = set()
+        for i in np.flatnonzero(near <= CUT_EDGE_PX):
+            same_row = (np.abs(centre - centre[i]) <= max(int(ch[i]), line) / 2) & (near <= reach) & (far > far[i])
+            if int(same_row.sum()) >= CUT_RUN_LETTERS:
+                rows.add(int(centre[i] // line))
+        out[edge] = len(rows)
+    out["top"] = int((y <= CUT_EDGE_PX).sum())
+    out["bottom"] = int((y + ch >= h - CUT_EDGE_PX).sum())
+    return out
+
+
+def cut_edges(ink: np.ndarray, dpi: int = 200) -> tuple[str, ...]:
+    """The edges the page's text runs off (see `cut_evidence`)."""
+    evidence = cut_evidence(ink, dpi)
+    return tuple(edge for edge, count in evidence.items()
+                 if count >= (CUT_MIN_LINES if edge in ("left", "right") else CUT_MIN_SLICED))
+
+
 def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = True,
            measure_dpi: bool = True) -> PageQuality:
     """Quality of one page. `dpi` is what the file said (`dpi_from_file`) or the default assumed when
@@ -218,6 +271,9 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
     else:
         blur = float(lap.var())
     flags: list[str] = []
+    # Text running off an edge: the whole page, its frame included (the 3 % frame above is exactly
+    # where a cut shows). Ink as above, against this page's paper.
+    cut = () if blank else cut_edges(gray < paper - max(BLANK_MIN_SPREAD / 2, spread / 2))
     if dpi < MIN_DPI:
         flags.append("low_resolution")
     if dpi < TOO_SMALL_DPI:
@@ -231,5 +287,8 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
             flags.append("blurry")
         if contrast < MIN_CONTRAST:
             flags.append("low_contrast")
+        if cut:
+            flags.append("cut")
     return PageQuality(dpi=dpi, blur=round(blur, 1), contrast=round(contrast, 3), ink_ratio=round(ink_ratio, 5),
-                       blank=blank, flags=tuple(flags), file_dpi=file_dpi, estimated_dpi=estimated or 0)
+                       blank=blank, flags=tuple(flags), cut_edges=cut, file_dpi=file_dpi,
+                       estimated_dpi=estimated or 0)

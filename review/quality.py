@@ -38,13 +38,15 @@ _FLAG_VI: dict[str, str] = {
     "low_contrast": "chữ quá nhạt (độ tương phản thấp)",
     "upside_down": "trang bị quét ngược (lộn đầu)",
     "sideways": "trang bị quét nằm ngang (xoay 90°)",
+    "cut": "trang bị cắt, chữ chạm mép {edges} (có thể mất nội dung)",
 }
+_EDGES_VI = {"left": "trái", "right": "phải", "top": "trên", "bottom": "dưới"}
 _SAME_GROUP = (("seal_only", "blank"), ("too_small", "low_resolution"))
 # Problems a person fixes only by scanning the paper again (the rest: the scan is usable, a steward
 # checks it). An approval over a re-scan problem needs a note. A page between 100 and 200 dpi
 # ("low_resolution" alone) is checked, not re-scanned by default: 9 of the 15 development real
 # documents are 150-dpi scans that read well (docs/review.md); a steward may still ask for a re-scan.
-RESCAN_FLAGS = frozenset({"seal_only", "blank", "too_small", "blurry", "low_contrast"})
+RESCAN_FLAGS = frozenset({"seal_only", "blank", "too_small", "blurry", "low_contrast", "cut"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def page_problems(pages: Iterable[tuple[int, Mapping[str, Any]]], *, page_count:
             continue
         flags.sort(key=order.index)
         dpi = quality.get("dpi") or "?"
-        out.append(PageProblem(number, tuple(flags), "; ".join(_FLAG_VI[f].format(dpi=dpi) for f in flags),
+        edges = ", ".join(_EDGES_VI.get(e, e) for e in quality.get("cut_edges") or ()) or "trang"
+        out.append(PageProblem(number, tuple(flags), "; ".join(_FLAG_VI[f].format(dpi=dpi, edges=edges) for f in flags),
                                any(f in RESCAN_FLAGS for f in flags),
                                f"{number}/{total}" if total > 1 else str(number)))
     return out
