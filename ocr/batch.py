@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.crashpoints import crash_point
 from core.settings import Settings, get_settings
 from core.workers import map_isolated
-from storage import keys
+from storage import keys, rescans
 from storage.db import session_scope
 from storage.documents import StageRun, pipeline_actor, progress, stage_todo, transition
 from storage.models import Document, DocumentStatus, Page
@@ -56,14 +56,34 @@ def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStor
     return {"batch_id": batch_id, "ocr_done": run.done, "failed": run.failed}
 
 
+def _answered_rescan(doc: Document, hashes: list[str]) -> int:
+    """The id of the record this file is read for: a waiting record's when the file is the re-scan
+    asked for, recognised by a page image in common (storage/rescans.py, match 3), else its own."""
+    from ocr.fingerprint import shares_a_page
+
+    if not hashes:
+        return doc.id
+    with session_scope() as s:
+        new = s.get_one(Document, doc.id)
+        if not rescans.is_fresh_record(s, new):
+            return doc.id
+        for waiting, request, pages in rescans.waiting_pages(s, province=new.province, agency_code=new.agency_code):
+            if waiting.id != new.id and shares_a_page(hashes, pages):
+                rescans.take_new_record(s, new, waiting, request, actor=pipeline_actor())
+                return waiting.id
+    return doc.id
+
+
 def _save_ocr(doc: Document, result: dict[str, Any], store: ObjectStore) -> None:
     hashes = result.pop("page_hashes", [])  # for probable duplicates (review.duplicates), not the OCR JSON
-    key = keys.work_key(doc.id, "ocr.json")
+    # A re-scan recognised by its pages is read for the waiting record (the new record is gone).
+    doc_id = _answered_rescan(doc, hashes)
+    key = keys.work_key(doc_id, "ocr.json")
     store.put_bytes(store.bucket("work"), key, json.dumps(result, ensure_ascii=False).encode(),
                     content_type="application/json")
     crash_point("ocr.after_work_put")
     with session_scope() as s:
-        d = s.get_one(Document, doc.id)
+        d = s.get_one(Document, doc_id)
         d.ocr_key = key
         d.mean_confidence = _mean([p["mean_confidence"] for p in result["pages"]])
         for page in result["pages"]:

@@ -30,24 +30,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.text import fold_words
-from ocr.fingerprint import HASH_BITS, HASH_SIDE, STEP, page_hash  # noqa: F401 (the duplicates check compares them)
+from ocr.fingerprint import (  # noqa: F401 (the duplicates check compares them)
+    HASH_BITS,
+    HASH_SIDE,
+    MATCH_DISTANCE,
+    STEP,
+    hamming,
+    page_hash,
+)
 from schemas.rules import Route
 from storage.models import Document, DocumentStatus, Field, Page, ProbableDuplicate
 
-#: Pages whose hashes differ in at most this many of the 1,024 bits are the same page. Measured on
-#: generated pages (docs/duplicates.md): the same scan with a pixel changed or saved again as JPEG
-#: differs in at most 7 bits, two different filled-in documents of one form in at least 73.
-MATCH_DISTANCE = 24
 #: The fields that say which paper a record is: who issued it, its number, its date.
 IDENTITY_FIELDS = ("issuing_authority", "document_number", "issue_date")
 REASON_PREFIX = "có thể trùng"
 BASIS_VI = {"identity": "cùng cơ quan ban hành, số và ngày", "image": "ảnh các trang gần như trùng khớp"}
-
-
-def hamming(a: str, b: str) -> int:
-    """Bits that differ between two hashes of the same length."""
-    x = np.frombuffer(bytes.fromhex(a), dtype=np.uint8) ^ np.frombuffer(bytes.fromhex(b), dtype=np.uint8)
-    return int(np.unpackbits(x).sum())
 
 
 def identity_key(fields: dict[str, str | None]) -> tuple[str, str, str] | None:

@@ -10,7 +10,16 @@ RescanRequest. When intake meets a new file, before taking it as a new record, i
    folder, e.g. a day's re-scans) carries the record's dossier code. Only a real code counts: a
    provisional one (TAM.…, made up at intake for a paper without one) names no paper.
 
-A file matching neither is a new record (and, if it is the same paper, the duplicate check sends it
+3. **A page image in common** (checked by the OCR stage, which has the page fingerprints; intake
+   renders nothing): a new record of the same province and agency, one of whose written pages is
+   the same image as a written page of the waiting record (`ocr.fingerprint.shares_a_page`): the
+   team added the missing back to the old scan, or found the original of a copy sent at 70 dpi,
+   and put it in another batch under another name. `take_new_record` then gives the new file to the
+   waiting record and removes the new record, which nothing refers to yet. A paper put through the
+   scanner again is a new image that the fingerprint does not recognise: for that the team keeps
+   the file name or gives the mã hồ sơ.
+
+A file matching none is a new record (and, if it is the same paper, the duplicate check sends it
 to review as "có thể trùng"). The record keeps its id, dossier code, document type and the values a
 steward typed; its earlier file stays in the raw bucket, named in the request (old_*), and the
 machine's readings of the old file (pages, OCR fields, rule outcomes, duplicate links) are dropped,
@@ -27,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from storage.documents import transition
 from storage.models import (
+    AuditEntry,
     Document,
     DocumentStatus,
     Field,
@@ -39,6 +49,7 @@ from storage.models import (
 from storage.review_models import ReviewAction, ReviewDecision
 
 OPEN = "open"
+_MATCHED_VI = {"file_name": "tên tệp", "dossier_code": "mã hồ sơ", "image": "ảnh trang giống bản cũ"}
 
 
 def awaiting_rescan(s: Session, *, batch_id: int, file_name: str, province: str, agency_code: str,
@@ -56,6 +67,45 @@ def awaiting_rescan(s: Session, *, batch_id: int, file_name: str, province: str,
                     and doc.province == province and doc.agency_code == agency_code):
                 return doc, request, "dossier_code"
     return None
+
+
+def waiting_pages(s: Session, *, province: str, agency_code: str) -> list[tuple[Document, RescanRequest, list[str]]]:
+    """The records of one province and agency awaiting a re-scan, with their open request and the
+    fingerprints of their pages (page order; pages without one left out)."""
+    waiting = s.execute(select(Document, RescanRequest).join(RescanRequest, RescanRequest.document_id == Document.id)
+                        .where(RescanRequest.state == OPEN, Document.status == DocumentStatus.RESCAN,
+                               Document.province == province, Document.agency_code == agency_code)
+                        .order_by(RescanRequest.id)).all()
+    out = []
+    for doc, request in waiting:
+        hashes = list(s.scalars(select(Page.image_hash).where(Page.document_id == doc.id, Page.image_hash.is_not(None))
+                                .order_by(Page.number)))
+        if hashes:
+            out.append((doc, request, [h for h in hashes if h]))
+    return out
+
+
+def is_fresh_record(s: Session, doc: Document) -> bool:
+    """A record intake has just made of a new file: no pages read, no request of its own (answered
+    or open), not the new version of a signed result. Only such a record may turn out to be a re-scan."""
+    return (doc.replaces_result_id is None and doc.status == DocumentStatus.RECEIVED and doc.failed_stage is None
+            and s.scalar(select(Page.id).where(Page.document_id == doc.id).limit(1)) is None
+            and s.scalar(select(RescanRequest.id).where(RescanRequest.document_id == doc.id).limit(1)) is None)
+
+
+def take_new_record(s: Session, new: Document, doc: Document, request: RescanRequest, *, actor: str) -> None:
+    """`new` (a fresh record, `is_fresh_record`) is the re-scan `request` asked for, matched by a page
+    image: its file becomes `doc`'s (`replace_scan`, matched_by "image") and `new` is removed; the
+    audit trail keeps both ids."""
+    file = {"batch_id": new.batch_id, "file_name": new.file_name, "sha256": new.sha256, "raw_key": new.raw_key,
+            "content_type": new.content_type, "size_bytes": new.size_bytes, "page_count": new.page_count,
+            "manifest_pages": new.manifest_pages}
+    reasons = [r for r in new.review_reasons or [] if isinstance(r, str)]
+    s.add(AuditEntry(actor=actor, action="rescan_merged", entity="document", entity_id=str(new.id),
+                     detail={"into": doc.id, "file": new.file_name, "sha256": new.sha256}))
+    s.delete(new)
+    s.flush()  # the batch's (batch_id, file_name) and (batch_id, sha256) are free for `doc`
+    replace_scan(s, doc, request, matched_by="image", reasons=reasons, actor=actor, **file)
 
 
 def replace_scan(s: Session, doc: Document, request: RescanRequest, *, matched_by: str, batch_id: int,
@@ -85,7 +135,7 @@ def replace_scan(s: Session, doc: Document, request: RescanRequest, *, matched_b
                        "request_id": request.id})
     s.add(ReviewDecision(document_id=doc.id, action=ReviewAction.RESCANNED, actor=actor,
                          reason=f"bản quét mới «{file_name}» thay bản cũ «{old['file']}» (khớp theo "
-                                f"{'tên tệp' if matched_by == 'file_name' else 'mã hồ sơ'})"))
+                                f"{_MATCHED_VI.get(matched_by, matched_by)})"))
 
 
 def withdraw_open_request(s: Session, doc: Document, actor: str, why: str) -> None:

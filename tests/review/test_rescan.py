@@ -177,3 +177,55 @@ def test_the_cli_lists_and_writes_the_csv(seed: Callable[..., tuple[int, list[in
     out = tmp_path / "quet-lai.csv"
     assert main(["rescans", "--batch", str(batch_id), "--csv", str(out)]) == 0
     assert "thiếu trang 3" in out.read_text(encoding="utf-8")
+
+
+def _blocks(seed: int, scale: int = 1) -> Image.Image:
+    """A page-sized image of grey blocks, different for every seed (a stand-in for a written page)."""
+    import numpy as np
+
+    cells = np.random.default_rng(seed).integers(0, 256, (28, 20), dtype=np.uint8)
+    return Image.fromarray(cells).resize((827 * scale, 1169 * scale), Image.NEAREST).convert("RGB")
+
+
+def test_a_new_scan_under_another_name_answers_by_a_page_image_in_common(tmp_path: Path, sohoa_env: Settings) -> None:
+    """Match 3 (storage/rescans.py): the team found the original of a copy sent small, and put it in
+    another batch under another name without a mã hồ sơ. The OCR stage recognises the page and reads
+    the file for the waiting record; a different paper stays a record of its own."""
+    from ocr.batch import _answered_rescan
+    from ocr.fingerprint import page_hash, shares_a_page
+
+    first_dir, again_dir = tmp_path / "lo-1", tmp_path / "ban-goc"
+    first_dir.mkdir()
+    again_dir.mkdir()
+    for name, seed in (("a.png", 1), ("b.png", 2)):
+        _blocks(seed).save(first_dir / name, dpi=(100, 100))
+    a, b = _intake(first_dir, sohoa_env)
+    for doc_id, seed in ((a, 1), (b, 2)):
+        _pretend_processed(sohoa_env, doc_id)
+        with session_scope(sohoa_env.db_url) as s:
+            s.scalar(select(Page).where(Page.document_id == doc_id)).image_hash = page_hash(_blocks(seed))
+        rescan.request_rescan(doc_id, "lan", "ảnh quá nhỏ", db_url=sohoa_env.db_url)
+    original, other = _blocks(1, scale=2), _blocks(3, scale=2)
+    original.save(again_dir / "ban-goc-a.png", dpi=(200, 200))
+    other.save(again_dir / "giay-khac.png", dpi=(200, 200))
+    found, new = _intake(again_dir, sohoa_env)
+    assert {found, new}.isdisjoint({a, b})  # intake saw no name or mã hồ sơ it knows: two new records
+
+    with session_scope(sohoa_env.db_url) as s:
+        found_doc, new_doc = s.get_one(Document, found), s.get_one(Document, new)
+        s.expunge_all()
+    assert _answered_rescan(found_doc, [page_hash(original)]) == a
+    assert _answered_rescan(new_doc, [page_hash(other)]) == new  # another paper: its own record
+    with session_scope(sohoa_env.db_url) as s:
+        assert s.get(Document, found) is None  # the new record is gone, its file is a's
+        doc = s.get_one(Document, a)
+        assert (doc.file_name, doc.batch_id, doc.status) == ("ban-goc-a.png", new_doc.batch_id, DocumentStatus.RECEIVED)
+        assert s.scalar(select(RescanRequest.matched_by).where(RescanRequest.document_id == a)) == "image"
+        assert s.get_one(Document, b).status == DocumentStatus.RESCAN
+        reasons = [d.reason for d in s.scalars(select(ReviewDecision).where(ReviewDecision.document_id == a))]
+        assert any("khớp theo ảnh trang giống bản cũ" in (r or "") for r in reasons), reasons
+    # blank pages are all alike: a blank page in common names no paper
+    blank = page_hash(Image.new("RGB", (827, 1169), "white"))
+    assert not shares_a_page([blank], [blank])
+    # a record read once is no longer fresh: it never answers a request by its pages afterwards
+    assert _answered_rescan(doc, [page_hash(_blocks(2))]) == a
