@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from samples import MANIFEST_COLUMNS, _save, render_document
+from samples import MANIFEST_COLUMNS, _dossier_code, _save, render_document
 
 PROVINCE = "Khánh Hòa"
 CENTRE = "000.00.15.H34"  # Trung tâm Phục vụ hành chính công tỉnh Khánh Hòa
@@ -46,6 +47,7 @@ class AwkwardItem:
     reason: str  # what the Vietnamese reason contains ("" for a signed record)
     agency_code: str = CENTRE
     rescan: bool = False  # a new scan of this paper is in quet-lai/ (it is then signed)
+    truth: dict[str, Any] = field(default_factory=dict, compare=False)  # the printed fields (of the re-scan too)
 
 
 def _render(document_type: str, seed: int, *, issued: date | None = None) -> tuple[Image.Image, dict[str, Any]]:
@@ -78,7 +80,13 @@ def write_awkward_batch(out_dir: Path, *, seed: int = 0) -> list[AwkwardItem]:
     items: list[AwkwardItem] = []
     rows: list[dict[str, str]] = []
 
-    def add(item: AwkwardItem, document_type: str = "", dossier: str = "", pages: int | None = None) -> None:
+    def add(item: AwkwardItem, document_type: str = "", pages: int | None = None) -> None:
+        # A mã hồ sơ on every paper but the công văn and the copy: a provisional one would itself send
+        # the record to review ("mã hồ sơ tạm thời"), hiding what the item is there to show.
+        dossier = ""
+        if item.truth and item.kind != "duplicate":
+            dossier = _dossier_code(item.agency_code, item.truth["issue_date"], len(items),
+                                    random.Random(f"{seed}|{item.file}"))
         items.append(item)
         rows.append({"file": item.file, "province": PROVINCE, "agency_code": item.agency_code,
                      "document_type": document_type, "dossier_code": dossier,
@@ -91,30 +99,32 @@ def write_awkward_batch(out_dir: Path, *, seed: int = 0) -> list[AwkwardItem]:
         name = f"{i + 1:02d}-ho-kinh-doanh.png"
         _save([page], batch / name, "png", int(truth["dpi"]))
         goods.append((name, page, truth))
-        add(AwkwardItem(name, "good", "signed", "", agency), HKD)
+        add(AwkwardItem(name, "good", "signed", "", agency, truth=truth["fields"]), HKD)
 
     # A permission-only PDF of a good result: taken (poppler renders it) and signed.
     page, truth = _render(HKD, base + 21)
     buf = io.BytesIO()
     _save_pdf([page], buf, int(truth["dpi"]))
     (batch / "10-han-che-quyen.pdf").write_bytes(_permission_only(buf.getvalue()))
-    add(AwkwardItem("10-han-che-quyen.pdf", "permission_only", "signed", ""), HKD)
+    add(AwkwardItem("10-han-che-quyen.pdf", "permission_only", "signed", "", truth=truth["fields"]), HKD)
 
     # A 2-page PDF whose page 2 is blank (the back of a one-sided sheet): waits for a re-scan.
     page, truth = _render(HKD, base + 31)
     blank = Image.new("RGB", page.size, "white")
     _save([page, blank], batch / "11-mat-sau-trang.pdf", "pdf", int(truth["dpi"]))
     add(AwkwardItem("11-mat-sau-trang.pdf", "blank_page", "needs_review",
-                    "bản quét trang 2/2: trang trắng, không có nội dung — cần quét lại", rescan=True), HKD)
+                    "bản quét trang 2/2: trang trắng, không có nội dung — cần quét lại", rescan=True,
+                    truth=truth["fields"]), HKD)
     # ... and the new scan of that paper, both sides read; it replaces the record's file.
     again, again_truth = render_document(HKD, seed=base + 31, damage="medium", province=PROVINCE)  # same paper
     _save([again[0].convert("RGB")], rescans / "11-mat-sau-trang.pdf", "pdf", int(again_truth["dpi"]))
 
     # A page scanned at 70 dpi, saved without a resolution tag: letters a few pixels tall.
-    page, _ = _render(HKD, base + 41)
+    page, truth = _render(HKD, base + 41)
     w, h = page.size
     page.resize((round(w * 70 / 300), round(h * 70 / 300)), Image.LANCZOS).save(batch / "12-anh-70dpi.png")
-    add(AwkwardItem("12-anh-70dpi.png", "low_dpi", "needs_review", "bản quét trang 1: ảnh quá nhỏ ("), HKD)
+    add(AwkwardItem("12-anh-70dpi.png", "low_dpi", "needs_review", "bản quét trang 1: ảnh quá nhỏ (",
+                    truth=truth["fields"]), HKD)
 
     # A cut page: the right 15 % of the sheet was off the scanner glass.
     page, truth = _render(HKD, base + 51)
@@ -122,7 +132,7 @@ def write_awkward_batch(out_dir: Path, *, seed: int = 0) -> list[AwkwardItem]:
     _save([page.crop((0, 0, round(w * 0.85), h))], batch / "13-trang-bi-cat.png", "png",
           int(truth["dpi"]))
     add(AwkwardItem("13-trang-bi-cat.png", "cut_page", "needs_review",
-                    "bản quét trang 1: trang bị cắt, chữ chạm mép phải"), HKD)
+                    "bản quét trang 1: trang bị cắt, chữ chạm mép phải", truth=truth["fields"]), HKD)
 
     # A công văn: a kind no declared type covers; read with the general type, put before a steward.
     pages, truth = render_document("cong_van", seed=base + 61, damage="light", province=PROVINCE,
@@ -140,7 +150,7 @@ def write_awkward_batch(out_dir: Path, *, seed: int = 0) -> list[AwkwardItem]:
     pages, truth = render_document("xac_nhan_tinh_trang_hon_nhan", seed=base + 81, damage="light",
                                    province=PROVINCE, issued=EXPIRED_ISSUE)
     _save([pages[0].convert("RGB")], batch / "16-xac-nhan-het-han.png", "png", int(truth["dpi"]))
-    add(AwkwardItem("16-xac-nhan-het-han.png", "expired", "needs_review", "đã hết hiệu lực"),
+    add(AwkwardItem("16-xac-nhan-het-han.png", "expired", "needs_review", "đã hết hiệu lực", truth=truth["fields"]),
         "xac_nhan_tinh_trang_hon_nhan")
 
     # The first good paper scanned again, one pixel different: a probable duplicate, not a second result.
@@ -148,7 +158,8 @@ def write_awkward_batch(out_dir: Path, *, seed: int = 0) -> list[AwkwardItem]:
     pixels = np.array(page)
     pixels[200, 300] = 255 - pixels[200, 300]
     _save([Image.fromarray(pixels)], batch / "17-quet-trung.png", "png", int(truth["dpi"]))
-    add(AwkwardItem("17-quet-trung.png", "duplicate", "needs_review", "có thể trùng với hồ sơ #"), HKD)
+    add(AwkwardItem("17-quet-trung.png", "duplicate", "needs_review", "có thể trùng với hồ sơ #",
+                    truth=truth["fields"]), HKD)
 
     with (batch / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")

@@ -12,6 +12,7 @@ and is signed, without a second record."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,12 @@ from sqlalchemy import select
 
 from core.exitcodes import ExitCode
 from core.settings import Settings, reset_settings
-from review import rescan
-from samples.awkward import CENTRE, JUSTICE, PROVINCE, put_rescan_in_place, write_awkward_batch
+from review import rescan, service
+from samples.awkward import CENTRE, JUSTICE, PROVINCE, AwkwardItem, put_rescan_in_place, write_awkward_batch
+from schemas.document_types import get_document_type
 from signing.pki import issue_agency_key
 from sohoa.cli import main
-from sohoa.pipeline import batch_answers
+from sohoa.pipeline import batch_answers, release_approved
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, RescanRequest, Result
 from storage.objects import ObjectStore
@@ -31,6 +33,25 @@ from storage.objects import ObjectStore
 pytestmark = pytest.mark.integration
 
 JUSTICE_NAME = "Sở Tư pháp tỉnh Khánh Hòa"
+
+
+_LOW_CONFIDENCE = re.compile(r"độ tin cậy [0-9,]+ < ngưỡng")
+
+
+def _confirm_and_approve(doc_id: int, truth: dict[str, str | None], *, note: str = "đã đối chiếu từng trường với "
+                         "bản giấy") -> list[str]:
+    """A steward reads the fields off the scan (the printed values), corrects what differs and approves.
+    Returns the fields corrected."""
+    known = set(get_document_type(_doc_type(doc_id)).field_names)
+    changes = {k: v for k, v in truth.items() if k in known and v is not None}
+    corrected = list(service.correct_fields(doc_id, changes, "lan").changed) if changes else []
+    service.approve_document(doc_id, "lan", note=note)
+    return corrected
+
+
+def _doc_type(doc_id: int) -> str:
+    with session_scope() as s:
+        return s.get_one(Document, doc_id).document_type
 
 
 def _signed_pdf(settings: Settings, result: Result, out: Path) -> Path:
@@ -74,11 +95,19 @@ password_env = "SOHOA_SIGNING_PASSWORD"
         s.expunge_all()
     answers = {a["file"]: a for a in batch_answers(batch_id)}
     assert set(answers) == {i.file for i in items}, set(answers) ^ {i.file for i in items}
+    doubtful: dict[int, AwkwardItem] = {}  # good papers a steward must look at (a field below its threshold)
     for item in items:
         answer = answers[item.file]
         if item.ends == "signed":
-            assert answer["answer"] == "processed", (item, answer)
-            assert answer["document_id"] in results, item
+            if answer["answer"] == "needs_review":
+                # At the default thresholds a clean generated page may still have fields whose calibrated
+                # confidence is below 0.90; then that, and nothing else, is why it waits.
+                reasons = docs[item.file].review_reasons
+                assert all(_LOW_CONFIDENCE.search(r) for r in reasons), (item.file, reasons)
+                doubtful[answer["document_id"]] = item
+            else:
+                assert answer["answer"] == "processed", (item, answer)
+                assert answer["document_id"] in results, item
         elif item.ends == "quarantined":
             assert answer["answer"] == "quarantined" and answer["status"] == "bad_manifest_row", answer
             assert item.reason in answer["reason"], (item, answer)
@@ -89,6 +118,26 @@ password_env = "SOHOA_SIGNING_PASSWORD"
     # the duplicate names the paper it repeats
     first = docs["01-ho-kinh-doanh.png"].id
     assert f"có thể trùng với hồ sơ #{first}" in answers["17-quet-trung.png"]["reason"]
+
+    # None of the awkward papers is approved by a plain click (the expired one not even with a note).
+    for file in ("11-mat-sau-trang.pdf", "12-anh-70dpi.png", "13-trang-bi-cat.png", "17-quet-trung.png"):
+        with pytest.raises(service.ReviewError):
+            service.approve_document(docs[file].id, "lan")
+    with pytest.raises(service.ReviewError, match="Duyệt lưu trữ"):
+        service.approve_document(docs["16-xac-nhan-het-han.png"].id, "lan", note="đã đối chiếu")
+
+    # The doubtful good papers: a steward reads each field off the scan (correcting what OCR misread)
+    # and approves; the release signs them. What the OCR misread is counted for the report.
+    misread = {item.file: _confirm_and_approve(doc_id, item.truth) for doc_id, item in doubtful.items()}
+    print("awkward batch: good papers held for confidence:", len(doubtful), "of",
+          sum(i.ends == "signed" for i in items), "; fields corrected by the steward:", misread)
+    if doubtful:
+        assert release_approved(batch_id, settings)["signed"] == len(doubtful)
+    with session_scope() as s:
+        results = {r.document_id: r for r in s.scalars(select(Result))}
+        s.expunge_all()
+    signed = {docs[i.file].id for i in items if i.ends == "signed"}
+    assert set(results) == signed  # the rest of the batch, and nothing else
 
     # Two agencies of one province, each signed with its own key in the one run; verify --trust accepts both.
     names = {CENTRE: settings.converter_name, JUSTICE: JUSTICE_NAME}
@@ -112,10 +161,18 @@ password_env = "SOHOA_SIGNING_PASSWORD"
     assert main(["run", str(batch), "--province", PROVINCE, "--agency", CENTRE]) == 0
     with session_scope() as s:
         doc = s.get_one(Document, doc_id)
+        assert not any("trang trắng" in str(r) for r in doc.review_reasons), doc.review_reasons
+        assert all(_LOW_CONFIDENCE.search(r) for r in doc.review_reasons), doc.review_reasons
+        status = doc.status
+    if status == DocumentStatus.NEEDS_REVIEW:  # doubtful fields only, as above
+        _confirm_and_approve(doc_id, blank_backed.truth)
+        assert release_approved(batch_id, settings)["signed"] == 1
+    with session_scope() as s:
+        doc = s.get_one(Document, doc_id)
         assert doc.status in (DocumentStatus.STORED, DocumentStatus.SYNCED), (doc.status, doc.review_reasons)
         assert doc.sha256 != docs[blank_backed.file].sha256 and doc.page_count == 1
         request = s.scalar(select(RescanRequest).where(RescanRequest.document_id == doc_id))
-        assert request is not None and request.state == "replaced"
+        assert request is not None and (request.state, request.matched_by) == ("replaced", "file_name")
         assert request.old_raw_key == docs[blank_backed.file].raw_key  # the old scan is kept, named
         assert s.scalar(select(Result).where(Result.document_id == doc_id)) is not None
         assert len(list(s.scalars(select(Document)))) == len(docs)  # no second record
