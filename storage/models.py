@@ -210,7 +210,7 @@ class RescanRequest(Base):
     new_file_name: Mapped[str | None] = mapped_column(Text, default=None)
     new_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     new_batch_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    matched_by: Mapped[str | None] = mapped_column(String(16), default=None)  # file_name | dossier_code
+    matched_by: Mapped[str | None] = mapped_column(String(16), default=None)  # file_name | dossier_code | image
 
 
 class RuleOutcome(Base):
