@@ -483,9 +483,31 @@ def _handwritten(field: ExtractedField, value_words: list[Word], printed: list[W
     return replace(field, confidence=min(field.confidence, HANDWRITTEN_CAP))
 
 
-def _document_number(seg: Segment | None) -> ExtractedField:
+def _symbol_continuation(number: Segment | None, first: list[Segment]) -> Segment | None:
+    """The line under a number line whose symbol ends in "-": the symbol goes on there
+    ("24/HDLN-BCA-BQP-BYT-" over "BCT-BTC-VKSNDTC-TANDTC", a joint document naming every issuer).
+    Only a line of capitals and dashes alone, within 1.6 line heights below, starting under it."""
+    if number is None or not number.text.rstrip().endswith("-"):
+        return None
+    h = number.line_height
+    return next((s for s in first if s.page == number.page and 0 < s.top - number.top <= 1.6 * h
+                 and abs(s.box[0] - number.box[0]) < 0.5 * (number.box[2] - number.box[0])
+                 and re.fullmatch(r"-?[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,7}", s.text.strip())), None)
+
+
+def _document_number(seg: Segment | None, continued: Segment | None = None) -> ExtractedField:
     if seg is None:
         return ABSENT
+    if continued is not None:
+        field = _document_number(seg)
+        joined = f"{field.value}{continued.text.strip().lstrip('-')}" if field.value else ""
+        if field.value and field.value.endswith("-") and is_document_number(joined):
+            # The first line's confidence (and its handwriting cap) stands: the second line adds letters
+            # only, never raises it.
+            box = _union([*([field.bbox] if field.bbox else []), *(w.bbox for w in continued.words)])
+            conf = min(field.confidence, _confidence(list(continued.words), True))
+            return replace(field, value=joined, confidence=conf, bbox=box)
+        return field
     m = _SO.match(seg.folded)
     if m is None:
         # "Số:" not read (a handwritten number over it): the symbol is there, the number is not.
@@ -1333,7 +1355,7 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     first = _first_page(ocr, segs)
     first_page = next((p for p in ocr.pages if first and p.number == first[0].page), None)
     left, number_seg, date_seg = _header_parts(first, segs, first_page) if first_page else ([], None, None)
-    found["document_number"] = _document_number(number_seg)
+    found["document_number"] = _document_number(number_seg, _symbol_continuation(number_seg, first))
     found["issue_place"], found["issue_date"] = _place_and_date(date_seg)
     found["issuing_authority"] = _issuing_authority(left, found["issue_place"].value)
     header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page),

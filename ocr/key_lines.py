@@ -93,9 +93,15 @@ def key_value(kind: Kind, text: str) -> str | None:
     m = _LABEL.match(fold(nfc(text)))
     rest = text[m.end():] if m else text
     value = clean_document_number(rest)
-    if not is_document_number(value) and len(rest.split()) > 1:
+    if not _number_fits(value) and len(rest.split()) > 1:
         value = clean_document_number(re.sub(r"\s+", "", rest))
-    return value if is_document_number(value) else None
+    return value if _number_fits(value) else None
+
+
+def _number_fits(value: str) -> bool:
+    """The number pattern, or its first line: a symbol ending in "-" goes on below the number line
+    ("24/HDLN-BCA-BQP-BYT-" over "BCT-BTC-VKSNDTC-TANDTC"); the extractor joins the two."""
+    return is_document_number(value) or (value.endswith("-") and is_document_number(value.rstrip("-")))
 
 
 def _key_span(kind: Kind, text: str) -> tuple[int, int]:
