@@ -362,12 +362,14 @@ def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, imag
     mean probability, never above DISAGREE_CAP (one engine read it); None when nothing fits."""
     h = _median_height(line.words)
     _, y0, _, y1 = line.box
-    images = [image] + ([dark] if dark is not None else [])
     scores: dict[str, float] = {}
     reads = 0
     for x0, x1 in spans:
         if x1 - x0 < 0.5 * h:
             continue
+        outer = (round(x0 - 0.1 * h), round(y0 - h), round(x1 + 0.1 * h), round(y1 + 0.6 * h))
+        # The darkest channel only where there is coloured ink: on black ink it is the same picture.
+        images = [image] + ([dark] if dark is not None and _coloured(image, outer) else [])
         for top, bottom in DIGIT_CROPS:
             box = (round(x0 - 0.1 * h), round(y0 - top * h), round(x1 + 0.1 * h), round(y1 + bottom * h))
             for img in images:
@@ -381,6 +383,19 @@ def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, imag
     x0, x1 = min(a for a, _ in spans), max(b for _, b in spans)
     return Word(best, round(min(scores[best] / reads, DISAGREE_CAP), 4), (x0, y0, x1, y1),
                 line.words[0].line, line.words[0].block)
+
+
+def _coloured(image: np.ndarray | Image.Image, box: Box) -> bool:
+    """Whether `box` holds coloured ink: at least 1 % of its pixels both saturated (channels 60 or
+    more apart) and dark in some channel (below 160)."""
+    from ocr.preprocess import as_rgb_array
+
+    rgb = as_rgb_array(image)
+    crop = rgb[max(0, box[1]):max(0, box[3]), max(0, box[0]):max(0, box[2])].astype(np.int16)
+    if crop.size == 0:
+        return False
+    low = crop.min(axis=2)
+    return bool(np.mean(((crop.max(axis=2) - low) >= 60) & (low < 160)) >= 0.01)
 
 
 def blank_spans(kind: Kind, reading: LineReading) -> dict[Slot, tuple[int, int]]:
