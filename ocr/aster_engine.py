@@ -175,35 +175,6 @@ def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None 
     return LineReading(" ".join(wd.text for wd in words), round(conf, 4), tuple(words), chars)
 
 
-def read_digits(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None,
-                file: str = "<line>") -> tuple[str, float]:
-    """The digits inside `bbox` (a blank a number or day was written into), decoded with every
-    character but the ten digits and the CTC blank ruled out: the printed dots and a pen's flourish
-    cannot take a digit's place. Returns the digits and the product of their probabilities."""
-    rgb = as_rgb_array(image)
-    h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = max(0, bbox[0]), max(0, bbox[1]), min(w, bbox[2]), min(h, bbox[3])
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return "", 0.0
-    tensor = _strip(np.ascontiguousarray(rgb[y0:y1, x0:x1]))[:, :, :, :MAX_WIDTH]
-    sess = onnx.session(model or assets() / "asternet.onnx", file=file)
-    try:
-        log_probs = np.asarray(sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(tensor)})[0])
-    except Exception as exc:  # onnxruntime's own error types
-        raise EngineFailed(file, f"second recogniser failed: {exc}") from None
-    frames = log_probs[:, 0, :] if log_probs.ndim == 3 else log_probs
-    chars = alphabet()
-    keep = [0] + [i for i, c in enumerate(chars) if c.isdigit()]
-    allowed = frames[:, keep]
-    text, prob, prev = "", 1.0, -1
-    for t, k in enumerate(allowed.argmax(axis=-1).tolist()):
-        if k != prev and k != 0:
-            text += chars[keep[k]]
-            prob *= float(np.exp(allowed[t, k]))
-        prev = k
-    return text, round(prob, 4) if text else 0.0
-
-
 def digit_candidates(image: np.ndarray | Image.Image, bbox: Box, *, beam: int = 8, model: Path | None = None,
                      file: str = "<line>") -> list[tuple[str, float]]:
     """The likeliest digit strings inside `bbox`, best first, each with its probability: CTC prefix

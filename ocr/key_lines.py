@@ -9,7 +9,10 @@ the crop of the line Tesseract found. Per line:
   get at least AGREE_FLOOR;
 - they differ: the reading whose value fits the expected form (ocr._text: the document-number
   pattern, the "ngày … tháng … năm …" grammar with a real calendar date) is kept, and its value's
-  words never exceed DISAGREE_CAP: two engines disagreeing is a reason for a person to look.
+  words never exceed DISAGREE_CAP: two engines disagreeing is a reason for a person to look;
+- when they differ, the blanks (day, month, number) are read a third time as digits only, in
+  several crops, and the likeliest candidate that fits the form (a day 1-31, a month 1-12) can
+  settle it, still capped (`read_blank`).
 
 The line's words in the PageText are replaced by the kept reading's words, so extraction reads the
 page as before. `reread_words` is what the Tesseract engine calls (its `key_lines` option)."""
@@ -53,8 +56,8 @@ _DATE_LINE = re.compile(r"^[^,]{2,40},.*th\s?[a-z]{1,3}\s?n?g.*n\s?[a-z]{1,2}m?\
 
 # Crops of a blank read as digits only: (top, bottom) margins in median word heights around the
 # printed line. Handwriting rises above the line (a number written over "Số:") or hangs below it; each
-# crop is read from the page as it is and from its darkest channel (blue ink on a light print), and
-# the candidates' probabilities are summed over the readings.
+# crop is read from the page as it is and, where the blank holds coloured ink, from its darkest
+# channel (blue ink on a light print), and the candidates' probabilities are summed over the readings.
 DIGIT_CROPS: tuple[tuple[float, float], ...] = ((0.2, 0.2), (0.6, 0.2), (1.0, 0.1), (0.2, 0.6))
 Slot = Literal["day", "month", "number"]
 
@@ -356,7 +359,8 @@ def darkest(image: np.ndarray | Image.Image) -> np.ndarray:
 def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, image: np.ndarray | Image.Image,
                *, dark: np.ndarray | None = None, model: Path | None = None, file: str = "<page>") -> Word | None:
     """The digits written into a blank (x-ranges `spans`, one per way of finding it), read as digits
-    only in every crop of DIGIT_CROPS on the page and on its darkest channel: each candidate's
+    only in every crop of DIGIT_CROPS on the page (and on `dark`, its darkest channel, where the
+    blank holds coloured ink): each candidate's
     probabilities are summed over the readings and the likeliest one that fits the slot's form
     wins ("34" is no day; "31", its runner-up, is). A word with the blank's box, its confidence the
     mean probability, never above DISAGREE_CAP (one engine read it); None when nothing fits."""
@@ -475,8 +479,6 @@ def _number_blank(words: Sequence[Word]) -> tuple[int, int, Box] | None:
     if m is None:
         return None
     x = w.bbox[0] if m.start() == 0 else round(w.bbox[2] - 0.7 * (words[0].bbox[3] - words[0].bbox[1]) * (len(m.group()) + 1))
-    if m.start() == 0 and j > 1:
-        x = w.bbox[0]
     return 0, j, (words[0].bbox[2], w.bbox[1], max(words[0].bbox[2], x), w.bbox[3])
 
 
