@@ -310,8 +310,9 @@ def _rows_joined(segs: list[Segment], page: PageText) -> list[Segment]:
     """Pieces of one printed row put back together ("Hà Nội," | "ngày25 tháng 6 năm 2026" cut at a gap)."""
     out: list[Segment] = []
     for s in sorted(segs, key=lambda s: s.box[0]):
+        # Boxes of a line's pieces may overlap a little (a second reading's boxes come from its frames).
         mate = next((o for o in out if abs((o.top + o.bottom) / 2 - (s.top + s.bottom) / 2) < 0.5 * o.line_height
-                     and 0 <= s.box[0] - o.box[2] < 3 * o.line_height), None)
+                     and -0.5 * o.line_height <= s.box[0] - o.box[2] < 3 * o.line_height), None)
         if mate is None:
             out.append(s)
         else:
@@ -338,6 +339,11 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
         number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
     right = _rows_joined([s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w], page)
     dated = next((s for s in right if _is_place_date(s) or _blank_place_date(s)), None)
+    if dated is None:
+        # The header's date line laid out off the right column (centred, or starting left of 30 %):
+        # still the header's, before any line further down the page.
+        top = _rows_joined([s for s in first if s.top < 0.4 * h and s.xc > 0.35 * w], page)
+        dated = next((s for s in top if _is_place_date(s) and _place_before_date(s)), None)
     if dated is None:
         # Permits and certificates: "Hà Nội, ngày … tháng … năm …" above the signer, right half.
         low = [s for s in segs if s.box[0] > 0.3 * s.width and s.xc > 0.45 * s.width and _is_place_date(s)
