@@ -45,9 +45,10 @@ CENTURY_BY_DIGIT: dict[int, int] = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100,
                                     6: 2200, 7: 2200, 8: 2300, 9: 2300}
 
 #: "1234/QĐ-UBND", "12a/QĐ-UBND", "12/2020/QĐ-UBND", "127/UBND-XNTTHN", "08/2021/TT-BTP": a number
-#: of up to 6 digits with at most one letter, an optional 4-digit year, and a symbol of up to four
-#: dash-joined parts of capitals, Đ and digits.
-DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,3}$")
+#: of up to 6 digits with at most one letter, an optional 4-digit year, and a symbol of up to eight
+#: dash-joined parts of capitals, Đ and digits (a joint document names every issuer:
+#: "24/HDLN-BCA-BQP-BYT-BCT-BTC-VKSNDTC-TANDTC").
+DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,7}$")
 
 
 class CitizenIdKind(StrEnum):

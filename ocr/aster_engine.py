@@ -39,6 +39,9 @@ class LineReading:
     text: str  # NFC, single spaces
     confidence: float  # geometric mean of the characters' probabilities (0 for an empty reading)
     words: tuple[Word, ...] = ()  # boxes in page pixels, from the characters' frames; line = block = 0
+    # Each character with its left and right edge in page pixels (its frames widened by half a pitch):
+    # where a printed label ends and a blank starts, when a word box spans both.
+    chars: tuple[tuple[str, int, int], ...] = ()
 
 
 @cache
@@ -166,19 +169,23 @@ def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None 
     words = _words(glyphs, lambda x: x0 + x / scale, y0, y1)
     letters = [g for g in glyphs if g.char != " "]
     conf = float(np.exp(np.mean(np.log(np.maximum([g.prob for g in letters], 1e-6))))) if letters else 0.0
-    return LineReading(" ".join(wd.text for wd in words), round(conf, 4), tuple(words))
+    pitch = (letters[-1].last - letters[0].first + 1) / len(letters) if letters else 1.0
+    chars = tuple((g.char, round(x0 + max(0.0, g.first - pitch / 2) * FRAME_PX / scale),
+                   round(x0 + (g.last + 1 + pitch / 2) * FRAME_PX / scale)) for g in letters)
+    return LineReading(" ".join(wd.text for wd in words), round(conf, 4), tuple(words), chars)
 
 
-def read_digits(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None,
-                file: str = "<line>") -> tuple[str, float]:
-    """The digits inside `bbox` (a blank a number or day was written into), decoded with every
-    character but the ten digits and the CTC blank ruled out: the printed dots and a pen's flourish
-    cannot take a digit's place. Returns the digits and the product of their probabilities."""
+def digit_candidates(image: np.ndarray | Image.Image, bbox: Box, *, beam: int = 8, model: Path | None = None,
+                     file: str = "<line>") -> list[tuple[str, float]]:
+    """The likeliest digit strings inside `bbox`, best first, each with its probability: CTC prefix
+    beam search over the ten digits and the blank, each frame's probabilities renormalised over
+    those eleven (a stylised "1" the greedy reading takes for "4" still has a probability here, and
+    candidates from several crops can be summed)."""
     rgb = as_rgb_array(image)
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = max(0, bbox[0]), max(0, bbox[1]), min(w, bbox[2]), min(h, bbox[3])
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return "", 0.0
+        return []
     tensor = _strip(np.ascontiguousarray(rgb[y0:y1, x0:x1]))[:, :, :, :MAX_WIDTH]
     sess = onnx.session(model or assets() / "asternet.onnx", file=file)
     try:
@@ -188,14 +195,28 @@ def read_digits(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | Non
     frames = log_probs[:, 0, :] if log_probs.ndim == 3 else log_probs
     chars = alphabet()
     keep = [0] + [i for i, c in enumerate(chars) if c.isdigit()]
-    allowed = frames[:, keep]
-    text, prob, prev = "", 1.0, -1
-    for t, k in enumerate(allowed.argmax(axis=-1).tolist()):
-        if k != prev and k != 0:
-            text += chars[keep[k]]
-            prob *= float(np.exp(allowed[t, k]))
-        prev = k
-    return text, round(prob, 4) if text else 0.0
+    digits = [chars[i] for i in keep[1:]]
+    allowed = np.exp(frames[:, keep] - frames[:, keep].max(axis=-1, keepdims=True))
+    allowed /= allowed.sum(axis=-1, keepdims=True)
+    beams: dict[str, tuple[float, float]] = {"": (1.0, 0.0)}  # prefix -> (ends in blank, ends in its last digit)
+    for row in allowed.tolist():
+        nxt: dict[str, list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            total = pb + pnb
+            cell = nxt.setdefault(prefix, [0.0, 0.0])
+            cell[0] += total * row[0]
+            for k, c in enumerate(digits, start=1):
+                pk = row[k]
+                if pk < 1e-4:
+                    continue
+                ext = nxt.setdefault(prefix + c, [0.0, 0.0])
+                if prefix and prefix[-1] == c:
+                    ext[1] += pb * pk  # a repeated digit needs a blank between
+                    cell[1] += pnb * pk  # the same digit held over another frame
+                else:
+                    ext[1] += total * pk
+        beams = dict(sorted(((p, (v[0], v[1])) for p, v in nxt.items()), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam])
+    return [(p, round(b + nb, 6)) for p, (b, nb) in beams.items() if p]
 
 
 @dataclass(frozen=True)

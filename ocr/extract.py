@@ -310,8 +310,9 @@ def _rows_joined(segs: list[Segment], page: PageText) -> list[Segment]:
     """Pieces of one printed row put back together ("Hà Nội," | "ngày25 tháng 6 năm 2026" cut at a gap)."""
     out: list[Segment] = []
     for s in sorted(segs, key=lambda s: s.box[0]):
+        # Boxes of a line's pieces may overlap a little (a second reading's boxes come from its frames).
         mate = next((o for o in out if abs((o.top + o.bottom) / 2 - (s.top + s.bottom) / 2) < 0.5 * o.line_height
-                     and 0 <= s.box[0] - o.box[2] < 3 * o.line_height), None)
+                     and -0.5 * o.line_height <= s.box[0] - o.box[2] < 3 * o.line_height), None)
         if mate is None:
             out.append(s)
         else:
@@ -338,6 +339,11 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
         number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
     right = _rows_joined([s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w], page)
     dated = next((s for s in right if _is_place_date(s) or _blank_place_date(s)), None)
+    if dated is None:
+        # The header's date line laid out off the right column (centred, or starting left of 30 %):
+        # still the header's, before any line further down the page.
+        top = _rows_joined([s for s in first if s.top < 0.4 * h and s.xc > 0.35 * w], page)
+        dated = next((s for s in top if _is_place_date(s) and _place_before_date(s)), None)
     if dated is None:
         # Permits and certificates: "Hà Nội, ngày … tháng … năm …" above the signer, right half.
         low = [s for s in segs if s.box[0] > 0.3 * s.width and s.xc > 0.45 * s.width and _is_place_date(s)
@@ -483,9 +489,31 @@ def _handwritten(field: ExtractedField, value_words: list[Word], printed: list[W
     return replace(field, confidence=min(field.confidence, HANDWRITTEN_CAP))
 
 
-def _document_number(seg: Segment | None) -> ExtractedField:
+def _symbol_continuation(number: Segment | None, first: list[Segment]) -> Segment | None:
+    """The line under a number line whose symbol ends in "-": the symbol goes on there
+    ("24/HDLN-BCA-BQP-BYT-" over "BCT-BTC-VKSNDTC-TANDTC", a joint document naming every issuer).
+    Only a line of capitals and dashes alone, within 1.6 line heights below, starting under it."""
+    if number is None or not number.text.rstrip().endswith("-"):
+        return None
+    h = number.line_height
+    return next((s for s in first if s.page == number.page and 0 < s.top - number.top <= 1.6 * h
+                 and abs(s.box[0] - number.box[0]) < 0.5 * (number.box[2] - number.box[0])
+                 and re.fullmatch(r"-?[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,7}", s.text.strip())), None)
+
+
+def _document_number(seg: Segment | None, continued: Segment | None = None) -> ExtractedField:
     if seg is None:
         return ABSENT
+    if continued is not None:
+        field = _document_number(seg)
+        joined = f"{field.value}{continued.text.strip().lstrip('-')}" if field.value else ""
+        if field.value and field.value.endswith("-") and is_document_number(joined):
+            # The first line's confidence (and its handwriting cap) stands: the second line adds letters
+            # only, never raises it.
+            box = _union([*([field.bbox] if field.bbox else []), *(w.bbox for w in continued.words)])
+            conf = min(field.confidence, _confidence(list(continued.words), True))
+            return replace(field, value=joined, confidence=conf, bbox=box)
+        return field
     m = _SO.match(seg.folded)
     if m is None:
         # "Số:" not read (a handwritten number over it): the symbol is there, the number is not.
@@ -1333,7 +1361,7 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     first = _first_page(ocr, segs)
     first_page = next((p for p in ocr.pages if first and p.number == first[0].page), None)
     left, number_seg, date_seg = _header_parts(first, segs, first_page) if first_page else ([], None, None)
-    found["document_number"] = _document_number(number_seg)
+    found["document_number"] = _document_number(number_seg, _symbol_continuation(number_seg, first))
     found["issue_place"], found["issue_date"] = _place_and_date(date_seg)
     found["issuing_authority"] = _issuing_authority(left, found["issue_place"].value)
     header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page),

@@ -9,7 +9,10 @@ the crop of the line Tesseract found. Per line:
   get at least AGREE_FLOOR;
 - they differ: the reading whose value fits the expected form (ocr._text: the document-number
   pattern, the "ngày … tháng … năm …" grammar with a real calendar date) is kept, and its value's
-  words never exceed DISAGREE_CAP: two engines disagreeing is a reason for a person to look.
+  words never exceed DISAGREE_CAP: two engines disagreeing is a reason for a person to look;
+- when they differ, the blanks (day, month, number) are read a third time as digits only, in
+  several crops, and the likeliest candidate that fits the form (a day 1-31, a month 1-12) can
+  settle it, still capped (`read_blank`).
 
 The line's words in the PageText are replaced by the kept reading's words, so extraction reads the
 page as before. `reread_words` is what the Tesseract engine calls (its `key_lines` option)."""
@@ -29,7 +32,7 @@ from PIL import Image
 from core.identifiers import is_document_number
 from core.text import fold, nfc
 from ocr._text import clean_document_number, parse_vn_date
-from ocr.aster_engine import LineReading, read_digits, read_line
+from ocr.aster_engine import LineReading, digit_candidates, read_line
 from ocr.model import Box, PageText, Word
 
 Kind = Literal["number", "date"]
@@ -50,6 +53,13 @@ _SYMBOL = re.compile(r"/?[A-ZĐ]{1,12}(?:-[A-ZĐa-z0-9]{1,12}){1,3}-?$")
 # "<place>, ngày … tháng … năm yyyy" with OCR slack (the day is often unreadable): a comma early on,
 # then "tháng" and a four-digit year.
 _DATE_LINE = re.compile(r"^[^,]{2,40},.*th\s?[a-z]{1,3}\s?n?g.*n\s?[a-z]{1,2}m?\s*[0-9oil|]{4}\b")
+
+# Crops of a blank read as digits only: (top, bottom) margins in median word heights around the
+# printed line. Handwriting rises above the line (a number written over "Số:") or hangs below it; each
+# crop is read from the page as it is and, where the blank holds coloured ink, from its darkest
+# channel (blue ink on a light print), and the candidates' probabilities are summed over the readings.
+DIGIT_CROPS: tuple[tuple[float, float], ...] = ((0.2, 0.2), (0.6, 0.2), (1.0, 0.1), (0.2, 0.6))
+Slot = Literal["day", "month", "number"]
 
 # The dots of a printed blank ("ngày ………… tháng"), which the engines read around a handwritten value.
 _LEADERS = re.compile(r"[.…·_]{2,}|…")
@@ -86,9 +96,15 @@ def key_value(kind: Kind, text: str) -> str | None:
     m = _LABEL.match(fold(nfc(text)))
     rest = text[m.end():] if m else text
     value = clean_document_number(rest)
-    if not is_document_number(value) and len(rest.split()) > 1:
+    if not _number_fits(value) and len(rest.split()) > 1:
         value = clean_document_number(re.sub(r"\s+", "", rest))
-    return value if is_document_number(value) else None
+    return value if _number_fits(value) else None
+
+
+def _number_fits(value: str) -> bool:
+    """The number pattern, or its first line: a symbol ending in "-" goes on below the number line
+    ("24/HDLN-BCA-BQP-BYT-" over "BCT-BTC-VKSNDTC-TANDTC"); the extractor joins the two."""
+    return is_document_number(value) or (value.endswith("-") and is_document_number(value.rstrip("-")))
 
 
 def _key_span(kind: Kind, text: str) -> tuple[int, int]:
@@ -248,7 +264,8 @@ def unblank(words: Sequence[Word]) -> list[Word]:
     return out
 
 
-def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None) -> tuple[Word, ...]:
+def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None,
+              month: Word | None = None) -> tuple[Word, ...]:
     """The line's words after the verdict, confidences set by agreement. When the second reading is
     kept, only its value's words replace Tesseract's: the place before "ngày" and the "Số:" label
     stay as Tesseract read them (a one-line recogniser misreads a place's marks, "Lộc" as "Lốc", and
@@ -270,7 +287,7 @@ def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None) -> t
         # A third reading of the day or number alone (digits only) settles a disagreement it sides
         # with, or gives the value when neither line reading did; the engines still disagree, so it
         # is capped.
-        alt = _with_day(tess, day) if line.kind == "date" else _with_number(tess, day)
+        alt = _with_day(tess, day, month) if line.kind == "date" else _with_number(tess, day)
         d_value = key_value(line.kind, " ".join(w.text for w in alt)) if alt else None
         fits = [ws for ws in (tess, aster) if key_value(line.kind, " ".join(w.text for w in ws)) is not None]
         values = [key_value(line.kind, " ".join(w.text for w in ws)) for ws in fits]
@@ -301,33 +318,149 @@ def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None) -> t
 
 
 def _day_blank(words: Sequence[Word]) -> tuple[int, int] | None:
-    """Indexes of "ngày" and of the "tháng" after it in a date line's words, or None."""
-    i = next((k for k, w in enumerate(words) if fold(nfc(w.text)).startswith(("ngay", "ngy"))), None)
+    """Indexes of "ngày" and of the "tháng" after it in a date line's words, or None. A word may
+    carry handwriting glued to it ("ngày0)", "/tháng", "thángh")."""
+    i = next((k for k, w in enumerate(words) if _label(w).startswith(("ngay", "ngy"))), None)
     if i is None:
         return None
-    j = next((k for k in range(i + 1, len(words)) if fold(nfc(words[k].text)).startswith(("thang", "thng"))), None)
+    j = next((k for k in range(i + 1, len(words)) if _label(words[k]).startswith(("thang", "thng"))), None)
     return (i, j) if j is not None and j - i <= 4 else None
 
 
-def read_day(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | None = None,
-             file: str = "<page>") -> Word | None:
-    """The day written between "ngày" and "tháng", read as digits only, as one word (its box the
-    blank's); None when the line has no such blank or no one- or two-digit day reads there.
-    Handwriting rises above the printed line, so the crop reaches 0.2 word heights above and below."""
-    words = unblank(line.words)
-    found = _day_blank(words)
-    if found is None:
-        return None
-    i, j = found
+def _month_blank(words: Sequence[Word], j: int) -> int | None:
+    """Index of the "năm" after the "tháng" at `j`, or None."""
+    return next((k for k in range(j + 1, min(len(words), j + 4)) if _label(words[k]).startswith("nam")), None)
+
+
+def _label(word: Word) -> str:
+    """A word folded, punctuation and digits stripped from its ends: the printed label under the
+    handwriting glued to it."""
+    return fold(nfc(word.text)).strip("0123456789/\\|)(.,:;…·_'\"-")
+
+
+def _slot_fits(slot: Slot, digits: str) -> bool:
+    """The form a blank's digits must have: a day 1-31, a month 1-12, a number of 1-6 digits."""
+    if not digits.isdigit():
+        return False
+    if slot == "number":
+        return 1 <= len(digits) <= 6 and int(digits) > 0
+    return len(digits) <= 2 and 1 <= int(digits) <= (31 if slot == "day" else 12)
+
+
+def darkest(image: np.ndarray | Image.Image) -> np.ndarray:
+    """The page's darkest channel as a grey RGB image: blue or red ink is as dark as black print
+    there (the brightest channel, which Tesseract reads, fades it)."""
+    from ocr.preprocess import as_rgb_array
+
+    low = as_rgb_array(image).min(axis=2)
+    return np.repeat(low[:, :, np.newaxis], 3, axis=2)
+
+
+def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, image: np.ndarray | Image.Image,
+               *, dark: np.ndarray | None = None, model: Path | None = None, file: str = "<page>") -> Word | None:
+    """The digits written into a blank (x-ranges `spans`, one per way of finding it), read as digits
+    only in every crop of DIGIT_CROPS on the page (and on `dark`, its darkest channel, where the
+    blank holds coloured ink): each candidate's
+    probabilities are summed over the readings and the likeliest one that fits the slot's form
+    wins ("34" is no day; "31", its runner-up, is). A word with the blank's box, its confidence the
+    mean probability, never above DISAGREE_CAP (one engine read it); None when nothing fits."""
     h = _median_height(line.words)
     _, y0, _, y1 = line.box
-    box = (words[i].bbox[2], round(y0 - 0.2 * h), words[j].bbox[0], round(y1 + 0.2 * h))
-    if box[2] - box[0] < 0.5 * h:
+    scores: dict[str, float] = {}
+    reads = 0
+    for x0, x1 in spans:
+        if x1 - x0 < 0.5 * h:
+            continue
+        outer = (round(x0 - 0.1 * h), round(y0 - h), round(x1 + 0.1 * h), round(y1 + 0.6 * h))
+        # The darkest channel only where there is coloured ink: on black ink it is the same picture.
+        images = [image] + ([dark] if dark is not None and _coloured(image, outer) else [])
+        for top, bottom in DIGIT_CROPS:
+            box = (round(x0 - 0.1 * h), round(y0 - top * h), round(x1 + 0.1 * h), round(y1 + bottom * h))
+            for img in images:
+                reads += 1
+                for digits, prob in digit_candidates(img, box, model=model, file=file):
+                    if _slot_fits(slot, digits):
+                        scores[digits] = scores.get(digits, 0.0) + prob
+    if not scores:
         return None
-    digits, prob = read_digits(image, box, model=model, file=file)
-    if not 1 <= len(digits) <= 2:
-        return None
-    return replace(words[i], text=digits, confidence=min(prob, DISAGREE_CAP), bbox=(box[0], y0, box[2], y1))
+    best = max(scores, key=lambda d: scores[d])
+    x0, x1 = min(a for a, _ in spans), max(b for _, b in spans)
+    return Word(best, round(min(scores[best] / reads, DISAGREE_CAP), 4), (x0, y0, x1, y1),
+                line.words[0].line, line.words[0].block)
+
+
+def _coloured(image: np.ndarray | Image.Image, box: Box) -> bool:
+    """Whether `box` holds coloured ink: at least 1 % of its pixels both saturated (channels 60 or
+    more apart) and dark in some channel (below 160)."""
+    from ocr.preprocess import as_rgb_array
+
+    rgb = as_rgb_array(image)
+    crop = rgb[max(0, box[1]):max(0, box[3]), max(0, box[0]):max(0, box[2])].astype(np.int16)
+    if crop.size == 0:
+        return False
+    low = crop.min(axis=2)
+    return bool(np.mean(((crop.max(axis=2) - low) >= 60) & (low < 160)) >= 0.01)
+
+
+def blank_spans(kind: Kind, reading: LineReading) -> dict[Slot, tuple[int, int]]:
+    """The x-ranges of the day and month blanks of a date line, or of the number's blank, from the
+    second recogniser's characters: between the centres of the label's last letter and of the next
+    character, up to the centre between the blank's last character and "tháng" / "năm" / the
+    symbol's "/". Tesseract's word boxes cannot give these where a word spans label and
+    handwriting ("ngày0)", "4/35")."""
+    chars = [(fold(nfc(c)), (a + b) / 2) for c, a, b in reading.chars]
+    text = "".join(c for c, _ in chars)
+    out: dict[Slot, tuple[int, int]] = {}
+
+    def span(a: int, b: int) -> tuple[int, int] | None:
+        # Label ends at index a - 1, the next label starts at index b.
+        if not 0 < a < b < len(chars):
+            return None
+        return round((chars[a - 1][1] + chars[a][1]) / 2), round((chars[b - 1][1] + chars[b][1]) / 2)
+
+    if kind == "date":
+        m = re.search(r"ng[aà]?y", text)
+        t = re.search(r"th[aá]?ng", text[m.end():]) if m else None
+        if m and t:
+            found = span(m.end(), m.end() + t.start())
+            if found:
+                out["day"] = found
+            rest = m.end() + t.end()
+            n = re.search(r"n[aă]?m", text[rest:])
+            found = span(rest, rest + n.start()) if n else None
+            if found:
+                out["month"] = found
+        return out
+    m = re.match(r"\s*s\s?[o0ô6óơ]\s*[:;.,]?", text)
+    slash = next((k for k in range(m.end() if m else 0, len(text) - 1)
+                  if text[k] == "/" and text[k + 1].isalpha()), None) if m else None
+    found = span(m.end(), slash) if m and slash is not None else None
+    if found:
+        out["number"] = found
+    return out
+
+
+def read_day(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | None = None,
+             file: str = "<page>", reading: LineReading | None = None,
+             dark: np.ndarray | None = None) -> Word | None:
+    """The day written between "ngày" and "tháng", read as digits only (`read_blank`), as one word
+    with the blank's box; None when the line has no such blank or no day reads there. The blank is
+    found from Tesseract's words and, when given, from the second reading's characters."""
+    found_by_reading = blank_spans("date", reading) if reading else {}
+    spans = [found_by_reading["day"]] if "day" in found_by_reading else []
+    words = unblank(line.words)
+    found = _day_blank(words)
+    if found is not None:
+        i, j = found
+        spans.append((words[i].bbox[2], words[j].bbox[0]))
+    return read_blank(line, spans, "day", image, dark=dark, model=model, file=file) if spans else None
+
+
+def read_month(line: KeyLine, image: np.ndarray | Image.Image, reading: LineReading, *,
+               model: Path | None = None, file: str = "<page>", dark: np.ndarray | None = None) -> Word | None:
+    """The month written between "tháng" and "năm" (blue ink "4" read as "h"), as `read_day`."""
+    span = blank_spans("date", reading).get("month")
+    return read_blank(line, [span], "month", image, dark=dark, model=model, file=file) if span else None
 
 
 def _number_blank(words: Sequence[Word]) -> tuple[int, int, Box] | None:
@@ -335,7 +468,8 @@ def _number_blank(words: Sequence[Word]) -> tuple[int, int, Box] | None:
     symbol's "/" of a number line ("Số:" … "/QĐ-UBND"), or None."""
     if not words or not re.fullmatch(r"(?:s\s?[o0ô6óơ]|s6)[:;.,]*", fold(nfc(words[0].text))):
         return None
-    j = next((k for k in range(1, len(words)) if "/" in words[k].text), None)
+    # The symbol's word: a "/" followed by a letter ("4/35" before "/SGDĐT-CTrTT" is handwriting).
+    j = next((k for k in range(1, len(words)) if re.search(r"/[^\W\d_]", words[k].text)), None)
     if j is None or j > 3:
         return None
     w = words[j]
@@ -349,21 +483,16 @@ def _number_blank(words: Sequence[Word]) -> tuple[int, int, Box] | None:
 
 
 def read_number_digits(line: KeyLine, image: np.ndarray | Image.Image, *, model: Path | None = None,
-                       file: str = "<page>") -> Word | None:
+                       file: str = "<page>", reading: LineReading | None = None,
+                       dark: np.ndarray | None = None) -> Word | None:
     """The number written between "Số:" and the symbol's "/", read as digits only (as `read_day`)."""
+    found_by_reading = blank_spans("number", reading) if reading else {}
+    spans = [found_by_reading["number"]] if "number" in found_by_reading else []
     words = unblank(line.words)
     found = _number_blank(words)
-    if found is None:
-        return None
-    h = _median_height(line.words)
-    _, y0, _, y1 = line.box
-    x0, _, x1, _ = found[2]
-    if x1 - x0 < 0.5 * h:
-        return None
-    digits, prob = read_digits(image, (x0, round(y0 - 0.2 * h), x1, round(y1 + 0.2 * h)), model=model, file=file)
-    if not 1 <= len(digits) <= 6:
-        return None
-    return replace(words[0], text=digits, confidence=min(prob, DISAGREE_CAP), bbox=(x0, y0, x1, y1))
+    if found is not None:
+        spans.append((found[2][0], found[2][2]))
+    return read_blank(line, spans, "number", image, dark=dark, model=model, file=file) if spans else None
 
 
 def _blank_digits(kind: Kind, words: list[Word]) -> int:
@@ -392,13 +521,20 @@ def _with_number(tess: list[Word], number: Word) -> list[Word] | None:
     return [tess[0], merged, *tess[j + 1:]]
 
 
-def _with_day(tess: list[Word], day: Word) -> list[Word] | None:
-    """Tesseract's date-line words with whatever stood between "ngày" and "tháng" replaced by `day`."""
+def _with_day(tess: list[Word], day: Word, month: Word | None = None) -> list[Word] | None:
+    """Tesseract's date-line words with whatever stood between "ngày" and "tháng" replaced by `day`
+    (and, given `month` and a month Tesseract did not read as one, what stood between "tháng" and
+    "năm" by `month`); the labels keep their boxes, the handwriting glued to them taken off."""
     found = _day_blank(tess)
     if found is None:
         return None
     i, j = found
-    return tess[:i + 1] + [day] + tess[j:]
+    ngay, thang = (replace(tess[i], text="ngày"), replace(tess[j], text="tháng"))
+    k = _month_blank(tess, j)
+    printed = " ".join(w.text for w in tess[j + 1:k]) if k is not None else ""
+    if month is not None and k is not None and not _slot_fits("month", printed.strip()):
+        return tess[:i] + [ngay, day, thang, month] + tess[k:]
+    return tess[:i] + [ngay, day, thang] + tess[j + 1:]
 
 
 def _key_indexes(kind: Kind, words: Sequence[Word]) -> list[int]:
@@ -428,12 +564,22 @@ def _same_words(kept: list[Word], other: list[Word]) -> dict[int, Word]:
 def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
                  model: Path | None = None, file: str = "<page>") -> list[Word]:
     """A page's words with its number and date lines read again by the second recogniser and
-    reconciled (other words untouched, in their order)."""
+    reconciled (other words untouched, in their order). The blanks are read as digits only when the
+    two line readings disagree (most printed lines agree at the first crop: no more cost)."""
     out = list(words)
+    dark: np.ndarray | None = None
     for line in find_key_lines(words, width, height):
         reading = read_key_line(line, image, model=model, file=file)
-        day = (read_day if line.kind == "date" else read_number_digits)(line, image, model=model, file=file)
-        new = reconcile(line, reading, day)
+        day = month = None
+        mine, theirs = key_value(line.kind, line.text), key_value(line.kind, reading.text)
+        if mine is None or theirs is None or fold(mine) != fold(theirs):
+            dark = darkest(image) if dark is None else dark
+            if line.kind == "date":
+                day = read_day(line, image, model=model, file=file, reading=reading, dark=dark)
+                month = read_month(line, image, reading, model=model, file=file, dark=dark)
+            else:
+                day = read_number_digits(line, image, model=model, file=file, reading=reading, dark=dark)
+        new = reconcile(line, reading, day, month)
         ids = {id(w) for w in line.words}
         at = next(i for i, w in enumerate(out) if id(w) in ids)
         out = out[:at] + list(new) + [w for w in out[at:] if id(w) not in ids]

@@ -71,6 +71,8 @@ def test_shapes() -> None:
     ("12a/QĐ-UBND", True),  # a late-inserted number: accepted, see the module's docstring
     ("12ab/QĐ-UBND", False), ("QĐ-UBND", False), ("1234/qđ-ubnd", False), ("1234/QĐ-UBND.", False),
     ("1234567/QĐ-UBND", False),
+    ("24/HDLN-BCA-BQP-BYT-BCT-BTC-VKSNDTC-TANDTC", True),  # a joint document: every issuer's part
+    ("24/HDLN-BCA-BQP-BYT-", False),  # the symbol's first line only
 ])
 def test_document_number(value: str, ok: bool) -> None:
     assert is_document_number(value) is ok

@@ -274,6 +274,37 @@ def test_joint_issuers_keep_their_dashes_and_the_lead_issuer_signs() -> None:
     assert name.confidence < 0.9 and name.checks["one_signer"] is False
 
 
+def test_a_header_date_line_off_the_right_column_wins_over_a_dated_line_further_down() -> None:
+    p = Page()
+    p.line(300, 200, "ỦY BAN NHÂN DÂN").line(300, 270, "HUYỆN VẠN NINH")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(350, 400, "Số: 125/QĐ-UBND")
+    # The date line starts left of the right column (a wide or centred header).
+    p.line(700, 470, "Vạn Ninh, ngày 17 tháng 9 năm 2025")
+    p.centred(650, "QUYẾT ĐỊNH")
+    p.line(1350, 1500, "Vạn Ninh, ngày 26 tháng 02 năm 2025 (ngày nhận hồ sơ)")
+    assert _extract(p).fields["issue_date"].value == "2025-09-17"
+
+
+def test_a_symbol_printed_over_two_lines_is_joined_but_a_body_line_is_not() -> None:
+    # Joint guidance (laocai-Huong-dan-lien-nganh-24-N2O, a development page, laid out like it): the
+    # symbol names every issuer and wraps under the number line.
+    def page(under: str) -> Page:
+        p = Page()
+        p.line(150, 200, "BỘ CÔNG AN - BỘ QUỐC PHÒNG -").line(150, 270, "BỘ Y TẾ")
+        p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+        p.line(200, 470, "Số: 24/HDLN-BCA-BQP-BYT-").line(1350, 470, "Hà Nội, ngày 25 tháng 6 năm 2026")
+        p.line(230, 535, under)
+        p.centred(700, "HƯỚNG DẪN LIÊN NGÀNH")
+        return p
+
+    number = _extract(page("BCT-BTC-VKSNDTC-TANDTC")).fields["document_number"]
+    assert number.value == "24/HDLN-BCA-BQP-BYT-BCT-BTC-VKSNDTC-TANDTC"
+    assert number.bbox is not None and number.bbox[3] >= 535
+    # A line of words under it is the summary, never part of the symbol.
+    assert _extract(page("Về việc xử lý khí N2O")).fields["document_number"].value == "24/HDLN-BCA-BQP-BYT-"
+
+
 @pytest.mark.parametrize(("block", "want"), [
     (("KT. BỘ TRƯỞNG", "TRƯỞNG THƯỜNG TRỰC"), "KT. BỘ TRƯỞNG THỨ TRƯỞNG THƯỜNG TRỰC"),  # "THỨ" under the seal
     (("KT. CHỦ TỊCH", "CHỦ TỊCH"), "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"),  # "PHÓ" under the seal

@@ -297,3 +297,57 @@ def test_the_day_drawn_into_the_blank_is_read_as_digits_and_never_trusted():
         assert [w.text for w in out[:3]] == ["Nha", "Trang,", "ngày"]
         assert all(w.confidence <= DISAGREE_CAP for w in out[2:])
     assert right >= 3
+
+
+# ------------------------------------------------------------------ blanks read as digits, real pages
+
+
+def _real_page(name: str):
+    from pathlib import Path
+
+    return load_pages(Path(__file__).resolve().parents[1] / "data" / "real-scans" / name)[0]
+
+
+def test_a_blue_ink_day_and_month_on_a_light_print_are_read_from_their_blanks():
+    """laocai-CV-2265 (a development page): "ngày 02 tháng 4" written in blue ink into the blanks.
+    Tesseract, reading the brightest channel, sees "ngày))" and "tháng)"; the second recogniser
+    reads "ngày0)" and "thángh". The blanks are found from the second reading's letters (a word box
+    spans label and handwriting there) and read as digits only, on the darkest channel too: the day
+    and the month come out, capped (one engine read them)."""
+    page = _real_page("laocai-CV-2265-BCT-ATMT-trien-khai.pdf")
+    assert page.image.size == (1238, 1755)
+    date = [("Hà", 0.966, (662, 243, 698, 265)), ("Nội,", 0.933, (705, 242, 752, 268)),
+            ("ngày))", 0.571, (762, 241, 850, 270)), ("tháng)", 0.371, (857, 241, 942, 269)),
+            ("năm", 0.97, (953, 241, 1003, 263)), ("2026", 0.969, (1011, 240, 1070, 262))]
+    words = [Word(t, c, b, 9, 1) for t, c, b in date]
+    out = reread_words(words, page.image, *page.image.size)
+    assert key_value("date", " ".join(w.text for w in out)) == "2026-04-02"
+    assert [w.text for w in out[:2]] == ["Hà", "Nội,"]
+    assert max(w.confidence for w in out if w.text in ("02", "4")) <= DISAGREE_CAP
+
+
+def test_a_day_the_greedy_reading_gets_wrong_is_its_runner_up_that_fits_the_calendar():
+    """1.pdf (a development page): the day "31" is written with a flagged "1" that both engines read
+    as "4" ("84", "34": no day). The digits-only reading keeps the likeliest candidates of each
+    crop; "34" does not fit a day, its runner-up "31" does, and stays at a review confidence."""
+    page = _real_page("1.pdf")
+    date = [("Đà", 0.941, (849, 303, 895, 332)), ("Nẵng,", 0.969, (904, 295, 995, 340)),
+            ("ngày", 0.906, (1009, 303, 1086, 339)), ("84", 0.593, (1091, 300, 1136, 336)),
+            ("tháng", 0.961, (1154, 304, 1244, 341)), ("5", 0.773, (1253, 304, 1272, 333)),
+            ("năm", 0.969, (1282, 305, 1347, 332)), ("2019", 0.964, (1358, 304, 1435, 333))]
+    words = [Word(t, c, b, 8, 1) for t, c, b in date]
+    out = reread_words(words, page.image, *page.image.size)
+    assert key_value("date", " ".join(w.text for w in out)) == "2019-05-31"
+    assert all(w.confidence <= DISAGREE_CAP for w in out[2:])
+
+
+def test_digit_candidates_are_sorted_probabilities_of_digit_strings():
+    from ocr.aster_engine import digit_candidates
+
+    img = Image.new("RGB", (160, 48), "white")
+    ImageDraw.Draw(img).text((10, 2), "27", fill="black", font=font("regular", 10))
+    found = digit_candidates(img, (0, 0, 160, 48))
+    assert found and found[0][0] == "27"
+    assert all(d.isdigit() for d, _ in found)
+    assert [p for _, p in found] == sorted((p for _, p in found), reverse=True)
+    assert sum(p for _, p in found) <= 1.0 + 1e-6
