@@ -90,22 +90,47 @@ class Lexicon:
         return max(self.bi.get((prev, w), 0) if prev else 0, self.bi.get((w, nxt), 0) if nxt else 0)
 
 
+_PLAIN_Y = re.compile(r"^(ch|gh|kh|nh|ph|th|tr|ngh|ng|[bcdđghklmnprstvx])y$")
+
+
+def _spelling(syllable: str) -> tuple[str, str]:
+    """A syllable however it is spelt: its letters without the tone mark (a plain "y" after an onset
+    as "i": "kỳ" = "kì") and its tone. The old and the new placement of the mark ("hoá" / "hóa",
+    "thuỷ" / "thủy") are one syllable."""
+    nfd = unicodedata.normalize("NFD", syllable.lower())
+    tone = next((c for c in nfd if c in _TONES), "")
+    base = nfc("".join(c for c in nfd if c not in _TONES))
+    return (base[:-1] + "i" if _PLAIN_Y.match(base) else base), tone
+
+
 @lru_cache(maxsize=1)
-def word_pairs() -> frozenset[tuple[str, str]]:
-    """Adjacent syllables of the dictionary's words, lower case: ("vận", "chuyển"), ("chuyển", …)."""
-    pairs: set[tuple[str, str]] = set()
+def word_pairs() -> frozenset[tuple[tuple[str, str], tuple[str, str]]]:
+    """Adjacent syllables of the dictionary's words, as spelt (`_spelling`): "vận chuyển" gives the
+    pair (vận, chuyển)."""
+    pairs: set[tuple[tuple[str, str], tuple[str, str]]] = set()
     with gzip.open(WORDS, "rt", encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("#"):
                 continue
-            parts = line.split()
+            parts = [_spelling(p) for p in line.split()]
             pairs.update(zip(parts, parts[1:], strict=False))
     return frozenset(pairs)
 
 
 def _in_a_word(w: str, prev: str | None, nxt: str | None) -> bool:
-    pairs = word_pairs()
-    return (prev is not None and (prev, w) in pairs) or (nxt is not None and (w, nxt) in pairs)
+    pairs, key = word_pairs(), _spelling(w)
+    return (prev is not None and (_spelling(prev), key) in pairs) or (nxt is not None and (key, _spelling(nxt)) in pairs)
+
+
+_DOT_BELOW = "\u0323"
+
+
+def _mark_slip(read: str, other: str) -> bool:
+    """Could Tesseract have read `other` as `read`: another mark above the letters, a circumflex or horn
+    lost or added, but the dot below (nặng) kept as it is (a dot below is not what it confuses with a
+    mark above: "cháy" is not a misread "chạy"), and not the same syllable spelt otherwise."""
+    a, b = _spelling(read), _spelling(other)
+    return a != b and (a[1] == _DOT_BELOW) == (b[1] == _DOT_BELOW)
 
 
 @lru_cache(maxsize=1)
@@ -223,8 +248,8 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[
     # A mark slipped inside a word ("vận chuyên", "Giây phép", "thay thê", "NGUY HIẾM"): the syllable
     # as read makes a word with neither neighbour, and exactly one reading with the same letters does.
     # A real syllable replaced, so capped as one (CORRECTED_VALID_CAP).
-    if (prev or nxt) and not _in_a_word(core, prev, nxt):
-        worded = [c for c in cands if _in_a_word(c, prev, nxt)]
+    if (prev or nxt) and not _in_a_word(core, prev, nxt) and _spelling(core) not in {_spelling(c) for c in cands}:
+        worded = [c for c in cands if _mark_slip(core, c) and _in_a_word(c, prev, nxt)]
         if len(worded) == 1:
             return worded[0], True
     if lex.evidence(best, prev, nxt) < STRONG_PAIR:
