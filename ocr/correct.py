@@ -123,14 +123,18 @@ def _in_a_word(w: str, prev: str | None, nxt: str | None) -> bool:
 
 
 _DOT_BELOW = "\u0323"
+_HAT = {"\u0302", "\u0306", "\u031b"}  # circumflex, breve, horn: â ê ô ă ơ ư
 
 
 def _mark_slip(read: str, other: str) -> bool:
-    """Could Tesseract have read `other` as `read`: another mark above the letters, a circumflex or horn
-    lost or added, but the dot below (nặng) kept as it is (a dot below is not what it confuses with a
-    mark above: "cháy" is not a misread "chạy"), and not the same syllable spelt otherwise."""
+    """Could Tesseract have read `other` as `read`? Its slips are in the stacked marks: a tone over a
+    circumflex, breve or horn lost or changed, or the hat itself ("chuyên"/"chuyển", "Giây"/"Giấy",
+    "Thục"/"Thực", "NÓ"/"NỔ"). A single tone on a plain vowel it reads well: "cả" is not a misread
+    "cá", nor "vi" "ví" (each a wrong change seen on a development page). The dot below (nặng) is kept
+    as it is ("cháy" is no misread "chạy"); the same syllable spelt otherwise is no slip."""
     a, b = _spelling(read), _spelling(other)
-    return a != b and (a[1] == _DOT_BELOW) == (b[1] == _DOT_BELOW)
+    hat = any(c in _HAT for c in unicodedata.normalize("NFD", read + other))
+    return a != b and hat and (a[1] == _DOT_BELOW) == (b[1] == _DOT_BELOW)
 
 
 @lru_cache(maxsize=1)

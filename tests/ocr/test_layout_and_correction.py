@@ -110,9 +110,10 @@ def test_a_mark_slipped_inside_a_word_is_put_back_from_the_word_list() -> None:
         assert all(w.confidence <= CORRECTED_VALID_CAP for w, r in zip(out, read.split(), strict=True) if w.text != r)
     # A syllable that makes a word with a neighbour stays ("phó giám đốc", "kiêm nhiệm"), however the
     # word list spells it ("hoá chất", "thành uỷ"); a dot below is no slip of a mark above ("phòng
-    # chạy chữa" is no reading of "phòng cháy chữa", nor "kỳ thị" of "kỳ thi").
+    # chạy chữa" is no reading of "phòng cháy chữa", nor "kỳ thị" of "kỳ thi"); a plain vowel's single
+    # tone is read well ("cả nước", "vi" beside "ví như" stay).
     for text in ("phó giám đốc", "chức vụ kiêm nhiệm", "Trung tâm Kiểm định", "lĩnh vực hóa chất",
-                 "Thành ủy tại", "phòng cháy chữa cháy", "và kỳ thi THPT"):
+                 "Thành ủy tại", "phòng cháy chữa cháy", "và kỳ thi THPT", "trên cả nước", "tỉnh vi như"):
         assert _texts(correct_line(_words(text))) == text
 
 
