@@ -1,6 +1,7 @@
 """Regenerate ocr/data/vi_lexicon.tsv.gz, the syllable and syllable-pair counts used by ocr.correct.
 
     python -m ocr._build_lexicon ../shared/seeds      # legal texts (Decrees 45/2020, 137/2024 and letters)
+    python -m ocr._build_lexicon --words words.txt    # ocr/data/vi_words.txt.gz from pyvi's word list
 
 Sources, all administrative Vietnamese: the given text folders, the administrative-units catalogue
 (core/data/*.csv: province, district and commune names), the fixed header and title phrases of
@@ -74,7 +75,31 @@ def build(folders: list[Path]) -> tuple[Counter[str], Counter[tuple[str, str]]]:
     return uni, bi
 
 
+WORDS_OUT = Path(__file__).with_name("data") / "vi_words.txt.gz"
+WORDS_HEADER = (
+    "# Vietnamese words of two syllables or more, one a line (lower case, NFC): the word list of pyvi 0.1.1\n"
+    "# (pyvi/models/words.txt, Copyright (c) 2016 Viet-Trung Tran, MIT License), entries whose syllables\n"
+    "# are all well-formed. Used by ocr.correct as evidence that two syllables belong together.\n")
+
+
+def build_words(word_list: Path) -> int:
+    """ocr/data/vi_words.txt.gz from pyvi's models/words.txt (`pip download --no-deps pyvi==0.1.1`,
+    unzip the wheel): `python -m ocr._build_lexicon --words .../pyvi/models/words.txt`."""
+    words = set()
+    for line in word_list.read_text(encoding="utf-8").splitlines():
+        parts = nfc(line.strip()).lower().split()
+        if len(parts) >= 2 and all(is_syllable(p) for p in parts):
+            words.add(" ".join(parts))
+    with gzip.open(WORDS_OUT, "wt", encoding="utf-8", compresslevel=9) as fh:
+        fh.write(WORDS_HEADER)
+        fh.writelines(w + "\n" for w in sorted(words))
+    print(f"{WORDS_OUT}: {len(words)} words")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--words"] and len(argv) == 2:
+        return build_words(Path(argv[1]))
     folders = [Path(a) for a in argv] or [ROOT.parent / "shared" / "seeds"]
     uni, bi = build(folders)
     OUT.parent.mkdir(exist_ok=True)

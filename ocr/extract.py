@@ -638,7 +638,9 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
 _BODY_OPENER = re.compile(r"\s*(can cu|kinh gui|theo de nghi|xet de nghi|hom nay)\b")
 # Also not a biên bản's subject line: a numbered or bulleted item, a parenthesis.
 _ITEM_OPENER = re.compile(r"\s*(\(|\d|[-+•])")
-_VV = re.compile(r"^\s*(?:v\s?[/l1|i]\s?v\b|[vy]\s?/|ve\s?viec\b)")  # on folded text
+# Slash look-alikes Tesseract puts in "V/v": the fraction slash (U+2044) and the division slash (U+2215).
+_SLASHES = "/\u2044\u2215"
+_VV = re.compile(rf"^\s*(?:v\s?[{_SLASHES}l1|i]\s?v\b|[vy]\s?[{_SLASHES}]|ve\s?viec\b)")  # on folded text
 
 
 def _summary(segs: list[Segment], title: Segment | None, number: Segment | None = None) -> ExtractedField:
@@ -688,6 +690,10 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
         parts.append(nxt)
     text = _clean_value(" ".join(p.text for p in parts))
     field = _field(text, [w_ for p in parts for w_ in p.words], number.page)
+    if (m := re.match(rf"^[Vv]\s?[{_SLASHES[1:]}]\s?[vV]\b", text)) is not None:
+        # The same abbreviation with a look-alike slash ("V⁄v"): the character, not a reading, changes.
+        text = "V/v" + text[m.end():]
+        field = replace(field, value=text)
     if (m := re.match(r"^[VvYy]\s?/\s?(?![vV])", text)) is not None:
         # "V/v" with its second letter lost ("Y/ triển khai …"): the abbreviation put back, as a repair.
         field = replace(field, value="V/v " + text[m.end():].lstrip(), confidence=min(field.confidence, LOW_WORD_CAP))

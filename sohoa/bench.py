@@ -16,7 +16,8 @@
    WER gap (real pages as untagged 576/830-px JPEGs against their true resolution), throughput.
 2. Per-stage wall time of the batch stages run directly (no Airflow around them) against a real
    SeaweedFS server and a SQLite results DB in a scratch folder: intake, ocr, extract, validate,
-   sign, store, sync (to the reference receiver over HTTP).
+   sign, store, sync (to the reference receiver over HTTP). Then ("real-batch") the 27 transcribed
+   real scans as one mixed batch the same way: how many files end with each answer and each type.
 3. Signing throughput (signing.bench): B-B, B-T and B-LT against a local TSA/OCSP; size overhead.
 4. Storage (testing.storage_bench): S3 put/get, backup/restore into SQLite and PostgreSQL, insert rates.
 5. Roadmap (roadmap.bench): seeding N documents and timing the progress queries and pages.
@@ -100,8 +101,12 @@ def done_when(ocr: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
-    """Run every stage function once over the sample batch; seconds per stage and per document."""
+def bench_stages(samples: Path, scratch: Path, province: str = "Khánh Hòa",
+                 agency: str = "000.00.15.H34") -> dict[str, Any]:
+    """Run every stage function once over the sample batch; seconds per stage and per document, and
+    how many files ended with each answer (processed, needs_review, rejected, failed, quarantined)."""
+    from collections import Counter
+
     from intake import intake_batch
     from signing.pki import make_test_pki
     from sohoa import pipeline, services
@@ -129,8 +134,7 @@ def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
         upgrade(settings.db_url)
         store = ObjectStore(settings)
         t = time.perf_counter()
-        report = intake_batch(samples, province="Khánh Hòa", agency_code="000.00.15.H34", settings=settings,
-                              store=store)
+        report = intake_batch(samples, province=province, agency_code=agency, settings=settings, store=store)
         timings["intake"] = time.perf_counter() - t
         batch_id = report.batch_id
         outputs: dict[str, Any] = {}
@@ -144,6 +148,7 @@ def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
         t = time.perf_counter()
         outputs["sync"] = pipeline.sync_batch(batch_id, settings)
         timings["sync"] = time.perf_counter() - t
+        answers = Counter(a["answer"] for a in pipeline.batch_answers(batch_id))
     finally:
         services.stop_receiver(settings)
         services.stop_s3(settings)
@@ -152,6 +157,8 @@ def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
     return {
         "documents": len(report.accepted),
         "routes": outputs["validate"]["routes"],
+        "answers": dict(sorted(answers.items())),
+        "by_type": outputs["extract"].get("by_type"),
         "signed": outputs["sign"].get("signed", 0),
         "delivered": outputs["sync"].get("delivered", 0),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
@@ -159,6 +166,24 @@ def bench_stages(samples: Path, scratch: Path) -> dict[str, Any]:
                                  for k, v in timings.items()},
         "workers": settings.ocr_workers or len(os.sched_getaffinity(0)),
     }
+
+
+def bench_real_batch(scratch: Path) -> dict[str, Any]:
+    """Issue 12: every transcribed real scan (tests/data/real-scans, development and held-out, several
+    kinds, a phone capture and a low-resolution scan) as one batch with a manifest, through every
+    stage at the declared thresholds. None may fail or be refused for its kind; the rest is routing."""
+    import shutil
+
+    from core.real_scans import real_documents
+
+    folder = scratch / "real-batch"
+    folder.mkdir(parents=True)
+    rows = ["file,province,agency_code,document_type,dossier_code,pages"]
+    for doc in real_documents():
+        shutil.copy(doc.path, folder / doc.file)
+        rows.append(f"{doc.file},Lào Cai,000.00.15.H34,,,")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return bench_stages(folder, scratch / "real-stages", province="Lào Cai")
 
 
 def bench_signing(count: int = 20) -> dict[str, Any]:
@@ -213,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue-documents", type=int, default=1_000_000,
                         help="documents seeded for the review queue benchmark (default 1 million)")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=("ocr", "stages", "signing", "storage", "roadmap", "queue"),
+                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue"),
                         help="run only these parts")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
@@ -222,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         samples = scratch / "samples"
         _say(f"generating {args.documents} sample scans")
         generate_batch(samples, count=args.documents, seed=42)
-        parts = set(args.only or ("ocr", "stages", "signing", "storage", "roadmap", "queue"))
+        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue"))
         if "ocr" in parts:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
@@ -236,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             figures["ocr"] = bench_ocr(ocr_samples, family_samples)
         if "stages" in parts:
             figures["stages"] = bench_stages(samples, scratch)
+        if "real-batch" in parts:
+            _say("the transcribed real scans as one batch through every stage")
+            figures["real_batch"] = bench_real_batch(scratch)
         if "signing" in parts:
             figures["signing"] = bench_signing()
         if "storage" in parts:

@@ -127,6 +127,17 @@ def test_cong_van_without_title_is_a_cong_van_with_its_vv_summary_and_addressees
     assert ex.fields["recipients"].value == "Trưởng phòng GD&ĐT các quận, huyện; Hiệu trưởng các trường THPT"
 
 
+def test_a_vv_line_read_with_a_look_alike_slash_is_still_the_cong_vans_subject() -> None:
+    # Tesseract reads the slash of a small scan's "V/v" as the fraction slash U+2044 ("V⁄v").
+    p = _header(Page(), body=("BỘ CÔNG THƯƠNG", "CỤC HÓA CHẤT"), number="Số: 813/HC-CNHC",
+                place_date="Hà Nội, ngày 22 tháng 4 năm 2026")
+    p.line(330, 540, "V\u2044v trao đổi về một số quy định").line(380, 600, "trong lĩnh vực hóa chất")
+    p.line(500, 800, "Kính gửi: Cục Hải quan")
+    ex = _extract(p)
+    assert ex.fields["summary"].value == "V/v trao đổi về một số quy định trong lĩnh vực hóa chất"
+    assert ex.fields["kind"].value == "CÔNG VĂN"
+
+
 def test_date_never_comes_from_a_body_line() -> None:
     # The day of the place-and-date line is unreadable; the body's first line has a clean date.
     p = _header(Page(), place_date="Hà Nội, ngày )) tháng ) năm 2026")
