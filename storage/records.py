@@ -230,6 +230,27 @@ def link_new_version(s: Session, new: Result, replaced_id: int, at: datetime, ac
     return old
 
 
+REDIGITISED_PREFIX = "số hóa lại giấy tờ đã có kết quả ký số"
+
+
+def redigitised_reason(result_code: str) -> str:
+    """The review reason of a record that re-digitises a paper whose signed result it will replace
+    (intake: the same file again; validation: a new scan of the same paper)."""
+    return f"{REDIGITISED_PREFIX} {result_code}: khi được ký, bản mới thay thế kết quả đó"
+
+
+def valid_version_of(s: Session, document_id: int) -> Result | None:
+    """The valid signed result that stands for a record's paper now: its latest result, or the
+    version that replaced it (possibly another record's: a re-digitisation), followed to the end of
+    the chain. None when the record was never signed, or the chain ends revoked."""
+    result = latest_result(s, document_id)
+    seen: set[int] = set()
+    while result is not None and result.superseded_by_id is not None and result.id not in seen:
+        seen.add(result.id)
+        result = s.get(Result, result.superseded_by_id)
+    return result if result is not None and result.state is ResultState.VALID else None
+
+
 def latest_result(s: Session, document_id: int) -> Result | None:
     """The document's most recent result, current or not (what the store stage stores)."""
     return s.scalar(select(Result).where(Result.document_id == document_id).order_by(Result.id.desc()).limit(1))
