@@ -256,20 +256,41 @@ def latest_result(s: Session, document_id: int) -> Result | None:
     return s.scalar(select(Result).where(Result.document_id == document_id).order_by(Result.id.desc()).limit(1))
 
 
+def catalogue_loaded(s: Session) -> bool:
+    """Whether the national catalogue of agency codes was imported (`sohoa agencies import`): from then
+    on an issuing agency it does not know sends its record to a steward."""
+    from storage.models import CatalogueAgency
+
+    return s.scalar(select(CatalogueAgency.id).limit(1)) is not None
+
+
+def _provinces_of(province: str) -> set[str]:
+    from core.units import UnknownProvince, province_2025
+
+    try:
+        return {province, province_2025(province).name}
+    except UnknownProvince:
+        return {province}
+
+
 def agency_code_by_name(s: Session, province: str, name: Any) -> str | None:
-    """The catalogue code (roadmap_agencies, `sohoa roadmap import-agencies`) of the agency printed as
-    `name` in this province, compared without accents and case; None when not found or ambiguous."""
-    from core.text import fold
+    """The catalogue code of the agency printed as `name` for a record of this province: the national
+    catalogue (`sohoa agencies import`: its central agencies and the province's own, by official
+    name or a listed printed form, `core.text.agency_key`), else a province's roadmap agencies
+    (`sohoa roadmap import-agencies`). None when not found or ambiguous (two agencies, one name)."""
+    from core.text import agency_key, fold
+    from storage.models import CatalogueAgencyName
     from storage.roadmap_models import Agency
 
     if not isinstance(name, str) or not name.strip():
         return None
-    from core.units import UnknownProvince, province_2025
-
-    try:
-        provinces = {province, province_2025(province).name}
-    except UnknownProvince:
-        provinces = {province}
+    provinces = _provinces_of(province)
+    key = agency_key(name)
+    codes = set(s.scalars(select(CatalogueAgencyName.agency_code).where(
+        CatalogueAgencyName.name_key == key,
+        CatalogueAgencyName.province.is_(None) | CatalogueAgencyName.province.in_(provinces))))
+    if codes:
+        return codes.pop() if len(codes) == 1 else None
     wanted = fold(name)
     codes = {a.code for a in s.scalars(select(Agency).where(Agency.province.in_(provinces))) if fold(a.name) == wanted}
     return codes.pop() if len(codes) == 1 else None

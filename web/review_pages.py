@@ -81,6 +81,8 @@ _ERRORS = {
     "reopen_reason": "Cần ghi lý do đính chính.",
     "not_current": "Mã kết quả không phải bản hiện hành của hồ sơ này.",
     "not_stored": "Kết quả chưa được lưu trữ xong: hãy chạy bước lưu trữ trước khi đính chính.",
+    "unknown_agency": "Cơ quan ban hành không có trong danh mục mã định danh cơ quan: sửa tên cơ quan theo danh mục, "
+                      "hoặc bổ sung tên in trên giấy tờ vào danh mục («sohoa agencies import») rồi duyệt lại.",
     # re-keying a provisional dossier code (review.lifecycle.rekey_provisional)
     "dossier_code": "Mã hồ sơ thật không đúng dạng <mã cơ quan>-<yymmdd>-<số thứ tự> "
                     "(ví dụ 000.00.15.H34-200512-0001): chưa đổi.",

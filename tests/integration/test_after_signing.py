@@ -409,6 +409,23 @@ def test_desk_rekey_of_a_signed_provisional_result(pipeline_env) -> None:  # typ
         assert rekeyed and {a.actor for a in rekeyed} == {"lan"}
 
 
+def test_the_push_names_the_issuing_agency_by_its_catalogue_code(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`sohoa agencies import`: the warehouse gets the issuing agency's code, the printed name only as text."""
+    settings: Settings = pipeline_env[0]
+    catalogue = tmp_path / "danh_muc.csv"
+    catalogue.write_text("mã định danh,tên cơ quan,tỉnh,tên in trên giấy tờ\n"
+                         "000.15.20.H34,Phòng Tài chính - Kế hoạch huyện Vạn Ninh,Khánh Hòa,"
+                         "UBND huyện Vạn Ninh Phòng Tài chính - Kế hoạch\n", encoding="utf-8")
+    assert main(["agencies", "import", str(catalogue), "--actor", "lan"]) == ExitCode.OK
+    batch_id, doc_id = seed_approved(settings, f"{AGENCY}-200512-0055", key="agency-code")
+    assert pipeline.release_approved(batch_id, settings)["signed"] == 1
+    assert pipeline.sync_batch(batch_id, settings)["delivered"] == 1
+    (result,) = results_of(settings, doc_id)
+    held = warehouse(settings, result.result_code).json()["result"]
+    assert (held["issuing_agency_code"], held["issuing_agency"]) == ("000.15.20.H34", HKD["issuing_authority"])
+    assert held["keeping_agency_code"] == AGENCY
+
+
 def test_a_revoked_or_superseded_result_cannot_be_reopened(pipeline_env) -> None:  # type: ignore[no-untyped-def]
     settings: Settings = pipeline_env[0]
     batch_id, doc_id = seed_approved(settings, f"{AGENCY}-200512-0047", key="locked")
