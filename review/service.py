@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from core.actors import actor_name
 from core.exitcodes import ExitCode
 from core.units import UnknownProvince, name_key, province_2025
 from review import duplicates, quality
@@ -362,13 +363,13 @@ def signing_terms(document_id: int, *, today: date | None = None, db_url: str | 
         return SigningTerms(valid, archive, judged.reason or ("duyệt lưu trữ bản quét" if archive else ""))
 
 
-def return_to_review(document_id: int, *, db_url: str | None = None) -> None:
+def return_to_review(document_id: int, *, actor: str | None = None, db_url: str | None = None) -> None:
     """An approved record that may not be signed any more (it expired since): its rules run again,
     so the reason shows on the desk, and it waits for a steward."""
     with session_scope(db_url) as s:
         doc = s.get_one(Document, document_id)
         validate_document(s, doc, keep_status=True)
-        transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor="pipeline", action="return_to_review",
+        transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor=actor_name(actor), action="return_to_review",
                    detail={"reasons": list(doc.review_reasons)})
 
 
