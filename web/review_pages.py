@@ -49,7 +49,7 @@ _FLASH = {
     "rescan": "Đã yêu cầu quét lại hồ sơ #{doc}; hồ sơ nằm trong danh sách chờ quét lại.",
     "retyped": "Đã đổi loại giấy tờ của hồ sơ #{doc}, trích xuất và kiểm tra lại theo loại mới.",
     "reopened": "Đã mở lại hồ sơ #{doc} để đính chính: sau khi duyệt, bản mới được ký và thay thế bản cũ.",
-    "rekeyed": "Đã gắn hồ sơ #{doc} với mã hồ sơ thật (mã tạm được giữ làm bí danh); kết quả đã ký mang mã tạm "
+    "rekeyed": "Đã gắn hồ sơ #{doc} với mã hồ sơ thật (mã tạm được giữ làm bí danh). Nếu hồ sơ đã ký, kết quả "
                "được ký lại với mã thật ở lượt ký tiếp theo và thay thế bản mang mã tạm.",
 }
 

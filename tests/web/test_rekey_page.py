@@ -52,6 +52,7 @@ def test_a_steward_rekeys_a_provisional_record_from_its_page(sohoa_env, app_clie
     assert r.status_code == 303 and "done=rekeyed" in r.headers["location"]
     after = client.get(r.headers["location"]).text
     assert "Đã gắn hồ sơ" in after and REAL in after and 'id="btn-rekey"' not in after  # real now: no button
+    assert f"(mã tạm trước đây: {TAM})" in after  # the alias stays visible
     assert "Đổi mã hồ sơ tạm sang mã thật" in after  # the history shows it
     with session_scope(sohoa_env.db_url) as s:
         doc = s.get_one(Document, doc_id)
