@@ -26,6 +26,20 @@ def actor_name(explicit: str | None = None) -> str:
     return f"{user} (hệ thống)"[:100] if user in ("airflow", "root") else user[:100]
 
 
+def run_actor(run: object | None) -> str:
+    """The acting person of an Airflow DAG run (this module imports no Airflow: the run is read by its
+    attributes): the user who triggered it, else the schedule, named as such with its run type."""
+    user = getattr(run, "triggering_user_name", None)
+    if isinstance(user, str) and user.strip():
+        return user.strip()[:100]
+    return f"airflow ({getattr(run, 'run_type', None) or 'scheduled'})"[:100]
+
+
+def act_for_run(run: object | None) -> None:
+    """Every DAG task's first step: audit entries written by this task name the run's person."""
+    set_actor(run_actor(run))
+
+
 def set_actor(name: str | None) -> None:
     """Make `name` the acting person of this process (a DAG task, with the run's triggering user)."""
     if name and name.strip():

@@ -17,21 +17,31 @@ but registries did insert late documents as "12a", "12b", and the archive digiti
 it is; rejecting the form would make a steward override every such real record. OCR gains no
 false reading from it: the letters Tesseract puts for digits (O, l, S, B, g, b …) are mapped back
 to digits before the check (ocr/_text.clean_document_number), so what keeps a letter is a letter.
+
+Agency code (mã định danh of an agency, Decision 20/2020/QĐ-TTg shape), e.g. 000.00.15.H34; the
+dossier code (mã hồ sơ) of the one-stop system: the receiving agency's code, the day received
+(yymmdd) and a sequence number, e.g. 000.00.15.H56-200512-0001 (DOMAIN.md, "Mã hồ sơ").
+
+Tax code (mã số thuế), which is also the enterprise code (mã số doanh nghiệp, Law on Enterprises
+2020 Art. 29.1): 10 digits, the 10th a check digit over the first nine (Circular 105/2020/TT-BTC,
+the N1..N10 structure), or 13 digits "NNNNNNNNNN-NNN" for a dependent unit (branch), whose first
+ten are its parent's code. The check: N10 = 10 - (31·N1 + 29·N2 + 23·N3 + 19·N4 + 17·N5 + 13·N6
++ 7·N7 + 5·N8 + 3·N9) mod 11; a remainder of 0 (N10 would be 10) is a number never issued.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from core.units import province_codes
 
 __all__ = [
-    "CCCD_PATTERN", "CENTURY_BY_DIGIT", "DOCUMENT_NUMBER", "CitizenIdCheck", "CitizenIdKind",
-    "cccd_birth_year", "check_citizen_id", "gender_century_digit", "is_cccd", "is_citizen_id",
-    "is_document_number",
+    "AGENCY_CODE", "CCCD_PATTERN", "CENTURY_BY_DIGIT", "DOCUMENT_NUMBER", "DOSSIER_CODE", "CitizenIdCheck",
+    "CitizenIdKind", "cccd_birth_year", "check_citizen_id", "check_tax_code", "gender_century_digit",
+    "is_agency_code", "is_cccd", "is_citizen_id", "is_document_number", "is_dossier_code", "is_tax_code",
 ]
 
 #: A CCCD as the warehouse contract takes it (a regular expression over the whole value).
@@ -49,6 +59,14 @@ CENTURY_BY_DIGIT: dict[int, int] = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100,
 #: dash-joined parts of capitals, Đ and digits (a joint document names every issuer:
 #: "24/HDLN-BCA-BQP-BYT-BCT-BTC-VKSNDTC-TANDTC").
 DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,7}$")
+
+
+#: Mã định danh of an agency as used in mã hồ sơ and batches, e.g. 000.00.15.H34.
+AGENCY_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+#: Mã hồ sơ of the one-stop system: agency code, yymmdd, sequence, e.g. 000.00.15.H56-200512-0001.
+DOSSIER_CODE = re.compile(r"^(?P<agency>\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})-(?P<date>\d{6})-(?P<seq>\d{4,6})$")
+_TAX_CODE = re.compile(r"(?P<main>[0-9]{10})(?:-(?P<branch>[0-9]{3}))?")
+_TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 
 
 class CitizenIdKind(StrEnum):
@@ -115,3 +133,40 @@ def check_citizen_id(number: str, birth: date | None = None) -> CitizenIdCheck:
             return CitizenIdCheck(CitizenIdKind.CCCD,
                                   f"chữ số 5–6 ({number[4:6]}) không khớp năm sinh {birth.year}")
     return CitizenIdCheck(CitizenIdKind.CCCD)
+
+
+def is_agency_code(code: str | None) -> bool:
+    return bool(code and AGENCY_CODE.match(code.strip()))
+
+
+def is_dossier_code(code: str | None) -> bool:
+    """A mã hồ sơ of the one-stop form whose date part is a real day (yymmdd)."""
+    match = DOSSIER_CODE.match(code.strip()) if code else None
+    if match is None:
+        return False
+    try:
+        datetime.strptime(match["date"], "%y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
+def check_tax_code(number: str) -> str:
+    """The problem with a tax code / enterprise code, in Vietnamese; "" when it is well formed.
+    Spaces and dots people type between groups are ignored; a branch suffix is "-NNN"."""
+    number = re.sub(r"[\s.]", "", number)
+    match = _TAX_CODE.fullmatch(number)
+    if match is None:
+        return "mã số thuế / mã số doanh nghiệp phải có 10 chữ số (đơn vị phụ thuộc: 10 chữ số, gạch nối, 3 chữ số)"
+    main = match["main"]
+    remainder = sum(int(d) * w for d, w in zip(main[:9], _TAX_WEIGHTS, strict=True)) % 11
+    if remainder == 0 or 10 - remainder != int(main[9]):
+        return f"chữ số kiểm tra của mã số thuế {main} không đúng"
+    if match["branch"] == "000":
+        return "mã đơn vị phụ thuộc (3 chữ số cuối) không được là 000"
+    return ""
+
+
+def is_tax_code(number: str) -> bool:
+    """A tax code (mã số thuế = mã số doanh nghiệp) with a correct check digit."""
+    return not check_tax_code(number)

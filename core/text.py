@@ -77,3 +77,14 @@ def vn_number(value: float | int | None, digits: int = 0) -> str:
 def vn_percent(value: float | int | None, digits: int = 1) -> str:
     """A percentage already in percent units: 92.66 -> "92,7 %" (no-break space before the sign)."""
     return "—" if value is None else f"{vn_number(value, digits)}{PERCENT_SPACE}%"
+
+
+# Abbreviations agency headers print for the words of an agency's name (Decree 30/2020 Annex I).
+_AGENCY_ABBREVIATIONS = {"ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "tp": "thanh pho",
+                         "tx": "thi xa", "tt": "thi tran"}
+
+
+def agency_key(name: str) -> str:
+    """How an agency's name is compared with the catalogue: folded words, the usual abbreviations
+    spelled out. "UBND huyện Vạn Ninh" and "Ủy ban nhân dân Huyện Vạn-Ninh" have one key."""
+    return " ".join(_AGENCY_ABBREVIATIONS.get(w, w) for w in fold_words(name).split())

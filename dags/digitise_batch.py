@@ -30,10 +30,9 @@ def _act_for_run() -> None:
     """Audit entries name the person who triggered this run (a schedule names itself)."""
     from airflow.sdk import get_current_context
 
-    from core.actors import set_actor
+    from core.actors import act_for_run
 
-    run = get_current_context().get("dag_run")
-    set_actor(getattr(run, "triggering_user_name", None) or f"airflow ({getattr(run, 'run_type', 'scheduled')})")
+    act_for_run(get_current_context().get("dag_run"))
 
 
 @dag(
@@ -83,6 +82,7 @@ def digitise_batch() -> None:
 
     @task(execution_timeout=timedelta(hours=6))
     def ocr(batch_id: int) -> int:
+        _act_for_run()
         from sohoa.pipeline import ocr_batch
 
         ocr_batch(batch_id)

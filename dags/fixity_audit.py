@@ -19,9 +19,11 @@ from airflow.sdk import dag, task
 )
 def fixity_audit() -> None:
     @task
-    def audit() -> dict:
+    def audit(dag_run=None) -> dict:  # type: ignore[no-untyped-def]
+        from core.actors import act_for_run
         from storage.fixity import audit_results
 
+        act_for_run(dag_run)  # the audit entry names who ran it (a schedule names itself)
         report = audit_results()  # findings in the DB, report in the reports bucket
         if report["problems"]:
             # A failed run is what operators see first; the details are in the report.

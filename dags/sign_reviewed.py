@@ -34,9 +34,11 @@ def sign_reviewed() -> None:
         return approved_unsigned_batches()
 
     @task(execution_timeout=timedelta(hours=2))
-    def release(batch_id: int) -> dict:
+    def release(batch_id: int, dag_run=None) -> dict:  # type: ignore[no-untyped-def]
+        from core.actors import act_for_run
         from sohoa.pipeline import release_approved
 
+        act_for_run(dag_run)  # sign and store entries name who ran it (a schedule names itself)
         return release_approved(batch_id)
 
     release.expand(batch_id=batches_with_approved())

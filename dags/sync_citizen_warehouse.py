@@ -19,10 +19,12 @@ from airflow.sdk import dag, task
 )
 def sync_citizen_warehouse() -> None:
     @task
-    def drain() -> dict:
+    def drain(dag_run=None) -> dict:  # type: ignore[no-untyped-def]
+        from core.actors import act_for_run
         from sohoa.pipeline import sync_batch
         from sync.outbox import WarehouseUnavailable
 
+        act_for_run(dag_run)  # the "synced" moves name who ran it (a schedule names itself)
         out = sync_batch(None)
         if out.get("unavailable"):  # the run shows red; events stay pending for the next run
             raise WarehouseUnavailable(out["unavailable"])

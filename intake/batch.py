@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.actors import actor_name
 from core.crashpoints import crash_point
 from core.faults import is_service_fault
+from core.identifiers import is_agency_code
 from core.settings import Settings, get_settings
 from core.units import UnknownProvince, canonical_province
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
@@ -28,12 +29,11 @@ from intake.manifest import (
     scan_candidates,
     unlisted_scans,
 )
-from schemas.catalogues import is_agency_code
 from storage import keys
 from storage.db import session_scope
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry, Result, ResultState
 from storage.objects import ObjectStore
-from storage.records import current_result
+from storage.records import current_result, redigitised_reason
 from storage.rescans import awaiting_rescan, replace_scan
 
 log = logging.getLogger(__name__)
@@ -226,8 +226,7 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
             doc.replaces_result_id = replaced.id
             doc.dossier_code = doc.dossier_code or earlier.dossier_code
             doc.dossier_provisional = doc.dossier_code == earlier.dossier_code and earlier.dossier_provisional
-            doc.review_reasons = [*reasons, f"số hóa lại giấy tờ đã có kết quả ký số {replaced.result_code}: "
-                                            "khi được ký, bản mới thay thế kết quả đó"]
+            doc.review_reasons = [*reasons, redigitised_reason(replaced.result_code)]
         session.add(doc)
         session.flush()
         if not doc.dossier_code:

@@ -114,8 +114,8 @@ def read_manifest(batch_dir: Path) -> list[ManifestRow] | None:
 
 
 def _row(line: int, raw: dict[str | None, Any]) -> ManifestRow:
+    from core.identifiers import is_agency_code, is_dossier_code
     from core.units import is_province
-    from schemas.catalogues import is_agency_code, is_dossier_code
     from schemas.document_types import DOCUMENT_TYPES
 
     clean = {k: nfc(v if isinstance(v, str) else "").strip() for k, v in raw.items() if k}

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.actors import actor_name
 from review import quality
 from review.service import _fields_of
 from review.validate import validate_document
@@ -36,7 +37,6 @@ from storage.documents import transition
 from storage.models import Document, DocumentStatus, Page, Result
 from storage.review_models import ReviewAction, ReviewDecision
 
-ACTOR = "sohoa-backfill"
 _ORIENTATION = ("upside_down", "sideways")
 
 
@@ -57,7 +57,10 @@ class BackfillReport:
 
 
 def backfill(*, batch_id: int | None = None, measure_pages: bool = False, store: Any = None,
-             settings: Any = None, dry_run: bool = False, db_url: str | None = None) -> BackfillReport:
+             settings: Any = None, dry_run: bool = False, actor: str | None = None,
+             db_url: str | None = None) -> BackfillReport:
+    """Records made under older rules judged by today's; every move names the person running it."""
+    actor = actor_name(actor)
     report = BackfillReport()
     with session_scope(db_url) as s:
         q = select(Document).order_by(Document.id)
@@ -72,15 +75,15 @@ def backfill(*, batch_id: int | None = None, measure_pages: bool = False, store:
             if result is not None:
                 _judge_signed(s, doc, result, report)
             elif doc.status == DocumentStatus.APPROVED and not _steward_approved(s, doc):
-                decision = validate_document(s, doc, keep_status=True, actor=ACTOR)
+                decision = validate_document(s, doc, keep_status=True, actor=actor)
                 if decision.route != Route.APPROVED:  # a person decides now (never rejected by a backfill)
                     new = [r for r in doc.review_reasons if isinstance(r, str)]
                     report.back_to_review.append((doc.id, new[0] if new else ""))
-                    transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor=ACTOR, action="return_to_review",
+                    transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor=actor, action="return_to_review",
                                detail={"reasons": new})
             elif doc.status == DocumentStatus.NEEDS_REVIEW:
                 before = list(doc.review_reasons)
-                validate_document(s, doc, keep_status=True, actor=ACTOR)
+                validate_document(s, doc, keep_status=True, actor=actor)
                 report.reasons_refreshed += before != list(doc.review_reasons)
         if dry_run:
             s.rollback()

@@ -8,6 +8,14 @@ A record that matches an EARLIER record (a lower id, not rejected) goes to a ste
 with a link to that record; approving it anyway needs a written reason (`service.approve_document`).
 The earlier record is left alone: it is the one that came first.
 
+Re-digitisation (issue 15): when the earlier paper already has a valid signed result, a new scan of
+it (new bytes; the same body, number and date, near-identical pages, or the same real mã hồ sơ,
+type and number) is no duplicate and no second independent result: the record takes the supersede
+path (`documents.replaces_result_id`, as `sohoa reopen` and intake of the same file do), goes to a
+steward with the result it will replace named, and once signed becomes the next version of that
+result under its dossier code (`signing/batch.py`, `storage.records.link_new_version`). Matches that
+lead to two different valid results stay duplicates: a person decides.
+
 The hash: the page in grey, shrunk by area averaging to HASH_SIDE+1 by HASH_SIDE cells, one bit per
 pair of horizontal neighbours (is the left cell brighter by more than STEP?). A 64-bit hash (8 x 8)
 cannot tell two filled-in copies of one form apart (measured: as close as 0 bits): they differ only in
@@ -39,12 +47,15 @@ from ocr.fingerprint import (  # noqa: F401 (the duplicates check compares them)
     page_hash,
 )
 from schemas.rules import Route
-from storage.models import Document, DocumentStatus, Field, Page, ProbableDuplicate
+from storage.models import Document, DocumentStatus, Field, Page, ProbableDuplicate, Result
+from storage.records import REDIGITISED_PREFIX, latest_result, redigitised_reason, valid_version_of
 
 #: The fields that say which paper a record is: who issued it, its number, its date.
 IDENTITY_FIELDS = ("issuing_authority", "document_number", "issue_date")
 REASON_PREFIX = "có thể trùng"
-BASIS_VI = {"identity": "cùng cơ quan ban hành, số và ngày", "image": "ảnh các trang gần như trùng khớp"}
+PROVISIONAL_PREFIX = "mã hồ sơ tạm thời"  # review.validate.PROVISIONAL_REASON begins so
+BASIS_VI = {"identity": "cùng cơ quan ban hành, số và ngày", "image": "ảnh các trang gần như trùng khớp",
+            "dossier": "cùng mã hồ sơ, loại giấy tờ và số"}
 
 
 def identity_key(fields: dict[str, str | None]) -> tuple[str, str, str] | None:
@@ -114,9 +125,60 @@ def find_matches(s: Session, doc: Document) -> list[Match]:
     return sorted(found, key=lambda m: (m.other_id, m.basis))
 
 
+def _same_dossier_paper(s: Session, doc: Document) -> list[Match]:
+    """Earlier records under the same real mã hồ sơ, of the same type and document number: the same
+    paper even when OCR read its body or date differently this time (a re-digitisation candidate)."""
+    if not doc.dossier_code or doc.dossier_provisional:
+        return []
+    number = s.scalar(select(Field.value).where(Field.document_id == doc.id, Field.name == "document_number"))
+    if not number or not number.strip():
+        return []
+    wanted = re.sub(r"\s+", "", fold_words(number))
+    found = []
+    for other_id, value in s.execute(
+            select(Document.id, Field.value).join(Field, Field.document_id == Document.id).where(
+                Document.id < doc.id, Document.dossier_code == doc.dossier_code,
+                Document.document_type == doc.document_type, Document.status != DocumentStatus.REJECTED,
+                Field.name == "document_number")):
+        if value and re.sub(r"\s+", "", fold_words(value)) == wanted:
+            found.append(Match(other_id, "dossier", None))
+    return found
+
+
+def _redigitised(s: Session, doc: Document, matches: list[Match]) -> list[Match]:
+    """Take the supersede path when the matches are the signed paper `doc` scans again; returns the
+    matches left as probable duplicates (those that are not that paper's history)."""
+    candidates = matches + [m for m in _same_dossier_paper(s, doc) if m.other_id not in {x.other_id for x in matches}]
+    resolved = {m.other_id: valid_version_of(s, m.other_id) for m in candidates}
+    if doc.replaces_result_id is None and latest_result(s, doc.id) is None:
+        valid = {r.id: r for r in resolved.values() if r is not None}
+        if len(valid) == 1:
+            (result,) = valid.values()
+            earlier = s.get_one(Document, result.document_id)
+            if _take_dossier_of(doc, earlier):
+                doc.replaces_result_id = result.id
+    if doc.replaces_result_id is None:
+        return matches
+    # The paper's earlier records and versions are its history, not duplicates.
+    return [m for m in matches if (r := resolved.get(m.other_id)) is None or r.id != doc.replaces_result_id]
+
+
+def _take_dossier_of(doc: Document, earlier: Document) -> bool:
+    """The new version continues the earlier one's dossier (its next KQ<n>). A provisional code of the
+    new scan stays as its alias; two different real codes are two dossiers: no re-digitisation."""
+    if doc.dossier_code == earlier.dossier_code:
+        return True
+    if doc.dossier_provisional or not doc.dossier_code:
+        doc.provisional_code = doc.provisional_code or doc.dossier_code
+        doc.dossier_code, doc.dossier_provisional = earlier.dossier_code, earlier.dossier_provisional
+        return True
+    return earlier.dossier_provisional  # the real code found at last: the new version re-keys it
+
+
 def flag_duplicates(s: Session, doc: Document) -> list[str]:
-    """Record the probable duplicates of `doc` (replacing earlier findings) and return their reasons."""
-    matches = find_matches(s, doc)
+    """Record the probable duplicates of `doc` (replacing earlier findings) and return their reasons.
+    A new scan of a signed paper is no duplicate: it takes the supersede path (`_redigitised`)."""
+    matches = _redigitised(s, doc, find_matches(s, doc))
     existing = {(p.other_document_id, p.basis): p for p in
                 s.scalars(select(ProbableDuplicate).where(ProbableDuplicate.document_id == doc.id))}
     wanted = {(m.other_id, m.basis): m for m in matches}
@@ -137,8 +199,15 @@ def route_duplicates(s: Session, doc: Document, route: Route, reasons: list[Any]
     stays) and the reasons with the duplicate ones recomputed."""
     found = flag_duplicates(s, doc)
     reasons = [*without_duplicate_reasons(reasons), *found]
-    if found and route == Route.APPROVED:
-        route = Route.NEEDS_REVIEW
+    replaced = s.get(Result, doc.replaces_result_id) if doc.replaces_result_id is not None else None
+    redigitised = replaced is not None and replaced.document_id != doc.id  # not a correction of its own result
+    if redigitised and replaced is not None:
+        reasons = [r for r in reasons if not (isinstance(r, str) and r.startswith(REDIGITISED_PREFIX))]
+        if not doc.dossier_provisional:  # it took the signed paper's real mã hồ sơ
+            reasons = [r for r in reasons if not (isinstance(r, str) and r.startswith(PROVISIONAL_PREFIX))]
+        reasons.append(redigitised_reason(replaced.result_code))
+    if (found or redigitised) and route == Route.APPROVED:
+        route = Route.NEEDS_REVIEW  # a person confirms that a new version replaces a signed result
     return route, reasons
 
 

@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from core.identifiers import DOCUMENT_NUMBER, cccd_birth_year
+from core.identifiers import AGENCY_CODE, DOCUMENT_NUMBER, cccd_birth_year, is_tax_code
 from core.text import nfc
 from core.units import province_codes
-from schemas.catalogues import AGENCY_CODE, document_type_codes, province_names
+from schemas.catalogues import document_type_codes, province_names
 from schemas.document_types import (
     AGENCY_IN_CATALOGUE,
     CONFIDENCE_RULE,
@@ -115,6 +115,10 @@ def build_expectations(doc_type: DocumentType, thresholds: Thresholds | None = N
                 out.append(e.ExpectColumnPairValuesToBeEqual(
                     column_A=f"{spec.name}__birth_year", column_B="holder_birth_date__year",
                     ignore_row_if="either_value_is_missing", meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
+        elif spec.kind is FieldKind.TAX_CODE:
+            # The check digit, as core.identifiers.check_tax_code (derived column, records_frame).
+            out.append(e.ExpectColumnValuesToBeInSet(column=f"{spec.name}__check", value_set=[True],
+                                                     meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
         elif spec.kind is FieldKind.NAME:
             out.append(e.ExpectColumnValuesToMatchRegex(column=spec.name, regex=name_regex(),
                                                         meta=_meta(rule, spec.name)))  # type: ignore[arg-type]
@@ -167,6 +171,9 @@ def records_frame(batch_id: int, doc_type: DocumentType, db_url: str | None = No
             frame[f"{spec.name}__province"] = pd.Series([v[:3] if v else None for v in cccd], dtype="object")
             frame[f"{spec.name}__birth_year"] = pd.Series(
                 [cccd_birth_year(v) if v else None for v in cccd], dtype="object")
+        if spec.kind is FieldKind.TAX_CODE:
+            frame[f"{spec.name}__check"] = pd.Series(
+                [is_tax_code(v) if isinstance(v, str) else None for v in frame[spec.name]], dtype="object")
         frame[spec.name] = frame[spec.name].astype("object")
         frame[f"{spec.name}__confidence"] = frame[f"{spec.name}__confidence"].astype("float64")
     return frame

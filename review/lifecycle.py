@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.errors import InvalidValue
 from core.exitcodes import ExitCode
-from schemas.catalogues import is_dossier_code
+from core.identifiers import is_dossier_code
 from storage.db import session_scope
 from storage.documents import transition
 from storage.models import AuditEntry, Document, DocumentStatus, Result, ResultState
@@ -87,14 +87,15 @@ def rekey_provisional(provisional: str, real: str, actor: str, *, db_url: str | 
     (no new review: only the code changes). Returns what moved."""
     provisional, real = provisional.strip(), real.strip()
     if not is_dossier_code(real):
-        raise LifecycleError(f"mã hồ sơ «{real}» không đúng dạng <mã cơ quan>-<yymmdd>-<số thứ tự>")
+        raise LifecycleError(f"mã hồ sơ «{real}» không đúng dạng <mã cơ quan>-<yymmdd>-<số thứ tự>", "dossier_code")
     moved: list[Rekeyed] = []
     with session_scope(db_url) as s:
         docs = list(s.scalars(select(Document).where(Document.dossier_code == provisional).order_by(Document.id)))
         if not docs:
-            raise LifecycleError(f"không có hồ sơ nào mang mã tạm {provisional}")
+            raise LifecycleError(f"không có hồ sơ nào mang mã tạm {provisional}", "no_provisional")
         if not all(d.dossier_provisional for d in docs):
-            raise LifecycleError(f"{provisional} là mã hồ sơ thật: mã hồ sơ không bao giờ đổi (Điều 12.3)")
+            raise LifecycleError(f"{provisional} là mã hồ sơ thật: mã hồ sơ không bao giờ đổi (Điều 12.3)",
+                                 "not_provisional")
         for doc in docs:
             result = current_result(s, doc.id)
             if result is not None and result.state is ResultState.REVOKED:

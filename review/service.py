@@ -16,10 +16,16 @@ from typing import Any, Protocol
 from sqlalchemy import and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from core.actors import actor_name
 from core.exitcodes import ExitCode
 from core.units import UnknownProvince, name_key, province_2025
 from review import duplicates, quality
-from review.validate import revalidate_document, superseded_by, validate_document  # noqa: F401 (revalidate_document: the desk's name)
+from review.validate import (  # noqa: F401 (revalidate_document: the desk's name)
+    revalidate_document,
+    superseded_by,
+    unknown_agency_reason,
+    validate_document,
+)
 from schemas import get_document_type
 from schemas.document_types import STILL_VALID_RULE
 from schemas.rules import Decision, Severity, judge_validity
@@ -357,13 +363,13 @@ def signing_terms(document_id: int, *, today: date | None = None, db_url: str | 
         return SigningTerms(valid, archive, judged.reason or ("duyệt lưu trữ bản quét" if archive else ""))
 
 
-def return_to_review(document_id: int, *, db_url: str | None = None) -> None:
+def return_to_review(document_id: int, *, actor: str | None = None, db_url: str | None = None) -> None:
     """An approved record that may not be signed any more (it expired since): its rules run again,
     so the reason shows on the desk, and it waits for a steward."""
     with session_scope(db_url) as s:
         doc = s.get_one(Document, document_id)
         validate_document(s, doc, keep_status=True)
-        transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor="pipeline", action="return_to_review",
+        transition(s, doc, DocumentStatus.NEEDS_REVIEW, actor=actor_name(actor), action="return_to_review",
                    detail={"reasons": list(doc.review_reasons)})
 
 
@@ -482,6 +488,10 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
         if rescan and not note:  # a blank, missing or unreadable page is not signed by accident
             raise ReviewError(f"bản quét có trang cần quét lại ({'; '.join(p.reason for p in rescan)}): hãy "
                               "«Yêu cầu quét lại», hoặc ghi rõ lý do vẫn duyệt", "rescan")
+        authority = s.scalar(select(Field.value).where(Field.document_id == doc.id, Field.name == "issuing_authority"))
+        if (unknown := unknown_agency_reason(s, doc, authority)) is not None:
+            # No note overrides it: the warehouse takes the issuing agency by its catalogue code, never as free text.
+            raise ReviewError(unknown, "unknown_agency")
         same = [f"#{p.other_document_id}" for p in duplicates.duplicates_of(s, doc.id)]
         if same and not note:  # never a second signed result of one paper by accident
             raise ReviewError(f"hồ sơ có thể trùng với hồ sơ {', '.join(same)}: ghi rõ lý do vẫn duyệt, "

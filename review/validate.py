@@ -36,10 +36,24 @@ from storage.db import session_scope
 from storage.documents import StageRun, pipeline_actor, refresh_min_confidence, stage_todo, transition
 from storage.models import Batch, Document, DocumentStatus, Field, QuarantineEntry, RuleOutcome
 from storage.objects import ObjectStore
+from storage.records import agency_code_by_name, catalogue_loaded
 
 ROUTE_STATUS = {Route.APPROVED: DocumentStatus.APPROVED, Route.NEEDS_REVIEW: DocumentStatus.NEEDS_REVIEW,
                 Route.REJECTED: DocumentStatus.REJECTED}
 PROVISIONAL_REASON = "mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)"
+UNKNOWN_AGENCY_PREFIX = "cơ quan ban hành không có trong danh mục mã định danh"
+
+
+def unknown_agency_reason(s: Session, doc: Document, issuing_authority: str | None) -> str | None:
+    """Once the national catalogue of agency codes is loaded, an issuing agency it does not know (or
+    names twice) is a reason for a steward: the warehouse gets agencies by code, never free text.
+    The steward corrects the name to the catalogue's, or the catalogue gains the printed form."""
+    if not catalogue_loaded(s):
+        return None
+    if issuing_authority and agency_code_by_name(s, doc.province, issuing_authority):
+        return None
+    return f"{UNKNOWN_AGENCY_PREFIX}: «{issuing_authority or ''}» (sửa theo tên trong danh mục, hoặc bổ sung " \
+           "tên in trên giấy tờ vào danh mục bằng «sohoa agencies import»)"
 GENERAL_TYPE_REASON = "văn bản hành chính chung (không có mẫu riêng): người duyệt xác nhận loại văn bản"
 
 
@@ -70,7 +84,11 @@ def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | Non
     # Keep flags from earlier stages (page count, provisional mã hồ sơ); drop the rule messages of the
     # last validation, which this one recomputes.
     rule_prefixes = rule_reason_prefixes(doc_type)
-    extra = tuple(r for r in doc.review_reasons if not (isinstance(r, str) and r.startswith(rule_prefixes)))
+    extra = tuple(r for r in doc.review_reasons
+                  if not (isinstance(r, str) and r.startswith((*rule_prefixes, UNKNOWN_AGENCY_PREFIX))))
+    authority = fields["issuing_authority"].value if "issuing_authority" in fields else None
+    if (agency := unknown_agency_reason(s, doc, authority)) is not None:
+        extra += (agency,)
     for reason, applies in ((unknown, unknown is not None), (GENERAL_TYPE_REASON, doc_type.code == GENERAL_TYPE_CODE),
                             (PROVISIONAL_REASON, doc.dossier_provisional)):
         if applies and reason not in extra:

@@ -28,6 +28,7 @@ class FieldKind(StrEnum):
     DOCUMENT_NUMBER = "document_number"  # "1234/QĐ-UBND"
     NAME = "name"  # a person's name in Vietnamese letters
     AUTHORITY = "authority"  # the name of an agency or body ("UBND HUYỆN VẠN NINH", "BỘ Y TẾ")
+    TAX_CODE = "tax_code"  # mã số thuế = mã số doanh nghiệp of an organisation holding the result
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ KIND_RULES: dict[FieldKind, RuleSpec] = {
                                   "Tên cơ quan ban hành đầy đủ (ít nhất hai từ, bốn chữ cái)"),
     FieldKind.ID_NUMBER: RuleSpec("cccd_structure", Severity.ERROR,
                                   "CCCD 12 số: mã tỉnh, giới tính/thế kỷ, năm sinh; CMND 9 số bị đánh dấu"),
+    FieldKind.TAX_CODE: RuleSpec("tax_code_check", Severity.ERROR,
+                                 "Mã số thuế / mã số doanh nghiệp: 10 chữ số đúng chữ số kiểm tra "
+                                 "(đơn vị phụ thuộc: thêm -NNN)"),
 }
 REQUIRED_RULE = RuleSpec("required", Severity.ERROR, "Trường bắt buộc phải có giá trị")
 CONFIDENCE_RULE = RuleSpec("confidence", Severity.WARNING, "Độ tin cậy nhận dạng không thấp hơn ngưỡng")
@@ -174,6 +178,14 @@ _HOLDER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, review_threshold=0.90),
     FieldSpec("holder_address", "Nơi cư trú", required=False),
 )
+# A result owned by an organisation (no citizen ID): its name and its tax code, which is also its
+# enterprise code (Law on Enterprises 2020 Art. 29.1). The warehouse files it under that number
+# (sync.payloads.holder_of). A wrong check digit would file it under another company: reviewed.
+_ORGANISATION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("organisation_name", "Tên tổ chức, doanh nghiệp", required=False),
+    FieldSpec("tax_code", "Mã số thuế / mã số doanh nghiệp", FieldKind.TAX_CODE, required=False,
+              review_threshold=0.90),
+)
 
 # The kinds of administrative document (Decree 30/2020 Appendix III, plus the legal normative kinds
 # and the results of procedures: permits, certificates, extracts). The extractor snaps the title line
@@ -230,6 +242,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 FieldSpec("holder_birth_date", "Ngày sinh", FieldKind.DATE, required=False),
                 FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, required=False,
                           review_threshold=0.90),
+                *_ORGANISATION_FIELDS,
             ),
             rules=COMMON_RULES + _HOLDER_RULES,
         ),
@@ -277,6 +290,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 FieldSpec("construction_site", "Vị trí xây dựng"),
                 FieldSpec("total_floor_area", "Tổng diện tích sàn", required=False),
                 FieldSpec("storeys", "Số tầng", required=False),
+                *_ORGANISATION_FIELDS,
             ),
             rules=COMMON_RULES,
         ),

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from core.identifiers import CitizenIdKind, check_citizen_id, is_document_number
+from core.identifiers import (
+    CitizenIdKind,
+    check_citizen_id,
+    check_tax_code,
+    is_agency_code,
+    is_document_number,
+)
 from core.text import VIETNAMESE_MARKS, fold_words, nfc, vn_number
 from core.units import is_province
-from schemas.catalogues import is_agency_code
 from schemas.document_types import (
     AGENCY_IN_CATALOGUE,
     CONFIDENCE_RULE,
@@ -262,6 +267,9 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
         elif spec.kind is FieldKind.ID_NUMBER:
             severity, why = _id_number_outcome(value, parse_iso(value_of("holder_birth_date")))
             add(kind_rule, spec.name, severity is None, why, severity)  # type: ignore[arg-type]
+        elif spec.kind is FieldKind.TAX_CODE:
+            why = check_tax_code(value)
+            add(kind_rule, spec.name, not why, why)  # type: ignore[arg-type]
         threshold = thresholds.for_field(doc_type, spec)
         ok = item.confidence >= threshold
         add(CONFIDENCE_RULE, spec.name, ok, "" if ok else f"độ tin cậy {vn_number(item.confidence, 2)} < ngưỡng {vn_number(threshold, 2)}")

@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "sohoa.commands.pipeline_cmds",
     "sohoa.commands.services",
     "sohoa.commands.roadmap_cmds",
+    "sohoa.commands.agency_cmds",
     "sohoa.commands.storage_cmds",
     "sohoa.commands.lifecycle_cmds",
     "sohoa.commands.web_cmds",

@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.actors import actor_name
 from core.settings import Settings, get_settings
 from storage.db import session_scope
 from storage.models import AuditEntry, Document, FixityFinding, Result
 from storage.objects import ChecksumMismatch, ObjectStore, StoreUnavailable, sha256_hex
 
 log = logging.getLogger(__name__)
-ACTOR = "fixity-audit"
 
 
 def _targets(settings: Settings, store: ObjectStore) -> Iterator[tuple[str, str, str, str, str]]:
@@ -91,8 +91,10 @@ def _store_answers(store: ObjectStore) -> bool:
     return True
 
 
-def audit_results(settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
-    """Run one fixity audit; returns the report (also written to the reports bucket)."""
+def audit_results(settings: Settings | None = None, store: ObjectStore | None = None, *,
+                  actor: str | None = None) -> dict[str, Any]:
+    """Run one fixity audit; returns the report (also written to the reports bucket). The audit entry
+    names who ran it (`core.actors.actor_name`: the operator, or the DAG run's person)."""
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     audit_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
@@ -119,6 +121,6 @@ def audit_results(settings: Settings | None = None, store: ObjectStore | None = 
             s.add(FixityFinding(audit_id=audit_id, entity=p["entity"], entity_id=p["entity_id"], bucket=p["bucket"],
                                 key=p["key"], problem=p["problem"], expected_sha256=p["expected_sha256"],
                                 actual_sha256=p["actual_sha256"], detail=p["detail"]))
-        s.add(AuditEntry(actor=ACTOR, action="fixity", entity="objects", entity_id=audit_id,
+        s.add(AuditEntry(actor=actor_name(actor), action="fixity", entity="objects", entity_id=audit_id,
                          detail={"checked": checked, "problems": len(problems), "report": report["report"]}))
     return report

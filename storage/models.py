@@ -385,3 +385,29 @@ class FixityFinding(Base):
     actual_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
     detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CatalogueAgency(Base):
+    """An agency of the national catalogue of agency codes (mã định danh, Decision 20/2020/QĐ-TTg),
+    loaded by `sohoa agencies import`. Issuing agencies travel to the warehouse by this code; their
+    printed name is only text. Once a catalogue is loaded, a record whose issuing agency it does not
+    know goes to a steward (review/validate.py), never to the warehouse with free text."""
+
+    __tablename__ = "agency_catalogue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    province: Mapped[str | None] = mapped_column(String(100), default=None)  # the 2025 province; None: central
+    parent_code: Mapped[str | None] = mapped_column(String(100), default=None)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CatalogueAgencyName(Base):
+    """A name an agency is printed under (its official name and the header forms the catalogue lists),
+    by `core.text.agency_key`: what a record's issuing agency is looked up by."""
+
+    __tablename__ = "agency_catalogue_names"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(100), index=True)
+    name_key: Mapped[str] = mapped_column(String(400), index=True)
+    province: Mapped[str | None] = mapped_column(String(100), default=None)

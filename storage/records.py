@@ -230,25 +230,67 @@ def link_new_version(s: Session, new: Result, replaced_id: int, at: datetime, ac
     return old
 
 
+REDIGITISED_PREFIX = "số hóa lại giấy tờ đã có kết quả ký số"
+
+
+def redigitised_reason(result_code: str) -> str:
+    """The review reason of a record that re-digitises a paper whose signed result it will replace
+    (intake: the same file again; validation: a new scan of the same paper)."""
+    return f"{REDIGITISED_PREFIX} {result_code}: khi được ký, bản mới thay thế kết quả đó"
+
+
+def valid_version_of(s: Session, document_id: int) -> Result | None:
+    """The valid signed result that stands for a record's paper now: its latest result, or the
+    version that replaced it (possibly another record's: a re-digitisation), followed to the end of
+    the chain. None when the record was never signed, or the chain ends revoked."""
+    result = latest_result(s, document_id)
+    seen: set[int] = set()
+    while result is not None and result.superseded_by_id is not None and result.id not in seen:
+        seen.add(result.id)
+        result = s.get(Result, result.superseded_by_id)
+    return result if result is not None and result.state is ResultState.VALID else None
+
+
 def latest_result(s: Session, document_id: int) -> Result | None:
     """The document's most recent result, current or not (what the store stage stores)."""
     return s.scalar(select(Result).where(Result.document_id == document_id).order_by(Result.id.desc()).limit(1))
 
 
+def catalogue_loaded(s: Session) -> bool:
+    """Whether the national catalogue of agency codes was imported (`sohoa agencies import`): from then
+    on an issuing agency it does not know sends its record to a steward."""
+    from storage.models import CatalogueAgency
+
+    return s.scalar(select(CatalogueAgency.id).limit(1)) is not None
+
+
+def _provinces_of(province: str) -> set[str]:
+    from core.units import UnknownProvince, province_2025
+
+    try:
+        return {province, province_2025(province).name}
+    except UnknownProvince:
+        return {province}
+
+
 def agency_code_by_name(s: Session, province: str, name: Any) -> str | None:
-    """The catalogue code (roadmap_agencies, `sohoa roadmap import-agencies`) of the agency printed as
-    `name` in this province, compared without accents and case; None when not found or ambiguous."""
-    from core.text import fold
+    """The catalogue code of the agency printed as `name` for a record of this province: the national
+    catalogue (`sohoa agencies import`: its central agencies and the province's own, by official
+    name or a listed printed form, `core.text.agency_key`), else a province's roadmap agencies
+    (`sohoa roadmap import-agencies`). None when not found or ambiguous (two agencies, one name)."""
+    from core.text import agency_key, fold
+    from storage.models import CatalogueAgencyName
     from storage.roadmap_models import Agency
 
     if not isinstance(name, str) or not name.strip():
         return None
-    from core.units import UnknownProvince, province_2025
-
-    try:
-        provinces = {province, province_2025(province).name}
-    except UnknownProvince:
-        provinces = {province}
+    provinces = _provinces_of(province)
+    key = agency_key(name)
+    codes = set(s.scalars(select(CatalogueAgencyName.agency_code).where(
+        CatalogueAgencyName.name_key == key,
+        CatalogueAgencyName.province.is_(None) | CatalogueAgencyName.province.in_(provinces))))
+    if codes:
+        return codes.pop() if len(codes) == 1 else None
     wanted = fold(name)
     codes = {a.code for a in s.scalars(select(Agency).where(Agency.province.in_(provinces))) if fold(a.name) == wanted}
     return codes.pop() if len(codes) == 1 else None

@@ -16,9 +16,9 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.identifiers import CCCD_PATTERN
+from core.identifiers import CCCD_PATTERN, check_tax_code, is_cccd
 
 API_PREFIX = "/api/v1"
 
@@ -69,12 +69,26 @@ class IdentifierKind(StrEnum):
 
 
 class Holder(BaseModel):
+    """Whose result it is. An organisation is named by its tax code, which is also its enterprise
+    code (mã số doanh nghiệp): 10 digits whose last is a check digit, or 10 digits, '-' and 3 for a
+    dependent unit; the receiver refuses a number whose check digit is wrong."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: HolderKind
     name: Annotated[str | None, Field(max_length=300)] = None
     identifier: Annotated[str | None, Field(max_length=64)] = None
     identifier_kind: IdentifierKind | None = None
+
+    @model_validator(mode="after")
+    def _identifier_well_formed(self) -> Holder:
+        if (self.identifier is None) != (self.identifier_kind is None):
+            raise ValueError("identifier and identifier_kind go together")
+        if self.identifier_kind is IdentifierKind.TAX_CODE and self.identifier and check_tax_code(self.identifier):
+            raise ValueError(f"tax code {self.identifier!r}: {check_tax_code(self.identifier)}")
+        if self.identifier_kind is IdentifierKind.CCCD and self.identifier and not is_cccd(self.identifier):
+            raise ValueError("a CCCD is 12 digits")
+        return self
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -8,11 +8,12 @@ delivered (`sync.outbox`), so the warehouse keeps its own copy.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from core.identifiers import is_cccd
+from core.identifiers import is_cccd, is_tax_code
 from core.settings import Settings
 from sync.contract import HolderKind, IdentifierKind
 
@@ -41,10 +42,13 @@ def holder_of(fields: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     if citizen_id and is_cccd(citizen_id):
         return citizen_id, {"kind": HolderKind.CITIZEN, "name": name, "identifier": citizen_id,
                             "identifier_kind": IdentifierKind.CCCD}
-    # An old 9-digit CMND is no warehouse identifier; it stays in `fields`.
-    if value("tax_code"):
-        return None, {"kind": HolderKind.ORGANISATION, "name": name, "identifier": value("tax_code"),
-                      "identifier_kind": IdentifierKind.TAX_CODE}
+    # An old 9-digit CMND is no warehouse identifier; it stays in `fields`. Nor is a tax code whose
+    # check digit is wrong (core.identifiers.check_tax_code): it would file the result under another company.
+    tax_code = value("tax_code")
+    if tax_code and is_tax_code(tax_code):
+        organisation = value("organisation_name") or name
+        return None, {"kind": HolderKind.ORGANISATION, "name": organisation,
+                      "identifier": re.sub(r"[\s.]", "", tax_code), "identifier_kind": IdentifierKind.TAX_CODE}
     if value("registration_number"):
         kind = HolderKind.HOUSEHOLD if value("business_name") else HolderKind.ORGANISATION
         return None, {"kind": kind, "name": name, "identifier": value("registration_number"),

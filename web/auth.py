@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from sqlalchemy import delete, select
 
+from core.actors import actor_name
 from core.errors import InvalidValue
 from core.exitcodes import ExitCode
 from core.units import canonical_province, is_province
@@ -127,7 +128,7 @@ def _existing(s: Any, username: str) -> User:
     return user
 
 
-def set_password(username: str, password: str, db_url: str | None = None) -> None:
+def set_password(username: str, password: str, db_url: str | None = None, *, actor: str | None = None) -> None:
     """A new password; every session of the user ends (issue 17, finding 9)."""
     if len(password) < 8:
         raise InvalidValue("mật khẩu phải có ít nhất 8 ký tự")
@@ -135,26 +136,26 @@ def set_password(username: str, password: str, db_url: str | None = None) -> Non
         user = _existing(s, username)
         user.password_hash = hash_password(password)
         _end_sessions(s, user.id)
-        s.add(AuditEntry(actor="cli", action="password_changed", entity="user", entity_id=user.username))
+        s.add(AuditEntry(actor=actor_name(actor), action="password_changed", entity="user", entity_id=user.username))
 
 
-def disable_user(username: str, db_url: str | None = None) -> None:
+def disable_user(username: str, db_url: str | None = None, *, actor: str | None = None) -> None:
     """The account can no longer log in and its sessions end now; `users add` enables it again."""
     with session_scope(db_url) as s:
         user = _existing(s, username)
         user.active = False
         _end_sessions(s, user.id)
-        s.add(AuditEntry(actor="cli", action="user_disabled", entity="user", entity_id=user.username))
+        s.add(AuditEntry(actor=actor_name(actor), action="user_disabled", entity="user", entity_id=user.username))
 
 
-def remove_user(username: str, db_url: str | None = None) -> None:
+def remove_user(username: str, db_url: str | None = None, *, actor: str | None = None) -> None:
     """The account, its provinces and sessions are deleted; the audit log keeps what it did (by name)."""
     with session_scope(db_url) as s:
         user = _existing(s, username)
         _end_sessions(s, user.id)
         s.execute(delete(UserProvince).where(UserProvince.user_id == user.id))
         s.delete(user)
-        s.add(AuditEntry(actor="cli", action="user_removed", entity="user", entity_id=user.username))
+        s.add(AuditEntry(actor=actor_name(actor), action="user_removed", entity="user", entity_id=user.username))
 
 
 def authenticate(username: str, password: str, db_url: str | None = None) -> int | None:
@@ -187,7 +188,8 @@ def audit_login_lockout(username: str, address: str, scope: str, seconds: int, f
                         db_url: str | None = None) -> None:
     """One audit-log entry per lockout started (not per refused attempt: a flood must not flood it)."""
     with session_scope(db_url) as s:
-        s.add(AuditEntry(actor="web-login", action="login_locked", entity="user", entity_id=username.strip()[:120],
+        # Nobody is logged in: the actor is the client the attempts came from (Art. 17: attributable).
+        s.add(AuditEntry(actor=f"máy khách {address}"[:100], action="login_locked", entity="user", entity_id=username.strip()[:120],
                          detail={"scope": scope, "seconds": seconds, "client": address[:64],
                                  "account_failures": failures}))
 

@@ -49,6 +49,8 @@ _FLASH = {
     "rescan": "Đã yêu cầu quét lại hồ sơ #{doc}; hồ sơ nằm trong danh sách chờ quét lại.",
     "retyped": "Đã đổi loại giấy tờ của hồ sơ #{doc}, trích xuất và kiểm tra lại theo loại mới.",
     "reopened": "Đã mở lại hồ sơ #{doc} để đính chính: sau khi duyệt, bản mới được ký và thay thế bản cũ.",
+    "rekeyed": "Đã gắn hồ sơ #{doc} với mã hồ sơ thật (mã tạm được giữ làm bí danh). Nếu hồ sơ đã ký, kết quả "
+               "được ký lại với mã thật ở lượt ký tiếp theo và thay thế bản mang mã tạm.",
 }
 
 
@@ -79,6 +81,13 @@ _ERRORS = {
     "reopen_reason": "Cần ghi lý do đính chính.",
     "not_current": "Mã kết quả không phải bản hiện hành của hồ sơ này.",
     "not_stored": "Kết quả chưa được lưu trữ xong: hãy chạy bước lưu trữ trước khi đính chính.",
+    "unknown_agency": "Cơ quan ban hành không có trong danh mục mã định danh cơ quan: sửa tên cơ quan theo danh mục, "
+                      "hoặc bổ sung tên in trên giấy tờ vào danh mục («sohoa agencies import») rồi duyệt lại.",
+    # re-keying a provisional dossier code (review.lifecycle.rekey_provisional)
+    "dossier_code": "Mã hồ sơ thật không đúng dạng <mã cơ quan>-<yymmdd>-<số thứ tự> "
+                    "(ví dụ 000.00.15.H34-200512-0001): chưa đổi.",
+    "not_provisional": "Hồ sơ đã mang mã hồ sơ thật: mã hồ sơ không bao giờ đổi.",
+    "no_provisional": "Không có hồ sơ nào mang mã tạm này.",
 }
 
 
@@ -193,6 +202,8 @@ def record_page(request: Request, user: UserDep, document_id: int, error: str = 
         "can_reopen": next((r.result_code for r in view.results if r.valid and r.result_code == r.current),
                            None) if view.signed and service.can_review(user, view.document.province) else None,
         "state_vi": RESULT_STATE_VI,
+        # A provisional TAM.… code is linked to the real mã hồ sơ once it is found (signed or not).
+        "can_rekey": view.document.dossier_provisional and service.can_review(user, view.document.province),
     })
 
 
@@ -206,6 +217,17 @@ async def record_action(request: Request, user: UserDep, document_id: int) -> Re
     db_url = _settings(request).db_url
     changes = {key.removeprefix("field__"): str(value) for key, value in form.multi_items()
                if key.startswith("field__")}
+    if action == "rekey":  # the real mã hồ sơ of a provisional one: same service as `sohoa rekey`
+        from review.lifecycle import LifecycleError, rekey_provisional
+
+        if not doc.dossier_provisional or not doc.dossier_code:
+            return _back(request, f"/review/documents/{document_id}", error="not_provisional")
+        try:
+            rekey_provisional(doc.dossier_code, str(form.get("real_dossier_code") or ""), user.username,
+                              db_url=db_url)
+        except LifecycleError as exc:
+            return _back(request, f"/review/documents/{document_id}", error=exc.code)
+        return _back(request, f"/review/documents/{document_id}", done="rekeyed", doc=document_id)
     if action == "reopen":  # a correction after signing: a new version will replace the signed one
         from review.lifecycle import LifecycleError, reopen_signed
 

@@ -31,12 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--province", required=True)
     p.add_argument("--agency", required=True)
     p.add_argument("--type", dest="document_type", default="auto")
+    p.add_argument("--actor", default=None, help="người thực hiện, ghi vào nhật ký kiểm tra của mọi công đoạn "
+                                                 "(mặc định: SOHOA_ACTOR, rồi người dùng hệ điều hành)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("retry", help="chạy lại các hồ sơ bị lỗi của một lô (mọi công đoạn, hoặc từ --stage)")
     p.add_argument("batch_id", type=int, help="số lô (in trong kết quả của `sohoa run`)")
     p.add_argument("--stage", choices=("ocr", "extract", "validate", "sign", "store"), default=None,
                    help="chỉ thử lại hồ sơ lỗi ở công đoạn này, rồi chạy tiếp các công đoạn sau")
+    p.add_argument("--actor", default=None, help="người thực hiện (mặc định: SOHOA_ACTOR, rồi người dùng hệ điều hành)")
     p.set_defaults(func=_retry)
 
 
@@ -155,6 +158,7 @@ class _StageProgress:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from core.actors import set_actor
     from core.errors import BadInput
     from core.locks import batch_lock
     from core.settings import get_settings
@@ -164,6 +168,7 @@ def _run(args: argparse.Namespace) -> int:
     from storage.db import upgrade
 
     _log_progress()
+    set_actor(args.actor)  # every stage's audit entries name this person (core.actors)
     settings = get_settings()
     batch_dir = args.batch_dir.resolve()
     if not batch_dir.is_dir():
@@ -181,6 +186,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
+    from core.actors import set_actor
     from core.errors import BadInput
     from core.locks import batch_lock
     from core.settings import get_settings
@@ -189,6 +195,7 @@ def _retry(args: argparse.Namespace) -> int:
     from storage.models import Batch
 
     _log_progress()
+    set_actor(args.actor)  # every stage's audit entries name this person (core.actors)
     upgrade()
     with session_scope() as s:
         batch = s.get(Batch, args.batch_id)

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--measure-pages", action="store_true",
                    help="đo lại chất lượng các trang do phiên bản cũ đo (đọc lại bản quét gốc)")
     p.add_argument("--dry-run", action="store_true", help="chỉ báo cáo, không ghi gì")
+    p.add_argument("--actor", default=None, help="người thực hiện (mặc định: người dùng hệ điều hành)")
     p.set_defaults(func=_backfill)
 
 
@@ -57,7 +58,7 @@ def _backfill(args: argparse.Namespace) -> int:
     upgrade(settings.db_url)
     store = ObjectStore(settings) if args.measure_pages else None
     report = backfill(batch_id=args.batch, measure_pages=args.measure_pages, store=store, settings=settings,
-                      dry_run=args.dry_run, db_url=settings.db_url)
+                      dry_run=args.dry_run, actor=args.actor, db_url=settings.db_url)
     print(f"{'(chạy thử, không ghi) ' if args.dry_run else ''}Đã xét {report.documents} hồ sơ; đo lại "
           f"{report.pages_measured} trang; {len(report.back_to_review)} hồ sơ trở lại hàng đợi rà soát; "
           f"{report.reasons_refreshed} hồ sơ đang rà soát được cập nhật lý do.")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from pathlib import Path
 
+from core.actors import actor_name
 from core.exitcodes import ExitCode
 
 
@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     p = sub.add_parser("fixity", help="kiểm tra toàn vẹn: đọc lại mọi đối tượng, so SHA-256 với CSDL")
     p.add_argument("--format", choices=("json", "text"), default="text")
+    p.add_argument("--actor", default=None, help="người thực hiện (mặc định: người dùng hệ điều hành)")
     p.set_defaults(func=_fixity)
 
 
@@ -61,7 +62,7 @@ def _storage_setup(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     from sync.revocation import revoke_result
 
-    outcome = revoke_result(args.result_code, args.reason, actor=args.actor or getpass.getuser())
+    outcome = revoke_result(args.result_code, args.reason, actor=actor_name(args.actor))
     when = outcome.revoked_at.isoformat()
     if outcome.already_revoked:
         print(f"{outcome.result_code} đã bị thu hồi từ trước lúc {when} (lý do: {outcome.reason}); không thay đổi gì")
@@ -78,7 +79,7 @@ def _requeue(args: argparse.Namespace) -> int:
 
     if not args.outbox_ids and not args.all:
         raise InvalidValue("chỉ rõ mã sự kiện outbox, hoặc dùng --all")
-    keys = requeue_dead(get_settings(), args.outbox_ids or None, actor=args.actor or getpass.getuser())
+    keys = requeue_dead(get_settings(), args.outbox_ids or None, actor=actor_name(args.actor))
     print(f"Đã đưa {len(keys)} sự kiện trở lại hàng đợi" + "".join(f"\n  {k}" for k in keys))
     return ExitCode.OK
 
@@ -104,7 +105,7 @@ def _restore(args: argparse.Namespace) -> int:
 def _fixity(args: argparse.Namespace) -> int:
     from storage.fixity import audit_results
 
-    report = audit_results()
+    report = audit_results(actor=args.actor)
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -1,4 +1,5 @@
-"""The one CCCD/CMND check and the one document-number pattern (core/identifiers.py)."""
+"""The one CCCD/CMND check, document-number pattern, agency and dossier code shapes and tax-code check
+(core/identifiers.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from core.identifiers import (
     CitizenIdKind,
     cccd_birth_year,
     check_citizen_id,
+    check_tax_code,
     gender_century_digit,
+    is_agency_code,
     is_cccd,
     is_citizen_id,
     is_document_number,
+    is_dossier_code,
+    is_tax_code,
 )
 
 
@@ -76,3 +81,36 @@ def test_shapes() -> None:
 ])
 def test_document_number(value: str, ok: bool) -> None:
     assert is_document_number(value) is ok
+
+
+# Check digit N10 = 10 - (31·N1 + 29·N2 + … + 3·N9) mod 11, worked by hand for 0312345673:
+# 0·31 + 3·29 + 1·23 + 2·19 + 3·17 + 4·13 + 5·7 + 6·5 + 7·3 = 337; 337 mod 11 = 7; 10 - 7 = 3.
+@pytest.mark.parametrize(("number", "ok"), [
+    ("0312345673", True), ("0312345673-001", True), ("031 234 5673", True), ("0312.345.673", True),
+    ("0100109106", True),  # a published enterprise code
+    ("0312345678", False),  # one digit off: the check digit catches it
+    ("0312345637", False),  # two digits swapped
+    ("031234567", False), ("03123456731", False), ("0312345673-01", False), ("0312345673-000", False),
+    ("03123456A3", False), ("", False),
+])
+def test_tax_code_check_digit(number: str, ok: bool) -> None:
+    assert is_tax_code(number) is ok
+    assert (check_tax_code(number) == "") is ok
+
+
+def test_a_weighted_sum_of_0_mod_11_is_never_issued() -> None:
+    # 1000000009: 1·31 + 9·3 = 58, 58 mod 11 = 3 -> 7; find a base whose remainder is 0 instead
+    base = next(f"{n:09d}" for n in range(10**8, 10**8 + 1000)
+                if sum(int(d) * w for d, w in zip(f"{n:09d}", (31, 29, 23, 19, 17, 13, 7, 5, 3), strict=True)) % 11 == 0)
+    assert all(not is_tax_code(base + str(d)) for d in range(10))
+
+
+@pytest.mark.parametrize(("code", "ok"), [
+    ("000.00.15.H34-200512-0001", True), ("000.00.15.H34-200512-123456", True),
+    ("ABC", False), ("000.00.15.H34-201312-0001", False),  # 13th month
+    ("000.00.15.H34-200230-0001", False),  # 30 February
+    ("000.00.15.h34-200512-0001", False), ("TAM.000.00.15.H34-200512-0001", False), ("", False), (None, False),
+])
+def test_dossier_code(code: str | None, ok: bool) -> None:
+    assert is_dossier_code(code) is ok
+    assert is_agency_code("000.00.15.H34") and not is_agency_code("VD.H34.HUYEN.VANNINH")

@@ -273,6 +273,159 @@ def test_redigitising_a_signed_paper_supersedes_instead_of_quarantine(pipeline_e
                                                 settings=settings).quarantined] == ["duplicate"]
 
 
+def seed_new_scan(settings: Settings, *, key: str, fields: dict[str, str], dossier: str | None = None) -> tuple[int, int]:
+    """A new scan (other bytes) of a paper, as extraction leaves it: its fields read, not validated yet.
+    Without a mã hồ sơ in the manifest it carries the provisional code intake gives a legacy paper."""
+    store = ObjectStore(settings)
+    png = scan_png(f"Bản quét mới {key}")
+    sha = sha256_hex(png)
+    with session_scope(settings.db_url) as s:
+        batch = Batch(batch_key=hashlib.sha256(key.encode()).hexdigest(), province=PROVINCE, agency_code=AGENCY,
+                      location=f"/batches/{key}")
+        s.add(batch)
+        s.flush()
+        raw = keys.raw_key(PROVINCE, AGENCY, 2026, batch.id, sha, ".png")
+        store.put_bytes(store.bucket("raw"), raw, png, content_type="image/png")
+        doc = Document(batch_id=batch.id, file_name=f"{key}.png", sha256=sha, content_type="image/png",
+                       size_bytes=len(png), page_count=1, province=PROVINCE, agency_code=AGENCY,
+                       document_type="giay_chung_nhan_ho_kinh_doanh", dossier_code=dossier,
+                       status=DocumentStatus.EXTRACTED, raw_key=raw)
+        s.add(doc)
+        s.flush()
+        if dossier is None:
+            doc.dossier_code, doc.dossier_provisional = f"TAM.{AGENCY}-261126-{doc.id:04d}", True
+        for name, value in fields.items():
+            s.add(Field(document_id=doc.id, name=name, value=value, confidence=0.99, page=1))
+        return batch.id, doc.id
+
+
+def test_a_new_scan_of_a_signed_paper_becomes_its_next_version(pipeline_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Re-digitising with a different scan (new bytes; same body, number and date): the supersede path,
+    not a duplicate and not a second independent result."""
+    from storage.models import ProbableDuplicate
+
+    settings: Settings = pipeline_env[0]
+    dossier = f"{AGENCY}-200512-0051"
+    batch_id, doc_id = seed_approved(settings, dossier, key="rescan-first")
+    pipeline.release_approved(batch_id, settings)
+    assert pipeline.sync_batch(batch_id, settings)["delivered"] == 1
+    (old,) = results_of(settings, doc_id)
+
+    again_batch, again = seed_new_scan(settings, key="rescan-again", fields=HKD)  # no mã hồ sơ on the new scan
+    pipeline.validate_batch(again_batch, settings)
+    with session_scope(settings.db_url) as s:
+        doc = s.get_one(Document, again)
+        assert doc.status == DocumentStatus.NEEDS_REVIEW  # a person confirms the replacement
+        assert doc.replaces_result_id == old.id
+        assert (doc.dossier_code, doc.dossier_provisional) == (dossier, False)  # the signed paper's dossier
+        assert doc.provisional_code and doc.provisional_code.startswith("TAM.")  # kept as its alias
+        assert any(old.result_code in str(r) for r in doc.review_reasons)
+        assert not any(str(r).startswith(("có thể trùng", "mã hồ sơ tạm thời")) for r in doc.review_reasons)
+        assert not list(s.scalars(select(ProbableDuplicate).where(ProbableDuplicate.document_id == again)))
+    # no written override needed: it is not a duplicate
+    service.approve_document(again, "lan", db_url=settings.db_url)
+    assert pipeline.release_approved(again_batch, settings)["signed"] == 1
+    (new,) = results_of(settings, again)
+    old = results_of(settings, doc_id)[0]
+    assert new.result_code == f"{dossier}-KQ2"  # the next version of the dossier, not a second KQ1
+    assert (old.superseded_by_id, new.supersedes_id) == (new.id, old.id)
+    with session_scope(settings.db_url) as s:
+        (event,) = s.scalars(select(OutboxEvent).where(OutboxEvent.result_id == new.id))
+        assert (event.payload["result_code"], event.payload["supersedes"]) == (new.result_code, old.result_code)
+    assert pipeline.sync_batch(again_batch, settings)["delivered"] == 1
+    held_old, held_new = warehouse(settings, old.result_code).json(), warehouse(settings, new.result_code).json()
+    assert (held_old["status"], held_old["superseded_by"]) == ("superseded", new.result_code)
+    assert (held_new["status"], held_new["supersedes"]) == ("still_valid", old.result_code)
+
+    # a third scan of the same paper replaces the current version (KQ2), never the superseded KQ1
+    third_batch, third = seed_new_scan(settings, key="rescan-third", fields=HKD, dossier=dossier)
+    pipeline.validate_batch(third_batch, settings)
+    with session_scope(settings.db_url) as s:
+        assert s.get_one(Document, third).replaces_result_id == new.id
+
+
+def test_same_dossier_and_number_is_the_same_paper_two_dossiers_are_not(pipeline_env) -> None:  # type: ignore[no-untyped-def]
+    from storage.models import ProbableDuplicate
+
+    settings: Settings = pipeline_env[0]
+    dossier = f"{AGENCY}-200512-0052"
+    batch_id, doc_id = seed_approved(settings, dossier, key="dossier-first")
+    pipeline.release_approved(batch_id, settings)
+    (old,) = results_of(settings, doc_id)
+    # OCR read the body differently this time: the identity rule misses, the dossier and number do not
+    misread = HKD | {"issuing_authority": "UBND HUYỆN VẠN NINH PHÒNG TÀI CHÍNH KẾ HOẠCH"}
+    again_batch, again = seed_new_scan(settings, key="dossier-again", fields=misread, dossier=dossier)
+    pipeline.validate_batch(again_batch, settings)
+    with session_scope(settings.db_url) as s:
+        assert s.get_one(Document, again).replaces_result_id == old.id
+    # the same paper under another REAL dossier code: two dossiers, a person decides (a duplicate)
+    other_batch, other = seed_new_scan(settings, key="dossier-other", fields=HKD, dossier=f"{AGENCY}-200512-0053")
+    pipeline.validate_batch(other_batch, settings)
+    with session_scope(settings.db_url) as s:
+        doc = s.get_one(Document, other)
+        assert doc.replaces_result_id is None and doc.status == DocumentStatus.NEEDS_REVIEW
+        assert {p.other_document_id for p in s.scalars(select(ProbableDuplicate).where(
+            ProbableDuplicate.document_id == other))} >= {doc_id}
+    with pytest.raises(service.ReviewError):  # no second independent result without a written reason
+        service.approve_document(other, "lan", db_url=settings.db_url)
+
+
+def test_desk_rekey_of_a_signed_provisional_result(pipeline_env) -> None:  # type: ignore[no-untyped-def]
+    """The desk's «Gắn mã hồ sơ thật» on a signed provisional result: the same service as `sohoa rekey`;
+    the next signing pass signs it under the real code, superseding the provisional one."""
+    import re
+
+    from web.auth import create_user
+
+    settings: Settings = pipeline_env[0]
+    tam, real = f"TAM.{AGENCY}-261126-0011", f"{AGENCY}-200512-0054"
+    batch_id, doc_id = seed_approved(settings, None, key="desk-rekey", provisional=tam)
+    pipeline.release_approved(batch_id, settings)
+    pipeline.sync_batch(batch_id, settings)
+    create_user("lan", "mat-khau-thu-nghiem-1", "steward", provinces=[PROVINCE], full_name="Nguyễn Thị Lan",
+                db_url=settings.db_url)
+    client = TestClient(create_app(settings))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    client.post("/login", data={"username": "lan", "password": "mat-khau-thu-nghiem-1",
+                                "csrf_token": token.group(1), "next": "/review"}, follow_redirects=False)
+    page = client.get(f"/review/documents/{doc_id}").text
+    assert 'id="btn-rekey"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    r = client.post(f"/review/documents/{doc_id}", data={"action": "rekey", "real_dossier_code": real,
+                                                        "csrf_token": token.group(1)}, follow_redirects=False)
+    assert "done=rekeyed" in r.headers["location"]
+    assert pipeline.release_approved(batch_id, settings)["signed"] == 1
+    assert pipeline.sync_batch(batch_id, settings)["delivered"] == 1
+    old, new = results_of(settings, doc_id)
+    assert (old.result_code, new.result_code) == (f"{tam}-KQ1", f"{real}-KQ1") and new.supersedes_id == old.id
+    held_new = warehouse(settings, new.result_code).json()
+    assert (held_new["status"], held_new["supersedes"], held_new["result"]["provisional"]) == \
+        ("still_valid", old.result_code, False)
+    assert warehouse(settings, old.result_code).json()["superseded_by"] == new.result_code
+    with session_scope(settings.db_url) as s:
+        rekeyed = [a for a in s.scalars(select(AuditEntry)) if a.action == "rekey"]
+        assert rekeyed and {a.actor for a in rekeyed} == {"lan"}
+
+
+def test_the_push_names_the_issuing_agency_by_its_catalogue_code(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`sohoa agencies import`: the warehouse gets the issuing agency's code, the printed name only as text."""
+    settings: Settings = pipeline_env[0]
+    catalogue = tmp_path / "danh_muc.csv"
+    catalogue.write_text("mã định danh,tên cơ quan,tỉnh,tên in trên giấy tờ\n"
+                         "000.15.20.H34,Phòng Tài chính - Kế hoạch huyện Vạn Ninh,Khánh Hòa,"
+                         "UBND huyện Vạn Ninh Phòng Tài chính - Kế hoạch\n", encoding="utf-8")
+    assert main(["agencies", "import", str(catalogue), "--actor", "lan"]) == ExitCode.OK
+    batch_id, doc_id = seed_approved(settings, f"{AGENCY}-200512-0055", key="agency-code")
+    assert pipeline.release_approved(batch_id, settings)["signed"] == 1
+    assert pipeline.sync_batch(batch_id, settings)["delivered"] == 1
+    (result,) = results_of(settings, doc_id)
+    held = warehouse(settings, result.result_code).json()["result"]
+    assert (held["issuing_agency_code"], held["issuing_agency"]) == ("000.15.20.H34", HKD["issuing_authority"])
+    assert held["keeping_agency_code"] == AGENCY
+
+
 def test_a_revoked_or_superseded_result_cannot_be_reopened(pipeline_env) -> None:  # type: ignore[no-untyped-def]
     settings: Settings = pipeline_env[0]
     batch_id, doc_id = seed_approved(settings, f"{AGENCY}-200512-0047", key="locked")

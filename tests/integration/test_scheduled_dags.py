@@ -37,10 +37,14 @@ def _warehouse(settings: Settings) -> dict[str, str]:
         return dict(db.execute("SELECT result_code, checksum_sha256 FROM results").fetchall())
 
 
-def test_sign_reviewed_signs_approved_records_and_sync_delivers_them(pipeline_env, run_dag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sign_reviewed_signs_approved_records_and_sync_delivers_them(pipeline_env, run_dag, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                    monkeypatch) -> None:
     """Two records out of review: one approved, one still doubtful. Only the approved one is signed,
-    stored and then delivered to the warehouse."""
+    stored and then delivered to the warehouse. The audit names the run's person, never a constant."""
+    from core.actors import run_actor
     from intake import intake_batch
+
+    monkeypatch.setenv("SOHOA_ACTOR", "người chạy trước")  # restored after: the DAG tasks set it for their run
     from samples import generate_batch
     from signing import SignatureStatus, verify_pdf
 
@@ -79,6 +83,11 @@ def test_sign_reviewed_signs_approved_records_and_sync_delivers_them(pipeline_en
     report = verify_pdf(pdf, trust_roots=[pki.root_cert_pem])
     assert report.status is SignatureStatus.VALID, report
     assert _warehouse(settings) == {}
+    with session_scope() as s:
+        signed = [a.actor for a in s.scalars(select(AuditEntry)) if a.action in ("sign", "status")
+                  and (a.action == "sign" or (a.detail or {}).get("stage") in ("sign", "store"))]
+    # `dag.test()` triggers as the user "dag_test": the run's person, not the one set before it
+    assert signed and set(signed) == {run_actor(run)} == {"dag_test"}
 
     run = run_dag("sync_citizen_warehouse")
     assert run.state == "success", _states(run)
@@ -88,10 +97,15 @@ def test_sign_reviewed_signs_approved_records_and_sync_delivers_them(pipeline_en
         receipts = list(s.scalars(select(models.SyncReceipt)))
         assert [(r.result_code, r.kind, r.outcome) for r in receipts] == [(result.result_code, "push", "delivered")]
         assert s.get_one(Document, approved).status == DocumentStatus.SYNCED
+        synced = [a.actor for a in s.scalars(select(AuditEntry)) if a.action == "status" and a.detail.get("to") == "synced"]
+    assert synced == [run_actor(run)]
 
 
-def test_fixity_audit_records_each_run_and_fails_on_a_changed_object(sohoa_env, run_dag, test_pki) -> None:  # type: ignore[no-untyped-def]
+def test_fixity_audit_records_each_run_and_fails_on_a_changed_object(sohoa_env, run_dag, test_pki, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core.actors import run_actor
     from signing import KeySource
+
+    monkeypatch.delenv("SOHOA_ACTOR", raising=False)  # restored after: the DAG task sets it for its run
 
     settings: Settings = sohoa_env
     store = ObjectStore(settings)
@@ -106,6 +120,7 @@ def test_fixity_audit_records_each_run_and_fails_on_a_changed_object(sohoa_env, 
         assert s.scalars(select(FixityFinding)).first() is None
     # per result: the signed PDF, its structured-data JSON and the original scan
     assert audit.detail["checked"] == 3 * len(stored) and audit.detail["problems"] == 0
+    assert audit.actor == run_actor(run) and audit.actor != "fixity-audit"  # the run's person, not a constant
     bucket, _, report_key = audit.detail["report"].removeprefix("s3://").partition("/")
     report = json.loads(store.get_bytes(bucket, report_key))
     assert report["audit_id"] == audit.entity_id and report["problems"] == []

@@ -15,7 +15,7 @@ from core.settings import Settings
 from review import service
 from review.backfill import backfill
 from storage.db import session_scope
-from storage.models import Document, DocumentStatus, Page, Result
+from storage.models import AuditEntry, Document, DocumentStatus, Page, Result
 from storage.objects import ObjectStore
 
 from .conftest import GOOD_HKD
@@ -60,7 +60,7 @@ def test_old_records_are_judged_again_and_signed_ones_only_listed(
     with session_scope(sohoa_env.db_url) as s:
         assert s.get_one(Document, blank).status == DocumentStatus.APPROVED  # a dry run writes nothing
 
-    report = backfill(db_url=sohoa_env.db_url)
+    report = backfill(actor="Trần Văn Bảo", db_url=sohoa_env.db_url)
     back = dict(report.back_to_review)
     assert set(back) == {blank, expired}
     assert back[blank] == "bản quét trang 2/2: trang trắng, không có nội dung — cần quét lại"
@@ -69,6 +69,8 @@ def test_old_records_are_judged_again_and_signed_ones_only_listed(
     with session_scope(sohoa_env.db_url) as s:
         assert s.get_one(Document, blank).status == DocumentStatus.NEEDS_REVIEW
         assert s.get_one(Document, expired).status == DocumentStatus.NEEDS_REVIEW
+        moved = [a.actor for a in s.scalars(select(AuditEntry).where(AuditEntry.action == "return_to_review"))]
+        assert sorted(moved) == ["Trần Văn Bảo"] * 2  # the person who ran it, not a constant
         assert s.get_one(Document, by_steward).status == DocumentStatus.APPROVED  # a person decided
         assert s.get_one(Document, clean).status == DocumentStatus.APPROVED
         assert s.get_one(Document, signed).status == DocumentStatus.STORED

@@ -174,3 +174,21 @@ def test_thresholds_are_declared_and_overridable_by_yaml_and_settings(tmp_path) 
     yaml_file.write_text("giay_chung_nhan_ho_kinh_doanh:\n  holder_shoe_size: 0.5\n", encoding="utf-8")
     with pytest.raises(ThresholdError, match=r"thresholds.yaml.*holder_shoe_size"):
         load_thresholds(Settings(_env_file=None, review_thresholds_file=yaml_file))
+
+
+def test_an_organisations_tax_code_is_checked_by_its_check_digit() -> None:
+    """A building permit issued to a company: its tax code (= enterprise code) decides whose result it
+    is in the warehouse, so a wrong check digit is an error (core.identifiers.check_tax_code)."""
+    permit = get_document_type("giay_phep_xay_dung")
+    values = {"issuing_authority": "ỦY BAN NHÂN DÂN HUYỆN VẠN NINH", "document_number": "45/GPXD",
+              "issue_date": "2021-03-02", "title": "GIẤY PHÉP XÂY DỰNG", "signer_name": "Nguyễn Văn An",
+              "holder_name": "Công ty Cổ phần Xây dựng Vạn Ninh", "construction_site": "Thửa 12, tờ bản đồ 3"}
+    good = {k: FieldInput(v, 0.97) for k, v in values.items()} | {"tax_code": FieldInput("0312345673", 0.97)}
+    outcome = next(o for o in validate_record(permit, good, today=date(2026, 1, 1)).outcomes if o.rule == "tax_code_check")
+    assert outcome.passed
+    bad = good | {"tax_code": FieldInput("0312345678", 0.97)}
+    decision = validate_record(permit, bad, today=date(2026, 1, 1))
+    (outcome,) = [o for o in decision.outcomes if o.rule == "tax_code_check"]
+    assert not outcome.passed and outcome.severity is Severity.ERROR and "chữ số kiểm tra" in outcome.message
+    assert decision.route is Route.NEEDS_REVIEW
+    assert any(r.startswith("Mã số thuế / mã số doanh nghiệp") for r in decision.reasons)

@@ -25,8 +25,11 @@ def test_rule8_fixity_audit_reports_corrupted_and_missing_objects(sohoa_env: Set
 
     store = ObjectStore(sohoa_env)
     _good, bad = stored_result(sohoa_env, store), stored_result(sohoa_env, store)
-    clean = audit_results(sohoa_env, store)
+    clean = audit_results(sohoa_env, store, actor="Trần Văn Bảo")
     assert clean["checked"] == 6 and clean["problems"] == []  # 2 × (PDF, JSON, scan)
+    with session_scope(sohoa_env.db_url) as s:
+        (entry,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "fixity"))
+        assert entry.actor == "Trần Văn Bảo"  # who ran it, not a constant
 
     # bit rot in a scan: the bytes change, the checksum in metadata does not
     with session_scope(sohoa_env.db_url) as s:

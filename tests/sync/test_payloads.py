@@ -18,9 +18,16 @@ def test_holder_is_a_citizen_a_household_an_organisation_or_agency_held() -> Non
                              "registration_number": "37A8012345", "business_name": "Tạp hóa Ngọc"})
     assert cid is None and (holder["kind"], holder["identifier"], holder["identifier_kind"]) == (
         "household", "37A8012345", "business_registration")
-    assert holder_of({"organisation_name": "Công ty TNHH Hải Đăng", "tax_code": "0312345678"})[1] == {
-        "kind": "organisation", "name": "Công ty TNHH Hải Đăng", "identifier": "0312345678",
+    assert holder_of({"organisation_name": "Công ty TNHH Hải Đăng", "tax_code": "0312 345 673"})[1] == {
+        "kind": "organisation", "name": "Công ty TNHH Hải Đăng", "identifier": "0312345673",
         "identifier_kind": "tax_code"}
+    # a building permit issued to a company: the investor is the organisation, by its enterprise code
+    assert holder_of({"holder_name": "Công ty CP Xây dựng Vạn Ninh", "tax_code": "0312345673-001"})[1] == {
+        "kind": "organisation", "name": "Công ty CP Xây dựng Vạn Ninh", "identifier": "0312345673-001",
+        "identifier_kind": "tax_code"}
+    # a wrong check digit never files the result under another company: agency-held, number kept in fields
+    assert holder_of({"organisation_name": "Công ty TNHH Hải Đăng", "tax_code": "0312345678"})[1] == {
+        "kind": "agency_held", "name": "Công ty TNHH Hải Đăng", "identifier": None, "identifier_kind": None}
     # a building permit prints no ID: the keeping agency holds it for the named owner
     assert holder_of({"holder_name": "Lê Văn Bình", "construction_site": "Thửa 12"})[1] == {
         "kind": "agency_held", "name": "Lê Văn Bình", "identifier": None, "identifier_kind": None}
@@ -42,6 +49,30 @@ def test_payload_is_valid_under_the_contract_and_flags_provisional_and_supersede
     assert (payload.issuing_agency, payload.issuing_agency_code) == ("UBND huyện Vạn Ninh", "VD.H34.HUYEN.VANNINH")
     assert payload.holder is not None and payload.holder.kind == "agency_held"
     assert settings.lookup_base() == "https://sohoa.khanhhoa.gov.vn/sohoa/tra-cuu"
+
+
+def test_organisation_owner_is_pushed_and_the_contract_checks_its_number() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from sync.contract import Holder
+
+    settings = Settings(public_url="https://sohoa.khanhhoa.gov.vn/sohoa")
+    body = push_payload(settings, result_code="000.00.15.H34-200512-0001-KQ1", document_type="quyet_dinh",
+                        fields={"organisation_name": "Công ty TNHH Thương mại Hải Đăng", "tax_code": "0312345673",
+                                "issuing_authority": "CỤC HÓA CHẤT", "issue_date": "2026-01-05"},
+                        signed_sha256="b" * 64, converted_at=datetime(2026, 11, 26, tzinfo=UTC),
+                        converter="Cục Hóa chất", keeping_agency_code="000.00.15.H34")
+    payload = ResultPayload.model_validate(body)
+    assert payload.citizen_id is None and payload.holder is not None
+    assert (payload.holder.kind, payload.holder.identifier, payload.holder.identifier_kind) == (
+        "organisation", "0312345673", "tax_code")
+    assert payload.holder.name == "Công ty TNHH Thương mại Hải Đăng"
+    # the receiver refuses an organisation filed under a number whose check digit is wrong
+    with pytest.raises(ValidationError, match="check digit|chữ số kiểm tra"):
+        Holder(kind="organisation", name="X", identifier="0312345678", identifier_kind="tax_code")
+    with pytest.raises(ValidationError):
+        Holder(kind="citizen", name="X", identifier="225123456", identifier_kind="cccd")
 
 
 def test_issuing_agency_code_from_the_catalogue(sohoa_env: Settings) -> None:
