@@ -180,7 +180,7 @@ def active_user_id(username: str, db_url: str | None = None) -> int | None:
 
 def audit_host_login(username: str, host: str, db_url: str | None = None) -> None:
     with session_scope(db_url) as s:
-        s.add(AuditEntry(actor=username[:120], action="login_via_host", entity="user", entity_id=username[:120],
+        s.add(AuditEntry(actor=username[:100], action="login_via_host", entity="user", entity_id=username[:120],
                          detail={"host": host}))
 
 
