@@ -974,7 +974,38 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
     return out, snapped, restored, whole
 
 
-_DELEGATION_LINE = re.compile(r"^(TM|KT|TL|TUQ|Q)\. ")
+# Lines of one who signs for another (on behalf of, deputy for, by order of, authorised by): the
+# signer's own title is the line below. "Q. X" is not one of them: the acting X signs as X, and
+# "Q. CHỦ TỊCH" is that signer's own title (Decree 30 Appendix I).
+_SIGNS_FOR = re.compile(r"^(TM|KT|TL|TUQ)\. ")
+# Words that name an office holder ("PHÓ CHỦ TỊCH", "TRƯỞNG PHÒNG", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH").
+OFFICE_WORDS = re.compile(r"\b(chu tich|giam doc|truong|pho|chanh|cong chuc|can bo|chu nhiem|bi thu|uy vien|"
+                          r"chanh an|tham phan|thu ky|ke toan|chuyen vien|tong|doi truong)\b")
+
+
+def _names_office(folded: str) -> bool:
+    """A line naming an office: a known title, or an office-holder word ("CÔNG CHỨC …" of a commune,
+    which no title list holds in all its forms)."""
+    return any(fold(k) in folded for k in (*SIGNER_TITLES, *_MORE_TITLES)) or bool(OFFICE_WORDS.search(folded))
+
+
+def _title_start(seg: Segment) -> int:
+    """Where the signer's own title starts on its authority line: after specks of the seal or the
+    signature left of it ("__ TL. CHỦ TỊCH") and after a "TM./KT./TL./TUQ." mark; a "Q." stays."""
+    folded = seg.folded
+    at = len(folded) - len(folded.lstrip())
+    tokens = list(re.finditer(r"\S+", folded))
+    for m, nxt in zip(tokens, tokens[1:], strict=False):
+        if any(c.isalpha() for c in m.group()) and (len(m.group()) > 1 or m.group() in "qt"):
+            break
+        at = nxt.start()  # a speck: no letter, or one lone letter
+    d = re.match(r"(tm|kt|tl|tuq)\s?[.,]\s*", folded[at:])
+    return at + (d.end() if d else 0)
+
+
+def _acting_marked(title: str) -> str:
+    """"Q, CHỦ TỊCH" / "Q.CHỦ TỊCH" in the one printed form "Q. CHỦ TỊCH"."""
+    return re.sub(r"^Q\s?[.,]\s*", "Q. ", title)
 
 
 def _is_title_line(line: str) -> bool:
@@ -1009,15 +1040,14 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         return ABSENT, ABSENT, _name_beside_recipients(segs)
     titles, name_seg = found
     page = titles[0].page
-    known = [t for t in titles if any(fold(k) in t.folded for k in (*SIGNER_TITLES, *_MORE_TITLES))]
+    known = [t for t in titles if _names_office(t.folded)]
     last = known[-1] if known else titles[-1]
-    title_text = re.sub(r"^(tm|kt|tl|tuq|q)\s?[.,]\s*", "", last.folded)
-    offset = len(last.folded) - len(title_text)
-    signer_title = _field(normalise_upper(_clean_value(last.text[offset:])), last.words_in(offset, len(last.text)),
-                          page, format_ok=bool(known))
+    offset = _title_start(last)
+    signer_title = _field(_acting_marked(normalise_upper(_clean_value(last.text[offset:]))),
+                          last.words_in(offset, len(last.text)), page, format_ok=bool(known))
     lines, snapped, restored, whole = _authority_lines(titles)
     if lines and signer_title.value and fold(signer_title.value) != fold(lines[-1]) \
-            and fold(signer_title.value).endswith(" " + fold(lines[-1])) and not _DELEGATION_LINE.match(lines[-1]):
+            and fold(signer_title.value).endswith(" " + fold(lines[-1])) and not _SIGNS_FOR.match(lines[-1]):
         # A speck of the seal or signature read before the title ("e THỦ TRƯỞNG"): the block's own
         # line, cleaned of it, is the title.
         signer_title = replace(signer_title, value=lines[-1])
@@ -1059,14 +1089,29 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     return signer_title, authority, with_checks(name, **checks)
 
 
+# The label of each list, folded; "Nơi nhận" also as Tesseract reads it under a seal or at low
+# resolution ("Nơi nhộn:", "Noi nhân:").
+_RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", r"noi\s?nh[a-z]n"))
+# Fixed words of a "Nơi nhận" list misread by one mark (Decree 30 lists name the same few bodies):
+# (folded pattern, printed form). The list is then a repair, held below the signing band.
+_RECIPIENT_WORDS = ((re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"),
+                    (re.compile(r"\((h|b)/[cC€eé]\)"), "(b/c)"))
+
+
+def _recipient_words_fixed(value: str) -> str:
+    for pattern, printed in _RECIPIENT_WORDS:
+        value = pattern.sub(printed, value)
+    return value
+
+
 def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
     """The addressees ("Kính gửi: …" of a công văn) or else the "Nơi nhận:" list, items joined by "; "."""
-    for label, pool in (("kinh gui", first), ("noi nhan", segs)):
-        at = next((i for i, s in enumerate(pool) if re.match(r"^\s*" + label + r"\s*[:;.]?", s.folded)), None)
+    for (label, pattern), pool in zip(_RECIPIENT_LABELS, (first, segs), strict=True):
+        at = next((i for i, s in enumerate(pool) if re.match(r"^\s*" + pattern + r"\s*[:;.]?", s.folded)), None)
         if at is None:
             continue
         head = pool[at]
-        m = re.match(r"^\s*" + label + r"\s*[:;.]?", head.folded)
+        m = re.match(r"^\s*" + pattern + r"\s*[:;.]?", head.folded)
         items: list[str] = []
         words: list[Word] = []
         rest = head.text[m.end():].strip() if m else ""
@@ -1079,15 +1124,21 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
                 break
             if label == "noi nhan" and s.box[0] > 0.45 * s.width:
                 continue  # the signature block beside the list
-            if label == "kinh gui" and not s.text.lstrip().startswith(("-", "+", "•")) and s.box[0] < head.box[0]:
+            bullet = s.text.lstrip().startswith(("-", "+", "•"))
+            if label == "kinh gui" and not bullet and (s.box[0] < head.box[0] or (items and items[-1].rstrip().endswith("."))):
+                # The body starts: left of the label, or after an addressee closed by its full stop.
                 break
             items.append(s.text)
             words += s.words
             prev = s
-        cleaned = [_clean_value(i).lstrip("-–+•* ") for i in items]
+        cleaned = [_clean_value(i).lstrip("-–+•*~ ") for i in items]
         value = "; ".join(c for c in cleaned if c)
         if value:
-            return _field(value, words, head.page)
+            field = _field(value, words, head.page)
+            fixed = _recipient_words_fixed(value)
+            if fixed != value:  # a word put back in its printed form, not read so: a person confirms
+                field = replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_VALID_CAP))
+            return field
     return ABSENT
 
 

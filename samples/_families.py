@@ -59,6 +59,12 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            face="dejavu-serif", header_lines=(1, 3), preamble=True, signer_styles=("tuq", "q", "kt"),
            holder_labels=("Ông (bà)",), handwritten=0.3, incoming_stamp=0.3,
            document_types=("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan")),
+    # After the held-out family so that its index (a key of its damage) and its documents stay the same.
+    Family("acting-preamble", "Noto Serif; the chairman's preamble and 'QUYẾT ĐỊNH:' sub-heading on decisions; "
+                              "acting (Q.) and authorised (TUQ.) signers beside KT./TL.; header on one to three "
+                              "lines; 'Ông (bà)' and 'Họ và tên' labels; incoming-mail stamps on some",
+           header_lines=(1, 2, 3), preamble=True, signer_styles=("q", "tuq", "tl", "kt"),
+           holder_labels=("Ông (bà)", "Họ và tên"), incoming_stamp=0.3),
 )}
 
 DEFAULT_FAMILY = "classic"
