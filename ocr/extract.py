@@ -387,6 +387,28 @@ def _header_lines(left: list[Segment]) -> tuple[list[str], list[Word]]:
     return lines, words
 
 
+# The body-type words a header line starts with, as the seal, a stamp or bold capitals garble them:
+# "Í (Ý BAN NHÂN DÂN", "ỦY CÁ& NHÂN DÂN", "2W BAN NHÂN DÂN" before "NHÂN DÂN" (what else ends so is a
+# "HỘI ĐỒNG NHÂN DÂN", kept), and "LUBND", "IÚBNB", "UBÑD" for the superior's "UBND".
+_GARBLED_PEOPLES_COMMITTEE = re.compile(r"^(?P<head>\S+(?: \S+){0,2}?) (?=NHÂN DÂN\b)")
+_GARBLED_UBND = re.compile(r"^[^\W\d_]?U?BN[BD][^\W\d_]?$")
+
+
+def _body_type_fixed(line: str) -> str:
+    """A header line whose body-type words are garbled, with them put back ("ỦY BAN NHÂN DÂN …",
+    "UBND …"). Only where the rest of the line reads as a body: a repair, held below the signing band."""
+    m = _GARBLED_PEOPLES_COMMITTEE.match(line)
+    if m and fold(m.group("head")) != "uy ban" and not re.search(r"hoi|dong|hd", fold(m.group("head"))) \
+            and len(re.sub(r"[^\w]", "", m.group("head"))) <= 7:
+        return "ỦY BAN " + line[m.end():]
+    # No comma or slash joins two words of a body's name ("THÀNH,PHỐ", "UBND/TỈNH").
+    line = re.sub(r"(?<=[^\W\d_])[/,](?=[^\W\d_])", " ", line)
+    first, _, rest = line.partition(" ")
+    if rest and first != "UBND" and _GARBLED_UBND.match(re.sub(r"[^a-z]", "", fold(first)).upper()):
+        return "UBND " + rest
+    return line
+
+
 def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField:
     if not left:
         return ABSENT
@@ -396,7 +418,8 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
     extra = (place.upper(),) if place and len(place) > 2 else ()
     value = normalise_upper(_clean_value(" ".join(parts)).strip("_"), extra)
     # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line.
-    fixed = normalise_upper(_clean_value(" ".join(place_names_fixed(p).upper() for p in parts)).strip("_"), extra)
+    fixed = normalise_upper(_clean_value(" ".join(place_names_fixed(_body_type_fixed(p)).upper() for p in parts))
+                            .strip("_"), extra)
     field = _field(fixed, words, left[0].page, format_ok=is_upper_text(value, 0.85))
     if fixed != value:  # the unit's name put back from the catalogue: a repair, not a reading
         field = replace(field, confidence=min(field.confidence, CORRECTED_INVALID_CAP))

@@ -242,6 +242,8 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 FieldSpec("holder_birth_date", "Ngày sinh", FieldKind.DATE, required=False),
                 FieldSpec("holder_id_number", "Số CCCD/CMND", FieldKind.ID_NUMBER, required=False,
                           review_threshold=0.90),
+                # Printed under the holder's name ("- Nơi cư trú: …") like the other holder fields.
+                FieldSpec("holder_address", "Nơi cư trú", required=False),
                 *_ORGANISATION_FIELDS,
             ),
             rules=COMMON_RULES + _HOLDER_RULES,
