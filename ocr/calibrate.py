@@ -188,7 +188,8 @@ FORMAT_CHECKS = {
     "business_address": _address_ok,
     "construction_site": _address_ok,
     "birth_place": _address_ok,
-    "signer_title": lambda v: _upper_ok(v) and bool(OFFICE_WORDS.search(fold(v))) and not _DELEGATION.match(fold(v)),
+    "signer_title": lambda v: _upper_ok(re.sub(r"^Q\. ", "", v)) and bool(OFFICE_WORDS.search(fold(v)))
+    and not _DELEGATION.match(fold(v)),
     "registration_number": lambda v: bool(re.fullmatch(r"[0-9A-Z]{6,15}", v)),
     "storeys": str.isdigit,
     # Vietnamese figures: "." groups thousands, "," marks decimals ("1.250,5 m2"); "400.2 m2" is a misread.

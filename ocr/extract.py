@@ -940,6 +940,9 @@ _MORE_TITLES = ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG", "VỤ TR
                 "CHÁNH ÁN", "CHÁNH THANH TRA", "TRƯỞNG ĐOÀN", "CHỦ NHIỆM", "TỔNG GIÁM ĐỐC")
 
 
+_TUQ_MISREAD = re.compile(r"^(TU|TỬ|TỨ|TỤ|TÚ|TŨ|1U|IU|TUO|TUG)[.,]\s*(?=CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|BỘ TRƯỞNG)")
+
+
 def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool]:
     """The authority lines as printed, OCR specks before a line dropped ("e THỦ TRƯỞNG"), and the
     deputy's line under "KT. …" put in the form that block requires; then whether a line was changed,
@@ -960,6 +963,10 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
             words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
         line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(" ".join(words))))
+        if m := _TUQ_MISREAD.match(line):
+            # "TỬ. CHỦ TỊCH", "1U. CHỦ TỊCH": the small "Q" of "TUQ." lost; no other mark reads so.
+            line = "TUQ. " + line[m.end():]
+            snapped = True
         if deputy is not None:
             f_line, d_words = fold(line), deputy.split()
             # The deputy's title with its first words lost: "TRƯỞNG …" for "THỨ TRƯỞNG …".
@@ -1012,18 +1019,20 @@ def _names_office(folded: str) -> bool:
     return any(fold(k) in folded for k in (*SIGNER_TITLES, *_MORE_TITLES)) or bool(OFFICE_WORDS.search(folded))
 
 
-def _title_start(seg: Segment) -> int:
+def _title_start(seg: Segment) -> tuple[int, bool]:
     """Where the signer's own title starts on its authority line: after specks of the seal or the
-    signature left of it ("__ TL. CHỦ TỊCH") and after a "TM./KT./TL./TUQ." mark; a "Q." stays."""
+    signature left of it ("__ TL. CHỦ TỊCH") and after a "TM./KT./TL./TUQ." mark; a "Q." stays.
+    Then whether specks were passed over before a title that has no such mark."""
     folded = seg.folded
     at = len(folded) - len(folded.lstrip())
     tokens = list(re.finditer(r"\S+", folded))
+    specks = False
     for m, nxt in zip(tokens, tokens[1:], strict=False):
         if any(c.isalpha() for c in m.group()) and (len(m.group()) > 1 or m.group() in "qt"):
             break
-        at = nxt.start()  # a speck: no letter, or one lone letter
+        at, specks = nxt.start(), True  # a speck: no letter, or one lone letter
     d = re.match(r"(tm|kt|tl|tuq)\s?[.,]\s*", folded[at:])
-    return at + (d.end() if d else 0)
+    return at + (d.end() if d else 0), specks and d is None
 
 
 def _acting_marked(title: str) -> str:
@@ -1065,9 +1074,13 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     page = titles[0].page
     known = [t for t in titles if _names_office(t.folded)]
     last = known[-1] if known else titles[-1]
-    offset = _title_start(last)
+    offset, specked = _title_start(last)
     signer_title = _field(_acting_marked(normalise_upper(_clean_value(last.text[offset:]))),
                           last.words_in(offset, len(last.text)), page, format_ok=bool(known))
+    if specked:
+        # Something unread stands left of the title: seal debris, or the "Q." of an acting signer
+        # (".-9: TRƯỞNG PHÒNG" for "Q. TRƯỞNG PHÒNG"), which would make it another title.
+        signer_title = replace(signer_title, confidence=min(signer_title.confidence, CORRECTED_VALID_CAP))
     lines, snapped, restored, whole = _authority_lines(titles)
     if lines and signer_title.value and fold(signer_title.value) != fold(lines[-1]) \
             and fold(signer_title.value).endswith(" " + fold(lines[-1])) and not _SIGNS_FOR.match(lines[-1]):
@@ -1142,8 +1155,10 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
             items.append(rest)
             words += head.words_in(m.end() if m else 0, len(head.text))
         prev = head
-        for s in pool[at + 1:]:
-            if s.page != head.page or s.top < prev.top or s.top - prev.bottom > 1.2 * prev.line_height:
+        # Top to bottom: Tesseract's block order can put a later item first ("- Lưu" before "- CT, …").
+        below = sorted((s for s in pool[at + 1:] if s.page == head.page and s.top >= head.top), key=lambda s: s.top)
+        for s in below:
+            if s.top - prev.bottom > 1.2 * prev.line_height:
                 break
             if label == "noi nhan" and s.box[0] > 0.45 * s.width:
                 continue  # the signature block beside the list
@@ -1161,6 +1176,10 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
             fixed = _recipient_words_fixed(value)
             if fixed != value:  # a word put back in its printed form, not read so: a person confirms
                 field = replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_VALID_CAP))
+            if label == "noi nhan":
+                # Decree 30 closes the list with the file copy ("- Lưu: VT, …"): without it the list
+                # was cut (a line lost under the seal, a line read elsewhere), however sure its words.
+                field = with_checks(field, list_closed=fold(cleaned[-1]).startswith("luu"))
             return field
     return ABSENT
 

@@ -1,0 +1,129 @@
+"""Signature blocks, recipient lists and header lines of the template families the first extractor
+did not fit (issue 12): acting (Q.) and authorised (TUQ.) signers, a commune officer's title under
+TL./TUQ., a "Nơi nhận" label read with a wrong mark, garbled body-type words of a header. Synthetic
+word boxes pin each rule; the last tests read generated documents of the tuning family
+"acting-preamble" with Tesseract (never the held-out family)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ocr
+from ocr.calibrate import format_ok
+from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
+from ocr.pages import load_pages
+from samples import HELD_OUT_FAMILY, TUNING_FAMILIES, render_document
+from tests.ocr.test_extract_general import Page, _extract, _header
+
+
+def _signed(*block: str, left: tuple[str, ...] = ("Nơi nhận:", "- Người được cấp;", "- Lưu: VT, HT."),
+            name: str = "Trần Hữu Tuấn") -> Page:
+    p = _header(Page(), body=("ỦY BAN NHÂN DÂN", "XÃ NINH THỌ"), number="Số: 125/UBND-HT",
+                place_date="Ninh Thọ, ngày 12 tháng 5 năm 2020")
+    p.centred(700, "GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN")
+    p.line(350, 900, "Giấy này có giá trị sử dụng trong thời hạn 6 tháng, kể từ ngày cấp.")
+    for i, text in enumerate(left):
+        p.line(300, 1700 + 60 * i, text, h=40)
+    for i, text in enumerate(block):
+        p.line(1450, 1700 + 70 * i, text)
+    p.line(1480, 2100, name)
+    return p
+
+
+@pytest.mark.parametrize(("block", "title", "authority"), [
+    # An acting chairman signs as chairman: "Q." is part of the signer's own title.
+    (("Q. CHỦ TỊCH",), "Q. CHỦ TỊCH", "Q. CHỦ TỊCH"),
+    (("Q, TRƯỞNG PHÒNG",), "Q. TRƯỞNG PHÒNG", "Q. TRƯỞNG PHÒNG"),
+    # Authorised by the chairman: the officer's own title is the line below, though no title list has it.
+    (("TUQ. CHỦ TỊCH", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"), "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH",
+     "TUQ. CHỦ TỊCH CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"),
+    (("TL. CHỦ TỊCH", "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"), "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ",
+     "TL. CHỦ TỊCH CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"),
+    (("TUQ. CHỦ TỊCH", "TRƯỞNG PHÒNG TƯ PHÁP"), "TRƯỞNG PHÒNG TƯ PHÁP", "TUQ. CHỦ TỊCH TRƯỞNG PHÒNG TƯ PHÁP"),
+])
+def test_the_signers_own_title_under_q_tuq_and_tl_blocks(block: tuple[str, ...], title: str, authority: str) -> None:
+    ex = _extract(_signed(*block))
+    assert ex.fields["signer_title"].value == title
+    assert ex.fields["signer_authority"].value == authority
+    assert ex.fields["signer_name"].value == "Trần Hữu Tuấn"
+    # The acting title passes the title check; a line signed for another does not.
+    assert format_ok("signer_title", title)
+
+
+def test_a_speck_left_of_the_tl_line_does_not_make_it_the_title() -> None:
+    ex = _extract(_signed("__ TL. CHỦ TỊCH", "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"))
+    assert ex.fields["signer_title"].value == "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"
+
+
+@pytest.mark.parametrize("title", ["KT. CHỦ TỊCH", "TL. CHỦ TỊCH", "TUQ. CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN"])
+def test_a_line_signed_for_another_is_never_a_plausible_own_title(title: str) -> None:
+    assert not format_ok("signer_title", title)
+
+
+def test_recipients_under_a_misread_label_and_fixed_words_are_a_held_back_repair() -> None:
+    ex = _extract(_signed("CHỦ TỊCH", left=("Nơi nhộn:", "- Như Điêu 3;", "- Chỉ cục Thuế huyện Vạn Ninh;",
+                                               "- UBND tỉnh (h/c);", "- Lưu: VT.")))
+    rec = ex.fields["recipients"]
+    assert rec.value == "Như Điều 3; Chi cục Thuế huyện Vạn Ninh; UBND tỉnh (b/c); Lưu: VT"
+    assert rec.confidence <= CORRECTED_VALID_CAP
+    clean = _extract(_signed("CHỦ TỊCH", left=("Nơi nhận:", "- Như Điều 3;", "- Lưu: VT."))).fields["recipients"]
+    assert clean.value == "Như Điều 3; Lưu: VT" and clean.confidence > CORRECTED_VALID_CAP
+
+
+def test_a_kinh_gui_addressee_closed_by_its_full_stop_ends_before_the_body() -> None:
+    p = _header(Page(), number="Số: 88/UBND-VP")
+    p.line(330, 540, "V/v đôn đốc thu nộp thuế sử dụng đất phi nông nghiệp")
+    p.line(500, 700, "Kính gửi: Trưởng các thôn, tổ dân phố thuộc phường Trần Phú.")
+    # The body's first line is indented past the label and follows at the usual line spacing.
+    p.line(560, 760, "Thực hiện chỉ đạo của Ủy ban nhân dân thành phố Quy Nhơn về việc thu thuế,")
+    ex = _extract(p)
+    assert ex.fields["recipients"].value == "Trưởng các thôn, tổ dân phố thuộc phường Trần Phú"
+
+
+@pytest.mark.parametrize(("body", "want"), [
+    (("Í (Ý BAN NHÂN DÂN", "PHƯỜNG TRẦN PHÚ"), "ỦY BAN NHÂN DÂN PHƯỜNG TRẦN PHÚ"),
+    (("ỦY CÁ& NHÂN DÂN", "XÃ PHƯỚC HƯNG"), "ỦY BAN NHÂN DÂN XÃ PHƯỚC HƯNG"),
+    (("LUBND HUYỆN GIA LÂM", "ỦY BAN NHÂN DÂN", "XÃ ĐA TỐN"), "UBND HUYỆN GIA LÂM ỦY BAN NHÂN DÂN XÃ ĐA TỐN"),
+    (("UBND/TỈNH KHÁNH HÒA", "ỦY BAN NHÂN DÂN", "THỊ XÃ NINH HÒA"),
+     "UBND TỈNH KHÁNH HÒA ỦY BAN NHÂN DÂN THỊ XÃ NINH HÒA"),
+])
+def test_garbled_body_type_words_of_a_header_are_put_back_as_a_repair(body: tuple[str, ...], want: str) -> None:
+    field = _extract(_header(Page(), body=body)).fields["issuing_authority"]
+    assert field.value == want and field.confidence <= CORRECTED_INVALID_CAP
+
+
+def test_a_peoples_council_header_is_not_turned_into_a_committee() -> None:
+    field = _extract(_header(Page(), body=("HỘI ĐỒNG NHÂN DÂN", "HUYỆN VẠN NINH"))).fields["issuing_authority"]
+    assert field.value == "HỘI ĐỒNG NHÂN DÂN HUYỆN VẠN NINH"
+
+
+def test_a_decision_carries_its_holders_address() -> None:
+    p = _header(Page())
+    p.centred(700, "QUYẾT ĐỊNH")
+    p.line(350, 900, "Điều 1. Giao cho hộ ông Trần Văn An thửa đất ở.")
+    p.line(350, 970, "- Họ và tên: Trần Văn An; giới tính: Nam;")
+    p.line(350, 1040, "- Nơi cư trú: Thôn Tây Bắc, xã Vạn Hưng, huyện Vạn Ninh, tỉnh Khánh Hòa.")
+    ex = _extract(p, document_type="quyet_dinh")
+    assert ex.fields["holder_address"].value == "Thôn Tây Bắc, xã Vạn Hưng, huyện Vạn Ninh, tỉnh Khánh Hòa"
+
+
+# Generated documents of the tuning family with Q./TUQ. blocks (seeds of ocr.calibrate SETS["dev-acting"]).
+@pytest.mark.parametrize(("document_type", "seed", "province", "title", "authority"), [
+    ("xac_nhan_tinh_trang_hon_nhan", 460_007, "Hà Nội", "Q. CHỦ TỊCH", "Q. CHỦ TỊCH"),
+    ("trich_luc_khai_sinh", 460_014, "Khánh Hòa", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH",
+     "TUQ. CHỦ TỊCH CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"),
+])
+def test_generated_acting_and_authorised_blocks_read_right(document_type: str, seed: int, province: str,
+                                                            title: str, authority: str, tmp_path: Path) -> None:
+    assert "acting-preamble" in TUNING_FAMILIES and HELD_OUT_FAMILY != "acting-preamble"
+    pages, truth = render_document(document_type, seed=seed, damage="none", province=province,
+                                   family="acting-preamble")
+    assert truth["fields"]["signer_title"] == title and truth["general_fields"]["signer_authority"] == authority
+    path = tmp_path / "scan.png"  # written and read back as intake reads a scan
+    pages[0].save(path, dpi=pages[0].info["dpi"])
+    ex = ocr.extract_fields(ocr.ocr_pages(load_pages(path), workers=1), document_type)
+    assert ex.fields["signer_title"].value == title
+    assert ex.fields["signer_authority"].value == authority
+    assert ex.fields["recipients"].value == truth["general_fields"]["recipients"]
