@@ -247,7 +247,13 @@ def _stamped(first: list[Segment]) -> set[int]:
         x0, x1 = a.box[0] - 0.08 * a.width, a.box[2] + 0.08 * a.width
         for i, s in enumerate(first):
             inside = x0 <= s.xc <= x1 and a.top - 1.5 * lh <= s.top <= a.bottom + 5 * lh
-            if s is a or (inside and (_STAMP_LINE.match(s.folded) or _STAMP_ANCHOR.search(s.folded))):
+            # The receiving office's name printed above "CÔNG VĂN ĐẾN" ("VĂN PHÒNG HĐND VÀ UBND")
+            # belongs to the stamp, not to the header it overlaps.
+            receiver = inside and s.bottom <= a.top + 0.3 * lh
+            # The document's own "Số: …/UBND-…" line can sit under the stamp; a stamp's number has no symbol.
+            own_number = bool(re.search(r"/\s*[A-ZĐ]{2,}", s.text)) and not _STAMP_ANCHOR.search(s.folded)
+            if s is a or (inside and not own_number
+                          and (receiver or _STAMP_LINE.match(s.folded) or _STAMP_ANCHOR.search(s.folded))):
                 out.add(i)
     return out
 
@@ -996,6 +1002,8 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
         if m and chief and fold(m.group(1)) != fold(chief) and fold(m.group(1)).split()[0] == fold(chief).split()[0]:
             out[i] = "KT. " + normalise_upper(chief.upper())
             restored = True
+    if out and re.match(r"^(cong chuc|can bo|chuyen vien)\b", fold(out[0])):
+        whole = False  # an officer signs by order or authority of the head: the "TL./TUQ." line was lost
     if out and re.match(r"^(TM|KT|TL|TUQ)\. ", out[-1]):
         whole = False  # the signer's own title line is missing (under the seal, or not read)
         if deputy is not None:  # under "KT. X" it can only be X's deputy: put back, as not read

@@ -13,6 +13,7 @@ import pytest
 import ocr
 from ocr.calibrate import format_ok
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
+from ocr.extract import PLAUSIBILITY_CAP
 from ocr.pages import load_pages
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES, render_document
 from tests.ocr.test_extract_general import Page, _extract, _header
@@ -62,6 +63,32 @@ def test_a_line_signed_for_another_is_never_a_plausible_own_title(title: str) ->
     assert not format_ok("signer_title", title)
 
 
+def test_an_officers_block_without_its_tl_line_is_not_whole() -> None:
+    # The seal hid "TL. CHỦ TỊCH": a commune officer never signs in their own name for the committee.
+    ex = _extract(_signed("CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"))
+    authority = ex.fields["signer_authority"]
+    assert authority.value == "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ" and authority.checks["whole_block"] is False
+    assert authority.confidence <= PLAUSIBILITY_CAP
+
+
+def test_a_speck_where_the_q_of_an_acting_title_stood_holds_the_title_back() -> None:
+    ex = _extract(_signed(".-9: TRƯỞNG PHÒNG"))
+    title = ex.fields["signer_title"]
+    assert title.value == "TRƯỞNG PHÒNG" and title.confidence <= CORRECTED_VALID_CAP
+
+
+def test_a_cut_recipients_list_is_held_at_the_plausibility_cap() -> None:
+    ex = _extract(_signed("CHỦ TỊCH", left=("Nơi nhận:", "- Như Điều 3;", "- UBND tỉnh (b/c);")))
+    rec = ex.fields["recipients"]
+    assert rec.checks == {"list_closed": False} and rec.confidence <= PLAUSIBILITY_CAP
+
+
+def test_recipients_in_the_order_printed_whatever_the_engine_order() -> None:
+    p = _signed("CHỦ TỊCH", left=("Nơi nhận:", "- Như Điều 3;"))
+    p.line(300, 1820 + 60, "- Lưu: VT.", h=40).line(300, 1820, "- UBND tỉnh (b/c);", h=40)
+    assert _extract(p).fields["recipients"].value == "Như Điều 3; UBND tỉnh (b/c); Lưu: VT"
+
+
 def test_recipients_under_a_misread_label_and_fixed_words_are_a_held_back_repair() -> None:
     ex = _extract(_signed("CHỦ TỊCH", left=("Nơi nhộn:", "- Như Điêu 3;", "- Chỉ cục Thuế huyện Vạn Ninh;",
                                                "- UBND tỉnh (h/c);", "- Lưu: VT.")))
@@ -97,6 +124,16 @@ def test_garbled_body_type_words_of_a_header_are_put_back_as_a_repair(body: tupl
 def test_a_peoples_council_header_is_not_turned_into_a_committee() -> None:
     field = _extract(_header(Page(), body=("HỘI ĐỒNG NHÂN DÂN", "HUYỆN VẠN NINH"))).fields["issuing_authority"]
     assert field.value == "HỘI ĐỒNG NHÂN DÂN HUYỆN VẠN NINH"
+
+
+def test_an_incoming_stamps_receiver_is_not_the_header_and_the_number_under_it_is_the_documents() -> None:
+    p = Page()
+    p.line(250, 40, "VĂN PHÒNG HĐND VÀ UBND", h=30).line(280, 90, "CÔNG VĂN ĐẾN").line(250, 150, "Số: 4512")
+    # The stamp reaches down over the header and the document's own number line.
+    _header(p, body=("ỦY BAN NHÂN DÂN", "XÃ NGHI PHONG"), number="Số: 88/UBND-VP")
+    ex = _extract(p)
+    assert ex.fields["issuing_authority"].value == "ỦY BAN NHÂN DÂN XÃ NGHI PHONG"
+    assert ex.fields["document_number"].value == "88/UBND-VP"
 
 
 def test_a_decision_carries_its_holders_address() -> None:
