@@ -946,6 +946,7 @@ _MORE_TITLES = ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG", "VỤ TR
                 "CHÁNH ÁN", "CHÁNH THANH TRA", "TRƯỞNG ĐOÀN", "CHỦ NHIỆM", "TỔNG GIÁM ĐỐC")
 
 
+_JOINED_TITLES = tuple(p for p in (*SIGNER_TITLES, "ỦY BAN NHÂN DÂN") if " " in p)
 _TUQ_MISREAD = re.compile(r"^(TU|TỬ|TỨ|TỤ|TÚ|TŨ|1U|IU|TUO|TUG)[.,]\s*(?=CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|BỘ TRƯỞNG)")
 
 
@@ -969,6 +970,10 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
             words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
         line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(" ".join(words))))
+        for phrase in _JOINED_TITLES:  # "CHỦTỊCH": a title's words run together, spaced as printed
+            if phrase.replace(" ", "") in line and phrase not in line:
+                line = re.sub(r"(?<![^\W\d_])" + re.escape(phrase.replace(" ", "")) + r"(?![^\W\d_])", phrase, line)
+                snapped = True
         if m := _TUQ_MISREAD.match(line):
             # "TỬ. CHỦ TỊCH", "1U. CHỦ TỊCH": the small "Q" of "TUQ." lost; no other mark reads so.
             line = "TUQ. " + line[m.end():]
@@ -1138,8 +1143,8 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
 _RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", r"noi\s?nh[a-z]n"))
 # Fixed words of a "Nơi nhận" list misread by one mark (Decree 30 lists name the same few bodies):
 # (folded pattern, printed form). The list is then a repair, held below the signing band.
-_RECIPIENT_WORDS = ((re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"),
-                    (re.compile(r"\((h|b)/[cC€eé]\)"), "(b/c)"))
+_RECIPIENT_WORDS = ((re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bcục Thu[êềệ]\b"), "cục Thuế"),
+                    (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"), (re.compile(r"\([hb]?/[cC€eé©]\)"), "(b/c)"))
 
 
 def _recipient_words_fixed(value: str) -> str:
@@ -1177,8 +1182,9 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
             items.append(s.text)
             words += s.words
             prev = s
-        cleaned = [_clean_value(i).lstrip("-–+•*~ ") for i in items]
-        value = "; ".join(c for c in cleaned if c)
+        # An item of one letter or none is a speck of the seal or the rule beside the list.
+        cleaned = [c for c in (_clean_value(i).lstrip("-–+•*~ ") for i in items) if sum(ch.isalpha() for ch in c) > 1]
+        value = "; ".join(cleaned)
         if value:
             field = _field(value, words, head.page)
             fixed = _recipient_words_fixed(value)

@@ -43,6 +43,10 @@ def _signed(*block: str, left: tuple[str, ...] = ("Nơi nhận:", "- Người đ
     (("TL. CHỦ TỊCH", "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"), "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ",
      "TL. CHỦ TỊCH CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"),
     (("TUQ. CHỦ TỊCH", "TRƯỞNG PHÒNG TƯ PHÁP"), "TRƯỞNG PHÒNG TƯ PHÁP", "TUQ. CHỦ TỊCH TRƯỞNG PHÒNG TƯ PHÁP"),
+    # The small "Q" of "TUQ." lost, a title's words run together: put back as printed.
+    (("TỬ. CHỦ TỊCH", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"), "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH",
+     "TUQ. CHỦ TỊCH CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"),
+    (("TUQ. CHỦTỊCH", "TRƯỞNG PHÒNG TƯ PHÁP"), "TRƯỞNG PHÒNG TƯ PHÁP", "TUQ. CHỦ TỊCH TRƯỞNG PHÒNG TƯ PHÁP"),
 ])
 def test_the_signers_own_title_under_q_tuq_and_tl_blocks(block: tuple[str, ...], title: str, authority: str) -> None:
     ex = _extract(_signed(*block))
@@ -90,8 +94,8 @@ def test_recipients_in_the_order_printed_whatever_the_engine_order() -> None:
 
 
 def test_recipients_under_a_misread_label_and_fixed_words_are_a_held_back_repair() -> None:
-    ex = _extract(_signed("CHỦ TỊCH", left=("Nơi nhộn:", "- Như Điêu 3;", "- Chỉ cục Thuế huyện Vạn Ninh;",
-                                               "- UBND tỉnh (h/c);", "- Lưu: VT.")))
+    ex = _extract(_signed("CHỦ TỊCH", left=("Nơi nhộn:", "ˆ", "- Như Điêu 3;", "- Chỉ cục Thuê huyện Vạn Ninh;",
+                                               "- UBND tỉnh (/©);", "- Lưu: VT.")))
     rec = ex.fields["recipients"]
     assert rec.value == "Như Điều 3; Chi cục Thuế huyện Vạn Ninh; UBND tỉnh (b/c); Lưu: VT"
     assert rec.confidence <= CORRECTED_VALID_CAP
