@@ -909,8 +909,11 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
                 continue
             lines = [s]
             j = i + 1
+            # A printed line of the block, not the signature's or the seal's strokes read as capitals
+            # ("NA AVV", "XU 2V"): those stand three or more print lines tall.
             while j < len(column) and is_upper_text(column[j].text) and not _upper_name(_clean_value(column[j].text)) \
-                    and _wordy(column[j]) and column[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height:
+                    and _wordy(column[j]) and column[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height \
+                    and column[j].line_height < 2.5 * max(x.line_height for x in lines):
                 lines.append(column[j])
                 used.add(j)
                 j += 1

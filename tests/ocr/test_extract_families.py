@@ -57,6 +57,12 @@ def test_the_signers_own_title_under_q_tuq_and_tl_blocks(block: tuple[str, ...],
     assert format_ok("signer_title", title)
 
 
+def test_signature_strokes_read_as_capitals_under_the_block_are_not_an_authority_line() -> None:
+    p = _signed("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
+    p.line(1450, 1840, "XU 2V", h=160)  # the signature, three print lines tall
+    assert _extract(p).fields["signer_authority"].value == "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH"
+
+
 def test_a_speck_left_of_the_tl_line_does_not_make_it_the_title() -> None:
     ex = _extract(_signed("__ TL. CHỦ TỊCH", "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"))
     assert ex.fields["signer_title"].value == "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"
