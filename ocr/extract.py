@@ -1201,6 +1201,42 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
     return ABSENT
 
 
+def _list_labelled(segs: list[Segment], first: list[Segment]) -> bool:
+    for (_, pattern), pool in zip(_RECIPIENT_LABELS, (first, segs), strict=True):
+        if any(re.match(r"^\s*" + pattern + r"\s*[:;.]?", s.folded) for s in pool):
+            return True
+    return False
+
+
+def _recipients_beside_block(segs: list[Segment], authority: ExtractedField) -> ExtractedField:
+    """With no "Nơi nhận:" label read (small bold italic type, often lost), the dashed list where
+    Decree 30 puts it: the left column level with the signature block. Its first item may have gone
+    with the label, so never above LOW_WORD_CAP."""
+    if authority.value is None or authority.bbox is None:
+        return ABSENT
+    top = authority.bbox[1]
+    page = [s for s in segs if s.page == authority.page]
+    if not page:
+        return ABSENT
+    w = page[0].width
+    left = sorted((s for s in page if s.box[2] < 0.45 * w and s.text.lstrip().startswith(("-", "–"))
+                   and top - 2 * s.line_height <= s.top <= top + 6 * s.line_height), key=lambda s: s.top)
+    if not left:
+        return ABSENT
+    run = [left[0]]
+    for s in left[1:]:
+        if s.top - run[-1].bottom > 1.2 * run[-1].line_height:
+            break
+        run.append(s)
+    cleaned = [c for c in (_clean_value(s.text).lstrip("-–+•*~ ") for s in run) if sum(ch.isalpha() for ch in c) > 1]
+    if not cleaned:
+        return ABSENT
+    value = "; ".join(cleaned)
+    field = _field(_recipient_words_fixed(value), [wd for s in run for wd in s.words], authority.page)
+    field = replace(field, confidence=min(field.confidence, LOW_WORD_CAP))
+    return with_checks(field, list_closed=fold(cleaned[-1]).startswith("luu"))
+
+
 # ---------------------------------------------------------------- labelled fields
 
 # (folded regex of the label, may appear mid-line). Order = preference.
@@ -1498,7 +1534,8 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     issuers = re.split(r"\s[-–]\s", found["issuing_authority"].value or "")
     lead = issuers[0] if len(issuers) > 1 and body_parses(found["issuing_authority"].value) else None
     found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs, lead)
-    found["recipients"] = _recipients(segs, first)
+    found["recipients"] = _recipients(segs, first) if _list_labelled(segs, first) else \
+        _recipients_beside_block(segs, found["signer_authority"])
     for name in ("summary", "recipients"):
         f = found[name]
         if f.value and len(f.value.split()) > LONG_TEXT_WORDS:

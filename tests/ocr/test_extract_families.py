@@ -13,7 +13,7 @@ import pytest
 import ocr
 from ocr.calibrate import format_ok
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
-from ocr.extract import PLAUSIBILITY_CAP
+from ocr.extract import LOW_WORD_CAP, PLAUSIBILITY_CAP
 from ocr.pages import load_pages
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES, render_document
 from tests.ocr.test_extract_general import Page, _extract, _header
@@ -107,6 +107,12 @@ def test_recipients_under_a_misread_label_and_fixed_words_are_a_held_back_repair
     assert rec.confidence <= CORRECTED_VALID_CAP
     clean = _extract(_signed("CHỦ TỊCH", left=("Nơi nhận:", "- Như Điều 3;", "- Lưu: VT."))).fields["recipients"]
     assert clean.value == "Như Điều 3; Lưu: VT" and clean.confidence > CORRECTED_VALID_CAP
+
+
+def test_a_list_whose_label_was_not_read_is_found_beside_the_block_as_a_guess() -> None:
+    ex = _extract(_signed("TL. CHỦ TỊCH", "CHÁNH VĂN PHÒNG", left=("- Chủ đầu tư;", "- UBND xã Ninh Thọ;", "- Lưu: VT.")))
+    rec = ex.fields["recipients"]
+    assert rec.value == "Chủ đầu tư; UBND xã Ninh Thọ; Lưu: VT" and rec.confidence <= LOW_WORD_CAP
 
 
 def test_a_kinh_gui_addressee_closed_by_its_full_stop_ends_before_the_body() -> None:
