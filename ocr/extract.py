@@ -1105,6 +1105,8 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         signer_title = replace(signer_title, value=lines[-1])
     authority = with_checks(_field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
                             whole_block=whole)
+    if specked and last is titles[0]:  # the block's first line: an unread "Q." would be part of it too
+        authority = replace(authority, confidence=min(authority.confidence, CORRECTED_VALID_CAP))
     if snapped:
         authority = replace(authority, confidence=min(authority.confidence, CORRECTED_VALID_CAP))
         if signer_title.value and fold(signer_title.value) == fold(lines[-1]):

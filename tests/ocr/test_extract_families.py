@@ -83,8 +83,9 @@ def test_an_officers_block_without_its_tl_line_is_not_whole() -> None:
 
 def test_a_speck_where_the_q_of_an_acting_title_stood_holds_the_title_back() -> None:
     ex = _extract(_signed(".-9: TRƯỞNG PHÒNG"))
-    title = ex.fields["signer_title"]
+    title, authority = ex.fields["signer_title"], ex.fields["signer_authority"]
     assert title.value == "TRƯỞNG PHÒNG" and title.confidence <= CORRECTED_VALID_CAP
+    assert authority.value == "TRƯỞNG PHÒNG" and authority.confidence <= CORRECTED_VALID_CAP
 
 
 def test_a_cut_recipients_list_is_held_at_the_plausibility_cap() -> None:
