@@ -78,6 +78,29 @@ def test_preamble_and_tuq_blocks_are_printed_as_the_truth_says() -> None:
     assert {"Q. CHỦ TỊCH", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"} <= seen
 
 
+def test_the_tuning_family_with_acting_and_authorised_blocks_prints_them_in_another_face() -> None:
+    fam = FAMILIES["acting-preamble"]
+    # The held-out family's failure classes (preamble, Q./TUQ. blocks) in a tuning family, not its face.
+    assert "acting-preamble" in TUNING_FAMILIES and fam.preamble and {"q", "tuq"} <= set(fam.signer_styles)
+    assert fam.face != FAMILIES[HELD_OUT_FAMILY].face
+    seen: set[str] = set()
+    for seed in (2, 3):  # between them: both acting titles and an authorised officer's
+        for kind in ("quyet_dinh", "xac_nhan_tinh_trang_hon_nhan", "giay_chung_nhan_ho_kinh_doanh"):
+            _, truth = render_document(kind, seed=seed, family="acting-preamble")
+            rows = "\n".join(r for p in truth["text"] for r in p)
+            assert truth["general_fields"]["signer_authority"].endswith(truth["fields"]["signer_title"])
+            if kind == "quyet_dinh":
+                assert "CHỦ TỊCH ỦY BAN NHÂN DÂN" in rows and "QUYẾT ĐỊNH:" in rows
+            seen.add(truth["fields"]["signer_title"])
+    assert {"Q. CHỦ TỊCH", "Q. TRƯỞNG PHÒNG", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH"} <= seen
+
+
+def test_families_added_later_leave_the_held_out_documents_as_they_were() -> None:
+    # The family's index keys its damage: a family added before it would change every held-out document.
+    assert FAMILY_NAMES[:7] == ("classic", "sans-labels", "handwritten", "cong-van", "phone", "small-jpeg",
+                                HELD_OUT_FAMILY)
+
+
 def _left_header_lines(rows: list[str]) -> list[str]:
     lines = []
     for row in rows:
