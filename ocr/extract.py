@@ -402,7 +402,7 @@ _GARBLED_UBND = re.compile(r"^[^\W\d_]?U?BN[BD][^\W\d_]?$")
 
 def _body_type_fixed(line: str) -> str:
     """A header line whose body-type words are garbled, with them put back ("ỦY BAN NHÂN DÂN …",
-    "UBND …"). Only where the rest of the line reads as a body: a repair, held below the signing band."""
+    "UBND …"): a repair, which `_issuing_authority` holds below the signing band."""
     m = _GARBLED_PEOPLES_COMMITTEE.match(line)
     if m and fold(m.group("head")) != "uy ban" and not re.search(r"hoi|dong|hd", fold(m.group("head"))) \
             and len(re.sub(r"[^\w]", "", m.group("head"))) <= 7:
@@ -1147,7 +1147,7 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
 # resolution ("Nơi nhộn:", "Noi nhân:").
 _RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", r"noi\s?nh[a-z]n"))
 # Fixed words of a "Nơi nhận" list misread by one mark (Decree 30 lists name the same few bodies):
-# (folded pattern, printed form). The list is then a repair, held below the signing band.
+# (pattern on the text as read, printed form). The list is then a repair, held below the signing band.
 _RECIPIENT_WORDS = ((re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bcục Thu[êềệ]\b"), "cục Thuế"),
                     (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"), (re.compile(r"\([hb]?/[cC€eé©]\)"), "(b/c)"))
 
