@@ -24,6 +24,7 @@ from review.validate import (  # noqa: F401 (revalidate_document: the desk's nam
     revalidate_document,
     superseded_by,
     unknown_agency_reason,
+    unknown_keeping_agency_reason,
     validate_document,
 )
 from schemas import get_document_type
@@ -489,7 +490,8 @@ def approve_document(document_id: int, actor: str, *, note: str = "", db_url: st
             raise ReviewError(f"bản quét có trang cần quét lại ({'; '.join(p.reason for p in rescan)}): hãy "
                               "«Yêu cầu quét lại», hoặc ghi rõ lý do vẫn duyệt", "rescan")
         authority = s.scalar(select(Field.value).where(Field.document_id == doc.id, Field.name == "issuing_authority"))
-        if (unknown := unknown_agency_reason(s, doc, authority)) is not None:
+        unknown = unknown_agency_reason(s, doc, authority) or unknown_keeping_agency_reason(s, doc)
+        if unknown is not None:
             # No note overrides it: the warehouse takes the issuing agency by its catalogue code, never as free text.
             raise ReviewError(unknown, "unknown_agency")
         same = [f"#{p.other_document_id}" for p in duplicates.duplicates_of(s, doc.id)]

@@ -42,6 +42,7 @@ ROUTE_STATUS = {Route.APPROVED: DocumentStatus.APPROVED, Route.NEEDS_REVIEW: Doc
                 Route.REJECTED: DocumentStatus.REJECTED}
 PROVISIONAL_REASON = "mã hồ sơ tạm thời (giấy tờ cũ không có mã hồ sơ)"
 UNKNOWN_AGENCY_PREFIX = "cơ quan ban hành không có trong danh mục mã định danh"
+UNKNOWN_KEEPER_PREFIX = "cơ quan lưu giữ (mã của lô) không có trong danh mục mã định danh"
 
 
 def unknown_agency_reason(s: Session, doc: Document, issuing_authority: str | None) -> str | None:
@@ -54,6 +55,18 @@ def unknown_agency_reason(s: Session, doc: Document, issuing_authority: str | No
         return None
     return f"{UNKNOWN_AGENCY_PREFIX}: «{issuing_authority or ''}» (sửa theo tên trong danh mục, hoặc bổ sung " \
            "tên in trên giấy tờ vào danh mục bằng «sohoa agencies import»)"
+def unknown_keeping_agency_reason(s: Session, doc: Document) -> str | None:
+    """Once the national catalogue is loaded, the keeping agency (the batch's agency code) must be one of
+    its codes too: the warehouse gets both agencies by code. Fixed in the catalogue, not on the record."""
+    from storage.models import CatalogueAgency
+
+    if not catalogue_loaded(s) or s.scalar(select(CatalogueAgency.id).where(
+            CatalogueAgency.code == doc.agency_code)) is not None:
+        return None
+    return f"{UNKNOWN_KEEPER_PREFIX}: «{doc.agency_code}» (bổ sung cơ quan vào danh mục bằng " \
+           "«sohoa agencies import», rồi kiểm tra lại)"
+
+
 GENERAL_TYPE_REASON = "văn bản hành chính chung (không có mẫu riêng): người duyệt xác nhận loại văn bản"
 
 
@@ -85,10 +98,12 @@ def validate_document(s: Session, doc: Document, *, thresholds: Thresholds | Non
     # last validation, which this one recomputes.
     rule_prefixes = rule_reason_prefixes(doc_type)
     extra = tuple(r for r in doc.review_reasons
-                  if not (isinstance(r, str) and r.startswith((*rule_prefixes, UNKNOWN_AGENCY_PREFIX))))
+                  if not (isinstance(r, str) and r.startswith((*rule_prefixes, UNKNOWN_AGENCY_PREFIX,
+                                                               UNKNOWN_KEEPER_PREFIX))))
     authority = fields["issuing_authority"].value if "issuing_authority" in fields else None
-    if (agency := unknown_agency_reason(s, doc, authority)) is not None:
-        extra += (agency,)
+    for agency in (unknown_agency_reason(s, doc, authority), unknown_keeping_agency_reason(s, doc)):
+        if agency is not None:
+            extra += (agency,)
     for reason, applies in ((unknown, unknown is not None), (GENERAL_TYPE_REASON, doc_type.code == GENERAL_TYPE_CODE),
                             (PROVISIONAL_REASON, doc.dossier_provisional)):
         if applies and reason not in extra:

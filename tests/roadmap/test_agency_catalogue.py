@@ -125,3 +125,28 @@ def test_an_unknown_issuing_agency_goes_to_a_steward_and_cannot_be_approved(soho
         assert not any("danh mục mã định danh" in str(r) for r in s.get_one(Document, unknown_id).review_reasons)
         assert s.scalar(select(Field.value).where(Field.document_id == unknown_id, Field.name == "issuing_authority"))
     service.approve_document(unknown_id, "lan", note="đã đối chiếu", db_url=sohoa_env.db_url)
+
+
+def test_a_keeping_agency_outside_the_catalogue_holds_its_records(sohoa_env: Settings, tmp_path: Path) -> None:
+    """The batch's agency code (the keeping agency) travels by code too: once the catalogue is loaded,
+    a code it does not list sends the record to a steward, and no note approves it."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("keeper_review_conftest", Path(__file__).parents[1] / "review" / "conftest.py")
+    assert spec and spec.loader
+    seeding = importlib.util.module_from_spec(spec)
+    sys.modules["keeper_review_conftest"] = seeding
+    spec.loader.exec_module(seeding)
+    record = {"fields": seeding.GOOD_HKD | {"issuing_authority": "UBND HUYỆN VẠN NINH PHÒNG TÀI CHÍNH - KẾ HOẠCH"}}
+    import_catalogue(_csv(tmp_path, GOOD), "lan")
+    _, (listed,) = seeding.seed_batch(sohoa_env, [record], key="listed-keeper")
+    _, (unlisted,) = seeding.seed_batch(sohoa_env, [record], agency="000.00.99.H34", key="unlisted-keeper")
+    with session_scope(sohoa_env.db_url) as s:
+        assert not any("cơ quan lưu giữ" in str(r) for r in s.get_one(Document, listed).review_reasons)
+        doc = s.get_one(Document, unlisted)
+        assert doc.status == DocumentStatus.NEEDS_REVIEW
+        assert any("cơ quan lưu giữ" in str(r) and "000.00.99.H34" in str(r) for r in doc.review_reasons)
+    with pytest.raises(service.ReviewError) as refused:
+        service.approve_document(unlisted, "lan", note="tôi chắc chắn", db_url=sohoa_env.db_url)
+    assert refused.value.code == "unknown_agency"
