@@ -414,6 +414,7 @@ def test_the_push_names_the_issuing_agency_by_its_catalogue_code(pipeline_env, t
     settings: Settings = pipeline_env[0]
     catalogue = tmp_path / "danh_muc.csv"
     catalogue.write_text("mã định danh,tên cơ quan,tỉnh,tên in trên giấy tờ\n"
+                         f"{AGENCY},Ủy ban nhân dân huyện Vạn Ninh,Khánh Hòa,\n"  # the keeping agency is listed too
                          "000.15.20.H34,Phòng Tài chính - Kế hoạch huyện Vạn Ninh,Khánh Hòa,"
                          "UBND huyện Vạn Ninh Phòng Tài chính - Kế hoạch\n", encoding="utf-8")
     assert main(["agencies", "import", str(catalogue), "--actor", "lan"]) == ExitCode.OK
