@@ -123,8 +123,10 @@ def _environment(home: Path, pki_home: Path) -> dict[str, str]:
     }
 
 
-def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None = None) -> dict[str, Any]:
-    """`sohoa run` of the batch pinned to `core`, in a fresh home with its own S3 and receiver."""
+def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None = None,
+                 code: Path | None = None) -> dict[str, Any]:
+    """`sohoa run` of the batch pinned to `core`, in a fresh home with its own S3 and receiver;
+    `code`: run the `sohoa` of another checkout (a before/after comparison on the same load)."""
     from core.settings import get_settings, reset_settings
     from sohoa import services
 
@@ -142,7 +144,7 @@ def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None 
                 "run", str(batch), "--province", PROVINCE, "--agency", AGENCY]
         started = time.perf_counter()
         proc = subprocess.Popen(_pinned(core, argv), env={**os.environ, **env}, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL, cwd=code)
         peak = _PeakRss(proc.pid)
         out, _ = proc.communicate()
         seconds = time.perf_counter() - started
@@ -168,7 +170,7 @@ def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None 
 
 
 def measure(documents: int = 20, repeats: int = 3, core: int = 1, scratch: Path | None = None,
-            profile: Path | None = None) -> dict[str, Any]:
+            profile: Path | None = None, compare: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sohoa-cost-", dir=scratch) as tmp:
         root = Path(tmp)
         batch = root / "batch"
@@ -177,15 +179,27 @@ def measure(documents: int = 20, repeats: int = 3, core: int = 1, scratch: Path 
         _say(f"cost: {documents} documents, {len(pages)} pages, core {core}, {repeats} paired runs")
         tess: list[float] = []
         runs: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
         for i in range(repeats):
             tess.append(round(time_tesseract(pages, core), 2))
             runs.append(run_pipeline(batch, root, core))
             _say(f"cost pair {i + 1}: tesseract {tess[-1]} s, sohoa run {runs[-1]['seconds']} s "
                  f"(peak {runs[-1]['peak_rss_mib']} MiB)")
+            if compare is not None:
+                others.append(run_pipeline(batch, root, core, code=compare))
+                _say(f"cost pair {i + 1}: sohoa run of {compare} {others[-1]['seconds']} s")
         if profile is not None:
             run_pipeline(batch, root, core, profile=profile)
         pipe = statistics.median(r["seconds"] for r in runs)
         plain = statistics.median(tess)
+        compared = {}
+        if others:
+            other = statistics.median(r["seconds"] for r in others)
+            compared = {"compared_with": str(compare), "compared_seconds": [r["seconds"] for r in others],
+                        "compared_ratio": round(other / plain, 3),
+                        "compared_paired_ratios": [round(r["seconds"] / t, 3) for r, t in zip(others, tess, strict=True)],
+                        "compared_peak_rss_mib": max(r["peak_rss_mib"] for r in others),
+                        "compared_answers": others[-1]["answers"]}
         return {
             "documents": documents, "pages": len(pages), "core": core, "repeats": repeats,
             "tesseract_seconds": tess, "pipeline_seconds": [r["seconds"] for r in runs],
@@ -196,6 +210,7 @@ def measure(documents: int = 20, repeats: int = 3, core: int = 1, scratch: Path 
             "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
             "peak_rss_tree_mib": max(r["peak_rss_tree_mib"] for r in runs),
             "answers": runs[-1]["answers"],
+            **compared,
         }
 
 
@@ -206,8 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--core", type=int, default=1)
     parser.add_argument("--profile", type=Path, default=None, help="also run once under cProfile, stats here")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="another checkout whose `sohoa run` is timed in each pair too (before/after)")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.documents, args.repeats, args.core, profile=args.profile), indent=2))
+    print(json.dumps(measure(args.documents, args.repeats, args.core, profile=args.profile, compare=args.compare),
+                     indent=2))
     return 0
 
 

@@ -40,10 +40,10 @@ def _upload(store: ObjectStore, prefix: str, files: dict[str, bytes]) -> str:
 
 def test_a_prefix_is_taken_like_a_folder_and_a_bad_object_is_quarantined_with_its_reason(sohoa_env: Settings) -> None:
     store = ObjectStore(sohoa_env)
-    manifest = ("file,province,agency_code,pages\n"
-                "tram-1/a.png,,,1\n"
-                "tram-1/b.png,,,1\n"
-                "hong.pdf,,,1\n")
+    manifest = ("file,province,agency_code,document_type,dossier_code,pages\n"
+                "tram-1/a.png,,,auto,,1\n"
+                "tram-1/b.png,,,auto,,1\n"
+                "hong.pdf,,,auto,,1\n")
     url = _upload(store, "2026-11/lo-7", {
         "manifest.csv": manifest.encode(),
         "tram-1/a.png": _png(190),
@@ -109,7 +109,7 @@ def test_object_names_that_would_leave_the_batch_folder_are_refused() -> None:
 def test_sohoa_run_takes_a_batch_from_the_inbox(sohoa_env: Settings, tmp_path: Path) -> None:
     """The CLI accepts the URL: intake (and the stages after it) run on what the prefix holds."""
     store = ObjectStore(sohoa_env)
-    url = _upload(store, "cli", {"manifest.csv": b"file\nblank.png\n", "blank.png": _png(255)})
+    url = _upload(store, "cli", {"manifest.csv": b"file,province,agency_code,document_type,dossier_code,pages\nblank.png,,,auto,,1\n", "blank.png": _png(255)})
     proc = subprocess.run([sys.executable, "-m", "sohoa.cli", "run", url, "--province", PROVINCE, "--agency", AGENCY],
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
