@@ -123,6 +123,22 @@ def _environment(home: Path, pki_home: Path) -> dict[str, str]:
     }
 
 
+def stored_bytes(settings: Any) -> dict[str, int]:
+    """What the run left behind: bytes per bucket (every version) and of the SQLite results DB."""
+    from storage.objects import BUCKETS, ObjectStore
+
+    store = ObjectStore(settings)
+    sizes = {}
+    for role in BUCKETS:
+        bucket = store.bucket(role)
+        if store.client.bucket_exists(bucket):
+            sizes[role] = sum(o.size or 0 for o in store.client.list_objects(bucket, recursive=True,
+                                                                             include_version=True))
+    db = settings.home / "sohoa.db"
+    sizes["sqlite_db"] = db.stat().st_size if db.exists() else 0
+    return sizes
+
+
 def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None = None,
                  code: Path | None = None) -> dict[str, Any]:
     """`sohoa run` of the batch pinned to `core`, in a fresh home with its own S3 and receiver;
@@ -156,7 +172,7 @@ def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None 
         for f in summary.get("files", []):
             answers[f["answer"]] = answers.get(f["answer"], 0) + 1
         return {"seconds": round(seconds, 2), "peak_rss_mib": main_mib, "peak_rss_tree_mib": tree_mib,
-                "answers": answers}
+                "answers": answers, "stored_bytes": stored_bytes(settings)}
     finally:
         services.stop_receiver(settings)
         services.stop_s3(settings)
