@@ -19,6 +19,7 @@ from core.faults import is_service_fault
 from core.identifiers import is_agency_code
 from core.settings import Settings, get_settings
 from core.units import UnknownProvince, canonical_province
+from intake.inbox import is_store_location, staged
 from intake.inspect import SUFFIX_FOR, QuarantineReason, RejectedFile, inspect_file
 from intake.manifest import (
     ManifestError,
@@ -79,20 +80,42 @@ def get_or_create_batch(session: Session, province: str, agency_code: str, locat
 def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, document_type: str = "auto",
                  settings: Settings | None = None, store: ObjectStore | None = None,
                  actor: str | None = None) -> IntakeReport:
-    """Inspect and store every scan of batch_dir. Safe to re-run: nothing is taken twice. `actor`: the
-    person taking the batch (default: core.actors.actor_name)."""
+    """Inspect and store every scan of batch_dir: a local folder, or `s3://<inbox bucket>/<prefix>/`
+    (intake/inbox.py: the objects under the prefix, taken like a folder). Safe to re-run: nothing is
+    taken twice. `actor`: the person taking the batch (default: core.actors.actor_name)."""
     actor = actor_name(actor)
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
+    if is_store_location(batch_dir):
+        assert isinstance(batch_dir, str)
+        _check_batch_names(province, agency_code, batch_dir)  # before a byte is copied
+        with staged(batch_dir, store) as batch:
+            return _intake_folder(batch.folder, batch.location, province=province, agency_code=agency_code,
+                                  document_type=document_type, settings=settings, store=store, actor=actor,
+                                  refused=batch.refused)
     batch_dir = Path(batch_dir).resolve()
     if not batch_dir.is_dir():
         raise FileNotFoundError(f"batch folder {batch_dir} does not exist")
+    return _intake_folder(batch_dir, str(batch_dir), province=province, agency_code=agency_code,
+                          document_type=document_type, settings=settings, store=store, actor=actor)
+
+
+def _check_batch_names(province: str, agency_code: str, where: str) -> str:
     # The batch's own province and agency (CLI, DAG params) are checked like a manifest row's: a name
     # outside the catalogue would reach every page, report and map that shows it (issue 17).
-    province = _catalogue_spelling(province, str(batch_dir))
+    province = _catalogue_spelling(province, where)
     if not is_agency_code(agency_code):
-        raise ManifestError(str(batch_dir), f"mã cơ quan «{agency_code}» không đúng dạng mã định danh "
-                                            "(ví dụ 000.00.15.H34)")
+        raise ManifestError(where, f"mã cơ quan «{agency_code}» không đúng dạng mã định danh "
+                                   "(ví dụ 000.00.15.H34)")
+    return province
+
+
+def _intake_folder(batch_dir: Path, location: str, *, province: str, agency_code: str, document_type: str,
+                   settings: Settings, store: ObjectStore, actor: str,
+                   refused: list[RejectedFile] | None = None) -> IntakeReport:
+    """Take the scans of a folder; `location` names the batch (the folder, or the inbox URL it was
+    copied from); `refused`: files already known bad (inbox objects that cannot be files), quarantined."""
+    province = _check_batch_names(province, agency_code, location)
     # The whole manifest is read and every row checked before anything is touched (ManifestError).
     rows = read_manifest(batch_dir)
     store.ensure_buckets()
@@ -100,9 +123,13 @@ def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, docu
     on_disk = disk_names(batch_dir)
 
     with session_scope() as session:
-        batch = get_or_create_batch(session, province, agency_code, str(batch_dir), document_type)
+        batch = get_or_create_batch(session, province, agency_code, location, document_type)
         batch_id = batch.id
     report = IntakeReport(batch_id)
+    for rejected in refused or ():
+        log.warning("quarantined %s", rejected)
+        _quarantine(rejected, batch_dir, on_disk, batch_id, store, actor)
+        report.quarantined.append(rejected)
     if rows is not None:
         # Rule: with a manifest, only the files it names are taken (it is the agency's list of what the
         # batch holds); a scan it does not name is quarantined as `not_in_manifest`, never ignored.

@@ -186,7 +186,7 @@ def _seal_only(image: np.ndarray | Image.Image, dpi: int) -> bool:
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     red = ((hue <= 12) | (hue >= 160)) & (sat >= 40) & (val >= 60)
     gray = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
-    paper = float(np.percentile(gray, 50))
+    paper = percentiles_u8(gray, (50,))[0]
     dark = (gray < paper - 60) & ~red
     return bool(red.mean() > 0.002 and dark.mean() < BLANK_INK_RATIO / 3)
 
@@ -231,6 +231,27 @@ def cut_edges(ink: np.ndarray, dpi: int = 200) -> tuple[str, ...]:
                  if count >= (CUT_MIN_LINES if edge in ("left", "right") else CUT_MIN_SLICED))
 
 
+def percentiles_u8(values: np.ndarray, qs: tuple[float, ...]) -> tuple[float, ...]:
+    """`np.percentile(values, qs)` (linear method) of a uint8 array, equal to it bit for bit, from a
+    256-bin histogram: no sort of the page's millions of pixels (0.1 s a call on a 200-dpi page)."""
+    if values.dtype != np.uint8 or values.size == 0:
+        return tuple(float(v) for v in np.atleast_1d(np.percentile(values, qs)))
+    counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(values)], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    n = int(counts[-1])
+    out = []
+    for q in qs:
+        virtual = q / 100 * (n - 1)
+        below = int(np.floor(virtual))
+        above = min(below + 1, n - 1)
+        a = float(np.searchsorted(counts, below, side="right"))  # the value of the below-th smallest pixel
+        b = float(np.searchsorted(counts, above, side="right"))
+        t = virtual - below
+        # numpy's _lerp, so that the result is the same float
+        diff = b - a
+        out.append(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    return tuple(out)
+
+
 def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = True,
            measure_dpi: bool = True) -> PageQuality:
     """Quality of one page. `dpi` is what the file said (`dpi_from_file`) or the default assumed when
@@ -251,11 +272,10 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
     # Ignore a 3% frame: scanner borders and punch holes are not content.
     my, mx = max(1, h * 3 // 100), max(1, w * 3 // 100)
     core = gray[my:h - my, mx:w - mx] if h > 2 * my and w > 2 * mx else gray
-    lo, hi = np.percentile(core, (1, 99))
-    paper = float(np.percentile(core, 50))
+    lo, hi, paper, darkest = percentiles_u8(core, (1, 99, 50, 0.5))
     # Ink is what is clearly darker than the paper *on this page*: a fixed threshold would call a
     # faded page blank instead of low-contrast (and a faded page must be re-scanned, not dropped).
-    spread = paper - float(np.percentile(core, 0.5))
+    spread = paper - darkest
     ink = core < paper - max(BLANK_MIN_SPREAD / 2, spread / 2)
     ink_ratio = float(ink.mean())
     blank = ink_ratio < BLANK_INK_RATIO or spread < BLANK_MIN_SPREAD

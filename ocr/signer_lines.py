@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -190,7 +191,9 @@ def confirm_words(words: list[Word], image: np.ndarray | Image.Image, width: int
     if not lines:
         return words
     rgb = as_rgb_array(image)
-    bright = np.repeat(rgb.max(axis=2, keepdims=True), 3, axis=2)
+    # cv2.max: numpy's max(axis=2) took ~0.5 s a page (ocr.preprocess does the same)
+    r, g, b = cv2.split(np.ascontiguousarray(rgb[..., :3]))
+    bright = cv2.merge([cv2.max(cv2.max(r, g), b)] * 3)
     changed: dict[int, Word] = {}
     for line, name in lines:
         for old, new in zip(line, confirm_line(line, bright, name=name, file=file), strict=True):

@@ -24,6 +24,10 @@
 6. Review queue (review.bench --queue): N documents by bulk insert, then the queue page, the next
    page, the all-statuses page and "next record" as a manager and a one-province steward, on SQLite
    and on a throwaway PostgreSQL.
+7. Cost (sohoa.cost_bench): `sohoa run` of --cost-documents generated documents (tuning families),
+   intake to sync, one OCR worker, pinned to one core, against plain `tesseract … vie` over the same
+   page images on the same core, in pairs (median of --cost-repeats): the whole pipeline's pages per
+   core-minute beside plain Tesseract's, their ratio, and the run's peak RSS.
 """
 
 from __future__ import annotations
@@ -224,6 +228,14 @@ def bench_queue(documents: int) -> dict[str, Any]:
     return out
 
 
+def bench_cost(documents: int, repeats: int, scratch: Path) -> dict[str, Any]:
+    from sohoa.cost_bench import measure
+
+    _say(f"cost: sohoa run of {documents} documents against plain Tesseract on one core, {repeats} pairs")
+    core = max(os.sched_getaffinity(0))  # the last core the bench may use
+    return measure(documents, repeats, core, scratch=scratch)
+
+
 def main(argv: list[str] | None = None) -> int:
     from samples import DOCUMENT_TYPES, FAMILY_NAMES, generate_batch
 
@@ -241,8 +253,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="documents seeded for the roadmap query benchmark (make bench: 10 million)")
     parser.add_argument("--queue-documents", type=int, default=1_000_000,
                         help="documents seeded for the review queue benchmark (default 1 million)")
+    parser.add_argument("--cost-documents", type=int, default=20,
+                        help="generated documents for the whole pipeline's cost against plain Tesseract (default 20)")
+    parser.add_argument("--cost-repeats", type=int, default=3, help="paired runs for the cost (default 3)")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue"),
+                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost"),
                         help="run only these parts")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
@@ -251,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         samples = scratch / "samples"
         _say(f"generating {args.documents} sample scans")
         generate_batch(samples, count=args.documents, seed=42)
-        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue"))
+        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost"))
         if "ocr" in parts:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
@@ -276,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["roadmap"] = bench_roadmap(args.roadmap_rows)
         if "queue" in parts:
             figures["queue"] = bench_queue(args.queue_documents)
+        if "cost" in parts:
+            figures["cost"] = bench_cost(args.cost_documents, args.cost_repeats, scratch)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(figures, ensure_ascii=False, indent=2))

@@ -38,7 +38,9 @@ from core.tools import ToolError
 
 log = logging.getLogger(__name__)
 
-BUCKETS = ("raw", "work", "results", "reports", "quarantine")
+# `inbox`: where scanning stations upload a batch (scans + manifest.csv under one prefix) for intake
+# to take from (intake/inbox.py), so that workers on several machines need no shared disk.
+BUCKETS = ("raw", "work", "results", "reports", "quarantine", "inbox")
 # Archival results keep every version and are locked (Art. 17).
 # Originals and results are kept under versioning and object lock (Decree 45 Art. 17; the original
 # scan is evidence of what was converted): a raw scan can no more be silently replaced than a result.
@@ -404,6 +406,11 @@ class ObjectStore:
                 raise ChecksumMismatch(f"s3://{bucket}/{key}: content SHA-256 {digest} differs from {want} "
                                        f"recorded in {source}")
         return data
+
+    def download(self, bucket: str, key: str, path: Path) -> int:
+        """Stream one object into a file (never whole into memory); its size in bytes."""
+        self._call(self.client.fget_object, bucket, key, str(path))
+        return path.stat().st_size
 
     def list_keys(self, bucket: str, prefix: str = "") -> Iterator[str]:
         for obj in self._call(lambda: list(self.client.list_objects(bucket, prefix=prefix, recursive=True))):

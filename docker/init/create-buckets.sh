@@ -6,7 +6,9 @@ prefix="${SOHOA_BUCKET_PREFIX:-sohoa-}"
 
 mc alias set store "http://${MINIO_HOST:-minio:9000}" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 
-for name in work reports quarantine; do
+# inbox: scanning stations upload each batch (scans + manifest.csv) under a prefix of their own;
+# any Celery worker takes it from there (intake/inbox.py), so the stack needs no shared scans disk.
+for name in work reports quarantine inbox; do
   mc mb --ignore-existing "store/${prefix}${name}"
 done
 # Original scans and signed results (Decree 45 Art. 17, archival storage; Art. 14.3.c, no silent
@@ -39,6 +41,18 @@ cat > "$policy" <<POLICY
 ]}
 POLICY
 mc admin policy create store sohoa-pipeline "$policy"
+
+# A scanning station may only upload into the inbox (and list what it uploaded): attach this policy
+# to each station's own user (`mc admin user add` + `mc admin policy attach store sohoa-station --user ...`).
+station=/tmp/sohoa-station-policy.json
+cat > "$station" <<POLICY
+{"Version": "2012-10-17", "Statement": [
+ {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": ["arn:aws:s3:::${prefix}inbox"]},
+ {"Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+   "Resource": ["arn:aws:s3:::${prefix}inbox/*"]}
+]}
+POLICY
+mc admin policy create store sohoa-station "$station"
 mc admin user add store "$SOHOA_S3_ACCESS_KEY" "$SOHOA_S3_SECRET_KEY"
 mc admin policy detach store readwrite --user "$SOHOA_S3_ACCESS_KEY" 2>/dev/null || true
 # (attach fails when the policy is already attached: then check that it is.)

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=_db)
 
     p = sub.add_parser("run", help="run the digitise_batch stages in-process, without Airflow")
-    p.add_argument("batch_dir", type=Path)
+    p.add_argument("batch_dir", help="thư mục lô, hoặc lô trên kho đối tượng: s3://<bucket tiếp nhận>/<tiền tố>/")
     p.add_argument("--province", required=True)
     p.add_argument("--agency", required=True)
     p.add_argument("--type", dest="document_type", default="auto")
@@ -164,15 +164,20 @@ def _run(args: argparse.Namespace) -> int:
     from core.settings import get_settings
     from intake import intake_batch
     from intake.batch import batch_key
+    from intake.inbox import canonical_location, is_store_location
     from sohoa import pipeline
     from storage.db import upgrade
 
     _log_progress()
     set_actor(args.actor)  # every stage's audit entries name this person (core.actors)
     settings = get_settings()
-    batch_dir = args.batch_dir.resolve()
-    if not batch_dir.is_dir():
-        raise BadInput(str(batch_dir), "không có thư mục lô này")
+    batch_dir: Path | str
+    if is_store_location(args.batch_dir):  # a batch in the inbox bucket (intake/inbox.py)
+        batch_dir = canonical_location(args.batch_dir)
+    else:
+        batch_dir = Path(args.batch_dir).resolve()
+        if not batch_dir.is_dir():
+            raise BadInput(str(batch_dir), "không có thư mục lô này")
     upgrade()  # a fresh SOHOA_HOME gets its tables on first use
     with batch_lock(settings.home, batch_key(args.province, args.agency, str(batch_dir)), str(batch_dir)):
         report = intake_batch(batch_dir, province=args.province, agency_code=args.agency,
