@@ -43,6 +43,7 @@ from samples._damage import LEVELS, apply_damage, phone_capture
 from samples._errors import INJECTABLE_ERRORS, InjectedError, inject_errors
 from samples._families import DEFAULT_FAMILY, FAMILIES, Family
 from samples._render import render_pages
+from schemas.document_types import GENERAL_TYPE_CODE
 
 __all__ = [
     "DAMAGE_LEVELS", "DEFAULT_FAMILY", "DOCUMENT_TYPES", "FAMILIES", "FAMILY_NAMES", "FIELD_NAMES",
@@ -252,7 +253,9 @@ def generate_batch(out_dir: Path, *, count: int = 6, seed: int = 0, province: st
         _save(pages, out_dir / name, fmt, truth["dpi"] if fam.dpi_metadata else None)
         (out_dir / f"{name}.truth.json").write_text(
             json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        rows.append({"file": name, "province": province, "agency_code": agency, "document_type": document_type,
+        # A công văn has no type of its own in schemas/: a team declares it as the general type.
+        declared = GENERAL_TYPE_CODE if document_type == "cong_van" else document_type
+        rows.append({"file": name, "province": province, "agency_code": agency, "document_type": declared,
                      "dossier_code": dossier, "pages": str(len(pages))})
         documents.append(SampleDocument(name, document_type, damage, len(pages), truth["dpi"], truth, family))
     with (out_dir / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
