@@ -92,7 +92,7 @@ def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, t
         values = list(db.execute(text("SELECT document_id, name, value FROM fields WHERE value IS NOT NULL")))
         withheld = {(d, n) for d, n in db.execute(text("SELECT document_id, field_name FROM rule_outcomes "
                                                        "WHERE rule = 'withheld'"))}
-        reasons = dict(db.execute(text("SELECT file_name, review_reasons FROM documents WHERE status = 'needs_review'")))
+        reasons = dict(db.execute(text("SELECT file_name, review_reasons FROM documents WHERE status = 'needs_review'")).all())
         outbox = [r[0] for r in db.execute(text("SELECT status FROM outbox"))]
     engine.dispose()
     assert stored == set(keys)
