@@ -44,8 +44,9 @@ class FieldSpec:
 
     @property
     def withholdable(self) -> bool:
-        """Optional and outside the contract: when doubtful, left out of the signed data (WITHHELD_RULE)."""
-        return not self.required and self.name not in CONTRACT_FIELDS
+        """Optional, outside the contract and not naming the holder: when doubtful, left out of the
+        signed data (WITHHELD_RULE)."""
+        return not self.required and self.name not in CONTRACT_FIELDS and self.name not in HOLDER_IDENTITY_FIELDS
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ CONFIDENCE_RULE = RuleSpec("confidence", Severity.WARNING, "Độ tin cậy nh�
 # issued and signed it, whose it is). A doubtful one always sends its record to a person.
 CONTRACT_FIELDS: tuple[str, ...] = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
                                     "holder_name", "holder_id_number", "holder_birth_date")
+# The fields the citizen warehouse files a result under when it has no CCCD (sync.payloads.holder_of:
+# an organisation's tax code and name, a household business's registration number and name): a
+# doubtful one is never left out, it sends its record to a person like a contract field.
+HOLDER_IDENTITY_FIELDS: tuple[str, ...] = ("tax_code", "organisation_name", "registration_number", "business_name")
 # An optional field outside the contract that is doubtful (below its threshold, or failing its own
 # format rule) in a record the rules would otherwise approve is left out of the signed data instead
 # of holding the record back: the signature asserts only values that passed (docs/review.md,

@@ -86,6 +86,17 @@ def test_a_doubtful_required_or_contract_field_still_goes_to_review(name: str) -
     assert not any(o.rule == "withheld" for o in decision.outcomes)
 
 
+def test_the_fields_naming_the_holder_are_never_withheld() -> None:
+    """An organisation's tax code and name, a business's registration number and name: the warehouse
+    files the result under them when there is no CCCD (sync.payloads.holder_of)."""
+    from schemas import DOCUMENT_TYPES
+
+    for doc_type in DOCUMENT_TYPES.values():
+        for name in ("tax_code", "organisation_name", "registration_number", "business_name"):
+            spec = doc_type.field(name)
+            assert spec is None or not spec.withholdable, (doc_type.code, name)
+
+
 def test_contract_fields_optional_in_a_decision_are_never_withheld() -> None:
     """A decision's holder fields are optional there but part of the contract: a doubtful one holds it."""
     qd = get_document_type("quyet_dinh")
