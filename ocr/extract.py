@@ -33,10 +33,14 @@ from ocr._text import (
 )
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
 from ocr.model import Box, OcrResult, PageText, Word
-from schemas.document_types import DOCUMENT_KINDS, DOCUMENT_TYPES, GENERAL_TYPE_CODE, get_document_type
+from schemas.document_types import (
+    CONTRACT_FIELDS,
+    DOCUMENT_KINDS,
+    DOCUMENT_TYPES,
+    GENERAL_TYPE_CODE,
+    get_document_type,
+)
 
-CONTRACT_FIELDS = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
-                   "holder_name", "holder_id_number", "holder_birth_date")
 LOW_WORD_CONFIDENCE = 0.6
 FORMAT_FAIL_CAP = 0.3
 LOW_WORD_CAP = 0.5

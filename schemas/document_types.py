@@ -42,6 +42,12 @@ class FieldSpec:
     # (schemas.thresholds).
     review_threshold: float | None = None
 
+    @property
+    def withholdable(self) -> bool:
+        """Optional, outside the contract and not naming the holder: when doubtful, left out of the
+        signed data (WITHHELD_RULE)."""
+        return not self.required and self.name not in CONTRACT_FIELDS and self.name not in HOLDER_IDENTITY_FIELDS
+
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -72,6 +78,22 @@ KIND_RULES: dict[FieldKind, RuleSpec] = {
 }
 REQUIRED_RULE = RuleSpec("required", Severity.ERROR, "Trường bắt buộc phải có giá trị")
 CONFIDENCE_RULE = RuleSpec("confidence", Severity.WARNING, "Độ tin cậy nhận dạng không thấp hơn ngưỡng")
+# The eight fields every result is judged on (the warehouse contract's content: which paper, who
+# issued and signed it, whose it is). A doubtful one always sends its record to a person.
+CONTRACT_FIELDS: tuple[str, ...] = ("document_number", "issue_date", "issuing_authority", "signer_name", "title",
+                                    "holder_name", "holder_id_number", "holder_birth_date")
+# The fields the citizen warehouse files a result under when it has no CCCD (sync.payloads.holder_of:
+# an organisation's tax code and name, a household business's registration number and name): a
+# doubtful one is never left out, it sends its record to a person like a contract field.
+HOLDER_IDENTITY_FIELDS: tuple[str, ...] = ("tax_code", "organisation_name", "registration_number", "business_name")
+# An optional field outside the contract that is doubtful (below its threshold, or failing its own
+# format rule) in a record the rules would otherwise approve is left out of the signed data instead
+# of holding the record back: the signature asserts only values that passed (docs/review.md,
+# "Doubtful optional fields"). The outcome is stored with the record (the desk shows it on the
+# field), and signing and storing leave the value out (storage.records.withheld_fields). The code
+# is storage.models.WITHHELD_RULE_CODE (storage cannot import schemas; a test keeps them equal).
+WITHHELD_RULE = RuleSpec("withheld", Severity.WARNING,
+                         "Trường tùy chọn chưa chắc chắn: không đưa vào dữ liệu ký số (để trống, có ghi lý do)")
 
 # Record-level rules (cross-field checks and catalogue look-ups of the record's context).
 TITLE_MATCHES_TYPE = RuleSpec("title_matches_type", Severity.ERROR,
@@ -148,6 +170,8 @@ class DocumentType:
             seen.setdefault(rule.code, rule)
         if self.validity.kind is not ValidityKind.NO_EXPIRY:
             seen.setdefault(STILL_VALID_RULE.code, STILL_VALID_RULE)
+        if any(spec.withholdable for spec in self.fields):
+            seen.setdefault(WITHHELD_RULE.code, WITHHELD_RULE)
         return tuple(seen.values())
 
 
@@ -328,6 +352,7 @@ RULE_NAMES_VI: dict[str, str] = {
     "issued_after_birth": "Ngày cấp trước ngày sinh", "province_in_catalogue": "Tỉnh ngoài danh mục",
     "agency_code_in_catalogue": "Mã cơ quan", "authority_name": "Tên cơ quan ban hành",
     "still_valid": "Hết hiệu lực", "document_type_in_catalogue": "Loại giấy tờ ngoài danh mục",
+    "withheld": "Không đưa vào dữ liệu ký",
 }
 
 

@@ -33,6 +33,7 @@ from schemas.document_types import (
     SIGNER_MATCHES_AUTHORITY,
     STILL_VALID_RULE,
     TITLE_MATCHES_TYPE,
+    WITHHELD_RULE,
     DocumentType,
     FieldKind,
     RuleSpec,
@@ -78,6 +79,8 @@ class Decision:
     route: Route
     outcomes: tuple[Outcome, ...]
     reasons: tuple[str, ...]
+    # Doubtful optional fields of an approved record, left out of its signed data (WITHHELD_RULE).
+    withheld: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
@@ -309,18 +312,31 @@ def validate_record(doc_type: DocumentType, fields: dict[str, FieldInput], *,
 
     failed = [o for o in outcomes if not o.passed]
     labels = {f.name: f.label_vi for f in doc_type.fields}  # stewards read Vietnamese labels, not field codes
+    # A record held back only by doubtful optional fields outside the contract is approved without
+    # them: their failures stay on record, and a WITHHELD outcome each tells signing to leave them out.
+    field_rules = {CONFIDENCE_RULE.code, REQUIRED_RULE.code, *(r.code for r in KIND_RULES.values())}
+    withholdable = {sp.name for sp in doc_type.fields if sp.withholdable}
+    doubtful = sorted({o.field_name for o in failed if o.field_name in withholdable and o.rule in field_rules},
+                      key=[sp.name for sp in doc_type.fields].index)
+    blocking = [o for o in failed if not (o.field_name in doubtful and o.rule in field_rules)]
     reasons = tuple(extra_reasons) + tuple(
         f"{labels.get(o.field_name, o.field_name) or 'hồ sơ'}: {o.message}" for o in failed)
     required = [s for s in doc_type.fields if s.required]
     read = sum(1 for s in required if value_of(s.name))
     present = sum(1 for f in fields.values() if f.value and f.value.strip())
+    withheld: tuple[str, ...] = ()
     if present == 0 or (required and read / len(required) < UNREADABLE_SHARE):
         route = Route.REJECTED  # nothing readable: re-scan, not review
         reasons = (f"không đọc được: {read}/{len(required)} trường bắt buộc",) + reasons
     elif wrong_type:
         route = Route.REJECTED  # a steward cannot fix a wrong type: re-register the scan
-    elif failed or extra_reasons:
+    elif blocking or extra_reasons:
         route = Route.NEEDS_REVIEW
     else:
         route = Route.APPROVED
-    return Decision(route, tuple(outcomes), reasons)
+        withheld = tuple(doubtful)
+        for name in withheld:
+            why = "; ".join(o.message for o in failed if o.field_name == name and o.message)
+            add(WITHHELD_RULE, name, False, f"không đưa vào dữ liệu ký số ({why})")
+        reasons = ()  # nothing for a person to decide; the withheld fields show on the desk
+    return Decision(route, tuple(outcomes), reasons, withheld)

@@ -22,7 +22,7 @@ from storage.db import session_scope
 from storage.documents import StageRun, pipeline_actor, progress, stage_todo, transition
 from storage.models import AuditEntry, Document, DocumentStatus, Field, Result
 from storage.objects import ObjectStore
-from storage.records import current_result, link_new_version, next_result_code
+from storage.records import current_result, link_new_version, next_result_code, withheld_fields
 
 
 def result_code(session: Session, doc: Document) -> str:
@@ -84,7 +84,11 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
         return False
     with session_scope() as s:
         code = result_code(s, doc)
-        fields = {f.name: f.value for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
+        # A doubtful optional field of a record the rules approved is left out, with its reason: the
+        # signature asserts only values that passed (schemas.document_types.WITHHELD_RULE).
+        withheld = withheld_fields(s, doc.id)
+        fields = {f.name: None if f.name in withheld else f.value
+                  for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
     raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
     pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
     ocr_text: list[Any] | None = None
@@ -94,7 +98,9 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
         ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
     marker = signing.ConversionMarker(converter=converter, converted_at=now, result_code=code,
                                       lookup_url=f"{settings.lookup_base()}/{code}", supersedes=replaced_code)
-    record = {"result_code": code, "document_type": doc.document_type, "fields": fields}
+    record: dict[str, Any] = {"result_code": code, "document_type": doc.document_type, "fields": fields}
+    if withheld:
+        record["withheld"] = withheld  # name -> why it is empty (not: the paper has none)
     if replaced_code:
         record["supersedes"] = replaced_code  # the fields.json of a new version names the one it replaces
     payload = json.dumps(record, ensure_ascii=False, indent=1).encode()

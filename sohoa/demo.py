@@ -123,9 +123,12 @@ def _run_dag(settings: Settings, batch_dir: Path) -> int:
 
 def demo_summary(settings: Settings, batch_dir: Path) -> dict[str, Any]:
     from intake.batch import batch_key
+    from schemas import field_name_vi
+    from schemas.thresholds import load_thresholds
     from sohoa.pipeline import status_summary
     from storage import models
     from storage.db import session_scope
+    from storage.records import withheld_fields
 
     with session_scope() as s:
         batch = s.scalar(select(models.Batch).where(
@@ -137,13 +140,19 @@ def demo_summary(settings: Settings, batch_dir: Path) -> dict[str, Any]:
                 for t in models.Base.metadata.sorted_tables}
         quarantined = s.scalar(select(func.count()).select_from(models.QuarantineEntry)
                                .where(models.QuarantineEntry.batch_id == (batch.id if batch else -1)))
+        signed_docs = {r.document_id for r in results if r.stored_key}
+        # Doubtful optional fields left out of a signed record's data (docs/review.md), by label.
+        withheld = {d.file_name: [field_name_vi(n, d.document_type) for n in withheld_fields(s, d.id)]
+                    for d in sorted(docs, key=lambda d: d.file_name) if d.id in signed_docs}
     return {
         "batch_id": batch.id if batch else None,
         "documents_in": len(docs) + (quarantined or 0),
         "accepted": len(docs),
         "quarantined": quarantined,
         "signed_and_stored": [f"s3://{r.stored_bucket}/{r.stored_key}" for r in results if r.stored_key],
-        "needs_review": {d.file_name: list(d.review_reasons)[:3] for d in sorted(docs, key=lambda d: d.file_name)
+        "withheld": {name: labels for name, labels in withheld.items() if labels},
+        "thresholds": load_thresholds(settings),
+        "needs_review": {d.file_name: list(d.review_reasons) for d in sorted(docs, key=lambda d: d.file_name)
                          if d.status == "needs_review"},
         "rejected": sorted(d.file_name for d in docs if d.status == "rejected"),
         "db_rows": rows,
@@ -160,14 +169,24 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     print("=" * 72)
     print(f"Tài liệu đưa vào:            {summary['documents_in']} "
           f"(tiếp nhận {summary['accepted']}, cách ly {summary['quarantined']})")
-    print(f"Đã ký số và lưu trữ:         {len(summary['signed_and_stored'])}")
+    signed, review = len(summary["signed_and_stored"]), len(summary["needs_review"])
+    thresholds = summary["thresholds"]
+    which = "có ghi đè theo cấu hình" if thresholds.overrides else "mặc định cho mọi trường"
+    print(f"Ngưỡng tin cậy để tự duyệt:  {thresholds.default:.2f} ({which})".replace("0.", "0,"))
+    print(f"Tóm tắt: đã ký số {signed} hồ sơ; {review} hồ sơ chờ cán bộ rà soát (lý do ghi dưới từng hồ sơ)")
+    print(f"Đã ký số và lưu trữ:         {signed}")
     for key in summary["signed_and_stored"]:
         print(f"    {key}")
-    print(f"Cần cán bộ rà soát:          {len(summary['needs_review'])}")
+    for name, labels in summary["withheld"].items():
+        print(f"    {name}: không đưa vào dữ liệu ký (trường tùy chọn chưa chắc chắn, để trống, có ghi lý do): "
+              + ", ".join(labels))
+    print(f"Cần cán bộ rà soát:          {review}")
     for name, reasons in summary["needs_review"].items():
         print(f"    {name}")
-        for reason in reasons:
+        for reason in reasons[:4]:
             print(f"        – {reason}")
+        if len(reasons) > 4:
+            print(f"        – và {len(reasons) - 4} lý do khác (xem trên bàn rà soát)")
     if summary["rejected"]:
         print(f"Bị từ chối:                  {len(summary['rejected'])}")
     outbox = summary["status"]["outbox"]

@@ -213,6 +213,11 @@ class RescanRequest(Base):
     matched_by: Mapped[str | None] = mapped_column(String(16), default=None)  # file_name | dossier_code | image
 
 
+# The rule outcome that marks a doubtful optional field left out of a record's signed data (declared
+# as schemas.document_types.WITHHELD_RULE, written by review/validate.py, read by withheld_fields).
+WITHHELD_RULE_CODE = "withheld"
+
+
 class RuleOutcome(Base):
     __tablename__ = "rule_outcomes"
     __table_args__ = (UniqueConstraint("document_id", "rule", "field_name", name="uq_rule_outcome"),)

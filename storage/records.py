@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.errors import InvalidValue
 from core.exitcodes import ExitCode
 from storage.models import (
+    WITHHELD_RULE_CODE,
     AuditEntry,
     Document,
     FixityFinding,
@@ -28,6 +29,7 @@ from storage.models import (
     Result,
     ResultState,
     Revocation,
+    RuleOutcome,
     Signature,
     SyncReceipt,
 )
@@ -294,3 +296,11 @@ def agency_code_by_name(s: Session, province: str, name: Any) -> str | None:
     wanted = fold(name)
     codes = {a.code for a in s.scalars(select(Agency).where(Agency.province.in_(provinces))) if fold(a.name) == wanted}
     return codes.pop() if len(codes) == 1 else None
+
+
+def withheld_fields(s: Session, document_id: int) -> dict[str, str]:
+    """Fields left out of the record's signed data (doubtful optional fields of a record the rules
+    approved: schemas.document_types.WITHHELD_RULE), each with the reason recorded."""
+    return {o.field_name: o.message for o in s.scalars(select(RuleOutcome).where(
+        RuleOutcome.document_id == document_id, RuleOutcome.rule == WITHHELD_RULE_CODE))}
+

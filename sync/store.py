@@ -21,7 +21,7 @@ from storage.db import session_scope
 from storage.documents import StageRun, pipeline_actor, stage_todo, transition
 from storage.models import Document, DocumentStatus, Field, Result
 from storage.objects import ObjectStore
-from storage.records import latest_result, record_signatures
+from storage.records import latest_result, record_signatures, withheld_fields
 from sync.outbox import enqueue_push
 
 
@@ -40,7 +40,11 @@ def _store_one(doc: Document, store: ObjectStore, settings: Settings) -> str:
     with session_scope() as s:
         result = latest_result(s, doc.id)  # a corrected version is the document's latest result
         assert result is not None
-        fields = {f.name: {"value": f.value, "confidence": f.confidence, "source": f.source}
+        # As signed: a doubtful optional field left out of the signed data is empty here too, with its
+        # reason (a record stored before there were any is byte-stable: no key added).
+        withheld = withheld_fields(s, doc.id)
+        fields = {f.name: {"value": None if f.name in withheld else f.value, "confidence": f.confidence,
+                           "source": f.source, **({"withheld": withheld[f.name]} if f.name in withheld else {})}
                   for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
         code, work_key, signed_sha = result.result_code, result.work_key, result.signed_sha256
         converted_at, converter, result_id = result.converted_at, result.converter, result.id

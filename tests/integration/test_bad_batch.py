@@ -31,8 +31,6 @@ from tests.badinputs import AGENCY, PROVINCE, BadItem, cp1258, manifest_lines, n
 pytestmark = pytest.mark.integration
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-# Not what this test is about: the review threshold is lowered so that good scans get signed.
-THRESHOLDS = json.dumps({"*": {"*": 0.3}})
 NFD_NAME = "Giấy chứng nhận số 01"
 
 
@@ -45,7 +43,7 @@ def _env(home: Path, s3: weed.S3Server, pki: Any, prefix: str) -> dict[str, str]
         "SOHOA_BUCKET_PREFIX": prefix,
         "SOHOA_CITIZEN_WAREHOUSE_URL": "",
         "SOHOA_SIGNING_PKCS12": str(pki.agency_p12), "SOHOA_SIGNING_PASSWORD": pki.password.decode(),
-        "SOHOA_REVIEW_THRESHOLDS": THRESHOLDS, "SOHOA_OCR_WORKERS": "2",
+        "SOHOA_OCR_WORKERS": "2",
     }
     return {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")} | values
 
@@ -63,7 +61,11 @@ def mixed_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[st
     root = tmp_path_factory.mktemp("bad-batch")
     pki = make_test_pki(root / "pki", converter=Settings().converter_name)
     batch = root / "batch"
-    samples = generate_batch(batch, count=3, seed=11, damages=("light",))
+    # At the default review thresholds: the decision (seed 3) is signed; each good scan, signed or
+    # held for a steward, gets its own answer.
+    samples = generate_batch(batch, count=3, seed=3, damages=("light",),
+                             document_types=("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh",
+                                             "xac_nhan_tinh_trang_hon_nhan"))
     good_rows = (batch / "manifest.csv").read_text(encoding="utf-8").splitlines()[1:]
     # one good scan carries a Vietnamese name, stored in NFD on disk
     first = samples[0].file_name
@@ -159,7 +161,7 @@ def test_the_dag_gives_the_same_answers(mixed_batch, pipeline_env, run_dag, monk
     from sohoa.pipeline import batch_answers
 
     batch, good, bad, _pki = mixed_batch
-    monkeypatch.setenv("SOHOA_REVIEW_THRESHOLDS", THRESHOLDS)
+    monkeypatch.delenv("SOHOA_REVIEW_THRESHOLDS", raising=False)  # the defaults, as `sohoa run` above
     # Under Airflow the OCR pool's workers come from a forkserver (core.workers.fork_is_safe), never
     # forked from this process, which holds the session's Airflow SQLite DB open.
     monkeypatch.setenv("SOHOA_OCR_WORKERS", "2")

@@ -50,10 +50,8 @@ def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, t
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOHOA_", "AIRFLOW"))} | {
         "SOHOA_S3_ENDPOINT": f"127.0.0.1:{s3_port}",
         "SOHOA_CITIZEN_WAREHOUSE_URL": f"http://127.0.0.1:{warehouse_port}",
-        # Routing is not this test's subject, the summary is: with the calibrated confidences every one
-        # of the 3 generated records goes to review at the default 0.90 (recipients' two readings
-        # rarely agree word for word), and a summary with nothing signed would check no signed line.
-        "SOHOA_REVIEW_THRESHOLDS": json.dumps({"*": {"*": 0.3}}),
+        # The default review thresholds (0.90 for every field): what `make demo` signs is what an
+        # agency would get. No override is set.
     }
     # The session's migrated Airflow DB, copied: the demo's own `airflow db migrate` then has nothing to do.
     (home / "airflow").mkdir(parents=True)
@@ -67,8 +65,11 @@ def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, t
     # the summary
     batch_id = int(_line(out, "KẾT QUẢ DEMO — lô số").split()[0])
     assert _line(out, "Tài liệu đưa vào:") == f"{COUNT} (tiếp nhận {COUNT}, cách ly 0)"
+    assert _line(out, "Ngưỡng tin cậy để tự duyệt:") == "0,90 (mặc định cho mọi trường)"
     signed = int(_line(out, "Đã ký số và lưu trữ:"))
     in_review = int(_line(out, "Cần cán bộ rà soát:"))
+    assert _line(out, "Tóm tắt:") == (f"đã ký số {signed} hồ sơ; {in_review} hồ sơ chờ cán bộ rà soát "
+                                      "(lý do ghi dưới từng hồ sơ)")
     rejected = int(m.group(1)) if (m := re.search(r"^Bị từ chối:\s*(\d+)", out, re.M)) else 0
     assert signed + in_review + rejected == COUNT
     assert signed >= 1, f"the demo signed nothing:\n{out}"
@@ -87,11 +88,38 @@ def test_sohoa_demo_prints_a_summary_that_matches_what_it_did(airflow_db: str, t
         results = dict(db.execute(text("SELECT result_code, signed_sha256 FROM results")).all())
         stored = {f"s3://{b}/{k}" for b, k in db.execute(text("SELECT stored_bucket, stored_key FROM results"))}
         statuses = [r[0] for r in db.execute(text("SELECT status FROM documents"))]
+        docs = {i: (name, status) for i, name, status in db.execute(text("SELECT id, file_name, status FROM documents"))}
+        values = list(db.execute(text("SELECT document_id, name, value FROM fields WHERE value IS NOT NULL")))
+        withheld = {(d, n) for d, n in db.execute(text("SELECT document_id, field_name FROM rule_outcomes "
+                                                       "WHERE rule = 'withheld'"))}
+        reasons = dict(db.execute(text("SELECT file_name, review_reasons FROM documents WHERE status = 'needs_review'")).all())
         outbox = [r[0] for r in db.execute(text("SELECT status FROM outbox"))]
     engine.dispose()
     assert stored == set(keys)
     assert sorted(statuses) == sorted(["synced"] * signed + ["needs_review"] * in_review + ["rejected"] * rejected)
     assert outbox == ["delivered"] * signed
+
+    # every value signed is the one printed on the paper (the generator's truth); a field left out of
+    # the signed data is an optional one, listed under its record in the summary
+    batch_dir = home / "demo-batch"
+    checked = 0
+    for doc_id, name, value in values:
+        file_name, status = docs[doc_id]
+        if status != "synced" or (doc_id, name) in withheld:
+            continue
+        truth = json.loads((batch_dir / f"{file_name}.truth.json").read_text(encoding="utf-8"))
+        expected = {**truth["fields"], **truth.get("general_fields", {})}
+        if name in expected:
+            assert value == expected[name], (file_name, name, value, expected[name])
+            checked += 1
+    assert checked >= 8 * signed  # at least the contract fields of each signed record
+    for doc_id, name in withheld:
+        file_name, status = docs[doc_id]
+        assert status == "synced", (file_name, name)
+        assert re.search(rf"^\s+{re.escape(file_name)}: không đưa vào dữ liệu ký .*$", out, re.M), out
+    # each record in review says why, in Vietnamese, under its name
+    for file_name, why in reasons.items():
+        assert json.loads(why) and re.search(rf"^\s+{re.escape(file_name)}\n\s+– \S", out, re.M), out
     with sqlite3.connect(home / "warehouse" / "warehouse.sqlite3") as wh:
         assert dict(wh.execute("SELECT result_code, checksum_sha256 FROM results").fetchall()) == results
     assert not port_open("127.0.0.1", s3_port) and not port_open("127.0.0.1", warehouse_port)

@@ -39,20 +39,20 @@ def test_digitise_batch_end_to_end_through_airflow(pipeline_env, airflow_cli_env
 
     settings, pki = pipeline_env
     batch_dir = tmp_path / "batch"
-    samples = generate_batch(batch_dir, count=3, seed=7, formats=("png", "jpeg", "pdf"), damages=("light",))
+    # A decision first (seed 3: signed at the default thresholds), then a household-business and a
+    # marital-status certificate as PNG and JPEG (signed or sent to review, as read).
+    samples = generate_batch(batch_dir, count=3, seed=3, formats=("png", "jpeg", "pdf"), damages=("light",),
+                             document_types=("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh",
+                                             "xac_nhan_tinh_trang_hon_nhan"))
     (batch_dir / "blank.pdf").write_bytes(b"")
     with (batch_dir / "manifest.csv").open("a", encoding="utf-8") as fh:
         fh.write("blank.pdf,,,,,\n")
 
     conf = {"province": "Khánh Hòa", "agency": "000.00.15.H34", "batch_location": str(batch_dir),
             "document_type": "auto"}
-    # Not a routing test: it checks the DAG's wiring (intake, OCR, extract, validate, sign, store, sync,
-    # a second run idempotent), so it needs one document down the signing branch. Each of these three
-    # has a field whose raw confidence is below the 0.90 default (issuing authority 0.83 and 0.50, holder
-    # name 0.49), and calibration never raises one, so the threshold is lowered as in
-    # test_crash_recovery. Routing is tested in tests/review and tests/schemas, and by test_demo at
-    # the declared thresholds.
-    env = airflow_cli_env(settings) | {"SOHOA_REVIEW_THRESHOLDS": json.dumps({"*": {"*": 0.3}})}
+    # The DAG's wiring (intake, OCR, extract, validate, sign, store, sync, a second run idempotent) at
+    # the default review thresholds: the decision goes down the signing branch.
+    env = airflow_cli_env(settings)
     run = _airflow_dags_test(env, conf)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 

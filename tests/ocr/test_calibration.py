@@ -151,6 +151,8 @@ def test_values_the_model_cannot_vouch_for_route_to_review_under_every_declared_
             assert unseen < threshold and failing < threshold, (doc_type.code, spec.name, threshold)
     # No field is declared lower any more: the signer's fields and the recipients, read under the seal
     # or in small type, reach the default only where the second recogniser read them alike
-    # (ocr.signer_lines), never on a lowered bar.
+    # (ocr.signer_lines), never on a lowered bar. Below its threshold a value is never signed: its
+    # record goes to review, or, for an optional field outside the contract of a record otherwise
+    # approved, the value is left out of the signed data (schemas.rules, docs/review.md).
     assert lowered == set()
     assert thresholds.default == cal.AUTO_APPROVE_FLOOR

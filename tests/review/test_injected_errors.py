@@ -66,7 +66,8 @@ def test_injected_errors_reach_data_docs_and_exactly_the_faulty_records_are_queu
     # every faulty record (injected errors, legacy papers) is in the queue. A clean record is approved
     # or waits for a person on confidence alone: confidences are calibrated probabilities of being
     # right (ocr.calibrate), and a field whose kind was read wrong too often in the fitting data stays
-    # below the 0.90 threshold however clean this scan is; no other rule may fail on a clean record.
+    # below the 0.90 threshold however clean this scan is; no other rule may fail on a clean record
+    # (an approved one may have a doubtful optional field left out of its signed data: "withheld").
     queued = {name for name, d in docs.items() if d.status == DocumentStatus.NEEDS_REVIEW}
     faulty = {name for name, errs in injected.items() if errs} | legacy
     why = {name: d.review_reasons for name, d in docs.items()}
@@ -74,7 +75,9 @@ def test_injected_errors_reach_data_docs_and_exactly_the_faulty_records_are_queu
     assert {d.status for d in docs.values()} <= {DocumentStatus.APPROVED, DocumentStatus.NEEDS_REVIEW}, why
     for name in set(docs) - faulty:
         rules = {rule for (doc_id, rule, _) in failed if doc_id == docs[name].id}
-        assert rules <= {"confidence"}, (name, rules, why[name])
+        assert rules <= {"confidence", "withheld"}, (name, rules, why[name])
+        if "withheld" in rules:  # only ever on a record the rules approved, never on one a person must see
+            assert docs[name].status == DocumentStatus.APPROVED, (name, why[name])
 
     # each injected error fails the rule declared for it, and the steward's reason names the field
     for name, errors in injected.items():

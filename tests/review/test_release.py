@@ -65,6 +65,56 @@ def test_partial_release_signs_only_approved_records(signing_env, tmp_path) -> N
     assert release_approved(batch_id, signing_env)["released"] == 0  # nothing twice
 
 
+def test_a_withheld_field_is_left_out_of_the_signed_and_stored_data(signing_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A doubtful optional field of a record the rules approve (docs/review.md): the record is
+    signed, and the signed fields.json, the stored record and the warehouse push carry it empty with
+    the reason; the row keeps its reading for the desk."""
+    import io
+    import json
+
+    import pikepdf
+
+    from intake import intake_batch
+    from samples import generate_batch
+    from storage.models import OutboxEvent, RuleOutcome
+    from storage.objects import ObjectStore
+
+    samples = generate_batch(tmp_path / "batch", count=1, seed=7, damages=("light",))
+    batch_id = intake_batch(tmp_path / "batch", province="Khánh Hòa", agency_code="000.00.15.H34",
+                            settings=signing_env).batch_id
+    recipients = "Người được cấp; Lưu: VT, HT"
+    with session_scope(signing_env.db_url) as s:
+        doc = s.scalars(select(Document).where(Document.batch_id == batch_id)).one()
+        for name, value in samples[0].truth["fields"].items():
+            if value is not None:
+                s.add(Field(document_id=doc.id, name=name, value=value, confidence=0.97))
+        s.add(Field(document_id=doc.id, name="recipients", value=recipients, confidence=0.73))
+        doc.status = DocumentStatus.EXTRACTED
+        s.flush()
+        decision = revalidate_document(s, doc)
+        assert doc.status == DocumentStatus.APPROVED and decision.withheld == ("recipients",), doc.review_reasons
+        doc_id = doc.id
+
+    assert release_approved(batch_id, signing_env)["stored"] == 1
+    store = ObjectStore(signing_env)
+    with session_scope(signing_env.db_url) as s:
+        result = s.scalars(select(Result).where(Result.document_id == doc_id)).one()
+        assert s.scalars(select(Field).where(Field.document_id == doc_id, Field.name == "recipients")).one().value \
+            == recipients  # the desk still shows what was read
+        why = s.scalars(select(RuleOutcome).where(RuleOutcome.document_id == doc_id,
+                                                  RuleOutcome.rule == "withheld")).one().message
+        push = s.scalars(select(OutboxEvent).where(OutboxEvent.result_id == result.id)).one().payload
+        pdf = store.get_bytes(result.stored_bucket, result.stored_key)
+        record = json.loads(store.get_bytes(result.stored_bucket, result.fields_key))
+    assert "không đưa vào dữ liệu ký số" in why and "0,73" in why
+    with pikepdf.open(io.BytesIO(pdf)) as signed:
+        attached = json.loads(signed.attachments["fields.json"].get_file().read_bytes())
+    assert attached["fields"]["recipients"] is None and attached["withheld"] == {"recipients": why}
+    assert attached["fields"]["holder_name"] == samples[0].truth["fields"]["holder_name"]
+    assert record["fields"]["recipients"]["value"] is None and record["fields"]["recipients"]["withheld"] == why
+    assert push["fields"]["recipients"] is None
+
+
 def test_sign_reviewed_dag_wires_the_release(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow")))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

@@ -109,6 +109,22 @@ def test_only_approved_records_are_released_for_signing(sohoa_env, seed) -> None
     assert service.approved_unsigned(batch_id) == ids
 
 
+def test_a_withheld_field_shows_on_the_desk_with_its_reason(sohoa_env, seed) -> None:  # type: ignore[no-untyped-def]
+    """An approved record whose doubtful recipients list is left out of the signed data: the desk shows
+    the value as read, the failed check and the withheld note on the field; nothing on other fields."""
+    from storage.records import withheld_fields
+
+    _, (doc_id,) = seed([{"fields": GOOD_HKD | {"recipients": ("Chủ hộ kinh doanh; Lưu: VT", 0.73)}}])
+    view = service.record_view(doc_id)
+    assert view.document.status == DocumentStatus.APPROVED and view.document.review_reasons == []
+    field = next(f for f in view.fields if f.name == "recipients")
+    assert field.value == "Chủ hộ kinh doanh; Lưu: VT"
+    assert {o.rule for o in field.failed} == {"confidence", "withheld"}
+    assert all(not f.failed for f in view.fields if f.name != "recipients")
+    with session_scope() as s:
+        assert withheld_fields(s, doc_id) == {"recipients": "không đưa vào dữ liệu ký số (độ tin cậy 0,73 < ngưỡng 0,90)"}
+
+
 def test_revalidation_keeps_earlier_stage_flags(sohoa_env, seed) -> None:  # type: ignore[no-untyped-def]
     _, (doc_id,) = seed([{"fields": GOOD_HKD | {"holder_name": ("Tr4n", 0.3)}}])
     with session_scope(sohoa_env.db_url) as s:

@@ -58,6 +58,80 @@ def test_extra_reasons_such_as_page_mismatch_force_review() -> None:
     assert decision.route is Route.NEEDS_REVIEW
 
 
+# ---------------------------------------------------------------- doubtful optional fields
+@pytest.mark.parametrize(("name", "value", "confidence"), [
+    ("recipients", "Như Điều 3; Lưu: VT", 0.73),  # below its threshold
+    ("business_address", "Thôn Quảng Hội, xã Diên Phú", 0.5),
+    ("signer_title", "PHÓ CHỦ TỊCH", 0.6),
+])
+def test_a_doubtful_optional_field_is_withheld_not_a_reason_for_review(name: str, value: str, confidence: float) -> None:
+    """Optional and outside the contract: the record is approved, the field is marked to be left
+    out of the signed data, with the failed check as its reason (docs/review.md)."""
+    assert HKD.field(name) is not None and HKD.field(name).withholdable  # type: ignore[union-attr]
+    decision = validate_record(HKD, _good() | {name: FieldInput(value, confidence)}, today=date(2026, 1, 1))
+    assert decision.route is Route.APPROVED and decision.withheld == (name,)
+    withheld = [o for o in decision.outcomes if o.rule == "withheld"]
+    assert [(o.field_name, o.passed) for o in withheld] == [(name, False)]
+    assert "không đưa vào dữ liệu ký số" in withheld[0].message and "< ngưỡng 0,90" in withheld[0].message
+    # the confidence failure itself stays on record, shown on the desk
+    assert any(o.rule == "confidence" and o.field_name == name and not o.passed for o in decision.outcomes)
+
+
+@pytest.mark.parametrize("name", ["holder_birth_date", "holder_name", "business_name", "registration_number",
+                                  "issuing_authority", "document_number"])
+def test_a_doubtful_required_or_contract_field_still_goes_to_review(name: str) -> None:
+    fields = _good() | {name: FieldInput(_good()[name].value, 0.5)}
+    decision = validate_record(HKD, fields, today=date(2026, 1, 1))
+    assert decision.route is Route.NEEDS_REVIEW and decision.withheld == ()
+    assert not any(o.rule == "withheld" for o in decision.outcomes)
+
+
+def test_the_fields_naming_the_holder_are_never_withheld() -> None:
+    """An organisation's tax code and name, a business's registration number and name: the warehouse
+    files the result under them when there is no CCCD (sync.payloads.holder_of)."""
+    from schemas import DOCUMENT_TYPES
+
+    for doc_type in DOCUMENT_TYPES.values():
+        for name in ("tax_code", "organisation_name", "registration_number", "business_name"):
+            spec = doc_type.field(name)
+            assert spec is None or not spec.withholdable, (doc_type.code, name)
+
+
+def test_contract_fields_optional_in_a_decision_are_never_withheld() -> None:
+    """A decision's holder fields are optional there but part of the contract: a doubtful one holds it."""
+    qd = get_document_type("quyet_dinh")
+    assert not qd.field("holder_id_number").required  # type: ignore[union-attr]
+    assert not qd.field("holder_id_number").withholdable  # type: ignore[union-attr]
+    values = {k: v for k, v in _good().items() if k in qd.field_names} | {
+        "title": FieldInput("QUYẾT ĐỊNH", 0.95), "holder_id_number": FieldInput("056185001234", 0.5)}
+    decision = validate_record(qd, values, today=date(2026, 1, 1))
+    assert decision.route is Route.NEEDS_REVIEW and decision.withheld == ()
+
+
+def test_a_record_in_review_for_another_reason_withholds_nothing() -> None:
+    """A person looks at the whole record then: the doubtful optional field is a reason like any other."""
+    fields = _good() | {"recipients": FieldInput("Lưu: VT", 0.5), "holder_name": FieldInput("Trần Thị Bích Ngọc", 0.5)}
+    decision = validate_record(HKD, fields, today=date(2026, 1, 1))
+    assert decision.route is Route.NEEDS_REVIEW and decision.withheld == ()
+    assert any(r.startswith("Nơi nhận") for r in decision.reasons)
+    decision = validate_record(HKD, _good() | {"recipients": FieldInput("Lưu: VT", 0.5)}, today=date(2026, 1, 1),
+                               extra_reasons=("page_count_mismatch",))
+    assert decision.route is Route.NEEDS_REVIEW and decision.withheld == ()
+
+
+def test_a_record_rule_on_an_optional_field_is_not_withheld() -> None:
+    """The signer's title not fitting the issuing body says something about the body too: a person looks."""
+    decision = validate_record(HKD, _good() | {"signer_title": FieldInput("GIÁM ĐỐC", 0.95)}, today=date(2026, 1, 1))
+    assert decision.route is Route.NEEDS_REVIEW and decision.withheld == ()
+
+
+def test_the_withheld_rule_code_is_the_one_storage_reads() -> None:
+    from schemas.document_types import WITHHELD_RULE
+    from storage.models import WITHHELD_RULE_CODE
+
+    assert WITHHELD_RULE.code == WITHHELD_RULE_CODE
+
+
 # ---------------------------------------------------------------- declared rules (issue 4)
 def test_every_rule_is_declared_with_a_severity() -> None:
     from schemas import DOCUMENT_TYPES
