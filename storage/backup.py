@@ -20,7 +20,7 @@ import base64
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -106,7 +106,14 @@ def _safe_key(key: str) -> Path:
 
 
 # ---------------------------------------------------------------- backup
-def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | None = None) -> BackupSummary:
+PROGRESS_EVERY = 200  # objects between two progress lines
+
+
+def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | None = None,
+           progress: Callable[[str], None] | None = None) -> BackupSummary:
+    """Rows of every table and every object (locked results as their originals, other versions kept)
+    into `dest`; `progress` gets a Vietnamese line per table, per bucket and every few hundred objects."""
+    say = progress or (lambda _line: None)
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     dest.mkdir(parents=True, exist_ok=True)
@@ -128,6 +135,7 @@ def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | No
                     out.write(json.dumps({k: _jsonable(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
                     count += 1
             tables[table.name] = {"rows": count, "sha256": _file_sha256(path)}
+            say(f"bảng {table.name}: {count} dòng")
     objects, total_bytes = 0, 0
     with (dest / "objects.jsonl").open("w", encoding="utf-8") as index:
         for role in BUCKETS:
@@ -135,6 +143,7 @@ def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | No
             if not store._call(store.client.bucket_exists, bucket):
                 continue
             locked = store.is_locked_bucket(bucket)
+            say(f"bucket {bucket}: đang sao lưu…")
             # Results: every key ever stored (a delete marker does not hide one from the backup), each
             # as its locked original version, not whatever was written on top (docs/security.md).
             for key in (store.list_result_keys(bucket) if locked else store.list_keys(bucket)):
@@ -152,6 +161,8 @@ def backup(dest: Path, settings: Settings | None = None, store: ObjectStore | No
                                         "metadata": meta}, ensure_ascii=False) + "\n")
                 objects += 1
                 total_bytes += len(data)
+                if objects % PROGRESS_EVERY == 0:
+                    say(f"đã sao lưu {objects} đối tượng ({total_bytes // (1 << 20)} MiB)")
                 # Every other version of a locked key (written on top of the original), oldest first,
                 # after the original: a restore puts them back on top in that order (nothing lost, and
                 # reads still go to the original).
@@ -235,7 +246,8 @@ def _rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def restore(src: Path, settings: Settings | None = None, store: ObjectStore | None = None) -> BackupSummary:
+def restore(src: Path, settings: Settings | None = None, store: ObjectStore | None = None,
+            progress: Callable[[str], None] | None = None) -> BackupSummary:
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     manifest = verify_backup(src)
@@ -290,5 +302,7 @@ def restore(src: Path, settings: Settings | None = None, store: ObjectStore | No
             metadata=entry["metadata"])
         objects += 1
         total += len(data)
+        if progress is not None and objects % PROGRESS_EVERY == 0:
+            progress(f"đã khôi phục {objects} đối tượng ({total // (1 << 20)} MiB)")
     log.info("restored %d rows in %d tables and %d objects from %s", sum(rows.values()), len(rows), objects, src)
     return BackupSummary(src, rows, objects, total)

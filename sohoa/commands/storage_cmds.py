@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from core.actors import actor_name
@@ -84,10 +86,22 @@ def _requeue(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _progress_line(what: str) -> Callable[[str], None]:
+    """Progress on stderr (stdout keeps the summary), with the seconds since the start."""
+    import time
+
+    started = time.monotonic()
+
+    def say(line: str) -> None:
+        print(f"{what} [{time.monotonic() - started:5.0f} giây] {line}", file=sys.stderr, flush=True)
+
+    return say
+
+
 def _backup(args: argparse.Namespace) -> int:
     from storage.backup import backup
 
-    summary = backup(args.directory)
+    summary = backup(args.directory, progress=_progress_line("Sao lưu"))
     print(f"Đã sao lưu {sum(summary.rows.values())} dòng ({len(summary.rows)} bảng) và {summary.objects} đối tượng "
           f"({summary.object_bytes} byte) vào {summary.directory}")
     return ExitCode.OK
@@ -96,7 +110,7 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from storage.backup import restore
 
-    summary = restore(args.directory)
+    summary = restore(args.directory, progress=_progress_line("Khôi phục"))
     print(f"Đã khôi phục {sum(summary.rows.values())} dòng ({len(summary.rows)} bảng) và {summary.objects} đối tượng "
           f"từ {summary.directory}")
     return ExitCode.OK

@@ -94,7 +94,10 @@ def test_backup_and_restore_commands(sohoa_env: Settings, stored_result, tmp_pat
 
     stored_result(sohoa_env)
     assert main(["backup", str(tmp_path / "bk")]) == 0
-    assert "Đã sao lưu" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "Đã sao lưu" in out.out
+    # progress on stderr, one line per table and bucket (stdout keeps the summary)
+    assert "Sao lưu [" in out.err and "bảng documents:" in out.err and "bucket " in out.err
     assert main(["restore", str(tmp_path / "bk")]) == 3  # the configured DB is not empty
     assert "not empty" in capsys.readouterr().err  # errors go to stderr, through the one handler
     monkeypatch.setenv("SOHOA_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
