@@ -31,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 	      /^Installing collected/ {printf "\n  venv: đang cài %d gói (có thể mất vài phút)…\n", total; fflush()} \
 	      /^(ERROR|error)/ {print; fflush()} END {if (n) printf "\n"}' || true
 	@$(PIP) install --no-deps -e . --config-settings editable_mode=compat 2>&1 | grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import airflow, pyhanko, cv2, minio, sohoa" 
+	@$(BIN)/python -c "import airflow, airflow.providers.celery, pyhanko, cv2, minio, sohoa"
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     # person (storage.stage_failures); `sohoa retry BATCH --stage S` still forces it.
     stage_max_failures: int = Field(default=3, ge=1)
 
+    # Airflow (dags/digitise_batch.py): the per-document stages run as mapped tasks over chunks of a
+    # batch, so every Celery worker takes a share of one batch. OCR and extraction (CPU-heavy) go to
+    # one queue, validation, signing, storing and the push to another, so a light worker signs and
+    # syncs while the OCR workers are busy; a worker serves the queues its `--queues` names.
+    chunk_size: int = Field(default=25, ge=1)  # documents per mapped task
+    ocr_queue: str = "ocr"
+    light_queue: str = "default"  # Airflow's [operators] default_queue
+    # Mapped instances of one heavy (OCR, extract) or light task running at once, over every run;
+    # a deployment sizes them to its OCR workers' cores and to what its signing key takes.
+    ocr_max_active_tasks: int = Field(default=16, ge=1)
+    light_max_active_tasks: int = Field(default=16, ge=1)
+    max_active_batches: int = Field(default=2, ge=1)  # digitise_batch runs at once
+
     @property
     def db_url(self) -> str:
         if self.database_url:

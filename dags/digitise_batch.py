@@ -1,8 +1,14 @@
 """digitise_batch: intake → ocr → extract → validate → sign → store → sync (Decree 45 Art. 25).
 
-Thin wiring only: every task calls one function of sohoa.pipeline with ids; XCom carries ids and
-object keys, never images. Imports of the stage packages happen inside the tasks so parsing this
-file stays cheap.
+Thin wiring only: every task calls one function of sohoa.pipeline with ids; XCom carries ids, never
+images. Imports of the stage packages happen inside the tasks so parsing this file stays cheap.
+
+After intake the batch is cut into chunks (SOHOA_CHUNK_SIZE documents, `plan`) and each per-document
+stage is a mapped task over them, so every Celery worker takes chunks of one batch. Each stage waits
+for all chunks of the one before (validation compares a record with the whole batch: probable
+duplicates). OCR and extraction go to the OCR queue, the light stages to the default queue, so a
+light worker signs and syncs while the OCR workers are busy. A retried chunk goes through the same
+idempotent door: what it finished is skipped, nothing is signed twice.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, dag, task
 
 from core import units
+from core.settings import get_settings
 from schemas import DOCUMENT_TYPES
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=2), "retry_exponential_backoff": True}
@@ -26,6 +33,12 @@ PROVINCE_CHOICES = {p.name: p.name for p in units.new_provinces()} | {
     if p.name not in {n.name for n in units.new_provinces()}}
 
 
+# Queues and limits are read when the file is parsed (SOHOA_* in the DAG processor's environment).
+SETTINGS = get_settings()
+HEAVY = {"queue": SETTINGS.ocr_queue, "max_active_tis_per_dag": SETTINGS.ocr_max_active_tasks}
+LIGHT = {"queue": SETTINGS.light_queue, "max_active_tis_per_dag": SETTINGS.light_max_active_tasks}
+
+
 def _act_for_run() -> None:
     """Audit entries name the person who triggered this run (a schedule names itself)."""
     from airflow.sdk import get_current_context
@@ -35,13 +48,25 @@ def _act_for_run() -> None:
     act_for_run(get_current_context().get("dag_run"))
 
 
+def _chunk(stage: str, batch_id: int, chunk: list[int]) -> dict:
+    """One stage over one chunk; its summary goes to the task log, not to XCom."""
+    import logging
+
+    from sohoa.pipeline import run_chunk
+
+    _act_for_run()
+    summary = run_chunk(stage, batch_id, chunk)
+    logging.getLogger(__name__).info("%s, %d documents: %s", stage, len(chunk), summary)
+    return summary
+
+
 @dag(
     dag_id="digitise_batch",
     description="Số hóa một lô kết quả giải quyết TTHC: tiếp nhận → OCR → trích xuất → kiểm tra → ký số → lưu trữ → đồng bộ",
     schedule=None,
     start_date=datetime(2025, 1, 1),
     catchup=False,
-    max_active_runs=2,
+    max_active_runs=SETTINGS.max_active_batches,
     is_paused_upon_creation=False,  # triggered by people and by `sohoa run`: ready as soon as it is deployed
     default_args=DEFAULT_ARGS,
     tags=["sohoa", "decree-45"],
@@ -64,7 +89,7 @@ def _act_for_run() -> None:
     },
 )
 def digitise_batch() -> None:
-    @task
+    @task(queue=SETTINGS.light_queue)
     def intake(params: dict | None = None) -> int:
         _act_for_run()
         from airflow.exceptions import AirflowFailException
@@ -80,54 +105,60 @@ def digitise_batch() -> None:
             raise AirflowFailException(str(exc)) from None
         return report.batch_id
 
-    @task(execution_timeout=timedelta(hours=6))
-    def ocr(batch_id: int) -> int:
+    @task(queue=SETTINGS.light_queue)
+    def plan(batch_id: int) -> list[list[int]]:
+        from airflow.configuration import conf
+
+        from sohoa.pipeline import batch_chunks
+
+        # never more chunks than Airflow maps (core.max_map_length): chunks grow instead
+        return batch_chunks(batch_id, max_chunks=conf.getint("core", "max_map_length"))
+
+    @task(execution_timeout=timedelta(hours=2), **HEAVY)
+    def ocr(batch_id: int, chunk: list[int]) -> None:
+        _chunk("ocr", batch_id, chunk)
+
+    @task(**HEAVY)
+    def extract(batch_id: int, chunk: list[int]) -> None:
+        _chunk("extract", batch_id, chunk)
+
+    @task(**LIGHT)
+    def validate(batch_id: int, chunk: list[int]) -> int:
+        return sum(_chunk("validate", batch_id, chunk)["routes"].values())  # records routed now
+
+    # An empty batch (every file quarantined) maps no chunk: its report and the drain still run.
+    @task(trigger_rule="none_failed", **LIGHT)
+    def validation_report(batch_id: int, routed: list[int] | None = None) -> None:
         _act_for_run()
-        from sohoa.pipeline import ocr_batch
+        from sohoa.pipeline import validation_report
 
-        ocr_batch(batch_id)
-        return batch_id
+        validation_report(batch_id, sum(routed) if routed is not None else 0)
 
-    @task
-    def extract(batch_id: int) -> int:
-        _act_for_run()
-        from sohoa.pipeline import extract_batch
+    @task(**LIGHT)
+    def sign(batch_id: int, chunk: list[int]) -> None:
+        _chunk("sign", batch_id, chunk)
 
-        extract_batch(batch_id)
-        return batch_id
+    @task(**LIGHT)
+    def store(batch_id: int, chunk: list[int]) -> None:
+        _chunk("store", batch_id, chunk)
 
-    @task
-    def validate(batch_id: int) -> int:
-        _act_for_run()
-        from sohoa.pipeline import validate_batch
-
-        validate_batch(batch_id)
-        return batch_id
-
-    @task
-    def sign(batch_id: int) -> int:
-        _act_for_run()
-        from sohoa.pipeline import sign_batch
-
-        sign_batch(batch_id)
-        return batch_id
-
-    @task
-    def store(batch_id: int) -> int:
-        _act_for_run()
-        from sohoa.pipeline import store_batch
-
-        store_batch(batch_id)
-        return batch_id
-
-    @task
+    @task(trigger_rule="none_failed", **LIGHT)
     def sync(batch_id: int) -> dict:
         _act_for_run()
         from sohoa.pipeline import sync_batch
 
         return sync_batch(batch_id)
 
-    sync(store(sign(validate(extract(ocr(intake()))))))
+    batch_id = intake()
+    chunks = plan(batch_id)
+    ocred = ocr.partial(batch_id=batch_id).expand(chunk=chunks)
+    extracted = extract.partial(batch_id=batch_id).expand(chunk=chunks)
+    routed = validate.partial(batch_id=batch_id).expand(chunk=chunks)
+    report = validation_report(batch_id, routed)
+    signed = sign.partial(batch_id=batch_id).expand(chunk=chunks)
+    stored = store.partial(batch_id=batch_id).expand(chunk=chunks)
+    ocred >> extracted >> routed
+    report >> signed >> stored >> sync(batch_id)
 
 
 digitise_batch()

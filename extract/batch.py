@@ -7,6 +7,7 @@ A steward's correction (source "steward") is never overwritten by a re-run.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from core.settings import Settings, get_settings
@@ -16,10 +17,11 @@ from storage.models import Document, DocumentStatus
 from storage.objects import ObjectStore
 
 
-def extract_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+def extract_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None, *,
+                  document_ids: Collection[int] | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
-    todo = stage_todo(batch_id, "extract", DocumentStatus.OCR_DONE)
+    todo = stage_todo(batch_id, "extract", DocumentStatus.OCR_DONE, only=document_ids)
     run = StageRun("extract", batch_id)
     # What the province's approved records know (signers, bodies, symbols): evidence and repairs.
     from review.catalogue import archive_catalogue

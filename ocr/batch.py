@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -33,10 +33,12 @@ def _ocr_one(raw: bytes, name: str, language: str, timeout_s: float, max_pixels:
     return {**result.to_dict(), "page_hashes": [page_hash(p.image) for p in pages]}  # popped before storing
 
 
-def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+def ocr_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None, *,
+              document_ids: Collection[int] | None = None) -> dict[str, Any]:
+    """OCR the batch's documents waiting for it (only those of `document_ids`: one chunk, when given)."""
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
-    todo = stage_todo(batch_id, "ocr", DocumentStatus.RECEIVED)
+    todo = stage_todo(batch_id, "ocr", DocumentStatus.RECEIVED, only=document_ids)
     run = StageRun("ocr", batch_id)
     workers = settings.ocr_workers or _cpu_count()
 

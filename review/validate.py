@@ -17,6 +17,7 @@ Applied here and nowhere else:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -183,27 +184,44 @@ revalidate_document = validate_document
 
 # ---------------------------------------------------------------- the validate stage's door
 def validate_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+    """Route every extracted record of the batch, then write the batch's report and run its suites."""
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
-    from review.ge import run_batch_expectations
+    routed = validate_documents(batch_id, settings)
+    crash_point("validate.after_commit")
+    return {**routed, **validation_report(batch_id, sum(routed["routes"].values()), settings, store)}
 
-    thresholds = load_thresholds(settings)
+
+def validate_documents(batch_id: int, settings: Settings | None = None, *,
+                       document_ids: Collection[int] | None = None) -> dict[str, Any]:
+    """Route the batch's extracted records (only those of `document_ids`, one chunk, when given):
+    the per-document half of the stage, which chunks of a batch run side by side."""
+    thresholds = load_thresholds(settings or get_settings())
     counts = {r.value: 0 for r in Route}
     run = StageRun("validate", batch_id)
-    for doc in stage_todo(batch_id, "validate", DocumentStatus.EXTRACTED):
+    for doc in stage_todo(batch_id, "validate", DocumentStatus.EXTRACTED, only=document_ids):
         with run.document(doc):
             with session_scope() as s:
                 route = validate_document(s, s.get_one(Document, doc.id), thresholds=thresholds,
                                           check_duplicates=True, check_superseded=False).route
             counts[route] += 1
-    crash_point("validate.after_commit")
+    return {"batch_id": batch_id, "routes": counts, "failed": run.failed}
+
+
+def validation_report(batch_id: int, routed: int, settings: Settings | None = None,
+                      store: ObjectStore | None = None) -> dict[str, Any]:
+    """The batch half of the stage, once every chunk is routed: the report, and the expectation
+    suites when `routed` records were routed now (or the batch never had them run)."""
+    from review.ge import run_batch_expectations
+
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
     report_key = write_validation_report(batch_id, settings, store)
     expectations: dict[str, Any] = {}
     # Data Docs pages are keyed by run: re-running the suites for an unchanged batch would only add objects.
-    if sum(counts.values()) or not _has_expectation_runs(batch_id):
+    if routed or not _has_expectation_runs(batch_id):
         expectations = run_batch_expectations(batch_id, settings, store)
-    return {"batch_id": batch_id, "routes": counts, "failed": run.failed,
-            "report": f"s3://{store.bucket('reports')}/{report_key}",
+    return {"report": f"s3://{store.bucket('reports')}/{report_key}",
             "expectations": {k: expectations.get(k) for k in ("seconds", "success", "data_docs")}}
 
 

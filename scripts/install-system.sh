@@ -10,6 +10,7 @@ packages=(
   docker-compose                    # `docker-compose config -q` checks the production stack file
   softhsm2                          # PKCS#11 token for the HSM signing path (tests)
   postgresql                        # the results DB tests run against SQLite and PostgreSQL
+  redis-server                      # the Celery broker of the multi-worker test and bench (CeleryExecutor)
   chromium                          # browser tests of the web pages (Playwright drives /usr/bin/chromium)
 )
 missing=()

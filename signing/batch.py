@@ -9,6 +9,7 @@ that has its Result already is only marked signed.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,13 +31,15 @@ def result_code(session: Session, doc: Document) -> str:
     return next_result_code(session, doc.dossier_code or "")
 
 
-def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
-    """Sign approved documents only (nothing unreviewed is signed)."""
+def sign_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None, *,
+               document_ids: Collection[int] | None = None) -> dict[str, Any]:
+    """Sign approved documents only (nothing unreviewed is signed); only those of `document_ids` (one
+    chunk) when given."""
     import signing
 
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
-    todo = stage_todo(batch_id, "sign", DocumentStatus.APPROVED)
+    todo = stage_todo(batch_id, "sign", DocumentStatus.APPROVED, only=document_ids)
     if not todo:
         return {"batch_id": batch_id, "signed": 0, "failed": []}
     # Each agency's own key and name (SOHOA_SIGNING_KEYS), else the deployment's key; an unfit key

@@ -28,6 +28,10 @@
    intake to sync, one OCR worker, pinned to one core, against plain `tesseract … vie` over the same
    page images on the same core, in pairs (median of --cost-repeats): the whole pipeline's pages per
    core-minute beside plain Tesseract's, their ratio, and the run's peak RSS.
+8. Celery workers (testing.celery_bench): the same batch (--documents) through digitise_batch on Airflow
+   with the CeleryExecutor, Redis and PostgreSQL, with one and with two Celery workers (one task and one
+   Tesseract each): wall time, pages per minute, the ratio two/one, mapped instances per stage, task
+   instances per worker, peak resident memory per worker (its whole process tree).
 """
 
 from __future__ import annotations
@@ -236,6 +240,20 @@ def bench_cost(documents: int, repeats: int, scratch: Path) -> dict[str, Any]:
     return measure(documents, repeats, core, scratch=scratch)
 
 
+def bench_celery(samples: Path, scratch: Path, chunk_size: int) -> dict[str, Any]:
+    """A harness of testing/ (like the storage bench): run as its own program, its figures as JSON."""
+    import subprocess
+
+    _say(f"celery: one batch with one, then two workers (chunks of {chunk_size})")
+    out = scratch / "celery.json"
+    proc = subprocess.run([sys.executable, "-m", "testing.celery_bench", str(samples), str(scratch / "celery"),
+                           "--chunk-size", str(chunk_size), "--out", str(out)], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode or not out.exists():
+        return {"exit_code": proc.returncode, "error": proc.stderr.strip().splitlines()[-10:]}
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
 def main(argv: list[str] | None = None) -> int:
     from samples import DOCUMENT_TYPES, FAMILY_NAMES, generate_batch
 
@@ -256,8 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost-documents", type=int, default=20,
                         help="generated documents for the whole pipeline's cost against plain Tesseract (default 20)")
     parser.add_argument("--cost-repeats", type=int, default=3, help="paired runs for the cost (default 3)")
+    parser.add_argument("--celery-chunk-size", type=int, default=3,
+                        help="SOHOA_CHUNK_SIZE of the Celery runs: small, so that a 12-document batch has chunks "
+                             "for both workers (default 3)")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost"),
+                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost", "celery"),
                         help="run only these parts")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
@@ -266,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         samples = scratch / "samples"
         _say(f"generating {args.documents} sample scans")
         generate_batch(samples, count=args.documents, seed=42)
-        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost"))
+        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost", "celery"))
         if "ocr" in parts:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
@@ -293,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["queue"] = bench_queue(args.queue_documents)
         if "cost" in parts:
             figures["cost"] = bench_cost(args.cost_documents, args.cost_repeats, scratch)
+        if "celery" in parts:
+            figures["celery"] = bench_celery(samples, scratch, args.celery_chunk_size)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(figures, ensure_ascii=False, indent=2))

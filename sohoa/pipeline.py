@@ -5,7 +5,7 @@ JSON-able summary; this module only lists them (and the steps made of several st
 
     ocr       ocr/batch.py          ocr_batch
     extract   extract/batch.py      extract_batch
-    validate  review/validate.py    validate_batch (and the report, write_validation_report)
+    validate  review/validate.py    validate_batch (= validate_documents, then validation_report)
     sign      signing/batch.py      sign_batch
     store     sync/store.py         store_batch (with the push event, sync.outbox.enqueue_push)
     sync      sync/outbox.py        drain_outbox, through sync_batch below
@@ -13,6 +13,10 @@ JSON-able summary; this module only lists them (and the steps made of several st
 A document's status changes only through `storage.documents.transition`; `StageRun` (the guard
 around each document) and `requeue_failed` live there too. Every door is idempotent: re-running it
 for the same batch creates nothing twice and never overwrites an approved, signed or stored result.
+
+Under Airflow the per-document stages run as mapped tasks over chunks of a batch (`batch_chunks`,
+`run_chunk`): each chunk goes through the same door, narrowed to its documents, so a retried chunk
+finds its finished documents done and signs nothing twice.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from sqlalchemy import func, select
 from core.settings import Settings, get_settings
 from extract.batch import extract_batch
 from ocr.batch import ocr_batch
-from review.validate import validate_batch, write_validation_report
+from review.validate import validate_batch, validate_documents, validation_report, write_validation_report
 from signing.batch import sign_batch
+from storage import documents
 from storage.db import session_scope
 from storage.documents import StageRun, requeue_failed
 from storage.models import Document, DocumentStatus, OutboxEvent, OutboxStatus, QuarantineEntry, Result
@@ -35,12 +40,30 @@ from storage.records import system_of_record_summary
 from sync.store import store_batch
 
 __all__ = [
-    "STAGES", "StageRun", "batch_answers", "extract_batch", "ocr_batch", "release_approved", "requeue_failed",
-    "run_stages", "sign_batch", "status_summary", "store_batch", "sync_batch", "validate_batch",
-    "write_validation_report",
+    "STAGES", "StageRun", "batch_answers", "batch_chunks", "extract_batch", "ocr_batch", "release_approved",
+    "requeue_failed", "run_chunk", "run_stages", "sign_batch", "status_summary", "store_batch", "sync_batch",
+    "validate_batch", "validate_documents", "validation_report", "write_validation_report",
 ]
 
 STAGES = ("ocr", "extract", "validate", "sign", "store")
+
+
+# ---------------------------------------------------------------- chunks (mapped Airflow tasks)
+def batch_chunks(batch_id: int, settings: Settings | None = None, *, max_chunks: int | None = None) -> list[list[int]]:
+    """The batch's document ids in chunks of SOHOA_CHUNK_SIZE (one dossier never split), at most
+    `max_chunks` of them: what the mapped tasks of digitise_batch expand over (ids only)."""
+    return documents.batch_chunks(batch_id, (settings or get_settings()).chunk_size, max_chunks=max_chunks)
+
+
+def run_chunk(stage: str, batch_id: int, document_ids: list[int], settings: Settings | None = None) -> dict[str, Any]:
+    """One stage for one chunk of a batch: the stage's door narrowed to `document_ids`. Validation
+    here only routes; its batch report is `validation_report`, once every chunk is routed."""
+    doors: dict[str, Callable[..., dict[str, Any]]] = {
+        "ocr": ocr_batch, "extract": extract_batch, "validate": validate_documents, "sign": sign_batch,
+        "store": store_batch}
+    if stage not in doors:
+        raise ValueError(f"no chunk door for stage {stage!r} (one of {', '.join(doors)})")
+    return doors[stage](batch_id, settings, document_ids=document_ids)
 
 
 # ---------------------------------------------------------------- release (after review)

@@ -14,7 +14,7 @@ the next one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -124,12 +124,43 @@ def transition(session: Session, doc: Document, to: DocumentStatus, *, actor: st
 
 
 # ---------------------------------------------------------------- the stages' guard
-def stage_todo(batch_id: int, stage: str, *statuses: DocumentStatus) -> list[Document]:
-    """The documents a stage takes: those waiting for it, and those it failed on before (retried)."""
+def stage_todo(batch_id: int, stage: str, *statuses: DocumentStatus,
+               only: Collection[int] | None = None) -> list[Document]:
+    """The documents a stage takes: those waiting for it, and those it failed on before (retried);
+    `only` narrows it to one chunk of the batch (a mapped Airflow task's share, `batch_chunks`)."""
+    query = select(Document).where(Document.batch_id == batch_id)
+    if only is not None:
+        query = query.where(Document.id.in_(list(only)))
     with session_scope() as s:
-        docs = list(s.scalars(select(Document).where(Document.batch_id == batch_id).order_by(Document.id)))
+        docs = list(s.scalars(query.order_by(Document.id)))
     return [d for d in docs
             if d.status in statuses or (d.status == DocumentStatus.FAILED and d.failed_stage == stage)]
+
+
+def batch_chunks(batch_id: int, size: int, *, max_chunks: int | None = None) -> list[list[int]]:
+    """A batch's document ids in chunks of about `size`, for the stages run as mapped tasks.
+
+    The documents of one dossier stay in one chunk: result codes `<mã hồ sơ>-KQ<n>` are numbered in
+    the order of signing (storage.records.next_result_code), so two chunks signing the same dossier
+    at once could both take KQ1. With `max_chunks` (Airflow's max_map_length) chunks grow instead of
+    outnumbering it."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, not {size}")
+    with session_scope() as s:
+        rows = s.execute(select(Document.id, Document.dossier_code).where(Document.batch_id == batch_id)
+                         .order_by(Document.id)).all()
+    if max_chunks is not None and max_chunks >= 1:
+        size = max(size, -(-len(rows) // max_chunks))
+    dossiers: dict[str, list[int]] = {}
+    for doc_id, dossier in rows:  # a document without a dossier code is a dossier of its own
+        dossiers.setdefault(dossier or f"#{doc_id}", []).append(doc_id)
+    chunks: list[list[int]] = []
+    for ids in dossiers.values():  # in order of the dossier's first document
+        if chunks and len(chunks[-1]) < size:  # a large dossier may overfill one: never more than n/size chunks
+            chunks[-1].extend(ids)
+        else:
+            chunks.append(list(ids))
+    return chunks
 
 
 def progress(stage: str, index: int, total: int, what: str) -> None:

@@ -9,6 +9,7 @@ Idempotent: a re-run rewrites nothing that is stored (same bytes, same keys) and
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import UTC
 from typing import Any
 
@@ -25,12 +26,14 @@ from storage.records import latest_result, record_signatures, withheld_fields
 from sync.outbox import enqueue_push
 
 
-def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None) -> dict[str, Any]:
+def store_batch(batch_id: int, settings: Settings | None = None, store: ObjectStore | None = None, *,
+                document_ids: Collection[int] | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     stored_keys = []
     run = StageRun("store", batch_id)
-    for doc in stage_todo(batch_id, "store", DocumentStatus.SIGNED, DocumentStatus.STORED, DocumentStatus.SYNCED):
+    for doc in stage_todo(batch_id, "store", DocumentStatus.SIGNED, DocumentStatus.STORED, DocumentStatus.SYNCED,
+                          only=document_ids):
         with run.document(doc):
             stored_keys.append(_store_one(doc, store, settings))
     return {"batch_id": batch_id, "stored": len(stored_keys), "keys": stored_keys, "failed": run.failed}

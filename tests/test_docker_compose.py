@@ -144,7 +144,11 @@ def test_airflow_runs_celery_with_the_sohoa_settings(resolved: dict[str, Any]) -
             assert key in env, f"{name} lacks {key}"
     commands = {name: " ".join(resolved["services"][name].get("command") or []) for name in AIRFLOW_SERVICES}
     assert commands["airflow-apiserver"] == "api-server"
-    assert commands["airflow-worker"] == "celery worker"
+    # the worker serves both queues of digitise_batch, or its OCR tasks would wait for ever
+    from core.settings import Settings
+
+    defaults = Settings()
+    assert commands["airflow-worker"] == f"celery worker --queues {defaults.light_queue},{defaults.ocr_queue}"
     assert "airflow db migrate" in commands["airflow-init"] and "sohoa db upgrade" in commands["airflow-init"]
 
 

@@ -92,3 +92,42 @@ def test_a_stage_failing_on_a_document_a_steward_moved_on_keeps_the_stewards_sta
         assert s.get_one(Document, doc_id).status == DocumentStatus.NEEDS_REVIEW
     assert run.failed and run.failed[0]["reason"] == "RuntimeError: boom"
     assert [(a[1], a[2]["status_kept"]) for a in _audit(sohoa_env, doc_id)] == [("stage_failed", "needs_review")]
+
+
+def _batch_of(settings: Settings, dossiers: list[str | None], status: DocumentStatus = DocumentStatus.RECEIVED) -> tuple[int, list[int]]:
+    with session_scope(settings.db_url) as s:
+        batch = Batch(batch_key="chunks", province="Khánh Hòa", agency_code="000.00.15.H34", location="/b")
+        s.add(batch)
+        s.flush()
+        docs = [Document(batch_id=batch.id, file_name=f"{i}.png", sha256=f"{i:064d}", content_type="image/png",
+                         size_bytes=1, page_count=1, province="Khánh Hòa", agency_code="000.00.15.H34",
+                         status=status, raw_key=f"raw/{i}", dossier_code=dossier)
+                for i, dossier in enumerate(dossiers)]
+        s.add_all(docs)
+        s.flush()
+        return batch.id, [d.id for d in docs]
+
+
+def test_a_batch_is_cut_into_chunks_that_keep_each_dossier_whole(sohoa_env: Settings) -> None:
+    """Mapped tasks share a batch by chunks; the documents of one dossier stay in one chunk (their
+    result codes KQ1, KQ2 … are numbered in the order of signing), and never more chunks than asked."""
+    from storage.documents import batch_chunks
+
+    batch_id, ids = _batch_of(sohoa_env, ["A", "B", "B", "C", None, "D", "A", None])
+    a0, b1, b2, c3, n4, d5, a6, n7 = ids
+    # dossier A's second document joins its first; a document without a dossier code is its own
+    assert batch_chunks(batch_id, 2) == [[a0, a6], [b1, b2], [c3, n4], [d5, n7]]
+    # Airflow maps at most max_map_length instances: the chunks grow instead
+    assert batch_chunks(batch_id, 1, max_chunks=2) == [[a0, a6, b1, b2], [c3, n4, d5, n7]]
+    assert batch_chunks(batch_id, 100) == [[a0, a6, b1, b2, c3, n4, d5, n7]]
+    with pytest.raises(ValueError):
+        batch_chunks(batch_id, 0)
+
+
+def test_a_stage_takes_only_its_chunk_of_the_batch(sohoa_env: Settings) -> None:
+    from storage.documents import stage_todo
+
+    batch_id, ids = _batch_of(sohoa_env, ["A", "B", "C"])
+    assert [d.id for d in stage_todo(batch_id, "ocr", DocumentStatus.RECEIVED)] == ids
+    assert [d.id for d in stage_todo(batch_id, "ocr", DocumentStatus.RECEIVED, only=[ids[2], ids[0]])] == [ids[0], ids[2]]
+    assert stage_todo(batch_id, "ocr", DocumentStatus.RECEIVED, only=[]) == []
