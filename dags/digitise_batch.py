@@ -79,9 +79,11 @@ def _chunk(stage: str, batch_id: int, chunk: list[int]) -> dict:
                         pattern=r"^\S+$",
                         description="Mã định danh điện tử của cơ quan đã cấp kết quả (ví dụ 000.00.15.H34); "
                                     "dùng để lập mã hồ sơ và tính tiến độ theo cơ quan."),
-        "batch_location": Param("", type="string", title="Thư mục lô (đường dẫn trên máy chạy tác vụ)",
-                                description="Thư mục chứa các tệp bản quét (PDF, PNG, JPEG, TIFF) và tệp "
-                                            "manifest.csv nếu có, trên máy chạy tác vụ Airflow."),
+        "batch_location": Param("", type="string", title="Lô bản quét (thư mục hoặc s3://…)",
+                                description="Tiền tố trong bucket hộp thư đến mà trạm quét tải lên "
+                                            "(s3://<bucket inbox>/<tiền tố>/, dùng khi có nhiều máy chạy tác vụ), "
+                                            "hoặc thư mục trên máy chạy tác vụ Airflow; chứa các tệp bản quét "
+                                            "(PDF, PNG, JPEG, TIFF) và tệp manifest.csv nếu có."),
         "document_type": Param("auto", type="string", title="Loại giấy tờ", enum=list(TYPE_CHOICES),
                                values_display=TYPE_CHOICES,
                                description="Loại kết quả của cả lô; «Tự nhận biết» đọc tên loại in trên từng "
