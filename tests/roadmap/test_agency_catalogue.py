@@ -4,6 +4,7 @@ Vietnamese, issuing agencies looked up by their printed name, an unknown one sen
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -33,6 +34,22 @@ def _csv(tmp_path: Path, text: str, name: str = "danh_muc.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _review_seeding() -> Any:
+    """tests/review/conftest.py as a module: its seed_batch validates records as the pipeline does."""
+    import importlib.util
+    import sys
+
+    if "catalogue_review_conftest" in sys.modules:
+        return sys.modules["catalogue_review_conftest"]
+    spec = importlib.util.spec_from_file_location("catalogue_review_conftest",
+                                                  Path(__file__).parents[1] / "review" / "conftest.py")
+    assert spec and spec.loader
+    seeding = importlib.util.module_from_spec(spec)
+    sys.modules["catalogue_review_conftest"] = seeding
+    spec.loader.exec_module(seeding)
+    return seeding
 
 
 def test_agency_key_spells_out_header_abbreviations() -> None:
@@ -93,14 +110,7 @@ def test_bad_rows_are_named_by_number_and_nothing_is_imported(sohoa_env: Setting
 def test_an_unknown_issuing_agency_goes_to_a_steward_and_cannot_be_approved(sohoa_env: Settings, tmp_path: Path) -> None:
     """Without a catalogue nothing changes; once loaded, an issuing agency it does not know is a reason
     for review, no note approves it, and correcting the name to the catalogue's clears it."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("after15_review_conftest", Path(__file__).parents[1] / "review" / "conftest.py")
-    assert spec and spec.loader
-    seeding = importlib.util.module_from_spec(spec)
-    sys.modules["after15_review_conftest"] = seeding
-    spec.loader.exec_module(seeding)
+    seeding = _review_seeding()
     record = {"fields": seeding.GOOD_HKD | {"issuing_authority": "UBND HUYỆN VẠN NINH PHÒNG TÀI CHÍNH - KẾ HOẠCH"}}
 
     _, (before,) = seeding.seed_batch(sohoa_env, [record], key="no-catalogue")
@@ -130,14 +140,7 @@ def test_an_unknown_issuing_agency_goes_to_a_steward_and_cannot_be_approved(soho
 def test_a_keeping_agency_outside_the_catalogue_holds_its_records(sohoa_env: Settings, tmp_path: Path) -> None:
     """The batch's agency code (the keeping agency) travels by code too: once the catalogue is loaded,
     a code it does not list sends the record to a steward, and no note approves it."""
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("keeper_review_conftest", Path(__file__).parents[1] / "review" / "conftest.py")
-    assert spec and spec.loader
-    seeding = importlib.util.module_from_spec(spec)
-    sys.modules["keeper_review_conftest"] = seeding
-    spec.loader.exec_module(seeding)
+    seeding = _review_seeding()
     record = {"fields": seeding.GOOD_HKD | {"issuing_authority": "UBND HUYỆN VẠN NINH PHÒNG TÀI CHÍNH - KẾ HOẠCH"}}
     import_catalogue(_csv(tmp_path, GOOD), "lan")
     _, (listed,) = seeding.seed_batch(sohoa_env, [record], key="listed-keeper")
