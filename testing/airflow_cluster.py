@@ -114,7 +114,9 @@ class AirflowCluster:
                               "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_name"}
             started = self._spawn(name, [self.airflow, "celery", "worker", "--queues", ",".join(queues),
                                          "--concurrency", str(concurrency), "--celery-hostname", f"{name}@%h",
-                                         "--without-mingle", "--without-gossip"], env)
+                                         "--without-mingle", "--without-gossip",
+                                         # no log server: it would listen on 0.0.0.0:8793 (logs stay on disk)
+                                         "--skip-serve-logs"], env)
             pids[name] = started.proc.pid
         return pids
 
