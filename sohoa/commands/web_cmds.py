@@ -70,15 +70,21 @@ def _password(env: str) -> str:
     return first
 
 
-def _users_add(args: argparse.Namespace) -> int:
+def _users_db() -> str:
+    """The results database the accounts live in, brought to the current schema first."""
     from core.settings import get_settings
     from storage.db import upgrade
+
+    db_url = get_settings().db_url
+    upgrade(db_url)
+    return db_url
+
+
+def _users_add(args: argparse.Namespace) -> int:
     from web.auth import create_user
 
-    settings = get_settings()
-    upgrade(settings.db_url)
     create_user(args.name, _password(args.password_env), args.role, provinces=args.province,
-                full_name=args.full_name, db_url=settings.db_url)
+                full_name=args.full_name, db_url=_users_db())
     scope = f" ({', '.join(args.province)})" if args.province else ""
     print(f"Đã tạo/cập nhật tài khoản {args.name}: {args.role}{scope}")
     return ExitCode.OK
@@ -87,49 +93,34 @@ def _users_add(args: argparse.Namespace) -> int:
 def _users_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from core.settings import get_settings
-    from storage.db import session_scope, upgrade
+    from storage.db import session_scope
     from storage.review_models import User
 
-    settings = get_settings()
-    upgrade(settings.db_url)
-    with session_scope(settings.db_url) as s:
+    with session_scope(_users_db()) as s:
         for u in s.scalars(select(User).order_by(User.username)):
             print(f"{u.username}\t{u.role}\t{', '.join(u.province_names)}\t{'hoạt động' if u.active else 'khóa'}")
     return ExitCode.OK
 
 
 def _users_passwd(args: argparse.Namespace) -> int:
-    from core.settings import get_settings
-    from storage.db import upgrade
     from web.auth import set_password
 
-    settings = get_settings()
-    upgrade(settings.db_url)
-    set_password(args.name, _password(args.password_env), db_url=settings.db_url)
+    set_password(args.name, _password(args.password_env), db_url=_users_db())
     print(f"Đã đổi mật khẩu tài khoản {args.name}; các phiên đăng nhập cũ đã kết thúc")
     return ExitCode.OK
 
 
 def _users_disable(args: argparse.Namespace) -> int:
-    from core.settings import get_settings
-    from storage.db import upgrade
     from web.auth import disable_user
 
-    settings = get_settings()
-    upgrade(settings.db_url)
-    disable_user(args.name, db_url=settings.db_url)
+    disable_user(args.name, db_url=_users_db())
     print(f"Đã khóa tài khoản {args.name}; các phiên đăng nhập đã kết thúc")
     return ExitCode.OK
 
 
 def _users_remove(args: argparse.Namespace) -> int:
-    from core.settings import get_settings
-    from storage.db import upgrade
     from web.auth import remove_user
 
-    settings = get_settings()
-    upgrade(settings.db_url)
-    remove_user(args.name, db_url=settings.db_url)
+    remove_user(args.name, db_url=_users_db())
     print(f"Đã xóa tài khoản {args.name}")
     return ExitCode.OK

@@ -55,12 +55,12 @@ def scan_png(text: str) -> bytes:
     return buf.getvalue()
 
 
-def seed_approved(settings: Settings, dossier: str | None, *, key: str, fields: dict[str, str] | None = None,
-                  provisional: str | None = None, approve: bool = True) -> tuple[int, int]:
-    """One record over a real scan in the raw bucket, validated and (unless told) approved by a steward."""
+def _seed_record(settings: Settings, *, key: str, scan_text: str, fields: dict[str, str], dossier: str | None,
+                 provisional: bool) -> tuple[int, int]:
+    """One record over a real scan in the raw bucket, its fields read (status EXTRACTED)."""
     store = ObjectStore(settings)
     store.ensure_buckets()
-    png = scan_png(f"Giấy chứng nhận {key}")
+    png = scan_png(scan_text)
     sha = sha256_hex(png)
     with session_scope(settings.db_url) as s:
         batch = Batch(batch_key=hashlib.sha256(key.encode()).hexdigest(), province=PROVINCE, agency_code=AGENCY,
@@ -71,16 +71,24 @@ def seed_approved(settings: Settings, dossier: str | None, *, key: str, fields: 
         store.put_bytes(store.bucket("raw"), raw, png, content_type="image/png")
         doc = Document(batch_id=batch.id, file_name=f"{key}.png", sha256=sha, content_type="image/png",
                        size_bytes=len(png), page_count=1, province=PROVINCE, agency_code=AGENCY,
-                       document_type="giay_chung_nhan_ho_kinh_doanh", dossier_code=dossier or provisional,
-                       dossier_provisional=provisional is not None, status=DocumentStatus.EXTRACTED, raw_key=raw)
+                       document_type="giay_chung_nhan_ho_kinh_doanh", dossier_code=dossier,
+                       dossier_provisional=provisional, status=DocumentStatus.EXTRACTED, raw_key=raw)
         s.add(doc)
         s.flush()
-        for name, value in (fields or HKD).items():
+        for name, value in fields.items():
             s.add(Field(document_id=doc.id, name=name, value=value, confidence=0.99, page=1))
-        s.flush()
+        return batch.id, doc.id
+
+
+def seed_approved(settings: Settings, dossier: str | None, *, key: str, fields: dict[str, str] | None = None,
+                  provisional: str | None = None, approve: bool = True) -> tuple[int, int]:
+    """One record over a real scan in the raw bucket, validated and (unless told) approved by a steward."""
+    batch_id, doc_id = _seed_record(settings, key=key, scan_text=f"Giấy chứng nhận {key}", fields=fields or HKD,
+                                    dossier=dossier or provisional, provisional=provisional is not None)
+    with session_scope(settings.db_url) as s:
+        doc = s.get_one(Document, doc_id)
         service.revalidate_document(s, doc, keep_status=True)
         doc.status = DocumentStatus.NEEDS_REVIEW
-        batch_id, doc_id = batch.id, doc.id
     if approve:
         service.approve_document(doc_id, "lan", note="đã đối chiếu bản giấy", db_url=settings.db_url)
     return batch_id, doc_id
@@ -276,27 +284,13 @@ def test_redigitising_a_signed_paper_supersedes_instead_of_quarantine(pipeline_e
 def seed_new_scan(settings: Settings, *, key: str, fields: dict[str, str], dossier: str | None = None) -> tuple[int, int]:
     """A new scan (other bytes) of a paper, as extraction leaves it: its fields read, not validated yet.
     Without a mã hồ sơ in the manifest it carries the provisional code intake gives a legacy paper."""
-    store = ObjectStore(settings)
-    png = scan_png(f"Bản quét mới {key}")
-    sha = sha256_hex(png)
-    with session_scope(settings.db_url) as s:
-        batch = Batch(batch_key=hashlib.sha256(key.encode()).hexdigest(), province=PROVINCE, agency_code=AGENCY,
-                      location=f"/batches/{key}")
-        s.add(batch)
-        s.flush()
-        raw = keys.raw_key(PROVINCE, AGENCY, 2026, batch.id, sha, ".png")
-        store.put_bytes(store.bucket("raw"), raw, png, content_type="image/png")
-        doc = Document(batch_id=batch.id, file_name=f"{key}.png", sha256=sha, content_type="image/png",
-                       size_bytes=len(png), page_count=1, province=PROVINCE, agency_code=AGENCY,
-                       document_type="giay_chung_nhan_ho_kinh_doanh", dossier_code=dossier,
-                       status=DocumentStatus.EXTRACTED, raw_key=raw)
-        s.add(doc)
-        s.flush()
-        if dossier is None:
+    batch_id, doc_id = _seed_record(settings, key=key, scan_text=f"Bản quét mới {key}", fields=fields,
+                                    dossier=dossier, provisional=False)
+    if dossier is None:
+        with session_scope(settings.db_url) as s:
+            doc = s.get_one(Document, doc_id)
             doc.dossier_code, doc.dossier_provisional = f"TAM.{AGENCY}-261126-{doc.id:04d}", True
-        for name, value in fields.items():
-            s.add(Field(document_id=doc.id, name=name, value=value, confidence=0.99, page=1))
-        return batch.id, doc.id
+    return batch_id, doc_id
 
 
 def test_a_new_scan_of_a_signed_paper_becomes_its_next_version(pipeline_env, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -455,13 +449,10 @@ def test_desk_and_lookup_page_in_a_real_browser(pipeline_env, tmp_path: Path) ->
     """The steward reopens a signed record on the desk; the public look-up page shows valid, then
     superseded (linking the new version), then revoked; a holder checks a PDF on it (Chromium)."""
     import threading
-    import time
 
-    import uvicorn
     from playwright.sync_api import expect, sync_playwright
 
-    from storage._exec.weed import free_port
-    from testing.browser import ARTIFACTS, launch_chromium
+    from testing.browser import ARTIFACTS, launch_chromium, serve_app
     from web.auth import create_user
 
     settings: Settings = pipeline_env[0]
@@ -471,63 +462,50 @@ def test_desk_and_lookup_page_in_a_real_browser(pipeline_env, tmp_path: Path) ->
     (first,) = results_of(settings, doc_id)
     create_user("lan", "mat-khau-thu-nghiem-1", "steward", provinces=[PROVINCE], full_name="Nguyễn Thị Lan",
                 db_url=settings.db_url)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with sync_playwright() as pw:
-            browser = launch_chromium(pw)
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(f"{base}/tra-cuu?ma={first.result_code}")  # the form sends to the code's page
-            expect(page.locator("#lookup-state")).to_contain_text("Còn giá trị")
-            expect(page.locator("#lookup-code")).to_have_text(first.result_code)
+    with serve_app(settings) as base, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(f"{base}/tra-cuu?ma={first.result_code}")  # the form sends to the code's page
+        expect(page.locator("#lookup-state")).to_contain_text("Còn giá trị")
+        expect(page.locator("#lookup-code")).to_have_text(first.result_code)
 
-            page.goto(f"{base}/review/documents/{doc_id}")
-            page.fill("input[name=username]", "lan")
-            page.fill("input[name=password]", "mat-khau-thu-nghiem-1")
-            page.click("button[type=submit]")
-            page.goto(f"{base}/review/documents/{doc_id}")
-            expect(page.locator("#results")).to_contain_text(first.result_code)
-            page.fill("#reopen-reason", "số đăng ký đọc sai một chữ số")
-            page.click("#btn-reopen")
-            expect(page.locator(".flash")).to_contain_text("Đã mở lại")
-            expect(page.locator("#btn-approve")).to_be_visible()  # editable again
-            page.screenshot(path=str(ARTIFACTS / "after-signing-desk-reopened.png"), full_page=True)
+        page.goto(f"{base}/review/documents/{doc_id}")
+        page.fill("input[name=username]", "lan")
+        page.fill("input[name=password]", "mat-khau-thu-nghiem-1")
+        page.click("button[type=submit]")
+        page.goto(f"{base}/review/documents/{doc_id}")
+        expect(page.locator("#results")).to_contain_text(first.result_code)
+        page.fill("#reopen-reason", "số đăng ký đọc sai một chữ số")
+        page.click("#btn-reopen")
+        expect(page.locator(".flash")).to_contain_text("Đã mở lại")
+        expect(page.locator("#btn-approve")).to_be_visible()  # editable again
+        page.screenshot(path=str(ARTIFACTS / "after-signing-desk-reopened.png"), full_page=True)
 
-            service.correct_fields(doc_id, {"registration_number": "37A8012346"}, "lan", db_url=settings.db_url)
-            service.approve_document(doc_id, "lan", note="đính chính", db_url=settings.db_url)
-            # pyHanko runs its own event loop: not in the thread where Playwright's sync API runs one
-            signer = threading.Thread(target=pipeline.release_approved, args=(batch_id, settings))
-            signer.start()
-            signer.join(timeout=120)
-            _, new = results_of(settings, doc_id)
+        service.correct_fields(doc_id, {"registration_number": "37A8012346"}, "lan", db_url=settings.db_url)
+        service.approve_document(doc_id, "lan", note="đính chính", db_url=settings.db_url)
+        # pyHanko runs its own event loop: not in the thread where Playwright's sync API runs one
+        signer = threading.Thread(target=pipeline.release_approved, args=(batch_id, settings))
+        signer.start()
+        signer.join(timeout=120)
+        _, new = results_of(settings, doc_id)
 
-            page.goto(f"{base}/tra-cuu/{first.result_code}")
-            expect(page.locator("#superseded-notice")).to_contain_text(new.result_code)
-            page.screenshot(path=str(ARTIFACTS / "after-signing-lookup-superseded.png"), full_page=True)
-            page.click(f"#superseded-notice a[href$='{new.result_code}']")
-            expect(page.locator("#lookup-state")).to_contain_text("Còn giá trị")
-            expect(page.locator("#supersedes")).to_contain_text(first.result_code)
+        page.goto(f"{base}/tra-cuu/{first.result_code}")
+        expect(page.locator("#superseded-notice")).to_contain_text(new.result_code)
+        page.screenshot(path=str(ARTIFACTS / "after-signing-lookup-superseded.png"), full_page=True)
+        page.click(f"#superseded-notice a[href$='{new.result_code}']")
+        expect(page.locator("#lookup-state")).to_contain_text("Còn giá trị")
+        expect(page.locator("#supersedes")).to_contain_text(first.result_code)
 
-            revoke_result(new.result_code, "Quyết định thu hồi số 5/QĐ-UBND", actor="lan", settings=settings)
-            page.reload()
-            expect(page.locator("#revoked-notice")).to_contain_text("ĐÃ THU HỒI")
-            expect(page.locator("#revoked-notice")).to_contain_text("Quyết định thu hồi số 5/QĐ-UBND")
-            pdf = stored_pdf(settings, new, tmp_path / "received.pdf")
-            page.set_input_files("#check-file", str(pdf))
-            page.click("#check-submit")
-            expect(page.locator("#check-result")).to_contain_text("trùng khớp từng byte")
-            page.screenshot(path=str(ARTIFACTS / "after-signing-lookup-revoked.png"), full_page=True)
-            browser.close()
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+        revoke_result(new.result_code, "Quyết định thu hồi số 5/QĐ-UBND", actor="lan", settings=settings)
+        page.reload()
+        expect(page.locator("#revoked-notice")).to_contain_text("ĐÃ THU HỒI")
+        expect(page.locator("#revoked-notice")).to_contain_text("Quyết định thu hồi số 5/QĐ-UBND")
+        pdf = stored_pdf(settings, new, tmp_path / "received.pdf")
+        page.set_input_files("#check-file", str(pdf))
+        page.click("#check-submit")
+        expect(page.locator("#check-result")).to_contain_text("trùng khớp từng byte")
+        page.screenshot(path=str(ARTIFACTS / "after-signing-lookup-revoked.png"), full_page=True)
+        browser.close()
 
 
 def test_the_qr_codes_lead_to_the_lookup_page_that_answers(pipeline_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
