@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -267,7 +268,7 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
         return doc.id, True
 
 
-def _signed_result_of(session: Any, documents: list[Document]) -> Result | None:
+def _signed_result_of(session: Any, documents: Sequence[Document]) -> Result | None:
     """The valid, current signed result of the earlier records of the same file, if one has one."""
     for doc in documents:
         result = current_result(session, doc.id)

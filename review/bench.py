@@ -174,10 +174,10 @@ def measure_queue(url: str, repeat: int = 5) -> dict[str, Any]:
     manager = SimpleNamespace(role="manager", province_names=[])
     steward = SimpleNamespace(role="steward", province_names=["Lào Cai"])
     with session_scope(url) as s:
+        waiting = s.scalar(select(func.count()).select_from(Document).where(Document.status == "needs_review")) or 0
         middle = s.scalar(select(Document.id).where(Document.status == "needs_review")
-                          .order_by(Document.id).offset(s.scalar(select(func.count()).select_from(Document)
-                                                                 .where(Document.status == "needs_review")) // 2)
-                          .limit(1))
+                          .order_by(Document.id).offset(waiting // 2).limit(1))
+    assert middle is not None, "no record waits for review"
     out: dict[str, Any] = {}
     for who, user in (("manager", manager), ("steward", steward)):
         ms, q = _timed(lambda user=user: service.queue(user, db_url=url), repeat)

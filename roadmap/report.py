@@ -171,8 +171,8 @@ def _xlsx(report: ProvinceReport, old: ProvinceReport, period: str) -> bytes:
         years.append([y, planned, actual if y <= report.as_of.year else None])
         for col in (2, 3):
             years.cell(row=years.max_row, column=col).number_format = XLSX_INT
-    for col in "BC":
-        years.column_dimensions[col].width = 18
+    for letter in "BC":
+        years.column_dimensions[letter].width = 18
     if len(report.years) > 0:
         chart = LineChart()
         chart.title = "Lũy kế thực hiện so với kế hoạch"
@@ -203,8 +203,8 @@ def _xlsx(report: ProvinceReport, old: ProvinceReport, period: str) -> bytes:
         sheet.auto_filter.ref = sheet.dimensions
         sheet.column_dimensions["A"].width = 42
         sheet.column_dimensions["B"].width = 22
-        for col in "CDEFGHIJ":
-            sheet.column_dimensions[col].width = 14
+        for letter in "CDEFGHIJ":
+            sheet.column_dimensions[letter].width = 14
         sheet.column_dimensions["K"].width = 18
     buf = io.BytesIO()
     wb.save(buf)

@@ -138,9 +138,9 @@ def _header(pages: Pages, c: Content, rng: random.Random) -> None:
     if c.title is None and c.summary:  # công văn: "V/v …" under the number, in the left column
         f = pages.font("regular", 12)
         y = row
-        for line in _wrap([(w, f) for w in c.summary.split()], LEFT_W - 40, 0):
+        for wrapped in _wrap([(w, f) for w in c.summary.split()], LEFT_W - 40, 0):
             y += 54
-            pages.text_center(LEFT_CX, y, " ".join(word for word, _ in line), f)
+            pages.text_center(LEFT_CX, y, " ".join(word for word, _ in wrapped), f)
         row = max(row, y - 60)
     pages.y = row + 150
 
@@ -200,8 +200,9 @@ def _smooth(points: list[tuple[float, float]], steps: int = 6) -> list[tuple[flo
         p0, p1, p2, p3 = pts[i - 1], pts[i], pts[i + 1], pts[i + 2]
         for k in range(steps):
             t = k / steps
-            out.append(tuple(0.5 * (2 * p1[j] + (-p0[j] + p2[j]) * t + (2 * p0[j] - 5 * p1[j] + 4 * p2[j] - p3[j]) * t * t
-                                    + (-p0[j] + 3 * p1[j] - 3 * p2[j] + p3[j]) * t ** 3) for j in (0, 1)))  # type: ignore[misc]
+            x, y = (0.5 * (2 * p1[j] + (-p0[j] + p2[j]) * t + (2 * p0[j] - 5 * p1[j] + 4 * p2[j] - p3[j]) * t * t
+                           + (-p0[j] + 3 * p1[j] - 3 * p2[j] + p3[j]) * t ** 3) for j in (0, 1))
+            out.append((x, y))
     out.append(points[-1])
     return out
 

@@ -122,7 +122,7 @@ def write_awkward_batch(out_dir: Path, *, seed: int = 0) -> list[AwkwardItem]:
     # A page scanned at 70 dpi, saved without a resolution tag: letters a few pixels tall.
     page, truth = _render(HKD, base + 41)
     w, h = page.size
-    page.resize((round(w * 70 / 300), round(h * 70 / 300)), Image.LANCZOS).save(batch / "12-anh-70dpi.png")
+    page.resize((round(w * 70 / 300), round(h * 70 / 300)), Image.Resampling.LANCZOS).save(batch / "12-anh-70dpi.png")
     add(AwkwardItem("12-anh-70dpi.png", "low_dpi", "needs_review", "bản quét trang 1: ảnh quá nhỏ (",
                     truth=truth["fields"]), HKD)
 

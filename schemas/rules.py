@@ -193,6 +193,7 @@ def judge_validity(doc_type: DocumentType, values: dict[str, str | None], *, tod
         if superseded_by:
             return ValidityJudgement(False, reason=f"đã hết hiệu lực: đã được thay thế bởi {superseded_by}{basis}")
         return ValidityJudgement(True)
+    until: date | None
     if rule.kind is ValidityKind.MONTHS_FROM_ISSUE:
         issued = parse_iso(values.get("issue_date"))
         if issued is None or not rule.months:

@@ -120,7 +120,7 @@ def run_stages(batch_id: int, first: str = "ocr", settings: Settings | None = No
                on_stage: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """The stages after intake, from `first` on, then the outbox drain (what `sohoa run` and `retry` do).
     `on_stage(name, number, total)` is called as each stage starts (the CLI's progress)."""
-    stages = {"ocr": ocr_batch, "extract": extract_batch, "validate": validate_batch, "sign": sign_batch,
+    stages: dict[str, Callable[[int, Settings | None], Any]] = {"ocr": ocr_batch, "extract": extract_batch, "validate": validate_batch, "sign": sign_batch,
               "store": store_batch, "sync": sync_batch}
     names = [*STAGES[STAGES.index(first):], "sync"]
     out: dict[str, Any] = {}

@@ -49,6 +49,7 @@ def _check(store: ObjectStore, bucket: str, key: str, want: str) -> tuple[str, s
     on top of it — a newer version, a delete marker — is itself a finding (`covered`): the original is
     intact, but a plain S3 read of the key would no longer give it."""
     locked = store.is_locked_bucket(bucket)
+    actual: str | None
     try:
         data = (store.get_result if locked else store.get_bytes)(bucket, key, expected_sha256=want)
     except ChecksumMismatch as exc:
@@ -75,7 +76,7 @@ def _check(store: ObjectStore, bucket: str, key: str, want: str) -> tuple[str, s
         on_top = store.covered(bucket, key)
         if on_top:
             try:  # what a plain read of the key gives now, if anything
-                actual: str | None = sha256_hex(store.client.get_object(bucket, key).read())
+                actual = sha256_hex(store.client.get_object(bucket, key).read())
             except Exception:
                 actual = None
             return "covered", actual, (f"s3://{bucket}/{key}: the locked original is intact, but written on top of it: "

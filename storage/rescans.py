@@ -99,13 +99,13 @@ def take_new_record(s: Session, new: Document, doc: Document, request: RescanReq
     audit trail keeps both ids."""
     file = {"batch_id": new.batch_id, "file_name": new.file_name, "sha256": new.sha256, "raw_key": new.raw_key,
             "content_type": new.content_type, "size_bytes": new.size_bytes, "page_count": new.page_count,
-            "manifest_pages": new.manifest_pages}
+            "manifest_pages": new.manifest_pages}  # read before `new` is deleted
     reasons = [r for r in new.review_reasons or [] if isinstance(r, str)]
     s.add(AuditEntry(actor=actor, action="rescan_merged", entity="document", entity_id=str(new.id),
                      detail={"into": doc.id, "file": new.file_name, "sha256": new.sha256}))
     s.delete(new)
     s.flush()  # the batch's (batch_id, file_name) and (batch_id, sha256) are free for `doc`
-    replace_scan(s, doc, request, matched_by="image", reasons=reasons, actor=actor, **file)
+    replace_scan(s, doc, request, matched_by="image", reasons=reasons, actor=actor, **file)  # type: ignore[arg-type]
 
 
 def replace_scan(s: Session, doc: Document, request: RescanRequest, *, matched_by: str, batch_id: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from core.exitcodes import ExitCode
 
@@ -35,7 +36,7 @@ def _samples(args: argparse.Namespace) -> int:
         raise InvalidValue("--count phải lớn hơn 0")
     families = parse_families(args.families)
     # Beyond the classic template every document type is made, so each family shows all it has.
-    types = {"document_types": DOCUMENT_TYPES} if families != ("classic",) else {}
+    types: dict[str, Any] = {"document_types": DOCUMENT_TYPES} if families != ("classic",) else {}
     documents = generate_batch(args.out_dir, count=args.count, seed=args.seed, province=args.province,
                                agency=args.agency, families=families, **types)
     for doc in documents:

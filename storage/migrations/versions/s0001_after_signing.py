@@ -22,9 +22,9 @@ def upgrade() -> None:
             batch_op.drop_constraint("uq_results_document_id", type_="unique")
     else:  # PostgreSQL named it itself: find it
         names = [u["name"] for u in sa.inspect(op.get_bind()).get_unique_constraints("results")
-                 if u["column_names"] == ["document_id"]]
+                 if u["column_names"] == ["document_id"] and u["name"]]
         for name in names:
-            op.drop_constraint(name, "results", type_="unique")
+            op.drop_constraint(str(name), "results", type_="unique")
     with op.batch_alter_table("results") as batch_op:
         batch_op.add_column(sa.Column("supersedes_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("superseded_by_id", sa.Integer(), nullable=True))
