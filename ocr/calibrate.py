@@ -32,7 +32,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -582,18 +582,23 @@ def cache(set_name: str, count: int, cache_dir: Path = CACHE_DIR) -> Path:
 
 def labelled(set_name: str, cache_dir: Path = CACHE_DIR) -> list[tuple[Features, bool]]:
     """(features, right) for every extracted value of a cached set, extraction run anew (it is cheap)."""
+    rows: list[tuple[Features, bool]] = []
+    for _name, truth, result, extraction in _extracted(set_name, cache_dir):
+        rows += judge(extraction, result, truth_fields(truth))
+    return rows
+
+
+def _extracted(set_name: str, cache_dir: Path) -> Iterator[tuple[str, dict[str, Any], OcrResult, Extraction]]:
+    """(name, truth, OCR result, extraction) for each document of a cached set, extraction run anew."""
     from ocr.extract import extract_fields
 
-    rows: list[tuple[Features, bool]] = []
     for path in sorted((cache_dir / set_name).glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         result = OcrResult.from_dict(doc["ocr"])
         truth = doc["truth"]
         # As intake does: the manifest's type when the schemas know it, else recognised from the page.
         known = truth["document_type"] in DOCUMENT_TYPES
-        extraction = extract_fields(result, truth["document_type"] if known else "auto")
-        rows += judge(extraction, result, truth_fields(truth))
-    return rows
+        yield path.stem, truth, result, extract_fields(result, truth["document_type"] if known else "auto")
 
 
 def truth_fields(truth: dict[str, Any]) -> dict[str, Any]:
@@ -620,16 +625,9 @@ def exact_match(set_name: str, cache_dir: Path = CACHE_DIR, *, show: bool = Fals
     """Exact match of every field the truth gives (its type's and the general ones), per field, per
     document type and per family, over a cached set; a value missing where the truth has one is a
     miss. `show` lists the misses (truth, value, confidence): for tuning sets only, never the held-out."""
-    from ocr.extract import extract_fields
-
     tallies: dict[str, dict[str, list[int]]] = {"field": {}, "kind": {}, "family": {}}
     misses: list[dict[str, Any]] = []
-    for path in sorted((cache_dir / set_name).glob("*.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        result = OcrResult.from_dict(doc["ocr"])
-        truth = doc["truth"]
-        known = truth["document_type"] in DOCUMENT_TYPES
-        extraction = extract_fields(result, truth["document_type"] if known else "auto")
+    for doc_name, truth, _result, extraction in _extracted(set_name, cache_dir):
         for name, want in truth_fields(truth).items():
             if want is None:
                 continue
@@ -641,7 +639,7 @@ def exact_match(set_name: str, cache_dir: Path = CACHE_DIR, *, show: bool = Fals
                 t[0] += 1
                 t[1] += right
             if show and not right:
-                misses.append({"doc": path.stem, "family": truth.get("family", "classic"), "field": name,
+                misses.append({"doc": doc_name, "family": truth.get("family", "classic"), "field": name,
                                "truth": want, "value": got.value if got else None,
                                "confidence": round(got.confidence, 3) if got else None})
     total = [sum(t[0] for t in tallies["field"].values()), sum(t[1] for t in tallies["field"].values())]
