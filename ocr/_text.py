@@ -73,8 +73,25 @@ def clean_document_number(raw: str) -> str:
     head, sep, tail = s.partition("/")
     if sep:
         head = digits_fixed(head) if re.fullmatch(r"[0-9OoIlSs|]{1,6}[a-zA-Z]?", head) and any(c.isdigit() for c in head) else head
-        s = head + sep + tail.upper().replace("Ð", "Đ")
+        s = head + sep + symbol_case(tail).replace("Ð", "Đ")
     return s
+
+
+# Decree 30 Appendix III writes a few abbreviations with a lower-case letter: "TTr" (tờ trình), "CTr"
+# (chương trình), "QyĐ" (quy định), "TTh" (bản thỏa thuận); agencies build unit symbols the same way
+# ("SGDĐT-CTrTT"). Those letters are printed so, not an OCR slip: kept after their capital.
+_LOWER_AFTER = {("T", "r"), ("Q", "y"), ("T", "h")}
+
+
+def symbol_case(symbol: str) -> str:
+    """The symbol in capitals, except the lower-case letters Decree 30 prints ("CTrTT", "QyĐ"); a
+    symbol read all in lower case ("gcn-tckh") is all capitals."""
+    if not any(c.isupper() for c in symbol):
+        return symbol.upper()
+    out: list[str] = []
+    for c in symbol:
+        out.append(c if out and (out[-1], c) in _LOWER_AFTER else c.upper())
+    return "".join(out)
 
 
 def clean_id_number(raw: str) -> str:

@@ -102,7 +102,7 @@ def test_handwriting_cap_applies_to_confident_fill_ins() -> None:
              Word("/SGDĐT-CTrTT", 0.95, (700, y, 1000, y + 40), 0, 1))
     page = PageText(1, 2480, 3508, 300, words, "Số: 1595 /SGDĐT-CTrTT", 0.94, PageQuality(300, 900.0, 0.8, 0.05, False))
     f = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["document_number"]
-    assert f.value == "1595/SGDĐT-CTRTT" and f.confidence <= HANDWRITTEN_CAP
+    assert f.value == "1595/SGDĐT-CTrTT" and f.confidence <= HANDWRITTEN_CAP
     printed = (Word("Số:", 0.95, (400, y, 470, y + 40), 0, 1), Word("1595/QĐ-UBND", 0.95, (480, y, 800, y + 40), 0, 1))
     page = PageText(1, 2480, 3508, 300, printed, "Số: 1595/QĐ-UBND", 0.95, PageQuality(300, 900.0, 0.8, 0.05, False))
     f = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["document_number"]
