@@ -1150,7 +1150,7 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         if blocks and found is None:
             found = blocks[-1]
     if found is None:
-        return ABSENT, ABSENT, _name_beside_recipients(segs)
+        return ABSENT, ABSENT, _name_beside_recipients([s for s in segs if s.page in pages])
     titles, name_seg = found
     page = titles[0].page
     known = [t for t in titles if _names_office(t.folded)]
