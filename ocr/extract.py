@@ -742,10 +742,13 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
     below = sorted((s for s in segs if s.page == number.page and s.top > number.top and s.xc < 0.5 * w
                     and sum(c.isalpha() for c in s.text) >= 2
                     and s.top < number.bottom + 8 * number.line_height), key=lambda s: s.top)
-    if not below or not _VV.match(below[0].folded):
+    # The V/v line is the first under the number; with the number line itself not found (a handwritten
+    # number read as debris), that line or a speck of the rule can stand between.
+    at = next((i for i, s in enumerate(below[:3]) if _VV.match(s.folded)), None)
+    if at is None or any(len(s.text.split()) > 6 for s in below[:at]):
         return ABSENT
-    parts = [below[0]]
-    for nxt in below[1:]:
+    parts = [below[at]]
+    for nxt in below[at + 1:]:
         if nxt.top - parts[-1].bottom > 0.9 * parts[-1].line_height or re.match(r"kinh gui", nxt.folded):
             break
         parts.append(nxt)

@@ -517,3 +517,15 @@ def test_a_trich_yeu_wrapped_at_body_spacing_is_whole_and_stops_at_its_rule() ->
     p.centred(990, "tại xã Yên Thành")  # not the subject: under its rule
     f = _extract(p).fields["summary"]
     assert f.value == "Về việc phê duyệt thiết kế bản vẽ thi công công trình kho chứa vật liệu nổ công nghiệp"
+
+
+def test_the_vv_line_is_found_under_a_number_line_read_as_debris() -> None:
+    """"Số:" under a handwritten number not read at all: the V/v line is still the công văn's subject."""
+    p = Page().line(300, 200, "UBND THÀNH PHỐ ĐÀ NẴNG").line(300, 270, "SỞ GIÁO DỤC VÀ ĐÀO TẠO")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(330, 400, "ĐÁ 4% .i").line(1350, 400, "Đà Nẵng, ngày 31 tháng 5 năm 2019")
+    p.line(300, 470, "V/v bảo đảm an toàn giao thông").line(330, 530, "trong dịp nghỉ hè")
+    p.centred(700, "Kính gửi: Trưởng phòng Giáo dục và Đào tạo các quận, huyện")
+    ex = _extract(p)
+    assert ex.fields["summary"].value == "V/v bảo đảm an toàn giao thông trong dịp nghỉ hè"
+    assert ex.fields["kind"].value == "CÔNG VĂN"

@@ -92,6 +92,12 @@ def test_handwritten_number_and_date_go_to_review(letter: tuple[list[ocr.PageIma
     assert ex.fields["issuing_authority"].value == "UBND THÀNH PHỐ ĐÀ NẴNG SỞ GIÁO DỤC VÀ ĐÀO TẠO"
 
 
+def test_the_symbols_lower_case_letter_is_kept_as_printed(letter: tuple[list[ocr.PageImage], ocr.OcrResult]) -> None:
+    """1.pdf's symbol is "SGDĐT-CTrTT" (Decree 30 writes "Tr" so): not put in capitals."""
+    f = ocr.extract_fields(letter[1]).fields["document_number"]
+    assert f.value is not None and f.value.endswith("/SGDĐT-CTrTT"), f
+
+
 def test_handwriting_cap_applies_to_confident_fill_ins() -> None:
     """A fill-in Tesseract reads confidently is still capped when it stands apart in a printed blank."""
     from ocr.model import PageText, Word
