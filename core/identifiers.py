@@ -60,7 +60,8 @@ CENTURY_BY_DIGIT: dict[int, int] = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100,
 #: "24/HDLN-BCA-BQP-BYT-BCT-BTC-VKSNDTC-TANDTC").
 # A symbol's letters are capitals, but for the lower-case ones Decree 30 Appendix III prints after
 # their capital: "TTr" (tờ trình), "CTr" (chương trình), "QyĐ" (quy định), "TTh" (bản thỏa thuận).
-_SYMBOL_PART = r"(?:[A-ZĐ0-9]|(?<=T)[rh]|(?<=Q)y){1,12}"
+SYMBOL_LOWER_AFTER: frozenset[tuple[str, str]] = frozenset({("T", "r"), ("Q", "y"), ("T", "h")})
+_SYMBOL_PART = "(?:[A-ZĐ0-9]|" + "|".join(f"(?<={a}){b}" for a, b in sorted(SYMBOL_LOWER_AFTER)) + "){1,12}"
 DOCUMENT_NUMBER = re.compile(rf"^\d{{1,6}}[a-zA-Z]?(?:/\d{{4}})?/{_SYMBOL_PART}(?:-{_SYMBOL_PART}){{0,7}}$")
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from core.identifiers import SYMBOL_LOWER_AFTER
 from core.text import fold
 
 
@@ -77,20 +78,15 @@ def clean_document_number(raw: str) -> str:
     return s
 
 
-# Decree 30 Appendix III writes a few abbreviations with a lower-case letter: "TTr" (tờ trình), "CTr"
-# (chương trình), "QyĐ" (quy định), "TTh" (bản thỏa thuận); agencies build unit symbols the same way
-# ("SGDĐT-CTrTT"). Those letters are printed so, not an OCR slip: kept after their capital.
-_LOWER_AFTER = {("T", "r"), ("Q", "y"), ("T", "h")}
-
-
 def symbol_case(symbol: str) -> str:
-    """The symbol in capitals, except the lower-case letters Decree 30 prints ("CTrTT", "QyĐ"); a
-    symbol read all in lower case ("gcn-tckh") is all capitals."""
+    """The symbol in capitals, except the lower-case letters Decree 30 prints after their capital
+    (core.identifiers.SYMBOL_LOWER_AFTER: "CTrTT", "QyĐ"; agencies build unit symbols the same way),
+    which are print, not an OCR slip; a symbol read all in lower case ("gcn-tckh") is all capitals."""
     if not any(c.isupper() for c in symbol):
         return symbol.upper()
     out: list[str] = []
     for c in symbol:
-        out.append(c if out and (out[-1], c) in _LOWER_AFTER else c.upper())
+        out.append(c if out and (out[-1], c) in SYMBOL_LOWER_AFTER else c.upper())
     return "".join(out)
 
 
