@@ -58,7 +58,11 @@ CENTURY_BY_DIGIT: dict[int, int] = {0: 1900, 1: 1900, 2: 2000, 3: 2000, 4: 2100,
 #: of up to 6 digits with at most one letter, an optional 4-digit year, and a symbol of up to eight
 #: dash-joined parts of capitals, Đ and digits (a joint document names every issuer:
 #: "24/HDLN-BCA-BQP-BYT-BCT-BTC-VKSNDTC-TANDTC").
-DOCUMENT_NUMBER = re.compile(r"^\d{1,6}[a-zA-Z]?(?:/\d{4})?/[A-ZĐ0-9]{1,12}(?:-[A-ZĐ0-9]{1,12}){0,7}$")
+# A symbol's letters are capitals, but for the lower-case ones Decree 30 Appendix III prints after
+# their capital: "TTr" (tờ trình), "CTr" (chương trình), "QyĐ" (quy định), "TTh" (bản thỏa thuận).
+SYMBOL_LOWER_AFTER: frozenset[tuple[str, str]] = frozenset({("T", "r"), ("Q", "y"), ("T", "h")})
+_SYMBOL_PART = "(?:[A-ZĐ0-9]|" + "|".join(f"(?<={a}){b}" for a, b in sorted(SYMBOL_LOWER_AFTER)) + "){1,12}"
+DOCUMENT_NUMBER = re.compile(rf"^\d{{1,6}}[a-zA-Z]?(?:/\d{{4}})?/{_SYMBOL_PART}(?:-{_SYMBOL_PART}){{0,7}}$")
 
 
 #: Mã định danh of an agency as used in mã hồ sơ and batches, e.g. 000.00.15.H34.

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from core.identifiers import SYMBOL_LOWER_AFTER
 from core.text import fold
 
 
@@ -73,8 +74,20 @@ def clean_document_number(raw: str) -> str:
     head, sep, tail = s.partition("/")
     if sep:
         head = digits_fixed(head) if re.fullmatch(r"[0-9OoIlSs|]{1,6}[a-zA-Z]?", head) and any(c.isdigit() for c in head) else head
-        s = head + sep + tail.upper().replace("Ð", "Đ")
+        s = head + sep + symbol_case(tail).replace("Ð", "Đ")
     return s
+
+
+def symbol_case(symbol: str) -> str:
+    """The symbol in capitals, except the lower-case letters Decree 30 prints after their capital
+    (core.identifiers.SYMBOL_LOWER_AFTER: "CTrTT", "QyĐ"; agencies build unit symbols the same way),
+    which are print, not an OCR slip; a symbol read all in lower case ("gcn-tckh") is all capitals."""
+    if not any(c.isupper() for c in symbol):
+        return symbol.upper()
+    out: list[str] = []
+    for c in symbol:
+        out.append(c if out and (out[-1], c) in SYMBOL_LOWER_AFTER else c.upper())
+    return "".join(out)
 
 
 def clean_id_number(raw: str) -> str:

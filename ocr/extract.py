@@ -228,7 +228,11 @@ def _clean_value(text: str) -> str:
 _UNDERLINE = re.compile(r"^[\s\-_—–=~.,·'`\"|]+$")
 # "Số:" with OCR slack; either a colon or a digit must follow (a handwritten number may be garbage).
 _SO = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,]?\s*(?=\d|[o0il]\d))")
+# (An internal paper -- a phiếu trình, a report of a working group -- is signed under the signer's role
+# in the work, "NGƯỜI TRÌNH", "CHUYÊN VIÊN", "LÃNH ĐẠO PHÒNG", rather than a title.)
+_ROLE_HEADING = re.compile(r"^\s*(nguoi trinh|nguoi lap|chuyen vien|lanh dao)\b")
 _SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|^\s*(dai dien|dd)\b|chu tich|giam doc|truong|pho|thu truong|bo truong|"
+                          r"^\s*(nguoi trinh|nguoi lap|chuyen vien|lanh dao)\b|"
                           r"chanh van phong|cuc truong|vu truong|tong giam doc|hieu truong")
 
 
@@ -302,7 +306,24 @@ _CITATION = re.compile(r"\b(can cu|theo|tai|luat|nghi dinh|quyet dinh|thong tu|c
                        r"ke hoach|bao cao|thong bao|so|ban hanh|de nghi|van ban|hieu luc|ke tu|den)\b")
 
 
+# The date line written with figures ("Lào Cai, ngày 15/01/2026"), as e-signed and some typed letters print it.
+_NUMERIC_PLACE_DATE = re.compile(r"^[^\d]{2,40}?,\s*n\s?g?[a-z]{1,2}\s*(?=\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?\d{4})")
+
+
+def _numeric_date(s: Segment) -> tuple[str | None, tuple[int, int] | None]:
+    """The date of a place-and-date line written with figures, and its span; (None, None) otherwise."""
+    m = _NUMERIC_PLACE_DATE.match(s.folded)
+    if not m or _CITATION.search(s.folded[: m.end()]):
+        return None, None
+    iso, span = parse_dmy(s.text[m.end():m.end() + 16])
+    if iso is None or span is None or span[0] != 0:
+        return None, None
+    return iso, (m.end() - len(re.search(r"n\s?g?[a-z]{1,2}\s*$", s.folded[: m.end()]).group()), m.end() + span[1])
+
+
 def _is_place_date(s: Segment) -> bool:
+    if _numeric_date(s)[0] is not None:
+        return True
     m = _PLACE_DATE.match(s.folded)
     if not m or _CITATION.search(s.folded[: m.end()]):
         return False
@@ -342,8 +363,10 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
     stamped = _stamped(first)
     first = [s for i, s in enumerate(first) if i not in stamped]
     w, h = first[0].width, first[0].height
-    number = next((s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and s.box[0] < 0.4 * w
-                   and _SO.match(s.folded)), None)
+    numbered = [s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and s.box[0] < 0.4 * w and _SO.match(s.folded)]
+    # The document's own number carries its symbol ("Số: 125/QĐ-UBND"); a "Số: 1234" with none above it
+    # is a registry stamp whose "ĐẾN" was not read (Decree 30 gives every number a symbol).
+    number = next((s for s in numbered if _SYMBOL_LINE.search(s.text)), numbered[0] if numbered else None)
     if number is None:
         # "Số:" lost under a handwritten number: the line that carries the symbol ("…/BCT-ATMT").
         number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
@@ -370,7 +393,7 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
 
 
 def _place_before_date(s: Segment) -> bool:
-    m = re.search(r",?\s*n\s?g?[a-z]{1,2}\s*\S{0,4}\s*t\s?h", s.folded)
+    m = re.search(r",?\s*n\s?g?[a-z]{1,2}\s*(?:\S{0,4}\s*t\s?h|\d{1,2}\s?[/.\-]\s?\d)", s.folded)
     place = _clean_value(s.text[: m.start()]) if m else ""
     return bool(place) and (is_place_name(place) or fold(place) in place_names_by_fold())
 
@@ -580,6 +603,8 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
         except ValueError:
             iso = None
     if span is None:
+        iso, span = _numeric_date(seg)
+    if span is None:
         # "ngày …… tháng 5 năm 2019" with an unreadable day: no value, but the place to look at.
         m = re.search(r"\bngay\b", seg.folded)
         span = (m.start(), m.start()) if m else (0, 0)
@@ -685,7 +710,10 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
             if m and m.start() <= 3:
                 parts, words = [s], list(s.words)
                 for nxt in after[i + 1:]:
-                    if (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - parts[-1].bottom < 0.8 * s.line_height
+                    # Lines of a trích yếu may stand apart as far as the body's (1.15-1.3 spacing); the rule
+                    # printed under it, the preamble in capitals or the first "Căn cứ" ends it.
+                    if (_is_centred(nxt) and not is_upper_text(nxt.text) and not _UNDERLINE.match(nxt.text)
+                            and nxt.top - parts[-1].bottom < 1.2 * max(s.line_height, nxt.line_height)
                             and not _BODY_OPENER.match(nxt.folded)):
                         parts.append(nxt)
                         words += nxt.words
@@ -714,10 +742,13 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
     below = sorted((s for s in segs if s.page == number.page and s.top > number.top and s.xc < 0.5 * w
                     and sum(c.isalpha() for c in s.text) >= 2
                     and s.top < number.bottom + 8 * number.line_height), key=lambda s: s.top)
-    if not below or not _VV.match(below[0].folded):
+    # The V/v line is the first under the number; with the number line itself not found (a handwritten
+    # number read as debris), that line or a speck of the rule can stand between.
+    at = next((i for i, s in enumerate(below[:3]) if _VV.match(s.folded)), None)
+    if at is None or any(len(s.text.split()) > 6 for s in below[:at]):
         return ABSENT
-    parts = [below[0]]
-    for nxt in below[1:]:
+    parts = [below[at]]
+    for nxt in below[at + 1:]:
         if nxt.top - parts[-1].bottom > 0.9 * parts[-1].line_height or re.match(r"kinh gui", nxt.folded):
             break
         parts.append(nxt)
@@ -786,7 +817,8 @@ _NOT_NAME = re.compile(r"\b(" + "|".join(sorted({fold(k) for k in DOCUMENT_KINDS
     "chu tich", "giam doc", "truong phong", "thu truong", "bo truong", "cuc truong", "vu truong", "chanh van phong",
     "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
     "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong ba",
-    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho", "thuong truc", "phu trach"}, key=len, reverse=True)) + r")\b")
+    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho", "thuong truc", "phu trach", "nguoi trinh",
+    "lanh dao", "chuyen vien"}, key=len, reverse=True)) + r")\b")
 # (Single words like "trương", "phương", "quân", "cúc", "bá" are family or given names as well.)
 
 
@@ -1024,6 +1056,29 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
     return out, snapped, restored, whole
 
 
+def _chief_put_back(lines: list[str]) -> tuple[list[str], bool]:
+    """A deputy signs for the head (Decree 30 Appendix I): "KT. BỘ TRƯỞNG" above "THỨ TRƯỞNG", "KT. CHỦ
+    TỊCH" above "PHÓ CHỦ TỊCH" (under "TM. ỦY BAN NHÂN DÂN" too). A block whose deputy line has no
+    "KT." line above it lost that line under the seal or the signature: put back, as not read (or in
+    place of the garbled line that ends with the head's title). A deputy in charge ("PHÓ TRƯỞNG PHÒNG
+    PHỤ TRÁCH"), one signing by order ("TL.", "TUQ.") or a biên bản's representative is left alone."""
+    for i, line in enumerate(lines):
+        f = fold(line)
+        if "phu trach" in f:
+            return lines, False
+        chief = "BỘ TRƯỞNG" if f == "thu truong" or f.startswith("thu truong ") else None
+        if chief is None and f.startswith("pho ") and _is_title_line(line[4:]):
+            chief = re.sub(r"\s+THƯỜNG TRỰC$", "", line[4:])
+        if chief is None:
+            continue
+        if any(re.match(r"^(KT|TL|TUQ|Q)\. ", o) or re.match(r"^\s*(dai dien|dd)\b", fold(o)) for o in lines[:i]):
+            return lines, False
+        if i > 0 and fold(lines[i - 1]).endswith(fold(chief)) and not fold(lines[i - 1]).startswith("tm"):
+            return [*lines[:i - 1], "KT. " + chief, *lines[i:]], True
+        return [*lines[:i], "KT. " + chief, *lines[i:]], True
+    return lines, False
+
+
 # Lines of one who signs for another (on behalf of, deputy for, by order of, authorised by): the
 # signer's own title is the line below. "Q. X" is not one of them: the acting X signs as X, and
 # "Q. CHỦ TỊCH" is that signer's own title (Decree 30 Appendix I).
@@ -1065,6 +1120,9 @@ def _is_title_line(line: str) -> bool:
     return any(fold(k) in f for k in (*SIGNER_TITLES, *_MORE_TITLES))
 
 
+_DRAFT_MARK = re.compile(r"^\W*du thao\b")
+
+
 def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[ExtractedField, ExtractedField,
                                                                             ExtractedField]:
     """(signer title, authority lines, signer name) from the signature block of the main document.
@@ -1074,6 +1132,12 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     not where its signer is. A joint document is signed by each issuer: its signer is the one of
     the lead issuer (`lead_issuer`, the first body of the header), whose block names that body."""
     pages = sorted({s.page for s in segs})
+    # An attached draft ("DỰ THẢO" at the top of its first page) is signed by no one yet, or by whoever
+    # will sign it: never the signer of the paper it is attached to. Its pages and those after it are out.
+    drafts = [p for p in pages[1:] if any(s.page == p and s.top < 0.2 * s.height and _DRAFT_MARK.match(s.folded)
+                                          for s in segs)]
+    if drafts:
+        pages = [p for p in pages if p < drafts[0]]
     found: tuple[list[Segment], Segment | None] | None = None
     several = False
     for page in pages:
@@ -1089,7 +1153,7 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         if blocks and found is None:
             found = blocks[-1]
     if found is None:
-        return ABSENT, ABSENT, _name_beside_recipients(segs)
+        return ABSENT, ABSENT, _name_beside_recipients([s for s in segs if s.page in pages])
     titles, name_seg = found
     page = titles[0].page
     known = [t for t in titles if _names_office(t.folded)]
@@ -1102,6 +1166,7 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         # (".-9: TRƯỞNG PHÒNG" for "Q. TRƯỞNG PHÒNG"), which would make it another title.
         signer_title = replace(signer_title, confidence=min(signer_title.confidence, CORRECTED_VALID_CAP))
     lines, snapped, restored, whole = _authority_lines(titles)
+    lines, chief_back = _chief_put_back(lines)
     if lines and signer_title.value and fold(signer_title.value) != fold(lines[-1]) \
             and fold(signer_title.value).endswith(" " + fold(lines[-1])) and not _SIGNS_FOR.match(lines[-1]):
         # A speck of the seal or signature read before the title ("e THỦ TRƯỞNG"): the block's own
@@ -1109,6 +1174,8 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         signer_title = replace(signer_title, value=lines[-1])
     authority = with_checks(_field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
                             whole_block=whole)
+    if chief_back:  # "KT. …" not read, put back from the deputy's line: a person confirms
+        authority = replace(authority, confidence=min(authority.confidence, LOW_WORD_CAP))
     if specked and last is titles[0]:  # the block's first line: an unread "Q." would be part of it too
         authority = replace(authority, confidence=min(authority.confidence, CORRECTED_VALID_CAP))
     if snapped:
@@ -1141,6 +1208,10 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     if put_back:  # letters that were not read: a person confirms
         name = replace(name, confidence=min(name.confidence, LOW_WORD_CAP))
     checks = {"personal_name": is_personal_name(name.value), "under_authority": True}
+    if not known and _ROLE_HEADING.match(titles[0].folded):
+        # A block headed by a role only ("NGƯỜI TRÌNH", "CHUYÊN VIÊN") names no office: whether its
+        # signer is the paper's is a guess (a phiếu trình is signed by several in turn).
+        checks["office_block"] = False
     if several:
         checks["one_signer"] = False
         authority = with_checks(authority, one_signer=False)

@@ -417,3 +417,115 @@ def test_with_every_authority_line_under_the_seal_the_name_beside_the_recipients
     f = _extract(p).fields["signer_name"]
     assert f.value == "Lê Trung Chinh" and f.page == 1
     assert f.confidence <= PLAUSIBILITY_CAP and f.checks == {"personal_name": True, "under_authority": False}
+
+
+@pytest.mark.parametrize(("raw", "want", "ok"), [
+    ("45/TTr-SCT", "45/TTr-SCT", True),  # tờ trình: Decree 30 prints the "r" small
+    ("1595/SGDĐT-CTrTT", "1595/SGDĐT-CTrTT", True),  # a unit's symbol built the same way
+    ("12/QyĐ-UBND", "12/QyĐ-UBND", True),  # quy định
+    ("1234/Qđ-UBNd", "1234/QĐ-UBND", True),  # a lower-case slip elsewhere is put in capitals
+    ("469/gcn-tckh", "469/GCN-TCKH", True),
+])
+def test_symbol_keeps_the_lower_case_letters_decree_30_prints(raw: str, want: str, ok: bool) -> None:
+    from core.identifiers import is_document_number
+    from ocr._text import clean_document_number
+
+    assert clean_document_number(raw) == want
+    assert is_document_number(want) is ok
+    p = _header(Page(), number=f"Số: {raw}")
+    p.centred(700, "TỜ TRÌNH")
+    f = _extract(p).fields["document_number"]
+    assert f.value == want and f.confidence > 0.9
+
+
+@pytest.mark.parametrize(("block", "want"), [
+    (("THỨ TRƯỞNG",), "KT. BỘ TRƯỞNG THỨ TRƯỞNG"),  # "KT. BỘ TRƯỞNG" lost under the seal
+    (("KI BỘ TRƯỞNG", "THỨ TRƯỞNG"), "KT. BỘ TRƯỞNG THỨ TRƯỞNG"),  # read as debris that ends with the head
+    (("TM. ỦY BAN NHÂN DÂN", "PHÓ CHỦ TỊCH"), "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH"),
+    (("PHÓ GIÁM ĐỐC",), "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC"),
+])
+def test_a_deputys_block_gets_its_kt_line_back_below_the_signing_band(block: tuple[str, ...], want: str) -> None:
+    p = _signed(_header(Page()), block, "Nguyễn Văn Long")
+    ex = _extract(p)
+    assert ex.fields["signer_authority"].value == want
+    assert ex.fields["signer_authority"].confidence <= 0.5
+    assert ex.fields["signer_title"].value == block[-1] and ex.fields["signer_title"].confidence > 0.9
+
+
+@pytest.mark.parametrize("block", [
+    ("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"), ("PHÓ TRƯỞNG PHÒNG PHỤ TRÁCH",), ("TL. GIÁM ĐỐC", "PHÓ CHÁNH VĂN PHÒNG"),
+    ("ĐẠI DIỆN SỞ CÔNG THƯƠNG", "PHÓ GIÁM ĐỐC"), ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+])
+def test_a_whole_or_representatives_block_is_left_as_read(block: tuple[str, ...]) -> None:
+    ex = _extract(_signed(_header(Page()), block, "Nguyễn Văn Long"))
+    assert ex.fields["signer_authority"].value == " ".join(block)
+    assert ex.fields["signer_authority"].confidence > 0.9
+
+
+def test_a_registry_stamps_number_without_symbol_is_not_the_documents() -> None:
+    """"ĐẾN" of an incoming-mail stamp not read: its "Số: 1234" stands above the header's number."""
+    p = Page().line(300, 120, "Số: 1234").line(300, 170, "Ngày: 12/3/2026")
+    _header(p)
+    f = _extract(p).fields["document_number"]
+    assert f.value == "125/QĐ-UBND"
+
+
+def test_a_place_and_date_line_written_with_figures_is_the_date() -> None:
+    p = _header(Page(), place_date="Vạn Ninh, ngày 12/5/2020")
+    p.centred(700, "THÔNG BÁO")
+    p.line(350, 1000, "Căn cứ Quyết định số 12/QĐ-UBND ngày 03/01/2020 của Ủy ban nhân dân huyện;")
+    ex = _extract(p)
+    assert ex.fields["issue_date"].value == "2020-05-12"
+    assert ex.fields["issue_place"].value == "Vạn Ninh"
+
+
+def test_a_role_headed_block_gives_its_signer_only_as_a_guess() -> None:
+    """A phiếu trình is signed under roles ("NGƯỜI TRÌNH"), not offices: found, never sure."""
+    p = _header(Page(), body=("UBND TỈNH LÀO CAI", "SỞ CÔNG THƯƠNG"), number="Số: 15/PTr-SCT",
+                place_date="Lào Cai, ngày 10 tháng 6 năm 2026")
+    p.centred(700, "PHIẾU TRÌNH")
+    p.centred(770, "Về việc thẩm định hồ sơ cấp giấy phép")
+    p.line(350, 900, "Kính gửi: Giám đốc Sở Công Thương")
+    p.line(1500, 1700, "NGƯỜI TRÌNH").line(1550, 2000, "Nguyễn Văn An")
+    ex = _extract(p)
+    assert ex.fields["kind"].value == "PHIẾU TRÌNH"
+    assert ex.fields["signer_name"].value == "Nguyễn Văn An"
+    assert ex.fields["signer_name"].confidence <= PLAUSIBILITY_CAP
+    assert ex.fields["signer_name"].checks["office_block"] is False
+
+
+def test_an_attached_draft_is_never_the_signer() -> None:
+    """The tờ trình's block not read (seal); the attached draft decision's block is not its signer."""
+    p1 = _header(Page(), number="Số: 45/TTr-UBND")
+    p1.centred(700, "TỜ TRÌNH").centred(770, "Về việc ban hành quy chế")
+    p1.line(350, 900, "Kính gửi: Hội đồng nhân dân huyện")
+    p2 = Page(2).line(1800, 100, "DỰ THẢO")
+    _header(p2)
+    p2.centred(700, "QUYẾT ĐỊNH")
+    _signed(p2, ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"), "Trần Văn Bình")
+    ex = _extract(p1, p2)
+    assert ex.fields["signer_name"].value is None
+    assert ex.fields["signer_authority"].value is None
+
+
+def test_a_trich_yeu_wrapped_at_body_spacing_is_whole_and_stops_at_its_rule() -> None:
+    p = _header(Page())
+    p.centred(700, "QUYẾT ĐỊNH")
+    p.centred(770, "Về việc phê duyệt thiết kế bản vẽ thi công")
+    p.centred(845, "công trình kho chứa vật liệu nổ công nghiệp")  # 25 px apart: half a line height
+    p.centred(920, "_______")
+    p.centred(990, "tại xã Yên Thành")  # not the subject: under its rule
+    f = _extract(p).fields["summary"]
+    assert f.value == "Về việc phê duyệt thiết kế bản vẽ thi công công trình kho chứa vật liệu nổ công nghiệp"
+
+
+def test_the_vv_line_is_found_under_a_number_line_read_as_debris() -> None:
+    """"Số:" under a handwritten number not read at all: the V/v line is still the công văn's subject."""
+    p = Page().line(300, 200, "UBND THÀNH PHỐ ĐÀ NẴNG").line(300, 270, "SỞ GIÁO DỤC VÀ ĐÀO TẠO")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(330, 400, "ĐÁ 4% .i").line(1350, 400, "Đà Nẵng, ngày 31 tháng 5 năm 2019")
+    p.line(300, 470, "V/v bảo đảm an toàn giao thông").line(330, 530, "trong dịp nghỉ hè")
+    p.centred(700, "Kính gửi: Trưởng phòng Giáo dục và Đào tạo các quận, huyện")
+    ex = _extract(p)
+    assert ex.fields["summary"].value == "V/v bảo đảm an toàn giao thông trong dịp nghỉ hè"
+    assert ex.fields["kind"].value == "CÔNG VĂN"

@@ -92,6 +92,12 @@ def test_handwritten_number_and_date_go_to_review(letter: tuple[list[ocr.PageIma
     assert ex.fields["issuing_authority"].value == "UBND THÀNH PHỐ ĐÀ NẴNG SỞ GIÁO DỤC VÀ ĐÀO TẠO"
 
 
+def test_the_symbols_lower_case_letter_is_kept_as_printed(letter: tuple[list[ocr.PageImage], ocr.OcrResult]) -> None:
+    """1.pdf's symbol is "SGDĐT-CTrTT" (Decree 30 writes "Tr" so): not put in capitals."""
+    f = ocr.extract_fields(letter[1]).fields["document_number"]
+    assert f.value is not None and f.value.endswith("/SGDĐT-CTrTT"), f
+
+
 def test_handwriting_cap_applies_to_confident_fill_ins() -> None:
     """A fill-in Tesseract reads confidently is still capped when it stands apart in a printed blank."""
     from ocr.model import PageText, Word
@@ -102,7 +108,7 @@ def test_handwriting_cap_applies_to_confident_fill_ins() -> None:
              Word("/SGDĐT-CTrTT", 0.95, (700, y, 1000, y + 40), 0, 1))
     page = PageText(1, 2480, 3508, 300, words, "Số: 1595 /SGDĐT-CTrTT", 0.94, PageQuality(300, 900.0, 0.8, 0.05, False))
     f = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["document_number"]
-    assert f.value == "1595/SGDĐT-CTRTT" and f.confidence <= HANDWRITTEN_CAP
+    assert f.value == "1595/SGDĐT-CTrTT" and f.confidence <= HANDWRITTEN_CAP
     printed = (Word("Số:", 0.95, (400, y, 470, y + 40), 0, 1), Word("1595/QĐ-UBND", 0.95, (480, y, 800, y + 40), 0, 1))
     page = PageText(1, 2480, 3508, 300, printed, "Số: 1595/QĐ-UBND", 0.95, PageQuality(300, 900.0, 0.8, 0.05, False))
     f = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["document_number"]
