@@ -3,6 +3,8 @@ generated documents the model was not fitted on."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import ocr
@@ -156,3 +158,17 @@ def test_values_the_model_cannot_vouch_for_route_to_review_under_every_declared_
     # approved, the value is left out of the signed data (schemas.rules, docs/review.md).
     assert lowered == set()
     assert thresholds.default == cal.AUTO_APPROVE_FLOOR
+
+
+def test_exact_match_and_fitting_read_the_same_cached_documents(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One generated document rendered and read for real, then scored: every value its truth gives is
+    counted once, a miss names the cached document, and fitting labels no more values than exist."""
+    cal.cache("dev", 1, tmp_path)
+    truth = cal.truth_fields(json.loads((tmp_path / "dev" / "0000.json").read_text())["truth"])
+    given = [name for name, value in truth.items() if value is not None]
+    scored = cal.exact_match("dev", tmp_path, show=True)
+    assert scored["values"] == len(given)
+    assert sum(int(v.split("/")[1].split()[0]) for v in scored["by_field"].values()) == len(given)
+    assert all(m["doc"] == "0000" and m["field"] in given for m in scored["misses"])
+    rows = cal.labelled("dev", tmp_path)
+    assert 0 < len(rows) <= len(given) and all(isinstance(right, bool) for _, right in rows)
