@@ -19,7 +19,9 @@ page as before. `reread_words` is what the Tesseract engine calls (its `key_line
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -33,7 +35,9 @@ from core.identifiers import is_document_number
 from core.text import fold, nfc
 from ocr._text import clean_document_number, parse_vn_date
 from ocr.aster_engine import LineReading, digit_candidates, read_line
+from ocr.errors import EngineFailed
 from ocr.model import Box, PageText, Word
+from ocr.preprocess import as_rgb_array
 
 Kind = Literal["number", "date"]
 AGREE_FLOOR = 0.9  # both engines read the same value
@@ -144,19 +148,35 @@ def decide(kind: Kind, tesseract: str, aster: str, *, tesseract_confidence: floa
 
 
 def find_key_lines(words: Sequence[Word], width: int, height: int) -> list[KeyLine]:
-    """The first number line and the first date line in the upper part of a page's words."""
+    """The first number line and the first date line in the upper part of a page's words; with no
+    date line there, the first place-and-date line of the page's right half (permits and
+    certificates print "Hà Nội, ngày … tháng … năm …" above the signer)."""
     found: dict[Kind, KeyLine] = {}
+    lower: KeyLine | None = None
     for line in _lines(words):
-        if line[0].bbox[1] > UPPER * height:
-            continue
         for part in _columns(line):
             text = " ".join(w.text for w in part)
+            if line[0].bbox[1] > UPPER * height:
+                if lower is None and _right_date_line(part, width):
+                    lower = KeyLine("date", part)
+                continue
             left = (part[0].bbox[0] + part[-1].bbox[2]) / 2 < 0.55 * width
             if "number" not in found and left and (_LABEL.match(fold(nfc(text))) or _bare_number_line(part, height)):
                 found["number"] = KeyLine("number", part)
             elif "date" not in found and _is_date_line(text):
                 found["date"] = KeyLine("date", part)
+    if "date" not in found and lower is not None:
+        found["date"] = lower
     return [found[k] for k in ("number", "date") if k in found]
+
+
+def _right_date_line(part: Sequence[Word], width: int) -> bool:
+    """A place-and-date line in the page's right half: it starts right of 30 % of the width, its
+    centre right of 45 %, a comma after the place (a body line "ngày 05 tháng 11 năm 2021, …" starts
+    at the left margin)."""
+    text = " ".join(w.text for w in part)
+    centre = (part[0].bbox[0] + part[-1].bbox[2]) / 2
+    return part[0].bbox[0] > 0.3 * width and centre > 0.45 * width and _is_date_line(text) and "," in text[:40]
 
 
 def _is_date_line(text: str) -> bool:
@@ -350,7 +370,6 @@ def _slot_fits(slot: Slot, digits: str) -> bool:
 def darkest(image: np.ndarray | Image.Image) -> np.ndarray:
     """The page's darkest channel as a grey RGB image: blue or red ink is as dark as black print
     there (the brightest channel, which Tesseract reads, fades it)."""
-    from ocr.preprocess import as_rgb_array
 
     low = as_rgb_array(image).min(axis=2)
     return np.repeat(low[:, :, np.newaxis], 3, axis=2)
@@ -392,7 +411,6 @@ def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, imag
 def _coloured(image: np.ndarray | Image.Image, box: Box) -> bool:
     """Whether `box` holds coloured ink: at least 1 % of its pixels both saturated (channels 60 or
     more apart) and dark in some channel (below 160)."""
-    from ocr.preprocess import as_rgb_array
 
     rgb = as_rgb_array(image)
     crop = rgb[max(0, box[1]):max(0, box[3]), max(0, box[0]):max(0, box[2])].astype(np.int16)
@@ -548,7 +566,31 @@ def _spliced(kind: Kind, tess: list[Word], aster: list[Word]) -> list[Word]:
     t_key, a_key = _key_indexes(kind, tess), _key_indexes(kind, aster)
     if not t_key or not a_key:
         return aster
-    return tess[:t_key[0]] + aster[a_key[0]:a_key[-1] + 1] + tess[t_key[-1] + 1:]
+    value = aster[a_key[0]:a_key[-1] + 1]
+    if kind == "number":
+        value = _printed_symbol(value, tess[t_key[0]:t_key[-1] + 1])
+    return tess[:t_key[0]] + value + tess[t_key[-1] + 1:]
+
+
+_SYMBOL_TAIL = re.compile(r"/[^\W\d_][\w-]*$")
+
+
+def _printed_symbol(value: list[Word], tess: list[Word]) -> list[Word]:
+    """The second reading's number words with their symbol spelt as Tesseract read the print, when
+    the two give the same letters: a line recogniser loses case and hyphens on a small print
+    ("/hccnhc" for "/HC-CNHC"), Tesseract reads printed capitals well."""
+    if not value or not tess:
+        return value
+    theirs, mine = _SYMBOL_TAIL.search(value[-1].text), _SYMBOL_TAIL.search(tess[-1].text)
+    if theirs is None or mine is None or theirs.group() == mine.group():
+        return value
+
+    def letters(text: str) -> str:
+        return "".join(c for c in fold(nfc(text)).upper() if c.isalnum())
+
+    if letters(theirs.group()) != letters(mine.group()):
+        return value
+    return [*value[:-1], replace(value[-1], text=value[-1].text[:theirs.start()] + mine.group())]
 
 
 def _same_words(kept: list[Word], other: list[Word]) -> dict[int, Word]:
@@ -561,6 +603,105 @@ def _same_words(kept: list[Word], other: list[Word]) -> dict[int, Word]:
     return out
 
 
+# A page with no date line among Tesseract's words (a phone photo whose lower third Tesseract gave up
+# on) is searched by layout: rows of ink in the page's right part that no word covers, each read
+# as one line (Tesseract, --psm 7); a row that reads as a place-and-date line becomes the date line.
+ROW_INK = 0.06  # share of ink pixels that makes a pixel row part of a text row
+MAX_ROWS = 4  # rows read at most, widest first
+ROW_HEIGHT_PX = 40  # a row's crop is upscaled to at least this height for Tesseract
+
+
+def unread_rows(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int) -> list[Box]:
+    """Boxes of the text rows in the page's right part (x from 30 % to 97 % of the width) that hold
+    ink but no Tesseract word: rows between 0.5 and 2.5 word heights high, at least 8 word heights
+    wide, the widest first. Ink is the darkest channel against its neighbourhood (a photo's shadows
+    stay paper)."""
+    import cv2
+
+    h = _median_height(words)
+    if h < 4:
+        return []
+    low = np.ascontiguousarray(as_rgb_array(image).min(axis=2))
+    block = max(15, int(2 * h) | 1)
+    ink = cv2.adaptiveThreshold(low, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
+    pad = round(0.2 * h)
+    for w in words:
+        x0, y0, x1, y1 = w.bbox
+        ink[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = 0
+    left, right = round(0.3 * width), round(0.97 * width)
+    band = ink[:, left:right]
+    profile = np.convolve(band.mean(axis=1), np.ones(3) / 3, mode="same")
+    runs, start, gap = [], None, 0
+    for y, v in enumerate(profile.tolist() + [0.0]):
+        if v >= ROW_INK:
+            start, gap = (y if start is None else start), 0
+        elif start is not None:
+            gap += 1
+            if gap > 0.25 * h or y == len(profile):
+                runs.append((start, y - gap + 1))
+                start, gap = None, 0
+    rows: list[Box] = []
+    for y0, y1 in runs:
+        if not 0.5 * h <= y1 - y0 <= 2.5 * h:
+            continue
+        cols = np.flatnonzero(band[y0:y1].sum(axis=0) >= 2)
+        if cols.size == 0:
+            continue
+        # The widest cluster of inked columns (gaps up to two word heights: spaces between words).
+        cuts = np.flatnonzero(np.diff(cols) > 2 * h)
+        clusters = np.split(cols, cuts + 1)
+        best = max(clusters, key=lambda c: c[-1] - c[0])
+        if best[-1] - best[0] >= 8 * h:
+            rows.append((left + int(best[0]), y0, left + int(best[-1]) + 1, y1))
+    rows.sort(key=lambda b: -(b[2] - b[0]))
+    return rows[:MAX_ROWS]
+
+
+def read_row(image: np.ndarray | Image.Image, box: Box, *, line: int, block: int, file: str = "<page>") -> list[Word]:
+    """Tesseract's words of one row (`--psm 7`), boxes in page pixels, with the given line and block
+    indexes. The brightest channel, as the page was read: coloured handwriting fades, print stays."""
+    import cv2
+
+    from ocr._exec import tesseract
+    from ocr.tesseract_engine import parse_tsv
+
+    rgb = as_rgb_array(image)
+    x0, y0, x1, y1 = box
+    m = round(0.3 * (y1 - y0))
+    x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(rgb.shape[1], x1 + m), min(rgb.shape[0], y1 + m)
+    gray = rgb[y0:y1, x0:x1].max(axis=2)
+    scale = max(1.0, ROW_HEIGHT_PX / max(1, y1 - y0))
+    if scale > 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    fd, tmp = tempfile.mkstemp(prefix="sohoa-row-", suffix=".pgm")
+    os.close(fd)
+    try:
+        cv2.imwrite(tmp, gray)
+        tsv = tesseract.run(tmp, ["-l", "vie", "--psm", "7", "tsv"], timeout_s=30, file=file)
+    finally:
+        os.unlink(tmp)
+    words, _ = parse_tsv(tsv, None, gray.shape[1], gray.shape[0])
+    return [replace(w, line=line, block=block,
+                    bbox=(x0 + round(w.bbox[0] / scale), y0 + round(w.bbox[1] / scale),
+                          x0 + round(w.bbox[2] / scale), y0 + round(w.bbox[3] / scale))) for w in words]
+
+
+def find_unread_date_line(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
+                          file: str = "<page>") -> KeyLine | None:
+    """The place-and-date line among the page's unread rows (`unread_rows`, read by `read_row`), as a
+    key line of new words (a line and block index after the page's own), or None."""
+    line = 1 + max((w.line for w in words), default=-1)
+    block = 1 + max((w.block for w in words), default=-1)
+    for box in unread_rows(words, image, width, height):
+        try:
+            row = read_row(image, box, line=line, block=block, file=file)
+        except EngineFailed:
+            return None  # the page has been read once already; this only looks for a missed line
+        if row and _right_date_line(row, width):
+            return KeyLine("date", tuple(row))
+    return None
+
+
 def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
                  model: Path | None = None, file: str = "<page>") -> list[Word]:
     """A page's words with its number and date lines read again by the second recogniser and
@@ -568,7 +709,13 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
     two line readings disagree (most printed lines agree at the first crop: no more cost)."""
     out = list(words)
     dark: np.ndarray | None = None
-    for line in find_key_lines(words, width, height):
+    lines = find_key_lines(words, width, height)
+    if not any(line.kind == "date" for line in lines):
+        unread = find_unread_date_line(words, image, width, height, file=file)
+        if unread is not None:
+            out += unread.words
+            lines.append(unread)
+    for line in lines:
         reading = read_key_line(line, image, model=model, file=file)
         day = month = None
         mine, theirs = key_value(line.kind, line.text), key_value(line.kind, reading.text)

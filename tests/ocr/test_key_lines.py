@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 
 import pytest
 from PIL import Image, ImageDraw
@@ -351,3 +352,47 @@ def test_digit_candidates_are_sorted_probabilities_of_digit_strings():
     assert all(d.isdigit() for d, _ in found)
     assert [p for _, p in found] == sorted((p for _, p in found), reverse=True)
     assert sum(p for _, p in found) <= 1.0 + 1e-6
+
+
+# ------------------------------------------------------------------ lines Tesseract did not read
+
+
+def test_a_date_line_tesseract_never_read_on_a_phone_photo_is_found_by_layout():
+    """laocai-Mau-giay-phep (a development page, a phone photo of a permit): Tesseract reads nothing
+    below the body text, where "Hà Nội, ngày <handwritten> tháng 12 năm 2025" stands above the
+    signer. The rows of ink no word covers are read one at a time; the one that reads as a place
+    and date becomes the date line, read again like any other, and its value stays at a review
+    confidence (the handwritten day is one engine's guess)."""
+    page = _real_page("laocai-Mau-giay-phep-cua-Cuc-thamkhao.jpg")
+    width, height = page.image.size
+    first = TesseractEngine(key_lines=False, signer_lines=False, marks=False).recognise(page.image, dpi=page.dpi)
+    assert not any("2025" in w.text and w.bbox[1] > 0.6 * height for w in first.words)  # Tesseract missed it
+    out = reread_words(first.words, page.image, width, height)
+    added = [w for w in out if w.line > max(x.line for x in first.words)]
+    text = " ".join(w.text for w in added)
+    assert text.startswith("Hà Nội, ngày") and text.endswith("tháng 12 năm 2025")
+    assert all(w.bbox[1] > 0.6 * height and w.bbox[0] > 0.4 * width for w in added)
+    assert max(w.confidence for w in added if w.text not in ("Hà", "Nội,")) <= DISAGREE_CAP
+
+
+def test_a_page_without_unread_rows_gets_no_new_line():
+    # A clean printed page: every row of ink is under some Tesseract word, nothing is added.
+    img, words = _printed("Kính gửi: Ủy ban nhân dân tỉnh Lào Cai", 13.5)
+    assert reread_words(words, img, *img.size) == list(words)
+
+
+def test_the_printed_symbol_keeps_tesseracts_spelling_when_the_second_reading_wins_the_number():
+    """laocai-CV-813 (development, 87 dpi): the second recogniser reads the small print's symbol
+    without its case and hyphen ("/hccnhc"); the same letters as Tesseract's "/HC-CNHC" mean the
+    print is Tesseract's to spell."""
+    line = KeyLine("number", (Word("Số:", 0.931, (131, 140, 150, 155), 2, 1), Word("Ê|Š", 0.536, (162, 135, 189, 154), 2, 1),
+                              Word("/HC-CNHC", 0.737, (198, 141, 270, 154), 2, 1)))
+    aster = LineReading("số: 213 /hccnhc", 0.89, (Word("số:", 0.9, (128, 133, 152, 157), 0, 0),
+                                                  Word("213", 0.6, (158, 133, 192, 157), 0, 0),
+                                                  Word("/hccnhc", 0.7, (196, 133, 272, 157), 0, 0)))
+    out = reconcile(line, aster)
+    assert key_value("number", " ".join(w.text for w in out)) == "213/HC-CNHC"
+    assert all(w.confidence <= DISAGREE_CAP for w in out[1:])
+    # Different letters: the second reading's symbol stays as it read it.
+    other = replace(aster, text="số: 213 /hcxnhc", words=(*aster.words[:2], replace(aster.words[2], text="/hcxnhc")))
+    assert key_value("number", " ".join(w.text for w in reconcile(line, other))) == "213/HCXNHC"
