@@ -396,3 +396,33 @@ def test_the_printed_symbol_keeps_tesseracts_spelling_when_the_second_reading_wi
     # Different letters: the second reading's symbol stays as it read it.
     other = replace(aster, text="số: 213 /hcxnhc", words=(*aster.words[:2], replace(aster.words[2], text="/hcxnhc")))
     assert key_value("number", " ".join(w.text for w in reconcile(line, other))) == "213/HCXNHC"
+
+
+def test_a_handwritten_day_is_read_one_glyph_at_a_time():
+    """3.pdf (a development page): "ngày 18" with a flagged "1" drawn into the "/" of "/tháng". Read
+    as a whole crop the day is "28" most of the time; read one glyph at a time it is "4" then "8",
+    and the calendar ("48" is no day) leaves "18". The day stays at a review confidence."""
+    from ocr.key_lines import glyph_candidates
+
+    page = _real_page("3.pdf")
+    date = [("Đà", 0.953, (848, 206, 893, 233)), ("Nẵng,", 0.958, (900, 199, 984, 241)),
+            ("ngày", 0.933, (996, 207, 1067, 242)), ("/tháng", 0.564, (1074, 204, 1194, 245)),
+            ("10", 0.969, (1203, 207, 1238, 235)), ("năm", 0.969, (1246, 209, 1307, 235)),
+            ("2023", 0.969, (1315, 208, 1386, 236))]
+    words = [Word(t, c, b, 9, 1) for t, c, b in date]
+    out = reread_words(words, page.image, *page.image.size)
+    assert key_value("date", " ".join(w.text for w in out)) == "2023-10-18"
+    assert [w.text for w in out[:2]] == ["Đà", "Nẵng,"]
+    assert all(w.confidence <= DISAGREE_CAP for w in out[2:])
+    glyphs = dict(glyph_candidates(page.image, (1071, 1107), (199, 245)))
+    assert max(glyphs, key=lambda d: glyphs[d]) == "48" and glyphs["18"] > glyphs.get("28", 0.0)
+
+
+def test_the_cursive_day_of_a_phone_photo_is_read_one_glyph_at_a_time():
+    """laocai-Mau-giay-phep (development, a phone photo): the day "22" written as two loops that a
+    whole-crop reading takes for "8"; its two glyphs read alone are "2" and "2"."""
+    from ocr.key_lines import glyph_candidates
+
+    page = _real_page("laocai-Mau-giay-phep-cua-Cuc-thamkhao.jpg")
+    found = glyph_candidates(page.image, (566, 606), (918, 945))
+    assert found and found[0][0] == "22"
