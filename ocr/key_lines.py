@@ -786,7 +786,9 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
     out = list(words)
     dark: np.ndarray | None = None
     lines = find_key_lines(words, width, height)
-    if not any(line.kind == "date" for line in lines):
+    # Only a header page (its number line found) is searched for an unread date line: a document's
+    # other pages have none to find, and each row read costs a Tesseract call.
+    if [line.kind for line in lines] == ["number"]:
         unread = find_unread_date_line(words, image, width, height, file=file)
         if unread is not None:
             out += unread.words

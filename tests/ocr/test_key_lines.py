@@ -375,10 +375,18 @@ def test_a_date_line_tesseract_never_read_on_a_phone_photo_is_found_by_layout():
     assert max(w.confidence for w in added if w.text not in ("Hà", "Nội,")) <= DISAGREE_CAP
 
 
-def test_a_page_without_unread_rows_gets_no_new_line():
-    # A clean printed page: every row of ink is under some Tesseract word, nothing is added.
-    img, words = _printed("Kính gửi: Ủy ban nhân dân tỉnh Lào Cai", 13.5)
-    assert reread_words(words, img, *img.size) == list(words)
+def test_unread_rows_are_the_rows_of_ink_no_word_covers():
+    from ocr.key_lines import unread_rows
+
+    img, words = _printed("Hà Nội, ngày 5 tháng 6 năm 2019 và Ủy ban nhân dân tỉnh", 13.5)
+    assert unread_rows(words, img, *img.size) == []  # every row of ink is under a word
+    rows = unread_rows(words[:2], img, *img.size)  # Tesseract read "Hà Nội," only
+    assert len(rows) == 1
+    x0, y0, x1, y1 = rows[0]
+    # The searched band runs from 30 % to 97 % of the width: the row is the ink inside it.
+    assert abs(x0 - max(words[2].bbox[0], round(0.3 * img.width))) <= 3
+    assert abs(x1 - min(words[-1].bbox[2], round(0.97 * img.width))) <= 3
+    assert y0 <= words[5].bbox[3] and y1 >= words[5].bbox[1]
 
 
 def test_the_printed_symbol_keeps_tesseracts_spelling_when_the_second_reading_wins_the_number():
