@@ -1593,8 +1593,9 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["document_number"] = _document_number(number_seg, _symbol_continuation(number_seg, first))
     found["issue_place"], found["issue_date"] = _place_and_date(date_seg)
     found["issuing_authority"] = _issuing_authority(left, found["issue_place"].value)
-    header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page),
-                        default=0)
+    # A permit's date line above the signer is no part of the header: the title is above it.
+    header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page
+                         and s.top < 0.4 * s.height), default=0)
     keywords = [fold(k) for t in DOCUMENT_TYPES.values() for k in t.title_keywords]
     title, title_seg = _title(first, header_bottom, keywords)
     found["summary"] = _summary(first, title_seg, number_seg or (left[-1] if left else None))

@@ -434,3 +434,14 @@ def test_the_cursive_day_of_a_phone_photo_is_read_one_glyph_at_a_time():
     page = _real_page("laocai-Mau-giay-phep-cua-Cuc-thamkhao.jpg")
     found = glyph_candidates(page.image, (566, 606), (918, 945))
     assert found and found[0][0] == "22"
+
+
+def test_the_phone_photo_permit_keeps_its_title_when_its_date_is_found_above_the_signer():
+    """The same phone photo through the engine and the extractor: the date found below the body is
+    the permit's date, and the title above it stays the title (the header ends at the number line,
+    not at a date line printed above the signer)."""
+    page = _real_page("laocai-Mau-giay-phep-cua-Cuc-thamkhao.jpg")
+    fields = extract_fields(ocr_pages([page], engine=TesseractEngine(), workers=1)).fields
+    assert fields["issue_date"].value == "2025-12-22" and fields["issue_date"].confidence <= DISAGREE_CAP
+    assert fields["kind"].value == "GIẤY PHÉP"
+    assert fields["title"].value == "GIẤY PHÉP VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
