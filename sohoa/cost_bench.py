@@ -1,6 +1,6 @@
 """The whole pipeline's cost beside plain Tesseract's over the same pages, on one pinned core.
 
-    python -m sohoa.cost_bench [--documents 20] [--repeats 3] [--core 1] [--profile FILE]
+    python -m sohoa.cost_bench [--documents 20] [--repeats 3] [--core 1] [--profile FILE] [--breakdown]
 
 A batch of generated documents of the tuning template families (COST_FAMILIES) is written once; its pages are
 loaded the way the OCR stage loads them and saved as lossless PNG with their resolution. Then, in
@@ -12,14 +12,21 @@ pairs (so both sides see the same load on this shared machine), `repeats` times:
 The figure is the median wall time of each side, pages per core-minute and their ratio; the peak RSS
 of the `sohoa run` process (sampled every 0.1 s) is reported too. Review thresholds are set low
 (REVIEW_THRESHOLD) so that signing, storing and syncing are part of what is measured. `--profile` runs the pipeline once
-more under cProfile and writes the stats there.
+more under cProfile and writes the stats there. `--breakdown` runs the stages once more in this process
+pinned to `core` and reports, in CPU seconds (what a loaded machine distorts least) and wall seconds,
+each stage and what the OCR spends inside: Tesseract's page pass, its column pass and OSD, the second
+recogniser, rasterising, preprocessing, page quality and marks (`breakdown`); plain Tesseract's CPU
+seconds over the same pages are measured beside it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +193,137 @@ def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None 
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tesseract_cpu(pages: list[Path], core: int) -> float:
+    """CPU seconds of plain `tesseract PAGE - -l vie` over `pages` on `core` (as time_tesseract)."""
+    before = _children_cpu()
+    time_tesseract(pages, core)
+    return round(_children_cpu() - before, 2)
+
+
+class _Parts:
+    """Calls, wall and CPU seconds (this process's and its children's) spent inside wrapped functions."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[float]] = {}
+
+    def wrap(self, fn: Callable[..., Any], label: Callable[..., str] | str) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            name = label(*args, **kwargs) if callable(label) else label
+            cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                entry = self.seen.setdefault(name, [0, 0.0, 0.0])
+                entry[0] += 1
+                entry[1] += time.perf_counter() - wall
+                entry[2] += time.process_time() - cpu + _children_cpu() - children
+        return timed
+
+    def report(self) -> dict[str, dict[str, float]]:
+        return {k: {"calls": int(v[0]), "cpu": round(v[2], 2), "wall": round(v[1], 2)}
+                for k, v in sorted(self.seen.items(), key=lambda kv: -kv[1][2])}
+
+
+def _tool_label(argv: Any, *args: Any, **kwargs: Any) -> str:
+    from core import tools
+
+    name = kwargs.get("tool") or tools.tool_name(str(argv[0]))
+    if name == "tesseract" and len(argv) > 1:  # which pass: the page, the column sheet or OSD
+        base = Path(str(argv[1])).name
+        name += {"sohoa-ocr": " page pass", "sohoa-cols": " column pass", "sohoa-osd": " OSD"}.get(
+            "-".join(base.split("-")[:2]), "")
+    return name
+
+
+@contextlib.contextmanager
+def _instrumented(parts: _Parts) -> Iterator[None]:
+    """The seams and OCR steps wrapped for `parts`; put back on exit."""
+    import ocr
+    import ocr.batch
+    import ocr.tesseract_engine as engine
+    from core import tools
+    from ocr import fingerprint
+
+    wrapped = [(tools, "run", _tool_label), (ocr, "load_pages", "load pages (decode, rasterise)"),
+               (ocr, "assess", "page quality"), (engine, "prepare", "preprocess"),
+               (engine, "reread_words", "second recogniser: number and date lines"),
+               (engine, "confirm_words", "second recogniser: signature block, recipients"),
+               (engine, "find_marks", "seal and signature marks"), (engine, "correct", "post-correction"),
+               (fingerprint, "page_hash", "page fingerprint")]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in wrapped]
+    try:
+        for module, name, label in wrapped:
+            setattr(module, name, parts.wrap(getattr(module, name), label))
+        yield
+    finally:
+        for module, name, fn in saved:
+            setattr(module, name, fn)
+
+
+def breakdown(batch: Path, scratch: Path, core: int) -> dict[str, Any]:
+    """One `sohoa run` of the batch's stages in this process, pinned to `core` (its S3 and receiver are
+    started before and not pinned): wall and CPU seconds per stage and inside each part (`_Parts`).
+    A part's CPU includes what it calls (the second recogniser's lines include their crops' reads)."""
+    from core.settings import get_settings, reset_settings
+    from intake import intake_batch
+    from sohoa import pipeline, services
+    from storage.db import upgrade
+
+    home = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+    env = _environment(home / "var", scratch / "pki")
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    reset_settings()
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    services.start_s3(settings)
+    services.start_receiver(settings)
+    affinity = os.sched_getaffinity(0)
+    parts = _Parts()
+    stages: dict[str, dict[str, float]] = {}
+
+    def timed(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
+        out = fn(*args, **kwargs)
+        stages[name] = {"wall": round(time.perf_counter() - wall, 2), "cpu": round(time.process_time() - cpu, 2),
+                        "cpu_children": round(_children_cpu() - children, 2)}
+        return out
+
+    try:
+        os.sched_setaffinity(0, {core})
+        load = os.getloadavg()
+        with _instrumented(parts):
+            timed("database upgrade", upgrade)
+            report = timed("intake", intake_batch, batch, province=PROVINCE, agency_code=AGENCY)
+            for name in ("ocr", "extract", "validate", "sign", "store", "sync"):
+                timed(name, getattr(pipeline, f"{name}_batch"), report.batch_id)
+            answers: dict[str, int] = {}
+            for f in pipeline.batch_answers(report.batch_id):
+                answers[f["answer"]] = answers.get(f["answer"], 0) + 1
+    finally:
+        os.sched_setaffinity(0, affinity)
+        services.stop_receiver(settings)
+        services.stop_s3(settings)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()
+        shutil.rmtree(home, ignore_errors=True)
+    total = {key: round(sum(s[key] for s in stages.values()), 2) for key in ("wall", "cpu", "cpu_children")}
+    return {"stages": stages, "total": total, "parts": parts.report(), "answers": answers,
+            "load_average": [round(x, 1) for x in (*load, *os.getloadavg())]}
+
+
 def measure(documents: int = 20, repeats: int = 3, core: int = 1, scratch: Path | None = None,
-            profile: Path | None = None, compare: Path | None = None) -> dict[str, Any]:
+            profile: Path | None = None, compare: Path | None = None, with_breakdown: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sohoa-cost-", dir=scratch) as tmp:
         root = Path(tmp)
         batch = root / "batch"
@@ -206,6 +343,14 @@ def measure(documents: int = 20, repeats: int = 3, core: int = 1, scratch: Path 
                 _say(f"cost pair {i + 1}: sohoa run of {compare} {others[-1]['seconds']} s")
         if profile is not None:
             run_pipeline(batch, root, core, profile=profile)
+        parts: dict[str, Any] = {}
+        if with_breakdown:
+            plain_cpu = tesseract_cpu(pages, core)
+            parts = {"breakdown": breakdown(batch, root, core), "tesseract_cpu_seconds": plain_cpu}
+            run_cpu = parts["breakdown"]["total"]
+            parts["cpu_ratio"] = round((run_cpu["cpu"] + run_cpu["cpu_children"]) / plain_cpu, 3)
+            _say(f"cost breakdown: plain Tesseract {plain_cpu} CPU s, the stages {run_cpu['cpu']} + "
+                 f"{run_cpu['cpu_children']} (children) CPU s")
         pipe = statistics.median(r["seconds"] for r in runs)
         plain = statistics.median(tess)
         compared = {}
@@ -227,6 +372,7 @@ def measure(documents: int = 20, repeats: int = 3, core: int = 1, scratch: Path 
             "peak_rss_tree_mib": max(r["peak_rss_tree_mib"] for r in runs),
             "answers": runs[-1]["answers"],
             **compared,
+            **parts,
         }
 
 
@@ -239,9 +385,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, default=None, help="also run once under cProfile, stats here")
     parser.add_argument("--compare", type=Path, default=None,
                         help="another checkout whose `sohoa run` is timed in each pair too (before/after)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also run the stages once in this process and report CPU seconds per stage and part")
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.documents, args.repeats, args.core, profile=args.profile, compare=args.compare),
-                     indent=2))
+    print(json.dumps(measure(args.documents, args.repeats, args.core, profile=args.profile, compare=args.compare,
+                             with_breakdown=args.breakdown), indent=2, ensure_ascii=False))
     return 0
 
 
