@@ -247,6 +247,7 @@ def _instrumented(parts: _Parts) -> Iterator[None]:
     import ocr
     import ocr.batch
     import ocr.tesseract_engine as engine
+    import review.ge
     from core import tools
     from ocr import fingerprint
 
@@ -255,7 +256,8 @@ def _instrumented(parts: _Parts) -> Iterator[None]:
                (engine, "reread_words", "second recogniser: number and date lines"),
                (engine, "confirm_words", "second recogniser: signature block, recipients"),
                (engine, "find_marks", "seal and signature marks"), (engine, "correct", "post-correction"),
-               (fingerprint, "page_hash", "page fingerprint")]
+               (fingerprint, "page_hash", "page fingerprint"),
+               (review.ge, "run_batch_expectations", "expectation suites (import, run, Data Docs; per batch)")]
     saved = [(module, name, getattr(module, name)) for module, name, _ in wrapped]
     try:
         for module, name, label in wrapped:
