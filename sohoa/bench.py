@@ -27,7 +27,9 @@
 7. Cost (sohoa.cost_bench): `sohoa run` of --cost-documents generated documents (tuning families),
    intake to sync, one OCR worker, pinned to one core, against plain `tesseract … vie` over the same
    page images on the same core, in pairs (median of --cost-repeats): the whole pipeline's pages per
-   core-minute beside plain Tesseract's, their ratio, and the run's peak RSS.
+   core-minute beside plain Tesseract's, their ratio, and the run's peak RSS; then one instrumented run
+   of the stages: CPU seconds per stage and per part of the OCR (`breakdown`) beside plain Tesseract's
+   CPU seconds (`cpu_ratio`), the figure a loaded machine distorts least.
 8. Celery workers (testing.celery_bench): the same batch (--documents) through digitise_batch on Airflow
    with the CeleryExecutor, Redis and PostgreSQL, with one and with two Celery workers (one task and one
    Tesseract each): wall time, pages per minute, the ratio two/one, mapped instances per stage, task
@@ -237,7 +239,7 @@ def bench_cost(documents: int, repeats: int, scratch: Path) -> dict[str, Any]:
 
     _say(f"cost: sohoa run of {documents} documents against plain Tesseract on one core, {repeats} pairs")
     core = max(os.sched_getaffinity(0))  # the last core the bench may use
-    return measure(documents, repeats, core, scratch=scratch)
+    return measure(documents, repeats, core, scratch=scratch, with_breakdown=True)
 
 
 def bench_celery(samples: Path, scratch: Path, chunk_size: int) -> dict[str, Any]:
