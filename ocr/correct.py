@@ -40,10 +40,13 @@ CORRECTED_VALID_CAP = 0.7
 VALID_MARGIN = math.log(50)
 STRONG_PAIR = 5
 CHANGE_COST = 2.0  # log-odds per letter or mark changed, for words that were not Vietnamese
-# A syllable seen this often in the administrative corpus, and beside a neighbour it makes a word with
-# in less than this share of those times, is a word of its own (`_free_word`).
+# A syllable seen this often in the administrative corpus is no rare one (`_twin`).
 FREE_MIN = 15
-FREE_SHARE = 0.25
+# A hỏi/ngã syllable in at most RARE_ENTRIES of the dictionary's words, whose twin is in TWIN_ENTRIES or
+# more and TWIN_RATIO times as many, is read as its twin when it makes no word where it stands (`_twin`).
+RARE_ENTRIES = 2
+TWIN_ENTRIES = 10
+TWIN_RATIO = 5
 
 _TONES = {"\u0300": "huyền", "\u0301": "sắc", "\u0309": "hỏi", "\u0303": "ngã", "\u0323": "nặng"}
 _ONSET = r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
@@ -155,28 +158,8 @@ def _in_a_word(w: str, left: Sequence[str], right: Sequence[str]) -> bool:
     spans = _word_spans([*lefts, _spelling(w), *rights], wl)
     mine = [s for s in spans if s[0] <= at < s[1]]
     others = [s for s in spans if not s[0] <= at < s[1]]
-    return any(not any(o[0] < m[1] and m[0] < o[1] for o in others) for m in mine)
-
-
-@lru_cache(maxsize=1)
-def _in_word_counts() -> dict[str, int]:
-    """How often each syllable of the administrative corpus was seen beside a neighbour it makes a
-    dictionary word with (both syllables of the pair counted)."""
-    lex, wl = lexicon(), word_list()
-    counts: dict[str, int] = {}
-    for (a, b), n in lex.bi.items():
-        if (_spelling(a), _spelling(b)) in wl.entries:
-            counts[a] = counts.get(a, 0) + n
-            counts[b] = counts.get(b, 0) + n
-    return counts
-
-
-def _free_word(w: str, lex: Lexicon) -> bool:
-    """A frequent syllable of administrative text that is mostly a word on its own ("của", "các",
-    "tỉnh", "nơi"): that it makes no word with its neighbours is no sign of a slip ("xung kích của
-    nhà trường" had become "cửa nhà", "nhà ở cho" "nhà ổ")."""
-    n = lex.uni.get(w, 0)
-    return n >= FREE_MIN and _in_word_counts().get(w, 0) < FREE_SHARE * n
+    return any(not any(o[0] < m[1] and m[0] < o[1] and not m[0] <= o[0] < o[1] <= m[1] for o in others)
+               for m in mine)
 
 
 _DOT_BELOW = "\u0323"
@@ -208,15 +191,49 @@ def _mark_slip(read: str, other: str) -> bool:
     return _HOOK in (a[1], b[1]) and {a[1], b[1]} <= {"", _HOOK, _TILDE}
 
 
+@lru_cache(maxsize=1)
+def _entries_per_syllable() -> dict[str, int]:
+    """In how many of the dictionary's words each syllable (as written there) is found."""
+    counts: dict[str, int] = {}
+    with gzip.open(WORDS, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                for p in set(line.split()):
+                    counts[p] = counts.get(p, 0) + 1
+    return counts
+
+
+def _twin(core: str, variants: set[str], lex: Lexicon) -> str | None:
+    """The hook above (hỏi) and the tilde (ngã), the tones Tesseract confuses most, on a syllable that
+    lives inside a few words only: "nỗ" is found in "nỗ lực" alone, so a "nỗ" that makes no word
+    with its neighbours ("vật liệu nỗ công nghiệp") is its twin "nổ", a syllable of many words
+    ("thuốc nổ", "cháy nổ", "nổ mìn" …). Only when the read syllable is rare in the corpus and the
+    dictionary (RARE_ENTRIES) and its twin far more productive (TWIN_ENTRIES, TWIN_RATIO)."""
+    spelling, tone = _spelling(core)
+    if tone not in (_HOOK, _TILDE):
+        return None
+    entries = _entries_per_syllable()
+    mine = entries.get(core, 0)
+    if mine > RARE_ENTRIES or lex.uni.get(core, 0) >= FREE_MIN:
+        return None
+    twins = [c for c in variants if _spelling(c) == (spelling, _TILDE if tone == _HOOK else _HOOK)]
+    best = max(twins, key=lambda c: entries.get(c, 0), default=None)
+    if best is None or entries.get(best, 0) < max(TWIN_ENTRIES, TWIN_RATIO * mine):
+        return None
+    return best
+
+
 def _word_repair(core: str, left: Sequence[str], right: Sequence[str], lex: Lexicon) -> str | None:
     """A mark slipped inside a word ("vận chuyên", "Giây phép", "thay thê", "NGUY HIẾM", "Chỉ cục"):
     the syllable as read makes a word with neither neighbour, and exactly one reading with the same
     letters (one syllable however spelt), reachable by one of Tesseract's slips, does."""
-    if not (left or right) or _free_word(core, lex) or _in_a_word(core, left, right):
+    if not (left or right) or _in_a_word(core, left, right):
         return None
     key = fold(core)
     variants = set(lex.variants.get(key, ())) | set(word_list().variants.get(key, ()))
     worded = [c for c in variants if _mark_slip(core, c) and _in_a_word(c, left, right)]
+    if not worded:
+        return _twin(core, variants, lex)
     if len({_spelling(c) for c in worded}) != 1:
         return None
     # The spelling the administrative corpus uses most ("hóa" rather than "hoá").
@@ -405,22 +422,11 @@ class Repair:
     confidence: float  # the confidence written (capped), the engine's own in the word it replaced
 
 
-def _proper(words: Sequence[Word]) -> list[bool]:
-    """Words of a run of two or more capitalised words in mixed-case text ("Trung Chinh", "Hà
-    Giang", "Lê Văn Tuấn"): a proper name, never a dictionary word's context nor repaired by one."""
-    title = []
-    for w in words:
-        parts = _split(nfc(w.text))
-        core = parts[1] if parts else ""
-        title.append(len(core) > 1 and core[0].isupper() and core[1:].islower())
-    return [t and ((i > 0 and title[i - 1]) or (i + 1 < len(title) and title[i + 1])) for i, t in enumerate(title)]
-
-
 _REACH = 3  # context syllables on each side for the dictionary's words (most have two to four)
 
 
 def _context_before(words: Sequence[Word], proper: Sequence[bool] | None = None) -> list[str]:
-    """The syllables before a word, nearest last, back to punctuation, a proper name or `_REACH`."""
+    """The syllables before a word, nearest last, back to punctuation, a person's name or `_REACH`."""
     out: list[str] = []
     for j in range(len(words) - 1, -1, -1):
         parts = _split(nfc(words[j].text))
@@ -433,7 +439,7 @@ def _context_before(words: Sequence[Word], proper: Sequence[bool] | None = None)
 
 
 def _context_after(words: Sequence[Word], proper: Sequence[bool] | None = None) -> list[str]:
-    """The syllables after a word, nearest first, up to punctuation, a proper name or `_REACH`."""
+    """The syllables after a word, nearest first, up to punctuation, a person's name or `_REACH`."""
     out: list[str] = []
     for j, w in enumerate(words):
         parts = _split(nfc(w.text))
@@ -456,7 +462,6 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
     lex = lex or lexicon()
     words = _join_fragments(words, lex)
     in_name = _name_runs(words)
-    proper = _proper(words)
     after = list(after) if after is not None else [following] if following else []
     out: list[Word] = []
     keys = [_key(nfc(w.text)) for w in words]
@@ -475,16 +480,16 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
         prev = previous[1].lower() if previous and not previous[2] and not lead else None
         nxt = (keys[i + 1] if i + 1 < len(words) else following) if not trail else None
         # The dictionary's context: the corrected words before, the words as read after, across the
-        # line break when the sentence runs on; none for a proper name, and a name is no context.
+        # line break when the sentence runs on; none for a person's name, and a name is no context.
         left: list[str] = []
         right: list[str] = []
-        if not proper[i]:
+        if not in_name[i]:
             if not lead:
-                left = _context_before(out, _proper(out))
+                left = _context_before(out, _name_runs(out))
                 if len(left) == len(out) and (not out or not _split(out[0].text) or not _split(out[0].text)[0]):
                     left = [*before, *left][-_REACH:]
             if not trail:
-                right = _context_after(words[i + 1:], proper[i + 1:])
+                right = _context_after(words[i + 1:], in_name[i + 1:])
                 if len(right) == len(words) - i - 1:
                     right = [*right, *after][:_REACH]
         pick = choose(core.lower(), prev, nxt, lex, left, right)
@@ -535,7 +540,7 @@ def correct(words: Sequence[Word], audit: list[Repair] | None = None) -> list[Wo
     done: list[Word] = []
     for i, n in enumerate(order):
         following = _key(nfc(lines[order[i + 1]][0].text)) if i + 1 < len(order) else None
-        after = _context_after(lines[order[i + 1]], _proper(lines[order[i + 1]])) if i + 1 < len(order) else []
-        done = correct_line(lines[n], lex, following, before=_context_before(done, _proper(done)), after=after, audit=audit)
+        after = _context_after(lines[order[i + 1]], _name_runs(lines[order[i + 1]])) if i + 1 < len(order) else []
+        done = correct_line(lines[n], lex, following, before=_context_before(done, _name_runs(done)), after=after, audit=audit)
         out += done
     return out
