@@ -223,6 +223,25 @@ def _twin(core: str, variants: set[str], lex: Lexicon) -> str | None:
     return best
 
 
+def _unattested(core: str, lex: Lexicon) -> str | None:
+    """A syllable well-formed but found neither in the administrative corpus nor in any dictionary
+    word ("địp", "buôi"), one slip of the tone or of đ/d away from exactly one syllable that is ("dịp",
+    "buổi"); a changed hat or horn is too far ("cườn" is no misread "cuồn")."""
+    entries = _entries_per_syllable()
+    if len(core) < 2 or core in lex.uni or core in entries:
+        return None
+    letters = _spelling(core)[0].replace("đ", "d")
+    key = fold(core)
+    known = [c for c in set(lex.variants.get(key, ())) | set(word_list().variants.get(key, ()))
+             if _spelling(c)[0].replace("đ", "d") == letters and _mark_slip(core, c)]
+    if len({_spelling(c) for c in known}) != 1:
+        return None
+    # Not when a reading further away is far commoner: "ngảy" is rather "ngày" than "ngay".
+    pick = max(known, key=lambda c: lex.uni.get(c, 0))
+    commonest = max((lex.uni.get(c, 0) for c in lex.variants.get(key, ())), default=0)
+    return pick if commonest <= 10 * max(lex.uni.get(pick, 0), 1) else None
+
+
 def _word_repair(core: str, left: Sequence[str], right: Sequence[str], lex: Lexicon) -> str | None:
     """A mark slipped inside a word ("vận chuyên", "Giây phép", "thay thê", "NGUY HIẾM", "Chỉ cục"):
     the syllable as read makes a word with neither neighbour, and exactly one reading with the same
@@ -353,11 +372,14 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon, left: Seq
                               [nxt] if right is None and nxt else right or [], lex)
         if worded is not None:
             return worded, True
-    if not cands:
-        return None
-    best = max(cands, key=lambda c: lex.score(c, prev, nxt))
+    best = max(cands, key=lambda c: lex.score(c, prev, nxt)) if cands else None
     if core not in lex.uni:
-        return (best, False) if lex.evidence(best, prev, nxt) >= 1 else None
+        if best is not None and lex.evidence(best, prev, nxt) >= 1:
+            return best, False
+        unattested = _unattested(core, lex)
+        return (unattested, True) if unattested else None
+    if best is None:
+        return None
     if lex.evidence(core, prev, nxt):
         return None
     if lex.evidence(best, prev, nxt) < STRONG_PAIR:
