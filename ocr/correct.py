@@ -16,6 +16,7 @@ a real syllable replaced on context alone) -- both below the review threshold's 
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 import re
 import unicodedata
@@ -29,6 +30,7 @@ from ocr._lexicon import SURNAMES
 from ocr._text import edit_distance
 from ocr.model import Word
 
+_log = logging.getLogger(__name__)
 LEXICON = Path(__file__).with_name("data") / "vi_lexicon.tsv.gz"
 # Vietnamese words of two syllables or more (a dictionary's word list, see the file's header): which
 # syllables belong together ("vận chuyển", "nguy hiểm", "kiểm định"), where the pair counts of the
@@ -531,6 +533,8 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
         else:
             new = [replace(w, text=lead + _cased(best, core) + trail, confidence=confidence)]
         out += new
+        _log.debug("line %d: %r read, %r written (confidence %.2f)", w.line, w.text, " ".join(n.text for n in new),
+                   confidence)
         if audit is not None:
             audit += [Repair(w.text, n.text, w.line, n.bbox, n.confidence) for n in new]
     return out
