@@ -148,20 +148,28 @@ def _word_spans(context: Sequence[Spelt], wl: WordList) -> list[tuple[int, int]]
     return spans
 
 
+def _covered(n: int, spans: Sequence[tuple[int, int]]) -> int:
+    """The most syllables of a context of `n` that non-overlapping words (`spans`) can cover."""
+    best = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        best[i] = max([best[i + 1], *(end - i + best[end] for start, end in spans if start == i)])
+    return best[0]
+
+
 def _in_a_word(w: str, left: Sequence[str], right: Sequence[str]) -> bool:
     """Does `w` make a whole dictionary word with some of its neighbours (`left` nearest last, `right`
-    nearest first)? A word of three syllables needs all three: "ổ" between "nhà" and "cho" is no part
-    of "nhà ổ chuột". A pair whose neighbour already belongs to a word on its other side does not
-    count: "cửa nhà" is a word, but in "của nhà trường" the "nhà" is the school's."""
+    nearest first)? Only if the context is better cut into words with `w` inside one than without:
+    a word of three syllables needs all three ("ổ" between "nhà" and "cho" is no part of "nhà ổ
+    chuột"), and a neighbour that makes a word on its other side as well is no evidence ("cửa nhà" is
+    a word, but in "xung kích của nhà trường" the "nhà" may as well be the school's), while "kiểm sát"
+    in "viện kiểm sát nhân dân" is a word though "sát nhân" is one too."""
     wl = word_list()
     reach = wl.longest - 1
     lefts, rights = [_spelling(s) for s in left[-reach:]], [_spelling(s) for s in right[:reach]]
     at = len(lefts)
-    spans = _word_spans([*lefts, _spelling(w), *rights], wl)
-    mine = [s for s in spans if s[0] <= at < s[1]]
-    others = [s for s in spans if not s[0] <= at < s[1]]
-    return any(not any(o[0] < m[1] and m[0] < o[1] and not m[0] <= o[0] < o[1] <= m[1] for o in others)
-               for m in mine)
+    context = [*lefts, _spelling(w), *rights]
+    spans = _word_spans(context, wl)
+    return _covered(len(context), spans) > _covered(len(context), [s for s in spans if not s[0] <= at < s[1]])
 
 
 _DOT_BELOW = "\u0323"

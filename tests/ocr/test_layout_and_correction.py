@@ -132,6 +132,7 @@ def test_measured_slips_are_repaired_where_the_word_list_allows_one_reading() ->
                        ("nghiêm túc tô chức triển khai", "nghiêm túc tổ chức triển khai"),
                        ("báo cáo và khăng định thực hiện", "báo cáo và khẳng định thực hiện"),
                        ("2. Đây mạnh công tác", "2. Đẩy mạnh công tác"),
+                       ("VIỆN KIÊM SÁT NHÂN DÂN", "VIỆN KIỂM SÁT NHÂN DÂN"),
                        ("về “hàm lượng”, “nông độ” do đây", "về “hàm lượng”, “nồng độ” do đây")):
         out = correct(_words(read))
         assert _texts(out) == want, read
