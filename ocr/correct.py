@@ -518,7 +518,8 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
         if not in_name[i]:
             if not lead:
                 left = _context_before(out, _name_runs(out))
-                if len(left) == len(out) and (not out or not _split(out[0].text) or not _split(out[0].text)[0]):
+                first = _split(out[0].text) if out else None
+                if len(left) == len(out) and not (first and first[0]):  # back to the line's start
                     left = [*before, *left][-_REACH:]
             if not trail:
                 right = _context_after(words[i + 1:], in_name[i + 1:])
