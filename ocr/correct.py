@@ -16,11 +16,12 @@ a real syllable replaced on context alone) -- both below the review threshold's 
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from ocr._lexicon import SURNAMES
 from ocr._text import edit_distance
 from ocr.model import Word
 
+_log = logging.getLogger(__name__)
 LEXICON = Path(__file__).with_name("data") / "vi_lexicon.tsv.gz"
 # Vietnamese words of two syllables or more (a dictionary's word list, see the file's header): which
 # syllables belong together ("vận chuyển", "nguy hiểm", "kiểm định"), where the pair counts of the
@@ -40,6 +42,13 @@ CORRECTED_VALID_CAP = 0.7
 VALID_MARGIN = math.log(50)
 STRONG_PAIR = 5
 CHANGE_COST = 2.0  # log-odds per letter or mark changed, for words that were not Vietnamese
+# A syllable seen this often in the administrative corpus is no rare one (`_twin`).
+FREE_MIN = 15
+# A hỏi/ngã syllable in at most RARE_ENTRIES of the dictionary's words, whose twin is in TWIN_ENTRIES or
+# more and TWIN_RATIO times as many, is read as its twin when it makes no word where it stands (`_twin`).
+RARE_ENTRIES = 2
+TWIN_ENTRIES = 10
+TWIN_RATIO = 5
 
 _TONES = {"\u0300": "huyền", "\u0301": "sắc", "\u0309": "hỏi", "\u0303": "ngã", "\u0323": "nặng"}
 _ONSET = r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?"
@@ -103,38 +112,161 @@ def _spelling(syllable: str) -> tuple[str, str]:
     return (base[:-1] + "i" if _PLAIN_Y.match(base) else base), tone
 
 
+Spelt = tuple[str, str]  # a syllable's letters without the tone mark, and its tone (`_spelling`)
+
+
+@dataclass(frozen=True)
+class WordList:
+    """The dictionary's words (`WORDS`), each as the tuple of its syllables' spellings, and which
+    syllables, as written there, fold to the same letters."""
+    entries: frozenset[tuple[Spelt, ...]]
+    longest: int
+    variants: dict[str, frozenset[str]]
+
+
 @lru_cache(maxsize=1)
-def word_pairs() -> frozenset[tuple[tuple[str, str], tuple[str, str]]]:
-    """Adjacent syllables of the dictionary's words, as spelt (`_spelling`): "vận chuyển" gives the
-    pair (vận, chuyển)."""
-    pairs: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+def word_list() -> WordList:
+    entries: set[tuple[Spelt, ...]] = set()
+    variants: dict[str, set[str]] = {}
     with gzip.open(WORDS, "rt", encoding="utf-8") as fh:
         for line in fh:
             if line.startswith("#"):
                 continue
-            parts = [_spelling(p) for p in line.split()]
-            pairs.update(zip(parts, parts[1:], strict=False))
-    return frozenset(pairs)
+            parts = line.split()
+            entries.add(tuple(_spelling(p) for p in parts))
+            for p in parts:
+                variants.setdefault(fold(p), set()).add(p)
+    return WordList(frozenset(entries), max(map(len, entries), default=2),
+                    {k: frozenset(v) for k, v in variants.items()})
 
 
-def _in_a_word(w: str, prev: str | None, nxt: str | None) -> bool:
-    pairs, key = word_pairs(), _spelling(w)
-    return (prev is not None and (_spelling(prev), key) in pairs) or (nxt is not None and (key, _spelling(nxt)) in pairs)
+def _word_spans(context: Sequence[Spelt], wl: WordList) -> list[tuple[int, int]]:
+    """(start, end) of every dictionary word found in `context`."""
+    spans = []
+    for n in range(2, min(wl.longest, len(context)) + 1):
+        spans += [(i, i + n) for i in range(len(context) - n + 1) if tuple(context[i:i + n]) in wl.entries]
+    return spans
+
+
+def _covered(n: int, spans: Sequence[tuple[int, int]]) -> int:
+    """The most syllables of a context of `n` that non-overlapping words (`spans`) can cover."""
+    best = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        best[i] = max([best[i + 1], *(end - i + best[end] for start, end in spans if start == i)])
+    return best[0]
+
+
+def _in_a_word(w: str, left: Sequence[str], right: Sequence[str]) -> bool:
+    """Does `w` make a whole dictionary word with some of its neighbours (`left` nearest last, `right`
+    nearest first)? Only if the context is better cut into words with `w` inside one than without:
+    a word of three syllables needs all three ("ổ" between "nhà" and "cho" is no part of "nhà ổ
+    chuột"), and a neighbour that makes a word on its other side as well is no evidence ("cửa nhà" is
+    a word, but in "xung kích của nhà trường" the "nhà" may as well be the school's), while "kiểm sát"
+    in "viện kiểm sát nhân dân" is a word though "sát nhân" is one too."""
+    wl = word_list()
+    reach = wl.longest - 1
+    lefts, rights = [_spelling(s) for s in left[-reach:]], [_spelling(s) for s in right[:reach]]
+    at = len(lefts)
+    context = [*lefts, _spelling(w), *rights]
+    spans = _word_spans(context, wl)
+    return _covered(len(context), spans) > _covered(len(context), [s for s in spans if not s[0] <= at < s[1]])
 
 
 _DOT_BELOW = "\u0323"
+_HOOK, _TILDE = "\u0309", "\u0303"
 _HAT = {"\u0302", "\u0306", "\u031b"}  # circumflex, breve, horn: â ê ô ă ơ ư
 
 
 def _mark_slip(read: str, other: str) -> bool:
-    """Could Tesseract have read `other` as `read`? Its slips are in the stacked marks: a tone over a
-    circumflex, breve or horn lost or changed, or the hat itself ("chuyên"/"chuyển", "Giây"/"Giấy",
-    "Thục"/"Thực", "NÓ"/"NỔ"). A single tone on a plain vowel it reads well: "cả" is not a misread
-    "cá", nor "vi" "ví" (each a wrong change seen on a development page). The dot below (nặng) is kept
-    as it is ("cháy" is no misread "chạy"); the same syllable spelt otherwise is no slip."""
+    """Could Tesseract have read `other` as `read`? Its slips, measured on the development pages
+    (docs/ocr.md): the stacked marks -- a tone over a circumflex, breve or horn lost or changed, or the
+    hat itself ("chuyên"/"chuyển", "Giây"/"Giấy", "Thục"/"Thực", "NÓ"/"NỔ", "nỗi"/"nổi"); the hook
+    above (hỏi) read where there is none or for a tilde on a plain vowel ("chỉ tiết", "Chỉ cục",
+    "tỉnh vi"); đ for d ("địp"). Other single tones on a plain vowel it reads well: "cả" is not a
+    misread "cá", nor "vi" "ví" (each a wrong change seen on a development page). The dot below
+    (nặng) is kept as it is ("cháy" is no misread "chạy"); the same syllable spelt otherwise is no
+    slip."""
     a, b = _spelling(read), _spelling(other)
-    hat = any(c in _HAT for c in unicodedata.normalize("NFD", read + other))
-    return a != b and hat and (a[1] == _DOT_BELOW) == (b[1] == _DOT_BELOW)
+    if a == b or (a[1] == _DOT_BELOW) != (b[1] == _DOT_BELOW):
+        return False
+    hats = {c for c in unicodedata.normalize("NFD", read + other) if c in _HAT}
+    if hats and a[0] != b[0] and a[1] != b[1]:
+        # Two marks changed at once: only a stack above collapsed into one or grown from one ("NÓ" for
+        # "NỔ"); a horn lost beside a changed tone is two slips ("ghi chữ" is no misread "ghi chú").
+        return "\u031b" not in hats
+    if hats:
+        return True
+    if a[0] != b[0]:  # no hat on either: the letters differ only by đ/d
+        return a[1] == b[1]
+    return _HOOK in (a[1], b[1]) and {a[1], b[1]} <= {"", _HOOK, _TILDE}
+
+
+@lru_cache(maxsize=1)
+def _entries_per_syllable() -> dict[str, int]:
+    """In how many of the dictionary's words each syllable (as written there) is found."""
+    counts: dict[str, int] = {}
+    with gzip.open(WORDS, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                for p in set(line.split()):
+                    counts[p] = counts.get(p, 0) + 1
+    return counts
+
+
+def _twin(core: str, variants: set[str], lex: Lexicon) -> str | None:
+    """The hook above (hỏi) and the tilde (ngã), the tones Tesseract confuses most, on a syllable that
+    lives inside a few words only: "nỗ" is found in "nỗ lực" alone, so a "nỗ" that makes no word
+    with its neighbours ("vật liệu nỗ công nghiệp") is its twin "nổ", a syllable of many words
+    ("thuốc nổ", "cháy nổ", "nổ mìn" …). Only when the read syllable is rare in the corpus and the
+    dictionary (RARE_ENTRIES) and its twin far more productive (TWIN_ENTRIES, TWIN_RATIO)."""
+    spelling, tone = _spelling(core)
+    if tone not in (_HOOK, _TILDE):
+        return None
+    entries = _entries_per_syllable()
+    mine = entries.get(core, 0)
+    if mine > RARE_ENTRIES or lex.uni.get(core, 0) >= FREE_MIN:
+        return None
+    twins = [c for c in variants if _spelling(c) == (spelling, _TILDE if tone == _HOOK else _HOOK)]
+    best = max(twins, key=lambda c: entries.get(c, 0), default=None)
+    if best is None or entries.get(best, 0) < max(TWIN_ENTRIES, TWIN_RATIO * mine):
+        return None
+    return best
+
+
+def _unattested(core: str, lex: Lexicon) -> str | None:
+    """A syllable well-formed but found neither in the administrative corpus nor in any dictionary
+    word ("địp", "buôi"), one slip of the tone or of đ/d away from exactly one syllable that is ("dịp",
+    "buổi"); a changed hat or horn is too far ("cườn" is no misread "cuồn")."""
+    entries = _entries_per_syllable()
+    if len(core) < 2 or core in lex.uni or core in entries:
+        return None
+    letters = _spelling(core)[0].replace("đ", "d")
+    key = fold(core)
+    known = [c for c in set(lex.variants.get(key, ())) | set(word_list().variants.get(key, ()))
+             if _spelling(c)[0].replace("đ", "d") == letters and _mark_slip(core, c)]
+    if len({_spelling(c) for c in known}) != 1:
+        return None
+    # Not when a reading further away is far commoner: "ngảy" is rather "ngày" than "ngay".
+    pick = max(known, key=lambda c: lex.uni.get(c, 0))
+    commonest = max((lex.uni.get(c, 0) for c in lex.variants.get(key, ())), default=0)
+    return pick if commonest <= 10 * max(lex.uni.get(pick, 0), 1) else None
+
+
+def _word_repair(core: str, left: Sequence[str], right: Sequence[str], lex: Lexicon) -> str | None:
+    """A mark slipped inside a word ("vận chuyên", "Giây phép", "thay thê", "NGUY HIẾM", "Chỉ cục"):
+    the syllable as read makes a word with neither neighbour, and exactly one reading with the same
+    letters (one syllable however spelt), reachable by one of Tesseract's slips, does."""
+    if not (left or right) or _in_a_word(core, left, right):
+        return None
+    key = fold(core)
+    variants = set(lex.variants.get(key, ())) | set(word_list().variants.get(key, ()))
+    worded = [c for c in variants if _mark_slip(core, c) and _in_a_word(c, left, right)]
+    if not worded:
+        return _twin(core, variants, lex)
+    if len({_spelling(c) for c in worded}) != 1:
+        return None
+    # The spelling the administrative corpus uses most ("hóa" rather than "hoá").
+    return max(worded, key=lambda c: (lex.uni.get(c, 0), c))
 
 
 @lru_cache(maxsize=1)
@@ -223,14 +355,16 @@ def _changes(a: str, b: str) -> int:
     return edit_distance(unicodedata.normalize("NFD", a), unicodedata.normalize("NFD", b))
 
 
-def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[str, bool] | None:
+def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon, left: Sequence[str] | None = None,
+           right: Sequence[str] | None = None) -> tuple[str, bool] | None:
     """The better reading of `core` (lower case) in its context and whether `core` was a known,
     well-formed syllable; None when it should stay. A reading with a space is two syllables whose
     space the engine missed; `core[:len(first)]` is where it goes.
 
     The lexicon is small, so context may overrule a real syllable only on strong evidence: the other
     reading is a frequent pair with a neighbour (>= STRONG_PAIR times) and the word as read is never
-    seen beside either neighbour."""
+    seen beside either neighbour. `left` / `right` (nearest last / first, lower case) are the wider
+    context the dictionary's words are looked up in (`_word_repair`); by default `prev` / `nxt`."""
     cands = [c for c in lex.variants.get(fold(core), ()) if c != core]
     if not is_syllable(core):
         # Not Vietnamese as written: also try the letters Tesseract swaps ("al" for "ai").
@@ -242,20 +376,22 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon) -> tuple[
             _, left, right, _ = split  # a variant has its word's letters, so len(left) is the cut
             return left + " " + right, False
         return (max(scored)[1], False) if scored else None
-    if not cands:
-        return None
-    best = max(cands, key=lambda c: lex.score(c, prev, nxt))
+    if not lex.evidence(core, prev, nxt):
+        # A real syllable replaced, so capped as one (CORRECTED_VALID_CAP).
+        worded = _word_repair(core, [prev] if left is None and prev else left or [],
+                              [nxt] if right is None and nxt else right or [], lex)
+        if worded is not None:
+            return worded, True
+    best = max(cands, key=lambda c: lex.score(c, prev, nxt)) if cands else None
     if core not in lex.uni:
-        return (best, False) if lex.evidence(best, prev, nxt) >= 1 else None
+        if best is not None and lex.evidence(best, prev, nxt) >= 1:
+            return best, False
+        unattested = _unattested(core, lex)
+        return (unattested, True) if unattested else None
+    if best is None:
+        return None
     if lex.evidence(core, prev, nxt):
         return None
-    # A mark slipped inside a word ("vận chuyên", "Giây phép", "thay thê", "NGUY HIẾM"): the syllable
-    # as read makes a word with neither neighbour, and exactly one reading with the same letters does.
-    # A real syllable replaced, so capped as one (CORRECTED_VALID_CAP).
-    if (prev or nxt) and not _in_a_word(core, prev, nxt) and _spelling(core) not in {_spelling(c) for c in cands}:
-        worded = [c for c in cands if _mark_slip(core, c) and _in_a_word(c, prev, nxt)]
-        if len(worded) == 1:
-            return worded[0], True
     if lex.evidence(best, prev, nxt) < STRONG_PAIR:
         return None
     gain = lex.score(best, prev, nxt) - lex.score(core, prev, nxt)
@@ -308,12 +444,57 @@ def _join_fragments(words: Sequence[Word], lex: Lexicon) -> list[Word]:
     return out
 
 
-def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: str | None = None) -> list[Word]:
+@dataclass(frozen=True)
+class Repair:
+    """One word the corrector changed: what the engine read, what was written, and where."""
+    read: str
+    written: str
+    line: int
+    bbox: tuple[int, int, int, int]
+    confidence: float  # the confidence written (capped), the engine's own in the word it replaced
+
+
+_REACH = 3  # context syllables on each side for the dictionary's words (most have two to four)
+
+
+def _context_before(words: Sequence[Word], proper: Sequence[bool] | None = None) -> list[str]:
+    """The syllables before a word, nearest last, back to punctuation, a person's name or `_REACH`."""
+    out: list[str] = []
+    for j in range(len(words) - 1, -1, -1):
+        parts = _split(nfc(words[j].text))
+        if parts is None or parts[2] or (proper is not None and proper[j]) or len(out) == _REACH:
+            break
+        out.insert(0, parts[1].lower())
+        if parts[0]:
+            break
+    return out
+
+
+def _context_after(words: Sequence[Word], proper: Sequence[bool] | None = None) -> list[str]:
+    """The syllables after a word, nearest first, up to punctuation, a person's name or `_REACH`."""
+    out: list[str] = []
+    for j, w in enumerate(words):
+        parts = _split(nfc(w.text))
+        if parts is None or parts[0] or (proper is not None and proper[j]) or len(out) == _REACH:
+            break
+        out.append(parts[1].lower())
+        if parts[2]:
+            break
+    return out
+
+
+def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: str | None = None, *,
+                 before: Sequence[str] = (), after: Sequence[str] | None = None,
+                 audit: list[Repair] | None = None) -> list[Word]:
     """One reading-order line, left to right; the left neighbour is the corrected one. `following` is
-    the first word of the next line, the right neighbour of the last word when the sentence runs on."""
+    the first word of the next line, the right neighbour of the last word when the sentence runs on;
+    `before` / `after` the previous line's last syllables and the next line's first ones (`after`
+    defaults to `following`), where the dictionary's words are looked up across the line break.
+    `audit`, when given, receives a Repair for every word changed."""
     lex = lex or lexicon()
     words = _join_fragments(words, lex)
     in_name = _name_runs(words)
+    after = list(after) if after is not None else [following] if following else []
     out: list[Word] = []
     keys = [_key(nfc(w.text)) for w in words]
     for i, w in enumerate(words):
@@ -327,10 +508,24 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
             out.append(replace(w, text=text) if text != w.text else w)
             continue
         # Punctuation between words breaks the context (",", ";", "." end a phrase).
-        before = _split(out[-1].text) if out else None
-        prev = before[1].lower() if before and not before[2] and not lead else None
+        previous = _split(out[-1].text) if out else None
+        prev = previous[1].lower() if previous and not previous[2] and not lead else None
         nxt = (keys[i + 1] if i + 1 < len(words) else following) if not trail else None
-        pick = choose(core.lower(), prev, nxt, lex)
+        # The dictionary's context: the corrected words before, the words as read after, across the
+        # line break when the sentence runs on; none for a person's name, and a name is no context.
+        left: list[str] = []
+        right: list[str] = []
+        if not in_name[i]:
+            if not lead:
+                left = _context_before(out, _name_runs(out))
+                first = _split(out[0].text) if out else None
+                if len(left) == len(out) and not (first and first[0]):  # back to the line's start
+                    left = [*before, *left][-_REACH:]
+            if not trail:
+                right = _context_after(words[i + 1:], in_name[i + 1:])
+                if len(right) == len(words) - i - 1:
+                    right = [*right, *after][:_REACH]
+        pick = choose(core.lower(), prev, nxt, lex, left, right)
         if pick is None:
             out.append(replace(w, text=text) if text != w.text else w)
             continue
@@ -343,9 +538,14 @@ def correct_line(words: Sequence[Word], lex: Lexicon | None = None, following: s
         cap = CORRECTED_VALID_CAP if was_known else CORRECTED_INVALID_CAP
         confidence = min(w.confidence, cap)
         if " " in best:
-            out += _split_word(w, lead, core, trail, best, confidence)
+            new = _split_word(w, lead, core, trail, best, confidence)
         else:
-            out.append(replace(w, text=lead + _cased(best, core) + trail, confidence=confidence))
+            new = [replace(w, text=lead + _cased(best, core) + trail, confidence=confidence)]
+        out += new
+        _log.debug("line %d: %r read, %r written (confidence %.2f)", w.line, w.text, " ".join(n.text for n in new),
+                   confidence)
+        if audit is not None:
+            audit += [Repair(w.text, n.text, w.line, n.bbox, n.confidence) for n in new]
     return out
 
 
@@ -364,15 +564,18 @@ def _split_word(w: Word, lead: str, core: str, trail: str, reading: str, confide
                     bbox=(min(x1 - 1, mid + space), y0, x1, y1))]
 
 
-def correct(words: Sequence[Word]) -> list[Word]:
-    """Every line of a page (words grouped by `line`, order kept)."""
+def correct(words: Sequence[Word], audit: list[Repair] | None = None) -> list[Word]:
+    """Every line of a page (words grouped by `line`, order kept); `audit` receives every repair."""
     lex = lexicon()
     lines: dict[int, list[Word]] = {}
     for w in words:
         lines.setdefault(w.line, []).append(w)
     order = sorted(lines)
     out: list[Word] = []
+    done: list[Word] = []
     for i, n in enumerate(order):
         following = _key(nfc(lines[order[i + 1]][0].text)) if i + 1 < len(order) else None
-        out += correct_line(lines[n], lex, following)
+        after = _context_after(lines[order[i + 1]], _name_runs(lines[order[i + 1]])) if i + 1 < len(order) else []
+        done = correct_line(lines[n], lex, following, before=_context_before(done, _name_runs(done)), after=after, audit=audit)
+        out += done
     return out
