@@ -30,7 +30,11 @@
    core-minute beside plain Tesseract's, their ratio, and the run's peak RSS; then one instrumented run
    of the stages: CPU seconds per stage and per part of the OCR (`breakdown`) beside plain Tesseract's
    CPU seconds (`cpu_ratio`), the figure a loaded machine distorts least.
-8. Celery workers (testing.celery_bench): the same batch (--documents) through digitise_batch on Airflow
+8. Memory (sohoa.memory_bench): `sohoa run` of --memory-counts generated documents (default 8 and 40,
+   seed 5, two OCR workers, low review thresholds so that every stage sees the batch): peak RSS of the
+   main process and of its process tree, per stage, and each size's ratio to the smallest (issue 16:
+   at most 1.5).
+9. Celery workers (testing.celery_bench): the same batch (--documents) through digitise_batch on Airflow
    with the CeleryExecutor, Redis and PostgreSQL, with one and with two Celery workers (one task and one
    Tesseract each): wall time, pages per minute, the ratio two/one, mapped instances per stage, task
    instances per worker, peak resident memory per worker (its whole process tree).
@@ -242,6 +246,13 @@ def bench_cost(documents: int, repeats: int, scratch: Path) -> dict[str, Any]:
     return measure(documents, repeats, core, scratch=scratch, with_breakdown=True)
 
 
+def bench_memory(counts: list[int], scratch: Path) -> dict[str, Any]:
+    from sohoa.memory_bench import measure
+
+    _say(f"memory: peak RSS of sohoa run on {', '.join(map(str, counts))} generated documents")
+    return measure(tuple(counts), scratch=scratch)
+
+
 def bench_celery(samples: Path, scratch: Path, chunk_size: int) -> dict[str, Any]:
     """A harness of testing/ (like the storage bench): run as its own program, its figures as JSON."""
     import subprocess
@@ -276,11 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cost-documents", type=int, default=20,
                         help="generated documents for the whole pipeline's cost against plain Tesseract (default 20)")
     parser.add_argument("--cost-repeats", type=int, default=3, help="paired runs for the cost (default 3)")
+    parser.add_argument("--memory-counts", type=int, nargs="+", default=[8, 40],
+                        help="batch sizes whose peak memory of `sohoa run` is compared (default 8 40)")
     parser.add_argument("--celery-chunk-size", type=int, default=3,
                         help="SOHOA_CHUNK_SIZE of the Celery runs: small, so that a 12-document batch has chunks "
                              "for both workers (default 3)")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost", "celery"),
+                        choices=("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost", "memory",
+                                 "celery"),
                         help="run only these parts")
     args = parser.parse_args(argv)
     figures: dict[str, Any] = {"cores": len(os.sched_getaffinity(0)), "python": sys.version.split()[0]}
@@ -289,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         samples = scratch / "samples"
         _say(f"generating {args.documents} sample scans")
         generate_batch(samples, count=args.documents, seed=42)
-        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost", "celery"))
+        parts = set(args.only or ("ocr", "stages", "real-batch", "signing", "storage", "roadmap", "queue", "cost", "memory",
+                                         "celery"))
         if "ocr" in parts:
             ocr_samples = scratch / "ocr-samples"
             _say(f"generating {args.ocr_documents} sample scans for OCR accuracy")
@@ -316,6 +331,8 @@ def main(argv: list[str] | None = None) -> int:
             figures["queue"] = bench_queue(args.queue_documents)
         if "cost" in parts:
             figures["cost"] = bench_cost(args.cost_documents, args.cost_repeats, scratch)
+        if "memory" in parts:
+            figures["memory"] = bench_memory(args.memory_counts, scratch)
         if "celery" in parts:
             figures["celery"] = bench_celery(samples, scratch, args.celery_chunk_size)
     args.out.mkdir(parents=True, exist_ok=True)
