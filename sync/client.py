@@ -114,11 +114,17 @@ class WarehouseClient:
 
     def _send(self, method: str, path: str, body: dict[str, Any], key: str) -> httpx.Response | Delivery:
         try:
-            return self._http.request(method, path, json=body, headers={"Idempotency-Key": key})
+            response = self._http.request(method, path, json=body, headers={"Idempotency-Key": key})
         except httpx.TimeoutException as exc:
             return Delivery(DeliveryOutcome.RETRY_LATER, None, f"timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:  # connection refused/reset, DNS, protocol errors
             return Delivery(DeliveryOutcome.RETRY_LATER, None, f"transport error: {type(exc).__name__}: {exc}")
+        # httpx binds a response and its stream to each other: the pair (with the request, whose body is
+        # a whole signed PDF in base64) would wait for the garbage collector, and one that reaches the
+        # oldest generation stays for many pushes, so a long drain would hold ever more PDFs. The body
+        # is read already: unbinding the stream frees all of it as soon as the caller lets go.
+        response.stream = httpx.ByteStream(b"")
+        return response
 
 
 def _path(code: str) -> str:
