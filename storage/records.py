@@ -49,33 +49,37 @@ def read_signatures(pdf: bytes) -> list[EmbeddedSignature]:
     """The signatures embedded in a PDF, in document order (document timestamps make it LTA)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    has_dss = "/DSS" in reader.root
-    sigs = list(reader.embedded_signatures)
-    has_doc_ts = any(s.sig_object_type == "/DocTimeStamp" for s in sigs)
+    # Closed on leaving: pyHanko's reader is a web of reference cycles, and through the stream it would
+    # keep the whole PDF until the garbage collector's next full pass (the store stage grew by a PDF a
+    # few results otherwise).
     found = []
-    for sig in sigs:
-        if sig.sig_object_type == "/DocTimeStamp":
-            continue
-        cert = sig.signer_cert
-        if not _has_signature_timestamp(sig):
-            level = "PAdES-B-B"
-        elif has_doc_ts:
-            level = "PAdES-B-LTA"
-        elif has_dss:
-            level = "PAdES-B-LT"
-        else:
-            level = "PAdES-B-T"
-        when = sig.self_reported_timestamp or datetime.now(UTC)
-        subject = cert.subject.native
-        found.append(EmbeddedSignature(
-            signer=str(subject.get("common_name") or cert.subject.human_friendly),
-            signed_at=when if when.tzinfo else when.replace(tzinfo=UTC),
-            level=level,
-            cert_serial=format(cert.serial_number, "x"),
-            cert_fingerprint_sha256=cert.sha256.hex(),
-            cert_issuer=cert.issuer.human_friendly,
-        ))
+    with io.BytesIO(pdf) as stream:
+        reader = PdfFileReader(stream, strict=False)
+        has_dss = "/DSS" in reader.root
+        sigs = list(reader.embedded_signatures)
+        has_doc_ts = any(s.sig_object_type == "/DocTimeStamp" for s in sigs)
+        for sig in sigs:
+            if sig.sig_object_type == "/DocTimeStamp":
+                continue
+            cert = sig.signer_cert
+            if not _has_signature_timestamp(sig):
+                level = "PAdES-B-B"
+            elif has_doc_ts:
+                level = "PAdES-B-LTA"
+            elif has_dss:
+                level = "PAdES-B-LT"
+            else:
+                level = "PAdES-B-T"
+            when = sig.self_reported_timestamp or datetime.now(UTC)
+            subject = cert.subject.native
+            found.append(EmbeddedSignature(
+                signer=str(subject.get("common_name") or cert.subject.human_friendly),
+                signed_at=when if when.tzinfo else when.replace(tzinfo=UTC),
+                level=level,
+                cert_serial=format(cert.serial_number, "x"),
+                cert_fingerprint_sha256=cert.sha256.hex(),
+                cert_issuer=cert.issuer.human_friendly,
+            ))
     return found
 
 
