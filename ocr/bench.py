@@ -9,6 +9,7 @@
     python -m ocr.bench small                      # WER of real pages as small untagged JPEGs
     python -m ocr.bench small-agreement-dev        # untranscribed real pages: small vs true-res reading
     python -m ocr.bench small-agreement-heldout    # the same on held-out pages (final measurement only)
+    python -m ocr.bench repairs [--generated N]    # what ocr.correct does to aligned words (ocr.bench_repairs)
     python -m ocr.bench SAMPLES_DIR [--engine JSON]
 
 CER/WER are edit distances over the page text, whitespace collapsed, word = whitespace-separated token.
@@ -322,6 +323,7 @@ def main(argv: list[str]) -> int:
                                 "(OCR+extract pages/min/core on 300-dpi A4) or a folder of generated samples")
     p.add_argument("--truth", type=Path, default=REAL_TRUTH)
     p.add_argument("--scans", type=Path, default=REAL_SCANS)
+    p.add_argument("--generated", type=int, default=0, help="repairs: also N generated tuning-family documents")
     p.add_argument("--engine", default="{}", help='TesseractEngine options as JSON, e.g. \'{"layout": false}\'')
     args = p.parse_args(argv)
     options = json.loads(args.engine)
@@ -333,6 +335,10 @@ def main(argv: list[str]) -> int:
         figures = measure_small(truth_dir=args.truth, scans_dir=args.scans, **options)
     elif args.what in ("small-agreement-dev", "small-agreement-heldout"):
         figures = measure_small_agreement(args.what.rsplit("-", 1)[1], **options)
+    elif args.what == "repairs":
+        from ocr.bench_repairs import measure_repairs
+
+        figures = measure_repairs(args.truth, args.scans, args.generated, **options)
     else:
         figures = measure(Path(args.what), **options)
     print(json.dumps(figures, ensure_ascii=False, indent=2))
