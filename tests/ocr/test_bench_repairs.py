@@ -32,8 +32,9 @@ def test_tally_counts_each_outcome_of_correction_on_aligned_words():
 
 def test_tally_adds_up_across_pages_and_case_is_no_slip():
     t = tally_repairs(["PHÓ"], ["PHỐ"], ["phố"])
-    tally_repairs(["Chỉ", "cục"], ["Chi", "cục"], ["Chi", "cục"], t)
-    assert (t.aligned, t.read_wrong, t.wrong_to_right, t.right_to_wrong) == (3, 2, 2, 0)
+    tally_repairs(["Chỉ", "cục", "thuế"], ["Chi", "cục", "Thuế"], ["Chi", "cục", "Thuế"], t)
+    assert (t.aligned, t.read_wrong, t.wrong_to_right, t.right_to_wrong) == (4, 2, 2, 0)
+    assert len(t.changes) == 2  # "thuế" -> "Thuế" changed the case only: no repair
     assert t.slips == Counter({"hat (â ê ô) lost": 1, "tone hỏi read for ngang": 1})
     with pytest.raises(ValueError):
         tally_repairs(["a"], [], ["a"])
