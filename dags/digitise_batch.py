@@ -55,6 +55,8 @@ def _chunk(stage: str, batch_id: int, chunk: list[int]) -> dict:
     from sohoa.pipeline import run_chunk
 
     _act_for_run()
+    # the bench reads this line: the task's start-up (parse, imports) ends here, its work begins
+    logging.getLogger(__name__).info("sohoa work starts: %s, %d documents", stage, len(chunk))
     summary = run_chunk(stage, batch_id, chunk)
     logging.getLogger(__name__).info("%s, %d documents: %s", stage, len(chunk), summary)
     return summary

@@ -197,10 +197,19 @@ class AirflowCluster:
         return (last - first).total_seconds()
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        rows = self.query("SELECT task_id, map_index, state, hostname, queue, try_number, start_date, end_date "
+        rows = self.query("SELECT task_id, map_index, state, hostname, queue, try_number, queued_dttm, start_date, "
+                          "end_date "
                           "FROM task_instance WHERE dag_id = :d AND run_id = :r ORDER BY task_id, map_index",
                           d=dag_id, r=run_id)
         return [dict(r._mapping) for r in rows]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int = 1) -> Path | None:
+        """The log file of one task instance (Airflow's default log layout), None if there is none."""
+        folder = self.root / "airflow" / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        if map_index >= 0:
+            folder = folder / f"map_index={map_index}"
+        path = folder / f"attempt={try_number}.log"
+        return path if path.exists() else None
 
     def _check_alive(self) -> None:
         dead = {p.name: p.proc.returncode for p in self.processes if p.proc.poll() is not None}
