@@ -46,12 +46,15 @@ class _Process:
 
 @dataclass
 class MemoryWatch:
-    """Peak resident memory of each worker's whole process tree (the Celery worker, its pool, the
-    task processes and their Tesseracts), sampled every `interval_s`."""
+    """Peak memory of each worker's whole process tree (the Celery worker, its pool, the task
+    processes and their Tesseracts), sampled every `interval_s`: resident (RSS, which counts a page
+    shared by forks once in each) and proportional (PSS, each shared page split between its sharers:
+    the tree's real share of RAM; `peak_pss_mib`)."""
 
     pids: dict[str, int]
     interval_s: float = 0.25
     peak_mib: dict[str, float] = field(default_factory=dict)
+    peak_pss_mib: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -76,11 +79,14 @@ class MemoryWatch:
                     tree = [root, *root.children(recursive=True)]
                 except psutil.Error:
                     continue
-                rss = 0
+                rss = pss = 0
                 for p in tree:
                     with contextlib.suppress(psutil.Error):
-                        rss += p.memory_info().rss
+                        full = p.memory_full_info()
+                        rss += full.rss
+                        pss += getattr(full, "pss", full.rss)
                 self.peak_mib[name] = max(self.peak_mib.get(name, 0.0), rss / 2**20)
+                self.peak_pss_mib[name] = max(self.peak_pss_mib.get(name, 0.0), pss / 2**20)
             self._stop.wait(self.interval_s)
 
 
@@ -266,6 +272,8 @@ def start_cluster(root: Path, airflow_env: dict[str, str], airflow: str, repo: P
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # the workers load the plugins and the stage packages once (plugins/sohoa_celery.py)
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "sohoa_celery.CELERY_CONFIG",
             "OMP_THREAD_LIMIT": "1",
         }
         cluster = AirflowCluster(root, env, metadata_url, results_url, pg, api_port, airflow)

@@ -137,6 +137,7 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
             "task_instances_per_worker": dict(Counter(t["hostname"] for t in tis)),
             "ocr_instances_per_worker": dict(Counter(t["hostname"] for t in tis if t["task_id"] == "ocr")),
             "peak_rss_mib_per_worker": peaks,
+            "peak_pss_mib_per_worker": {k: round(v, 1) for k, v in watch.peak_pss_mib.items()},
             "signed_documents": len(per_doc), "signed_more_than_once": sum(1 for c in per_doc.values() if c > 1),
             "by_status": by_status, "pushes_delivered": delivered,
         }
@@ -224,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("samples", type=Path, help="a batch folder (scans and manifest.csv)")
     parser.add_argument("scratch", type=Path, help="a folder for the clusters, stores and keys")
     parser.add_argument("--chunk-size", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="one run per entry, with that many Celery workers (default: 1 then 2)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures here too (JSON)")
     args = parser.parse_args(argv)
     args.scratch.mkdir(parents=True, exist_ok=True)
-    figures = json.dumps(measure(args.samples, args.scratch, chunk_size=args.chunk_size), ensure_ascii=False,
+    figures = json.dumps(measure(args.samples, args.scratch, workers=args.workers,
+                                     chunk_size=args.chunk_size), ensure_ascii=False,
                          indent=2, default=str)
     if args.out is not None:
         args.out.write_text(figures, encoding="utf-8")
