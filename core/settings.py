@@ -94,7 +94,12 @@ class Settings(BaseSettings):
     # batch, so every Celery worker takes a share of one batch. OCR and extraction (CPU-heavy) go to
     # one queue, validation, signing, storing and the push to another, so a light worker signs and
     # syncs while the OCR workers are busy; a worker serves the queues its `--queues` names.
-    chunk_size: int = Field(default=25, ge=1)  # documents per mapped task
+    chunk_size: int = Field(default=25, ge=1)  # documents per mapped task, at most
+    # A batch is cut into at least this many chunks when it has the documents (smaller chunks, never
+    # below one document): with the size alone a batch under 25 documents would be one chunk, and
+    # one worker would do it all while the others wait. Each chunk is a task (about a second of
+    # start-up on a worker that preloads, docs/capacity.md), so a few per worker is enough.
+    min_chunks: int = Field(default=4, ge=1)
     ocr_queue: str = "ocr"
     light_queue: str = "default"  # Airflow's [operators] default_queue
     # Mapped instances of one heavy (OCR, extract) or light task running at once, over every run;

@@ -50,9 +50,12 @@ STAGES = ("ocr", "extract", "validate", "sign", "store")
 
 # ---------------------------------------------------------------- chunks (mapped Airflow tasks)
 def batch_chunks(batch_id: int, settings: Settings | None = None, *, max_chunks: int | None = None) -> list[list[int]]:
-    """The batch's document ids in chunks of SOHOA_CHUNK_SIZE (one dossier never split), at most
-    `max_chunks` of them: what the mapped tasks of digitise_batch expand over (ids only)."""
-    return documents.batch_chunks(batch_id, (settings or get_settings()).chunk_size, max_chunks=max_chunks)
+    """The batch's document ids in chunks of SOHOA_CHUNK_SIZE at most, at least SOHOA_MIN_CHUNKS of
+    them when the batch has the documents (one dossier never split), at most `max_chunks`: what
+    the mapped tasks of digitise_batch expand over (ids only)."""
+    settings = settings or get_settings()
+    return documents.batch_chunks(batch_id, settings.chunk_size, max_chunks=max_chunks,
+                                  min_chunks=settings.min_chunks)
 
 
 def run_chunk(stage: str, batch_id: int, document_ids: list[int], settings: Settings | None = None) -> dict[str, Any]:

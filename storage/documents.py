@@ -137,8 +137,11 @@ def stage_todo(batch_id: int, stage: str, *statuses: DocumentStatus,
             if d.status in statuses or (d.status == DocumentStatus.FAILED and d.failed_stage == stage)]
 
 
-def batch_chunks(batch_id: int, size: int, *, max_chunks: int | None = None) -> list[list[int]]:
-    """A batch's document ids in chunks of about `size`, for the stages run as mapped tasks.
+def batch_chunks(batch_id: int, size: int, *, max_chunks: int | None = None,
+                 min_chunks: int | None = None) -> list[list[int]]:
+    """A batch's document ids in chunks of about `size`, for the stages run as mapped tasks; with
+    `min_chunks`, chunks shrink (to one document at least) so that a small batch still makes that
+    many and several workers share it.
 
     The documents of one dossier stay in one chunk: result codes `<mã hồ sơ>-KQ<n>` are numbered in
     the order of signing (storage.records.next_result_code), so two chunks signing the same dossier
@@ -149,6 +152,8 @@ def batch_chunks(batch_id: int, size: int, *, max_chunks: int | None = None) -> 
     with session_scope() as s:
         rows = s.execute(select(Document.id, Document.dossier_code).where(Document.batch_id == batch_id)
                          .order_by(Document.id)).all()
+    if min_chunks is not None and min_chunks > 1 and rows:
+        size = min(size, -(-len(rows) // min_chunks))
     if max_chunks is not None and max_chunks >= 1:
         size = max(size, -(-len(rows) // max_chunks))
     dossiers: dict[str, list[int]] = {}

@@ -46,12 +46,15 @@ class _Process:
 
 @dataclass
 class MemoryWatch:
-    """Peak resident memory of each worker's whole process tree (the Celery worker, its pool, the
-    task processes and their Tesseracts), sampled every `interval_s`."""
+    """Peak memory of each worker's whole process tree (the Celery worker, its pool, the task
+    processes and their Tesseracts), sampled every `interval_s`: resident (RSS, which counts a page
+    shared by forks once in each) and proportional (PSS, each shared page split between its sharers:
+    the tree's real share of RAM; `peak_pss_mib`)."""
 
     pids: dict[str, int]
     interval_s: float = 0.25
     peak_mib: dict[str, float] = field(default_factory=dict)
+    peak_pss_mib: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -76,11 +79,14 @@ class MemoryWatch:
                     tree = [root, *root.children(recursive=True)]
                 except psutil.Error:
                     continue
-                rss = 0
+                rss = pss = 0
                 for p in tree:
                     with contextlib.suppress(psutil.Error):
-                        rss += p.memory_info().rss
+                        full = p.memory_full_info()
+                        rss += full.rss
+                        pss += getattr(full, "pss", full.rss)
                 self.peak_mib[name] = max(self.peak_mib.get(name, 0.0), rss / 2**20)
+                self.peak_pss_mib[name] = max(self.peak_pss_mib.get(name, 0.0), pss / 2**20)
             self._stop.wait(self.interval_s)
 
 
@@ -197,10 +203,19 @@ class AirflowCluster:
         return (last - first).total_seconds()
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        rows = self.query("SELECT task_id, map_index, state, hostname, queue, try_number, start_date, end_date "
+        rows = self.query("SELECT task_id, map_index, state, hostname, queue, try_number, queued_dttm, start_date, "
+                          "end_date "
                           "FROM task_instance WHERE dag_id = :d AND run_id = :r ORDER BY task_id, map_index",
                           d=dag_id, r=run_id)
         return [dict(r._mapping) for r in rows]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int = 1) -> Path | None:
+        """The log file of one task instance (Airflow's default log layout), None if there is none."""
+        folder = self.root / "airflow" / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+        if map_index >= 0:
+            folder = folder / f"map_index={map_index}"
+        path = folder / f"attempt={try_number}.log"
+        return path if path.exists() else None
 
     def _check_alive(self) -> None:
         dead = {p.name: p.proc.returncode for p in self.processes if p.proc.poll() is not None}
@@ -257,6 +272,8 @@ def start_cluster(root: Path, airflow_env: dict[str, str], airflow: str, repo: P
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # the workers load the plugins and the stage packages once (plugins/sohoa_celery.py)
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "sohoa_celery.CELERY_CONFIG",
             "OMP_THREAD_LIMIT": "1",
         }
         cluster = AirflowCluster(root, env, metadata_url, results_url, pg, api_port, airflow)

@@ -12,11 +12,13 @@ what, the peak resident memory of each worker's process tree.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +99,16 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
         watch = MemoryWatch(pids).start()
         conf = {"province": "Khánh Hòa", "agency": "000.00.15.H34", "batch_location": str(samples),
                 "document_type": "auto"}
+        load_before = os.getloadavg()
         started = time.monotonic()
         run_id = cluster.trigger(DAG, conf)
         state = cluster.wait_for_run(DAG, run_id, timeout_s=3600)
         wall = time.monotonic() - started
         peaks = watch.stop()
         tis = cluster.task_instances(DAG, run_id)
+        for t in tis:
+            log = cluster.task_log(DAG, run_id, t["task_id"], t["map_index"], t["try_number"] or 1)
+            t["work_start"] = _work_start(log) if log is not None else None
         seconds = cluster.run_seconds(DAG, run_id)
         with session_scope() as s:
             documents = s.scalar(select(func.count()).select_from(models.Document)) or 0
@@ -119,20 +125,96 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
                 spans[task] = round((max(t["end_date"] for t in mine) - min(t["start_date"] for t in mine))
                                     .total_seconds(), 1)
         return {
-            "state": state, "documents": documents, "pages": pages, "seconds": round(seconds, 1),
+            "state": state, "load_average_before": load_before, "load_average_after": os.getloadavg(),
+            "documents": documents, "pages": pages, "seconds": round(seconds, 1),
             "seconds_trigger_to_end": round(wall, 1),
             "pages_per_minute": round(pages / (seconds / 60), 2) if seconds else None,
             "stage_spans_seconds": spans,
+            "breakdown": breakdown(tis, workers),
+            "task_instances": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in t.items()}
+                               for t in tis],
             "mapped_instances": dict(Counter(t["task_id"] for t in tis if t["map_index"] >= 0)),
             "task_instances_per_worker": dict(Counter(t["hostname"] for t in tis)),
             "ocr_instances_per_worker": dict(Counter(t["hostname"] for t in tis if t["task_id"] == "ocr")),
             "peak_rss_mib_per_worker": peaks,
+            "peak_pss_mib_per_worker": {k: round(v, 1) for k, v in watch.peak_pss_mib.items()},
             "signed_documents": len(per_doc), "signed_more_than_once": sum(1 for c in per_doc.values() if c > 1),
             "by_status": by_status, "pushes_delivered": delivered,
         }
     finally:
         cluster.stop()
         storage_db.get_engine.cache_clear()
+
+
+WORK_STARTS = "sohoa work starts"
+SERIAL = ("intake", "plan", "validation_report", "sync")
+STAGE_ORDER = ("intake", "plan", "ocr", "extract", "validate", "validation_report", "sign", "store", "sync")
+
+
+def _work_start(log: Path) -> datetime | None:
+    """When the task's own work began: the timestamp of the DAG's "sohoa work starts" line."""
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if WORK_STARTS in line:
+            with contextlib.suppress(ValueError, AttributeError):
+                return datetime.fromisoformat(json.loads(line)["timestamp"].replace("Z", "+00:00"))
+    return None
+
+
+def breakdown(tis: list[dict[str, Any]], workers: int) -> dict[str, Any]:
+    """Where one run's wall time went, from Airflow's metadata DB (queued, start and end of each task
+    instance) and each mapped instance's "work starts" log line:
+
+    - per stage: its span, its instances' queued→running wait, running→work start-up (the task
+      process: DAG parse, imports, context), and work (for serial tasks: the whole run);
+    - worker-seconds (workers × wall): start-up, OCR work, other work, serial tasks, and idle (no task
+      instance running on that worker: scheduling gaps, a stage waiting for its last chunk);
+    - the gap between the last instance of a stage ending and the first of the next starting."""
+    done = [t for t in tis if t["start_date"] and t["end_date"]]
+    if not done:
+        return {}
+    first, last = min(t["start_date"] for t in done), max(t["end_date"] for t in done)
+    wall = (last - first).total_seconds()
+
+    def secs(a: datetime | None, b: datetime | None) -> float | None:
+        return (b - a).total_seconds() if a and b else None
+
+    def mean(xs: list[float | None]) -> float | None:
+        ys = [x for x in xs if x is not None]
+        return round(sum(ys) / len(ys), 1) if ys else None
+
+    stages: dict[str, Any] = {}
+    worker_seconds = {"startup": 0.0, "ocr_work": 0.0, "other_work": 0.0, "serial_tasks": 0.0}
+    for task in STAGE_ORDER:
+        mine = [t for t in done if t["task_id"] == task]
+        if not mine:
+            continue
+        startup = [secs(t["start_date"], t.get("work_start")) for t in mine]
+        work = [secs(t.get("work_start"), t["end_date"]) for t in mine]
+        stages[task] = {
+            "instances": len(mine),
+            "span_s": round((max(t["end_date"] for t in mine) - min(t["start_date"] for t in mine)).total_seconds(), 1),
+            "queued_to_running_s": mean([secs(t["queued_dttm"], t["start_date"]) for t in mine]),
+            "running_to_work_s": mean(startup), "work_s": mean(work),
+            "duration_s": mean([secs(t["start_date"], t["end_date"]) for t in mine]),
+        }
+        for t, up, w in zip(mine, startup, work, strict=True):
+            whole = secs(t["start_date"], t["end_date"]) or 0.0
+            if task in SERIAL or up is None or w is None:
+                worker_seconds["serial_tasks" if task in SERIAL else "other_work"] += whole
+            else:
+                worker_seconds["startup"] += up
+                worker_seconds["ocr_work" if task == "ocr" else "other_work"] += w
+    busy = sum(worker_seconds.values())
+    worker_seconds["idle"] = workers * wall - busy
+    gaps = {}
+    present = [task for task in STAGE_ORDER if task in stages]
+    for a, b in zip(present, present[1:], strict=False):
+        end_a = max(t["end_date"] for t in done if t["task_id"] == a)
+        start_b = min(t["start_date"] for t in done if t["task_id"] == b)
+        gaps[f"{a}->{b}"] = round((start_b - end_a).total_seconds(), 1)
+    return {"wall_s": round(wall, 1), "stages": stages,
+            "worker_seconds": {k: round(v, 1) for k, v in worker_seconds.items()},
+            "gaps_between_stages_s": gaps, "load_average": os.getloadavg()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("samples", type=Path, help="a batch folder (scans and manifest.csv)")
     parser.add_argument("scratch", type=Path, help="a folder for the clusters, stores and keys")
     parser.add_argument("--chunk-size", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="one run per entry, with that many Celery workers (default: 1 then 2)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures here too (JSON)")
     args = parser.parse_args(argv)
     args.scratch.mkdir(parents=True, exist_ok=True)
-    figures = json.dumps(measure(args.samples, args.scratch, chunk_size=args.chunk_size), ensure_ascii=False,
+    figures = json.dumps(measure(args.samples, args.scratch, workers=args.workers,
+                                     chunk_size=args.chunk_size), ensure_ascii=False,
                          indent=2, default=str)
     if args.out is not None:
         args.out.write_text(figures, encoding="utf-8")

@@ -30,15 +30,18 @@ def test_expected_dags_present(dagbag) -> None:  # type: ignore[no-untyped-def]
 
 def test_digitise_batch_is_the_data_flow(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["digitise_batch"]  # get_dag() would query the metadata DB
-    order = ["intake", "plan", "ocr", "extract", "validate", "validation_report", "sign", "store", "sync"]
-    assert [t.task_id for t in dag.topological_sort()] == order
+    order = ["intake", "ocr", "extract", "validate", "sign", "store", "sync"]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids
+    # the batch's report waits for every chunk to be routed; signing does not wait for the report
+    assert dag.get_task("validation_report").upstream_task_ids == {"intake", "validate"}
+    assert not dag.get_task("validation_report").downstream_task_ids
+    assert {t.task_id for t in dag.tasks} == {*order, "validation_report"}
     assert set(dag.params.keys()) == {"province", "agency", "batch_location", "document_type"}
 
 
 def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  # type: ignore[no-untyped-def]
-    """Every per-document stage is a mapped task over the chunks `plan` returns (ids only), so any
+    """Every per-document stage is a mapped task over the chunks intake returns (ids only), so any
     number of Celery workers share one batch; OCR-heavy tasks and light ones on their own queues,
     with the limits of core/settings.py."""
     from airflow.sdk.definitions.mappedoperator import MappedOperator
@@ -59,7 +62,7 @@ def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  #
         assert task.max_active_tis_per_dag == limit, task_id
     assert dag.get_task("sync").queue == settings.light_queue
     assert dag.max_active_runs == settings.max_active_batches
-    assert {"ocr", "extract", "validate", "sign", "store"} <= dag.get_task("plan").downstream_task_ids
+    assert {"ocr", "extract", "validate", "sign", "store"} <= dag.get_task("intake").downstream_task_ids
 
 
 def test_dag_files_import_no_stage_package_at_parse_time() -> None:

@@ -120,6 +120,9 @@ def test_a_batch_is_cut_into_chunks_that_keep_each_dossier_whole(sohoa_env: Sett
     # Airflow maps at most max_map_length instances: the chunks grow instead
     assert batch_chunks(batch_id, 1, max_chunks=2) == [[a0, a6, b1, b2], [c3, n4, d5, n7]]
     assert batch_chunks(batch_id, 100) == [[a0, a6, b1, b2, c3, n4, d5, n7]]
+    # a small batch still makes several chunks (8 documents, at least 4: chunks of 2 at most)
+    assert batch_chunks(batch_id, 100, min_chunks=4) == [[a0, a6], [b1, b2], [c3, n4], [d5, n7]]
+    assert batch_chunks(batch_id, 100, min_chunks=50) == [[a0, a6], [b1, b2], [c3], [n4], [d5], [n7]]
     with pytest.raises(ValueError):
         batch_chunks(batch_id, 0)
 
