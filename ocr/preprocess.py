@@ -17,7 +17,8 @@ UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans
 UPSCALE_TO_DPI = 200
 # Bicubic. Measured again at ~70 dpi (docs/ocr.md, "Real pages as small images"): Lanczos, bilinear,
 # targets 230-300 dpi, contrast stretch, gamma, unsharp, a blur before or a 5x5 median after the
-# upscale, and Tesseract's Sauvola/adaptive thresholds were none better over the development pages.
+# upscale, and Tesseract's Sauvola/adaptive thresholds were none better over the development pages;
+# together, a stretch and Sauvola were (below, SMALL_PAGE_DPI).
 UPSCALE_INTERPOLATION = cv2.INTER_CUBIC
 MIN_UPSCALE, MAX_UPSCALE = 2.0, 4.0
 # A page below this effective resolution (a small image: ~70-100 dpi) is, after the upscale,
