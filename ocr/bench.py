@@ -211,17 +211,29 @@ def measure_real(truth_dir: Path = REAL_TRUTH, scans_dir: Path = REAL_SCANS, **e
                                       for s in ("plain_tesseract", "sohoa")}}
 
 
+# The damage the issue's held-out small letters also came in, applied to the ~70 dpi (576 px) image
+# before it is saved: a harsher JPEG, a slight blur, a slight skew, a grey sheet (docs/ocr.md).
+SMALL_DAMAGE = ("jpeg60", "blur", "skew", "grey")
+SMALL_DAMAGE_WIDTH = 576
+
+
 def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_TRUTH, scans_dir: Path = REAL_SCANS,
-                  **engine_options: Any) -> dict[str, Any]:
+                  damage: tuple[str, ...] = SMALL_DAMAGE, plain: bool = True, **engine_options: Any) -> dict[str, Any]:
     """Real pages as small images without a resolution tag (issue 12): each transcribed page rendered
     at its scan resolution, shrunk (Lanczos) to each width in `widths` (576 px: ~70 dpi for A4, what
     the issue's held-out letters were), saved as JPEG q85 with no dpi tag, loaded as intake loads it
     (load_pages then assumes 300 dpi) and read; WER against the page's transcription, beside the WER
-    of the same page at its true resolution. `gap` = mean small WER - mean true-resolution WER."""
+    of the same page at its true resolution. Each `damage` (SMALL_DAMAGE, see `small_untagged_jpeg`)
+    is applied to the SMALL_DAMAGE_WIDTH image as well. `gap` = mean small WER - mean true-resolution
+    WER (the undamaged page), in points. With `plain`, the baseline the issue names beside ours:
+    Tesseract alone on the same small image upscaled x2 (bicubic), psm 4 (`plain_tesseract_small`).
+    `seconds_per_page`: wall time of our reading of a small page."""
     from ocr.engine import get_engine
 
     engine = get_engine("tesseract", **engine_options)
+    variants = [(str(w), w, "") for w in widths] + [(d, SMALL_DAMAGE_WIDTH, d) for d in damage]
     pages: dict[str, Any] = {}
+    seconds: list[float] = []
     for truth_file in sorted(Path(truth_dir).glob("*-p*.truth.txt")):
         stem = truth_file.name[: -len(".truth.txt")]
         name, _, number = stem.rpartition("-p")
@@ -229,35 +241,75 @@ def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_T
         reference = truth_file.read_text(encoding="utf-8")
         row: dict[str, Any] = {"true": {**error_rates(reference, ocr_pages([page], engine=engine, workers=1).text()),
                                         "dpi": page.dpi}}
-        for width in widths:
-            im = page.image
-            loaded = load_pages(_shrunk_untagged_jpeg(im, width))
+        for key, width, harm in variants:
+            data = small_untagged_jpeg(page.image, width, harm)
+            loaded = load_pages(data)
+            t0 = time.perf_counter()
             result = ocr_pages(loaded, engine=engine, workers=1)
-            row[str(width)] = {**error_rates(reference, result.text()),
-                               "true_dpi": round(page.dpi * width / im.width),
-                               "estimated_dpi": result.pages[0].quality.estimated_dpi,
-                               "rescan": result.pages[0].quality.rescan}
+            seconds.append(time.perf_counter() - t0)
+            row[key] = {**error_rates(reference, result.text()),
+                        "true_dpi": round(page.dpi * width / page.image.width),
+                        "estimated_dpi": result.pages[0].quality.estimated_dpi,
+                        "rescan": result.pages[0].quality.rescan}
+            if plain:
+                row[key]["plain_tesseract"] = error_rates(reference, plain_tesseract_small(loaded[0]))["wer"]
         pages[stem] = row
 
-    def mean(key: str) -> float:
-        return round(sum(p[key]["wer"] for p in pages.values()) / max(len(pages), 1), 4)
+    def mean(key: str, system: str = "sohoa") -> float:
+        values = [p[key]["wer"] if system == "sohoa" else p[key]["plain_tesseract"] for p in pages.values()]
+        return round(sum(values) / max(len(values), 1), 4)
 
-    means = {"true": mean("true"), **{str(w): mean(str(w)) for w in widths}}
-    return {"pages": pages, "mean_wer": means,
-            "gap_points": {str(w): round(100 * (means[str(w)] - means["true"]), 2) for w in widths}}
+    keys = [k for k, _, _ in variants]
+    means = {"true": mean("true"), **{k: mean(k) for k in keys}}
+    out: dict[str, Any] = {
+        "pages": pages, "mean_wer": means,
+        "gap_points": {k: round(100 * (means[k] - means["true"]), 2) for k in keys},
+        "seconds_per_page": round(sum(seconds) / max(len(seconds), 1), 2)}
+    if plain:
+        out["plain_tesseract_mean_wer"] = {k: mean(k, "plain") for k in keys}
+    return out
 
 
-def _shrunk_untagged_jpeg(image: Any, width: int) -> bytes:
-    """`image` shrunk (Lanczos) to `width` pixels wide and saved as JPEG q85 with no resolution tag."""
+def small_untagged_jpeg(image: Any, width: int, damage: str = "") -> bytes:
+    """`image` shrunk (Lanczos) to `width` pixels wide and saved as JPEG with no resolution tag, q85,
+    or damaged first: "jpeg60" saved at q60; "blur" Gaussian blur of 0.7 px; "skew" turned 1.5 degrees
+    (white corners); "grey" every level times 0.75 (the paper at ~190 grey, the ink a little darker)."""
     import io
 
-    from PIL import Image
+    from PIL import Image, ImageFilter
 
     im = image.convert("RGB")
     small = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+    quality = 85
+    if damage == "jpeg60":
+        quality = 60
+    elif damage == "blur":
+        small = small.filter(ImageFilter.GaussianBlur(0.7))
+    elif damage == "skew":
+        small = small.rotate(1.5, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+    elif damage == "grey":
+        small = small.point(lambda v: round(v * 0.75))
+    elif damage:
+        raise ValueError(f"unknown damage {damage!r}")
     buf = io.BytesIO()
-    small.save(buf, "JPEG", quality=85)  # no dpi tag: the file says nothing of its resolution
+    small.save(buf, "JPEG", quality=quality)  # no dpi tag: the file says nothing of its resolution
     return buf.getvalue()
+
+
+def plain_tesseract_small(page: Any, *, language: str = "vie", timeout_s: float = 180) -> str:
+    """The issue's baseline on a small image: Tesseract alone, the image as grey upscaled x2 (bicubic),
+    psm 4, no resolution given (the file has none), plain text."""
+    import tempfile
+
+    from PIL import Image
+
+    from ocr._exec import tesseract
+
+    grey = page.image.convert("L")
+    grey = grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
+    with tempfile.NamedTemporaryFile(suffix=".png") as tmp:
+        grey.save(tmp.name)
+        return tesseract.run(tmp.name, ["-l", language, "--psm", "4"], timeout_s=timeout_s)
 
 
 AGREEMENT_MIN_DPI = 150  # a coarser page's own reading is too poor a reference
@@ -285,7 +337,7 @@ def measure_small_agreement(split: str, target_dpi: int = 70, **engine_options: 
         if true_dpi < AGREEMENT_MIN_DPI or len(ref.text().split()) < AGREEMENT_MIN_WORDS:
             continue
         width = round(page.image.width * target_dpi / true_dpi)
-        small = ocr_pages(load_pages(_shrunk_untagged_jpeg(page.image, width)), engine=engine, workers=1)
+        small = ocr_pages(load_pages(small_untagged_jpeg(page.image, width)), engine=engine, workers=1)
         pages[doc.file] = {"disagreement": error_rates(ref.text(), small.text())["wer"], "true_dpi": true_dpi,
                            "estimated_dpi": small.pages[0].quality.estimated_dpi}
     mean = round(sum(p["disagreement"] for p in pages.values()) / max(len(pages), 1), 4)

@@ -17,9 +17,18 @@ UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans
 UPSCALE_TO_DPI = 200
 # Bicubic. Measured again at ~70 dpi (docs/ocr.md, "Real pages as small images"): Lanczos, bilinear,
 # targets 230-300 dpi, contrast stretch, gamma, unsharp, a blur before or a 5x5 median after the
-# upscale, and Tesseract's Sauvola/adaptive thresholds were none better over the development pages.
+# upscale, and Tesseract's Sauvola/adaptive thresholds were none better over the development pages;
+# together, a stretch and Sauvola were (below, SMALL_PAGE_DPI).
 UPSCALE_INTERPOLATION = cv2.INTER_CUBIC
 MIN_UPSCALE, MAX_UPSCALE = 2.0, 4.0
+# A page below this effective resolution (a small image: ~70-100 dpi) is, after the upscale,
+# stretched so its ink is black and its paper white (`stretch_levels`), and Tesseract finds its lines
+# with Sauvola's local threshold at k = SMALL_PAGE_SAUVOLA_K (tesseract_engine). The upscaled letters
+# are soft: Tesseract's global Otsu cut them fat (threshold ~200 of 255 on a 70 dpi page, ~150-190 at
+# the true resolution), and the fat letters of two lines touched, so the lines merged and one was read
+# as garbage or lost. Measured on development pages only (docs/ocr.md). 150-dpi scans are not touched.
+SMALL_PAGE_DPI = 120
+SMALL_PAGE_SAUVOLA_K = 0.7
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 
 
@@ -132,6 +141,24 @@ def clear_border(gray: np.ndarray) -> np.ndarray:
     return out
 
 
+def stretch_levels(gray: np.ndarray) -> np.ndarray:
+    """Levels stretched linearly: the darkest 1 % (the ink's level) becomes black, the median (the
+    paper's) white. Nothing darker than the paper is clipped, so a faint tone mark keeps its grey (a
+    white point below the paper's, tried, erased marks: "Đào" read "Đảo")."""
+    from ocr.quality import percentiles_u8  # quality imports this module's deskew lazily too
+
+    ink, paper = percentiles_u8(gray, (1, 50))
+    if paper - ink < 16:
+        return gray  # blank or nearly: nothing to stretch
+    lut = np.clip((np.arange(256) - ink) * 255.0 / (paper - ink), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut)
+
+
+def small_page(dpi: int, *, upscale: bool = True, upscale_below_dpi: int = UPSCALE_BELOW_DPI) -> bool:
+    """A page read as a small image (see SMALL_PAGE_DPI): stretched levels, Sauvola line finding."""
+    return upscale and dpi < min(SMALL_PAGE_DPI, upscale_below_dpi)
+
+
 def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, upscale: bool = True,
             deskew: bool = True, denoise: bool = True, ink: str = "gray",
             upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True) -> Prepared:
@@ -152,6 +179,8 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
     if upscale and dpi < upscale_below_dpi:
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
+        if small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi):
+            gray = stretch_levels(gray)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)
     angle = 0.0
     if deskew:

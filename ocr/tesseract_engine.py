@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -20,7 +21,14 @@ from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
-from ocr.preprocess import UPSCALE_BELOW_DPI, Prepared, as_rgb_array, prepare
+from ocr.preprocess import (
+    SMALL_PAGE_SAUVOLA_K,
+    UPSCALE_BELOW_DPI,
+    Prepared,
+    as_rgb_array,
+    prepare,
+    small_page,
+)
 from ocr.quality import PageQuality
 from ocr.signer_lines import confirm_words
 
@@ -66,19 +74,22 @@ class TesseractEngine:
         prep = prepare(image, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise, ink=self.ink,
                        upscale_below_dpi=self.upscale_below_dpi, border=self.border)
         eff_dpi = round(dpi * prep.scale)
+        # A small image's soft upscaled letters: lines found with Sauvola's local threshold (preprocess).
+        threshold = ["-c", "thresholding_method=2", "-c", f"thresholding_kfactor={SMALL_PAGE_SAUVOLA_K}"] \
+            if small_page(dpi, upscale=self.upscale, upscale_below_dpi=self.upscale_below_dpi) else []
         fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr-", suffix=".pgm")
         os.close(fd)
         try:
             # Uncompressed PGM: read once, by tesseract, within a second; PNG cost 0.17 s a page to write.
             cv2.imwrite(tmp, prep.gray)
             tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
-                                      "-c", "preserve_interword_spaces=0", "tsv"],
+                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
                                 timeout_s=self.timeout_s, file=file)
         finally:
             os.unlink(tmp)
         words, text = parse_tsv(tsv, prep, width, height)
         if self.columns:
-            words = self._read_columns(prep, words, width, height, eff_dpi, language, file)
+            words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
         if self.layout:
             words, text = _reorder_upright(words, prep, width, height)
         if self.correct:
@@ -97,7 +108,7 @@ class TesseractEngine:
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not words))
 
     def _read_columns(self, prep: Prepared, words: list[Word], width: int, height: int, eff_dpi: int,
-                      language: str, file: str) -> list[Word]:
+                      language: str, file: str, threshold: Sequence[str] = ()) -> list[Word]:
         """The words of each two-column zone read again column by column: the crops are stacked on
         one white sheet, so the whole page costs one more tesseract call whatever its zone count."""
         zones = [z for z in column_zones(words, width, height)
@@ -134,7 +145,7 @@ class TesseractEngine:
         try:
             cv2.imwrite(tmp, sheet)
             tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
-                                      "-c", "preserve_interword_spaces=0", "tsv"],
+                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
                                 timeout_s=self.timeout_s, file=file)
         except EngineFailed as exc:
             # The page has been read once already; the column pass only improves it.

@@ -47,20 +47,51 @@ def test_an_untagged_75_dpi_image_is_measured_and_upscaled(clean: Image.Image) -
     assert prepared.gray.shape[1] == round(page.image.width * prepared.scale)
 
 
-def test_a_small_page_is_upscaled_bicubic_to_200_dpi_and_nothing_else(clean: Image.Image) -> None:
+def test_a_small_page_is_upscaled_bicubic_to_200_dpi_then_its_levels_stretched(clean: Image.Image) -> None:
     """The upscale measured best on the small development pages (docs/ocr.md): bicubic to 200 dpi,
-    no sharpening or contrast change on top. Lanczos, 300 dpi or a contrast stretch fail here."""
+    then the levels stretched linearly (ink's 1st percentile black, the paper's median white), no
+    sharpening. Lanczos, 300 dpi or a clipped white point fail here; a 150-dpi scan is only upscaled."""
     import cv2
+
+    from ocr.preprocess import stretch_levels
+    from ocr.quality import percentiles_u8
 
     small = np.asarray(_at(clean, 70).convert("L"))
     prepared = prepare(small, 70, deskew=False, denoise=False, border=False, ink="gray")
     assert prepared.scale == pytest.approx(200 / 70, abs=0.01)
-    want = cv2.resize(small, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_CUBIC)
+    upscaled = cv2.resize(small, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_CUBIC)
+    want = stretch_levels(upscaled)
     assert prepared.gray.shape == want.shape and np.array_equal(prepared.gray, want)
-    lanczos = cv2.resize(small, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_LANCZOS4)
+    assert not np.array_equal(upscaled, want)  # the stretch did something
+    ink, paper = percentiles_u8(upscaled, (1, 50))
+    assert int(want[upscaled <= ink].max()) == 0 and int(want[upscaled >= paper].min()) == 255
+    # A grey mark between the ink's level and the paper's keeps a grey level (a tone mark survives).
+    mid = (upscaled > ink + 10) & (upscaled < paper - 10)
+    assert mid.any() and want[mid].min() > 0 and want[mid].max() < 255
+    lanczos = stretch_levels(cv2.resize(small, None, fx=prepared.scale, fy=prepared.scale,
+                                        interpolation=cv2.INTER_LANCZOS4))
     assert not np.array_equal(lanczos, want)  # the check above can tell the two apart
-    # A page at 200 dpi or more is left at its size.
+    # A 150-dpi scan is upscaled x2 as before, levels untouched; a page at 200 dpi or more keeps its size.
+    mid_res = np.asarray(_at(clean, 150).convert("L"))
+    at150 = prepare(mid_res, 150, deskew=False, denoise=False, border=False, ink="gray")
+    assert np.array_equal(at150.gray, cv2.resize(mid_res, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC))
     assert prepare(np.asarray(_at(clean, 200).convert("L")), 200, deskew=False, denoise=False).scale == 1.0
+
+
+def test_two_lines_of_a_small_real_page_are_read_as_two_lines() -> None:
+    """Development page 3.pdf p1 as a 576-px untagged JPEG (~70 dpi): the soft upscaled letters cut by
+    Tesseract's global Otsu touched across "Nhận được Công văn này, …" and the line under it, and the
+    merged line came out as garbage ("TY VI TÔ TÊN CÀ GA)"). Stretched levels and Sauvola keep them apart."""
+    from core.real_scans import REAL_SCANS
+    from ocr.bench import small_untagged_jpeg
+
+    if not (REAL_SCANS / "3.pdf").exists():
+        pytest.skip("tests/data/real-scans/3.pdf not present")
+    page = ocr.load_pages(REAL_SCANS / "3.pdf")[0]
+    result = ocr.ocr_pages(ocr.load_pages(small_untagged_jpeg(page.image, 576)), workers=1)
+    text = " ".join(result.text().split())
+    assert "Nhận được Công văn này, yêu cầu thủ trưởng các sở, ban, ngành" in text, text
+    assert "vị và Chủ tịch" in text
 
 
 def test_the_ocr_reads_at_the_measured_resolution_and_records_it(clean: Image.Image) -> None:
