@@ -1296,7 +1296,7 @@ def _recipients_beside_block(segs: list[Segment], authority: ExtractedField) -> 
     if not page:
         return ABSENT
     w = page[0].width
-    left = sorted((s for s in page if s.box[2] < 0.45 * w and s.text.lstrip().startswith(("-", "–"))
+    left = sorted((s for s in page if s.box[2] < 0.45 * w and s.text.lstrip().startswith(("-", "–", "—", "~"))
                    and top - 2 * s.line_height <= s.top <= top + 6 * s.line_height), key=lambda s: s.top)
     if not left:
         return ABSENT

@@ -30,6 +30,7 @@ from ocr.preprocess import (
     small_page,
 )
 from ocr.quality import PageQuality
+from ocr.recipient_list import reread_list
 from ocr.signer_lines import confirm_words
 
 _log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ class TesseractEngine:
     # (ocr.signer_lines): after the seal cap, words both engines read alike are evidence (>= 0.9),
     # words only Tesseract read so are capped at 0.6 (docs/ocr.md).
     signer_lines: bool = True
+    # The "Nơi nhận:" list read again from its crop alone at a few scales, each line kept from the
+    # surest reading (ocr.recipient_list): the page's reading runs the label into the first item.
+    recipient_list: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -90,6 +94,8 @@ class TesseractEngine:
         words, text = parse_tsv(tsv, prep, width, height)
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
+        if self.recipient_list:
+            words = _recipient_list(words, prep, width, height, eff_dpi, language, file)
         if self.layout:
             words, text = _reorder_upright(words, prep, width, height)
         if self.correct:
@@ -184,6 +190,16 @@ def _key_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, h
         # The page has been read once already; the second reading only checks two of its lines.
         _log.warning("%s: second reading of the number and date lines skipped (%s)", file, exc)
     return words, _text(words)
+
+
+def _recipient_list(words: list[Word], prep: Prepared, width: int, height: int, dpi: int, language: str,
+                    file: str) -> list[Word]:
+    try:
+        return reread_list(words, prep, width, height, dpi=dpi, language=language, file=file)
+    except EngineFailed as exc:
+        # The page has been read once already; the list's own reading only improves it.
+        _log.warning("%s: second reading of the recipients list skipped (%s)", file, exc)
+        return words
 
 
 def _signer_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,

@@ -1,0 +1,218 @@
+"""The "Nơi nhận:" list read a second time, as a block of its own.
+
+Decree 30 prints the recipients list in small type in the left column, level with the signature
+block: the bold italic label "Nơi nhận:" close above the first item, then one item a line ("- Như
+Điều 3;", "- UBND tỉnh (b/c);", … "- Lưu: VT, …"). Reading the whole page, Tesseract often takes the
+label and the first item (or the whole short list) for one tall line and garbles both ("de Si cấp;"
+for "Nơi nhận:" over "- Người được cấp;"), or runs the list into the signature block beside it.
+Read alone, cropped to its column, the same pixels read cleanly: the list is a uniform block of
+short left-aligned lines (Tesseract --psm 6).
+
+Where the list is comes from the page's first reading, by its form, not by one template: the label,
+else the dashed items and the closing "Lưu" item in the left column, else the left-column lines level
+with the signature block's first authority line. The re-read replaces the first reading's words in
+the crop only when it read more text with confidence; nothing is re-read when no list is found.
+`reread_list` is what the Tesseract engine calls (its `recipient_list` option)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from ocr._exec import tesseract
+from ocr.model import Box, PageText, Word
+from ocr.preprocess import Prepared
+from ocr.quality import PageQuality
+
+PSM = 6  # one uniform block of text: the list's lines, left-aligned, one size
+# A line with a word below this confidence is read again at other scales, and the surest reading kept.
+SURE_WORD = 0.8
+OTHER_SCALES = (0.7, 1.4)
+_LABEL = re.compile(r"^\W*n\s?[o0ơ]i\s?nh[a-z]{1,2}n\b")  # folded "Nơi nhận", with OCR slack
+_ITEM = re.compile(r"^\s*[-–—+•*]")
+_CLOSING = re.compile(r"^\W*luu\s*[:;.]")
+
+
+def _segments(words: Sequence[Word], width: int, height: int) -> list:
+    from ocr.extract import segments
+
+    page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
+                    mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
+                                                             blank=not words))
+    return segments(page)  # page 2: no header column split
+
+
+def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
+    """The box (page pixels) of the recipients list and the empty column margin around it, or None.
+
+    The crop runs from the page's left edge to the gutter before the signature block (or the middle
+    of the page), from above the list's first line (room for a label the first reading lost) to
+    below its last."""
+    from ocr.extract import _authority_start
+
+    segs = [s for s in _segments(words, width, height) if s.text.strip()]
+    if not segs:
+        return None
+    below_header = [s for s in segs if s.top > 0.2 * height]
+    left = sorted((s for s in below_header if s.box[2] < 0.5 * width), key=lambda s: s.top)
+    if not left:
+        return None
+    authority = sorted((s for s in below_header if s.box[0] > 0.4 * width and _authority_start(s)), key=lambda s: s.top)
+    seed = next((s for s in left if _LABEL.match(s.folded)), None)
+    if seed is None:
+        # Dashed items the first reading found, the list's closing item among them or beside a signature block.
+        items = [s for s in left if _ITEM.match(s.text) or _CLOSING.match(s.folded)]
+        for s in items:
+            run = [x for x in items if 0 <= x.top - s.top < 8 * s.line_height]
+            beside = any(abs(a.top - s.top) < 6 * s.line_height for a in authority)
+            if len(run) >= 2 and (beside or any(_CLOSING.match(x.folded) for x in run)):
+                seed = s
+                break
+    if seed is None and authority:
+        # The list level with the signature block's first line, however badly it was read.
+        top = authority[0].top
+        seed = next((s for s in left if abs(s.top - top) < 2 * authority[0].line_height), None)
+    if seed is None:
+        return None
+    lh = max(seed.line_height, 8)
+    # The list's lines: down from the seed while they follow one another in the left column; a line
+    # reaching past the middle of the page is body text, not the list.
+    run = [seed]
+    for s in left:
+        if s.top <= seed.top or s.top - run[-1].bottom > 2.0 * lh:
+            continue
+        run.append(s)
+    run = [s for s in run if not _wide(s, width)]
+    if not run:
+        return None
+    above = [s for s in segs if s.bottom <= seed.top + 0.3 * lh and s.bottom > seed.top - 4 * lh]
+    top = max([seed.top - 3.2 * lh, *(s.bottom + 0.2 * lh for s in above if _wide(s, width))])
+    bottom = max(s.bottom for s in run) + 0.8 * lh
+    x1 = max(s.box[2] for s in run)
+    beside = [s.box[0] for s in segs if s.box[0] > x1 and top <= (s.top + s.bottom) / 2 <= bottom]
+    cut = min([0.5 * width, *(x - 0.3 * lh for x in beside)])
+    if cut <= x1:
+        return None
+    return (0, max(0, round(top)), round(cut), min(height, round(bottom)))
+
+
+def _wide(s: object, width: int) -> bool:
+    return s.box[2] > 0.55 * width  # type: ignore[attr-defined]
+
+
+def _weight(words: Sequence[Word]) -> float:
+    """Letters and digits read, weighted by confidence."""
+    return sum(w.confidence * sum(c.isalnum() for c in w.text) for w in words)
+
+
+def _inside(w: Word, box: Box) -> bool:
+    x, y = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def _read(crop: np.ndarray, scale: float, *, dpi: int, language: str, timeout_s: float,
+          file: str) -> list[list[Word]]:
+    """The crop's lines as read at `scale`, word boxes in the crop's own pixels."""
+    from ocr.tesseract_engine import parse_tsv
+
+    img = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale,
+                                                interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    fd, tmp = tempfile.mkstemp(prefix="sohoa-list-", suffix=".pgm")
+    os.close(fd)
+    try:
+        cv2.imwrite(tmp, img)
+        tsv = tesseract.run(tmp, ["-l", language, "--psm", str(PSM), "--dpi", str(round(dpi * scale)),
+                                  "-c", "preserve_interword_spaces=0", "tsv"], timeout_s=timeout_s, file=file)
+    finally:
+        os.unlink(tmp)
+    read, _ = parse_tsv(tsv, None, img.shape[1], img.shape[0])
+    lines: dict[int, list[Word]] = {}
+    for wd in read:
+        b = wd.bbox
+        box = (round(b[0] / scale), round(b[1] / scale), round(b[2] / scale), round(b[3] / scale))
+        lines.setdefault(wd.line, []).append(replace(wd, bbox=box))
+    return list(lines.values())
+
+
+def _line_score(line: Sequence[Word]) -> tuple[bool, float, float]:
+    """A line read with every word sure beats one with a doubtful word; then more letters read
+    with confidence; then the weakest word's confidence."""
+    lettered = [w for w in line if any(c.isalnum() for c in w.text)] or list(line)
+    weakest = min(w.confidence for w in lettered)
+    return weakest >= SURE_WORD, _weight(line), weakest
+
+
+def _span(line: Sequence[Word]) -> tuple[int, int]:
+    return min(w.bbox[1] for w in line), max(w.bbox[3] for w in line)
+
+
+def _overlap(a: Sequence[Word], b: Sequence[Word]) -> bool:
+    """One printed line read twice: either reading's middle lies within the other's span (lines of
+    small type overlap their neighbours by their marks, never to their middles)."""
+    (a0, a1), (b0, b1) = _span(a), _span(b)
+    return b0 <= (a0 + a1) / 2 <= b1 or a0 <= (b0 + b1) / 2 <= a1
+
+
+def _best_lines(readings: list[list[list[Word]]]) -> list[list[Word]]:
+    """Per printed line, the surest of its readings: Tesseract misreads a clean line at one scale
+    and reads it right at another ("- Lưu: VT, TCKH." as "5iLLU)2 VI; LC"), and runs two lines
+    into one garbled line in one reading but not in another. Lines are taken surest first; a line
+    overlapping one already taken is another reading of it."""
+    taken: list[list[Word]] = []
+    for line in sorted((ln for r in readings for ln in r if ln), key=_line_score, reverse=True):
+        if not any(_overlap(line, t) for t in taken):
+            taken.append(line)
+    return sorted(taken, key=lambda ln: _span(ln)[0])
+
+
+def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, dpi: int, language: str = "vie",
+                timeout_s: float = 60, file: str = "<page>") -> list[Word]:
+    """`words` with the recipients list's lines each taken from the surest of its readings: the
+    page's, and its crop's alone at a few scales. Unchanged when the page has no list. `dpi`: the
+    prepared image's resolution."""
+    from ocr.tesseract_engine import _to_prepared
+
+    box = find_list(words, width, height)
+    if box is None:
+        return words
+    h, w = prep.gray.shape
+    x0, y0, x1, y1 = _to_prepared(prep, box)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 20 or y1 - y0 < 20:
+        return words
+    margin = 20
+    crop = cv2.copyMakeBorder(prep.gray[y0:y1, x0:x1], margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
+    kw = {"dpi": dpi, "language": language, "timeout_s": timeout_s, "file": file}
+    crop_readings = [_read(crop, 1.0, **kw)]
+    if any(_line_score(ln)[2] < SURE_WORD for ln in crop_readings[0]):
+        crop_readings += [_read(crop, s, **kw) for s in OTHER_SCALES]
+    cw = crop.shape[1]
+    base_line = 1 + max((wd.line for wd in words), default=0)
+    block = 1 + max((wd.block for wd in words), default=0)
+    region = (box[0], box[1], box[2], box[3])
+    old = [wd for wd in words if _inside(wd, region)]
+    first: dict[int, list[Word]] = {}
+    for wd in old:
+        first.setdefault(wd.line, []).append(wd)
+    readings = [list(first.values())]
+    n = 0
+    for reading in crop_readings:
+        lines = []
+        for ln in reading:
+            if max(wd.bbox[2] for wd in ln) >= cw - margin - 2:
+                continue  # a line cut at the crop's edge: not a reading of it
+            moved = [replace(wd, bbox=prep.to_page((wd.bbox[0] - margin + x0, wd.bbox[1] - margin + y0,
+                                                    wd.bbox[2] - margin + x0, wd.bbox[3] - margin + y0), width, height),
+                             line=base_line + n, block=block) for wd in ln]
+            n += 1
+            if all(_inside(wd, region) for wd in moved):
+                lines.append(moved)
+        readings.append(lines)
+    best = _best_lines(readings)
+    return [wd for wd in words if not _inside(wd, region)] + [wd for ln in best for wd in ln]
