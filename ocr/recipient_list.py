@@ -140,12 +140,24 @@ def _read(crop: np.ndarray, scale: float, *, dpi: int, language: str, timeout_s:
     return list(lines.values())
 
 
-def _line_score(line: Sequence[Word]) -> tuple[bool, float, float]:
-    """A line read with every word sure beats one with a doubtful word; then more letters read
-    with confidence; then the weakest word's confidence."""
+def _specks(line: Sequence[Word]) -> int:
+    """Words that are no text: a lone letter or mark ("Ị", "'", "~-"); a dash opening an item is text."""
+    return sum(1 for w in line if w.text not in ("-", "–", "+")
+               and sum(c.isalpha() for c in w.text) < 2 and not any(c.isdigit() for c in w.text))
+
+
+def _line_score(line: Sequence[Word], whole: bool = True) -> tuple[bool, int, int, float]:
+    """A whole line (not a piece of one) read with every word sure beats one with a doubtful word;
+    then more letters read with confidence; then fewer specks; then the weakest word's confidence."""
     lettered = [w for w in line if any(c.isalnum() for c in w.text)] or list(line)
     weakest = min(w.confidence for w in lettered)
-    return weakest >= SURE_WORD, _weight(line), weakest
+    return whole and weakest >= SURE_WORD, round(_weight(line)), -_specks(line), weakest
+
+
+def _width(line: Sequence[Word]) -> int:
+    """The width of a line's text, specks left and right of it aside."""
+    core = [w for w in line if sum(c.isalnum() for c in w.text) >= 2] or list(line)
+    return max(w.bbox[2] for w in core) - min(w.bbox[0] for w in core)
 
 
 def _span(line: Sequence[Word]) -> tuple[int, int]:
@@ -164,8 +176,13 @@ def _best_lines(readings: list[list[list[Word]]]) -> list[list[Word]]:
     and reads it right at another ("- Lưu: VT, TCKH." as "5iLLU)2 VI; LC"), and runs two lines
     into one garbled line in one reading but not in another. Lines are taken surest first; a line
     overlapping one already taken is another reading of it."""
+    lines = [ln for r in readings for ln in r if ln]
+    # A sure piece of a line ("Người" of "- Người được cấp;") must not beat the whole line's reading.
+    widest = [max(_width(o) for o in lines if _overlap(ln, o)) for ln in lines]
+    scored = sorted(zip(lines, widest, strict=True), key=lambda p: _line_score(p[0], _width(p[0]) >= 0.85 * p[1]),
+                    reverse=True)
     taken: list[list[Word]] = []
-    for line in sorted((ln for r in readings for ln in r if ln), key=_line_score, reverse=True):
+    for line, _ in scored:
         if not any(_overlap(line, t) for t in taken):
             taken.append(line)
     return sorted(taken, key=lambda ln: _span(ln)[0])
@@ -190,7 +207,7 @@ def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, d
     crop = cv2.copyMakeBorder(prep.gray[y0:y1, x0:x1], margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
     kw = {"dpi": dpi, "language": language, "timeout_s": timeout_s, "file": file}
     crop_readings = [_read(crop, 1.0, **kw)]
-    if any(_line_score(ln)[2] < SURE_WORD for ln in crop_readings[0]):
+    if any(_line_score(ln)[3] < SURE_WORD for ln in crop_readings[0]):
         crop_readings += [_read(crop, s, **kw) for s in OTHER_SCALES]
     cw = crop.shape[1]
     base_line = 1 + max((wd.line for wd in words), default=0)
