@@ -31,7 +31,7 @@ from ocr._text import (
     parse_dmy,
     parse_vn_date,
 )
-from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
+from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, is_syllable
 from ocr.model import Box, OcrResult, PageText, Word
 from schemas.document_types import (
     CONTRACT_FIELDS,
@@ -425,21 +425,37 @@ def _header_lines(left: list[Segment]) -> tuple[list[str], list[Word]]:
 # "HỘI ĐỒNG NHÂN DÂN", kept), and "LUBND", "IÚBNB", "UBÑD" for the superior's "UBND".
 _GARBLED_PEOPLES_COMMITTEE = re.compile(r"^(?P<head>\S+(?: \S+){0,2}?) (?=NHÂN DÂN\b)")
 _GARBLED_UBND = re.compile(r"^[^\W\d_]?U?BN[BD][^\W\d_]?$")
+_GARBLED_BEFORE_UNIT = re.compile(r"^(?P<word>[^\W\d_][^\s]{1,5}?)\s?(?P<kind>TỈNH|HUYỆN|QUẬN|THÀNH PHỐ|THỊ XÃ)\s+(?P<rest>\S.*)$")
 
 
 def _body_type_fixed(line: str) -> str:
     """A header line whose body-type words are garbled, with them put back ("ỦY BAN NHÂN DÂN …",
     "UBND …"): a repair, which `_issuing_authority` holds below the signing band."""
     m = _GARBLED_PEOPLES_COMMITTEE.match(line)
-    if m and fold(m.group("head")) != "uy ban" and not re.search(r"hoi|dong|hd", fold(m.group("head"))) \
-            and len(re.sub(r"[^\w]", "", m.group("head"))) <= 7:
+    # Letters only: a stamp's handwritten date run into "ỦY" ("27⁄12/2)Y BAN") is no longer word.
+    if m and fold(m.group("head")) != "uy ban" and not re.search(r"hoi|dong|hd|toa|vien|kiem", fold(m.group("head"))) \
+            and len(re.sub(r"[\W\d_]", "", m.group("head"))) <= 7:
         return "ỦY BAN " + line[m.end():]
     # No comma or slash joins two words of a body's name ("THÀNH,PHỐ", "UBND/TỈNH").
     line = re.sub(r"(?<=[^\W\d_])[/,](?=[^\W\d_])", " ", line)
     first, _, rest = line.partition(" ")
     if rest and first != "UBND" and _GARBLED_UBND.match(re.sub(r"[^a-z]", "", fold(first)).upper()):
         return "UBND " + rest
+    # A superior body's line is "<body> <unit kind> <unit>"; one unreadable word before the unit kind
+    # (a stamp over it: "UEWØ TỈNH BÌNH ĐỊNH", "UĐÑØQUẬN BA ĐÌNH") can only be "UBND", the one-word
+    # form of a people's committee.
+    m = _GARBLED_BEFORE_UNIT.match(line)
+    if m and not is_syllable(m.group("word")) and fold(m.group("word")) not in _ABBREVIATIONS \
+            and fold(m.group("word")).startswith("u") and is_place_name(_unit_after(m.group("rest"))):
+        return f"UBND {m.group('kind')} {m.group('rest')}"
     return line
+
+
+def _unit_after(text: str) -> str:
+    """The longest run of first words of `text` that names a unit ("BÌNH ĐỊNH" of "BÌNH ĐỊNH ỦY …")."""
+    words = text.split()
+    return next((" ".join(words[:n]) for n in range(min(4, len(words)), 0, -1)
+                 if fold(" ".join(words[:n])) in place_names_by_fold()), "")
 
 
 def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField:

@@ -132,15 +132,23 @@ def test_a_kinh_gui_addressee_closed_by_its_full_stop_ends_before_the_body() -> 
     (("LUBND HUYỆN GIA LÂM", "ỦY BAN NHÂN DÂN", "XÃ ĐA TỐN"), "UBND HUYỆN GIA LÂM ỦY BAN NHÂN DÂN XÃ ĐA TỐN"),
     (("UBND/TỈNH KHÁNH HÒA", "ỦY BAN NHÂN DÂN", "THỊ XÃ NINH HÒA"),
      "UBND TỈNH KHÁNH HÒA ỦY BAN NHÂN DÂN THỊ XÃ NINH HÒA"),
+    # An incoming-mail stamp's handwritten date over "ỦY", or over the superior's "UBND" (alone, or
+    # run into the unit kind): the one word a superior's line has before its unit kind.
+    (("27⁄12/2)Y BAN NHÂN DÂN", "THÀNH PHỐ NHA TRANG"), "ỦY BAN NHÂN DÂN THÀNH PHỐ NHA TRANG"),
+    (("UEWØ TỈNH BÌNH ĐỊNH", "ỦY BAN NHÂN DÂN", "THÀNH PHỐ QUY NHƠN"),
+     "UBND TỈNH BÌNH ĐỊNH ỦY BAN NHÂN DÂN THÀNH PHỐ QUY NHƠN"),
+    (("UĐÑØQUẬN BA ĐÌNH", "PHÒNG TÀI CHÍNH - KẾ HOẠCH"), "UBND QUẬN BA ĐÌNH PHÒNG TÀI CHÍNH - KẾ HOẠCH"),
 ])
 def test_garbled_body_type_words_of_a_header_are_put_back_as_a_repair(body: tuple[str, ...], want: str) -> None:
     field = _extract(_header(Page(), body=body)).fields["issuing_authority"]
     assert field.value == want and field.confidence <= CORRECTED_INVALID_CAP
 
 
-def test_a_peoples_council_header_is_not_turned_into_a_committee() -> None:
-    field = _extract(_header(Page(), body=("HỘI ĐỒNG NHÂN DÂN", "HUYỆN VẠN NINH"))).fields["issuing_authority"]
-    assert field.value == "HỘI ĐỒNG NHÂN DÂN HUYỆN VẠN NINH"
+@pytest.mark.parametrize("body", [("HỘI ĐỒNG NHÂN DÂN", "HUYỆN VẠN NINH"), ("TÒA ÁN NHÂN DÂN", "HUYỆN VẠN NINH"),
+                                  ("VIỆN KIỂM SÁT NHÂN DÂN", "HUYỆN VẠN NINH")])
+def test_a_peoples_council_court_or_procuracy_header_is_not_turned_into_a_committee(body: tuple[str, ...]) -> None:
+    field = _extract(_header(Page(), body=body)).fields["issuing_authority"]
+    assert field.value == " ".join(body)
 
 
 def test_an_incoming_stamps_receiver_is_not_the_header_and_the_number_under_it_is_the_documents() -> None:
