@@ -932,10 +932,22 @@ def _upper_name(text: str) -> bool:
     return is_personal_name(text) and (surname or not body_parses(text))
 
 
+def _joined_mark(text: str) -> str | None:
+    """A delegation line read with its spaces and full stop lost ("TLCHỦTỊCH", "KT.CHỦTỊCH") in its
+    printed form ("TL. CHỦ TỊCH"), or None when the text is no such line."""
+    m = re.match(r"^\s*(TM|KT|TL|TUQ)[.,]?\s?(\S+)\s*$", nfc(text))
+    if m is None:
+        return None
+    title = next((t for t in (*_JOINED_TITLES, *_MORE_TITLES) if t.replace(" ", "") == m.group(2)), None)
+    return f"{m.group(1)}. {title}" if title and " " in title else None
+
+
 def _authority_start(s: Segment) -> bool:
     # "KT." / "TM." printed in capitals starts a block even when the seal garbles the rest of its line.
     marked = bool(re.match(r"^\s*(KT|TM|TL|TUQ)\s?[.,]\s*\S", s.text))
-    return (is_upper_text(s.text) or marked) and bool(_SIGNER_HINT.search(s.folded)) and s.top > 0.15 * s.height
+    joined = _joined_mark(s.text) is not None  # "TLCHỦTỊCH": the line with its spaces lost
+    return ((is_upper_text(s.text) or marked) and bool(_SIGNER_HINT.search(s.folded)) or joined) \
+        and s.top > 0.15 * s.height
 
 
 def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Segment | None]]:
@@ -951,7 +963,8 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
     blocks: list[tuple[list[Segment], Segment | None]] = []
     for side in ("right", "left"):
         if side == "right":
-            column = [s for s in page_segs if s.xc > 0.55 * w and s.box[0] > 0.4 * w and _is_text(s)]
+            column = [s for s in page_segs if s.xc > 0.55 * w and s.box[0] > 0.4 * w
+                      and (_is_text(s) or _joined_mark(s.text) is not None)]
         else:
             column = [s for s in page_segs if s.box[2] < 0.55 * w and s.box[0] > 0.03 * w and _is_text(s)]
         column.sort(key=lambda s: s.top)
@@ -1025,6 +1038,8 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
             words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
         line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(" ".join(words))))
+        if (joined := _joined_mark(line)) is not None:  # "TLCHỦTỊCH": spaced as printed, a held-back repair
+            line, snapped = joined, True
         for phrase in _JOINED_TITLES:  # "CHỦTỊCH": a title's words run together, spaced as printed
             if phrase.replace(" ", "") in line and phrase not in line:
                 line = re.sub(r"(?<![^\W\d_])" + re.escape(phrase.replace(" ", "")) + r"(?![^\W\d_])", phrase, line)

@@ -14,6 +14,7 @@ import ocr
 from ocr.calibrate import format_ok
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
 from ocr.extract import LOW_WORD_CAP, PLAUSIBILITY_CAP
+from ocr.model import Word
 from ocr.pages import load_pages
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES, render_document
 from tests.ocr.test_extract_general import Page, _extract, _header
@@ -55,6 +56,19 @@ def test_the_signers_own_title_under_q_tuq_and_tl_blocks(block: tuple[str, ...],
     assert ex.fields["signer_name"].value == "Trần Hữu Tuấn"
     # The acting title passes the title check; a line signed for another does not.
     assert format_ok("signer_title", title)
+
+
+def test_a_delegation_line_read_without_its_spaces_starts_the_block_as_a_held_back_repair() -> None:
+    # "TL. CHỦ TỊCH" read as one word "TLCHỦTỊCH" at 0.29: the block starts there, spaced as printed.
+    p = _signed("TL. CHỦ TỊCH", "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ")
+    first = [w for w in p.words if w.bbox[1] == 1700 and w.bbox[0] >= 1450]
+    p.words = [w for w in p.words if w not in first] + [Word("TLCHỦTỊCH", 0.29, (first[0].bbox[0], 1700,
+                                                                                first[-1].bbox[2], 1750), 99, 1)]
+    ex = _extract(p)
+    authority = ex.fields["signer_authority"]
+    assert authority.value == "TL. CHỦ TỊCH CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"
+    assert authority.confidence <= CORRECTED_VALID_CAP
+    assert ex.fields["signer_title"].value == "CÔNG CHỨC VĂN PHÒNG - THỐNG KÊ"
 
 
 def test_signature_strokes_read_as_capitals_under_the_block_are_not_an_authority_line() -> None:
