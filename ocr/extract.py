@@ -1255,7 +1255,11 @@ _RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", r"noi\s?nh[a-z]n"))
 # Fixed words of a "Nơi nhận" list misread by one mark (Decree 30 lists name the same few bodies):
 # (pattern on the text as read, printed form). The list is then a repair, held below the signing band.
 _RECIPIENT_WORDS = ((re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bcục Thu[êềệ]\b"), "cục Thuế"),
-                    (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"), (re.compile(r"\([hb]?/[cC€eé©]\)"), "(b/c)"))
+                    (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"),
+                    (re.compile(r"\((?:[hbB]{1,2}[/íìil1|]?|[/íìil1|])[cC€eé©]\)"), "(b/c)"),
+                    # The file copy, "Lưu: VT, <drafting unit>" (Decree 30 Appendix I): its colon read as
+                    # ";" or ",", "VT" (văn thư) read as "VĨ"/"V1".
+                    (re.compile(r"(?:^|(?<=; ))Lưu\s*[;,.]\s*(?=V)"), "Lưu: "), (re.compile(r"(?<=Lưu: )V[ĨĩIl1]\b"), "VT"))
 
 
 def _recipient_words_fixed(value: str) -> str:

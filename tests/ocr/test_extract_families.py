@@ -124,6 +124,19 @@ def test_recipients_under_a_misread_label_and_fixed_words_are_a_held_back_repair
     assert clean.value == "Như Điều 3; Lưu: VT" and clean.confidence > CORRECTED_VALID_CAP
 
 
+@pytest.mark.parametrize(("items", "want"), [
+    # The report-to mark "(b/c)" and the file copy "Lưu: VT, …" are fixed forms of Decree 30 lists.
+    (("- UBND tỉnh (bíc);", "- Lưu: VT, TNMT."), "UBND tỉnh (b/c); Lưu: VT, TNMT"),
+    (("- UBND tỉnh (Bb/€);", "- Lưu: VT, TNMT."), "UBND tỉnh (b/c); Lưu: VT, TNMT"),
+    (("- Người yêu cầu;", "- Lưu; VT, HT."), "Người yêu cầu; Lưu: VT, HT"),
+    (("- Chủ đầu tư;", "- Lưu: Vĩ, QLĐT."), "Chủ đầu tư; Lưu: VT, QLĐT"),
+])
+def test_the_fixed_forms_of_a_list_misread_by_one_mark_are_a_held_back_repair(items: tuple[str, ...],
+                                                                                 want: str) -> None:
+    rec = _extract(_signed("CHỦ TỊCH", left=("Nơi nhận:", *items))).fields["recipients"]
+    assert rec.value == want and rec.confidence <= CORRECTED_VALID_CAP
+
+
 def test_a_list_whose_label_was_not_read_is_found_beside_the_block_as_a_guess() -> None:
     ex = _extract(_signed("TL. CHỦ TỊCH", "CHÁNH VĂN PHÒNG", left=("- Chủ đầu tư;", "- UBND xã Ninh Thọ;", "- Lưu: VT.")))
     rec = ex.fields["recipients"]
