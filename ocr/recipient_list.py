@@ -213,7 +213,12 @@ def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, d
     base_line = 1 + max((wd.line for wd in words), default=0)
     block = 1 + max((wd.block for wd in words), default=0)
     region = (box[0], box[1], box[2], box[3])
-    old = [wd for wd in words if _inside(wd, region)]
+    # A line of text crossing the gutter (a centred title or summary line, body text) is no line of
+    # the list: it keeps the page's reading whole, and no reading of the crop stands in for its left part.
+    across = [s for s in _segments(words, width, height)
+              if s.box[0] < box[2] < s.box[2] and s.bottom > box[1] and s.top < box[3]]
+    kept = {id(wd) for s in across for wd in s.words}
+    old = [wd for wd in words if _inside(wd, region) and id(wd) not in kept]
     first: dict[int, list[Word]] = {}
     for wd in old:
         first.setdefault(wd.line, []).append(wd)
@@ -228,8 +233,8 @@ def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, d
                                                     wd.bbox[2] - margin + x0, wd.bbox[3] - margin + y0), width, height),
                              line=base_line + n, block=block) for wd in ln]
             n += 1
-            if all(_inside(wd, region) for wd in moved):
+            if all(_inside(wd, region) for wd in moved) and not any(_overlap(moved, list(s.words)) for s in across):
                 lines.append(moved)
         readings.append(lines)
     best = _best_lines(readings)
-    return [wd for wd in words if not _inside(wd, region)] + [wd for ln in best for wd in ln]
+    return [wd for wd in words if not _inside(wd, region) or id(wd) in kept] + [wd for ln in best for wd in ln]

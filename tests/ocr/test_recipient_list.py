@@ -96,3 +96,28 @@ def test_a_generated_list_the_pages_reading_garbled_reads_right(tmp_path: Path) 
     pages, truth = _render(spec, tmp_path)
     ex = ocr.extract_fields(ocr.ocr_pages(pages, workers=1), spec["document_type"])
     assert ex.fields["recipients"].value == truth_fields(truth)["recipients"] == "Người được cấp; Lưu: VT, HT"
+
+
+def test_a_line_crossing_the_gutter_keeps_the_pages_reading(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    import ocr.recipient_list as rl
+    from ocr.preprocess import Prepared
+
+    page = _signed_page(("Nơi nhận:", "- Như Điều 3;", "- Lưu: VT, TNMT.")).build()
+    # A paragraph's last line just above the list, from the margin to past the gutter, not full width.
+    centred = [rl.replace(w, line=99) for w in _line("Ghi nhận thi hành Quyết định này và các bên nữa", 1640)]
+    words = list(page.words) + centred
+    box = rl.find_list(words, page.width, page.height)
+    assert box is not None and box[1] < 1640 and box[2] < centred[-1].bbox[2] < 0.55 * page.width
+    # The crop's reading gives the left part of the centred line, and the list.
+    crop_lines = [[rl.replace(w, confidence=0.97, bbox=(w.bbox[0] + 20 - box[0], w.bbox[1] + 20 - box[1],
+                                                        w.bbox[2] + 20 - box[0], w.bbox[3] + 20 - box[1]))
+                   for w in ln if w.bbox[2] < box[2]]
+                  for ln in (centred, *[[w for w in page.words if w.bbox[1] == y] for y in (1700, 1755, 1810)])]
+    monkeypatch.setattr(rl, "_read", lambda crop, scale, **kw: [ln for ln in crop_lines if ln])
+    prep = Prepared(np.full((page.height, page.width), 255, dtype=np.uint8), 1.0, 0.0,
+                    np.array([[1.0, 0, 0], [0, 1.0, 0]]))
+    out = rl.reread_list(words, prep, page.width, page.height, dpi=300)
+    assert all(w in out for w in centred)  # the page's reading of the crossing line, whole
+    assert sum(1 for w in out if w.text == "Ghi") == 1
