@@ -17,6 +17,7 @@ from PIL import Image
 from ocr._exec import tesseract
 from ocr.correct import correct
 from ocr.errors import EngineFailed
+from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
@@ -68,6 +69,10 @@ class TesseractEngine:
     # The "Nơi nhận:" list read again from its crop alone at a few scales, each line kept from the
     # surest reading (ocr.recipient_list): the page's reading runs the label into the first item.
     recipient_list: bool = True
+    # The holder's labelled lines (name, birth date, ID number, a household business's number and
+    # name) read again by the second recogniser (ocr.holder_lines): words both engines read alike
+    # are evidence (>= 0.9), words only Tesseract read so are capped at 0.6 (docs/ocr.md).
+    holder_lines: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -108,6 +113,8 @@ class TesseractEngine:
         if self.signer_lines:
             words = _signer_lines(words, image, width, height, file)
             text = _text(words)  # a name line read only by the second recogniser may have been added
+        if self.holder_lines:
+            words = _holder_lines(words, image, width, height, file)
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
@@ -209,6 +216,16 @@ def _signer_lines(words: list[Word], image: np.ndarray | Image.Image, width: int
     except EngineFailed as exc:
         # The confidences stay as Tesseract and the seal cap left them: the fields go to a person.
         _log.warning("%s: second reading of the signature block skipped (%s)", file, exc)
+        return words
+
+
+def _holder_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,
+                  file: str) -> list[Word]:
+    try:
+        return confirm_holder_words(words, image, width, height, file=file)
+    except EngineFailed as exc:
+        # The confidences stay as Tesseract left them: a doubtful holder line goes to a person.
+        _log.warning("%s: second reading of the holder's lines skipped (%s)", file, exc)
         return words
 
 

@@ -1,0 +1,167 @@
+"""The holder's labelled lines read a second time, by the second recogniser, as evidence.
+
+A certificate's holder lines ("Họ và tên: NGUYỄN VĂN AN", "Sinh ngày: 26/10/1992", "Số CCCD: …",
+"Mã số hộ kinh doanh: …", "Tên hộ kinh doanh: …") are printed, yet Tesseract's `vie` model is
+often unsure of them: a date read right at 0.45, a name's syllables at 0.6. Calibration never lifts
+a value above its raw confidence, so such a record waited for a person although every value was
+right. Here the value part of each such line (the words after the label, found as the extractor
+finds them: ocr.extract's label patterns) is cropped and read again by AsterOCR
+(ocr.aster_engine). As in ocr.signer_lines:
+
+- a word both engines read alike (NFC, case aside, marks included: "Tuân" is not "Tuấn") gets at
+  least AGREE_FLOOR: two recognisers of different make agreeing letter for letter is evidence;
+- a word only Tesseract read so is capped at DISAGREE_CAP: a person looks.
+
+A date or a number whose characters both engines read alike but split into words differently
+("26/10/ 1992" against "26/10/1992") agrees too: spaces aside, the value's characters must appear in
+the second reading, contiguous. A name's spaces matter: Tesseract's "KIMNGÂN" does not agree with
+"KIM NGÂN".
+
+Which words are the value is the extractor's own choice (its readers of these fields are called on
+the page's words): the label found, the line chosen among several, the value cut where it ends.
+
+Words are never replaced (Tesseract's boxes are exact, and which reading is right is not known), so
+the extractor reads the page as before; only confidences move, and the calibration (ocr.calibrate,
+refitted on readings with this step) turns them into probabilities.
+`confirm_holder_words` is what the Tesseract engine calls (its `holder_lines` option)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ocr.aster_engine import read_line
+from ocr.model import Box, PageText, Word
+from ocr.preprocess import as_rgb_array
+from ocr.quality import PageQuality
+from ocr.signer_lines import _key, _lettered, agreed
+
+AGREE_FLOOR = 0.9  # both engines read the word alike
+DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
+# The labelled fields whose lines are read again: the holder's (contract fields) and a household
+# business's identity (it files the result when there is no CCCD: schemas HOLDER_IDENTITY_FIELDS).
+FIELDS: tuple[str, ...] = ("holder_name", "holder_birth_date", "holder_id_number", "registration_number",
+                           "business_name")
+# Values written without meaningful spaces: their characters agree whatever the word split.
+UNSPACED: frozenset[str] = frozenset({"holder_birth_date", "holder_id_number", "registration_number"})
+# Crops around the value's words (top, bottom, sides) in median word heights, read in turn until one
+# agrees on every word: a tight crop cuts marks above capitals, a loose one takes in the next line.
+CROPS: tuple[tuple[float, float, float], ...] = ((0.15, 0.15, 0.5), (0.35, 0.35, 0.5))
+
+
+@dataclass(frozen=True)
+class ValueLine:
+    field: str
+    words: tuple[Word, ...]  # Tesseract's words after the label, left to right (one line)
+
+
+def _finders() -> dict[str, Callable[[list[Any]], Any]]:
+    """Each field's reader in the extractor (ocr.extract): the same labels, the same choice among
+    several labelled lines, the same cut of the value."""
+    from ocr.extract import _holder_birth_date, _holder_id, _holder_name, _labelled_text, _registration
+
+    return {"holder_name": _holder_name, "holder_birth_date": _holder_birth_date, "holder_id_number": _holder_id,
+            "registration_number": _registration,
+            "business_name": lambda segs: _labelled_text(segs, "business_name")}
+
+
+def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[ValueLine]:
+    """The value of each labelled holder field of the page (FIELDS) as the extractor reads it, as
+    Tesseract's words line by line (a business name can wrap)."""
+    from ocr.extract import segments
+
+    if not words:
+        return []
+    page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
+                    mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
+                                                             blank=False))
+    segs = segments(page)  # page 2: no header column split (the header is not read here)
+    out: list[ValueLine] = []
+    seen: set[int] = set()
+    for name, finder in _finders().items():
+        field = finder(segs)
+        if not field.value or field.bbox is None:
+            continue
+        x0, y0, x1, y1 = field.bbox
+        inside = [w for w in words if id(w) not in seen and _lettered(w)
+                  and x0 <= (w.bbox[0] + w.bbox[2]) / 2 <= x1 and y0 <= (w.bbox[1] + w.bbox[3]) / 2 <= y1]
+        by_line: dict[int, list[Word]] = {}
+        for w in inside:
+            by_line.setdefault(w.line, []).append(w)
+            seen.add(id(w))
+        for _, ws in sorted(by_line.items()):
+            out.append(ValueLine(name, tuple(sorted(ws, key=lambda w: w.bbox[0]))))
+    return out
+
+
+def crop_box(words: Sequence[Word], margins: tuple[float, float, float]) -> Box:
+    """The words' box widened by `margins` (top, bottom, sides) in median word heights."""
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
+    h = heights[len(heights) // 2]
+    top, bottom, side = margins
+    x0, y0 = min(w.bbox[0] for w in words), min(w.bbox[1] for w in words)
+    x1, y1 = max(w.bbox[2] for w in words), max(w.bbox[3] for w in words)
+    return (round(x0 - side * h), round(y0 - top * h), round(x1 + side * h), round(y1 + bottom * h))
+
+
+def agreeing(words: Sequence[Word], other: str, *, unspaced: bool = False) -> set[int]:
+    """Indices of `words` the other reading has alike: word by word in order (ocr.signer_lines), or,
+    for a value without meaningful spaces (`unspaced`: a date, an ID number), all of them when its
+    characters stand contiguous in the other reading, spaces aside. A name's spaces matter
+    ("KIMNGÂN" is no reading of "KIM NGÂN")."""
+    got = agreed(words, other.split())
+    if not unspaced:
+        return got
+    joined = "".join(_key(w.text) for w in words)
+    theirs = "".join(_key(t) for t in other.split())
+    if joined and joined in theirs:
+        got = set(range(len(words)))
+    return got
+
+
+def confirm_value(line: ValueLine, image: np.ndarray | Image.Image, *, file: str = "<page>") -> tuple[list[Word], str]:
+    """The value's words with confidences set by the second reading, and the reading that agreed
+    best (the crops of CROPS read in turn, stopping at one that agrees on every word)."""
+    wanted = set(range(len(line.words)))
+    best: set[int] = set()
+    best_text = ""
+    for margins in CROPS:
+        reading = read_line(image, crop_box(line.words, margins), file=file)
+        got = agreeing(line.words, reading.text, unspaced=line.field in UNSPACED)
+        if len(got) > len(best) or not best_text:
+            best, best_text = got, reading.text
+        if best >= wanted:
+            break
+    out = [replace(w, confidence=round(max(w.confidence, AGREE_FLOOR), 4)) if i in best
+           else replace(w, confidence=round(min(w.confidence, DISAGREE_CAP), 4))
+           for i, w in enumerate(line.words)]
+    return out, best_text
+
+
+def brightest(image: np.ndarray | Image.Image) -> np.ndarray:
+    """The page's brightest channel as a grey RGB image, as Tesseract reads it (ocr.preprocess,
+    ink="max"): a red seal or a blue stamp over a line fades, black print stays."""
+    rgb = as_rgb_array(image)
+    r, g, b = cv2.split(np.ascontiguousarray(rgb[..., :3]))
+    return cv2.merge([cv2.max(cv2.max(r, g), b)] * 3)
+
+
+def confirm_holder_words(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
+                         file: str = "<page>") -> list[Word]:
+    """The page's words, those of its holder lines' values confirmed or doubted by the second
+    recogniser (other words untouched, in their order)."""
+    lines = find_value_lines(words, width, height)
+    if not lines:
+        return words
+    bright = brightest(image)
+    changed: dict[int, Word] = {}
+    for line in lines:
+        new, _ = confirm_value(line, bright, file=file)
+        for old, w in zip(line.words, new, strict=True):
+            changed[id(old)] = w
+    return [changed.get(id(w), w) for w in words]
