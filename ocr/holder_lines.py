@@ -31,6 +31,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,10 @@ DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
 # business's identity (it files the result when there is no CCCD: schemas HOLDER_IDENTITY_FIELDS).
 FIELDS: tuple[str, ...] = ("holder_name", "holder_birth_date", "holder_id_number", "registration_number",
                            "business_name")
+# The crop runs this many word heights right of the value (up to the next word Tesseract read): a
+# name or a business name cut short by Tesseract ("TRẦN XUÂN" for "TRẦN XUÂN SƠN" on a phone capture)
+# shows as letters the second recogniser reads after it; the value is then not confirmed.
+TAIL = 2.5
 # Values written without meaningful spaces: their characters agree whatever the word split.
 UNSPACED: frozenset[str] = frozenset({"holder_birth_date", "holder_id_number", "registration_number"})
 # Crops around the value's words (top, bottom, sides) in median word heights, read in turn until one
@@ -61,6 +66,9 @@ CROPS: tuple[tuple[float, float, float], ...] = ((0.15, 0.15, 0.5), (0.35, 0.35,
 class ValueLine:
     field: str
     words: tuple[Word, ...]  # Tesseract's words after the label, left to right (one line)
+    # Where the crop may reach on the right: the next word Tesseract read on the line, or the page's
+    # edge (a word Tesseract lost after the value is read by the second recogniser there).
+    right: int | None = None
 
 
 def _finders() -> dict[str, Callable[[list[Any]], Any]]:
@@ -97,19 +105,45 @@ def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[Val
         for w in inside:
             by_line.setdefault(w.line, []).append(w)
             seen.add(id(w))
-        for _, ws in sorted(by_line.items()):
-            out.append(ValueLine(name, tuple(sorted(ws, key=lambda w: w.bbox[0]))))
+        for n, ws in sorted(by_line.items()):
+            ws.sort(key=lambda w: w.bbox[0])
+            after = [w.bbox[0] for w in words if w.line == n and w.bbox[0] >= ws[-1].bbox[2] and id(w) not in seen]
+            out.append(ValueLine(name, tuple(ws), min(after, default=width)))
     return out
 
 
-def crop_box(words: Sequence[Word], margins: tuple[float, float, float]) -> Box:
-    """The words' box widened by `margins` (top, bottom, sides) in median word heights."""
+def crop_box(words: Sequence[Word], margins: tuple[float, float, float], right: int | None = None) -> Box:
+    """The words' box widened by `margins` (top, bottom, sides) in median word heights; given
+    `right`, it runs TAIL word heights further right, stopping a fifth of a word height before
+    `right` (the next word Tesseract read)."""
     heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
     h = heights[len(heights) // 2]
     top, bottom, side = margins
     x0, y0 = min(w.bbox[0] for w in words), min(w.bbox[1] for w in words)
     x1, y1 = max(w.bbox[2] for w in words), max(w.bbox[3] for w in words)
-    return (round(x0 - side * h), round(y0 - top * h), round(x1 + side * h), round(y1 + bottom * h))
+    end = x1 + side * h if right is None else max(x1 + side * h, min(x1 + TAIL * h, right - 0.2 * h))
+    return (round(x0 - side * h), round(y0 - top * h), round(end), round(y1 + bottom * h))
+
+
+def _lettered_text(token: str) -> bool:
+    return any(c.isalnum() for c in token)
+
+
+def cut_short(words: Sequence[Word], other: str, *, unspaced: bool = False) -> bool:
+    """Whether the other reading goes on after the value: Tesseract lost the value's end ("TRẦN
+    XUÂN" where "TRẦN XUÂN SƠN" is printed, "03819151" for a 12-digit number; the crop held no
+    other word Tesseract read)."""
+    theirs = [k for k in (_key(t) for t in other.split()) if k]
+    mine = [_key(w.text) for w in words]
+    if unspaced:
+        # A date or a number goes on with digits; letters after it are the next label ("Dân tộc").
+        joined, line = "".join(mine), "".join(theirs)
+        at = line.find(joined) if joined else -1
+        return at >= 0 and any(c.isdigit() for c in line[at + len(joined):at + len(joined) + 2])
+    blocks = [b for b in SequenceMatcher(None, mine, theirs, autojunk=False).get_matching_blocks() if b.size]
+    if not blocks or blocks[-1].a + blocks[-1].size != len(mine):
+        return False  # the value's last word not read alike: not confirmed anyway
+    return any(_lettered_text(t) for t in theirs[blocks[-1].b + blocks[-1].size:])
 
 
 def agreeing(words: Sequence[Word], other: str, *, unspaced: bool = False) -> set[int]:
@@ -134,9 +168,12 @@ def confirm_value(line: ValueLine, image: np.ndarray | Image.Image, *, file: str
     wanted = set(range(len(line.words)))
     best: set[int] = set()
     best_text = ""
+    unspaced = line.field in UNSPACED
     for margins in CROPS:
-        text = read_bright(rgb, crop_box(line.words, margins), file=file)
-        got = agreeing(line.words, text, unspaced=line.field in UNSPACED)
+        text = read_bright(rgb, crop_box(line.words, margins, line.right), file=file)
+        got = agreeing(line.words, text, unspaced=unspaced)
+        if cut_short(line.words, text, unspaced=unspaced):
+            got = set()  # the value Tesseract gives is not all that is printed
         if len(got) > len(best) or not best_text:
             best, best_text = got, text
         if best >= wanted:
