@@ -16,6 +16,7 @@ from ocr.holder_lines import (
     agreeing,
     confirm_holder_words,
     confirm_value,
+    cut_short,
     find_value_lines,
 )
 from ocr.model import OcrResult, PageText, Word
@@ -85,6 +86,30 @@ def test_a_value_only_tesseract_read_so_is_capped_even_when_tesseract_was_sure()
     slipped = ValueLine("holder_name", (name[0], name[1], replace(name[2], text="NGẦN")))
     out, _ = confirm_value(slipped, img)
     assert [w.confidence for w in out] == [0.97, 0.97, DISAGREE_CAP]
+
+
+def test_a_value_tesseract_cut_short_is_not_confirmed_though_its_words_agree():
+    """A phone capture's last word lost by Tesseract ("TRẦN XUÂN" of "TRẦN XUÂN SƠN"): the crop runs
+    on past the value, the second recogniser reads the lost word, and the value stays for a person."""
+    img, words = _printed(["Họ và tên: TRẦN XUÂN SƠN", "Số CCCD: 038191516028"], confidence=0.95)
+    lost = [w for w in words if w.text in ("Họ", "và", "tên:", "TRẦN", "XUÂN", "Số", "CCCD:")]
+    number = next(w for w in words if w.text == "038191516028")
+    lost.append(replace(number, text="03819151", bbox=(number.bbox[0], number.bbox[1],
+                                                        number.bbox[0] + (number.bbox[2] - number.bbox[0]) * 2 // 3,
+                                                        number.bbox[3])))
+    found = {line.field: line for line in find_value_lines(lost, img.width, img.height)}
+    name, _ = confirm_value(found["holder_name"], img)
+    assert [w.text for w in name] == ["TRẦN", "XUÂN"]
+    assert [w.confidence for w in name] == [DISAGREE_CAP, DISAGREE_CAP]
+    digits, _ = confirm_value(ValueLine("holder_id_number", (lost[-1],), img.width), img)
+    assert digits[0].confidence == DISAGREE_CAP
+    # The whole name read by Tesseract: the crop stops at the page's edge, nothing follows, confirmed.
+    whole = {line.field: line for line in find_value_lines(words, img.width, img.height)}
+    name, _ = confirm_value(whole["holder_name"], img)
+    assert [w.confidence for w in name] == [0.95] * 3  # kept: at least the floor, never lowered
+    assert cut_short(whole["holder_name"].words, "TRẦN XUÂN SƠN Giới tính") is True
+    assert cut_short(whole["holder_name"].words, ": TRẦN XUÂN SƠN ;") is False
+    assert cut_short([number], "038191516028 Dân tộc", unspaced=True) is False
 
 
 def test_spaces_matter_in_a_name_not_in_a_date_or_a_number():
