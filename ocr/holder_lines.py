@@ -214,14 +214,14 @@ def confirm_holder_words(words: list[Word], image: np.ndarray | Image.Image, wid
     return [changed.get(id(w), w) for w in words]
 
 
-def recache(set_name: str, source: Path, target: Path, *, count: int | None = None,
+def recache(set_name: str, source: Path, target: Path, *, count: int | None = None, start: int = 0,
             reverse: bool = False) -> dict[str, float]:
     """Bring a calibration cache (ocr.calibrate `cache`, read by an engine without this step) up to
     the engine with it, without reading every page with Tesseract again: each document is rendered
     again from its spec (the generator is seeded), loaded as intake loads it, and this step is run
     on the cached words of each page. Written to `target`/<set>; documents already there are kept.
-    Returns the documents done and the seconds this step took per page. `reverse`: last document
-    first (a second process can take the set from its other end)."""
+    Returns the documents done and the seconds this step took per page. `start`, `count` and
+    `reverse` (last document first) let several processes share a set."""
     import json
     import time
 
@@ -230,7 +230,7 @@ def recache(set_name: str, source: Path, target: Path, *, count: int | None = No
 
     out = target / set_name
     out.mkdir(parents=True, exist_ok=True)
-    paths = sorted((source / set_name).glob("*.json"))[:count]
+    paths = sorted((source / set_name).glob("*.json"))[start:count]
     if reverse:
         paths.reverse()
     pages_done, seconds, docs = 0, 0.0, 0
@@ -275,9 +275,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--source", type=Path, default=CACHE_DIR)
     p.add_argument("--target", type=Path, required=True)
     p.add_argument("--count", type=int, default=None)
+    p.add_argument("--start", type=int, default=0, help="first document (several processes share a set)")
     p.add_argument("--reverse", action="store_true", help="last document first")
     args = p.parse_args(argv)
-    print(json.dumps(recache(args.set, args.source, args.target, count=args.count, reverse=args.reverse)))
+    print(json.dumps(recache(args.set, args.source, args.target, count=args.count, start=args.start,
+                                     reverse=args.reverse)))
     return 0
 
 
