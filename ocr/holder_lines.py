@@ -114,14 +114,14 @@ def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[Val
 
 def crop_box(words: Sequence[Word], margins: tuple[float, float, float], right: int | None = None) -> Box:
     """The words' box widened by `margins` (top, bottom, sides) in median word heights; given
-    `right`, it runs TAIL word heights further right, stopping a fifth of a word height before
-    `right` (the next word Tesseract read)."""
+    `right` (the next word Tesseract read on the line) beyond TAIL word heights, the box runs TAIL
+    word heights right of the value, so that a lost end of it is read."""
     heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
     h = heights[len(heights) // 2]
     top, bottom, side = margins
     x0, y0 = min(w.bbox[0] for w in words), min(w.bbox[1] for w in words)
     x1, y1 = max(w.bbox[2] for w in words), max(w.bbox[3] for w in words)
-    end = x1 + side * h if right is None else max(x1 + side * h, min(x1 + TAIL * h, right - 0.2 * h))
+    end = x1 + side * h if right is None or right < x1 + TAIL * h else x1 + TAIL * h
     return (round(x0 - side * h), round(y0 - top * h), round(end), round(y1 + bottom * h))
 
 
@@ -169,10 +169,15 @@ def confirm_value(line: ValueLine, image: np.ndarray | Image.Image, *, file: str
     best: set[int] = set()
     best_text = ""
     unspaced = line.field in UNSPACED
+    # Only where Tesseract read nothing right of the value for TAIL word heights: a word it read
+    # there ends the value (the extractor cut it at a label or a semicolon), its first letter in the
+    # crop's margin is no lost end.
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in line.words)
+    tail = line.right is not None and line.right >= line.words[-1].bbox[2] + TAIL * heights[len(heights) // 2]
     for margins in CROPS:
         text = read_bright(rgb, crop_box(line.words, margins, line.right), file=file)
         got = agreeing(line.words, text, unspaced=unspaced)
-        if cut_short(line.words, text, unspaced=unspaced):
+        if tail and cut_short(line.words, text, unspaced=unspaced):
             got = set()  # the value Tesseract gives is not all that is printed
         if len(got) > len(best) or not best_text:
             best, best_text = got, text
@@ -215,13 +220,15 @@ def confirm_holder_words(words: list[Word], image: np.ndarray | Image.Image, wid
 
 
 def recache(set_name: str, source: Path, target: Path, *, count: int | None = None, start: int = 0,
-            reverse: bool = False) -> dict[str, float]:
+            reverse: bool = False, redo: bool = False) -> dict[str, float]:
     """Bring a calibration cache (ocr.calibrate `cache`, read by an engine without this step) up to
     the engine with it, without reading every page with Tesseract again: each document is rendered
     again from its spec (the generator is seeded), loaded as intake loads it, and this step is run
     on the cached words of each page. Written to `target`/<set>; documents already there are kept.
-    Returns the documents done and the seconds this step took per page. `start`, `count` and
-    `reverse` (last document first) let several processes share a set."""
+    A document the generator no longer renders alike (its truth differs from the cached one) keeps
+    its cached words. Returns the documents done, those not reproducible and the seconds this step
+    took per page. `start`, `count` and `reverse` (last document first) let several processes share
+    a set; `redo` runs the step again on documents already there with a value not confirmed."""
     import json
     import time
 
@@ -233,15 +240,21 @@ def recache(set_name: str, source: Path, target: Path, *, count: int | None = No
     paths = sorted((source / set_name).glob("*.json"))[start:count]
     if reverse:
         paths.reverse()
-    pages_done, seconds, docs = 0, 0.0, 0
+    pages_done, seconds, docs, stale = 0, 0.0, 0, 0
     for path in paths:
         dest = out / path.name
-        if dest.exists():
+        if dest.exists() and not (redo and doubtful(dest)):
             continue
         doc = json.loads(path.read_text(encoding="utf-8"))
         result = OcrResult.from_dict(doc["ocr"])
         with tempfile.TemporaryDirectory(prefix="sohoa-holder-") as tmp:
-            images, _ = _render(doc["spec"], Path(tmp))
+            images, truth = _render(doc["spec"], Path(tmp))
+        if truth["fields"] != doc["truth"]["fields"]:
+            # The generator has changed since this paper was read: its image now is another paper
+            # (another holder), so the step cannot be run on the cached words; they are kept as read.
+            stale += 1
+            _write(dest, doc)
+            continue
         if len(images) != len(result.pages):
             raise ValueError(f"{path}: {len(images)} pages rendered, {len(result.pages)} cached")
         new_pages = []
@@ -259,11 +272,29 @@ def recache(set_name: str, source: Path, target: Path, *, count: int | None = No
             pages_done += 1
             new_pages.append(replace(page, words=tuple(words)))
         doc["ocr"] = replace(result, pages=tuple(new_pages)).to_dict()
-        part = dest.with_suffix(".part")
-        part.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        part.rename(dest)
+        _write(dest, doc)
         docs += 1
-    return {"documents": docs, "pages": pages_done, "seconds_per_page": round(seconds / max(pages_done, 1), 3)}
+    return {"documents": docs, "not_reproducible": stale, "pages": pages_done,
+            "seconds_per_page": round(seconds / max(pages_done, 1), 3)}
+
+
+def _write(dest: Path, doc: dict[str, Any]) -> None:
+    import json
+
+    part = dest.with_suffix(".part")
+    part.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    part.rename(dest)
+
+
+def doubtful(path: Path) -> bool:
+    """Whether a recached document has a holder value word below AGREE_FLOOR (not confirmed)."""
+    import json
+
+    from ocr.model import OcrResult
+
+    result = OcrResult.from_dict(json.loads(path.read_text(encoding="utf-8"))["ocr"])
+    return any(w.confidence < AGREE_FLOOR for p in result.pages
+               for line in find_value_lines(list(p.words), p.width, p.height) for w in line.words)
 
 
 def main(argv: list[str]) -> int:
@@ -280,9 +311,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--count", type=int, default=None)
     p.add_argument("--start", type=int, default=0, help="first document (several processes share a set)")
     p.add_argument("--reverse", action="store_true", help="last document first")
+    p.add_argument("--redo", action="store_true", help="again where a holder value is not confirmed")
     args = p.parse_args(argv)
     print(json.dumps(recache(args.set, args.source, args.target, count=args.count, start=args.start,
-                                     reverse=args.reverse)))
+                                     reverse=args.reverse, redo=args.redo)))
     return 0
 
 

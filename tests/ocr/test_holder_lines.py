@@ -110,6 +110,12 @@ def test_a_value_tesseract_cut_short_is_not_confirmed_though_its_words_agree():
     assert cut_short(whole["holder_name"].words, "TRẦN XUÂN SƠN Giới tính") is True
     assert cut_short(whole["holder_name"].words, ": TRẦN XUÂN SƠN ;") is False
     assert cut_short([number], "038191516028 Dân tộc", unspaced=True) is False
+    # A word Tesseract read right after the value ends it: its first letter in the crop's margin is
+    # no lost end ("Vân;" then "giới tính").
+    img, words = _printed(["- Họ và tên: Phạm Ngọc Vân; giới tính: Nữ;"], confidence=0.7)
+    line = next(v for v in find_value_lines(words, img.width, img.height) if v.field == "holder_name")
+    assert [w.text for w in line.words] == ["Phạm", "Ngọc", "Vân;"]
+    assert [w.confidence for w in confirm_value(line, img)[0]] == [AGREE_FLOOR] * 3
 
 
 def test_spaces_matter_in_a_name_not_in_a_date_or_a_number():
