@@ -55,6 +55,7 @@ FIELDS: tuple[str, ...] = ("holder_name", "holder_birth_date", "holder_id_number
 # name or a business name cut short by Tesseract ("TRẦN XUÂN" for "TRẦN XUÂN SƠN" on a phone capture)
 # shows as letters the second recogniser reads after it; the value is then not confirmed.
 TAIL = 2.5
+ROOM = 1.2  # room for a lost word: more than a word space and a letter
 # Values written without meaningful spaces: their characters agree whatever the word split.
 UNSPACED: frozenset[str] = frozenset({"holder_birth_date", "holder_id_number", "registration_number"})
 # Crops around the value's words (top, bottom, sides) in median word heights, read in turn until one
@@ -114,14 +115,15 @@ def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[Val
 
 def crop_box(words: Sequence[Word], margins: tuple[float, float, float], right: int | None = None) -> Box:
     """The words' box widened by `margins` (top, bottom, sides) in median word heights; given
-    `right` (the next word Tesseract read on the line) beyond TAIL word heights, the box runs TAIL
-    word heights right of the value, so that a lost end of it is read."""
+    `right` (the next word Tesseract read on the line) at least ROOM word heights away, the box
+    runs up to TAIL word heights right of the value, stopping short of that word, so that a lost end
+    of the value is read."""
     heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
     h = heights[len(heights) // 2]
     top, bottom, side = margins
     x0, y0 = min(w.bbox[0] for w in words), min(w.bbox[1] for w in words)
     x1, y1 = max(w.bbox[2] for w in words), max(w.bbox[3] for w in words)
-    end = x1 + side * h if right is None or right < x1 + TAIL * h else x1 + TAIL * h
+    end = x1 + side * h if right is None or right - x1 < ROOM * h else min(x1 + TAIL * h, right - 0.3 * h)
     return (round(x0 - side * h), round(y0 - top * h), round(end), round(y1 + bottom * h))
 
 
@@ -169,11 +171,12 @@ def confirm_value(line: ValueLine, image: np.ndarray | Image.Image, *, file: str
     best: set[int] = set()
     best_text = ""
     unspaced = line.field in UNSPACED
-    # Only where Tesseract read nothing right of the value for TAIL word heights: a word it read
-    # there ends the value (the extractor cut it at a label or a semicolon), its first letter in the
-    # crop's margin is no lost end.
+    # Only where Tesseract read nothing right of the value for ROOM word heights: a word it read
+    # right after ends the value (the extractor cut it at a label or a semicolon), its first letter
+    # in the crop's margin is no lost end; a word it read further ("Giới tính" at a tab) is kept out
+    # of the crop.
     heights = sorted(w.bbox[3] - w.bbox[1] for w in line.words)
-    tail = line.right is not None and line.right >= line.words[-1].bbox[2] + TAIL * heights[len(heights) // 2]
+    tail = line.right is not None and line.right >= line.words[-1].bbox[2] + ROOM * heights[len(heights) // 2]
     for margins in CROPS:
         text = read_bright(rgb, crop_box(line.words, margins, line.right), file=file)
         got = agreeing(line.words, text, unspaced=unspaced)

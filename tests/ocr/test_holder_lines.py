@@ -116,6 +116,11 @@ def test_a_value_tesseract_cut_short_is_not_confirmed_though_its_words_agree():
     line = next(v for v in find_value_lines(words, img.width, img.height) if v.field == "holder_name")
     assert [w.text for w in line.words] == ["Phạm", "Ngọc", "Vân;"]
     assert [w.confidence for w in confirm_value(line, img)[0]] == [AGREE_FLOOR] * 3
+    # A field at a tab stop after the value ("Giới tính" a few word heights on) stays out of the crop.
+    img, words = _printed(["Họ và tên: NGUYỄN NGỌC TÀI   Giới tính: Nam"], confidence=0.7)
+    line = next(v for v in find_value_lines(words, img.width, img.height) if v.field == "holder_name")
+    assert [w.text for w in line.words] == ["NGUYỄN", "NGỌC", "TÀI"]
+    assert [w.confidence for w in confirm_value(line, img)[0]] == [AGREE_FLOOR] * 3
 
 
 def test_spaces_matter_in_a_name_not_in_a_date_or_a_number():
