@@ -106,9 +106,13 @@ def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[Val
         for w in inside:
             by_line.setdefault(w.line, []).append(w)
             seen.add(id(w))
-        for n, ws in sorted(by_line.items()):
+        for _, ws in sorted(by_line.items()):
             ws.sort(key=lambda w: w.bbox[0])
-            after = [w.bbox[0] for w in words if w.line == n and w.bbox[0] >= ws[-1].bbox[2] and id(w) not in seen]
+            # Tesseract may put a field at a tab stop ("Giới tính: Nam") on a line of its own: the
+            # next word is any word of the same row.
+            top, bottom = min(w.bbox[1] for w in ws), max(w.bbox[3] for w in ws)
+            after = [w.bbox[0] for w in words if w.bbox[0] >= ws[-1].bbox[2] and id(w) not in seen
+                     and top <= (w.bbox[1] + w.bbox[3]) / 2 <= bottom]
             out.append(ValueLine(name, tuple(ws), min(after, default=width)))
     return out
 
