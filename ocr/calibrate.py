@@ -644,8 +644,8 @@ def exact_match(set_name: str, cache_dir: Path = CACHE_DIR, *, show: bool = Fals
                                "confidence": round(got.confidence, 3) if got else None})
     total = [sum(t[0] for t in tallies["field"].values()), sum(t[1] for t in tallies["field"].values())]
     out: dict[str, Any] = {"values": total[0], "exact": round(total[1] / max(total[0], 1), 3)}
-    for part, t in tallies.items():
-        out[f"by_{part}"] = {k: f"{v[1]}/{v[0]} {v[1] / v[0]:.3f}" for k, v in sorted(t.items())}
+    for part in tallies:
+        out[f"by_{part}"] = {k: f"{v[1]}/{v[0]} {v[1] / v[0]:.3f}" for k, v in sorted(tallies[part].items())}
     if show:
         out["misses"] = misses
     return out

@@ -310,7 +310,7 @@ def main(argv: list[str]) -> int:
 
     from ocr.calibrate import CACHE_DIR, SETS
 
-    p = argparse.ArgumentParser(prog="python -m ocr.holder_lines", description=recache.__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m ocr.holder_lines", description=(recache.__doc__ or "").split("\n")[0])
     p.add_argument("what", choices=("recache",))
     p.add_argument("--set", required=True, choices=sorted(SETS))
     p.add_argument("--source", type=Path, default=CACHE_DIR)

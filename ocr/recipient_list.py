@@ -205,10 +205,12 @@ def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, d
         return words
     margin = 20
     crop = cv2.copyMakeBorder(prep.gray[y0:y1, x0:x1], margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
-    kw = {"dpi": dpi, "language": language, "timeout_s": timeout_s, "file": file}
-    crop_readings = [_read(crop, 1.0, **kw)]
+    def read_at(scale: float) -> list[list[Word]]:
+        return _read(crop, scale, dpi=dpi, language=language, timeout_s=timeout_s, file=file)
+
+    crop_readings = [read_at(1.0)]
     if any(_line_score(ln)[3] < SURE_WORD for ln in crop_readings[0]):
-        crop_readings += [_read(crop, s, **kw) for s in OTHER_SCALES]
+        crop_readings += [read_at(s) for s in OTHER_SCALES]
     cw = crop.shape[1]
     base_line = 1 + max((wd.line for wd in words), default=0)
     block = 1 + max((wd.block for wd in words), default=0)
