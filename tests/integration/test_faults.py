@@ -175,11 +175,17 @@ def test_a_full_disk_under_the_embedded_s3_server_exits_6_and_a_rerun_recovers_b
     fills up: `sohoa run` exits 6 with one line saying the disk is full and what to do. Space is freed
     and nobody touches the server: the re-run finds it still refusing writes (SeaweedFS's filer keeps
     its "no space left" until restarted), restarts it itself, and takes every document once."""
+    from core.settings import Settings
+    from signing.pki import make_test_pki
+
     home = small_disk / "home"
     home.mkdir()
+    # a clean record approves itself and is signed on the re-run: the run needs a signing key
+    pki = make_test_pki(tmp_path / "pki", converter=Settings().converter_name)
     server = weed.start(home / "s3", s3_port=OWN_S3_PORT, **OWN_KEYS)
     try:
-        env = _env(home, server, SOHOA_DATABASE_URL=f"sqlite:///{tmp_path / 'sohoa.db'}")
+        env = _env(home, server, SOHOA_DATABASE_URL=f"sqlite:///{tmp_path / 'sohoa.db'}",
+                   SOHOA_SIGNING_PKCS12=str(pki.agency_p12), SOHOA_SIGNING_PASSWORD=pki.password.decode())
         args = ("run", str(small_batch), "--province", PROVINCE, "--agency", AGENCY)
         with batch_lock(home, batch_key(PROVINCE, AGENCY, str(small_batch.resolve())), "x"):
             pass  # the lock file exists: on the full disk the run can still take it, and reaches the store
