@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,45 @@ def _environment(home: Path, pki_home: Path) -> dict[str, str]:
         "SOHOA_REVIEW_THRESHOLDS": json.dumps({"*": {"*": REVIEW_THRESHOLD}}),
     }
 
+@contextlib.contextmanager
+def bench_home(scratch: Path, **extra_env: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A fresh home under `scratch` with its own S3 server and warehouse receiver, the environment set
+    for it (`extra_env` on top); (settings, environment). Everything is stopped, restored and removed
+    when the block ends."""
+    from core.settings import get_settings, reset_settings
+    from sohoa import services
+
+    home = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+    env = {**_environment(home / "var", scratch / "pki"), **extra_env}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    reset_settings()
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        services.start_s3(settings)
+        services.start_receiver(settings)
+        yield settings, env
+    finally:
+        services.stop_receiver(settings)
+        services.stop_s3(settings)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def count_answers(files: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """How many files of a run ended with each answer (signed, review, quarantined …)."""
+    answers: dict[str, int] = {}
+    for f in files:
+        answers[f["answer"]] = answers.get(f["answer"], 0) + 1
+    return answers
+
+
 
 def stored_bytes(settings: Any) -> dict[str, int]:
     """What the run left behind: bytes per bucket (every version) and of the SQLite results DB."""
@@ -151,19 +190,7 @@ def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None 
                  code: Path | None = None) -> dict[str, Any]:
     """`sohoa run` of the batch pinned to `core`, in a fresh home with its own S3 and receiver;
     `code`: run the `sohoa` of another checkout (a before/after comparison on the same load)."""
-    from core.settings import get_settings, reset_settings
-    from sohoa import services
-
-    home = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
-    env = _environment(home / "var", scratch / "pki")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_settings()
-    settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    services.start_s3(settings)
-    services.start_receiver(settings)
-    try:
+    with bench_home(scratch) as (settings, env):
         argv = [sys.executable, *(("-m", "cProfile", "-o", str(profile)) if profile else ()), "-m", "sohoa.cli",
                 "run", str(batch), "--province", PROVINCE, "--agency", AGENCY]
         started = time.perf_counter()
@@ -176,21 +203,8 @@ def run_pipeline(batch: Path, scratch: Path, core: int, *, profile: Path | None 
         if proc.returncode != 0:
             raise RuntimeError(f"sohoa run exited {proc.returncode}")
         summary = json.loads(out)
-        answers: dict[str, int] = {}
-        for f in summary.get("files", []):
-            answers[f["answer"]] = answers.get(f["answer"], 0) + 1
         return {"seconds": round(seconds, 2), "peak_rss_mib": main_mib, "peak_rss_tree_mib": tree_mib,
-                "answers": answers, "stored_bytes": stored_bytes(settings)}
-    finally:
-        services.stop_receiver(settings)
-        services.stop_s3(settings)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
-        shutil.rmtree(home, ignore_errors=True)
+                "answers": count_answers(summary.get("files", [])), "stored_bytes": stored_bytes(settings)}
 
 
 def _children_cpu() -> float:
@@ -272,20 +286,10 @@ def breakdown(batch: Path, scratch: Path, core: int) -> dict[str, Any]:
     """One `sohoa run` of the batch's stages in this process, pinned to `core` (its S3 and receiver are
     started before and not pinned): wall and CPU seconds per stage and inside each part (`_Parts`).
     A part's CPU includes what it calls (the second recogniser's lines include their crops' reads)."""
-    from core.settings import get_settings, reset_settings
     from intake import intake_batch
-    from sohoa import pipeline, services
+    from sohoa import pipeline
     from storage.db import upgrade
 
-    home = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
-    env = _environment(home / "var", scratch / "pki")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_settings()
-    settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    services.start_s3(settings)
-    services.start_receiver(settings)
     affinity = os.sched_getaffinity(0)
     parts = _Parts()
     stages: dict[str, dict[str, float]] = {}
@@ -297,28 +301,18 @@ def breakdown(batch: Path, scratch: Path, core: int) -> dict[str, Any]:
                         "cpu_children": round(_children_cpu() - children, 2)}
         return out
 
-    try:
-        os.sched_setaffinity(0, {core})
-        load = os.getloadavg()
-        with _instrumented(parts):
-            timed("database upgrade", upgrade)
-            report = timed("intake", intake_batch, batch, province=PROVINCE, agency_code=AGENCY)
-            for name in ("ocr", "extract", "validate", "sign", "store", "sync"):
-                timed(name, getattr(pipeline, f"{name}_batch"), report.batch_id)
-            answers: dict[str, int] = {}
-            for f in pipeline.batch_answers(report.batch_id):
-                answers[f["answer"]] = answers.get(f["answer"], 0) + 1
-    finally:
-        os.sched_setaffinity(0, affinity)
-        services.stop_receiver(settings)
-        services.stop_s3(settings)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
-        shutil.rmtree(home, ignore_errors=True)
+    with bench_home(scratch):
+        try:
+            os.sched_setaffinity(0, {core})
+            load = os.getloadavg()
+            with _instrumented(parts):
+                timed("database upgrade", upgrade)
+                report = timed("intake", intake_batch, batch, province=PROVINCE, agency_code=AGENCY)
+                for name in ("ocr", "extract", "validate", "sign", "store", "sync"):
+                    timed(name, getattr(pipeline, f"{name}_batch"), report.batch_id)
+                answers = count_answers(pipeline.batch_answers(report.batch_id))
+        finally:
+            os.sched_setaffinity(0, affinity)
     total = {key: round(sum(s[key] for s in stages.values()), 2) for key in ("wall", "cpu", "cpu_children")}
     return {"stages": stages, "total": total, "parts": parts.report(), "answers": answers,
             "load_average": [round(x, 1) for x in (*load, *os.getloadavg())]}

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -103,20 +102,9 @@ def write_batch(folder: Path, documents: int, seed: int) -> int:
 def run_once(batch: Path, scratch: Path, workers: int, *, code: Path | None = None) -> dict[str, Any]:
     """`sohoa run` of the batch in a fresh home with its own S3 and receiver, its memory sampled;
     `code`: run the `sohoa` of another checkout (a before/after comparison)."""
-    from core.settings import get_settings, reset_settings
-    from sohoa import services
-    from sohoa.cost_bench import _environment, stored_bytes
+    from sohoa.cost_bench import bench_home, count_answers, stored_bytes
 
-    home = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
-    env = {**_environment(home / "var", scratch / "pki"), "SOHOA_OCR_WORKERS": str(workers)}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_settings()
-    settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    services.start_s3(settings)
-    services.start_receiver(settings)
-    try:
+    with bench_home(scratch, SOHOA_OCR_WORKERS=str(workers)) as (settings, env):
         child_env = {**os.environ, **env}
         if code is not None:
             child_env["PYTHONPATH"] = str(code)
@@ -136,21 +124,9 @@ def run_once(batch: Path, scratch: Path, workers: int, *, code: Path | None = No
         if proc.returncode != 0:
             raise RuntimeError(f"sohoa run exited {proc.returncode}")
         summary = json.loads(text)
-        answers: dict[str, int] = {}
-        for f in summary.get("files", []):
-            answers[f["answer"]] = answers.get(f["answer"], 0) + 1
+        answers = count_answers(summary.get("files", []))
         return {"seconds": round(seconds, 1), **figures, "answers": dict(sorted(answers.items())),
                 "stored_bytes": stored_bytes(settings)}
-    finally:
-        services.stop_receiver(settings)
-        services.stop_s3(settings)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reset_settings()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def measure(counts: tuple[int, ...] = (8, 40), workers: int = 2, seed: int = 5, repeats: int = 1,
