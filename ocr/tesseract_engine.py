@@ -7,8 +7,9 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -100,21 +101,25 @@ class TesseractEngine:
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
         if self.recipient_list:
-            words = _recipient_list(words, prep, width, height, eff_dpi, language, file)
+            words = _second_reading("the recipients list", reread_list, words, prep, width, height, file=file,
+                                    dpi=eff_dpi, language=language)
         if self.layout:
             words, text = _reorder_upright(words, prep, width, height)
         if self.correct:
             words = correct(words)
             text = _text(words)
         if self.key_lines:
-            words, text = _key_lines(words, image, width, height, file)
+            words = _second_reading("the number and date lines", reread_words, words, image, width, height,
+                                    file=file)
+            text = _text(words)
         if self.marks:
             words = under_marks(words, find_marks(image, dpi))
         if self.signer_lines:
-            words = _signer_lines(words, image, width, height, file)
+            words = _second_reading("the signature block", confirm_words, words, image, width, height, file=file)
             text = _text(words)  # a name line read only by the second recogniser may have been added
         if self.holder_lines:
-            words = _holder_lines(words, image, width, height, file)
+            words = _second_reading("the holder's lines", confirm_holder_words, words, image, width, height,
+                                    file=file)
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
@@ -189,43 +194,15 @@ class TesseractEngine:
         return out
 
 
-def _key_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,
-               file: str) -> tuple[list[Word], str]:
+def _second_reading(what: str, step: Callable[..., list[Word]], words: list[Word], *args: Any,
+                    file: str, **kwargs: Any) -> list[Word]:
+    """`step(words, *args, file=file, **kwargs)`, or `words` unchanged when its engine fails. The page has
+    been read once already: a second reading only checks or improves lines of it, and without it the
+    confidences stay as the first reading left them, so doubtful fields go to a person."""
     try:
-        words = reread_words(words, image, width, height, file=file)
+        return step(words, *args, file=file, **kwargs)
     except EngineFailed as exc:
-        # The page has been read once already; the second reading only checks two of its lines.
-        _log.warning("%s: second reading of the number and date lines skipped (%s)", file, exc)
-    return words, _text(words)
-
-
-def _recipient_list(words: list[Word], prep: Prepared, width: int, height: int, dpi: int, language: str,
-                    file: str) -> list[Word]:
-    try:
-        return reread_list(words, prep, width, height, dpi=dpi, language=language, file=file)
-    except EngineFailed as exc:
-        # The page has been read once already; the list's own reading only improves it.
-        _log.warning("%s: second reading of the recipients list skipped (%s)", file, exc)
-        return words
-
-
-def _signer_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,
-                  file: str) -> list[Word]:
-    try:
-        return confirm_words(words, image, width, height, file=file)
-    except EngineFailed as exc:
-        # The confidences stay as Tesseract and the seal cap left them: the fields go to a person.
-        _log.warning("%s: second reading of the signature block skipped (%s)", file, exc)
-        return words
-
-
-def _holder_lines(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int,
-                  file: str) -> list[Word]:
-    try:
-        return confirm_holder_words(words, image, width, height, file=file)
-    except EngineFailed as exc:
-        # The confidences stay as Tesseract left them: a doubtful holder line goes to a person.
-        _log.warning("%s: second reading of the holder's lines skipped (%s)", file, exc)
+        _log.warning("%s: second reading of %s skipped (%s)", file, what, exc)
         return words
 
 
