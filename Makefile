@@ -12,7 +12,7 @@ help:
 	@echo "make demo   - install what is missing, run the digitise_batch DAG on a sample batch, print a summary"
 	@echo "make test   - install what is missing, then lint and the whole test suite"
 	@echo "make bench  - performance and accuracy figures (not pass/fail)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and mypy (type checks of the stage packages)"
 	@echo "make clean  - remove var/ (embedded DB, S3 data, Airflow home) and test artefacts"
 
 system:
@@ -41,6 +41,7 @@ demo: system venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy --cache-dir var/mypy-cache
 
 test: system venv lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

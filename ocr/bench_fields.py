@@ -151,7 +151,7 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
             f = got.get("signer_name" if name == "signature_page" else name)
             value, conf = (f.value, f.confidence) if f else (None, 0.0)
             if name == "signature_page":
-                value = f.page if f and f.value else None
+                value = str(f.page) if f and f.value and f.page is not None else None
             accepted = want if isinstance(want, list) else [want]
             ok = _norm(value) in {_norm(a) for a in accepted}
             t = tallies.setdefault(part, {}).setdefault(name, [0, 0, 0])

@@ -142,6 +142,10 @@ def _units_named(v: str) -> bool:
     return True
 
 
+# One who signs for another; "Q. CHỦ TỊCH" (acting) is the signer's own title, not such a line.
+_DELEGATION = re.compile(r"^\W*(kt|tl|tuq|tm)\s?[.,]")
+
+
 def _kind_ok(v: str) -> bool:
     return _upper_ok(v) and any(fold(v).startswith(k) for k in _KINDS)
 
@@ -282,9 +286,6 @@ def features(name: str, field: ExtractedField, document_type: str, ocr: OcrResul
 # body ("Ngày 25 tháng 3 năm 2026, Bộ Công Thương ban hành …") or a cited document is not the issue date.
 _DATE_LINE = re.compile(r"^\W*[^\W\d_][^\d,]{1,40},\s*ngay\b")
 
-
-# One who signs for another; "Q. CHỦ TỊCH" (acting) is the signer's own title, not such a line.
-_DELEGATION = re.compile(r"^\W*(kt|tl|tuq|tm)\s?[.,]")
 
 
 def _line_text(page: Any, words: list[Any]) -> str:
@@ -530,9 +531,9 @@ def _spec(set_name: str, index: int) -> dict[str, Any]:
     names = samples.parse_families(base["families"])  # type: ignore[attr-defined]
     family = names[index % len(names)]
     j = index // len(names)  # the document's place within its family
-    types = samples.FAMILIES[family].document_types  # type: ignore[attr-defined]
-    return {"document_type": types[j % len(types)], "seed": base["seed"] + index,
-            "damage": _FAMILY_DAMAGES[(j + j // len(types)) % len(_FAMILY_DAMAGES)], "dpi": None,
+    family_types = samples.FAMILIES[family].document_types  # type: ignore[attr-defined]
+    return {"document_type": family_types[j % len(family_types)], "seed": base["seed"] + index,
+            "damage": _FAMILY_DAMAGES[(j + j // len(family_types)) % len(_FAMILY_DAMAGES)], "dpi": None,
             "province": provinces[j % len(provinces)], "family": family}
 
 

@@ -318,7 +318,9 @@ def _numeric_date(s: Segment) -> tuple[str | None, tuple[int, int] | None]:
     iso, span = parse_dmy(s.text[m.end():m.end() + 16])
     if iso is None or span is None or span[0] != 0:
         return None, None
-    return iso, (m.end() - len(re.search(r"n\s?g?[a-z]{1,2}\s*$", s.folded[: m.end()]).group()), m.end() + span[1])
+    day_word = re.search(r"n\s?g?[a-z]{1,2}\s*$", s.folded[: m.end()])
+    start = m.end() - (len(day_word.group()) if day_word else 0)
+    return iso, (start, m.end() + span[1])
 
 
 def _is_place_date(s: Segment) -> bool:
@@ -988,7 +990,7 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
             names = [x for x in below if is_personal_name(_name_line(x))]
             # A seal's lettering can OCR as an upper-case "name"; a printed name is mixed case.
             mixed = [x for x in names if not is_upper_text(x.text)]
-            name = (mixed or names or [None])[0]
+            name = next(iter(mixed or names), None)
             if name is not None:
                 used.update(k for k, x in enumerate(column) if x is name)
             blocks.append((lines, name))

@@ -133,7 +133,7 @@ def clear_border(gray: np.ndarray) -> np.ndarray:
                                         or stats[k, cv2.CC_STAT_HEIGHT] >= BORDER_MIN_SPAN * sh)]
     if not border:
         return gray
-    mask = np.isin(labels, border).astype(np.uint8) * 255
+    mask: np.ndarray = np.isin(labels, border).astype(np.uint8) * 255
     mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))  # the frame's soft inner edge too
     mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
     out = gray.copy()

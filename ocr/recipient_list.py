@@ -95,8 +95,8 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
     top = max([seed.top - 3.2 * lh, *(s.bottom + 0.2 * lh for s in above if _wide(s, width))])
     bottom = max(s.bottom for s in run) + 0.8 * lh
     x1 = max(s.box[2] for s in run)
-    beside = [s.box[0] for s in segs if s.box[0] > x1 and top <= (s.top + s.bottom) / 2 <= bottom]
-    cut = min([0.5 * width, *(x - 0.3 * lh for x in beside)])
+    lefts_beside = [s.box[0] for s in segs if s.box[0] > x1 and top <= (s.top + s.bottom) / 2 <= bottom]
+    cut = min([0.5 * width, *(x - 0.3 * lh for x in lefts_beside)])
     if cut <= x1:
         return None
     return (0, max(0, round(top)), round(cut), min(height, round(bottom)))

@@ -265,7 +265,7 @@ def _instrumented(parts: _Parts) -> Iterator[None]:
     from core import tools
     from ocr import fingerprint
 
-    wrapped = [(tools, "run", _tool_label), (ocr, "load_pages", "load pages (decode, rasterise)"),
+    wrapped: list[tuple[Any, str, Callable[..., str] | str]] = [(tools, "run", _tool_label), (ocr, "load_pages", "load pages (decode, rasterise)"),
                (ocr, "assess", "page quality"), (engine, "prepare", "preprocess"),
                (engine, "reread_words", "second recogniser: number and date lines"),
                (engine, "confirm_words", "second recogniser: signature block, recipients"),
