@@ -44,7 +44,7 @@ lint: venv
 	$(BIN)/mypy --cache-dir var/mypy-cache
 
 test: system venv lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
 
 ROADMAP_ROWS ?= 10000000
 bench: system venv
