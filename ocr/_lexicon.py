@@ -31,6 +31,9 @@ PHRASES = (
     "SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG", "SỞ KHOA HỌC VÀ CÔNG NGHỆ", "SỞ GIAO THÔNG VẬN TẢI", "SỞ DÂN TỘC VÀ TÔN GIÁO",
     "CỤC HÓA CHẤT", "BỘ TRƯỞNG", "TỔNG CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG", "CỤC TRƯỞNG", "PHÓ VỤ TRƯỞNG", "VỤ TRƯỞNG",
     "PHÓ VIỆN TRƯỞNG", "VIỆN TRƯỞNG", "PHÓ CHÁNH ÁN", "CHÁNH ÁN", "THƯỜNG TRỰC", "ĐẠI DIỆN",
+    # Subjects printed in capitals in permits' titles ("GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP"),
+    # whose one-mark slips ("NÓ" for "NỔ") fold alike; no other tone placement is printed for them.
+    "VẬT LIỆU NỔ CÔNG NGHIỆP",
 )
 # Longest first, so "PHÓ CHỦ TỊCH" wins over "CHỦ TỊCH".
 # A dropped hyphen ("TÀI CHÍNH KẾ HOẠCH") still matches.

@@ -301,6 +301,9 @@ _LOOSE_DATE = re.compile(r"n\s?g?[a-z]{1,2}\s*([0-9]{1,2})\s*[,.]?\s*t\s?h\s?[a-
                          r"n\s?[a-z]{1,2}m?\s*([0-9]{4})")
 
 
+# A date read from a line below the header that no signature block follows: the rule's place for the
+# date is the header (or, on a permit, over the signature), so a person confirms any other line's.
+OFF_HEADER_DATE_CAP = 0.85
 # Words that make "… ngày 18 tháng 01 năm 2024" a citation in the body, never a place before its date.
 _CITATION = re.compile(r"\b(can cu|theo|tai|luat|nghi dinh|quyet dinh|thong tu|cong van|to trinh|nghi quyet|chi thi|"
                        r"ke hoach|bao cao|thong bao|so|ban hanh|de nghi|van ban|hieu luc|ke tu|den)\b")
@@ -373,7 +376,8 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
         # "Số:" lost under a handwritten number: the line that carries the symbol ("…/BCT-ATMT").
         number = next((s for s in first if s.top < 0.3 * h and s.xc < 0.5 * w and _SYMBOL_LINE.search(s.text)), None)
     right = _rows_joined([s for s in first if s.top < 0.4 * h and s.box[0] > 0.3 * w and s.xc > 0.45 * w], page)
-    dated = next((s for s in right if _is_place_date(s) or _blank_place_date(s)), None)
+    dated = next((s for s in right if _is_place_date(s) or _blank_place_date(s)), None) \
+        or next((s for s in right if _place_led(s)), None)
     if dated is None:
         # The header's date line laid out off the right column (centred, or starting left of 30 %):
         # still the header's, before any line further down the page.
@@ -392,6 +396,26 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
     left = [s for s in left if is_upper_text(s.text, 0.7)]
     left.sort(key=lambda s: s.top)
     return left, number, dated
+
+
+def _header_row(s: Segment, first: list[Segment]) -> bool:
+    return bool(first) and s.page == first[0].page and s.top < 0.4 * s.height
+
+
+def _above_signature(s: Segment, segs: list[Segment]) -> bool:
+    """Does a signature block start right under this line (a permit's "Hà Nội, ngày …" printed over
+    "CỤC TRƯỞNG" rather than in the header)?"""
+    return any(t.page == s.page and 0 <= t.top - s.bottom < 5 * s.line_height and t.xc > 0.45 * t.width
+               and is_upper_text(t.text) and (_authority_start(t) or _names_office(t.folded)) for t in segs)
+
+
+def _place_led(s: Segment) -> bool:
+    """The header's date line however its date was read ("Lào Cai, ngàv 1S thág…"): a known place
+    and a comma open it. It is still the date's line: a dated line further down (an annex's, a form's)
+    is not the document's date."""
+    head, comma, _ = s.text.partition(",")
+    place = _clean_value(head)
+    return bool(comma) and 2 <= len(place) <= 30 and (is_place_name(place) or fold(place) in place_names_by_fold())
 
 
 def _place_before_date(s: Segment) -> bool:
@@ -625,7 +649,8 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     if span is None:
         # "ngày …… tháng 5 năm 2019" with an unreadable day: no value, but the place to look at.
         m = re.search(r"\bngay\b", seg.folded)
-        span = (m.start(), m.start()) if m else (0, 0)
+        comma = seg.text.find(",")
+        span = (m.start(), m.start()) if m else (comma, comma) if comma > 0 else (0, 0)
     before = seg.text[: span[0]]
     place = _clean_value(before.split(",")[0]) if "," in before else _clean_value(before)
     place_words = seg.words_in(0, len(place)) if place else []
@@ -719,12 +744,24 @@ _SLASHES = "/\u2044\u2215"
 _VV = re.compile(rf"^\s*(?:v\s?[{_SLASHES}l1|i]\s?v\b|[vy]\s?[{_SLASHES}]|ve\s?viec\b)")  # on folded text
 
 
+def _beside_column(s: Segment, axis: float) -> bool:
+    """A mark beside the centred text under the title (the edge of a seal stamped across the page's
+    side, a margin note's scrap, a punched hole): not a line of the trích yếu, and no reason to stop
+    reading it. A line of the trích yếu, however short, is centred: it spans the title's axis."""
+    if s.box[0] <= axis <= s.box[2]:
+        return False
+    letters = sum(c.isalpha() for c in s.text)
+    return letters < 4 or s.box[2] < 0.15 * s.width or s.box[0] > 0.85 * s.width
+
+
 def _summary(segs: list[Segment], title: Segment | None, number: Segment | None = None) -> ExtractedField:
     """The trích yếu: "Về việc …" under the title, or a công văn's "V/v …" under its number."""
     if title is not None:
-        after = sorted((s for s in segs if s.page == title.page and s.top > title.top), key=lambda s: s.top)[:6]
+        after = sorted((s for s in segs if s.page == title.page and s.top > title.top
+                        and not _beside_column(s, title.xc)), key=lambda s: s.top)[:6]
         for i, s in enumerate(after):
-            m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded)
+            # "Về việc …", or a "V/v …" line (a phiếu trình, a tờ trình print the công văn's form under their title)
+            m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded) or _VV.match(s.folded)
             if m and m.start() <= 3:
                 parts, words = [s], list(s.words)
                 for nxt in after[i + 1:]:
@@ -767,6 +804,8 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
         return ABSENT
     parts = [below[at]]
     for nxt in below[at + 1:]:
+        if nxt.box[0] > parts[0].box[2] or nxt.box[2] < parts[0].box[0]:
+            continue  # beside the V/v lines (a margin note's scrap, a punched hole): not one of them
         if nxt.top - parts[-1].bottom > 0.9 * parts[-1].line_height or re.match(r"kinh gui", nxt.folded):
             break
         parts.append(nxt)
@@ -1020,6 +1059,35 @@ _JOINED_TITLES = tuple(p for p in (*SIGNER_TITLES, "ỦY BAN NHÂN DÂN") if " "
 _TUQ_MISREAD = re.compile(r"^(TU|TỬ|TỨ|TỤ|TÚ|TŨ|1U|IU|TUO|TUG)[.,]\s*(?=CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|BỘ TRƯỞNG)")
 
 
+# The printed forms of an authority line's title (Decree 30 Appendix I), after its mark if any.
+_FORMS = tuple(sorted({*SIGNER_TITLES, *_MORE_TITLES, "THỨ TRƯỞNG", "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN",
+                       "PHÓ CỤC TRƯỞNG", "PHÓ VỤ TRƯỞNG", "PHÓ TỔNG CỤC TRƯỞNG",
+                       # titles a letter away from those above, listed so that they are never snapped to them
+                       "TỔ TRƯỞNG", "TỔ PHÓ", "ĐỘI TRƯỞNG", "TRƯỞNG ĐOÀN", "THỦ TRƯỞNG", "THƯ KÝ", "ỦY VIÊN",
+                       "TRƯỞNG TRẠM", "TRƯỞNG CÔNG AN", "PHÓ TRƯỞNG ĐOÀN"}))
+
+
+def _near(read: str, form: str) -> bool:
+    """Folded `read` within a letter (two for a long form) of folded `form`, neither empty."""
+    if len(form) < 8 or not read:
+        return False
+    return 0 < edit_distance(read, form) <= (1 if len(form) < 12 else 2)
+
+
+def _form_snapped(line: str) -> str | None:
+    """An authority line whose title is one letter or two away from one printed form only ("KT. CHỦ
+    TJCH", "TM. ỦY BAN NHẦN ĐÂN"): that form, its mark kept; None when the line is a form already,
+    names a body ("BỘ CÔNG AN" under "KT. BỘ TRƯỞNG"), or is near none or several."""
+    m = re.match(r"^((?:TM|KT|TL|TUQ|Q)\. )?(.+)$", line)
+    if m is None or body_parses(m.group(2)):
+        return None
+    mark, rest = m.group(1) or "", fold(m.group(2))
+    if any(rest == fold(f) for f in _FORMS):
+        return None
+    near = {f for f in _FORMS if _near(rest, fold(f))}
+    return mark + near.pop() if len(near) == 1 else None
+
+
 def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool]:
     """The authority lines as printed, OCR specks before a line dropped ("e THỦ TRƯỞNG"), and the
     deputy's line under "KT. …" put in the form that block requires; then whether a line was changed,
@@ -1062,12 +1130,18 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
             elif head is not None:
                 line = " ".join(d_words[:head]) + " " + line
                 restored = True
+            elif _near(f_line, fold(deputy)):
+                # The deputy's title with a letter or two misread under the seal ("THỨ TRUỐNC"): the
+                # form the "KT." line above requires, put back.
+                line, restored = deputy, True
             elif not _is_title_line(line) and body_parses(line):
                 out.append(line)  # the joint document's body under "KT. BỘ TRƯỞNG"
                 continue
             else:
                 whole = False
             deputy = None
+        elif (form := _form_snapped(line)) is not None:
+            line, restored = form, True
         if m := re.match(r"^KT\. (.+)$", line):
             deputy = _DEPUTY.get(fold(m.group(1)), f"PHÓ {m.group(1)}")
         out.append(line)
@@ -1629,6 +1703,11 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     left, number_seg, date_seg = _header_parts(first, segs, first_page) if first_page else ([], None, None)
     found["document_number"] = _document_number(number_seg, _symbol_continuation(number_seg, first))
     found["issue_place"], found["issue_date"] = _place_and_date(date_seg)
+    if date_seg is not None and found["issue_date"].value and not _header_row(date_seg, first) \
+            and not _above_signature(date_seg, segs):
+        # A dated line below the header and over no signature block (the permit's place): a guess.
+        found["issue_date"] = replace(found["issue_date"], confidence=min(found["issue_date"].confidence,
+                                                                          OFF_HEADER_DATE_CAP))
     found["issuing_authority"] = _issuing_authority(left, found["issue_place"].value)
     # A permit's date line above the signer is no part of the header: the title is above it.
     header_bottom = max((s.bottom for s in (number_seg, date_seg) if s is not None and s.page == segs[0].page
