@@ -713,6 +713,10 @@ def _is_centred(s: Segment) -> bool:
     return abs(s.xc - s.width / 2) < 0.12 * s.width
 
 
+_PREAMBLE = re.compile(r"^\s*(bo truong|thu truong|chu tich|(pho )?(tong )?cuc truong|vu truong|giam doc|truong|"
+                       r"uy ban|hoi dong|ban chi dao|chanh|can cu)\b")
+
+
 def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[ExtractedField, Segment | None]:
     first_page = segs[0].page if segs else 1
     # Specks ("-", a seal's dot) between the title's two lines are not lines.
@@ -726,7 +730,10 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
         parts, words = [s], list(s.words)
         if not any(k in s.folded for k in keywords) and i + 1 < len(cands):
             nxt = cands[i + 1]
-            if (_is_centred(nxt) and is_upper_text(nxt.text) and nxt.top - s.bottom < 0.8 * s.line_height
+            # A title's second line may stand as far below as the body's spacing when it is no preamble
+            # ("CỤC TRƯỞNG CỤC HÓA CHẤT", "CHỦ TỊCH ỦY BAN NHÂN DÂN …" name who decides, not what).
+            gap = 0.8 if _PREAMBLE.match(nxt.folded) or nxt.text.rstrip().endswith(":") else 1.5
+            if (_is_centred(nxt) and is_upper_text(nxt.text) and nxt.top - s.bottom < gap * s.line_height
                     and not nxt.folded.startswith("ve viec")):
                 parts.append(nxt)
                 words += nxt.words
@@ -819,6 +826,32 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
         # "V/v" with its second letter lost ("Y/ triển khai …"): the abbreviation put back, as a repair.
         field = replace(field, value="V/v " + text[m.end():].lstrip(), confidence=min(field.confidence, LOW_WORD_CAP))
     return field
+
+
+# A form that labels its subject (a phiếu trình, a phiếu chuyển): "Trích yếu (nội dung):", "V/v:".
+_SUMMARY_LABEL = re.compile(rf"^\s*(?:trich yeu(?: noi dung)?|ve viec|v\s?[{_SLASHES}]\s?v)\s*:\s*")
+_ANY_LABEL = re.compile(r"^\s*[^\W\d_][^:]{1,30}:")
+
+
+def _labelled_summary(first: list[Segment]) -> ExtractedField:
+    """The subject a form gives after its label, with the lines it wraps onto (up to the next label or a
+    gap): a reading, but of a label's value that no layout confirms, so never in the signing band."""
+    for i, s in enumerate(first):
+        m = _SUMMARY_LABEL.match(s.folded)
+        if not m or not s.text[m.end():].strip():
+            continue
+        parts, words = [s.text[m.end():]], s.words_in(m.end(), len(s.text))
+        prev = s
+        for nxt in first[i + 1:]:
+            if nxt.top <= prev.top or nxt.top - prev.bottom > 0.9 * prev.line_height or _ANY_LABEL.match(nxt.text) \
+                    or nxt.box[0] > prev.box[2] or nxt.box[2] < s.box[0]:
+                break
+            parts.append(nxt.text)
+            words += nxt.words
+            prev = nxt
+        field = _field(_clean_value(" ".join(parts)), words, s.page)
+        return replace(field, confidence=min(field.confidence, LONG_TEXT_CAP))
+    return ABSENT
 
 
 # ---------------------------------------------------------------- kind
@@ -1718,6 +1751,8 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["kind"], found["title"] = _kind(title, found["summary"])
     kind, whole = found["kind"].value, found["title"].value
     found["document_number"] = _symbol_repaired(found["document_number"], kind)
+    if found["summary"].value is None:  # a form's labelled subject before a title's tail
+        found["summary"] = _labelled_summary(first)
     if (found["summary"].value is None and kind and whole and whole.startswith(kind + " ")
             and not any(k in fold(whole) for k in keywords)):
         # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind (a
