@@ -1112,8 +1112,8 @@ def _form_snapped(line: str) -> str | None:
     TJCH", "TM. ỦY BAN NHẦN ĐÂN"): that form, its mark kept; None when the line is a form already,
     names a body ("BỘ CÔNG AN" under "KT. BỘ TRƯỞNG"), or is near none or several."""
     m = re.match(r"^((?:TM|KT|TL|TUQ|Q)\. )?(.+)$", line)
-    if m is None or body_parses(m.group(2)):
-        return None
+    if m is None or (m.group(1) is None and body_parses(m.group(2))):
+        return None  # a body's own line (after a mark, "TM. ỦY BAN NHÂN DÂN", the body is the form)
     mark, rest = m.group(1) or "", fold(m.group(2))
     if any(rest == fold(f) for f in _FORMS):
         return None

@@ -1,0 +1,176 @@
+"""General Decree-30 layout rules for real pages the extractor has not seen (issue 12): the trích yếu,
+the header's date line, the signer's authority lines, a permit's two-line title, a form's labelled
+subject. Synthetic word boxes laid out like scans (tests/ocr/test_extract_general.py's Page), one rule
+per test, each with the case the rule must leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocr.extract import OFF_HEADER_DATE_CAP
+from tests.ocr.test_extract_general import Page, _extract, _header, _signed
+
+W = 2480
+
+
+def _decision(p: Page) -> Page:
+    p.centred(700, "QUYẾT ĐỊNH")
+    return p
+
+
+# ---------------------------------------------------------------- trích yếu
+
+
+def test_a_trich_yeu_is_read_past_a_seal_edge_at_the_pages_side() -> None:
+    """A partial seal stamped across the page's side (giáp lai) reads as a scrap between the lines."""
+    p = _decision(_header(Page()))
+    p.centred(770, "Về việc phê duyệt thiết kế bản vẽ thi công")
+    p.line(2380, 800, "ĐT")  # the seal's edge, right margin, between the two lines
+    p.centred(830, "công trình kho chứa vật liệu nổ công nghiệp")
+    p.line(350, 1000, "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;")
+    f = _extract(p).fields["summary"]
+    assert f.value == "Về việc phê duyệt thiết kế bản vẽ thi công công trình kho chứa vật liệu nổ công nghiệp"
+
+
+def test_a_line_off_the_titles_axis_still_ends_the_trich_yeu() -> None:
+    """Only specks beside the column are passed over: a body line starting at the margin is no speck."""
+    p = _decision(_header(Page()))
+    p.centred(770, "Về việc phê duyệt thiết kế bản vẽ thi công")
+    p.line(300, 830, "Điều 1.")  # left of the axis, a word: the body has begun
+    p.centred(890, "tại xã Yên Thành")
+    assert _extract(p).fields["summary"].value == "Về việc phê duyệt thiết kế bản vẽ thi công"
+
+
+def test_a_vv_line_under_a_title_is_the_subject_even_set_apart() -> None:
+    p = _header(Page(), body=("SỞ CÔNG THƯƠNG", "PHÒNG KỸ THUẬT AN TOÀN"), number="Số: 12/PTr-KTAT")
+    p.centred(700, "PHIẾU TRÌNH")
+    p.centred(830, "V/v thẩm định hồ sơ cấp giấy phép")  # 1.6 line heights below the title
+    p.line(350, 980, "Kính gửi: Giám đốc Sở Công Thương")
+    assert _extract(p).fields["summary"].value == "V/v thẩm định hồ sơ cấp giấy phép"
+
+
+def test_a_vv_continuation_skips_a_margin_scrap_left_of_it() -> None:
+    p = Page().line(300, 200, "UBND TỈNH LÀO CAI").line(300, 270, "SỞ CÔNG THƯƠNG")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(350, 400, "Số: 125/SCT-KTAT").line(1350, 400, "Lào Cai, ngày 5 tháng 3 năm 2026")
+    p.line(300, 470, "V/v thẩm định thiết kế bản vẽ")
+    p.line(20, 500, "đã")  # a margin note's scrap
+    p.line(300, 530, "thi công kho chứa")
+    p.centred(700, "Kính gửi: Ủy ban nhân dân tỉnh Lào Cai")
+    assert _extract(p).fields["summary"].value == "V/v thẩm định thiết kế bản vẽ thi công kho chứa"
+
+
+def test_a_forms_labelled_subject_is_the_summary_below_the_signing_band() -> None:
+    p = _header(Page(), body=("UBND TỈNH LÀO CAI", "SỞ CÔNG THƯƠNG"), number="Số: 12/PTr-SCT")
+    p.centred(700, "PHIẾU TRÌNH GIẢI QUYẾT CÔNG VIỆC")
+    p.line(300, 820, "Kính gửi: Giám đốc Sở Công Thương")
+    p.line(300, 900, "Trích yếu nội dung: Thẩm định hồ sơ cấp giấy phép")
+    p.line(300, 960, "cho Công ty TNHH Hải Đăng")
+    p.line(300, 1040, "Đơn vị trình: Phòng Kỹ thuật an toàn")
+    f = _extract(p).fields["summary"]
+    assert f.value == "Thẩm định hồ sơ cấp giấy phép cho Công ty TNHH Hải Đăng"
+    assert f.confidence < 0.9
+
+
+def test_a_labelled_subject_does_not_replace_a_printed_trich_yeu() -> None:
+    p = _decision(_header(Page()))
+    p.centred(770, "Về việc cấp giấy phép cho hộ gia đình")
+    p.line(300, 1300, "Trích yếu: tờ trình của phòng")
+    assert _extract(p).fields["summary"].value == "Về việc cấp giấy phép cho hộ gia đình"
+
+
+# ---------------------------------------------------------------- title
+
+
+def _permit(second: str, y: int) -> Page:
+    p = _header(Page(), body=("BỘ CÔNG THƯƠNG", "CỤC HÓA CHẤT"), number="Số: 152/GP-HC",
+                place_date="Hà Nội, ngày 5 tháng 3 năm 2026")
+    p.centred(700, "GIẤY PHÉP")
+    p.centred(y, second)
+    p.line(350, 1030, "Căn cứ Nghị định số 96/2022/NĐ-CP ngày 29 tháng 11 năm 2022;")
+    return p
+
+
+def test_a_permits_subject_line_is_part_of_its_title_at_body_spacing() -> None:
+    f = _extract(_permit("VẬN CHUYỂN HÀNG HÓA NGUY HIỂM", 800)).fields  # a line height below the kind
+    assert f["title"].value == "GIẤY PHÉP VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
+    assert f["summary"].value == "VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
+
+
+def test_the_preamble_under_a_kind_only_title_is_not_its_subject() -> None:
+    f = _extract(_permit("CỤC TRƯỞNG CỤC HÓA CHẤT", 800)).fields
+    assert f["title"].value == "GIẤY PHÉP"
+    assert f["summary"].value is None
+
+
+# ---------------------------------------------------------------- date
+
+
+def test_a_header_date_line_read_badly_is_still_the_date_line() -> None:
+    """"Lào Cai, ngàv …" with its date unreadable: no date rather than a dated line further down."""
+    p = _decision(_header(Page(), body=("ỦY BAN NHÂN DÂN", "TỈNH LÀO CAI"), number="Số: 2336/QĐ-UBND",
+                          place_date="Lào Cai, nàv ]Š hág 0l"))
+    p.centred(770, "Về việc phê duyệt dự án")
+    p.line(1350, 2600, "Lào Cai, ngày 20 tháng 12 năm 2025")  # an attached form's date line
+    f = _extract(p).fields
+    assert f["issue_date"].value is None
+    assert f["issue_place"].value == "Lào Cai"
+
+
+def test_a_dated_line_over_no_signature_is_held_below_signing() -> None:
+    p = Page().line(300, 200, "ỦY BAN NHÂN DÂN").line(300, 270, "TỈNH LÀO CAI")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(350, 400, "Số: 2336/QĐ-UBND")
+    _decision(p).centred(770, "Về việc phê duyệt dự án")
+    p.line(1350, 2600, "Lào Cai, ngày 20 tháng 12 năm 2025")
+    f = _extract(p).fields["issue_date"]
+    assert f.value == "2025-12-20"
+    assert f.confidence <= OFF_HEADER_DATE_CAP
+
+
+def test_a_permits_date_over_its_signature_is_read_as_printed() -> None:
+    p = Page().line(300, 200, "BỘ CÔNG THƯƠNG").line(300, 270, "CỤC HÓA CHẤT")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(350, 400, "Số: 152/GP-HC")
+    p.centred(700, "GIẤY PHÉP VẬN CHUYỂN HÀNG HÓA NGUY HIỂM")
+    p.line(1350, 1600, "Hà Nội, ngày 22 tháng 12 năm 2025")
+    p.line(1550, 1700, "CỤC TRƯỞNG").line(1500, 2000, "Phùng Mạnh Ngọc")
+    f = _extract(p).fields["issue_date"]
+    assert f.value == "2025-12-22"
+    assert f.confidence > OFF_HEADER_DATE_CAP
+
+
+# ---------------------------------------------------------------- authority lines
+
+
+def _block(*block: str) -> dict:
+    p = _decision(_header(Page()))
+    p.centred(770, "Về việc cấp giấy phép")
+    return _extract(_signed(p, block, "Trần Văn Bình")).fields
+
+
+@pytest.mark.parametrize(("block", "want", "title"), [
+    (("TM. ỦY BAN NHÂN DAM", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), "TM. ỦY BAN NHÂN DÂN KT. CHỦ TỊCH PHÓ CHỦ TỊCH",
+     "PHÓ CHỦ TỊCH"),
+    (("KT. BỘ TRƯỞNG", "THỨ TRUỐNC"), "KT. BỘ TRƯỞNG THỨ TRƯỞNG", "THỨ TRƯỞNG"),
+    (("KT. CỤC TRƯỞNG", "PHÓ CỤC TRUỞNC"), "KT. CỤC TRƯỞNG PHÓ CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG"),
+])
+def test_an_authority_line_a_letter_or_two_from_its_form_is_put_back_as_a_repair(
+        block: tuple[str, ...], want: str, title: str) -> None:
+    f = _block(*block)
+    assert f["signer_authority"].value == want
+    assert f["signer_title"].value == title
+    assert f["signer_authority"].confidence < 0.9 and f["signer_title"].confidence < 0.9
+
+
+@pytest.mark.parametrize("block", [
+    ("TỔ TRƯỞNG",),  # a letter from "BỘ TRƯỞNG", and a title of its own
+    ("TL. BỘ TRƯỞNG", "CỤC TRƯỞNG CỤC HÓA CHẤT"),
+    ("Q. CỤC TRƯỞNG",),
+    ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+    ("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG THƯỜNG TRỰC"),
+])
+def test_authority_lines_in_a_printed_form_are_left_as_read(block: tuple[str, ...]) -> None:
+    f = _block(*block)
+    assert f["signer_authority"].value == " ".join(block)
+    assert f["signer_authority"].confidence > 0.9
