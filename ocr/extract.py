@@ -713,8 +713,8 @@ def _is_centred(s: Segment) -> bool:
     return abs(s.xc - s.width / 2) < 0.12 * s.width
 
 
-_PREAMBLE = re.compile(r"^\s*(bo truong|thu truong|chu tich|(pho )?(tong )?cuc truong|vu truong|giam doc|truong|"
-                       r"uy ban|hoi dong|ban chi dao|chanh|can cu)\b")
+_PREAMBLE = re.compile(r"^\s*(bo truong|thu truong|chu tich|(pho )?(tong )?cuc truong|vu truong|(tong )?giam doc|truong|"
+                       r"vien truong|hieu truong|chu nhiem|bi thu|uy ban|hoi dong|ban chi dao|chanh|can cu)\b")
 
 
 def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[ExtractedField, Segment | None]:
