@@ -789,7 +789,10 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
         for nxt in after:
             prev = parts[-1] if parts else title
             narrow = nxt.box[0] > 0.15 * nxt.width and nxt.box[2] < 0.85 * nxt.width
-            if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < 1.0 * prev.line_height
+            # The subject may stand apart from the title as a second title line may (_title); its own
+            # lines follow at the body's spacing.
+            gap = 1.0 if parts else 1.5
+            if not (_is_centred(nxt) and not is_upper_text(nxt.text) and nxt.top - prev.bottom < gap * prev.line_height
                     and (narrow or abs(nxt.xc - title.xc) < 0.04 * nxt.width)
                     and ":" not in nxt.text  # a labelled line ("Mã số hộ kinh doanh: …") is a field, not the subject
                     and not _BODY_OPENER.match(nxt.folded) and not _ITEM_OPENER.match(nxt.folded)):

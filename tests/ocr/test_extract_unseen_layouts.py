@@ -174,3 +174,14 @@ def test_authority_lines_in_a_printed_form_are_left_as_read(block: tuple[str, ..
     f = _block(*block)
     assert f["signer_authority"].value == " ".join(block)
     assert f["signer_authority"].confidence > 0.9
+
+
+def test_a_subject_without_ve_viec_set_apart_from_the_title_is_the_trich_yeu() -> None:
+    """"Phê duyệt …" printed 1.3 line heights under "QUYẾT ĐỊNH", its second line at body spacing;
+    the preamble in capitals under it ends it."""
+    p = _decision(_header(Page()))
+    p.centred(815, "Phê duyệt thiết kế bản vẽ thi công")
+    p.centred(880, "kho chứa vật liệu nổ công nghiệp")
+    p.centred(1000, "CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN VẠN NINH")
+    f = _extract(p).fields["summary"]
+    assert f.value == "Phê duyệt thiết kế bản vẽ thi công kho chứa vật liệu nổ công nghiệp"
