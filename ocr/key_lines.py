@@ -292,7 +292,7 @@ def unblank(words: Sequence[Word]) -> list[Word]:
 
 
 def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None,
-              month: Word | None = None) -> tuple[Word, ...]:
+              month: Word | None = None, *, unanimous: bool = False) -> tuple[Word, ...]:
     """The line's words after the verdict, confidences set by agreement. When the second reading is
     kept, only its value's words replace Tesseract's: the place before "ngày" and the "Số:" label
     stay as Tesseract read them (a one-line recogniser misreads a place's marks, "Lộc" as "Lốc", and
@@ -320,7 +320,10 @@ def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None,
         values = [key_value(line.kind, " ".join(w.text for w in ws)) for ws in fits]
         # With one reading that fits, the digits-only one wins when it found more digits: a digit the
         # line reading lost to the dots ("8" for a drawn "18") is the usual miss, not one made up.
-        if alt and d_value is not None and (not fits or d_value in values
+        # `unanimous`: the number's glyphs read alike by both engines, glyph by glyph and side by side
+        # (`unanimous_number`), where the line readings did not give that value.
+        unanimous = unanimous and day.text not in {v.split("/")[0] for v in values if v}
+        if alt and d_value is not None and (not fits or d_value in values or unanimous
                                             or (len(fits) == 1 and len(day.text) > _blank_digits(line.kind, fits[0]))):
             verdict, aster = Verdict("aster", False, d_value), alt
     kept, other = (tess, aster) if verdict.source == "tesseract" else (aster, tess)
@@ -589,6 +592,194 @@ def read_number_digits(line: KeyLine, image: np.ndarray | Image.Image, *, model:
     return read_blank(line, spans, "number", image, dark=dark, model=model, file=file) if spans else None
 
 
+# A handwritten number read one glyph at a time by both engines (`number_votes`): the ink between
+# "Số:" and the symbol's "/" cut into glyphs (connected pieces, pieces overlapping across x joined),
+# each glyph read alone by the second recogniser (its digit candidates) and by Tesseract (one digit,
+# --psm 10, digits only); the line's height is upscaled to NUMBER_PX first (an 87-dpi scan's digits
+# are 15 px high, too few for either engine or for a clean cut).
+NUMBER_PX = 64
+# A glyph wider than this many line heights holds two digits written in one stroke ("71", "10"): its
+# candidates of one digit are left out (its two-digit ones kept).
+JOINED_WIDTH = 0.95
+
+
+@dataclass(frozen=True)
+class NumberGlyph:
+    sheet: np.ndarray  # the glyph's ink, grey on white, padded
+    width: float  # its ink width in line heights
+
+
+def number_glyphs(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int]) -> list[NumberGlyph]:
+    """The glyphs of the blank `span` (page x-range) on the line `band` (top, bottom), left to right:
+    pieces of ink (Otsu on the darkest channel, the crop upscaled to NUMBER_PX line height) centred
+    inside the span, reaching into the line's middle, at least 0.3 line heights high and not a rule
+    (three times wider than high); pieces overlapping by half the narrower's width are one glyph (a
+    "5"'s detached top bar, a "4"'s crossbar). None when there are more than six."""
+    import cv2
+
+    rgb = as_rgb_array(image)
+    h = band[1] - band[0]
+    x0, y0 = max(0, round(span[0] - 0.3 * h)), max(0, round(band[0] - h))
+    x1, y1 = min(rgb.shape[1], round(span[1] + 0.3 * h)), min(rgb.shape[0], round(band[1] + 0.6 * h))
+    if x1 - x0 < 4 or y1 - y0 < 4 or h < 4:
+        return []
+    low = np.ascontiguousarray(rgb[y0:y1, x0:x1].min(axis=2))
+    scale = max(1.0, NUMBER_PX / h)
+    if scale > 1:
+        low = cv2.resize(low, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    _, ink = cv2.threshold(low, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    H = h * scale
+    top, bottom = (band[0] - y0) * scale, (band[1] - y0) * scale
+    pieces = []
+    for i in range(1, n):
+        x, y, w, ph, _ = (int(v) for v in stats[i])
+        centre = x0 + (x + w / 2) / scale
+        if not span[0] <= centre <= span[1] or ph < 0.3 * H or w > 3 * ph:
+            continue
+        if y + ph <= top + 0.2 * H or y >= bottom - 0.1 * H:
+            continue  # a neighbouring line's ink, or a rule above the line
+        pieces.append((x, y, x + w, y + ph, i))
+    pieces.sort()
+    groups: list[list[tuple[int, int, int, int, int]]] = []
+    for p in pieces:
+        if groups:
+            gx0, gx1 = min(q[0] for q in groups[-1]), max(q[2] for q in groups[-1])
+            if gx1 - p[0] > 0.5 * min(p[2] - p[0], gx1 - gx0):
+                groups[-1].append(p)
+                continue
+        groups.append([p])
+    if len(groups) > 6:
+        return []
+    out = []
+    for g in groups:
+        gx0, gy0, gx1, gy1 = min(q[0] for q in g), min(q[1] for q in g), max(q[2] for q in g), max(q[3] for q in g)
+        pad = max(4, round(0.3 * (gy1 - gy0)))
+        sheet = np.full((gy1 - gy0 + 2 * pad, gx1 - gx0 + 2 * pad), 255, dtype=np.uint8)
+        mask = np.isin(labels[gy0:gy1, gx0:gx1], [q[4] for q in g])
+        sheet[pad:pad + gy1 - gy0, pad:pad + gx1 - gx0][mask] = low[gy0:gy1, gx0:gx1][mask]
+        out.append(NumberGlyph(sheet, round((gx1 - gx0) / H, 3)))
+    return out
+
+
+def tesseract_digits(sheets: Sequence[np.ndarray], *, psm: int = 10, file: str = "<page>") -> list[str]:
+    """Tesseract's digits (a digits-only whitelist, --psm `psm`) on each grey sheet, "" where it read
+    none: one tesseract call for all of them (a list file), so a number costs one process."""
+    import cv2
+
+    from ocr._exec import tesseract
+
+    if not sheets:
+        return []
+    with tempfile.TemporaryDirectory(prefix="sohoa-digits-") as tmp:
+        paths = []
+        for i, sheet in enumerate(sheets):
+            paths.append(f"{tmp}/{i}.png")
+            cv2.imwrite(paths[-1], sheet)
+        listing = f"{tmp}/sheets.txt"
+        Path(listing).write_text("\n".join(paths) + "\n", encoding="utf-8")
+        tsv = tesseract.run(listing, ["-l", "eng", "--psm", str(psm), "--dpi", "300",
+                                      "-c", "tessedit_char_whitelist=0123456789", "tsv"], timeout_s=60, file=file)
+    out = [""] * len(sheets)
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) == 12 and cells[0] == "5" and cells[11].strip().isdigit() and 0 < int(cells[1]) <= len(sheets):
+            out[int(cells[1]) - 1] += cells[11].strip()
+    return out
+
+
+def _joined(sheets: Sequence[np.ndarray]) -> np.ndarray:
+    """Glyph sheets side by side on one white strip (bottoms aligned), a line of the digits alone."""
+    height = max(s.shape[0] for s in sheets)
+    gap = np.full((height, max(4, height // 8)), 255, dtype=np.uint8)
+    parts = [gap]
+    for s in sheets:
+        parts += [np.pad(s, ((height - s.shape[0], 0), (0, 0)), constant_values=255), gap]
+    return np.concatenate(parts, axis=1)
+
+
+def _grey_rgb(sheet: np.ndarray) -> np.ndarray:
+    return np.repeat(sheet[:, :, np.newaxis], 3, axis=2)
+
+
+def _normalised(found: Sequence[tuple[str, float]]) -> dict[str, float]:
+    total = sum(p for _, p in found)
+    return {d: p / total for d, p in found} if total > 0 else {}
+
+
+def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
+                 model: Path | None = None, file: str = "<page>", beam: int = 8) -> dict[str, dict[str, float]]:
+    """The handwritten number in the blank `span` read four ways from its glyphs (`number_glyphs`),
+    each a distribution over digit strings: "glyphs" (each glyph's candidates from the second
+    recogniser multiplied in order), "glyphs-tesseract" (Tesseract's digit on each glyph, --psm 10),
+    "joined" (the second recogniser on the glyphs side by side, the dots and labels left out) and
+    "joined-tesseract" (Tesseract, --psm 7, on the same strip). A source that reads nothing is left
+    out."""
+    glyphs = number_glyphs(image, span, band)
+    if not glyphs:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    beams: dict[str, float] = {"": 1.0}
+    for g in glyphs:
+        rgb = _grey_rgb(g.sheet)
+        found = _normalised(digit_candidates(rgb, (0, 0, rgb.shape[1], rgb.shape[0]), model=model, file=file))
+        if not found:
+            beams = {}
+            break
+        nxt = {prefix + d: score * p for prefix, score in beams.items() for d, p in found.items()}
+        beams = dict(sorted(nxt.items(), key=lambda kv: -kv[1])[:beam])
+    if beams:
+        out["glyphs"] = _normalised(list(beams.items()))
+    strip = _joined([g.sheet for g in glyphs])
+    joined = _grey_rgb(strip)
+    found = _normalised(digit_candidates(joined, (0, 0, joined.shape[1], joined.shape[0]), model=model, file=file))
+    if found:
+        out["joined"] = found
+    try:
+        each = tesseract_digits([g.sheet for g in glyphs], psm=10, file=file)
+        whole = tesseract_digits([strip], psm=7, file=file)
+    except EngineFailed:
+        each, whole = [], []
+    if each and all(each):
+        out["glyphs-tesseract"] = {"".join(each): 1.0}
+    if whole and whole[0]:
+        out["joined-tesseract"] = {whole[0]: 1.0}
+    return out
+
+
+# The sources of `number_votes` that must all give the same number for it to be taken over the line
+# readings: the second recogniser and Tesseract, each glyph alone and the glyphs side by side.
+UNANIMOUS_SOURCES = frozenset({"glyphs", "glyphs-tesseract", "joined", "joined-tesseract"})
+
+
+def unanimous_number(line: KeyLine, image: np.ndarray | Image.Image, reading: LineReading, *,
+                     model: Path | None = None, file: str = "<page>") -> Word | None:
+    """The handwritten number as a word with the blank's box when every source of `number_votes`
+    (both engines, glyph by glyph and the glyphs side by side) puts the same digits first, else None.
+    On the development pages the glyph readings alone were wrong as often as right (a flagged "1"
+    read alone is a "4" by both engines, "445" for "115"; a stylised "9" is a "3" in every reading),
+    so a glyph reading only decides when all four agree, and its word is capped at DISAGREE_CAP:
+    the line readings still disagreed, and readings that agree were wrong together too ("1535")."""
+    spans = [s for s in (blank_spans("number", reading).get("number"),
+                         (lambda f: (f[2][0], f[2][2]) if f else None)(_number_blank(unblank(line.words))))
+             if s is not None]
+    if not spans:
+        return None
+    _, y0, _, y1 = line.box
+    votes = number_votes(image, spans[0], (y0, y1), model=model, file=file)
+    if set(votes) != UNANIMOUS_SOURCES:
+        return None
+    tops = {max(found, key=lambda d: found[d]) for found in votes.values()}
+    if len(tops) != 1:
+        return None
+    digits = tops.pop()
+    if not _slot_fits("number", digits):
+        return None
+    share = sum(found[digits] for found in votes.values()) / len(votes)
+    return Word(digits, round(min(share, DISAGREE_CAP), 4), (spans[0][0], y0, spans[0][1], y1),
+                line.words[0].line, line.words[0].block)
+
+
 def _blank_digits(kind: Kind, words: list[Word]) -> int:
     """How many digits a reading has in the day's or the number's blank."""
     if kind == "date":
@@ -778,6 +969,63 @@ def find_unread_date_line(words: Sequence[Word], image: np.ndarray | Image.Image
     return None
 
 
+def complete_number_line(line: KeyLine, words: Sequence[Word], image: np.ndarray | Image.Image, width: int, *,
+                         file: str = "<page>") -> KeyLine:
+    """A number line whose printed symbol Tesseract lost ("Số:" and the handwriting read, "/HC-CNHC"
+    not): the ink right of the line's last word on its row, up to a gap of two line heights, a word
+    of another line or the middle of the page, read as one row (`read_row`, --psm 7) and its words
+    from the first "/" on appended to the line. Without the symbol the number fits no pattern and
+    its blank has no right edge. The line as it was when it has a symbol or nothing is found."""
+    import cv2
+
+    if any(re.search(r"/[^\W\d_]", w.text) for w in line.words):
+        return line
+    x0, y0, x1, y1 = line.box
+    h = y1 - y0
+    limit = round(0.55 * width)
+    for w in words:
+        overlap = min(y1, w.bbox[3]) - max(y0, w.bbox[1])
+        if w.line != line.words[0].line and w.bbox[0] > x1 and overlap > 0.5 * (w.bbox[3] - w.bbox[1]):
+            limit = min(limit, w.bbox[0])
+    rgb = as_rgb_array(image)
+    if limit - x1 < h or h < 4:
+        return line
+    band = np.ascontiguousarray(rgb[y0:y1, x1:limit].max(axis=2))
+    _, ink = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    cols = np.flatnonzero(ink.sum(axis=0) >= 2)
+    if cols.size == 0 or cols[0] > 2 * h:
+        return line
+    end = int(cols[0])
+    for c in cols.tolist():
+        if c - end > 2 * h:
+            break
+        end = c
+    if end - int(cols[0]) < h:
+        return line
+    # From the line's end and from the first ink after it: Tesseract's reading of a small print
+    # changes with a few pixels of margin ("/HC-CNHC", "'/HCỆNHG").
+    for start in (x1, x1 + int(cols[0])):
+        try:
+            row = read_row(image, (start, y0, x1 + end + 1, y1), line=line.words[0].line,
+                           block=line.words[0].block, file=file)
+        except EngineFailed:
+            return line
+        at = next((k for k, w in enumerate(row) if _SYMBOL.search(w.text[w.text.find("/"):])
+                   and "/" in w.text), None)
+        if at is not None:
+            break
+    else:
+        return line
+    first = row[at]
+    cut = first.text.index("/")
+    if cut:  # handwriting read into the symbol's word: the word starts at its "/"
+        left = first.bbox[0] + round((first.bbox[2] - first.bbox[0]) * cut / len(first.text))
+        first = replace(first, text=first.text[cut:], bbox=(left, *first.bbox[1:]))
+    # The row's boxes span its crop's margins: the line keeps its own top and bottom.
+    found = [replace(w, bbox=(w.bbox[0], y0, w.bbox[2], y1)) for w in (first, *row[at + 1:])]
+    return KeyLine("number", (*line.words, *found))
+
+
 def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
                  model: Path | None = None, file: str = "<page>") -> list[Word]:
     """A page's words with its number and date lines read again by the second recogniser and
@@ -794,8 +1042,11 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
             out += unread.words
             lines.append(unread)
     for line in lines:
+        if line.kind == "number":
+            line = complete_number_line(line, words, image, width, file=file)
         reading = read_key_line(line, image, model=model, file=file)
         day = month = None
+        unanimous = False
         mine, theirs = key_value(line.kind, line.text), key_value(line.kind, reading.text)
         if mine is None or theirs is None or fold(mine) != fold(theirs):
             dark = darkest(image) if dark is None else dark
@@ -804,7 +1055,10 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
                 month = read_month(line, image, reading, model=model, file=file, dark=dark)
             else:
                 day = read_number_digits(line, image, model=model, file=file, reading=reading, dark=dark)
-        new = reconcile(line, reading, day, month)
+                glyphs = unanimous_number(line, image, reading, model=model, file=file)
+                if glyphs is not None:
+                    day, unanimous = glyphs, True
+        new = reconcile(line, reading, day, month, unanimous=unanimous)
         ids = {id(w) for w in line.words}
         at = next(i for i, w in enumerate(out) if id(w) in ids)
         out = out[:at] + list(new) + [w for w in out[at:] if id(w) not in ids]
