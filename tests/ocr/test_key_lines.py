@@ -445,3 +445,88 @@ def test_the_phone_photo_permit_keeps_its_title_when_its_date_is_found_above_the
     assert fields["issue_date"].value == "2025-12-22" and fields["issue_date"].confidence <= DISAGREE_CAP
     assert fields["kind"].value == "GIẤY PHÉP"
     assert fields["title"].value == "GIẤY PHÉP VẬN CHUYỂN HÀNG HÓA NGUY HIỂM"
+
+
+# ------------------------------------------------------------------ the number, glyph by glyph
+
+
+def _number_blank_page(digits: str, *, gap: int = 14) -> tuple[Image.Image, tuple[int, int], tuple[int, int]]:
+    """A white strip with "Số:", `digits` drawn one by one `gap` px apart, "/QĐ-UBND", a rule above
+    and dot leaders under the digits; the blank's x-range and the printed line's (top, bottom)."""
+    img = Image.new("RGB", (900, 200), "white")
+    draw = ImageDraw.Draw(img)
+    printed, hand = font("regular", 13), font("italic", 16)
+    draw.text((40, 90), "Số:", font=printed, fill="black")
+    label_right = round(40 + draw.textlength("Số:", font=printed))
+    draw.line((40, 30, 600, 30), fill="black", width=3)  # a rule above the line
+    x = label_right + 20
+    for d in digits:
+        draw.text((x, 80), d, font=hand, fill=(20, 30, 160))  # blue ink, a little above the print
+        x += round(draw.textlength(d, font=hand)) + gap
+    draw.text((40, 120), "." * 60, font=printed, fill="black")  # the next line's dots, below
+    slash = x + 20
+    draw.text((slash, 90), "/QĐ-UBND", font=printed, fill="black")
+    top, bottom = 90, 90 + round(1.2 * printed.size)
+    return img, (label_right, slash), (top, bottom)
+
+
+def test_a_drawn_number_is_cut_into_its_glyphs_without_rules_or_the_next_lines_ink():
+    from ocr.key_lines import number_glyphs
+
+    img, span, band = _number_blank_page("3708")
+    glyphs = number_glyphs(img, span, band)
+    assert len(glyphs) == 4
+    assert all(0.1 < g.width < 1.0 for g in glyphs)
+    # No ink of the blank: nothing to read.
+    blank = Image.new("RGB", img.size, "white")
+    assert number_glyphs(blank, span, band) == []
+
+
+def test_tesseract_reads_each_glyph_sheet_as_digits_in_one_call():
+    import numpy as np
+
+    from ocr.key_lines import tesseract_digits
+
+    sheets = []
+    for text in ("7", "35"):
+        sheet = Image.new("L", (140, 110), 255)
+        ImageDraw.Draw(sheet).text((20, 10), text, font=font("regular", 14), fill=0)
+        sheets.append(np.asarray(sheet))
+    assert tesseract_digits(sheets, psm=10)[0] == "7"
+    assert tesseract_digits(sheets, psm=7)[1] == "35"
+
+
+def test_a_number_read_alike_by_both_engines_glyph_by_glyph_is_taken_but_capped():
+    """A clearly drawn number whose four glyph readings (second recogniser and Tesseract, each glyph
+    alone and side by side) agree gives that number, at a review confidence."""
+    from ocr.key_lines import number_votes, unanimous_number
+
+    img, span, band = _number_blank_page("2646", gap=18)
+    votes = number_votes(img, span, band)
+    assert {max(found, key=lambda d: found[d]) for found in votes.values()} == {"2646"}
+    words = _line(["Số:", "3?0B", "/QĐ-UBND"], [0.95, 0.3, 0.9], y=band[0], x=40)
+    words = (replace(words[0], bbox=(40, band[0], span[0], band[1])),
+             replace(words[1], bbox=(span[0] + 10, band[0], span[1] - 10, band[1])),
+             replace(words[2], bbox=(span[1], band[0], span[1] + 120, band[1])))
+    line = KeyLine("number", words)
+    word = unanimous_number(line, img, LineReading("", 0.0))
+    assert word is not None and word.text == "2646" and word.confidence <= DISAGREE_CAP
+
+
+def test_a_number_line_whose_printed_symbol_tesseract_lost_is_completed_from_its_row():
+    """laocai-CV-813 (development, 87 dpi): Tesseract read "Số:" and the handwritten "813" as "kA ổ"
+    and nothing of the printed "/HC-CNHC" after it; the row right of the line is read again and the
+    symbol joins the line, so the number has its symbol and its blank a right edge."""
+    from ocr.key_lines import complete_number_line
+
+    page = _real_page("laocai-CV-813-CucHoaChat.pdf")
+    number = [Word("Số:", 0.968, (131, 138, 150, 160), 2, 2), Word("kA", 0.212, (162, 135, 180, 159), 2, 2),
+              Word("ổ", 0.688, (181, 137, 189, 153), 2, 2)]
+    below = [Word(t, 0.97, b, 3, 2) for t, b in (("V/v", (116, 160, 136, 170)), ("số", (227, 156, 240, 170)))]
+    date = [Word(t, 0.95, b, 7, 2) for t, b in (("Hà", (357, 140, 375, 152)), ("Nội,", (379, 140, 403, 153)))]
+    line = KeyLine("number", tuple(number))
+    done = complete_number_line(line, number + below + date, page.image, page.image.size[0])
+    assert done.words[:3] == line.words
+    assert done.words[-1].text.endswith("/HC-CNHC") and done.words[-1].bbox[2] < 357
+    # A line that has its symbol is left as it is.
+    assert complete_number_line(done, number, page.image, page.image.size[0]) == done
