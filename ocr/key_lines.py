@@ -292,7 +292,7 @@ def unblank(words: Sequence[Word]) -> list[Word]:
 
 
 def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None,
-              month: Word | None = None, *, unanimous: bool = False) -> tuple[Word, ...]:
+              month: Word | None = None, *, decisive: bool = False) -> tuple[Word, ...]:
     """The line's words after the verdict, confidences set by agreement. When the second reading is
     kept, only its value's words replace Tesseract's: the place before "ngày" and the "Số:" label
     stay as Tesseract read them (a one-line recogniser misreads a place's marks, "Lộc" as "Lốc", and
@@ -320,10 +320,10 @@ def reconcile(line: KeyLine, reading: LineReading, day: Word | None = None,
         values = [key_value(line.kind, " ".join(w.text for w in ws)) for ws in fits]
         # With one reading that fits, the digits-only one wins when it found more digits: a digit the
         # line reading lost to the dots ("8" for a drawn "18") is the usual miss, not one made up.
-        # `unanimous`: the number's glyphs read alike by both engines, glyph by glyph and side by side
-        # (`unanimous_number`), where the line readings did not give that value.
-        unanimous = unanimous and day.text not in {v.split("/")[0] for v in values if v}
-        if alt and d_value is not None and (not fits or d_value in values or unanimous
+        # `decisive`: the number read from its glyphs alone (`glyph_number`) settles it, where the
+        # line readings did not give those digits (where one did, its words are kept as they are).
+        decisive = decisive and day.text not in {v.split("/")[0] for v in values if v}
+        if alt and d_value is not None and (not fits or d_value in values or decisive
                                             or (len(fits) == 1 and len(day.text) > _blank_digits(line.kind, fits[0]))):
             verdict, aster = Verdict("aster", False, d_value), alt
     kept, other = (tess, aster) if verdict.source == "tesseract" else (aster, tess)
@@ -637,15 +637,21 @@ def number_glyphs(image: np.ndarray | Image.Image, span: tuple[int, int], band: 
         centre = x0 + (x + w / 2) / scale
         if not span[0] <= centre <= span[1] or ph < 0.3 * H or w > 3 * ph:
             continue
-        if y + ph <= top + 0.2 * H or y >= bottom - 0.1 * H:
-            continue  # a neighbouring line's ink, or a rule above the line
+        if y + ph <= top + 0.2 * H or y + ph / 2 > bottom:
+            continue  # a rule above the line, or the next line's ink (its middle below this line)
         pieces.append((x, y, x + w, y + ph, i))
     pieces.sort()
     groups: list[list[tuple[int, int, int, int, int]]] = []
     for p in pieces:
         if groups:
             gx0, gx1 = min(q[0] for q in groups[-1]), max(q[2] for q in groups[-1])
-            if gx1 - p[0] > 0.5 * min(p[2] - p[0], gx1 - gx0):
+            gy0, gy1 = min(q[1] for q in groups[-1]), max(q[3] for q in groups[-1])
+            overlap, narrower = gx1 - p[0], min(p[2] - p[0], gx1 - gx0)
+            # A detached bar or flag (much lower than its glyph) overlapping it is part of it; a
+            # full-height neighbour is another digit unless it lies mostly over this one (a slanted
+            # "1" leans over the "8" before it).
+            flat = min(p[3] - p[1], gy1 - gy0) < 0.6 * max(p[3] - p[1], gy1 - gy0)
+            if overlap > (0.5 if flat else 0.8) * narrower:
                 groups[-1].append(p)
                 continue
         groups.append([p])
@@ -708,7 +714,9 @@ def _normalised(found: Sequence[tuple[str, float]]) -> dict[str, float]:
 
 
 def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
-                 model: Path | None = None, file: str = "<page>", beam: int = 8) -> dict[str, dict[str, float]]:
+                 model: Path | None = None, file: str = "<page>", beam: int = 8,
+                 sources: Sequence[str] = ("glyphs", "glyphs-tesseract", "joined", "joined-tesseract"),
+                 ) -> dict[str, dict[str, float]]:
     """The handwritten number in the blank `span` read four ways from its glyphs (`number_glyphs`),
     each a distribution over digit strings: "glyphs" (each glyph's candidates from the second
     recogniser multiplied in order), "glyphs-tesseract" (Tesseract's digit on each glyph, --psm 10),
@@ -719,8 +727,8 @@ def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: t
     if not glyphs:
         return {}
     out: dict[str, dict[str, float]] = {}
-    beams: dict[str, float] = {"": 1.0}
-    for g in glyphs:
+    beams: dict[str, float] = {"": 1.0} if "glyphs" in sources else {}
+    for g in glyphs if beams else ():
         rgb = _grey_rgb(g.sheet)
         found = _normalised(digit_candidates(rgb, (0, 0, rgb.shape[1], rgb.shape[0]), model=model, file=file))
         if not found:
@@ -731,13 +739,14 @@ def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: t
     if beams:
         out["glyphs"] = _normalised(list(beams.items()))
     strip = _joined([g.sheet for g in glyphs])
-    joined = _grey_rgb(strip)
-    found = _normalised(digit_candidates(joined, (0, 0, joined.shape[1], joined.shape[0]), model=model, file=file))
-    if found:
-        out["joined"] = found
+    if "joined" in sources:
+        joined = _grey_rgb(strip)
+        found = _normalised(digit_candidates(joined, (0, 0, joined.shape[1], joined.shape[0]), model=model, file=file))
+        if found:
+            out["joined"] = found
     try:
-        each = tesseract_digits([g.sheet for g in glyphs], psm=10, file=file)
-        whole = tesseract_digits([strip], psm=7, file=file)
+        each = tesseract_digits([g.sheet for g in glyphs], psm=10, file=file) if "glyphs-tesseract" in sources else []
+        whole = tesseract_digits([strip], psm=7, file=file) if "joined-tesseract" in sources else []
     except EngineFailed:
         each, whole = [], []
     if each and all(each):
@@ -747,38 +756,43 @@ def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: t
     return out
 
 
-# The sources of `number_votes` that must all give the same number for it to be taken over the line
-# readings: the second recogniser and Tesseract, each glyph alone and the glyphs side by side.
-UNANIMOUS_SOURCES = frozenset({"glyphs", "glyphs-tesseract", "joined", "joined-tesseract"})
+# The number read from its glyphs side by side (the "joined" source of `number_votes`) settles a
+# disagreement of the line readings when its likeliest digits have at least this probability.
+JOINED_MIN = 0.5
 
 
-def unanimous_number(line: KeyLine, image: np.ndarray | Image.Image, reading: LineReading, *,
-                     model: Path | None = None, file: str = "<page>") -> Word | None:
-    """The handwritten number as a word with the blank's box when every source of `number_votes`
-    (both engines, glyph by glyph and the glyphs side by side) puts the same digits first, else None.
-    On the development pages the glyph readings alone were wrong as often as right (a flagged "1"
-    read alone is a "4" by both engines, "445" for "115"; a stylised "9" is a "3" in every reading),
-    so a glyph reading only decides when all four agree, and its word is capped at DISAGREE_CAP:
-    the line readings still disagreed, and readings that agree were wrong together too ("1535")."""
+def glyph_number(line: KeyLine, image: np.ndarray | Image.Image, reading: LineReading, *,
+                 model: Path | None = None, file: str = "<page>") -> Word | None:
+    """The handwritten number read by the second recogniser from the blank's glyphs set side by side
+    on white (`number_votes`' "joined": the dot leaders, the label and the next line's ink left out,
+    an 87-dpi scan's digits upscaled), as a word with the blank's box, when its likeliest digits
+    have at least JOINED_MIN probability (mean over the blank's spans), else None.
+
+    Measured on the six development pages with a handwritten number (docs/ocr.md): this reading was
+    right on 3 ("115", "24" and the 87-dpi "813", which the line reading gives as "848") and wrong
+    on 2 where every reading is wrong alike ("1535" for "1595", "570" for "5710"); each glyph read
+    alone was right on 1 (a flagged "1" alone is a "4" to both engines: "445"), Tesseract on the
+    glyphs on 1, so neither takes part. Capped at DISAGREE_CAP: the line readings disagreed, and
+    readings that agree were wrong together too."""
     spans = [s for s in (blank_spans("number", reading).get("number"),
                          (lambda f: (f[2][0], f[2][2]) if f else None)(_number_blank(unblank(line.words))))
              if s is not None]
     if not spans:
         return None
     _, y0, _, y1 = line.box
-    votes = number_votes(image, spans[0], (y0, y1), model=model, file=file)
-    if set(votes) != UNANIMOUS_SOURCES:
+    scores: dict[str, float] = {}
+    for span in spans:
+        found = number_votes(image, span, (y0, y1), model=model, file=file, sources=("joined",)).get("joined", {})
+        for digits, p in found.items():
+            scores[digits] = scores.get(digits, 0.0) + p / len(spans)
+    fitting = {d: p for d, p in scores.items() if _slot_fits("number", d)}
+    if not fitting:
         return None
-    tops = {max(found, key=lambda d: found[d]) for found in votes.values()}
-    if len(tops) != 1:
+    digits = max(fitting, key=lambda d: fitting[d])
+    if fitting[digits] < JOINED_MIN:
         return None
-    digits = tops.pop()
-    if not _slot_fits("number", digits):
-        return None
-    share = sum(found[digits] for found in votes.values()) / len(votes)
-    return Word(digits, round(min(share, DISAGREE_CAP), 4), (spans[0][0], y0, spans[0][1], y1),
-                line.words[0].line, line.words[0].block)
-
+    box = (min(a for a, _ in spans), y0, max(b for _, b in spans), y1)
+    return Word(digits, round(min(fitting[digits], DISAGREE_CAP), 4), box, line.words[0].line, line.words[0].block)
 
 def _blank_digits(kind: Kind, words: list[Word]) -> int:
     """How many digits a reading has in the day's or the number's blank."""
@@ -1046,7 +1060,7 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
             line = complete_number_line(line, words, image, width, file=file)
         reading = read_key_line(line, image, model=model, file=file)
         day = month = None
-        unanimous = False
+        decisive = False
         mine, theirs = key_value(line.kind, line.text), key_value(line.kind, reading.text)
         if mine is None or theirs is None or fold(mine) != fold(theirs):
             dark = darkest(image) if dark is None else dark
@@ -1055,10 +1069,10 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
                 month = read_month(line, image, reading, model=model, file=file, dark=dark)
             else:
                 day = read_number_digits(line, image, model=model, file=file, reading=reading, dark=dark)
-                glyphs = unanimous_number(line, image, reading, model=model, file=file)
+                glyphs = glyph_number(line, image, reading, model=model, file=file)
                 if glyphs is not None:
-                    day, unanimous = glyphs, True
-        new = reconcile(line, reading, day, month, unanimous=unanimous)
+                    day, decisive = glyphs, True
+        new = reconcile(line, reading, day, month, decisive=decisive)
         ids = {id(w) for w in line.words}
         at = next(i for i, w in enumerate(out) if id(w) in ids)
         out = out[:at] + list(new) + [w for w in out[at:] if id(w) not in ids]

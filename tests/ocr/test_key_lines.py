@@ -496,21 +496,40 @@ def test_tesseract_reads_each_glyph_sheet_as_digits_in_one_call():
     assert tesseract_digits(sheets, psm=7)[1] == "35"
 
 
-def test_a_number_read_alike_by_both_engines_glyph_by_glyph_is_taken_but_capped():
-    """A clearly drawn number whose four glyph readings (second recogniser and Tesseract, each glyph
-    alone and side by side) agree gives that number, at a review confidence."""
-    from ocr.key_lines import number_votes, unanimous_number
+def test_a_drawn_number_is_read_from_its_glyphs_side_by_side_but_capped():
+    """A clearly drawn number: its glyphs read alone and side by side, by both engines, give it; the
+    glyphs side by side settle the number of a line whose readings disagreed, at a review
+    confidence. A blank with no ink gives nothing."""
+    from ocr.key_lines import glyph_number, number_votes
 
     img, span, band = _number_blank_page("2646", gap=18)
     votes = number_votes(img, span, band)
+    assert set(votes) == {"glyphs", "glyphs-tesseract", "joined", "joined-tesseract"}
     assert {max(found, key=lambda d: found[d]) for found in votes.values()} == {"2646"}
-    words = _line(["Số:", "3?0B", "/QĐ-UBND"], [0.95, 0.3, 0.9], y=band[0], x=40)
+    assert set(number_votes(img, span, band, sources=("joined",))) == {"joined"}
+    words = _line(["Số:", "2?4B", "/QĐ-UBND"], [0.95, 0.3, 0.9], y=band[0], x=40)
     words = (replace(words[0], bbox=(40, band[0], span[0], band[1])),
              replace(words[1], bbox=(span[0] + 10, band[0], span[1] - 10, band[1])),
              replace(words[2], bbox=(span[1], band[0], span[1] + 120, band[1])))
     line = KeyLine("number", words)
-    word = unanimous_number(line, img, LineReading("", 0.0))
+    word = glyph_number(line, img, LineReading("", 0.0))
     assert word is not None and word.text == "2646" and word.confidence <= DISAGREE_CAP
+    assert glyph_number(line, Image.new("RGB", img.size, "white"), LineReading("", 0.0)) is None
+
+
+def test_the_87_dpi_number_is_read_from_its_glyphs_where_the_line_reading_misses_it():
+    """laocai-CV-813 (development, 87 dpi): the line reading gives "848" for the handwritten "813",
+    Tesseract "kA ổ" and no symbol; the glyphs cut from the upscaled blank, set side by side without
+    the dots and the next line's ink, read "813", which the number line takes, capped."""
+    page = _real_page("laocai-CV-813-CucHoaChat.pdf")
+    number = [Word("Số:", 0.968, (131, 138, 150, 160), 2, 2), Word("kA", 0.212, (162, 135, 180, 159), 2, 2),
+              Word("ổ", 0.688, (181, 137, 189, 153), 2, 2)]
+    below = [Word(t, 0.97, b, 3, 2) for t, b in (("V/v", (116, 160, 136, 170)), ("số", (227, 156, 240, 170)))]
+    date = [Word(t, 0.95, b, 7, 2) for t, b in (("Hà", (357, 140, 375, 152)), ("Nội,", (379, 140, 403, 153)))]
+    out = reread_words(number + below + date, page.image, *page.image.size)
+    line = [w for w in out if w.line == 2]
+    assert key_value("number", " ".join(w.text for w in line)) == "813/HC-CNHC"
+    assert max(w.confidence for w in line if "813" in w.text) <= DISAGREE_CAP
 
 
 def test_a_number_line_whose_printed_symbol_tesseract_lost_is_completed_from_its_row():
