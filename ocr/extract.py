@@ -33,6 +33,7 @@ from ocr._text import (
 )
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, is_syllable
 from ocr.model import Box, OcrResult, PageText, Word
+from ocr.recipient_list import printed_items, same_line
 from schemas.document_types import (
     CONTRACT_FIELDS,
     DOCUMENT_KINDS,
@@ -1364,21 +1365,6 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
 # The label of each list, folded; "Nơi nhận" also as Tesseract reads it under a seal or at low
 # resolution ("Nơi nhộn:", "Noi nhân:").
 _RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", r"noi\s?nh[a-z]n"))
-# Fixed words of a "Nơi nhận" list misread by one mark (Decree 30 lists name the same few bodies):
-# (pattern on the text as read, printed form). The list is then a repair, held below the signing band.
-_RECIPIENT_WORDS = ((re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bcục Thu[êềệ]\b"), "cục Thuế"),
-                    (re.compile(r"\bNhư Điêu (\d)"), r"Như Điều \1"),
-                    (re.compile(r"\((?:[hbB]{1,2}[/íìil1|]?|[/íìil1|])[cC€eé©]\)"), "(b/c)"),
-                    # The file copy, "Lưu: VT, <drafting unit>" (Decree 30 Appendix I): its colon read as
-                    # ";" or ",", "VT" (văn thư) read as "VĨ"/"V1".
-                    (re.compile(r"(?:^|(?<=; ))Lưu\s*[;,.]\s*(?=V)"), "Lưu: "), (re.compile(r"(?<=Lưu: )V[ĨĩIl1]\b"), "VT"))
-
-
-def _recipient_words_fixed(value: str) -> str:
-    for pattern, printed in _RECIPIENT_WORDS:
-        value = pattern.sub(printed, value)
-    return value
-
 
 def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
     """The addressees ("Kính gửi: …" of a công văn) or else the "Nơi nhận:" list, items joined by "; "."""
@@ -1402,6 +1388,11 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
                 break
             if label == "noi nhan" and s.box[0] > 0.45 * s.width:
                 continue  # the signature block beside the list
+            if label == "noi nhan" and items and prev is not head and same_line(prev.box, s.box, prev.text):
+                items[-1] += " " + s.text  # the rest of the item, cut from it at a word gap
+                words += s.words
+                prev = s
+                continue
             bullet = s.text.lstrip().startswith(("-", "+", "•"))
             if label == "kinh gui" and not bullet and (s.box[0] < head.box[0] or (items and items[-1].rstrip().endswith("."))):
                 # The body starts: left of the label, or after an addressee closed by its full stop.
@@ -1414,7 +1405,7 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
         value = "; ".join(cleaned)
         if value:
             field = _field(value, words, head.page)
-            fixed = _recipient_words_fixed(value)
+            fixed = printed_items(value)
             if fixed != value:  # a word put back in its printed form, not read so: a person confirms
                 field = replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_VALID_CAP))
             if label == "noi nhan":
@@ -1443,20 +1434,38 @@ def _recipients_beside_block(segs: list[Segment], authority: ExtractedField) -> 
     if not page:
         return ABSENT
     w = page[0].width
-    left = sorted((s for s in page if s.box[2] < 0.45 * w and s.text.lstrip().startswith(("-", "–", "—", "~"))
-                   and top - 2 * s.line_height <= s.top <= top + 6 * s.line_height), key=lambda s: s.top)
+    column = sorted((s for s in page if s.box[2] < 0.45 * w), key=lambda s: (s.top, s.box[0]))
+    left = [s for s in column if s.text.lstrip().startswith(("-", "–", "—", "~"))
+            and top - 2 * s.line_height <= s.top <= top + 6 * s.line_height]
     if not left:
         return ABSENT
-    run = [left[0]]
-    for s in left[1:]:
-        if s.top - run[-1].bottom > 1.2 * run[-1].line_height:
-            break
+    first = left[0]
+    lh = first.line_height
+    # The first item whose dash went with the lost label: a sure line closed by ";" right above the
+    # first dashed item, starting where the items do.
+    lost = [s for s in column if s.top < first.top and -0.5 * lh <= first.top - s.bottom <= 1.2 * lh
+            and s.text.rstrip().endswith(";") and abs(s.box[0] - first.box[0]) < 2 * lh
+            and min(wd.confidence for wd in s.words) >= 0.8]
+    run, items = [first], [[first]]
+    if lost:
+        run.insert(0, lost[-1])
+        items.insert(0, [lost[-1]])
+    for s in column:
+        if s.top <= first.top or s in run:
+            continue
+        if same_line(run[-1].box, s.box, run[-1].text):
+            items[-1].append(s)  # the rest of an item, cut from it at a word gap
+        elif s in left and s.top - run[-1].bottom <= 1.2 * run[-1].line_height:
+            items.append([s])
+        else:
+            continue
         run.append(s)
-    cleaned = [c for c in (_clean_value(s.text).lstrip("-–+•*~ ") for s in run) if sum(ch.isalpha() for ch in c) > 1]
+    texts = [" ".join(piece.text for piece in item) for item in items]
+    cleaned = [c for c in (_clean_value(t).lstrip("-–+•*~ ") for t in texts) if sum(ch.isalpha() for ch in c) > 1]
     if not cleaned:
         return ABSENT
     value = "; ".join(cleaned)
-    field = _field(_recipient_words_fixed(value), [wd for s in run for wd in s.words], authority.page)
+    field = _field(printed_items(value), [wd for s in run for wd in s.words], authority.page)
     field = replace(field, confidence=min(field.confidence, LOW_WORD_CAP))
     return with_checks(field, list_closed=fold(cleaned[-1]).startswith("luu"))
 

@@ -12,7 +12,11 @@ Where the list is comes from the page's first reading, by its form, not by one t
 else the dashed items and the closing "Lưu" item in the left column, else the left-column lines level
 with the signature block's first authority line. The re-read replaces the first reading's words in
 the crop only when it read more text with confidence; nothing is re-read when no list is found.
-`reread_list` is what the Tesseract engine calls (its `recipient_list` option)."""
+`reread_list` is what the Tesseract engine calls (its `recipient_list` option).
+
+Extraction reads the items from the lines: `same_line` joins the pieces of one item that the page's
+reading cut at a wide word gap ("- UBND" … "cấp xã;"), and `printed_items` puts back the list's fixed
+words (the few bodies and phrases Decree 30 lists name) where one mark was misread."""
 
 from __future__ import annotations
 
@@ -37,6 +41,41 @@ OTHER_SCALES = (0.7, 1.4)
 _LABEL = re.compile(r"^\W*n\s?[o0ơ]i\s?nh[a-z]{1,2}n\b")  # folded "Nơi nhận", with OCR slack
 _ITEM = re.compile(r"^\s*[-–—+•*]")
 _CLOSING = re.compile(r"^\W*luu\s*[:;.]")
+# Fixed words of a "Nơi nhận" list misread by one mark or two (Decree 30 lists name the same few
+# bodies and phrases): (pattern on the text as read, printed form). A list so repaired is held below
+# the signing band by the extractor (a person confirms what was put back, not read).
+PRINTED_WORDS = (
+    (re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bcục Thu[êềệ]\b"), "cục Thuế"),
+    # "Như Điều 3" (the articles' executors), its "Điều" read with another tone or hat, its "Đ" as "D".
+    (re.compile(r"\bNh[ưuứừửữự] [ĐD]i[eêềểễếệéèẻẽẹ]u (\d)"), r"Như Điều \1"),
+    (re.compile(r"\bNh[ưuứừửữự] tr[eêềểễếệ]n\b"), "Như trên"),
+    # "(b/c)", "(để b/c)": "báo cáo", the slash read as a letter or lost, "c" as "e", "©", "C".
+    (re.compile(r"\((để )?(?:[hbB6]{1,2}[/íìil1|\\]?|[/íìil1|])[cC€eéê©ç]\s?[)}\]]"), r"(\1b/c)"),
+    # "CT, các PCT" (the chairman and the vice-chairmen): "các" read without its mark.
+    (re.compile(r"\bCT, c[aàảãạ]c PCT\b"), "CT, các PCT"),
+    # The file copy, "Lưu: VT, <drafting unit>" (Decree 30 Appendix I): its colon read as ";" or ",",
+    # "VT" (văn thư) read as "VĨ"/"V1"/"YT".
+    (re.compile(r"(?:^|(?<=; ))Lưu\s*[;,.]\s*(?=[VY])"), "Lưu: "), (re.compile(r"(?<=Lưu: )(?:V[ĨĩIl1]|Y[TĨ])\b"), "VT"),
+)
+
+
+def printed_items(value: str) -> str:
+    """`value` (items joined by "; ") with the list's fixed words in their printed form."""
+    for pattern, printed in PRINTED_WORDS:
+        value = pattern.sub(printed, value)
+    return value
+
+
+def same_line(prev: Box, box: Box, prev_text: str) -> bool:
+    """`box` is a later piece of the printed line `prev` is on: level with it (each one's middle within
+    the other's span) and to its right, in the list's column. The page's reading cuts a line at a
+    word gap over two word heights, and a short upper-case word ("UBND") gives a low word height.
+    A speck before it (`prev_text` with fewer than two letters) is no piece of an item."""
+    if sum(c.isalpha() for c in prev_text) < 2:
+        return False
+    mid, prev_mid = (box[1] + box[3]) / 2, (prev[1] + prev[3]) / 2
+    level = prev[1] <= mid <= prev[3] or box[1] <= prev_mid <= box[3]
+    return level and box[0] >= prev[2] and box[0] - prev[2] < 4 * max(prev[3] - prev[1], box[3] - box[1])
 
 
 def _segments(words: Sequence[Word], width: int, height: int) -> list:
