@@ -48,7 +48,7 @@ PRINTED_WORDS = (
     (re.compile(r"\b(Chỉ|Chí|Chị) cục\b"), "Chi cục"), (re.compile(r"\bcục Thu[êềệ]\b"), "cục Thuế"),
     # "Như Điều 3" (the articles' executors), its "Điều" read with another tone or hat, its "Đ" as "D".
     (re.compile(r"\bNh[ưuứừửữự] [ĐD]i[eêềểễếệéèẻẽẹ]u (\d)"), r"Như Điều \1"),
-    (re.compile(r"\bNh[ưuứừửữự] tr[eêềểễếệ]n\b"), "Như trên"),
+    (re.compile(r"\bNh[ưuứừửữự] tr[eêềểễếệéèẻẽẹ]n\b"), "Như trên"),
     # "(b/c)", "(để b/c)": "báo cáo", the slash read as a letter or lost, "c" as "e", "©", "C".
     (re.compile(r"\((để )?(?:[hbB6]{1,2}[/íìil1|\\]?|[/íìil1|])[cC€eéê©ç]\s?[)}\]]"), r"(\1b/c)"),
     # "CT, các PCT" (the chairman and the vice-chairmen): "các" read without its mark.

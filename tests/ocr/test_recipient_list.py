@@ -5,12 +5,14 @@ held-out family)."""
 
 from __future__ import annotations
 
+from dataclasses import replace as rl_replace
 from pathlib import Path
 
 import ocr
 from ocr.calibrate import _render, truth_fields
 from ocr.model import Word
-from ocr.recipient_list import _best_lines, find_list
+from ocr.extract import LOW_WORD_CAP
+from ocr.recipient_list import _best_lines, find_list, printed_items
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES
 from tests.ocr.test_extract_general import Page
 
@@ -121,3 +123,59 @@ def test_a_line_crossing_the_gutter_keeps_the_pages_reading(monkeypatch) -> None
     out = rl.reread_list(words, prep, page.width, page.height, dpi=300)
     assert all(w in out for w in centred)  # the page's reading of the crossing line, whole
     assert sum(1 for w in out if w.text == "Ghi") == 1
+
+
+def test_the_lists_fixed_words_are_put_back_from_their_misreads_and_printed_ones_left_alone() -> None:
+    printed = "Như Điều 3; UBND tỉnh (b/c); CT, các PCT UBND huyện; Lưu: VT, TNMT"
+    assert printed_items(printed) == printed
+    assert printed_items("Nhu Điểu 3; UBND tỉnh (b/e]; CT, cac PCT UBND huyện; Lưu; YT, TNMT") == printed
+    assert printed_items("Bộ trưởng (để bíc); Như trẽn; Lưu, VĨ, Vụ PC") == "Bộ trưởng (để b/c); Như trên; Lưu: VT, Vụ PC"
+    # Words that only look like the list's: an article cited without "Như", a unit that is no file copy.
+    assert printed_items("Điểu 3 Luật Đất đai; Lưu trữ tỉnh") == "Điểu 3 Luật Đất đai; Lưu trữ tỉnh"
+
+
+def _decision_page(left: list[tuple[int, int, str]]) -> Page:
+    from tests.ocr.test_extract_general import _header
+
+    p = _header(Page())
+    p.centred(700, "QUYẾT ĐỊNH").centred(770, "Về việc công nhận gia đình văn hóa tiêu biểu năm 2019")
+    p.line(350, 1500, "trách nhiệm thi hành Quyết định này./. và các cơ quan có liên quan khác nữa")
+    for x, y, text in left:
+        p.line(x, y, text, h=40)
+    p.line(1450, 1690, "KT. CHỦ TỊCH").line(1450, 1760, "PHÓ CHỦ TỊCH").line(1480, 2100, "Trần Hữu Tuấn")
+    return p
+
+
+def test_an_item_the_pages_reading_cut_at_a_word_gap_is_one_item() -> None:
+    from tests.ocr.test_extract_general import _extract
+
+    # "- UBND cấp xã;" read as two lines level with each other: a short upper-case word's low height
+    # made its gap to "cấp" look wide.
+    page = _decision_page([(300, 1640, "Nơi nhận:"), (300, 1700, "- Chủ hộ kinh doanh;"), (300, 1755, "- UBND"),
+                           (560, 1758, "cấp xã;"), (300, 1810, "- Lưu: VT, TCKH.")])
+    rec = _extract(page, document_type="quyet_dinh").fields["recipients"]
+    assert rec.value == "Chủ hộ kinh doanh; UBND cấp xã; Lưu: VT, TCKH"
+    assert rec.checks.get("list_closed") is True
+
+
+def test_a_speck_before_an_item_is_not_joined_to_it() -> None:
+    from tests.ocr.test_extract_general import _extract
+
+    page = _decision_page([(300, 1640, "Nơi nhận:"), (300, 1700, "- Như Điều 3;"), (300, 1755, "`"),
+                           (360, 1757, "UBND tỉnh (b/c);"), (300, 1810, "- Lưu: VT, TNMT.")])
+    assert _extract(page, document_type="quyet_dinh").fields["recipients"].value == \
+        "Như Điều 3; UBND tỉnh (b/c); Lưu: VT, TNMT"
+
+
+def test_without_its_label_the_list_keeps_a_first_item_whose_dash_was_lost_and_stays_doubtful() -> None:
+    from tests.ocr.test_extract_general import _extract
+
+    page = _decision_page([(300, 1645, "1x92: ve c9Đ2y"), (300, 1700, "Người được cấp;"), (300, 1755, "- Lưu: VT, HT.")])
+    # The garbled label's words are unsure: it is no item.
+    page.words[:] = [w if w.text not in ("1x92:", "ve", "c9Đ2y") else rl_replace(w, confidence=0.05) for w in page.words]
+    rec = _extract(page, document_type="quyet_dinh").fields["recipients"]
+    assert rec.value == "Người được cấp; Lưu: VT, HT"
+    assert rec.confidence <= LOW_WORD_CAP
+    # A body line ending the page above, not closed by ";", is no lost item.
+    page = _decision_page([(300, 1700, "thi hành Quyết định này."), (300, 1755, "- Lưu: VT, HT.")])
+    assert _extract(page, document_type="quyet_dinh").fields["recipients"].value == "Lưu: VT, HT"
