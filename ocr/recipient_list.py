@@ -8,7 +8,9 @@ for "Nơi nhận:" over "- Người được cấp;"), or runs the list into the
 Read alone, cropped to its column, the same pixels read cleanly: the list is a uniform block of
 short left-aligned lines (Tesseract --psm 6).
 
-Where the list is comes from the page's first reading, by its form, not by one template: the label,
+Where the list is comes from the page's first reading, by its form, not by one template, anywhere
+below the header (on a continuation page, anywhere: a decision's page 2 often holds only the last
+article and the signature block): the label,
 else the dashed items and the closing "Lưu" item in the left column, else the left-column lines level
 with the signature block's first authority line. The re-read replaces the first reading's words in
 the crop only when it read more text with confidence; nothing is re-read when no list is found.
@@ -98,7 +100,7 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
     segs = [s for s in _segments(words, width, height) if s.text.strip()]
     if not segs:
         return None
-    below_header = [s for s in segs if s.top > 0.2 * height]
+    below_header = [s for s in segs if s.top > _header_end(segs, height)]
     left = sorted((s for s in below_header if s.box[2] < 0.5 * width), key=lambda s: s.top)
     if not left:
         return None
@@ -139,6 +141,18 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
     if cut <= x1:
         return None
     return (0, max(0, round(top)), round(cut), min(height, round(bottom)))
+
+
+def _header_end(segs: Sequence, height: int) -> float:
+    """Where the page's header ends: the first page's (issuing body, motto, number) fills about its top
+    fifth; a continuation page has none (no motto, no "Số:" line up there), and its signature block
+    and list may stand right under its page number."""
+    from ocr.extract import _MOTTO, _SO
+
+    top = [s for s in segs if s.top < 0.25 * height]
+    if any(_MOTTO.search(s.folded) or _SO.match(s.folded) for s in top):
+        return 0.2 * height
+    return 0.03 * height  # the page number
 
 
 def _wide(s: object, width: int) -> bool:

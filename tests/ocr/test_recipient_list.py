@@ -10,8 +10,8 @@ from pathlib import Path
 
 import ocr
 from ocr.calibrate import _render, truth_fields
-from ocr.model import Word
 from ocr.extract import LOW_WORD_CAP
+from ocr.model import Word
 from ocr.recipient_list import _best_lines, find_list, printed_items
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES
 from tests.ocr.test_extract_general import Page
@@ -179,3 +179,30 @@ def test_without_its_label_the_list_keeps_a_first_item_whose_dash_was_lost_and_s
     # A body line ending the page above, not closed by ";", is no lost item.
     page = _decision_page([(300, 1700, "thi hành Quyết định này."), (300, 1755, "- Lưu: VT, HT.")])
     assert _extract(page, document_type="quyet_dinh").fields["recipients"].value == "Lưu: VT, HT"
+
+
+def _continuation_page(top: int) -> Page:
+    """A decision's page 2: its page number, the last article's end, then the list beside the block."""
+    p = Page(number=2)
+    p.line(1220, 120, "2")
+    p.line(350, top, "trách nhiệm thi hành Quyết định này./. và các cơ quan có liên quan khác nữa")
+    for i, text in enumerate(("Nơi nhận:", "- Như Điều 3;", "- UBND tỉnh (b/c);", "- Lưu: VT, TNMT.")):
+        p.line(300, top + 120 + 55 * i, text, h=40)
+    p.line(1450, top + 110, "KT. CHỦ TỊCH").line(1450, top + 180, "PHÓ CHỦ TỊCH").line(1480, top + 520, "Trần Hữu Tuấn")
+    return p
+
+
+def test_a_list_near_the_top_of_a_continuation_page_is_found() -> None:
+    # Page 2 holds only the last article and the signature block: the list stands in the page's top
+    # fifth, where a first page has its header.
+    page = _continuation_page(300).build()
+    box = find_list(list(page.words), page.width, page.height)
+    assert box is not None and box[1] < 420 and box[3] > 420 + 55 * 3 + 40 and box[1] > 300 + 50
+
+
+def test_on_a_page_with_a_header_its_top_fifth_is_the_header_not_a_list() -> None:
+    p = _continuation_page(300)
+    p.line(1300, 130, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 200, "Độc lập - Tự do - Hạnh phúc")
+    page = p.build()
+    box = find_list(list(page.words), page.width, page.height)
+    assert box is None or box[1] > 0.2 * page.height
