@@ -33,7 +33,7 @@ from ocr._text import (
 )
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, is_syllable
 from ocr.model import Box, OcrResult, PageText, Word
-from ocr.recipient_list import printed_items, same_line
+from ocr.recipient_list import left_column, printed_items, same_line
 from schemas.document_types import (
     CONTRACT_FIELDS,
     DOCUMENT_KINDS,
@@ -161,6 +161,14 @@ def _segment(words: list[Word], page: PageText) -> Segment:
         pos += len(t) + 1
     text = " ".join(texts)
     return Segment(page.number, page.width, page.height, tuple(words), text, fold(text), tuple(starts))
+
+
+def _part(seg: Segment, words: list[Word]) -> Segment:
+    """A segment of some of `seg`'s words, on its page."""
+    texts = [nfc(w.text) for w in words]
+    starts = [sum(len(t) + 1 for t in texts[:i]) for i in range(len(texts))]
+    text = " ".join(texts)
+    return Segment(seg.page, seg.width, seg.height, tuple(words), text, fold(text), tuple(starts))
 
 
 def _header_split(ws: list[Word], page: PageText, h: float) -> int | None:
@@ -1388,7 +1396,11 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
                 break
             if label == "noi nhan" and s.box[0] > 0.45 * s.width:
                 continue  # the signature block beside the list
-            if label == "noi nhan" and items and prev is not head and same_line(prev.box, s.box, prev.text):
+            if label == "noi nhan" and s.box[2] > 0.5 * s.width:
+                kept = left_column(s.words, s.width)  # the list's column of a line run into the block beside it
+                if len(kept) < len(s.words):
+                    s = _part(s, kept)
+            if label == "noi nhan" and items and prev is not head and same_line(prev.box, s.box, prev.text, s.text):
                 items[-1] += " " + s.text  # the rest of the item, cut from it at a word gap
                 words += s.words
                 prev = s
@@ -1453,7 +1465,7 @@ def _recipients_beside_block(segs: list[Segment], authority: ExtractedField) -> 
     for s in column:
         if s.top <= first.top or s in run:
             continue
-        if same_line(run[-1].box, s.box, run[-1].text):
+        if same_line(run[-1].box, s.box, run[-1].text, s.text):
             items[-1].append(s)  # the rest of an item, cut from it at a word gap
         elif s in left and s.top - run[-1].bottom <= 1.2 * run[-1].line_height:
             items.append([s])

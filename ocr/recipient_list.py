@@ -68,12 +68,12 @@ def printed_items(value: str) -> str:
     return value
 
 
-def same_line(prev: Box, box: Box, prev_text: str) -> bool:
-    """`box` is a later piece of the printed line `prev` is on: level with it (each one's middle within
-    the other's span) and to its right, in the list's column. The page's reading cuts a line at a
-    word gap over two word heights, and a short upper-case word ("UBND") gives a low word height.
-    A speck before it (`prev_text` with fewer than two letters) is no piece of an item."""
-    if sum(c.isalpha() for c in prev_text) < 2:
+def same_line(prev: Box, box: Box, prev_text: str, text: str) -> bool:
+    """`box` (reading `text`) is a later piece of the printed line `prev` (reading `prev_text`) is on:
+    level with it (each one's middle within the other's span) and to its right, in the list's column.
+    The page's reading cuts a line at a word gap over two word heights, and a short upper-case word
+    ("UBND") gives a low word height. Specks (fewer than two letters) are no piece of an item."""
+    if min(sum(c.isalpha() for c in t) for t in (prev_text, text)) < 2:
         return False
     mid, prev_mid = (box[1] + box[3]) / 2, (prev[1] + prev[3]) / 2
     level = prev[1] <= mid <= prev[3] or box[1] <= prev_mid <= box[3]
@@ -87,6 +87,14 @@ def _segments(words: Sequence[Word], width: int, height: int) -> list:
                     mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
                                                              blank=not words))
     return segments(page)  # page 2: no header column split
+
+
+def left_column(words: Sequence[Word], width: int) -> list[Word]:
+    """The words of a list line in the list's column, the left half of the page (Decree 30 sets the
+    list and the signature block side by side, each in its half): a line the page's reading ran
+    across both ("- Như Điều 3;", specks of the seal, "KT. CHỦ TỊCH" level with it) loses what lies
+    in the right half."""
+    return [w for w in sorted(words, key=lambda w: w.bbox[0]) if (w.bbox[0] + w.bbox[2]) / 2 < 0.5 * width]
 
 
 def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:

@@ -206,3 +206,24 @@ def test_on_a_page_with_a_header_its_top_fifth_is_the_header_not_a_list() -> Non
     page = p.build()
     box = find_list(list(page.words), page.width, page.height)
     assert box is None or box[1] > 0.2 * page.height
+
+
+def test_a_list_line_run_into_the_signature_block_keeps_only_the_lists_column() -> None:
+    from tests.ocr.test_extract_general import _extract
+
+    page = _decision_page([(300, 1640, "Nơi nhận:"), (300, 1755, "- UBND tỉnh (b/c);"), (300, 1810, "- Lưu: VT, TNMT.")])
+    # The page's reading ran "- Như Điều 3;" into the block's first line level with it, specks of the
+    # seal bridging the gutter (no gap there wider than two word heights).
+    specks = " ".join("~'"[i % 2] for i in range(16))
+    line = _line("- Như Điều 3;", 1700, x=300) + _line(specks, 1700, 0.3, x=700) + _line("KT. CHỦ TỊCH", 1700, x=1460)
+    page.words[:] = [w for w in page.words if w.text not in ("KT.", "CHỦ", "TỊCH") or w.bbox[1] != 1690] + \
+        [rl_replace(w, line=90) for w in line]
+    rec = _extract(page, document_type="quyet_dinh").fields["recipients"]
+    assert rec.value == "Như Điều 3; UBND tỉnh (b/c); Lưu: VT, TNMT"
+
+
+def test_a_list_line_in_the_left_half_stays_whole() -> None:
+    from ocr.recipient_list import left_column
+
+    words = _line("- Chi cục Thuế thành phố Quy Nhơn;", 100, x=300)
+    assert left_column(words, 2480) == words
