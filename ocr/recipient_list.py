@@ -17,8 +17,9 @@ the crop only when it read more text with confidence; nothing is re-read when no
 `reread_list` is what the Tesseract engine calls (its `recipient_list` option).
 
 Extraction reads the items from the lines: `same_line` joins the pieces of one item that the page's
-reading cut at a wide word gap ("- UBND" … "cấp xã;"), and `printed_items` puts back the list's fixed
-words (the few bodies and phrases Decree 30 lists name) where one mark was misread."""
+reading cut at a wide word gap ("- UBND" … "cấp xã;"), `left_column` keeps the list's half of a line
+the page's reading ran into the signature block, and `printed_items` puts back the list's fixed words
+(the few bodies and phrases Decree 30 lists name) where a mark or two was misread."""
 
 from __future__ import annotations
 
