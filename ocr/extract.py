@@ -1028,12 +1028,18 @@ def _joined_mark(text: str) -> str | None:
     return f"{m.group(1)}. {title}" if title and " " in title else None
 
 
-def _authority_start(s: Segment) -> bool:
+def has_page_header(segs: Iterable[Segment], height: int) -> bool:
+    """Does the page carry a first page's header (motto, "Số:" line) in its top quarter? A continuation
+    page has none, and its signature block and recipients may stand right under its page number."""
+    return any(s.top < 0.25 * height and (_MOTTO.search(s.folded) or _SO.match(s.folded)) for s in segs)
+
+
+def _authority_start(s: Segment, header_end: float | None = None) -> bool:
     # "KT." / "TM." printed in capitals starts a block even when the seal garbles the rest of its line.
     marked = bool(re.match(r"^\s*(KT|TM|TL|TUQ)\s?[.,]\s*\S", s.text))
     joined = _joined_mark(s.text) is not None  # "TLCHỦTỊCH": the line with its spaces lost
     return ((is_upper_text(s.text) or marked) and bool(_SIGNER_HINT.search(s.folded)) or joined) \
-        and s.top > 0.15 * s.height
+        and s.top > (0.15 * s.height if header_end is None else header_end)
 
 
 def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Segment | None]]:
@@ -1046,6 +1052,8 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
     if not page_segs:
         return []
     w = page_segs[0].width
+    h = page_segs[0].height
+    header_end = 0.15 * h if has_page_header(page_segs, h) else 0.03 * h  # under the page number
     blocks: list[tuple[list[Segment], Segment | None]] = []
     for side in ("right", "left"):
         if side == "right":
@@ -1056,7 +1064,7 @@ def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Seg
         column.sort(key=lambda s: s.top)
         used: set[int] = set()
         for i, s in enumerate(column):
-            if i in used or not _authority_start(s) or (side == "left" and not _LEFT_BLOCK.match(s.folded)):
+            if i in used or not _authority_start(s, header_end) or (side == "left" and not _LEFT_BLOCK.match(s.folded)):
                 continue
             lines = [s]
             j = i + 1

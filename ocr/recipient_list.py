@@ -153,15 +153,11 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
 
 
 def _header_end(segs: Sequence, height: int) -> float:
-    """Where the page's header ends: the first page's (issuing body, motto, number) fills about its top
-    fifth; a continuation page has none (no motto, no "Số:" line up there), and its signature block
-    and list may stand right under its page number."""
-    from ocr.extract import _MOTTO, _SO
+    """Where the list may start: under a first page's header (its top fifth), or right under a
+    continuation page's page number."""
+    from ocr.extract import has_page_header
 
-    top = [s for s in segs if s.top < 0.25 * height]
-    if any(_MOTTO.search(s.folded) or _SO.match(s.folded) for s in top):
-        return 0.2 * height
-    return 0.03 * height  # the page number
+    return 0.2 * height if has_page_header(segs, height) else 0.03 * height
 
 
 def _wide(s: object, width: int) -> bool:

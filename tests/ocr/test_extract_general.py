@@ -529,3 +529,30 @@ def test_the_vv_line_is_found_under_a_number_line_read_as_debris() -> None:
     ex = _extract(p)
     assert ex.fields["summary"].value == "V/v bảo đảm an toàn giao thông trong dịp nghỉ hè"
     assert ex.fields["kind"].value == "CÔNG VĂN"
+
+
+def _decision_signed_at_the_top_of_page_two(motto_on_page_two: bool) -> ocr.Extraction:
+    first = _header(Page())
+    first.centred(700, "QUYẾT ĐỊNH")
+    first.centred(770, "Về việc cấp giấy phép cho hộ gia đình")
+    first.line(350, 1000, "Điều 1. Cấp giấy phép cho ông Trần Văn An.")
+    second = Page(number=2)
+    second.line(1220, 120, "2")
+    if motto_on_page_two:  # a page that has a header: its top sixth is never a signature block
+        second.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    second.line(350, 300, "Điều 3. Các ông (bà) có tên tại Điều 1 chịu trách nhiệm thi hành Quyết định này./.")
+    second.line(1450, 420, "KT. CHỦ TỊCH").line(1450, 490, "PHÓ CHỦ TỊCH").line(1480, 830, "Trần Hữu Tuấn")
+    return _extract(first, second)
+
+
+def test_a_signature_block_right_under_a_continuation_pages_number_is_found() -> None:
+    # Page 2 holds only the last article and the block, which stands in the page's top sixth, where a
+    # first page has its header; a continuation page has no header there to mistake for one.
+    ex = _decision_signed_at_the_top_of_page_two(motto_on_page_two=False)
+    assert ex.fields["signer_name"].value == "Trần Hữu Tuấn"
+    assert ex.fields["signer_authority"].value.startswith("KT. CHỦ TỊCH")
+
+
+def test_on_a_page_with_a_header_its_top_sixth_is_not_a_signature_block() -> None:
+    ex = _decision_signed_at_the_top_of_page_two(motto_on_page_two=True)
+    assert ex.fields.get("signer_authority") is None or not ex.fields["signer_authority"].value
