@@ -33,7 +33,13 @@ class _Scan:
     height_px: int
 
 
-def _jpeg_of(page: Image.Image | Path) -> _Scan:
+def _jpeg_of(page: Image.Image | Path | bytes) -> _Scan:
+    if isinstance(page, bytes):  # a JPEG file's bytes (signing._scans): embedded as they are
+        with Image.open(io.BytesIO(page)) as opened:  # header only
+            if opened.format == "JPEG" and opened.mode in ("RGB", "L"):
+                return _Scan(page, opened.width, opened.height)
+            opened.load()
+            return _jpeg_of(opened.copy())
     if isinstance(page, Path | str):
         path = Path(page)
         with Image.open(path) as opened:  # header only: no decode for the pass-through case
@@ -149,7 +155,7 @@ def _band_height(width_pt: float, n_lines: int) -> float:
 
 
 def assemble_pdf(
-    pages: Sequence[Image.Image | Path],
+    pages: Sequence[Image.Image | Path | bytes],
     marker: ConversionMarker,
     *,
     dpi: int | Sequence[int] = 300,
@@ -178,7 +184,7 @@ def _title(marker: ConversionMarker) -> str:
     return f"Kết quả số hóa {marker.result_code}" if marker.result_code else "Kết quả số hóa"
 
 
-def _render(pages: Sequence[Image.Image | Path], marker: ConversionMarker, dpis: list[int],
+def _render(pages: Sequence[Image.Image | Path | bytes], marker: ConversionMarker, dpis: list[int],
             text_layers: Sequence[Any] | None) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 

@@ -67,6 +67,19 @@ def _sign_documents(batch_id: int, todo: list[Document], identities: Any, now: d
     return {"batch_id": batch_id, "signed": signed, "failed": run.failed}
 
 
+def scan_images(raw: bytes, settings: Settings) -> tuple[list[Any], list[int]]:
+    """The pages to sign and their resolutions: the scan's own JPEGs when it is one JPEG a page
+    (signing._scans: no second rasterising, no second lossy pass), else the pages as OCR loads them."""
+    import ocr
+    from signing._scans import scan_jpegs
+
+    jpegs = scan_jpegs(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
+    if jpegs is not None:
+        return [p.jpeg for p in jpegs], [p.dpi for p in jpegs]
+    pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
+    return [p.image for p in pages], [p.dpi for p in pages]
+
+
 def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: Any, settings: Settings,
               store: ObjectStore) -> bool:
     """True when this call signed the document (not when it was signed before or went back to review)."""
@@ -93,12 +106,12 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
         fields = {f.name: None if f.name in withheld else f.value
                   for f in s.scalars(select(Field).where(Field.document_id == doc.id))}
     raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
-    pages = ocr.load_pages(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
+    images, dpis = scan_images(raw, settings)
     ocr_text: list[Any] | None = None
     if doc.ocr_key:
         # Word boxes, not just rows: the signed copy's invisible text lines up with the scan (method a).
         ocr_doc = ocr.OcrResult.from_dict(json.loads(store.get_bytes(store.bucket("work"), doc.ocr_key)))
-        ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(pages) else None
+        ocr_text = list(ocr_doc.pages) if len(ocr_doc.pages) == len(images) else None
     marker = signing.ConversionMarker(converter=converter, converted_at=now, result_code=code,
                                       lookup_url=f"{settings.lookup_base()}/{code}", supersedes=replaced_code)
     record: dict[str, Any] = {"result_code": code, "document_type": doc.document_type, "fields": fields}
@@ -109,7 +122,7 @@ def _sign_one(doc: Document, key: Any, converter: str, now: datetime, options: A
     payload = json.dumps(record, ensure_ascii=False, indent=1).encode()
     # Archive only (method a): the scan, no structured data presented as a valid result's content.
     attachments = {} if terms.archive_only else {"fields.json": payload}
-    outcome = signing.sign_result([p.image for p in pages], marker, key, dpi=[p.dpi for p in pages],
+    outcome = signing.sign_result(images, marker, key, dpi=dpis,
                                   text_layers=ocr_text, attachments=attachments, options=options)
     work = keys.work_key(doc.id, "signed.pdf")
     store.put_bytes(store.bucket("work"), work, outcome.pdf, content_type="application/pdf")

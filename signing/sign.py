@@ -248,7 +248,7 @@ def sign_pdf(
 
 
 def sign_result(
-    pages: Sequence[Image.Image | Path],
+    pages: Sequence[Image.Image | Path | bytes],
     marker: ConversionMarker,
     key: KeySource,
     *,
