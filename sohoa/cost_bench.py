@@ -248,11 +248,17 @@ def _tool_label(argv: Any, *args: Any, **kwargs: Any) -> str:
     from core import tools
 
     name = kwargs.get("tool") or tools.tool_name(str(argv[0]))
-    if name == "tesseract" and len(argv) > 1:  # which pass: the page, the column sheet or OSD
-        base = Path(str(argv[1])).name
-        name += {"sohoa-ocr": " page pass", "sohoa-cols": " column pass", "sohoa-osd": " OSD"}.get(
-            "-".join(base.split("-")[:2]), "")
-    return name
+    return f"{name} (program started)" if name == "tesseract" else name
+
+
+_READINGS = {"sohoa-ocr": "page pass", "sohoa-cols": "column pass", "sohoa-osd": "OSD",
+             "sohoa-list": "recipients list", "sohoa-row": "unread row"}
+
+
+def _reading_label(image: Any, *args: Any, **kwargs: Any) -> str:
+    """Which Tesseract reading (through its seam, in this process or as a program): by the image's name."""
+    base = Path(str(image)).name
+    return f"tesseract {_READINGS.get('-'.join(base.split('-')[:2]), 'other')}"
 
 
 @contextlib.contextmanager
@@ -264,14 +270,17 @@ def _instrumented(parts: _Parts) -> Iterator[None]:
     import review.ge
     from core import tools
     from ocr import fingerprint
+    from ocr._exec import tesseract
 
-    wrapped: list[tuple[Any, str, Callable[..., str] | str]] = [(tools, "run", _tool_label), (ocr, "load_pages", "load pages (decode, rasterise)"),
-               (ocr, "assess", "page quality"), (engine, "prepare", "preprocess"),
-               (engine, "reread_words", "second recogniser: number and date lines"),
-               (engine, "confirm_words", "second recogniser: signature block, recipients"),
-               (engine, "find_marks", "seal and signature marks"), (engine, "correct", "post-correction"),
-               (fingerprint, "page_hash", "page fingerprint"),
-               (review.ge, "run_batch_expectations", "expectation suites (import, run, Data Docs; per batch)")]
+    wrapped: list[tuple[Any, str, Callable[..., str] | str]] = [
+        (tools, "run", _tool_label), (tesseract, "run", _reading_label),
+        (ocr, "load_pages", "load pages (decode, rasterise)"),
+        (ocr, "assess", "page quality"), (engine, "prepare", "preprocess"),
+        (engine, "reread_words", "second recogniser: number and date lines"),
+        (engine, "confirm_words", "second recogniser: signature block, recipients"),
+        (engine, "find_marks", "seal and signature marks"), (engine, "correct", "post-correction"),
+        (fingerprint, "page_hash", "page fingerprint"),
+        (review.ge, "run_batch_expectations", "expectation suites (import, run, Data Docs; per batch)")]
     saved = [(module, name, getattr(module, name)) for module, name, _ in wrapped]
     try:
         for module, name, label in wrapped:
