@@ -46,8 +46,11 @@ def run(image_path: str, args: Sequence[str], *, timeout_s: float = 180, file: s
     if TESSERACT_CMD is None and not os.environ.get("SOHOA_TESSERACT_CMD") \
             and os.environ.get("SOHOA_TESSERACT_IN_PROCESS", "1") != "0":
         request = Request.parse(args)
-        if request is not None and library_ready():
-            return read_tsv(image_path, request, timeout_s=timeout_s, file=file)
+        # One image a file (a list of images or a multi-page TIFF is the program's to walk through).
+        if request is not None and Path(image_path).suffix.lower() in _ONE_IMAGE and library_ready():
+            tsv = read_tsv(image_path, request, timeout_s=timeout_s, file=file)
+            if tsv is not None:
+                return tsv
     try:
         done = tools.run([command(), image_path, "stdout", *args], timeout_s=timeout_s, tool="tesseract",
                          env=_ENV, hint=HINT)
@@ -88,6 +91,7 @@ def dictionary_words(traineddata: Path, *, timeout_s: float = 120) -> list[str]:
 # What `tesseract IMAGE stdout … tsv` prints first (TessTsvRenderer's header); the page's rows follow.
 _TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
 _PSM_AUTO = 3  # the program's default page segmentation (the library's own is 6)
+_ONE_IMAGE = (".pgm", ".ppm", ".pnm", ".png", ".jpg", ".jpeg", ".bmp")
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ class _Api:
                 self.defaults[name] = text.decode()
         return self.defaults[name]
 
-    def read(self, image_path: str, request: Request, *, timeout_s: float, file: str) -> str:
+    def read(self, image_path: str, request: Request, *, timeout_s: float, file: str) -> str | None:
+        """The TSV, or None when leptonica cannot read the image (the program then says why)."""
         lib, h = self.lib, self.handle
         given = dict(request.variables)
         for name in [*given, *self.defaults]:
@@ -176,7 +181,7 @@ class _Api:
         lib.TessBaseAPISetPageSegMode(h, request.psm)
         pix = ctypes.c_void_p(_lept().pixRead(image_path.encode()))
         if not pix.value:
-            raise EngineFailed(file, f"tesseract: cannot read the image {Path(image_path).name}")
+            return None
         monitor = lib.TessMonitorCreate()
         try:
             lib.TessBaseAPISetInputName(h, image_path.encode())
@@ -264,8 +269,9 @@ def _load() -> dict[str, ctypes.CDLL]:
     return {"lib": lib, "lept": lept}
 
 
-def read_tsv(image_path: str, request: Request, *, timeout_s: float, file: str) -> str:
-    """The TSV of `tesseract IMAGE stdout …request… tsv`, read by the library. Raises EngineFailed."""
+def read_tsv(image_path: str, request: Request, *, timeout_s: float, file: str) -> str | None:
+    """The TSV of `tesseract IMAGE stdout …request… tsv`, read by the library; None when it cannot
+    read the image. Raises EngineFailed."""
     apis: dict[str, _Api] = getattr(_LOCAL, "apis", None) or {}
     if getattr(_LOCAL, "pid", None) != os.getpid():  # a forked child makes its own
         apis, _LOCAL.pid = {}, os.getpid()

@@ -101,8 +101,17 @@ def test_a_reading_past_its_time_limit_fails_as_the_program_would(images: dict[s
     assert tesseract.run(images["line"], LINE) == _program(images["line"], LINE)
 
 
-def test_an_unreadable_image_is_engine_failed(tmp_path: Path) -> None:
+def test_an_unreadable_image_and_a_list_of_images_go_to_the_program(images: dict[str, str], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    run = tools.run
+    monkeypatch.setattr(tools, "run", lambda argv, **kw: started.append(str(argv[1])) or run(argv, **kw))
     bad = tmp_path / "bad.pgm"
     bad.write_bytes(b"not an image")
-    with pytest.raises(EngineFailed, match="cannot read the image"):
+    with pytest.raises(EngineFailed):
         tesseract.run(str(bad), LINE, file="bad")
+    listing = tmp_path / "sheets.txt"  # one reading of several images, page_num counting them
+    listing.write_text(f"{images['line']}\n{images['top']}\n", encoding="utf-8")
+    both = tesseract.run(str(listing), BLOCK)
+    assert started == [str(bad), str(listing)]
+    assert {row.split("\t")[1] for row in both.splitlines()[1:]} == {"1", "2"}
