@@ -42,6 +42,14 @@ LINE_BAND_INCHES = 0.133
 MIN_TEXT_LINES = 12  # line measurements needed to trust the estimate (a title page has fewer)
 DPI_AGREEMENT = 1.25  # the file's figure stands when the page's is within this factor (estimates err < 15 %)
 _MEASURE_WIDTH = 1000  # pixels: the estimate works on the page scaled down to at most this width
+# Edge width (`edge_width`): how soft the strokes are for their size. Measured on the page brought
+# to EDGE_WIDTH_DPI by its effective resolution (the text height sets the scale, so a 300-dpi scan
+# and a 70-dpi thumbnail of it measure alike), as sqrt(gradient energy / Laplacian energy) around
+# the ink: in pixels, independent of the page's contrast and of how much is written. Development
+# pages at ~70 dpi (docs/ocr.md): 0.29-0.30 clean (JPEG q85 or q60, grey sheet), 0.32-0.33 skewed
+# 1.5 degrees, 0.33-0.35 a 100-dpi image, 0.45-0.49 after a Gaussian blur of 0.7 px; their scans
+# at true resolution 0.29-0.30.
+EDGE_WIDTH_DPI = 70
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class PageQuality:
     cut_edges: tuple[str, ...] = ()  # "left" | "right" | "top" | "bottom": text runs off that edge
     file_dpi: int = 0  # what the file said (or the default assumed when it said nothing)
     estimated_dpi: int = 0  # measured from the text lines; 0 when too little text to measure
+    edge_width: float = 0.0  # stroke edge width at EDGE_WIDTH_DPI (`edge_width`, higher = softer); 0: blank
     # `dpi` is the effective resolution used for the OCR: the file's when the page agrees, else the page's.
 
     @property
@@ -89,7 +98,8 @@ class PageQuality:
         return cls(dpi=int(d["dpi"]), blur=float(d["blur"]), contrast=float(d["contrast"]),
                    ink_ratio=float(d.get("ink_ratio", 0.0)), blank=bool(d["blank"]), flags=tuple(d.get("flags", ())),
                    cut_edges=tuple(d.get("cut_edges", ())),
-                   file_dpi=int(d.get("file_dpi", 0)), estimated_dpi=int(d.get("estimated_dpi", 0)))
+                   file_dpi=int(d.get("file_dpi", 0)), estimated_dpi=int(d.get("estimated_dpi", 0)),
+                   edge_width=float(d.get("edge_width", 0.0)))
 
     def turned(self, rotation: int) -> PageQuality:
         """The record with the orientation the OCR found (degrees the page was turned to read it)."""
@@ -153,6 +163,33 @@ def text_dpi(image: np.ndarray | Image.Image) -> int | None:
     if len(bands) < MIN_TEXT_LINES:
         return None
     return round(float(np.median(bands)) / LINE_BAND_INCHES)
+
+
+def edge_width(gray: np.ndarray, dpi: int) -> float:
+    """How soft the page's stroke edges are, in pixels at EDGE_WIDTH_DPI (higher = blurrier; 0.0 when
+    nothing is written). `gray`: the page (uint8, ink dark) at `dpi`, its effective resolution.
+
+    A page above EDGE_WIDTH_DPI is first shrunk to it (area average); a coarser one is measured as it
+    is. Around the ink (pixels darker than halfway from the ink's 1st percentile to the paper's
+    median, grown by one pixel), sqrt(mean |gradient|^2 / mean Laplacian^2): for an edge blurred by a
+    Gaussian of width s this grows with s, and contrast and ink amount cancel out."""
+    if dpi > EDGE_WIDTH_DPI:
+        f = EDGE_WIDTH_DPI / dpi
+        gray = cv2.resize(gray, (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f))),
+                          interpolation=cv2.INTER_AREA)
+    ink_level, paper = percentiles_u8(gray, (1, 50))
+    if paper - ink_level < BLANK_MIN_SPREAD or min(gray.shape) < 8:
+        return 0.0
+    ink = (gray < paper - (paper - ink_level) / 2).astype(np.uint8)
+    near = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    g = gray.astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)[near] / 8  # Sobel's 3x3 weighs a unit slope 8
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)[near] / 8
+    lap = cv2.Laplacian(g, cv2.CV_32F)[near]
+    curvature = float(np.mean(lap * lap))
+    if curvature <= 0:
+        return 0.0
+    return float(np.sqrt(float(np.mean(gx * gx + gy * gy)) / curvature))
 
 
 A4_LONG_SIDE_INCHES = 11.69
@@ -290,6 +327,8 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
         blur = float(lap[mask].var())
     else:
         blur = float(lap.var())
+    # Edges on the brightest channel, the one the OCR reads (a seal's red is not a soft stroke).
+    edges = 0.0 if blank else round(edge_width(_max_channel(image), dpi), 3)
     flags: list[str] = []
     # Text running off an edge: the whole page, its frame included (the 3 % frame above is exactly
     # where a cut shows). Ink as above, against this page's paper.
@@ -311,4 +350,4 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
             flags.append("cut")
     return PageQuality(dpi=dpi, blur=round(blur, 1), contrast=round(contrast, 3), ink_ratio=round(ink_ratio, 5),
                        blank=blank, flags=tuple(flags), cut_edges=cut, file_dpi=file_dpi,
-                       estimated_dpi=estimated or 0)
+                       estimated_dpi=estimated or 0, edge_width=edges)
