@@ -30,6 +30,25 @@ MIN_UPSCALE, MAX_UPSCALE = 2.0, 4.0
 SMALL_PAGE_DPI = 120
 SMALL_PAGE_SAUVOLA_K = 0.7
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
+# A small page is denoised before the upscale (non-local means, strength SMALL_PAGE_NLM_H, 3x3
+# patches searched 7x7 around): a JPEG's ringing and blocks around the letters, stretched with the
+# levels, were read as tone marks ("Đào" -> "Đảo", "tinh vi" -> "tỉnh vị"). Measured on the
+# development pages at ~70 dpi (docs/ocr.md): closer to the image before its JPEG compression at
+# q85 and at q60, and fewer word errors on both; a Gaussian, a bilateral filter or a stronger NLM
+# were worse on one or the other. Not on a soft page (below): it blurred it further (measured).
+# ~0.05 s CPU a small page.
+SMALL_PAGE_NLM_H = 16.0
+# A small page whose strokes are soft for their size (ocr.quality.edge_width above
+# SHARPEN_ABOVE_EDGE_WIDTH; clean development pages at ~70 dpi measure 0.29-0.35 whether JPEG q85 or
+# q60, grey or skewed, the same pages blurred 0.7 px 0.45-0.49) is sharpened after the upscale (unsharp
+# mask of width SHARPEN_SIGMA upscaled pixels, strength SHARPEN_AMOUNT) and its levels stretched to a
+# white point SOFT_WHITE_POINT of the way from the ink to the paper: the blur spreads each stroke into
+# the paper around it, the letters came out fat, touched across lines and tone marks merged with
+# their letters. Tuned on the development pages only (docs/ocr.md).
+SHARPEN_ABOVE_EDGE_WIDTH = 0.40
+SHARPEN_SIGMA = 2.0
+SHARPEN_AMOUNT = 1.5
+SOFT_WHITE_POINT = 0.8
 
 
 @dataclass(frozen=True)
@@ -141,17 +160,30 @@ def clear_border(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def stretch_levels(gray: np.ndarray) -> np.ndarray:
+def stretch_levels(gray: np.ndarray, white: float = 1.0) -> np.ndarray:
     """Levels stretched linearly: the darkest 1 % (the ink's level) becomes black, the median (the
     paper's) white. Nothing darker than the paper is clipped, so a faint tone mark keeps its grey (a
-    white point below the paper's, tried, erased marks: "Đào" read "Đảo")."""
+    white point below the paper's, tried, erased marks: "Đào" read "Đảo"). `white` < 1 puts the white
+    point that share of the way from the ink to the paper (a blurred page only: SOFT_WHITE_POINT)."""
     from ocr.quality import percentiles_u8  # quality imports this module's deskew lazily too
 
     ink, paper = percentiles_u8(gray, (1, 50))
     if paper - ink < 16:
         return gray  # blank or nearly: nothing to stretch
-    lut = np.clip((np.arange(256) - ink) * 255.0 / (paper - ink), 0, 255).astype(np.uint8)
+    lut = np.clip((np.arange(256) - ink) * 255.0 / (white * (paper - ink)), 0, 255).astype(np.uint8)
     return cv2.LUT(gray, lut)
+
+
+def unsharp(gray: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    """gray + amount * (gray - its Gaussian blur of `sigma` px), clipped to 0..255."""
+    return cv2.addWeighted(gray, 1 + amount, cv2.GaussianBlur(gray, (0, 0), sigma), -amount, 0)
+
+
+def soft_page(gray: np.ndarray, dpi: int) -> bool:
+    """Strokes soft for their size (`gray`: the page at its effective `dpi`, before any upscale)."""
+    from ocr.quality import edge_width
+
+    return edge_width(gray, dpi) > SHARPEN_ABOVE_EDGE_WIDTH
 
 
 def small_page(dpi: int, *, upscale: bool = True, upscale_below_dpi: int = UPSCALE_BELOW_DPI) -> bool:
@@ -177,9 +209,15 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
 
     scale = 1.0
     if upscale and dpi < upscale_below_dpi:
+        small = small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi)
+        soft = small and soft_page(gray, dpi)
+        if small and denoise and not soft:  # on a blurred page the denoise only blurred it more (measured)
+            gray = cv2.fastNlMeansDenoising(gray, None, SMALL_PAGE_NLM_H, 3, 7)
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
-        if small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi):
+        if soft:
+            gray = stretch_levels(unsharp(gray, SHARPEN_SIGMA, SHARPEN_AMOUNT), SOFT_WHITE_POINT)
+        elif small:
             gray = stretch_levels(gray)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)
     angle = 0.0
