@@ -299,7 +299,8 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
         arr = np.asarray(image)
         gray = arr if arr.ndim == 2 else cv2.cvtColor(arr[..., :3], cv2.COLOR_RGB2GRAY)
     file_dpi = dpi
-    estimated = text_dpi(image) if measure_dpi else None
+    bright = _max_channel(image)  # the channel the OCR reads; once for the resolution and the edges
+    estimated = text_dpi(bright) if measure_dpi else None
     dpi = effective_dpi(file_dpi, estimated, file_says=dpi_from_file, size=(gray.shape[1], gray.shape[0]))
     # Normalise to 200 dpi so the blur figure means the same at any resolution.
     f = 200 / max(dpi, 1)
@@ -328,7 +329,7 @@ def assess(image: np.ndarray | Image.Image, dpi: int, *, dpi_from_file: bool = T
     else:
         blur = float(lap.var())
     # Edges on the brightest channel, the one the OCR reads (a seal's red is not a soft stroke).
-    edges = 0.0 if blank else round(edge_width(_max_channel(image), dpi), 3)
+    edges = 0.0 if blank else round(edge_width(bright, dpi), 3)
     flags: list[str] = []
     # Text running off an edge: the whole page, its frame included (the 3 % frame above is exactly
     # where a cut shows). Ink as above, against this page's paper.
