@@ -40,12 +40,13 @@ MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 SMALL_PAGE_NLM_H = 16.0
 # A small page whose strokes are soft for their size (ocr.quality.edge_width above
 # SHARPEN_ABOVE_EDGE_WIDTH; clean development pages at ~70 dpi measure 0.29-0.35 whether JPEG q85 or
-# q60, grey or skewed, the same pages blurred 0.7 px 0.45-0.49) is sharpened after the upscale (unsharp
+# q60, grey or skewed, a softer scan (laocai-31.3.2026_BB_kiemtra) 0.405, the four transcribed pages
+# blurred 0.7 px 0.45-0.49; at 0.40 that softer scan was sharpened and read far worse) is sharpened after the upscale (unsharp
 # mask of width SHARPEN_SIGMA upscaled pixels, strength SHARPEN_AMOUNT) and its levels stretched to a
 # white point SOFT_WHITE_POINT of the way from the ink to the paper: the blur spreads each stroke into
 # the paper around it, the letters came out fat, touched across lines and tone marks merged with
 # their letters. Tuned on the development pages only (docs/ocr.md).
-SHARPEN_ABOVE_EDGE_WIDTH = 0.40
+SHARPEN_ABOVE_EDGE_WIDTH = 0.43
 SHARPEN_SIGMA = 2.0
 SHARPEN_AMOUNT = 1.5
 SOFT_WHITE_POINT = 0.8
