@@ -34,6 +34,7 @@ from ocr.preprocess import (
 from ocr.quality import PageQuality
 from ocr.recipient_list import reread_list
 from ocr.signer_lines import confirm_words
+from ocr.stamp_ink import suppress_stamp_ink
 
 _log = logging.getLogger(__name__)
 OSD_MIN_CONFIDENCE = 2.0  # Tesseract's own scale; below it the guess is as good as a coin
@@ -74,6 +75,10 @@ class TesseractEngine:
     # name) read again by the second recogniser (ocr.holder_lines): words both engines read alike
     # are evidence (>= 0.9), words only Tesseract read so are capped at 0.6 (docs/ocr.md).
     holder_lines: bool = True
+    # Red and magenta stamp ink (the seal, an incoming-mail stamp) taken off the page before every
+    # reading but the marks' (ocr.stamp_ink): the brightest channel leaves the seal's outline grey,
+    # and Tesseract joined it to the letters it crosses. Blue ink (hand-written fill-ins) is kept.
+    stamp_ink: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -81,7 +86,8 @@ class TesseractEngine:
         # call (a copy of 26 MB at 300 dpi), and the second recogniser reads up to ~15 crops a page.
         image = as_rgb_array(image)
         height, width = image.shape[:2]
-        prep = prepare(image, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise, ink=self.ink,
+        page = suppress_stamp_ink(image, dpi)[0] if self.stamp_ink else image
+        prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise, ink=self.ink,
                        upscale_below_dpi=self.upscale_below_dpi, border=self.border)
         eff_dpi = round(dpi * prep.scale)
         # A small image's soft upscaled letters: lines found with Sauvola's local threshold (preprocess).
@@ -109,16 +115,16 @@ class TesseractEngine:
             words = correct(words)
             text = _text(words)
         if self.key_lines:
-            words = _second_reading("the number and date lines", reread_words, words, image, width, height,
+            words = _second_reading("the number and date lines", reread_words, words, page, width, height,
                                     file=file)
             text = _text(words)
         if self.marks:
             words = under_marks(words, find_marks(image, dpi))
         if self.signer_lines:
-            words = _second_reading("the signature block", confirm_words, words, image, width, height, file=file)
+            words = _second_reading("the signature block", confirm_words, words, page, width, height, file=file)
             text = _text(words)  # a name line read only by the second recogniser may have been added
         if self.holder_lines:
-            words = _second_reading("the holder's lines", confirm_holder_words, words, image, width, height,
+            words = _second_reading("the holder's lines", confirm_holder_words, words, page, width, height,
                                     file=file)
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,

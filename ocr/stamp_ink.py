@@ -1,0 +1,122 @@
+"""Red and magenta stamp ink taken off a colour page, black print under it kept, blue ink left alone.
+
+The seal (con dấu) is stamped over the signer's authority lines and the first letters of the name,
+and a red stamp ("CV ĐẾN", "SAO Y") can sit on the header. The engine reads the brightest channel
+(ocr.preprocess, ink="max"), where red ink is light but not white: the seal's ring and lettering stay
+as a grey outline (R ~200 of 255 on the development scans) that Tesseract joins to the letters it
+touches ("CHỦ TỊCH" lost, "Phạm" read "an").
+
+Stamp ink is multiplied onto the page like a filter: red ink passes most of the red light, black
+print passes none of any colour. So in the brightest channel a pixel under the seal is the black
+print's share times the seal's own level there; dividing by that level (measured on the seal's clean
+ink) gives the black print back and turns the bare seal white (`suppress_stamp_ink`). Only pixels of
+the stamp's hue (red to magenta) in stamp-sized regions change: a blue pen's hand-written number and
+day, a blue signature, and red ink in a line of print (a red title) are left as they were.
+
+The work is done on the stamps' boxes only, found on a 75-dpi copy of the page: a page without
+stamp ink costs one resize and one colour conversion of that copy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr.model import Box
+
+ANALYSIS_DPI = 75  # stamps are found on a copy this fine: enough for objects half an inch across
+# Stamp hue, OpenCV's 0-180 scale: red up to 12 (24°), magenta and purple from 140 (280°). A blue
+# pen is 100-130 (the development scans' hand-written days: 108), so it never counts.
+RED_HUE_MAX, MAGENTA_HUE_MIN = 12, 140
+# Chroma (brightest minus darkest channel) at which a pixel starts to count as stamp ink, and at
+# which it counts fully: the soft edge of a stroke (JPEG halves the colour resolution) fades in
+# between. Black print (chroma ~0-15, also under the seal: multiplying by the seal darkens both) stays.
+CHROMA_LOW, CHROMA_HIGH = 24, 64
+# A stamp is a region of stamp ink at least this many inches on each side once its strokes are joined
+# (JOIN_INCHES): a round seal is 1.3-1.7 in, an incoming-mail stamp ~1 x 2 in, an e-signature's seal
+# 0.5 in. A line of red print is no taller than ~0.3 in joined, so it stays.
+MIN_STAMP_INCHES = 0.45
+JOIN_INCHES = 0.12
+MARGIN_INCHES = 0.05
+# The seal's ink level in the brightest channel is read from its surest pixels (their darker tenth: a
+# seal's ink is uneven, 190-245 on a development scan); the gain that brings it to white is held within bounds (a faint seal needs none, a dark one would otherwise lift print too).
+SEAL_LEVEL_PERCENTILE = 10
+MAX_GAIN = 1.8
+
+
+@dataclass(frozen=True)
+class StampInk:
+    """What `suppress_stamp_ink` did on a page: the stamps' boxes (page pixels) and their ink level."""
+
+    boxes: tuple[Box, ...]
+    level: float  # the stamp ink's level in the brightest channel (0-255), 255 when none
+
+
+def _ink_weight(rgb: np.ndarray) -> np.ndarray:
+    """Per pixel, how much it is stamp ink (0-1): stamp hue, weighted by chroma."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0]
+    r, g, b = cv2.split(rgb)
+    chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+    weight = (chroma.astype(np.float32) - CHROMA_LOW) / (CHROMA_HIGH - CHROMA_LOW)
+    np.clip(weight, 0.0, 1.0, out=weight)
+    weight[(hue > RED_HUE_MAX) & (hue < MAGENTA_HUE_MIN)] = 0.0
+    return weight
+
+
+def find_stamps(rgb: np.ndarray, dpi: int) -> list[Box]:
+    """Boxes (page pixels) of the regions of red or magenta stamp ink at least MIN_STAMP_INCHES
+    on each side."""
+    if rgb.ndim != 3:
+        return []
+    h, w = rgb.shape[:2]
+    f = min(1.0, ANALYSIS_DPI / max(dpi, 1))
+    small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    ink = (_ink_weight(np.ascontiguousarray(small)) >= 0.5).astype(np.uint8)
+    if ink.sum() < 20:
+        return []
+    d = dpi * f
+    k = max(2, round(JOIN_INCHES * d))
+    joined = cv2.dilate(ink, np.ones((k, k), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    side = MIN_STAMP_INCHES * d
+    margin = MARGIN_INCHES * d
+    out: list[Box] = []
+    for i in range(1, n):
+        x, y, bw, bh, _ = stats[i]
+        if bw >= side and bh >= side:
+            out.append((max(0, round((x - margin) / f)), max(0, round((y - margin) / f)),
+                        min(w, round((x + bw + margin) / f)), min(h, round((y + bh + margin) / f))))
+    return out
+
+
+def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]:
+    """The page with its stamps' red/magenta ink turned to paper white and the black print under it
+    kept (see the module's docstring); the page itself when it has no stamp. Pixels of stamp ink
+    become grey (R = G = B), everything else keeps its colour."""
+    boxes = find_stamps(rgb, dpi)
+    if not boxes:
+        return rgb, StampInk((), 255.0)
+    weights = []
+    levels = []
+    for x0, y0, x1, y1 in boxes:
+        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
+        wt = _ink_weight(crop)
+        bright = crop.max(axis=2)
+        sure = bright[wt >= 1.0]
+        if sure.size:
+            levels.append(sure)
+        weights.append(wt)
+    level = float(np.percentile(np.concatenate(levels), SEAL_LEVEL_PERCENTILE)) if levels else 255.0
+    gain = min(MAX_GAIN, 255.0 / max(level, 1.0))
+    out = rgb.copy()
+    for (x0, y0, x1, y1), wt in zip(boxes, weights, strict=True):
+        crop = out[y0:y1, x0:x1, :3]
+        # From the page as it came (boxes may overlap: a pixel is lifted once).
+        bright = rgb[y0:y1, x0:x1, :3].max(axis=2).astype(np.float32)
+        lifted = np.minimum(255.0, bright * gain)
+        grey = bright + (lifted - bright) * wt
+        touched = wt > 0
+        crop[touched] = np.clip(grey[touched], 0, 255).astype(np.uint8)[:, None]
+    return out, StampInk(tuple(boxes), round(level, 1))
