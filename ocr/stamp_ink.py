@@ -43,6 +43,9 @@ MARGIN_INCHES = 0.05
 # seal's ink is uneven, 190-245 on a development scan); the gain that brings it to white is held within bounds (a faint seal needs none, a dark one would otherwise lift print too).
 SEAL_LEVEL_PERCENTILE = 10
 MAX_GAIN = 1.8
+# A seal's ring is ~0.055 in wide (8 px at 150 dpi on the development scans): a letter it crosses is
+# joined again over a gap up to this tall (`suppress_stamp_ink`).
+RING_INCHES = 0.08
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,26 @@ def find_stamps(rgb: np.ndarray, dpi: int) -> list[Box]:
         if bw >= side and bh >= side:
             out.append((max(0, round((x - margin) / f)), max(0, round((y - margin) / f)),
                         min(w, round((x + bw + margin) / f)), min(h, round((y + bh + margin) / f))))
-    return out
+    return _merged(out)
+
+
+def _merged(boxes: list[Box]) -> list[Box]:
+    """Overlapping boxes as one (a seal's star inside its ring, two halves of a broken ring)."""
+    boxes = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
 
 
 def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]:
@@ -111,12 +133,18 @@ def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]
     level = float(np.percentile(np.concatenate(levels), SEAL_LEVEL_PERCENTILE)) if levels else 255.0
     gain = min(MAX_GAIN, 255.0 / max(level, 1.0))
     out = rgb.copy()
+    gap = round(RING_INCHES * dpi)
+    column = np.ones((gap, 1), np.uint8)
     for (x0, y0, x1, y1), wt in zip(boxes, weights, strict=True):
         crop = out[y0:y1, x0:x1, :3]
-        # From the page as it came (boxes may overlap: a pixel is lifted once).
         bright = rgb[y0:y1, x0:x1, :3].max(axis=2).astype(np.float32)
         lifted = np.minimum(255.0, bright * gain)
-        grey = bright + (lifted - bright) * wt
+        grey = np.clip(bright + (lifted - bright) * wt, 0, 255).astype(np.uint8)
         touched = wt > 0
-        crop[touched] = np.clip(grey[touched], 0, 255).astype(np.uint8)[:, None]
+        if gap > 1:
+            # Where the seal's ring crossed a letter its ink lies on the print: whitened, the letter
+            # would be cut in two. A stamp pixel with print right above and below is print again.
+            bridged = cv2.dilate(cv2.erode(grey, column), column)
+            grey = np.where(touched, np.minimum(grey, bridged), grey)
+        crop[touched] = grey[touched][:, None]
     return out, StampInk(tuple(boxes), round(level, 1))

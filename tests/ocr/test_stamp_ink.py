@@ -1,0 +1,102 @@
+"""Stamp ink off the page (ocr.stamp_ink): a red seal over black print goes, the print stays, blue
+hand-writing stays. Synthetic pages at 300 dpi, the seal multiplied onto the page as ink is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ocr.stamp_ink import find_stamps, suppress_stamp_ink
+
+DPI = 300
+SEAL_RED = (214, 38, 48)
+BLUE_PEN = (40, 70, 190)
+
+
+def _page() -> np.ndarray:
+    """An A5-ish white page with three lines of black print ("CHU TICH", a name) and a blue
+    hand-written number."""
+    page = np.full((1200, 1400, 3), 255, np.uint8)
+    for y, text in ((300, "CHU TICH"), (560, "Le Trung Chinh"), (820, "PHO CHU TICH")):
+        cv2.putText(page, text, (420, y), cv2.FONT_HERSHEY_SIMPLEX, 2.2, (0, 0, 0), 6, cv2.LINE_AA)
+    return page
+
+
+def _text_mask(page: np.ndarray) -> np.ndarray:
+    return page.max(axis=2) < 80
+
+
+def _with_seal(page: np.ndarray, colour: tuple[int, int, int] = SEAL_RED) -> tuple[np.ndarray, np.ndarray]:
+    """The page with a round seal (two rings, a star) stamped over the first two lines, and the
+    seal's mask. Multiplied, as stamp ink on paper: print under the seal stays dark."""
+    seal = np.zeros(page.shape[:2], np.uint8)
+    centre = (560, 420)
+    cv2.circle(seal, centre, 230, 255, 14, cv2.LINE_AA)
+    cv2.circle(seal, centre, 180, 255, 6, cv2.LINE_AA)
+    star = np.array([[560, 330], [585, 400], [660, 400], [600, 445], [620, 515], [560, 470], [500, 515],
+                     [520, 445], [460, 400], [535, 400]], np.int32)
+    cv2.fillPoly(seal, [star], 255, cv2.LINE_AA)
+    alpha = seal.astype(np.float32)[..., None] / 255
+    filt = (1 - alpha) + alpha * (np.array(colour, np.float32) / 255)
+    return np.clip(page.astype(np.float32) * filt, 0, 255).astype(np.uint8), seal > 128
+
+
+def _with_pen(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A blue hand-written "27" beside the name line (strokes on top of the paper), and its mask."""
+    pen = np.zeros(page.shape[:2], np.uint8)
+    cv2.putText(pen, "27", (1120, 1000), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 3.5, 255, 7, cv2.LINE_AA)
+    out = page.copy()
+    out[pen > 128] = BLUE_PEN
+    return out, pen > 128
+
+
+def test_the_seal_goes_and_the_print_under_it_stays() -> None:
+    clean = _page()
+    text = _text_mask(clean)
+    sealed, seal = _with_seal(clean)
+    out, info = suppress_stamp_ink(sealed, DPI)
+    assert len(info.boxes) == 1
+    bright_in, bright_out = sealed.max(axis=2), out.max(axis=2)
+    bare_seal = seal & ~cv2.dilate(text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    # Before: the seal's strokes are grey even in the brightest channel (what Tesseract read).
+    assert np.percentile(bright_in[bare_seal], 50) < 230
+    # After: paper white, all but a sliver of stroke edges.
+    assert np.percentile(out[bare_seal].min(axis=1), 95) >= 235
+    # The print, under the seal too, is as dark as it was.
+    under = text & seal
+    assert under.sum() > 200
+    assert np.percentile(bright_out[text], 95) < 100
+    assert np.percentile(bright_out[under], 95) < 100
+
+
+def test_blue_hand_writing_is_left_as_it_was() -> None:
+    sealed, _ = _with_seal(_page())
+    page, pen = _with_pen(sealed)
+    out, info = suppress_stamp_ink(page, DPI)
+    assert info.boxes  # the seal was taken off ...
+    assert np.array_equal(out[pen], page[pen])  # ... and the blue number not touched
+    # A blue stamp-sized scribble is no stamp either.
+    blue_only, pen = _with_pen(_page())
+    assert find_stamps(blue_only, DPI) == []
+    assert suppress_stamp_ink(blue_only, DPI)[0] is blue_only
+
+
+def test_a_magenta_seal_goes_too() -> None:
+    sealed, seal = _with_seal(_page(), colour=(190, 40, 170))
+    out, info = suppress_stamp_ink(sealed, DPI)
+    assert info.boxes
+    assert np.percentile(out[seal].min(axis=1), 60) >= 235
+
+
+def test_a_page_without_stamp_ink_is_returned_as_it_is() -> None:
+    page = _page()
+    out, info = suppress_stamp_ink(page, DPI)
+    assert out is page and info.boxes == ()
+
+
+def test_a_line_of_red_print_is_no_stamp() -> None:
+    """A red printed title (one line, ~0.2 in tall) is print, not a stamp: it stays."""
+    page = _page()
+    cv2.putText(page, "GIAY CHUNG NHAN", (200, 1100), cv2.FONT_HERSHEY_SIMPLEX, 1.6, SEAL_RED, 5, cv2.LINE_AA)
+    out, info = suppress_stamp_ink(page, DPI)
+    assert info.boxes == () and out is page
