@@ -46,6 +46,7 @@ MAX_GAIN = 1.8
 # A seal's ring is ~0.055 in wide (8 px at 150 dpi on the development scans): a letter it crosses is
 # joined again over a gap up to this tall (`suppress_stamp_ink`).
 RING_INCHES = 0.08
+PRINT_LEVEL = 128  # darker than this in the brightest channel, once the seal is lifted: print
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]
         if gap > 1:
             # Where the seal's ring crossed a letter its ink lies on the print: whitened, the letter
             # would be cut in two. A stamp pixel with print right above and below is print again.
-            bridged = cv2.dilate(cv2.erode(grey, column), column)
-            grey = np.where(touched, np.minimum(grey, bridged), grey)
+            # Print only (dark): the seal's own lighter remains must not be joined into streaks.
+            print_only = np.where(grey < PRINT_LEVEL, grey, 255).astype(np.uint8)
+            bridged = cv2.dilate(cv2.erode(print_only, column), column)
+            grey = np.where(touched & (bridged < PRINT_LEVEL), np.minimum(grey, bridged), grey)
         crop[touched] = grey[touched][:, None]
     return out, StampInk(tuple(boxes), round(level, 1))
