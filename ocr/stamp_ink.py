@@ -42,11 +42,12 @@ MARGIN_INCHES = 0.05
 # The seal's ink level in the brightest channel is read from its surest pixels (their darker tenth: a
 # seal's ink is uneven, 190-245 on a development scan); the gain that brings it to white is held within bounds (a faint seal needs none, a dark one would otherwise lift print too).
 SEAL_LEVEL_PERCENTILE = 10
+PAPER_PERCENTILE = 60  # the paper's level: most of a stamp's box that is not stamp ink
 MAX_GAIN = 1.8
 # A seal's ring is ~0.055 in wide (8 px at 150 dpi on the development scans): a letter it crosses is
 # joined again over a gap up to this tall (`suppress_stamp_ink`).
 RING_INCHES = 0.08
-PRINT_LEVEL = 128  # darker than this in the brightest channel, once the seal is lifted: print
+PRINT_LEVEL = 0.5  # darker than this share of the paper's level, once the seal is lifted: print
 
 
 @dataclass(frozen=True)
@@ -115,39 +116,42 @@ def _merged(boxes: list[Box]) -> list[Box]:
 
 
 def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]:
-    """The page with its stamps' red/magenta ink turned to paper white and the black print under it
-    kept (see the module's docstring); the page itself when it has no stamp. Pixels of stamp ink
-    become grey (R = G = B), everything else keeps its colour."""
+    """The page with its stamps' red/magenta ink turned to paper and the black print under it kept
+    (see the module's docstring); the page itself when it has no stamp. Pixels of stamp ink become
+    grey (R = G = B), everything else keeps its colour."""
     boxes = find_stamps(rgb, dpi)
     if not boxes:
         return rgb, StampInk((), 255.0)
-    weights = []
+    out = rgb.copy()
+    gap = round(RING_INCHES * dpi)
+    column = np.ones((gap, 1), np.uint8) if gap > 1 else None
     levels = []
     for x0, y0, x1, y1 in boxes:
         crop = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
         wt = _ink_weight(crop)
         bright = crop.max(axis=2)
         sure = bright[wt >= 1.0]
-        if sure.size:
-            levels.append(sure)
-        weights.append(wt)
-    level = float(np.percentile(np.concatenate(levels), SEAL_LEVEL_PERCENTILE)) if levels else 255.0
-    gain = min(MAX_GAIN, 255.0 / max(level, 1.0))
-    out = rgb.copy()
-    gap = round(RING_INCHES * dpi)
-    column = np.ones((gap, 1), np.uint8)
-    for (x0, y0, x1, y1), wt in zip(boxes, weights, strict=True):
-        crop = out[y0:y1, x0:x1, :3]
-        bright = rgb[y0:y1, x0:x1, :3].max(axis=2).astype(np.float32)
-        lifted = np.minimum(255.0, bright * gain)
-        grey = np.clip(bright + (lifted - bright) * wt, 0, 255).astype(np.uint8)
+        if not sure.size:
+            continue
+        # Each stamp against its own paper: a phone photo's paper is grey (~170), not white, and
+        # lifting the seal above it leaves white patches Tesseract reads as shapes.
+        level = float(np.percentile(sure, SEAL_LEVEL_PERCENTILE))
+        paper = float(np.percentile(bright[wt == 0], PAPER_PERCENTILE)) if (wt == 0).any() else 255.0
+        levels.append(level)
+        if level >= paper:
+            continue
+        gain = min(MAX_GAIN, paper / max(level, 1.0))
+        b = bright.astype(np.float32)
+        lifted = np.minimum(paper, b * gain)
+        grey = np.clip(b + (lifted - b) * wt, 0, 255).astype(np.uint8)
         touched = wt > 0
-        if gap > 1:
+        if column is not None:
             # Where the seal's ring crossed a letter its ink lies on the print: whitened, the letter
-            # would be cut in two. A stamp pixel with print right above and below is print again.
-            # Print only (dark): the seal's own lighter remains must not be joined into streaks.
-            print_only = np.where(grey < PRINT_LEVEL, grey, 255).astype(np.uint8)
+            # would be cut in two. A stamp pixel with print right above and below is print again;
+            # print only (dark), the seal's own lighter remains must not be joined into streaks.
+            dark = PRINT_LEVEL * paper
+            print_only = np.where(grey < dark, grey, 255).astype(np.uint8)
             bridged = cv2.dilate(cv2.erode(print_only, column), column)
-            grey = np.where(touched & (bridged < PRINT_LEVEL), np.minimum(grey, bridged), grey)
-        crop[touched] = grey[touched][:, None]
-    return out, StampInk(tuple(boxes), round(level, 1))
+            grey = np.where(touched & (bridged < dark), np.minimum(grey, bridged), grey)
+        out[y0:y1, x0:x1, :3][touched] = grey[touched][:, None]
+    return out, StampInk(tuple(boxes), round(min(levels), 1) if levels else 255.0)
