@@ -100,3 +100,15 @@ def test_a_line_of_red_print_is_no_stamp() -> None:
     cv2.putText(page, "GIAY CHUNG NHAN", (200, 1100), cv2.FONT_HERSHEY_SIMPLEX, 1.6, SEAL_RED, 5, cv2.LINE_AA)
     out, info = suppress_stamp_ink(page, DPI)
     assert info.boxes == () and out is page
+
+
+def test_on_grey_paper_the_seal_becomes_that_paper_not_white() -> None:
+    """A phone photo's paper is grey: the seal lifted to white would leave white patches."""
+    grey = (_page().astype(np.float32) * (170 / 255)).astype(np.uint8)
+    sealed, seal = _with_seal(grey)
+    out, info = suppress_stamp_ink(sealed, DPI)
+    assert info.boxes
+    text = _text_mask(grey)
+    bare_seal = seal & ~cv2.dilate(text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    bright = out[bare_seal].max(axis=1)
+    assert np.percentile(bright, 5) >= 150 and bright.max() <= 171
