@@ -9,9 +9,11 @@ touches ("CHỦ TỊCH" lost, "Phạm" read "an").
 Stamp ink is multiplied onto the page like a filter: red ink passes most of the red light, black
 print passes none of any colour. So in the brightest channel a pixel under the seal is the black
 print's share times the seal's own level there; dividing by that level (measured on the seal's clean
-ink) gives the black print back and turns the bare seal white (`suppress_stamp_ink`). Only pixels of
-the stamp's hue (red to magenta) in stamp-sized regions change: a blue pen's hand-written number and
-day, a blue signature, and red ink in a line of print (a red title) are left as they were.
+ink) gives the black print back and turns the bare seal to paper (`suppress_stamp_ink`). Where the
+ring's ink is opaque over a letter, the letter is joined again across it (print above and below).
+Only pixels of the stamp's hue (red to magenta) in stamp-sized regions change: a blue pen's
+hand-written number and day, a blue signature, and red ink in a line of print (a red title) are left
+as they were. Development figures and cost: docs/ocr.md, "Stamp ink".
 
 The work is done on the stamps' boxes only, found on a 75-dpi copy of the page: a page without
 stamp ink costs one resize and one colour conversion of that copy."""
@@ -40,12 +42,14 @@ MIN_STAMP_INCHES = 0.45
 JOIN_INCHES = 0.12
 MARGIN_INCHES = 0.05
 # The seal's ink level in the brightest channel is read from its surest pixels (their darker tenth: a
-# seal's ink is uneven, 190-245 on a development scan); the gain that brings it to white is held within bounds (a faint seal needs none, a dark one would otherwise lift print too).
+# seal's ink is uneven, 190-245 on a development scan); the gain that brings it to the paper's level is
+# held within bounds (a faint seal needs none, a dark one would otherwise lift print too).
 SEAL_LEVEL_PERCENTILE = 10
 PAPER_PERCENTILE = 60  # the paper's level: most of a stamp's box that is not stamp ink
 MAX_GAIN = 1.8
 # A seal's ring is ~0.055 in wide (8 px at 150 dpi on the development scans): a letter it crosses is
-# joined again over a gap up to this tall (`suppress_stamp_ink`).
+# joined again over a gap up to this tall (`suppress_stamp_ink`). Only up and down: joined sideways
+# too, letters the ring passes between merged (measured worse on the development seals).
 RING_INCHES = 0.08
 PRINT_LEVEL = 0.5  # darker than this share of the paper's level, once the seal is lifted: print
 
