@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from ocr.stamp_ink import find_stamps, suppress_stamp_ink
 
@@ -112,3 +113,27 @@ def test_on_grey_paper_the_seal_becomes_that_paper_not_white() -> None:
     bare_seal = seal & ~cv2.dilate(text.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     bright = out[bare_seal].max(axis=1)
     assert np.percentile(bright, 5) >= 150 and bright.max() <= 171
+
+
+def test_the_engine_reads_the_page_without_its_stamp_ink_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The option is wired: Tesseract's page (what `prepare` gets) has the seal taken off with
+    `stamp_ink`, and is the page as it came without it."""
+    import ocr.tesseract_engine as engine_module
+
+    sealed, seal = _with_seal(_page())
+    seen: list[np.ndarray] = []
+    real_prepare = engine_module.prepare
+
+    def prepare(image: np.ndarray, *args: object, **kwargs: object) -> object:
+        seen.append(np.asarray(image))
+        return real_prepare(image, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module, "prepare", prepare)
+    quick = {"columns": (), "key_lines": False, "signer_lines": False, "holder_lines": False,
+             "recipient_list": False, "marks": False, "correct": False}
+    engine_module.TesseractEngine(stamp_ink=True, **quick).recognise(sealed, dpi=DPI)  # type: ignore[arg-type]
+    engine_module.TesseractEngine(stamp_ink=False, **quick).recognise(sealed, dpi=DPI)  # type: ignore[arg-type]
+    text = cv2.dilate(_text_mask(_page()).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    bare_seal = seal & ~text
+    assert np.percentile(seen[0][bare_seal].min(axis=1), 95) >= 235
+    assert np.array_equal(seen[1], sealed)
