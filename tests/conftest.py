@@ -52,6 +52,27 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[weed.S3Serve
         weed.stop(data_dir)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_argon2_hash_per_password() -> Iterator[None]:
+    """argon2 is slow on purpose (a tenth of a second a hash, seconds on a loaded machine) and the web
+    tests make four users a test, all with the same password: each distinct password is hashed once
+    per session. The hash is a real argon2id one with the production parameters, verified for real at
+    every login; only its salt is shared between the session's users."""
+    from web import auth
+
+    real = auth.hash_password
+    memo: dict[str, str] = {}
+
+    def hash_once(password: str) -> str:
+        if password not in memo:
+            memo[password] = real(password)
+        return memo[password]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "hash_password", hash_once)
+        yield
+
+
 @pytest.fixture(scope="session")
 def start_migrated(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], None]:
     """`start_migrated(url)`: give the new SQLite DB at `url` the newest schema. Running every migration
