@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from core.files import touch_private
 from core.settings import Settings, reset_settings
 from storage import db as storage_db
 from storage._exec import postgres, weed
@@ -49,8 +52,51 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[weed.S3Serve
         weed.stop(data_dir)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_argon2_hash_per_password() -> Iterator[None]:
+    """argon2 is slow on purpose (a tenth of a second a hash, seconds on a loaded machine) and the web
+    tests make four users a test, all with the same password: each distinct password is hashed once
+    per session. The hash is a real argon2id one with the production parameters, verified for real at
+    every login; only its salt is shared between the session's users."""
+    from web import auth
+
+    real = auth.hash_password
+    memo: dict[str, str] = {}
+
+    def hash_once(password: str) -> str:
+        if password not in memo:
+            memo[password] = real(password)
+        return memo[password]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auth, "hash_password", hash_once)
+        yield
+
+
+@pytest.fixture(scope="session")
+def start_migrated(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], None]:
+    """`start_migrated(url)`: give the new SQLite DB at `url` the newest schema. Running every migration
+    takes seconds and most tests want an empty migrated DB of their own, so the migrations run once per
+    session into a template that each test's DB is copied from (SQLite's backup API: page by page,
+    consistent whatever the journal mode). `upgrade` still runs on the copy, as the code runs it: it
+    finds nothing to do, and the check that the DB is at the newest revision is still made."""
+    template = tmp_path_factory.mktemp("migrated") / "sohoa.db"
+    storage_db.upgrade(f"sqlite:///{template}")
+
+    def start(url: str) -> None:
+        if url.startswith("sqlite:///"):
+            dest = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+            touch_private(dest)  # 0600 from the start, as storage.db creates it
+            with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(dest)) as dst:
+                src.backup(dst)
+        storage_db.upgrade(url)
+
+    return start
+
+
 @pytest.fixture
-def sohoa_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: weed.S3Server) -> Iterator[Settings]:
+def sohoa_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: weed.S3Server,
+              start_migrated: Callable[[str], None]) -> Iterator[Settings]:
     """SOHOA_* settings for one test: its own SQLite DB and its own bucket prefix on the shared server."""
     prefix = f"t{os.getpid()}-{next(_bucket_counter)}-"
     env = {
@@ -70,7 +116,7 @@ def sohoa_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: weed.S
     reset_settings()
     storage_db.get_engine.cache_clear()
     settings = Settings()
-    storage_db.upgrade(settings.db_url)
+    start_migrated(settings.db_url)
     yield settings
     storage_db.get_engine.cache_clear()
     reset_settings()

@@ -10,11 +10,9 @@ import pytest
 import ocr
 from core.exitcodes import ExitCode
 from core.real_scans import real_document
-from core.shared import real_scans_dir
 from sohoa.cli import main
 
 samples = pytest.importorskip("samples")
-REAL = real_scans_dir()
 TYPES = ("quyet_dinh", "giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan", "giay_phep_xay_dung",
          "trich_luc_khai_sinh")
 KEY_FIELDS = ("document_number", "issue_date", "title", "issuing_authority", "holder_id_number")
@@ -77,10 +75,10 @@ def test_absent_and_unparseable_fields_stay_uncertain() -> None:
     assert ex.fields["holder_name"].value == "Nguyễn Văn Bình" and ex.fields["holder_name"].confidence <= 0.5
 
 
-def test_real_scan_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    pages = ocr.load_pages(REAL / "1.pdf")
+def test_real_scan_smoke(real_reading) -> None:  # type: ignore[no-untyped-def]
+    pages, both = real_reading("1.pdf")  # read once for the session (tests/ocr/conftest.py)
     assert [p.dpi for p in pages] == [200, 200]  # native resolution of the CCITT images
-    result = ocr.ocr_pages(pages[:1])
+    result = ocr.OcrResult(both.pages[:1], both.engine)  # page 1 alone, as read
     text = result.text()
     for expected in ("SỞ GIÁO DỤC VÀ ĐÀO TẠO", "Đà Nẵng", "giao thông"):
         assert expected in text

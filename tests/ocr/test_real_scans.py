@@ -1,6 +1,6 @@
 """Real scans against hand-made ground truth, both in the repository (tests/data/real-scans).
 
-Real tesseract, real poppler; three pages are OCR'd once for the module (~25 s in all)."""
+Real tesseract, real poppler; each page is read once for the session (tests/ocr/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,13 @@ from ocr.signer_lines import AGREE_FLOOR
 REVIEW_THRESHOLD = 0.80  # schemas: a field below this goes to a person
 
 @pytest.fixture(scope="module")
-def letter() -> tuple[list[ocr.PageImage], ocr.OcrResult]:
-    pages = ocr.load_pages(REAL_SCANS / "1.pdf")
-    return pages, ocr.ocr_pages(pages, workers=1, file="1.pdf")
+def letter(real_reading) -> tuple[list[ocr.PageImage], ocr.OcrResult]:  # type: ignore[no-untyped-def]
+    return real_reading("1.pdf")
 
 
 @pytest.fixture(scope="module")
-def copy_scan() -> tuple[list[ocr.PageImage], ocr.OcrResult]:
-    pages = ocr.load_pages(REAL_SCANS / "3.pdf")[:1]
-    return pages, ocr.ocr_pages(pages, workers=1, file="3.pdf")
+def copy_scan(real_reading) -> tuple[list[ocr.PageImage], ocr.OcrResult]:  # type: ignore[no-untyped-def]
+    return real_reading("3.pdf", pages=[1])
 
 
 def test_ground_truth_is_there() -> None:
@@ -36,7 +34,9 @@ def test_ground_truth_is_there() -> None:
     assert "Đà Nẵng, ngày 31 tháng 5 năm 2019" in (REAL_TRUTH / "1-p1.truth.txt").read_text(encoding="utf-8")
 
 
-def test_real_scan_wer_within_target_and_half_of_plain_tesseract() -> None:
+def test_real_scan_wer_within_target_and_half_of_plain_tesseract(shared_readings: None) -> None:
+    """The bench's own measurement (ocr.bench.measure_real), its pages read through the session's
+    memo (tests/ocr/conftest.py): the same readings the tests below make their points on."""
     figures = measure_real()
     assert set(figures["pages"]) == {"1-p1", "1-p2", "2-p1", "3-p1"}
     ours, plain = figures["mean"]["sohoa"]["wer"], figures["mean"]["plain_tesseract"]["wer"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,13 +18,13 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture
-def roadmap_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def roadmap_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_migrated: Callable[[str], None]) -> Iterator[Settings]:
     monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "var"))
     monkeypatch.setenv("SOHOA_DATABASE_URL", "")
     reset_settings()
     storage_db.get_engine.cache_clear()
     settings = Settings()
-    storage_db.upgrade(settings.db_url)
+    start_migrated(settings.db_url)
     yield settings
     storage_db.get_engine.cache_clear()
     reset_settings()
