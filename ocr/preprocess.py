@@ -30,14 +30,10 @@ MIN_UPSCALE, MAX_UPSCALE = 2.0, 4.0
 SMALL_PAGE_DPI = 120
 SMALL_PAGE_SAUVOLA_K = 0.7
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
-# A small page is denoised before the upscale (non-local means, strength SMALL_PAGE_NLM_H, 3x3
-# patches searched 7x7 around): a JPEG's ringing and blocks around the letters, stretched with the
-# levels, were read as tone marks ("Đào" -> "Đảo", "tinh vi" -> "tỉnh vị"). Measured on the
-# development pages at ~70 dpi (docs/ocr.md): closer to the image before its JPEG compression at
-# q85 and at q60, and fewer word errors on both; a Gaussian, a bilateral filter or a stronger NLM
-# were worse on one or the other. Not on a soft page (below): it blurred it further (measured).
-# ~0.05 s CPU a small page.
-SMALL_PAGE_NLM_H = 16.0
+# A small page is not denoised before the upscale. Non-local means there (h 16, 3x3 patches) read the
+# development JPEGs' ringing as fewer tone marks, but its gain (JPEG q60 8.02 -> 7.41 %, q85 5.38 ->
+# 5.05 % WER on four pages) is inside the bench's one-point run-to-run spread, and it turned the
+# 87-dpi handwritten "813" of a real development letter into "845" (docs/ocr.md).
 # A small page whose strokes are soft for their size (ocr.quality.edge_width above
 # SHARPEN_ABOVE_EDGE_WIDTH; clean development pages at ~70 dpi measure 0.29-0.35 whether JPEG q85 or
 # q60, grey or skewed, a softer scan (laocai-31.3.2026_BB_kiemtra) 0.405, the four transcribed pages
@@ -212,8 +208,6 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
     if upscale and dpi < upscale_below_dpi:
         small = small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi)
         soft = small and soft_page(gray, dpi)
-        if small and denoise and not soft:  # on a blurred page the denoise only blurred it more (measured)
-            gray = cv2.fastNlMeansDenoising(gray, None, SMALL_PAGE_NLM_H, 3, 7)
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
         if soft:
