@@ -109,6 +109,7 @@ def test_every_name_a_task_imports_exists() -> None:
     misspelt or unexported name: each `from X import Y` inside a DAG file is resolved here."""
     import ast
     import importlib
+    import importlib.util
 
     for path in (REPO / "dags").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
