@@ -103,8 +103,8 @@ def digitise_batch() -> None:
     def intake(params: dict | None = None) -> list[list[int]]:
         _act_for_run()
         from airflow.configuration import conf
-        from airflow.exceptions import AirflowFailException
         from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
 
         from intake import plan_batch
         from intake.manifest import ManifestError
@@ -124,7 +124,7 @@ def digitise_batch() -> None:
     def take(batch_id: int, places: list[int], params: dict | None = None) -> list[int]:
         import logging
 
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from intake import take_chunk
         from intake.manifest import ManifestError
