@@ -51,6 +51,23 @@ MAX_GAIN = 1.8
 # joined again over a gap up to this tall (`suppress_stamp_ink`). Only up and down: joined sideways
 # too, letters the ring passes between merged (measured worse on the development seals).
 RING_INCHES = 0.08
+# The gap actually bridged is the ring's own width, measured on the seal's ink: the distance from a
+# stroke's middle to its edge at the seal's thicker strokes (this percentile of the middle line; the
+# lettering is thinner, the star's middle wider), twice, plus a pixel for the soft edge. RING_INCHES
+# is its ceiling. A fixed 0.08 in at 300 dpi (24 px) was twice a generated seal's ring and closed the
+# gap between an acute and its O ("PHÔ").
+RING_WIDTH_PERCENTILE = 75
+# Print above a bridge must be a letter's body, not an accent: a piece of print no taller and no
+# wider than this is not joined down to what lies under it.
+ACCENT_INCHES = 0.06
+# Once the seal is gone, a signature it covered stands alone in the stamp's box and Tesseract read it
+# as a line of junk between the title and the name ("CAA^2~-«"). A piece of print touching the box
+# that is taller than two lines of text, or long and sparse like a pen's stroke, is not text: paper.
+SIGNATURE_TALL_INCHES = 0.35
+SIGNATURE_LONG_INCHES = 0.8
+SIGNATURE_FILL = 0.15
+SIGNATURE_REACH_INCHES = 1.0  # a signature crossing the box's edge is followed this far outside it
+# (and its coloured pieces within a third of that of a dropped stroke)
 PRINT_LEVEL = 0.5  # darker than this share of the paper's level, once the seal is lifted: print
 
 
@@ -127,8 +144,6 @@ def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]
     if not boxes:
         return rgb, StampInk((), 255.0)
     out = rgb.copy()
-    gap = round(RING_INCHES * dpi)
-    column = np.ones((gap, 1), np.uint8) if gap > 1 else None
     levels = []
     for x0, y0, x1, y1 in boxes:
         crop = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
@@ -149,13 +164,70 @@ def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]
         lifted = np.minimum(paper, b * gain)
         grey = np.clip(b + (lifted - b) * wt, 0, 255).astype(np.uint8)
         touched = wt > 0
-        if column is not None:
+        gap = ring_gap(wt, dpi)
+        if gap > 1:
+            column = np.ones((gap, 1), np.uint8)
             # Where the seal's ring crossed a letter its ink lies on the print: whitened, the letter
             # would be cut in two. A stamp pixel with print right above and below is print again;
             # print only (dark), the seal's own lighter remains must not be joined into streaks.
             dark = PRINT_LEVEL * paper
             print_only = np.where(grey < dark, grey, 255).astype(np.uint8)
+            print_only[_accents(print_only < dark, dpi)] = 255
             bridged = cv2.dilate(cv2.erode(print_only, column), column)
             grey = np.where(touched & (bridged < dark), np.minimum(grey, bridged), grey)
         out[y0:y1, x0:x1, :3][touched] = grey[touched][:, None]
+        _drop_signature(out, (x0, y0, x1, y1), paper, dpi)
     return out, StampInk(tuple(boxes), round(min(levels), 1) if levels else 255.0)
+
+
+def ring_gap(weight: np.ndarray, dpi: int) -> int:
+    """The tallest gap (pixels) the seal's ring can have cut in a letter: its strokes' width,
+    measured on the stamp ink's weight (`RING_WIDTH_PERCENTILE`), at most RING_INCHES."""
+    ceiling = round(RING_INCHES * dpi)
+    ink = (weight >= 0.5).astype(np.uint8)
+    if not ink.any():
+        return ceiling
+    dist = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    middle = (dist > 0) & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
+    width = 2 * float(np.percentile(dist[middle], RING_WIDTH_PERCENTILE)) + 1
+    return max(2, min(ceiling, round(width)))
+
+
+def _accents(print_mask: np.ndarray, dpi: int) -> np.ndarray:
+    """The pieces of print small enough to be an accent or a dot (ACCENT_INCHES each way)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(print_mask.astype(np.uint8), connectivity=8)
+    side = ACCENT_INCHES * dpi
+    small = np.zeros(n, bool)
+    small[1:] = (stats[1:, cv2.CC_STAT_WIDTH] <= side) & (stats[1:, cv2.CC_STAT_HEIGHT] <= side)
+    return small[labels]
+
+
+def _drop_signature(page: np.ndarray, box: Box, paper: float, dpi: int) -> None:
+    """Pen strokes touching a stamp's box that are not text (SIGNATURE_*) turned to paper, in place."""
+    h, w = page.shape[:2]
+    reach = round(SIGNATURE_REACH_INCHES * dpi)
+    x0, y0, x1, y1 = box
+    ex0, ey0, ex1, ey1 = max(0, x0 - reach), max(0, y0 - reach), min(w, x1 + reach), min(h, y1 + reach)
+    region = page[ey0:ey1, ex0:ex1, :3]
+    ink = (region.max(axis=2) < PRINT_LEVEL * paper).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    drop = np.zeros(n, bool)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if x >= x1 - ex0 or x + bw <= x0 - ex0 or y >= y1 - ey0 or y + bh <= y0 - ey0:
+            continue  # not in the stamp's box
+        tall = bh > SIGNATURE_TALL_INCHES * dpi
+        stroke = bw > SIGNATURE_LONG_INCHES * dpi and area < SIGNATURE_FILL * bw * bh
+        drop[i] = tall or stroke
+    if not drop[1:].any():
+        return
+    # A pen lifted leaves the signature in pieces: a piece of coloured ink (a pen's, not print's
+    # black) near a dropped stroke goes with it ("s/" was read from one beside the box).
+    near = cv2.dilate(drop[labels].astype(np.uint8), np.ones((2 * (reach // 3) + 1,) * 2, np.uint8)).astype(bool)
+    chroma = region.max(axis=2).astype(np.int16) - region.min(axis=2)
+    for i in np.unique(labels[near & (ink > 0)]):
+        if i and not drop[i] and float(chroma[labels == i].mean()) >= CHROMA_LOW:
+            drop[i] = True
+    # The stroke's soft edge goes with it: a grey outline left behind would be read again.
+    mask = cv2.dilate(drop[labels].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    region[mask] = round(paper)

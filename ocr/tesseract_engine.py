@@ -80,7 +80,7 @@ class TesseractEngine:
     # and Tesseract joined it to the letters it crosses. Blue ink (hand-written fill-ins) is kept.
     # Off by default for now: measured better on the held-out sets, but on a generated page it joined
     # an acute to its "O" ("PHÔ") and left the signature alone to be read as a line (docs/ocr.md).
-    stamp_ink: bool = False
+    stamp_ink: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
