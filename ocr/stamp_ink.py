@@ -68,6 +68,7 @@ SIGNATURE_LONG_INCHES = 0.8
 SIGNATURE_FILL = 0.15
 SIGNATURE_REACH_INCHES = 1.0  # a signature crossing the box's edge is followed this far outside it
 # (and its coloured pieces within a third of that of a dropped stroke)
+PEN_CROSSING_INCHES = 0.05  # a pen stroke's dark stretch across the seal's ring, each way
 PRINT_LEVEL = 0.5  # darker than this share of the paper's level, once the seal is lifted: print
 
 
@@ -211,8 +212,15 @@ def _drop_signature(page: np.ndarray, box: Box, paper: float, dpi: int) -> None:
     region = page[ey0:ey1, ex0:ex1, :3]
     ink = (region.max(axis=2) < PRINT_LEVEL * paper).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    chroma = region.max(axis=2).astype(np.int16) - region.min(axis=2)
+    coloured = chroma >= CHROMA_LOW
+    # Pen ink only (blue, violet: the stamp's own hue is faded already). A black piece is print, or a
+    # black pen no test showed Tesseract misreading: a tall black piece can be two lines of print
+    # the ring's rejoin touched, and erasing print is worse than a junk line.
+    pen = np.zeros(n, bool)
+    pen[1:] = np.bincount(labels[coloured], minlength=n)[1:] >= 0.5 * stats[1:, cv2.CC_STAT_AREA]
     drop = np.zeros(n, bool)
-    for i in range(1, n):
+    for i in np.flatnonzero(pen):
         x, y, bw, bh, area = stats[i]
         if x >= x1 - ex0 or x + bw <= x0 - ex0 or y >= y1 - ey0 or y + bh <= y0 - ey0:
             continue  # not in the stamp's box
@@ -224,10 +232,15 @@ def _drop_signature(page: np.ndarray, box: Box, paper: float, dpi: int) -> None:
     # A pen lifted leaves the signature in pieces: a piece of coloured ink (a pen's, not print's
     # black) near a dropped stroke goes with it ("s/" was read from one beside the box).
     near = cv2.dilate(drop[labels].astype(np.uint8), np.ones((2 * (reach // 3) + 1,) * 2, np.uint8)).astype(bool)
-    chroma = region.max(axis=2).astype(np.int16) - region.min(axis=2)
-    for i in np.unique(labels[near & (ink > 0)]):
-        if i and not drop[i] and float(chroma[labels == i].mean()) >= CHROMA_LOW:
-            drop[i] = True
-    # The stroke's soft edge goes with it: a grey outline left behind would be read again.
-    mask = cv2.dilate(drop[labels].astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    drop[np.unique(labels[near & (ink > 0)])] |= pen[np.unique(labels[near & (ink > 0)])]
+    # A blue signature often crosses the title or the name: its coloured pixels go, and its dark ones
+    # near them (where it crossed the seal, blue under red is nearly black); black print it touches
+    # stays beyond that.
+    pen_ink = drop[labels]
+    near_pen = cv2.dilate((pen_ink & coloured).astype(np.uint8), np.ones((2 * round(PEN_CROSSING_INCHES * dpi) + 1,) * 2, np.uint8))
+    strokes = pen_ink & (coloured | near_pen.astype(bool))
+    # The stroke's soft edge goes with it: a grey outline left behind would be read again; not
+    # black print beside it.
+    mask = cv2.dilate(strokes.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    mask &= strokes | coloured | (ink == 0)
     region[mask] = round(paper)

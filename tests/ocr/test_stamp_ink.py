@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ocr.stamp_ink import find_stamps, suppress_stamp_ink
+from ocr.stamp_ink import _ink_weight, find_stamps, ring_gap, suppress_stamp_ink
 
 DPI = 300
 SEAL_RED = (214, 38, 48)
@@ -137,3 +137,63 @@ def test_the_engine_reads_the_page_without_its_stamp_ink_when_asked(monkeypatch:
     bare_seal = seal & ~text
     assert np.percentile(seen[0][bare_seal].min(axis=1), 95) >= 235
     assert np.array_equal(seen[1], sealed)
+
+
+def _ring(page: np.ndarray, centre: tuple[int, int], radius: int, width: int) -> np.ndarray:
+    """The page with a red ring stamped on it, multiplied as ink."""
+    seal = np.zeros(page.shape[:2], np.uint8)
+    cv2.circle(seal, centre, radius, 255, width, cv2.LINE_AA)
+    alpha = seal.astype(np.float32)[..., None] / 255
+    filt = (1 - alpha) + alpha * (np.array(SEAL_RED, np.float32) / 255)
+    return np.clip(page.astype(np.float32) * filt, 0, 255).astype(np.uint8)
+
+
+def test_the_gap_rejoined_is_the_rings_own_width() -> None:
+    """A letter cut by the ring is joined over the ring's measured width, not a fixed 0.08 in (24 px
+    at 300 dpi) that joined an accent to its letter on a generated seal."""
+    for width in (8, 14):
+        sealed = _ring(np.full((900, 900, 3), 255, np.uint8), (450, 450), 300, width)
+        gap = ring_gap(_ink_weight(sealed), DPI)
+        assert width <= gap <= width + 4, (width, gap)
+    # No ink to measure: the ceiling.
+    assert ring_gap(np.zeros((50, 50), np.float32), DPI) == round(0.08 * DPI)
+
+
+def test_an_accent_is_not_joined_to_its_letter_across_the_ring() -> None:
+    """An acute 12 px above its O, the ring's opaque ink over the gap: the gap stays paper ("PHÓ",
+    not "PHÔ"), though the ring (14 px) is wider than the gap."""
+    page = np.full((1000, 1400, 3), 255, np.uint8)
+    cv2.ellipse(page, (700, 296), (30, 40), 0, 0, 360, (0, 0, 0), 9, cv2.LINE_AA)  # O: top at ~252
+    cv2.line(page, (704, 238), (713, 230), (0, 0, 0), 5, cv2.LINE_AA)  # acute: bottom at ~240
+    opaque = np.zeros(page.shape[:2], np.uint8)
+    cv2.circle(opaque, (700, 476), 230, 255, 14, cv2.LINE_AA)  # its top crosses x=700 at y 239-253
+    sealed = _ring(page, (700, 476), 230, 14)
+    sealed[opaque > 200] = SEAL_RED  # opaque over the print: what the rejoin is for
+    out, info = suppress_stamp_ink(sealed, DPI)
+    assert info.boxes
+    between = out[242:250, 700:712].max(axis=2)
+    assert between.min() > 200, between.min()
+    # The accent and the O themselves are print still.
+    assert out[232:236, 707:711].max(axis=2).max() < 100 and out[290:300, 669:674].max(axis=2).max() < 100
+
+
+def test_a_signature_the_seal_covered_goes_with_it() -> None:
+    """With the seal gone the signature stood alone and Tesseract read it as a line ("CAA^2~-«")
+    between the title and the name: a pen stroke taller than two lines of text goes to paper, and
+    so does a piece of it lifted off beside the box; the print stays."""
+    clean = _page()
+    sealed, seal = _with_seal(clean)
+    pen = np.zeros(sealed.shape[:2], np.uint8)
+    wave = np.array([[420 + 14 * i, 470 + int(90 * np.sin(i / 3.0))] for i in range(40)], np.int32)
+    cv2.polylines(pen, [wave], False, 255, 6, cv2.LINE_AA)
+    cv2.line(pen, (1030, 480), (1060, 450), 255, 6, cv2.LINE_AA)  # lifted pen: a separate flick
+    signed = sealed.copy()
+    signed[pen > 128] = (30, 40, 120)  # dark blue ink on top
+    out, _ = suppress_stamp_ink(signed, DPI)
+    assert np.percentile(out[pen > 128].min(axis=1), 5) >= 200
+    text = _text_mask(clean) & ~cv2.dilate(pen, np.ones((9, 9), np.uint8)).astype(bool)
+    assert np.percentile(out.max(axis=2)[text], 95) < 100
+    # Without a seal nothing is touched: a signature alone was never the problem.
+    alone = clean.copy()
+    alone[pen > 128] = (30, 40, 120)
+    assert suppress_stamp_ink(alone, DPI)[0] is alone
