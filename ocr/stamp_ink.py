@@ -68,7 +68,6 @@ SIGNATURE_LONG_INCHES = 0.8
 SIGNATURE_FILL = 0.15
 SIGNATURE_REACH_INCHES = 1.0  # a signature crossing the box's edge is followed this far outside it
 # (and its coloured pieces within a third of that of a dropped stroke)
-PEN_CROSSING_INCHES = 0.05  # a pen stroke's dark stretch across the seal's ring, each way
 PRINT_LEVEL = 0.5  # darker than this share of the paper's level, once the seal is lifted: print
 
 
@@ -177,7 +176,7 @@ def suppress_stamp_ink(rgb: np.ndarray, dpi: int) -> tuple[np.ndarray, StampInk]
             bridged = cv2.dilate(cv2.erode(print_only, column), column)
             grey = np.where(touched & (bridged < dark), np.minimum(grey, bridged), grey)
         out[y0:y1, x0:x1, :3][touched] = grey[touched][:, None]
-        _drop_signature(out, (x0, y0, x1, y1), paper, dpi)
+        _drop_signature(out, (x0, y0, x1, y1), paper, dpi, gap)
     return out, StampInk(tuple(boxes), round(min(levels), 1) if levels else 255.0)
 
 
@@ -203,8 +202,9 @@ def _accents(print_mask: np.ndarray, dpi: int) -> np.ndarray:
     return small[labels]
 
 
-def _drop_signature(page: np.ndarray, box: Box, paper: float, dpi: int) -> None:
-    """Pen strokes touching a stamp's box that are not text (SIGNATURE_*) turned to paper, in place."""
+def _drop_signature(page: np.ndarray, box: Box, paper: float, dpi: int, ring: int) -> None:
+    """Pen strokes touching a stamp's box that are not text (SIGNATURE_*) turned to paper, in place;
+    `ring` is the seal's ring width (pixels)."""
     h, w = page.shape[:2]
     reach = round(SIGNATURE_REACH_INCHES * dpi)
     x0, y0, x1, y1 = box
@@ -234,10 +234,10 @@ def _drop_signature(page: np.ndarray, box: Box, paper: float, dpi: int) -> None:
     near = cv2.dilate(drop[labels].astype(np.uint8), np.ones((2 * (reach // 3) + 1,) * 2, np.uint8)).astype(bool)
     drop[np.unique(labels[near & (ink > 0)])] |= pen[np.unique(labels[near & (ink > 0)])]
     # A blue signature often crosses the title or the name: its coloured pixels go, and its dark ones
-    # near them (where it crossed the seal, blue under red is nearly black); black print it touches
-    # stays beyond that.
+    # within half the ring's width of them (where it crossed the ring, blue under red is nearly
+    # black); black print it touches stays beyond that.
     pen_ink = drop[labels]
-    near_pen = cv2.dilate((pen_ink & coloured).astype(np.uint8), np.ones((2 * round(PEN_CROSSING_INCHES * dpi) + 1,) * 2, np.uint8))
+    near_pen = cv2.dilate((pen_ink & coloured).astype(np.uint8), np.ones((2 * (ring // 2 + 2) + 1,) * 2, np.uint8))
     strokes = pen_ink & (coloured | near_pen.astype(bool))
     # The stroke's soft edge goes with it: a grey outline left behind would be read again; not
     # black print beside it.

@@ -191,7 +191,8 @@ def test_a_signature_the_seal_covered_goes_with_it() -> None:
     signed[pen > 128] = (30, 40, 120)  # dark blue ink on top
     out, _ = suppress_stamp_ink(signed, DPI)
     assert np.percentile(out[pen > 128].min(axis=1), 5) >= 200
-    text = _text_mask(clean) & ~cv2.dilate(pen, np.ones((9, 9), np.uint8)).astype(bool)
+    # (Where the pen crosses print, the print goes within about half the ring's width of it.)
+    text = _text_mask(clean) & ~cv2.dilate(pen, np.ones((25, 25), np.uint8)).astype(bool)
     assert np.percentile(out.max(axis=2)[text], 95) < 100
     # Without a seal nothing is touched: a signature alone was never the problem.
     alone = clean.copy()
