@@ -78,8 +78,8 @@ class TesseractEngine:
     # Red and magenta stamp ink (the seal, an incoming-mail stamp) taken off the page before every
     # reading but the marks' (ocr.stamp_ink): the brightest channel leaves the seal's outline grey,
     # and Tesseract joined it to the letters it crosses. Blue ink (hand-written fill-ins) is kept.
-    # Off by default for now: measured better on the held-out sets, but on a generated page it joined
-    # an acute to its "O" ("PHÔ") and left the signature alone to be read as a line (docs/ocr.md).
+    # The rejoin across the ring is the ring's measured width and never joins an accent; a blue
+    # signature the seal covered is taken off with it (docs/ocr.md).
     stamp_ink: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
