@@ -16,6 +16,7 @@ that is unavailable (6): the object store is what is missing.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import ipaddress
 import json
@@ -75,6 +76,10 @@ def _ports(s3_port: int) -> dict[str, int]:
     }
 
 
+# The blocks this process handed out last (a bounded memory: a long test session hands out hundreds).
+_HANDED_OUT: collections.deque[int] = collections.deque(maxlen=64)
+
+
 def free_port() -> int:
     """A port for a server the tests and benches start: it and the next four (weed's master, volume,
     filer and admin ports) and their gRPC twins (+10000) are all free right now.
@@ -86,7 +91,12 @@ def free_port() -> int:
     rng = random.Random()
     for _ in range(500):
         base = rng.randrange(20000, 22700, 5)
+        # A block handed out earlier may not be bound yet: two servers started one after the other
+        # (a cluster's Redis, then its API server) once drew the same block and the second could not bind.
+        if base in _HANDED_OUT:
+            continue
         if all(_bindable(p) for p in (*range(base, base + 5), *range(base + 10000, base + 10005))):
+            _HANDED_OUT.append(base)
             return base
     with socket.socket() as s:  # fall back to any free port; a single-port server still works
         s.bind(("127.0.0.1", 0))
