@@ -11,20 +11,18 @@ from PIL import Image
 import ocr.preprocess as preprocess
 from ocr.preprocess import prepare, stretch_levels, unsharp
 from ocr.quality import EDGE_WIDTH_DPI, PageQuality, assess, edge_width
+from tests.ocr.a4_pages import a4_at, clean_a4_page
 
 samples = pytest.importorskip("samples")
-A4_WIDTH_IN = 210 / 25.4
 
 
 @pytest.fixture(scope="module")
 def clean() -> Image.Image:
-    pages, _ = samples.render_document("quyet_dinh", seed=4, damage="none")
-    return pages[0].convert("RGB")
+    return clean_a4_page()
 
 
 def _at(page: Image.Image, dpi: int) -> np.ndarray:
-    width = round(A4_WIDTH_IN * dpi)
-    return np.asarray(page.resize((width, round(page.height * width / page.width)), Image.Resampling.LANCZOS).convert("L"))
+    return np.asarray(a4_at(page, dpi).convert("L"))
 
 
 def _blurred(gray: np.ndarray, sigma: float) -> np.ndarray:

@@ -11,20 +11,18 @@ from PIL import Image
 import ocr
 from ocr.preprocess import prepare
 from ocr.quality import assess, text_dpi
+from tests.ocr.a4_pages import a4_at, clean_a4_page
 
 samples = pytest.importorskip("samples")
-A4_WIDTH_IN = 210 / 25.4
 
 
 @pytest.fixture(scope="module")
 def clean() -> Image.Image:
-    pages, _ = samples.render_document("quyet_dinh", seed=4, damage="none")
-    return pages[0].convert("RGB")
+    return clean_a4_page()
 
 
 def _at(page: Image.Image, dpi: int) -> Image.Image:
-    width = round(A4_WIDTH_IN * dpi)
-    return page.resize((width, round(page.height * width / page.width)), Image.Resampling.LANCZOS)
+    return a4_at(page, dpi)
 
 
 def _untagged_jpeg(image: Image.Image) -> bytes:
