@@ -7,6 +7,7 @@ packages=(
   libnss3-tools                     # certutil: trust store for pdfsig
   fonts-noto-core                   # NotoSans renders Vietnamese correctly (marker, sample scans)
   fonts-dejavu-core
+  fonts-liberation2                 # Liberation Serif: Times New Roman's metrics, the face of most real decisions (a tuning family)
   docker-compose                    # `docker-compose config -q` checks the production stack file
   softhsm2                          # PKCS#11 token for the HSM signing path (tests)
   postgresql                        # the results DB tests run against SQLite and PostgreSQL
