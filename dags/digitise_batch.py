@@ -3,8 +3,9 @@
 Thin wiring only: every task calls one function of sohoa.pipeline with ids; XCom carries ids, never
 images. Imports of the stage packages happen inside the tasks so parsing this file stays cheap.
 
-Intake also cuts the batch into chunks (SOHOA_CHUNK_SIZE documents) and each per-document
-stage is a mapped task over them, so every Celery worker takes chunks of one batch. Each stage waits
+Intake cuts the batch's files into chunks (SOHOA_CHUNK_SIZE documents) and takes each chunk in a
+mapped task; each per-document stage is a mapped task over the chunks' documents, so every Celery
+worker takes chunks of one batch, its intake included. Each stage waits
 for all chunks of the one before (validation compares a record with the whole batch: probable
 duplicates); the batch's validation report runs beside signing, which does not need it. OCR and
 extraction go to the OCR queue, the light stages to the default queue, so a
@@ -94,28 +95,50 @@ def _chunk(stage: str, batch_id: int, chunk: list[int]) -> dict:
     },
 )
 def digitise_batch() -> None:
-    # Intake also cuts the batch into chunks (one task fewer on the path every batch waits for): its
-    # value is the chunks the stages map over, the batch id goes beside them under its own key.
+    # Intake runs in two parts: `intake` reads the manifest (refused as a whole: no retry), makes the
+    # batch and cuts its files into chunks (places in the batch's list, ids only); `take` inspects,
+    # hashes and stores one chunk's files on any worker. Its value, the chunk's document ids, is what
+    # the per-document stages map over; the batch id goes beside the chunks under its own key.
     @task(queue=SETTINGS.light_queue)
     def intake(params: dict | None = None) -> list[list[int]]:
         _act_for_run()
         from airflow.configuration import conf
-        from airflow.exceptions import AirflowFailException
         from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
 
-        from intake import intake_batch
+        from intake import plan_batch
         from intake.manifest import ManifestError
-        from sohoa.pipeline import batch_chunks
 
         assert params is not None
         try:
-            report = intake_batch(params["batch_location"], province=params["province"],
-                                  agency_code=params["agency"], document_type=params["document_type"])
+            # never more chunks than Airflow maps (core.max_map_length): chunks grow instead
+            plan = plan_batch(params["batch_location"], province=params["province"], agency_code=params["agency"],
+                              document_type=params["document_type"],
+                              max_chunks=conf.getint("core", "max_map_length"))
         except ManifestError as exc:  # a refused manifest stays refused: no retry, the reason shown
             raise AirflowFailException(str(exc)) from None
-        get_current_context()["ti"].xcom_push(key="batch_id", value=report.batch_id)
-        # never more chunks than Airflow maps (core.max_map_length): chunks grow instead
-        return batch_chunks(report.batch_id, max_chunks=conf.getint("core", "max_map_length"))
+        get_current_context()["ti"].xcom_push(key="batch_id", value=plan.batch_id)
+        return plan.chunks
+
+    @task(**LIGHT)
+    def take(batch_id: int, places: list[int], params: dict | None = None) -> list[int]:
+        import logging
+
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from intake import take_chunk
+        from intake.manifest import ManifestError
+
+        _act_for_run()
+        assert params is not None
+        logging.getLogger(__name__).info("sohoa work starts: take, %d files", len(places))
+        try:
+            report = take_chunk(params["batch_location"], batch_id, places, province=params["province"],
+                                agency_code=params["agency"], document_type=params["document_type"])
+        except ManifestError as exc:
+            raise AirflowFailException(str(exc)) from None
+        logging.getLogger(__name__).info("take, %d files: %s", len(places), report.summary())
+        return list(dict.fromkeys(report.accepted))
 
     @task(execution_timeout=timedelta(hours=2), **HEAVY)
     def ocr(batch_id: int, chunk: list[int]) -> None:
@@ -152,8 +175,9 @@ def digitise_batch() -> None:
 
         return sync_batch(batch_id)
 
-    chunks = intake()
-    batch_id = chunks["batch_id"]  # the other key intake pushes
+    files = intake()
+    batch_id = files["batch_id"]  # the other key intake pushes
+    chunks = take.partial(batch_id=batch_id).expand(places=files)
     ocred = ocr.partial(batch_id=batch_id).expand(chunk=chunks)
     extracted = extract.partial(batch_id=batch_id).expand(chunk=chunks)
     routed = validate.partial(batch_id=batch_id).expand(chunk=chunks)

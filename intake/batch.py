@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,8 @@ from intake.manifest import (
     unlisted_scans,
 )
 from storage import keys
-from storage.db import session_scope
+from storage.db import serialise_on, session_scope
+from storage.documents import cut_chunks
 from storage.models import AuditEntry, Batch, Document, DocumentStatus, QuarantineEntry, Result, ResultState
 from storage.objects import ObjectStore
 from storage.records import current_result, redigitised_reason
@@ -78,27 +80,133 @@ def get_or_create_batch(session: Session, province: str, agency_code: str, locat
     return batch
 
 
+@dataclass
+class IntakePlan:
+    """A batch cut for intake on several workers: `chunks` hold places in the batch's list of files
+    (the manifest's rows in order, then the scans it does not name; without a manifest, the scans by
+    name), the values `take_chunk` takes: ids only, never names or bytes."""
+
+    batch_id: int
+    chunks: list[list[int]]
+    files: int
+    quarantined: int = 0  # objects of an inbox batch that cannot be files (quarantined by the plan)
+
+
+@dataclass
+class _Files:
+    """A batch's files, wherever they are: a local folder, or the scratch copy of an inbox prefix."""
+
+    folder: Path
+    location: str  # the batch's key (Batch.location)
+    on_disk: dict[str, str]  # NFC name -> name in the folder
+    refused: list[RejectedFile] = field(default_factory=list)
+    fetch: Callable[[str], None] | None = None  # an inbox batch copied file by file: copy this one
+
+
+@contextmanager
+def _opened(batch_dir: Path | str, store: ObjectStore, *, lazy: bool) -> Iterator[_Files]:
+    if is_store_location(batch_dir):
+        assert isinstance(batch_dir, str)
+        with staged(batch_dir, store, lazy=lazy) as batch:
+            yield _Files(batch.folder, batch.location, batch.names if lazy else disk_names(batch.folder),
+                         batch.refused, batch.fetch if lazy else None)
+        return
+    folder = Path(batch_dir).resolve()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"batch folder {folder} does not exist")
+    yield _Files(folder, str(folder), disk_names(folder))
+
+
+def _candidates(files: _Files) -> tuple[list[ManifestRow], list[str]]:
+    """The batch's list of files, in a fixed order, and the scans the manifest does not name. The
+    whole manifest is read and every row checked before anything is touched (ManifestError)."""
+    rows = read_manifest(files.folder)
+    if rows is None:
+        return scan_candidates(files.folder, files.on_disk), []
+    # Rule: with a manifest, only the files it names are taken (it is the agency's list of what the
+    # batch holds); a scan it does not name is quarantined as `not_in_manifest`, never ignored.
+    unlisted = unlisted_scans(files.folder, rows, files.on_disk)
+    return rows + [ManifestRow(line=0, file=name, error=_NOT_LISTED) for name in unlisted], unlisted
+
+
 def intake_batch(batch_dir: Path | str, *, province: str, agency_code: str, document_type: str = "auto",
                  settings: Settings | None = None, store: ObjectStore | None = None,
                  actor: str | None = None) -> IntakeReport:
     """Inspect and store every scan of batch_dir: a local folder, or `s3://<inbox bucket>/<prefix>/`
     (intake/inbox.py: the objects under the prefix, taken like a folder). Safe to re-run: nothing is
-    taken twice. `actor`: the person taking the batch (default: core.actors.actor_name)."""
+    taken twice. `actor`: the person taking the batch (default: core.actors.actor_name). On several
+    workers, the same in parts: `plan_batch`, then `take_chunk` for each of its chunks."""
     actor = actor_name(actor)
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
-    if is_store_location(batch_dir):
-        assert isinstance(batch_dir, str)
-        _check_batch_names(province, agency_code, batch_dir)  # before a byte is copied
-        with staged(batch_dir, store) as batch:
-            return _intake_folder(batch.folder, batch.location, province=province, agency_code=agency_code,
-                                  document_type=document_type, settings=settings, store=store, actor=actor,
-                                  refused=batch.refused)
-    batch_dir = Path(batch_dir).resolve()
-    if not batch_dir.is_dir():
-        raise FileNotFoundError(f"batch folder {batch_dir} does not exist")
-    return _intake_folder(batch_dir, str(batch_dir), province=province, agency_code=agency_code,
-                          document_type=document_type, settings=settings, store=store, actor=actor)
+    province = _check_batch_names(province, agency_code, str(batch_dir))  # before a byte is copied
+    with _opened(batch_dir, store, lazy=False) as files:
+        candidates, unlisted = _candidates(files)
+        store.ensure_buckets()
+        report = IntakeReport(_batch_id(province, agency_code, files.location, document_type), unlisted=unlisted)
+        _quarantine_refused(files, report, store, actor)
+        _take_rows(list(enumerate(candidates)), files, report, province=province, agency_code=agency_code,
+                   document_type=document_type, settings=settings, store=store, actor=actor)
+    return report
+
+
+def plan_batch(batch_dir: Path | str, *, province: str, agency_code: str, document_type: str = "auto",
+               settings: Settings | None = None, store: ObjectStore | None = None, actor: str | None = None,
+               max_chunks: int | None = None) -> IntakePlan:
+    """The first part of intake on several workers: the manifest read and checked whole
+    (ManifestError: nothing is taken), the batch's row, the inbox objects that cannot be files
+    quarantined, and the batch's files cut into chunks (SOHOA_CHUNK_SIZE at most, SOHOA_MIN_CHUNKS
+    at least, one dossier of the manifest never split: storage.documents.cut_chunks) that
+    `take_chunk` takes, each on any worker. Nothing is inspected, hashed or copied here."""
+    actor = actor_name(actor)
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    province = _check_batch_names(province, agency_code, str(batch_dir))
+    with _opened(batch_dir, store, lazy=True) as files:
+        candidates, _unlisted = _candidates(files)
+        store.ensure_buckets()
+        report = IntakeReport(_batch_id(province, agency_code, files.location, document_type))
+        _quarantine_refused(files, report, store, actor)
+    chunks = cut_chunks([(place, row.dossier_code) for place, row in enumerate(candidates)], settings.chunk_size,
+                        min_chunks=settings.min_chunks, max_chunks=max_chunks)
+    return IntakePlan(report.batch_id, chunks, len(candidates), len(report.quarantined))
+
+
+def take_chunk(batch_dir: Path | str, batch_id: int, places: Sequence[int], *, province: str, agency_code: str,
+               document_type: str = "auto", settings: Settings | None = None, store: ObjectStore | None = None,
+               actor: str | None = None) -> IntakeReport:
+    """Take the files at `places` of the batch's list (one chunk of `plan_batch`): each inspected,
+    stored raw or quarantined as `intake_batch` does; an inbox batch copies only these files. Safe
+    to re-run, and beside the other chunks: the same file is never taken twice."""
+    actor = actor_name(actor)
+    settings = settings or get_settings()
+    store = store or ObjectStore(settings)
+    province = _check_batch_names(province, agency_code, str(batch_dir))
+    with _opened(batch_dir, store, lazy=True) as files:
+        candidates, unlisted = _candidates(files)
+        report = IntakeReport(batch_id, unlisted=[name for name in unlisted
+                                                 if any(candidates[p].file == name for p in places
+                                                        if p < len(candidates))])
+        missing = [p for p in places if not 0 <= p < len(candidates)]
+        if missing:  # the folder changed since the plan: a re-run of the batch takes what is new
+            log.warning("intake chunk: places %s are no longer in the batch's list of %d files", missing,
+                        len(candidates))
+        _take_rows([(p, candidates[p]) for p in places if 0 <= p < len(candidates)], files, report,
+                   province=province, agency_code=agency_code, document_type=document_type, settings=settings,
+                   store=store, actor=actor, total=len(candidates))
+    return report
+
+
+def _batch_id(province: str, agency_code: str, location: str, document_type: str) -> int:
+    with session_scope() as session:
+        return get_or_create_batch(session, province, agency_code, location, document_type).id
+
+
+def _quarantine_refused(files: _Files, report: IntakeReport, store: ObjectStore, actor: str) -> None:
+    for rejected in files.refused:
+        log.warning("quarantined %s", rejected)
+        _quarantine(rejected, files.folder, files.on_disk, report.batch_id, store, actor)
+        report.quarantined.append(rejected)
 
 
 def _check_batch_names(province: str, agency_code: str, where: str) -> str:
@@ -111,35 +219,17 @@ def _check_batch_names(province: str, agency_code: str, where: str) -> str:
     return province
 
 
-def _intake_folder(batch_dir: Path, location: str, *, province: str, agency_code: str, document_type: str,
-                   settings: Settings, store: ObjectStore, actor: str,
-                   refused: list[RejectedFile] | None = None) -> IntakeReport:
-    """Take the scans of a folder; `location` names the batch (the folder, or the inbox URL it was
-    copied from); `refused`: files already known bad (inbox objects that cannot be files), quarantined."""
-    province = _check_batch_names(province, agency_code, location)
-    # The whole manifest is read and every row checked before anything is touched (ManifestError).
-    rows = read_manifest(batch_dir)
-    store.ensure_buckets()
-    candidates = rows if rows is not None else scan_candidates(batch_dir)
-    on_disk = disk_names(batch_dir)
-
-    with session_scope() as session:
-        batch = get_or_create_batch(session, province, agency_code, location, document_type)
-        batch_id = batch.id
-    report = IntakeReport(batch_id)
-    for rejected in refused or ():
-        log.warning("quarantined %s", rejected)
-        _quarantine(rejected, batch_dir, on_disk, batch_id, store, actor)
-        report.quarantined.append(rejected)
-    if rows is not None:
-        # Rule: with a manifest, only the files it names are taken (it is the agency's list of what the
-        # batch holds); a scan it does not name is quarantined as `not_in_manifest`, never ignored.
-        report.unlisted = unlisted_scans(batch_dir, rows)
-        candidates = candidates + [ManifestRow(line=0, file=name, error=_NOT_LISTED) for name in report.unlisted]
-    for index, row in enumerate(candidates, start=1):
-        log.info("intake %d/%d: %s", index, len(candidates), row.file)
+def _take_rows(rows: list[tuple[int, ManifestRow]], files: _Files, report: IntakeReport, *, province: str,
+               agency_code: str, document_type: str, settings: Settings, store: ObjectStore, actor: str,
+               total: int | None = None) -> None:
+    """Take each (place, row): accepted ids and quarantined files go into `report`."""
+    batch_dir, on_disk, batch_id = files.folder, files.on_disk, report.batch_id
+    for place, row in rows:
+        log.info("intake %d/%d: %s", place + 1, total or len(rows), row.file)
         try:
             try:
+                if files.fetch is not None:
+                    files.fetch(row.file)
                 document_id, new = _take_one(row, batch_dir, on_disk, batch_id, province, agency_code,
                                              document_type, settings, store, actor)
             except (RejectedFile, KeyboardInterrupt):
@@ -154,7 +244,6 @@ def _intake_folder(batch_dir: Path, location: str, *, province: str, agency_code
             log.warning("quarantined %s", rejected)
             _quarantine(rejected, batch_dir, on_disk, batch_id, store, actor)
             report.quarantined.append(rejected)
-    return report
 
 
 def _catalogue_spelling(province: str, where: str) -> str:
@@ -205,6 +294,9 @@ def _take_one(row: ManifestRow, batch_dir: Path, on_disk: dict[str, str], batch_
     province = _catalogue_spelling(row.province, row.file) if row.province else province
     agency_code = row.agency_code or agency_code
     with session_scope() as session:
+        # Chunks of a batch are taken at once on several workers: the same bytes twice (in two chunks,
+        # or two batches at once) must meet here one after the other, or both would be taken.
+        serialise_on(session, f"intake:{found.sha256}")
         same = session.scalars(select(Document).where(Document.sha256 == found.sha256)).all()
         for doc in same:
             if doc.batch_id == batch_id and doc.file_name == row.file:

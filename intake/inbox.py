@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.inspect import QuarantineReason, RejectedFile
-from intake.manifest import ManifestError
+from intake.manifest import MANIFEST_NAME, ManifestError, nfc
 from storage.objects import ObjectStore
 
 SCHEME = "s3://"
@@ -65,11 +65,33 @@ class StagedBatch:
     folder: Path  # the scratch copy intake reads
     refused: list[RejectedFile] = field(default_factory=list)  # objects that cannot be files of the batch
     objects: int = 0
+    # lazy staging: every object's name in the batch (NFC name -> name as stored), fetched on demand
+    names: dict[str, str] = field(default_factory=dict)
+    _source: tuple[ObjectStore, str, str] | None = None  # store, bucket, prefix
+
+    def fetch(self, name: str) -> None:
+        """Copy the object a (NFC) name means into the folder, if there is one and it is not there yet."""
+        stored = self.names.get(nfc(name))
+        if stored is None or self._source is None or (self.folder / stored).exists():
+            return
+        store, bucket, prefix = self._source
+        target = self.folder / stored
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store.download(bucket, prefix + stored, target)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):  # "a" beside "a/b"
+            raise RejectedFile(stored, QuarantineReason.UNREADABLE, _CLASH) from None
+        self.objects += 1
+
+
+_CLASH = "một tệp và một thư mục trùng tên dưới tiền tố của lô"
 
 
 @contextmanager
-def staged(location: str, store: ObjectStore) -> Iterator[StagedBatch]:
-    """Copy every object under the prefix into a scratch folder, removed on leaving."""
+def staged(location: str, store: ObjectStore, *, lazy: bool = False) -> Iterator[StagedBatch]:
+    """Copy every object under the prefix into a scratch folder, removed on leaving. `lazy`: copy
+    only the manifest and list the rest (`StagedBatch.names`); a part of the batch taken on one
+    worker (intake.batch.take_chunk) fetches only its own files."""
     bucket, prefix = parse_location(location)
     inbox = store.bucket("inbox")
     if bucket != inbox:
@@ -81,20 +103,19 @@ def staged(location: str, store: ObjectStore) -> Iterator[StagedBatch]:
     if not keys:
         raise ManifestError(location, "không có tệp nào dưới tiền tố này trong bucket tiếp nhận")
     with tempfile.TemporaryDirectory(prefix="sohoa-inbox-") as tmp:
-        batch = StagedBatch(canonical_location(location), Path(tmp).resolve())
+        batch = StagedBatch(canonical_location(location), Path(tmp).resolve(), _source=(store, bucket, prefix))
         for key in keys:
             name = key[len(prefix):]
             why = _unsafe(name)
             if why is not None:
                 batch.refused.append(RejectedFile(name, QuarantineReason.OUTSIDE_BATCH, why))
                 continue
-            target = batch.folder / name
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                store.download(bucket, key, target)
-            except (FileExistsError, NotADirectoryError, IsADirectoryError):  # "a" beside "a/b"
-                batch.refused.append(RejectedFile(name, QuarantineReason.UNREADABLE,
-                                                  "một tệp và một thư mục trùng tên dưới tiền tố của lô"))
+            batch.names.setdefault(nfc(name), name)
+            if lazy and name != MANIFEST_NAME:
                 continue
-            batch.objects += 1
+            try:
+                batch.fetch(name)
+            except RejectedFile as clash:
+                batch.refused.append(clash)
+                del batch.names[nfc(name)]
         yield batch

@@ -19,6 +19,7 @@ import codecs
 import csv
 import io
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,10 +162,11 @@ def disk_names(batch_dir: Path) -> dict[str, str]:
     return out
 
 
-def scan_candidates(batch_dir: Path) -> list[ManifestRow]:
-    """Without a manifest: every regular file of the folder (recursively) that is not a sidecar."""
+def scan_candidates(batch_dir: Path, names: Mapping[str, str] | None = None) -> list[ManifestRow]:
+    """Without a manifest: every regular file of the folder (recursively) that is not a sidecar.
+    `names`: the folder's files as `disk_names` gives them, when known (a batch in the inbox lists them)."""
     rows = []
-    for rel in sorted(disk_names(batch_dir)):
+    for rel in sorted(disk_names(batch_dir) if names is None else names):
         parts = Path(rel).parts
         if any(part.startswith(".") for part in parts) or Path(rel).suffix.lower() in SIDECAR_SUFFIXES:
             continue
@@ -172,7 +174,7 @@ def scan_candidates(batch_dir: Path) -> list[ManifestRow]:
     return rows
 
 
-def unlisted_scans(batch_dir: Path, rows: list[ManifestRow]) -> list[str]:
+def unlisted_scans(batch_dir: Path, rows: list[ManifestRow], names: Mapping[str, str] | None = None) -> list[str]:
     """Scans in the folder that the manifest does not name (NFC names)."""
     listed = {nfc(r.file) for r in rows}
-    return [r.file for r in scan_candidates(batch_dir) if r.file not in listed]
+    return [r.file for r in scan_candidates(batch_dir, names) if r.file not in listed]

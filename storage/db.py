@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.files import touch_private
@@ -55,6 +56,20 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def serialise_on(session: Session, key: str) -> None:
+    """Make a check-then-insert atomic against other workers: transactions that call this with the
+    same `key` run one after another, each until it ends. Call it first in the transaction.
+    PostgreSQL: a transaction-level advisory lock on the key's hash (other keys go on in parallel);
+    SQLite: its one write lock, taken at once (BEGIN IMMEDIATE: every other writer waits)."""
+    if session.get_bind().dialect.name == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
+    elif session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ the next one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -139,28 +139,35 @@ def stage_todo(batch_id: int, stage: str, *statuses: DocumentStatus,
 
 def batch_chunks(batch_id: int, size: int, *, max_chunks: int | None = None,
                  min_chunks: int | None = None) -> list[list[int]]:
-    """A batch's document ids in chunks of about `size`, for the stages run as mapped tasks; with
-    `min_chunks`, chunks shrink (to one document at least) so that a small batch still makes that
-    many and several workers share it.
+    """A batch's document ids in chunks (`cut_chunks`), for the stages run as mapped tasks."""
+    with session_scope() as s:
+        rows = s.execute(select(Document.id, Document.dossier_code).where(Document.batch_id == batch_id)
+                         .order_by(Document.id)).all()
+    return cut_chunks([(doc_id, dossier or None) for doc_id, dossier in rows], size,
+                      max_chunks=max_chunks, min_chunks=min_chunks)
 
-    The documents of one dossier stay in one chunk: result codes `<mã hồ sơ>-KQ<n>` are numbered in
+
+def cut_chunks(items: Sequence[tuple[int, str | None]], size: int, *, max_chunks: int | None = None,
+               min_chunks: int | None = None) -> list[list[int]]:
+    """Items (a document id, or intake's place of a file in its batch, with its dossier code) in
+    chunks of about `size`; with `min_chunks`, chunks shrink (to one item at least) so that a small
+    batch still makes that many and several workers share it.
+
+    The items of one dossier stay in one chunk: result codes `<mã hồ sơ>-KQ<n>` are numbered in
     the order of signing (storage.records.next_result_code), so two chunks signing the same dossier
     at once could both take KQ1. With `max_chunks` (Airflow's max_map_length) chunks grow instead of
     outnumbering it."""
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, not {size}")
-    with session_scope() as s:
-        rows = s.execute(select(Document.id, Document.dossier_code).where(Document.batch_id == batch_id)
-                         .order_by(Document.id)).all()
-    if min_chunks is not None and min_chunks > 1 and rows:
-        size = min(size, -(-len(rows) // min_chunks))
+    if min_chunks is not None and min_chunks > 1 and items:
+        size = min(size, -(-len(items) // min_chunks))
     if max_chunks is not None and max_chunks >= 1:
-        size = max(size, -(-len(rows) // max_chunks))
+        size = max(size, -(-len(items) // max_chunks))
     dossiers: dict[str, list[int]] = {}
-    for doc_id, dossier in rows:  # a document without a dossier code is a dossier of its own
-        dossiers.setdefault(dossier or f"#{doc_id}", []).append(doc_id)
+    for item, dossier in items:  # an item without a dossier code is a dossier of its own
+        dossiers.setdefault(dossier or f"#{item}", []).append(item)
     chunks: list[list[int]] = []
-    for ids in dossiers.values():  # in order of the dossier's first document
+    for ids in dossiers.values():  # in order of the dossier's first item
         if chunks and len(chunks[-1]) < size:  # a large dossier may overfill one: never more than n/size chunks
             chunks[-1].extend(ids)
         else:

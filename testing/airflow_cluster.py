@@ -272,6 +272,9 @@ def start_cluster(root: Path, airflow_env: dict[str, str], airflow: str, repo: P
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # each task's supervisor notices its task process has ended within a second, not five
+            # (docker-compose.yml says why; the worker's slot is held until then)
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
             # the workers load the plugins and the stage packages once (plugins/sohoa_celery.py)
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "sohoa_celery.CELERY_CONFIG",
             "OMP_THREAD_LIMIT": "1",

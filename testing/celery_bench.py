@@ -119,7 +119,7 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
             delivered = s.scalar(select(func.count()).select_from(models.OutboxEvent)
                                  .where(models.OutboxEvent.status == models.OutboxStatus.DELIVERED)) or 0
         spans: dict[str, float] = {}
-        for task in ("ocr", "extract", "validate", "sign", "store"):
+        for task in ("take", "ocr", "extract", "validate", "sign", "store"):
             mine = [t for t in tis if t["task_id"] == task and t["start_date"] and t["end_date"]]
             if mine:
                 spans[task] = round((max(t["end_date"] for t in mine) - min(t["start_date"] for t in mine))
@@ -148,7 +148,7 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
 
 WORK_STARTS = "sohoa work starts"
 SERIAL = ("intake", "plan", "validation_report", "sync")
-STAGE_ORDER = ("intake", "plan", "ocr", "extract", "validate", "validation_report", "sign", "store", "sync")
+STAGE_ORDER = ("intake", "plan", "take", "ocr", "extract", "validate", "validation_report", "sign", "store", "sync")
 
 
 def _work_start(log: Path) -> datetime | None:

@@ -30,20 +30,23 @@ def test_expected_dags_present(dagbag) -> None:  # type: ignore[no-untyped-def]
 
 def test_digitise_batch_is_the_data_flow(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["digitise_batch"]  # get_dag() would query the metadata DB
-    order = ["intake", "ocr", "extract", "validate", "sign", "store", "sync"]
+    order = ["intake", "take", "ocr", "extract", "validate", "sign", "store", "sync"]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     # the batch's report waits for every chunk to be routed; signing does not wait for the report
     assert dag.get_task("validation_report").upstream_task_ids == {"intake", "validate"}
+    # the stages wait for the chunks taken, never for the plan alone
+    assert dag.get_task("ocr").upstream_task_ids == {"intake", "take"}
     assert not dag.get_task("validation_report").downstream_task_ids
     assert {t.task_id for t in dag.tasks} == {*order, "validation_report"}
     assert set(dag.params.keys()) == {"province", "agency", "batch_location", "document_type"}
 
 
 def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  # type: ignore[no-untyped-def]
-    """Every per-document stage is a mapped task over the chunks intake returns (ids only), so any
-    number of Celery workers share one batch; OCR-heavy tasks and light ones on their own queues,
-    with the limits of core/settings.py."""
+    """Intake's taking of files and every per-document stage are mapped tasks over chunks (ids only:
+    places in the batch's list of files, then the document ids each chunk took), so any number of
+    Celery workers share one batch, its intake included; OCR-heavy tasks and light ones on their own
+    queues, with the limits of core/settings.py."""
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     from core.settings import get_settings
@@ -51,8 +54,9 @@ def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  #
     settings = get_settings()
     dag = dagbag.dags["digitise_batch"]
     mapped = {t.task_id for t in dag.tasks if isinstance(t, MappedOperator)}
-    assert mapped == {"ocr", "extract", "validate", "sign", "store"}
-    for task_id, queue, limit in (("ocr", settings.ocr_queue, settings.ocr_max_active_tasks),
+    assert mapped == {"take", "ocr", "extract", "validate", "sign", "store"}
+    for task_id, queue, limit in (("take", settings.light_queue, settings.light_max_active_tasks),
+                                  ("ocr", settings.ocr_queue, settings.ocr_max_active_tasks),
                                   ("extract", settings.ocr_queue, settings.ocr_max_active_tasks),
                                   ("validate", settings.light_queue, settings.light_max_active_tasks),
                                   ("sign", settings.light_queue, settings.light_max_active_tasks),
@@ -62,7 +66,8 @@ def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  #
         assert task.max_active_tis_per_dag == limit, task_id
     assert dag.get_task("sync").queue == settings.light_queue
     assert dag.max_active_runs == settings.max_active_batches
-    assert {"ocr", "extract", "validate", "sign", "store"} <= dag.get_task("intake").downstream_task_ids
+    assert {"take", "ocr", "extract", "validate", "sign", "store"} <= dag.get_task("intake").downstream_task_ids
+    assert {"ocr", "extract", "validate", "sign", "store"} <= dag.get_task("take").downstream_task_ids
 
 
 def test_dag_files_import_no_stage_package_at_parse_time() -> None:
@@ -97,3 +102,19 @@ def test_trigger_form_lists_the_catalogues_in_vietnamese(dagbag) -> None:  # typ
 def test_dags_are_not_paused_when_deployed(dagbag) -> None:  # type: ignore[no-untyped-def]
     for dag_id, dag in dagbag.dags.items():
         assert dag.is_paused_upon_creation is False, dag_id
+
+
+def test_every_name_a_task_imports_exists() -> None:
+    """Tasks import the stage packages when they run (parsing stays cheap), so a DagBag never sees a
+    misspelt or unexported name: each `from X import Y` inside a DAG file is resolved here."""
+    import ast
+    import importlib
+    import importlib.util
+
+    for path in (REPO / "dags").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.col_offset > 0:
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    assert hasattr(module, alias.name) or importlib.util.find_spec(f"{node.module}.{alias.name}"), \
+                        f"{path.name}:{node.lineno}: {node.module} has no {alias.name}"

@@ -74,10 +74,11 @@ def test_one_batch_shared_by_two_celery_workers(pipeline_env, tmp_path: Path,  #
         # the per-document stages ran as mapped tasks, one instance per chunk, on their queues
         mapped = Counter(t["task_id"] for t in tis if t["map_index"] >= 0)
         chunks = DOCUMENTS // CHUNK
-        assert mapped == {"ocr": chunks, "extract": chunks, "validate": chunks, "sign": chunks, "store": chunks}, tis
+        assert mapped == {"take": chunks, "ocr": chunks, "extract": chunks, "validate": chunks, "sign": chunks,
+                          "store": chunks}, tis
         queues = {t["task_id"]: t["queue"] for t in tis}
         assert queues["ocr"] == queues["extract"] == settings.ocr_queue
-        assert queues["sign"] == queues["store"] == queues["sync"] == settings.light_queue
+        assert queues["take"] == queues["sign"] == queues["store"] == queues["sync"] == settings.light_queue
         assert all(t["state"] == "success" for t in tis), tis
         # and both workers took a share of the batch's OCR and of its tasks overall
         assert {t["hostname"] for t in tis} == {"worker1", "worker2"}, tis
