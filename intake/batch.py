@@ -90,6 +90,7 @@ class IntakePlan:
     chunks: list[list[int]]
     files: int
     quarantined: int = 0  # objects of an inbox batch that cannot be files (quarantined by the plan)
+    hashed: int = 0  # files whose bytes the plan read: those sharing their size with another file
 
 
 @dataclass
@@ -101,6 +102,9 @@ class _Files:
     on_disk: dict[str, str]  # NFC name -> name in the folder
     refused: list[RejectedFile] = field(default_factory=list)
     fetch: Callable[[str], None] | None = None  # an inbox batch copied file by file: copy this one
+    # an inbox batch copied file by file: each object's size (name as stored) and its checksum, streamed
+    sizes: dict[str, int] | None = None
+    checksum: Callable[[str], str | None] | None = None
 
 
 @contextmanager
@@ -109,7 +113,8 @@ def _opened(batch_dir: Path | str, store: ObjectStore, *, lazy: bool) -> Iterato
         assert isinstance(batch_dir, str)
         with staged(batch_dir, store, lazy=lazy) as batch:
             yield _Files(batch.folder, batch.location, batch.names if lazy else disk_names(batch.folder),
-                         batch.refused, batch.fetch if lazy else None)
+                         batch.refused, batch.fetch if lazy else None, batch.sizes if lazy else None,
+                         batch.checksum if lazy else None)
         return
     folder = Path(batch_dir).resolve()
     if not folder.is_dir():
@@ -157,7 +162,9 @@ def plan_batch(batch_dir: Path | str, *, province: str, agency_code: str, docume
     (ManifestError: nothing is taken), the batch's row, the inbox objects that cannot be files
     quarantined, and the batch's files cut into chunks (SOHOA_CHUNK_SIZE at most, SOHOA_MIN_CHUNKS
     at least, one dossier of the manifest never split: storage.documents.cut_chunks) that
-    `take_chunk` takes, each on any worker. Nothing is inspected, hashed or copied here."""
+    `take_chunk` takes, each on any worker. Files with the same bytes go into one chunk too
+    (`_taken_together`), so which of them is taken does not hang on the order chunks are taken in.
+    Nothing is inspected or stored here; only files that share their size with another are read."""
     actor = actor_name(actor)
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
@@ -167,21 +174,88 @@ def plan_batch(batch_dir: Path | str, *, province: str, agency_code: str, docume
         store.ensure_buckets()
         report = IntakeReport(_batch_id(province, agency_code, files.location, document_type))
         _quarantine_refused(files, report, store, actor)
-    chunks = cut_chunks([(place, row.dossier_code) for place, row in enumerate(candidates)], settings.chunk_size,
-                        min_chunks=settings.min_chunks, max_chunks=max_chunks)
-    return IntakePlan(report.batch_id, chunks, len(candidates), len(report.quarantined))
+        together, hashed = _taken_together(candidates, files)
+    chunks = cut_chunks(list(enumerate(together)), settings.chunk_size, min_chunks=settings.min_chunks,
+                        max_chunks=max_chunks)
+    return IntakePlan(report.batch_id, chunks, len(candidates), len(report.quarantined), hashed)
+
+
+def _taken_together(candidates: Sequence[ManifestRow], files: _Files) -> tuple[list[str], int]:
+    """For each place of the batch's list, the name of the group it must be taken with (the place
+    that opens the group), and how many files were read to tell. One group holds the rows of one
+    dossier (storage.documents.cut_chunks says why), the rows that name one file, and the files
+    with the same bytes: one chunk then takes them one after another in the batch's order, as one
+    intake does (take_chunk), so the first place with those bytes is taken and the others are its
+    duplicates whichever chunk a worker takes first. Only files that share their size with another
+    are read (streamed, never held whole)."""
+    where: dict[int, str] = {}  # place -> the file it names: a path in the folder, or an inbox object
+    size: dict[str, int] = {}
+    for place, row in enumerate(candidates):
+        if row.error:  # a bad row or a scan the manifest does not name: quarantined unread
+            continue
+        if files.sizes is not None:  # an inbox batch: the listing has every object's size
+            stored = files.on_disk.get(nfc(row.file))
+            if stored is not None and stored in files.sizes:
+                where[place], size[stored] = stored, files.sizes[stored]
+            continue
+        path = _on_disk(files.folder, row.file, files.on_disk).resolve()
+        # as _resolve: nothing outside the batch folder is looked at (take_chunk quarantines it)
+        if path.is_relative_to(files.folder) and path.is_file():
+            where[place], size[str(path)] = str(path), path.stat().st_size
+    same_size: dict[int, list[str]] = {}
+    for name, n in size.items():
+        same_size.setdefault(n, []).append(name)
+    content: dict[str, str] = {}  # file -> its SHA-256, for the files that share a size
+    for names in same_size.values():
+        for name in names if len(names) > 1 else ():
+            digest = files.checksum(name) if files.checksum is not None else _file_sha256(Path(name))
+            if digest is not None:
+                content[name] = digest
+
+    opener = list(range(len(candidates)))  # union-find; a group's root is its first place
+
+    def root(place: int) -> int:
+        while opener[place] != place:
+            opener[place] = opener[opener[place]]
+            place = opener[place]
+        return place
+
+    first: dict[tuple[str, str], int] = {}
+    for place, row in enumerate(candidates):
+        ties = [("dossier", row.dossier_code)] if row.dossier_code else []
+        if place in where:
+            ties.append(("file", where[place]))
+            if where[place] in content:
+                ties.append(("bytes", content[where[place]]))
+        for tie in ties:
+            if tie not in first:
+                first[tie] = place
+                continue
+            a, b = root(first[tie]), root(place)
+            opener[max(a, b)] = min(a, b)
+    return [f"group {root(place)}" for place in range(len(candidates))], len(content)
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:  # unreadable: take_chunk quarantines it with its reason
+        return None
 
 
 def take_chunk(batch_dir: Path | str, batch_id: int, places: Sequence[int], *, province: str, agency_code: str,
                document_type: str = "auto", settings: Settings | None = None, store: ObjectStore | None = None,
                actor: str | None = None) -> IntakeReport:
     """Take the files at `places` of the batch's list (one chunk of `plan_batch`): each inspected,
-    stored raw or quarantined as `intake_batch` does; an inbox batch copies only these files. Safe
-    to re-run, and beside the other chunks: the same file is never taken twice."""
+    stored raw or quarantined as `intake_batch` does, in the batch's order (of two files with the same
+    bytes, the plan puts both in one chunk and the first place is taken); an inbox batch copies only
+    these files. Safe to re-run, and beside the other chunks: the same file is never taken twice."""
     actor = actor_name(actor)
     settings = settings or get_settings()
     store = store or ObjectStore(settings)
     province = _check_batch_names(province, agency_code, str(batch_dir))
+    places = sorted(set(places))  # the batch's order, whatever order the chunk lists them in
     with _opened(batch_dir, store, lazy=True) as files:
         candidates, unlisted = _candidates(files)
         report = IntakeReport(batch_id, unlisted=[name for name in unlisted

@@ -11,6 +11,7 @@ quarantined with its reason, never written outside the scratch folder.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 from collections.abc import Iterator
@@ -67,6 +68,7 @@ class StagedBatch:
     objects: int = 0
     # lazy staging: every object's name in the batch (NFC name -> name as stored), fetched on demand
     names: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # name as stored -> size in bytes (the listing's)
     _source: tuple[ObjectStore, str, str] | None = None  # store, bucket, prefix
 
     def fetch(self, name: str) -> None:
@@ -84,6 +86,19 @@ class StagedBatch:
         self.objects += 1
 
 
+    def checksum(self, name: str) -> str | None:
+        """The SHA-256 of the object a (NFC) name means, streamed through a scratch file removed
+        afterwards (a plan reads the bytes of a few objects, never keeps them); None if there is none."""
+        stored = self.names.get(nfc(name))
+        if stored is None or self._source is None:
+            return None
+        store, bucket, prefix = self._source
+        with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".checksum-") as scratch:
+            store.download(bucket, prefix + stored, Path(scratch.name))
+            with open(scratch.name, "rb") as f:
+                return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 _CLASH = "một tệp và một thư mục trùng tên dưới tiền tố của lô"
 
 
@@ -99,7 +114,8 @@ def staged(location: str, store: ObjectStore, *, lazy: bool = False) -> Iterator
         # batches (or another tenant's bucket) into a new batch.
         raise ManifestError(location, f"lô trên kho đối tượng phải nằm trong bucket tiếp nhận «{inbox}», "
                                       f"không phải «{bucket}»")
-    keys = [k for k in store.list_keys(bucket, prefix) if not k.endswith("/")]  # "folder" markers
+    sizes = {k: size for k, size in store.list_sizes(bucket, prefix).items() if not k.endswith("/")}  # "folders"
+    keys = sorted(sizes)
     if not keys:
         raise ManifestError(location, "không có tệp nào dưới tiền tố này trong bucket tiếp nhận")
     with tempfile.TemporaryDirectory(prefix="sohoa-inbox-") as tmp:
@@ -111,6 +127,7 @@ def staged(location: str, store: ObjectStore, *, lazy: bool = False) -> Iterator
                 batch.refused.append(RejectedFile(name, QuarantineReason.OUTSIDE_BATCH, why))
                 continue
             batch.names.setdefault(nfc(name), name)
+            batch.sizes[name] = sizes[key]
             if lazy and name != MANIFEST_NAME:
                 continue
             try:

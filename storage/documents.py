@@ -149,9 +149,10 @@ def batch_chunks(batch_id: int, size: int, *, max_chunks: int | None = None,
 
 def cut_chunks(items: Sequence[tuple[int, str | None]], size: int, *, max_chunks: int | None = None,
                min_chunks: int | None = None) -> list[list[int]]:
-    """Items (a document id, or intake's place of a file in its batch, with its dossier code) in
-    chunks of about `size`; with `min_chunks`, chunks shrink (to one item at least) so that a small
-    batch still makes that many and several workers share it.
+    """Items (a document id with its dossier code, or intake's place of a file in its batch with the
+    group it is taken with: its dossier, its file, its bytes) in chunks of about `size`; with
+    `min_chunks`, chunks shrink (to one item at least) so that a small batch still makes that many
+    and several workers share it. Items of one code always go into one chunk.
 
     The items of one dossier stay in one chunk: result codes `<mã hồ sơ>-KQ<n>` are numbered in
     the order of signing (storage.records.next_result_code), so two chunks signing the same dossier

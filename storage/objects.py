@@ -417,6 +417,12 @@ class ObjectStore:
             if obj.object_name is not None:
                 yield obj.object_name
 
+    def list_sizes(self, bucket: str, prefix: str = "") -> dict[str, int]:
+        """Every key under the prefix with its size in bytes, from the listing alone (no object read)."""
+        return {obj.object_name: obj.size or 0
+                for obj in self._call(lambda: list(self.client.list_objects(bucket, prefix=prefix, recursive=True)))
+                if obj.object_name is not None}
+
     def list_result_keys(self, bucket: str, prefix: str = "") -> list[str]:
         """Every key with a stored version, also those a delete marker hides from a plain listing."""
         objs = self._call(lambda: list(self.client.list_objects(bucket, prefix=prefix, recursive=True,
