@@ -85,7 +85,6 @@ class StagedBatch:
             raise RejectedFile(stored, QuarantineReason.UNREADABLE, _CLASH) from None
         self.objects += 1
 
-
     def checksum(self, name: str) -> str | None:
         """The SHA-256 of the object a (NFC) name means, streamed through a scratch file removed
         afterwards (a plan reads the bytes of a few objects, never keeps them); None if there is none."""
