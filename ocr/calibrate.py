@@ -501,9 +501,11 @@ SETS: dict[str, dict[str, Any]] = {
     # and a fresh seed over every tuning family to check a change on documents it was not made on.
     "dev-acting": {"seed": 460_000, "families": "acting-preamble"},
     "tune-fresh": {"seed": 870_000, "families": "tuning"},
+    # The tuning family in a serif face other than the held-out family's (Noto Serif Display).
+    "dev-serif": {"seed": 480_000, "families": "display-serif"},
 }
-# A refit takes the acting-preamble documents too ("dev-acting"); "tune-fresh" stays measured only.
-DEV_SETS = ("dev", "dev-families", "dev-acting")
+# A refit takes the acting-preamble and display-serif documents too; "tune-fresh" stays measured only.
+DEV_SETS = ("dev", "dev-families", "dev-acting", "dev-serif")
 # Classic documents, (damage, dpi): the levels at their own dpi, and images far coarser than 300 dpi.
 VARIANTS = (("none", None), ("light", None), ("medium", None), ("heavy", None), ("medium", 120), ("light", 100))
 _FAMILY_DAMAGES = ("none", "light", "medium", "heavy")

@@ -33,7 +33,7 @@ from ocr._text import (
 )
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, is_syllable
 from ocr.model import Box, OcrResult, PageText, Word
-from ocr.recipient_list import left_column, printed_items, same_line
+from ocr.recipient_list import NOI_NHAN, left_column, printed_items, same_line
 from schemas.document_types import (
     CONTRACT_FIELDS,
     DOCUMENT_KINDS,
@@ -1380,7 +1380,7 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
 
 # The label of each list, folded; "Nơi nhận" also as Tesseract reads it under a seal or at low
 # resolution ("Nơi nhộn:", "Noi nhân:").
-_RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", r"noi\s?nh[a-z]n"))
+_RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", NOI_NHAN))
 
 def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
     """The addressees ("Kính gửi: …" of a công văn) or else the "Nơi nhận:" list, items joined by "; "."""
@@ -1398,7 +1398,8 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
             words += head.words_in(m.end() if m else 0, len(head.text))
         prev = head
         # Top to bottom: Tesseract's block order can put a later item first ("- Lưu" before "- CT, …").
-        below = sorted((s for s in pool[at + 1:] if s.page == head.page and s.top >= head.top), key=lambda s: s.top)
+        below = _reading_order(sorted((s for s in pool[at + 1:] if s.page == head.page and s.top >= head.top),
+                                      key=lambda s: s.top))
         for s in below:
             if s.top - prev.bottom > 1.2 * prev.line_height:
                 break
@@ -1434,6 +1435,24 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
                 field = with_checks(field, list_closed=fold(cleaned[-1]).startswith("luu"))
             return field
     return ABSENT
+
+
+def _reading_order(segs: list[Segment]) -> list[Segment]:
+    """Segments sorted by top, with pieces of one printed line left to right: a short word read a
+    little lower than the rest of its line ("UBND" beside "tỉnh (b/c);") is its line's first piece,
+    not an item of its own after it."""
+    out = list(segs)
+    for i in range(1, len(out)):
+        j = i
+        while j > 0 and out[j].box[2] <= out[j - 1].box[0] and _level(out[j], out[j - 1]):
+            out[j - 1], out[j] = out[j], out[j - 1]
+            j -= 1
+    return out
+
+
+def _level(a: Segment, b: Segment) -> bool:
+    """Either segment's middle lies within the other's span: one printed line."""
+    return a.top <= (b.top + b.bottom) / 2 <= a.bottom or b.top <= (a.top + a.bottom) / 2 <= b.bottom
 
 
 def _list_labelled(segs: list[Segment], first: list[Segment]) -> bool:

@@ -32,6 +32,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from core.text import fold
 from ocr._exec import tesseract
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import Prepared
@@ -41,7 +42,11 @@ PSM = 6  # one uniform block of text: the list's lines, left-aligned, one size
 # A line with a word below this confidence is read again at other scales, and the surest reading kept.
 SURE_WORD = 0.8
 OTHER_SCALES = (0.7, 1.4)
-_LABEL = re.compile(r"^\W*n\s?[o0ơ]i\s?nh[a-z]{1,2}n\b")  # folded "Nơi nhận", with OCR slack
+# Folded "Nơi nhận", with OCR slack. Its first letter misread ("Với nhận:", "Xới nhận:" in a serif
+# face whose "N" has thin joins) is taken only with the colon after it: a body line starting "Mọi
+# nhân …" is no label. One home: the extractor and the signer lines' re-reading match the label so.
+NOI_NHAN = r"(?:n\s?[o0]i\s?nh[a-z]{1,2}n\b|[a-z]{1,2}[o0]i\s?nh[a-z]{1,2}n(?=\s*[:;]))"
+_LABEL = re.compile(r"^\W*" + NOI_NHAN)
 _ITEM = re.compile(r"^\s*[-–—+•*]")
 _CLOSING = re.compile(r"^\W*luu\s*[:;.]")
 # Fixed words of a "Nơi nhận" list misread by one mark or two (Decree 30 lists name the same few
@@ -52,20 +57,122 @@ PRINTED_WORDS = (
     # "Như Điều 3" (the articles' executors), its "Điều" read with another tone or hat, its "Đ" as "D".
     (re.compile(r"\bNh[ưuứừửữự] [ĐD]i[eêềểễếệéèẻẽẹ]u (\d)"), r"Như Điều \1"),
     (re.compile(r"\bNh[ưuứừửữự] tr[eêềểễếệéèẻẽẹ]n\b"), "Như trên"),
-    # "(b/c)", "(để b/c)": "báo cáo", the slash read as a letter or lost, "c" as "e", "©", "C".
-    (re.compile(r"\((để )?(?:[hbB6]{1,2}[/íìil1|\\]?|[/íìil1|])[cC€eéê©ç]\s?[)}\]]"), r"(\1b/c)"),
-    # "CT, các PCT" (the chairman and the vice-chairmen): "các" read without its mark.
-    (re.compile(r"\bCT, c[aàảãạ]c PCT\b"), "CT, các PCT"),
+    # "(b/c)", "(để b/c)": "báo cáo", the slash read as a letter or lost (or a gap), "c" as "e", "©", "C".
+    (re.compile(r"\s?\((để )?(?:[hbB6]{1,2}\s?[/íìil1|\\]?|[/íìil1|])\s?[cC€eéê©ç]\s?[)}\]][:.,]?(?=;|$)"), r" (\1b/c)"),
+    # "CT, các PCT" (the chairman and the vice-chairmen): "các" read without its mark, "CT" as "CE".
+    (re.compile(r"\bC[TEFI1lÍ], c[aáàảãạ]c PCT\b"), "CT, các PCT"),
+    # "UBND tỉnh", "HĐND huyện", "UBND cấp xã": after a body's abbreviation, a word with the letters
+    # of a unit kind (or "cấp") is that word, its mark misread ("UBND tính").
+    *((re.compile(rf"(?<=\b(?:UBND|HĐND) ){w}\b"), printed) for w, printed in (
+        ("t[iìíỉĩị]nh", "tỉnh"), ("huy[eêềếểễệ]n", "huyện"), ("x[aàáảãạ]", "xã"), ("ph[uư][oơờớởỡợ]ng", "phường"),
+        ("qu[aàáảãạ]n", "quận"), ("c[aăâấầẩẫậắằẳẵặáàảãạ]p", "cấp"))),
+    (re.compile(r"(?<=\bcấp )x[aàáảãạ]\b"), "xã"), (re.compile(r"\bChủ hộ [Kk]inh [Dd]oanh\b"), "Chủ hộ kinh doanh"),
     # The file copy, "Lưu: VT, <drafting unit>" (Decree 30 Appendix I): its colon read as ";" or ",",
     # "VT" (văn thư) read as "VĨ"/"V1"/"YT".
+    # Its "L" lost in a bracket or a speck ("[.ưu: V1").
+    (re.compile(r"(?:^|(?<=; ))(?:\S{1,2})?ưu\s*[:;,.]\s*(?=[VY])"), "Lưu: "),
     (re.compile(r"(?:^|(?<=; ))Lưu\s*[;,.]\s*(?=[VY])"), "Lưu: "), (re.compile(r"(?<=Lưu: )(?:V[ĨĩIl1]|Y[TĨ])\b"), "VT"),
+    # "Lưu: VT, <unit>" closes the list: the comma before the unit read as ";", ":" or lost.
+    (re.compile(r"(?<=Lưu: VT)\s*[,;:.]?\s*(?=[A-ZĐ][A-Za-zĐ]{0,9}\.?$)"), ", "),
 )
+
+
+# The abbreviations lists print for bodies and their heads (Decree 30 Appendix I and common practice):
+# "UBND tỉnh", "TT HĐND", "CT, các PCT UBND", "UBMTTQ", "Lưu: VT". A token of an item that is none of
+# them, nor a Vietnamese syllable, and one or two letters off exactly one of them, is that one
+# misread: "UBXD", "LUBXD" for "UBND", "PCF" for "PCT".
+LIST_ABBREVIATIONS = ("UBND", "HĐND", "UBMTTQVN", "UBMTTQ", "MTTQ", "PCT", "VPUB", "BCĐ", "ĐBQH", "TTĐT",
+                      "BCH", "HĐTĐKT", "UBKT", "UBTV", "BTV", "TTHĐND", "TTr", "KBNN", "CT", "VT", "TT", "VP",
+                      "TU", "TW", "HU", "TP", "PC")
+# The drafting unit's code after "Lưu: VT," (Decree 30 Appendix I): the offices of a people's committee
+# and a department, as their documents abbreviate them.
+OFFICE_CODES = ("TNMT", "LĐTBXH", "VHTT", "TCKH", "VHXH", "KGVX", "GDĐT", "KTHT", "QLĐT", "NCPC", "TCHC",
+                "KTTH", "KTN", "NNPTNT", "TCCB", "TTHC", "XDCB", "QLĐĐ", "VHTTDL", "TTTT", "KHĐT", "KHTC",
+                "HCTH", "TĐKT")
+# Lower-case words the lists print ("Như trên", "UBND cấp xã", "Chi cục Thuế …", "Người được cấp"):
+# a token of an item that is no Vietnamese syllable and one letter off exactly one of them is it.
+LIST_SYLLABLES = ("như", "trên", "điều", "tỉnh", "huyện", "xã", "cấp", "các", "lưu", "thuế", "cục", "chi",
+                  "người", "được", "chủ", "hộ", "kinh", "doanh", "để", "báo", "cáo", "phường", "quận", "thành",
+                  "phố", "thị", "trấn", "sở", "phòng", "ban", "văn", "thường", "trực", "tịch", "phó", "đơn",
+                  "vị", "liên", "quan", "cơ", "gửi", "bản", "điện", "tử", "thông", "tin", "cổng", "trang")
+_KNOWN = frozenset(fold(a) for a in (*LIST_ABBREVIATIONS, *OFFICE_CODES))
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _nearest(token: str, forms: Sequence[str], most: int) -> tuple[str, int] | None:
+    """The one form (folded comparison) at the least edit distance from `token`, within `most`
+    (one letter for a three-letter form), or None when there is none or two are as near."""
+    from ocr._text import edit_distance
+
+    t = fold(token)
+    # Nearest first; of two as near, the one as long as the token ("PCF": "PCT", not "PC").
+    scored = sorted((edit_distance(t, fold(f)), abs(len(fold(f)) - len(t)), f) for f in forms
+                    if abs(len(fold(f)) - len(t)) <= most and (len(f) > 3 or len(t) <= 3))
+    if not scored:
+        return None
+    d, gap, form = scored[0]
+    limit = 1 if min(len(t), len(fold(form))) <= 3 else most
+    if d > limit or (len(scored) > 1 and scored[1][:2] == (d, gap) and fold(scored[1][2]) != fold(form)):
+        return None
+    return form, d
+
+
+def _abbreviation_fixed(token: str, forms: Sequence[str]) -> str | None:
+    """An upper-case token of an item put back as the list abbreviation it is a misread of; a token
+    run together from two ("PCFUBXND") as both."""
+    if token in forms:
+        return None
+    same = [f for f in forms if fold(f) == fold(token)]
+    if same:  # the letters of one, a mark misread ("LDTBXH", "HDND")
+        return same[0] if len(same) == 1 else None
+    if fold(token) in _KNOWN:
+        return None
+    near = _nearest(token, forms, 2)
+    if near is not None and near[1] > 0:
+        return near[0]
+    if near is None and len(token) >= 6:
+        splits = []
+        for i in range(3, len(token) - 2):
+            a, b = _nearest(token[:i], forms, 1), _nearest(token[i:], forms, 1)
+            if a and b and a[1] + b[1] <= 2:
+                splits.append((a[1] + b[1], f"{a[0]} {b[0]}"))
+        if len(splits) == 1 or (len(splits) > 1 and sorted(splits)[0][0] < sorted(splits)[1][0]):
+            return sorted(splits)[0][1]
+    return None
+
+
+def _token_fixed(token: str, filing: bool) -> str:
+    from ocr.correct import is_syllable
+
+    if token.isupper() and len(token) >= 3:
+        # "Lưu: VT, <code>": after the file copy's "VT" (two letters, never changed), the office's code.
+        return _abbreviation_fixed(token, OFFICE_CODES if filing else LIST_ABBREVIATIONS) or token
+    if token.islower() and len(token) >= 3 and not is_syllable(token):
+        near = _nearest(token, LIST_SYLLABLES, 1)
+        return near[0] if near else token
+    return token
+
+
+def list_words_fixed(value: str) -> str:
+    """`value` (items joined by "; ") with tokens that are no word put back as the list's printed
+    abbreviations and words (LIST_ABBREVIATIONS; OFFICE_CODES after "Lưu: VT,"; LIST_SYLLABLES).
+    A token that is a syllable or a known abbreviation is never changed."""
+    # An abbreviation run into the next word ("UBXDtỉnh"), a word into its bracket ("tỉnh(b/c)").
+    value = re.sub(r"(?<=[A-ZĐ]{3})(?=[a-zđà-ỹ]{2,})|(?<=[^\W\d_]{2})(?=\()", " ", value)
+    items = []
+    for item in value.split("; "):
+        filing = bool(re.match(r"^\W{0,2}\w?ưu\b", item, re.IGNORECASE))  # "Lưu: VT, …", its "L" a speck or lost
+        items.append(_TOKEN.sub(lambda m, filing=filing: _token_fixed(m.group(0), filing), item))
+    return "; ".join(items)
 
 
 def printed_items(value: str) -> str:
     """`value` (items joined by "; ") with the list's fixed words in their printed form."""
-    for pattern, printed in PRINTED_WORDS:
-        value = pattern.sub(printed, value)
+    # Twice: a phrase put back ("Lưu: VT, " from "[.ưu: V1; ") shows which words are an office's code.
+    for _ in range(2):
+        value = list_words_fixed(value)
+        for pattern, printed in PRINTED_WORDS:
+            value = pattern.sub(printed, value)
     return value
 
 

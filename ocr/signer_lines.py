@@ -30,6 +30,7 @@ from ocr.aster_engine import read_line
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import as_rgb_array
 from ocr.quality import PageQuality
+from ocr.recipient_list import NOI_NHAN
 
 AGREE_FLOOR = 0.9  # both engines read the word alike
 DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
@@ -39,7 +40,7 @@ CROPS: tuple[tuple[float, float, float], ...] = ((0.15, 0.15, 0.5), (0.35, 0.35,
 # The signer's name line, when the two crops did not agree with Tesseract: a wider one (the seal or
 # the signature can hide the first letters from Tesseract, whose box then starts late).
 NAME_CROP: tuple[float, float, float] = (0.35, 0.35, 1.5)
-_LIST_LABEL = re.compile(r"^\s*(noi nhan|kinh gui)\s*[:;.]?")
+_LIST_LABEL = re.compile(r"^\s*(?:(?P<noi>" + NOI_NHAN + r")|kinh gui)\s*[:;.]?")
 
 
 def _key(text: str) -> str:
@@ -89,9 +90,9 @@ def _find_lines(words: Sequence[Word], width: int, height: int,
         for t in segs[i + 1:]:
             if t.top < prev.top or t.top - prev.bottom > 1.2 * prev.line_height:
                 break
-            if label.group(1) == "noi nhan" and t.box[0] > 0.45 * width:
+            if label.group("noi") and t.box[0] > 0.45 * width:
                 continue  # the signature block beside the list
-            if label.group(1) == "kinh gui" and not t.text.lstrip().startswith(("-", "+", "•")) \
+            if not label.group("noi") and not t.text.lstrip().startswith(("-", "+", "•")) \
                     and t.box[0] < s.box[0]:
                 break
             out.append(t.words)

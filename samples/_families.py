@@ -18,7 +18,7 @@ DEMO_TYPES = ("giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan", "
 class Family:
     name: str
     description: str
-    face: str = "noto-serif"  # noto-serif | noto-sans | dejavu-serif | dejavu-sans
+    face: str = "noto-serif"  # noto-serif | noto-serif-display | noto-sans | dejavu-serif | dejavu-sans
     header_lines: tuple[int, ...] = ()  # issuing-body line counts to choose from (1..3); () keeps the type's own
     preamble: bool = False  # "CHỦ TỊCH ỦY BAN NHÂN DÂN …" above the bases, "QUYẾT ĐỊNH:" sub-heading
     signer_styles: tuple[str, ...] = ()  # "kt", "tl", "tuq", "q", "tm"; () keeps the classic TM./KT.
@@ -65,6 +65,15 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                               "lines; 'Ông (bà)' and 'Họ và tên' labels; incoming-mail stamps on some",
            header_lines=(1, 2, 3), preamble=True, signer_styles=("q", "tuq", "tl", "kt"),
            holder_labels=("Ông (bà)", "Họ và tên"), incoming_stamp=0.3),
+    # A tuning family in a serif face other than Noto Serif, so that a serif face's misreadings (thin
+    # joins and hairline serifs broken by the scan) are in the development data; laid out unlike the
+    # held-out family: two- or three-line headers, TL./TM./KT. blocks, no preamble.
+    Family("display-serif", "Noto Serif Display (high-contrast serif); issuing body on two or three lines; "
+                            "TL./TM./KT. signers; 'Họ và tên' and 'Chủ hộ kinh doanh' labels; a few handwritten "
+                            "fill-ins and incoming-mail stamps",
+           face="noto-serif-display", header_lines=(2, 3), signer_styles=("tl", "tm", "kt"),
+           holder_labels=("Họ và tên", "Chủ hộ kinh doanh"), handwritten=0.15, incoming_stamp=0.2,
+           document_types=DEMO_TYPES),
 )}
 
 DEFAULT_FAMILY = "classic"

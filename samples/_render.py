@@ -28,6 +28,10 @@ SEAL_RED = (214, 38, 48)
 _NOTO, _DEJAVU = "/usr/share/fonts/truetype/noto/", "/usr/share/fonts/truetype/dejavu/"
 # Typeface families (fonts-noto-core, fonts-dejavu-core); "sans-bold" is the seal's lettering in all.
 _FACES: dict[str, dict[str, str]] = {
+    # Noto Serif's high-contrast display cut: hairline serifs and thin joins that a scan breaks up.
+    "noto-serif-display": {"regular": _NOTO + "NotoSerifDisplay-Regular.ttf", "bold": _NOTO + "NotoSerifDisplay-Bold.ttf",
+                           "italic": _NOTO + "NotoSerifDisplay-Italic.ttf",
+                           "bolditalic": _NOTO + "NotoSerifDisplay-BoldItalic.ttf"},
     "noto-serif": {"regular": _NOTO + "NotoSerif-Regular.ttf", "bold": _NOTO + "NotoSerif-Bold.ttf",
                    "italic": _NOTO + "NotoSerif-Italic.ttf", "bolditalic": _NOTO + "NotoSerif-BoldItalic.ttf"},
     "noto-sans": {"regular": _NOTO + "NotoSans-Regular.ttf", "bold": _NOTO + "NotoSans-Bold.ttf",
