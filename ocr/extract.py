@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from datetime import date
+from functools import lru_cache
 from statistics import median
 from typing import Any
 
@@ -466,6 +467,11 @@ _GARBLED_BEFORE_UNIT = re.compile(r"^(?P<word>[^\W\d_][^\s]{1,5}?)\s?(?P<kind>T�
 def _body_type_fixed(line: str) -> str:
     """A header line whose body-type words are garbled, with them put back ("ỦY BAN NHÂN DÂN …",
     "UBND …"): a repair, which `_issuing_authority` holds below the signing band."""
+    # "UBNDHUYỆN": the abbreviation run into the unit kind after it.
+    line = re.sub(r"^(UBND|HĐND)(?=(?:TỈNH|HUYỆN|QUẬN|THÀNH PHỐ|THỊ XÃ|THỊ TRẤN|XÃ|PHƯỜNG)\b)", r"\1 ", line)
+    # A colon or semicolon between two words of a body's name is its hyphen misread ("TÀI CHÍNH: KẾ
+    # HOẠCH"): no body's name holds one.
+    line = re.sub(r"(?<=[^\W\d_])\s*[:;]\s+(?=[^\W\d_])", " - ", line)
     m = _GARBLED_PEOPLES_COMMITTEE.match(line)
     # Letters only: a stamp's handwritten date run into "ỦY" ("27⁄12/2)Y BAN") is no longer word.
     if m and fold(m.group("head")) != "uy ban" and not re.search(r"hoi|dong|hd|toa|vien|kiem", fold(m.group("head"))) \
@@ -502,8 +508,8 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
     extra = (place.upper(),) if place and len(place) > 2 else ()
     value = normalise_upper(_clean_value(" ".join(parts)).strip("_"), extra)
     # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line.
-    fixed = normalise_upper(_clean_value(" ".join(place_names_fixed(_body_type_fixed(p)).upper() for p in parts))
-                            .strip("_"), extra)
+    fixed = normalise_upper(_clean_value(" ".join(header_units_fixed(place_names_fixed(_body_type_fixed(p)).upper(), place)
+                                                  for p in parts)).strip("_"), extra)
     field = _field(fixed, words, left[0].page, format_ok=is_upper_text(value, 0.85))
     if fixed != value:  # the unit's name put back from the catalogue: a repair, not a reading
         field = replace(field, confidence=min(field.confidence, CORRECTED_INVALID_CAP))
@@ -635,8 +641,15 @@ def _document_number(seg: Segment | None, continued: Segment | None = None) -> E
     tail = seg.words_in(m.end(), len(seg.text))
     if len(rest.split()) > 1 and not is_document_number(value):
         joined = clean_document_number(re.sub(r"\s+", "", rest))
+        # "3252 QĐ-UBND": the slash read as a gap; the number, then a symbol of capitals and hyphens.
+        slashed = re.match(r"^\s*(\d{1,6})\s+([A-ZĐ]{1,8}-[A-ZĐ][A-ZĐ0-9-]*)\b", rest)
         if is_document_number(joined):
             value, words = joined, tail
+        elif slashed and is_document_number(f"{slashed.group(1)}/{slashed.group(2)}"):
+            value, words = f"{slashed.group(1)}/{slashed.group(2)}", tail
+            field = _field(value, words, seg.page, format_ok=True)
+            # The slash put back, not read: held below the signing band.
+            return replace(field, confidence=min(field.confidence, CORRECTED_VALID_CAP))
     field = _field(value, words or tail, seg.page, format_ok=is_document_number(value))
     # The number proper (before the first "/") is what a clerk writes into "Số: ..../QĐ-UBND".
     digits = [w for w in (words or tail) if re.match(r"^[^/]*\d", w.text) and not w.text.startswith("/")][:1]
@@ -685,9 +698,15 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
 _KIND_SYMBOL = {"QUYẾT ĐỊNH": "QĐ", "QUY ĐỊNH": "QyĐ", "ĐỀ ÁN": "ĐA", "HỢP ĐỒNG": "HĐ", "CÔNG ĐIỆN": "CĐ"}
 
 
+# Issuers' abbreviations a symbol names after the kind's ("QĐ-UBND"): the bodies that issue most results.
+_ISSUER_SYMBOLS = ("UBND", "HĐND")
+
+
 def _symbol_repaired(number: ExtractedField, kind: str | None) -> ExtractedField:
     """The kind's abbreviation put back in the symbol when it was read with "D" for "Đ" or a letter
-    doubled; a repair, so below auto-approval."""
+    doubled, or run into the issuer's without its hyphen ("QDUBND"), and an issuer's abbreviation
+    one letter off ("QĐ-UBXND"); a repair, so below auto-approval."""
+    number = _issuer_repaired(number)
     abbr = _KIND_SYMBOL.get(kind or "")
     if not number.value or not abbr:
         return number
@@ -696,11 +715,28 @@ def _symbol_repaired(number: ExtractedField, kind: str | None) -> ExtractedField
         return number
     part = m.group(2)
     same = fold(part) == fold(abbr) or re.sub(r"(.)\1", r"\1", part) == abbr
-    if not same:
+    issuer = next((i for i in _ISSUER_SYMBOLS if fold(part) == fold(abbr) + fold(i)), None)
+    if not same and issuer is None:
         return number
-    fixed = m.group(1) + abbr + number.value[m.end():]
+    fixed = m.group(1) + (abbr if issuer is None else f"{abbr}-{issuer}") + number.value[m.end():]
     cap = CORRECTED_VALID_CAP if fold(part) == fold(abbr) else LOW_WORD_CAP
     return replace(number, value=fixed, confidence=min(number.confidence, cap))
+
+
+def _issuer_repaired(number: ExtractedField) -> ExtractedField:
+    """A part of the symbol after the first that is one letter off an issuer's abbreviation
+    ("UBXND", "UBNĐ") and is none itself, put back as it (LOW_WORD_CAP: a letter put back)."""
+    from ocr._text import edit_distance
+
+    if not number.value or "/" not in number.value:
+        return number
+    head, _, symbol = number.value.rpartition("/")
+    parts = symbol.split("-")
+    fixed = [parts[0]] + [next((i for i in _ISSUER_SYMBOLS if p != i and len(p) >= 3
+                                and edit_distance(fold(p), fold(i)) <= 1), p) for p in parts[1:]]
+    if fixed == parts:
+        return number
+    return replace(number, value=f"{head}/{'-'.join(fixed)}", confidence=min(number.confidence, LOW_WORD_CAP))
 
 
 def _meeting_date(first: list[Segment]) -> ExtractedField:
@@ -1653,6 +1689,39 @@ def place_names_fixed(text: str) -> str:
         known = place_names_by_fold().get(fold(name))
         return m.group(1) + known[0] + m.group(2)[len(m.group(2).rstrip()):] if known and len(known) == 1 else m.group(0)
     return _UNIT_IN_ADDRESS.sub(fix, text)
+
+
+@lru_cache(maxsize=1)
+def _place_keys_by_length() -> dict[int, tuple[str, ...]]:
+    out: dict[int, list[str]] = {}
+    for key in place_names_by_fold():
+        out.setdefault(len(key), []).append(key)
+    return {n: tuple(keys) for n, keys in out.items()}
+
+
+def _near_place(name: str, place: str | None = None) -> str | None:
+    """The one unit of the catalogue whose folded name is one letter off `name` (a glyph misread:
+    "PHÙ CÝT" for "PHÙ CÁT"), when no unit has `name`'s letters and the name has six letters or more.
+    Names with those letters but other marks ("Phù Cát", "Phú Cát") are told apart by `place`, the
+    place read on the date line, when it is one of them."""
+    key = " ".join(fold(name).split())
+    if len(key) < 6 or key in place_names_by_fold():
+        return None
+    near = [k for n in (len(key) - 1, len(key), len(key) + 1) for k in _place_keys_by_length().get(n, ())
+            if k.split()[0][:1] == key[:1] and edit_distance(k, key) <= 1]
+    printed = place_names_by_fold()[near[0]] if len(near) == 1 else ()
+    if len(printed) > 1 and place and nfc(place) in printed:
+        return nfc(place)
+    return printed[0] if len(printed) == 1 else None
+
+
+def header_units_fixed(line: str, place: str | None = None) -> str:
+    """A header line's unit name one letter off exactly one unit of the catalogue, put back as it."""
+    def fix(m: re.Match[str]) -> str:
+        name = m.group(2).strip()
+        known = None if is_place_name(name) else _near_place(name, place)
+        return m.group(1) + (known.upper() if known else name) + m.group(2)[len(m.group(2).rstrip()):]
+    return _UNIT_IN_ADDRESS.sub(fix, line)
 
 
 def _repaired(field: ExtractedField, fix: Callable[[str], str]) -> ExtractedField:
