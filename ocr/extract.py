@@ -467,6 +467,7 @@ _GARBLED_BEFORE_UNIT = re.compile(r"^(?P<word>[^\W\d_][^\s]{1,5}?)\s?(?P<kind>T�
 def _body_type_fixed(line: str) -> str:
     """A header line whose body-type words are garbled, with them put back ("ỦY BAN NHÂN DÂN …",
     "UBND …"): a repair, which `_issuing_authority` holds below the signing band."""
+    line = broken_a_fixed(line)
     # "UBNDHUYỆN": the abbreviation run into the unit kind after it.
     line = re.sub(r"^(UBND|HĐND)(?=(?:TỈNH|HUYỆN|QUẬN|THÀNH PHỐ|THỊ XÃ|THỊ TRẤN|XÃ|PHƯỜNG)\b)", r"\1 ", line)
     # A colon or semicolon between two words of a body's name is its hyphen misread ("TÀI CHÍNH: KẾ
@@ -1735,6 +1736,45 @@ def _repaired(field: ExtractedField, fix: Callable[[str], str]) -> ExtractedFiel
     return replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_INVALID_CAP))
 
 
+# An "A" of capitals whose apex and bar a scan broke up reads as "\\", ".\\" or ".V" (a high-contrast
+# serif's thin left stroke): put back only where the word then is a Vietnamese syllable.
+_BROKEN_A = re.compile(r"\.?\\|\.V(?=[^\W\d_]|\b)")
+
+
+def _known_letters(word: str) -> bool:
+    """`word` is a Vietnamese syllable, or the letters of one with its marks lost ("HOACH")."""
+    from ocr.correct import lexicon
+
+    return is_syllable(word) or fold(word) in lexicon().variants
+
+
+def broken_a_fixed(text: str) -> str:
+    """Upper-case words with a broken "A" ("SỬ.V", "T\\I", "HO\\CH") read as the syllable they make;
+    one whose "A" begins a word run into the one before ("XE.VNH"), as the two."""
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        fixed = _BROKEN_A.sub("A", word)
+        if fixed != word and _known_letters(fixed):
+            return fixed
+        parts = _BROKEN_A.split(word)
+        if len(parts) == 2 and all(parts) and _known_letters(parts[0]) and _known_letters("A" + parts[1]):
+            return f"{parts[0]} A{parts[1]}"
+        return word
+    return re.sub(r"[^\s,;:]*(?:\\|\.V)[^\s,;:]*", fix, text)
+
+
+def _glued_number(text: str) -> str:
+    """A trailing number run into the word before it ("NHUNG2" for "NHUNG 2"): a name's word is a
+    syllable, never letters and digits at once."""
+    return re.sub(r"(?<=\s)([^\W\d_]{2,})(\d{1,3})$", lambda m: f"{m.group(1)} {m.group(2)}"
+                  if is_syllable(m.group(1)) else m.group(0), text)
+
+
+def _business_name(field: ExtractedField) -> ExtractedField:
+    """A business's name with a broken "A" and a run-in trailing number put right (a repair)."""
+    return _repaired(field, lambda v: _glued_number(broken_a_fixed(v)))
+
+
 def _address_field(field: ExtractedField) -> ExtractedField:
     """Unit names in an address put back in catalogue form (see place_names_fixed)."""
     return _repaired(field, place_names_fixed)
@@ -1896,7 +1936,7 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["holder_id_number"] = _holder_id(body)
     found["holder_address"] = _address_field(_labelled_text(body, "holder_address"))
     found["registration_number"] = _registration(body)
-    found["business_name"] = _labelled_text(body, "business_name")
+    found["business_name"] = _business_name(_labelled_text(body, "business_name"))
     found["business_address"] = _address_field(_labelled_text(body, "business_address"))
     found["marital_status"] = _labelled_text(body, "marital_status")
     found["construction_site"] = _address_field(_labelled_text(body, "construction_site"))
