@@ -28,6 +28,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 import cv2
 import numpy as np
@@ -141,9 +142,10 @@ def _abbreviation_fixed(token: str, forms: Sequence[str]) -> str | None:
     return None
 
 
-def _token_fixed(token: str, filing: bool) -> str:
+def _token_fixed(m: re.Match[str], filing: bool) -> str:
     from ocr.correct import is_syllable
 
+    token = m.group(0)
     if token.isupper() and len(token) >= 3:
         # "Lưu: VT, <code>": after the file copy's "VT" (two letters, never changed), the office's code.
         return _abbreviation_fixed(token, OFFICE_CODES if filing else LIST_ABBREVIATIONS) or token
@@ -162,7 +164,7 @@ def list_words_fixed(value: str) -> str:
     items = []
     for item in value.split("; "):
         filing = bool(re.match(r"^\W{0,2}\w?ưu\b", item, re.IGNORECASE))  # "Lưu: VT, …", its "L" a speck or lost
-        items.append(_TOKEN.sub(lambda m, filing=filing: _token_fixed(m.group(0), filing), item))
+        items.append(_TOKEN.sub(partial(_token_fixed, filing=filing), item))
     return "; ".join(items)
 
 

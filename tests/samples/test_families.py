@@ -162,3 +162,21 @@ def test_samples_command_takes_families(tmp_path: Path, capsys: pytest.CaptureFi
     truths = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((tmp_path / "out").glob("*.truth.json"))]
     assert [t["family"] for t in truths] == list(FAMILY_NAMES)
     assert main(["samples", str(tmp_path / "bad"), "--families", "nope"]) != 0
+
+
+def test_the_serif_tuning_family_uses_a_serif_face_of_its_own_not_the_held_out_ones() -> None:
+    from ocr.calibrate import DEV_SETS, SETS
+    from samples._render import _FACES
+
+    fam = FAMILIES["display-serif"]
+    assert "display-serif" in TUNING_FAMILIES and HELD_OUT_FAMILY != "display-serif"
+    # A serif face no other family uses, and not the held-out family's (DejaVu Serif).
+    assert "Serif" in _FACES[fam.face]["regular"] and "DejaVu" not in _FACES[fam.face]["regular"]
+    assert fam.face not in {FAMILIES[f].face for f in FAMILY_NAMES if f != "display-serif"}
+    # Laid out unlike the held-out family: no preamble, two- or three-line headers, TL./TM./KT. blocks.
+    assert not fam.preamble and set(fam.header_lines) == {2, 3} and "tuq" not in fam.signer_styles
+    assert SETS["dev-serif"]["families"] == "display-serif" and "dev-serif" in DEV_SETS
+    pages, truth = render_document("quyet_dinh", seed=5, damage="none", family="display-serif")
+    classic, _ = render_document("quyet_dinh", seed=5, damage="none")
+    assert truth["face"] == fam.face and not np.array_equal(np.asarray(pages[0]), np.asarray(classic[0]))
+    assert 2 <= len(_left_header_lines(truth["text"][0])) <= 3
