@@ -168,11 +168,39 @@ def list_words_fixed(value: str) -> str:
     return "; ".join(items)
 
 
+# Phrases the lists print (Decree 30 Appendix I, and the results' own lists): an item whose words
+# fold to one of them is it, each word's marks misread ("Ngưởi được cắp").
+LIST_PHRASES = ("Như Điều", "Như trên", "Người được cấp", "Chủ hộ kinh doanh", "Chi cục Thuế", "UBND cấp xã",
+                "UBND tỉnh", "UBND huyện", "UBND xã", "CT, các PCT", "Thường trực", "để báo cáo", "Lưu: VT,")
+_PHRASE_KEYS = sorted(((fold(p).split(), p.split()) for p in LIST_PHRASES), key=lambda k: -len(k[0]))
+
+
+def list_phrases_fixed(value: str) -> str:
+    """`value` (items joined by "; ") with runs of words that fold to a LIST_PHRASES phrase in its print."""
+    items = []
+    for item in value.split("; "):
+        tokens = item.split()
+        folded = [fold(t) for t in tokens]
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for key, printed in _PHRASE_KEYS:
+                if folded[i:i + len(key)] == key:
+                    out += printed
+                    i += len(key)
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        items.append(" ".join(out))
+    return "; ".join(items)
+
+
 def printed_items(value: str) -> str:
     """`value` (items joined by "; ") with the list's fixed words in their printed form."""
     # Twice: a phrase put back ("Lưu: VT, " from "[.ưu: V1; ") shows which words are an office's code.
     for _ in range(2):
-        value = list_words_fixed(value)
+        value = list_phrases_fixed(list_words_fixed(value))
         for pattern, printed in PRINTED_WORDS:
             value = pattern.sub(printed, value)
     return value

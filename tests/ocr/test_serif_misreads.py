@@ -147,3 +147,13 @@ def test_a_trailing_number_run_into_a_business_names_word_is_split_off() -> None
     f = _business_name(ExtractedField("CƠM BÌNH DÂN NHUNG2", 0.95, 1, None))
     assert f.value == "CƠM BÌNH DÂN NHUNG 2" and f.confidence <= CORRECTED_INVALID_CAP
     assert _business_name(ExtractedField("SỬA XE AN", 0.95, 1, None)).confidence == 0.95  # nothing repaired
+
+
+def test_an_items_words_that_fold_to_a_printed_phrase_take_its_marks() -> None:
+    from ocr.recipient_list import list_phrases_fixed
+
+    assert list_phrases_fixed("Ngưởi được cắp; Lưu: VT, HT") == "Người được cấp; Lưu: VT, HT"
+    assert list_phrases_fixed("Chủ hộ kình doanh; UBND cáp xã") == "Chủ hộ kinh doanh; UBND cấp xã"
+    # Words of other letters are left as read.
+    kept = "Người nhận cấp; Phòng Kinh tế; Chủ tịch UBND huyện"
+    assert list_phrases_fixed(kept) == kept
