@@ -96,7 +96,12 @@ LIST_SYLLABLES = ("như", "trên", "điều", "tỉnh", "huyện", "xã", "cấp
                   "người", "được", "chủ", "hộ", "kinh", "doanh", "để", "báo", "cáo", "phường", "quận", "thành",
                   "phố", "thị", "trấn", "sở", "phòng", "ban", "văn", "thường", "trực", "tịch", "phó", "đơn",
                   "vị", "liên", "quan", "cơ", "gửi", "bản", "điện", "tử", "thông", "tin", "cổng", "trang")
-_KNOWN = frozenset(fold(a) for a in (*LIST_ABBREVIATIONS, *OFFICE_CODES))
+# Other abbreviations lists and addressees print, never taken for a misread of the ones above
+# ("Trường THPT" is no "TTĐT").
+_OTHER_ABBREVIATIONS = ("THPT", "THCS", "GD&ĐT", "TNHH", "MTV", "HTX", "BHXH", "BHYT", "HLHPN", "LĐLĐ", "ĐTN",
+                        "CCB", "HND", "TTYT", "KCN", "PTNT", "KHCN", "CNTT", "BQL", "BCA", "BQP", "BTC", "BXD",
+                        "VKSND", "TAND", "THADS", "QLTT", "CSGT", "TTHC", "ĐKKD", "GCN", "SGDĐT", "PGDĐT")
+_KNOWN = frozenset(fold(a) for a in (*LIST_ABBREVIATIONS, *OFFICE_CODES, *_OTHER_ABBREVIATIONS))
 _TOKEN = re.compile(r"[^\W\d_]+")
 
 
@@ -115,7 +120,20 @@ def _nearest(token: str, forms: Sequence[str], most: int) -> tuple[str, int] | N
     limit = 1 if min(len(t), len(fold(form))) <= 3 else most
     if d > limit or (len(scored) > 1 and scored[1][:2] == (d, gap) and fold(scored[1][2]) != fold(form)):
         return None
+    if d == 2 and _common(t, fold(form)) < len(fold(form)) - 1:
+        return None  # two letters off only with all but one of the form's letters read, in order
     return form, d
+
+
+def _common(a: str, b: str) -> int:
+    """The length of the longest common subsequence of `a` and `b`."""
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]
 
 
 def _abbreviation_fixed(token: str, forms: Sequence[str]) -> str | None:

@@ -39,7 +39,7 @@ def test_list_abbreviations_one_or_two_letters_off_are_put_back_and_known_ones_k
     assert list_words_fixed("Lưu: VT, TXMT") == "Lưu: VT, TNMT"
     assert list_words_fixed("Lưu: VT, LDTBXH") == "Lưu: VT, LĐTBXH"
     # Known abbreviations and codes, and words that are syllables, are never changed.
-    kept = "UBKT Tỉnh ủy; Sở Tư pháp; Phòng Kinh tế; Lưu: VT, HT, KTN"
+    kept = "UBKT Tỉnh ủy; Sở Tư pháp; Phòng Kinh tế; Hiệu trưởng các trường THPT, THCS; Lưu: VT, HT, KTN"
     assert list_words_fixed(kept) == kept
     # A lower-case word that is no syllable, one letter off a list word.
     assert list_words_fixed("UBND tỉinh") == "UBND tỉnh"
