@@ -503,9 +503,11 @@ SETS: dict[str, dict[str, Any]] = {
     "tune-fresh": {"seed": 870_000, "families": "tuning"},
     # The tuning family in a serif face other than the held-out family's (Noto Serif Display).
     "dev-serif": {"seed": 480_000, "families": "display-serif"},
+    # The tuning family in Liberation Serif (Times New Roman's metrics).
+    "dev-times": {"seed": 490_000, "families": "times-serif"},
 }
 # A refit takes the acting-preamble and display-serif documents too; "tune-fresh" stays measured only.
-DEV_SETS = ("dev", "dev-families", "dev-acting", "dev-serif")
+DEV_SETS = ("dev", "dev-families", "dev-acting", "dev-serif", "dev-times")
 # Classic documents, (damage, dpi): the levels at their own dpi, and images far coarser than 300 dpi.
 VARIANTS = (("none", None), ("light", None), ("medium", None), ("heavy", None), ("medium", 120), ("light", 100))
 _FAMILY_DAMAGES = ("none", "light", "medium", "heavy")

@@ -18,7 +18,7 @@ DEMO_TYPES = ("giay_chung_nhan_ho_kinh_doanh", "xac_nhan_tinh_trang_hon_nhan", "
 class Family:
     name: str
     description: str
-    face: str = "noto-serif"  # noto-serif | noto-serif-display | noto-sans | dejavu-serif | dejavu-sans
+    face: str = "noto-serif"  # noto-serif | noto-serif-display | liberation-serif | noto-sans | dejavu-serif | dejavu-sans
     header_lines: tuple[int, ...] = ()  # issuing-body line counts to choose from (1..3); () keeps the type's own
     preamble: bool = False  # "CHỦ TỊCH ỦY BAN NHÂN DÂN …" above the bases, "QUYẾT ĐỊNH:" sub-heading
     signer_styles: tuple[str, ...] = ()  # "kt", "tl", "tuq", "q", "tm"; () keeps the classic TM./KT.
@@ -74,6 +74,12 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            face="noto-serif-display", header_lines=(2, 3), signer_styles=("tl", "tm", "kt"),
            holder_labels=("Họ và tên", "Chủ hộ kinh doanh"), handwritten=0.15, incoming_stamp=0.2,
            document_types=DEMO_TYPES),
+    # Liberation Serif (Times New Roman's metrics, the face of most real decisions), laid out unlike the
+    # held-out family: a two-line header, KT./TL./TM. blocks, no preamble, no hand-written fill-ins.
+    Family("times-serif", "Liberation Serif (Times New Roman's metrics); issuing body on two lines; KT./TL./TM. "
+                          "signers; 'Họ và tên' labels; incoming-mail stamps on a few",
+           face="liberation-serif", header_lines=(2,), signer_styles=("kt", "tl", "tm"),
+           holder_labels=("Họ và tên",), incoming_stamp=0.2, document_types=DEMO_TYPES),
 )}
 
 DEFAULT_FAMILY = "classic"

@@ -26,8 +26,15 @@ SIGN_CX = 1760
 INK = (22, 22, 26)
 SEAL_RED = (214, 38, 48)
 _NOTO, _DEJAVU = "/usr/share/fonts/truetype/noto/", "/usr/share/fonts/truetype/dejavu/"
-# Typeface families (fonts-noto-core, fonts-dejavu-core); "sans-bold" is the seal's lettering in all.
+_LIBERATION = "/usr/share/fonts/truetype/liberation2/"
+# Typeface families (fonts-noto-core, fonts-dejavu-core, fonts-liberation2); "sans-bold" is the seal's
+# lettering in all.
 _FACES: dict[str, dict[str, str]] = {
+    # Times New Roman's metrics: the face most real decisions are printed in.
+    "liberation-serif": {"regular": _LIBERATION + "LiberationSerif-Regular.ttf",
+                         "bold": _LIBERATION + "LiberationSerif-Bold.ttf",
+                         "italic": _LIBERATION + "LiberationSerif-Italic.ttf",
+                         "bolditalic": _LIBERATION + "LiberationSerif-BoldItalic.ttf"},
     # Noto Serif's high-contrast display cut: hairline serifs and thin joins that a scan breaks up.
     "noto-serif-display": {"regular": _NOTO + "NotoSerifDisplay-Regular.ttf", "bold": _NOTO + "NotoSerifDisplay-Bold.ttf",
                            "italic": _NOTO + "NotoSerifDisplay-Italic.ttf",

@@ -180,3 +180,19 @@ def test_the_serif_tuning_family_uses_a_serif_face_of_its_own_not_the_held_out_o
     classic, _ = render_document("quyet_dinh", seed=5, damage="none")
     assert truth["face"] == fam.face and not np.array_equal(np.asarray(pages[0]), np.asarray(classic[0]))
     assert 2 <= len(_left_header_lines(truth["text"][0])) <= 3
+
+
+def test_the_times_metric_tuning_family_prints_in_liberation_serif() -> None:
+    from ocr.calibrate import DEV_SETS, SETS
+    from samples._render import _FACES
+
+    fam = FAMILIES["times-serif"]
+    assert "times-serif" in TUNING_FAMILIES and "LiberationSerif" in _FACES[fam.face]["regular"]
+    assert fam.face not in {FAMILIES[f].face for f in FAMILY_NAMES if f != "times-serif"}
+    assert not fam.preamble and fam.header_lines == (2,) and fam.handwritten == 0.0
+    assert SETS["dev-times"]["families"] == "times-serif" and "dev-times" in DEV_SETS
+    pages, truth = render_document("quyet_dinh", seed=5, damage="none", family="times-serif")
+    display, _ = render_document("quyet_dinh", seed=5, damage="none", family="display-serif")
+    assert truth["face"] == "liberation-serif" and len(_left_header_lines(truth["text"][0])) == 2
+    assert truth["fields"]["holder_name"] in "\n".join(r for p in truth["text"] for r in p)
+    assert not np.array_equal(np.asarray(pages[0])[:800], np.asarray(display[0])[:800])
