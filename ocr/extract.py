@@ -770,11 +770,29 @@ def _beside_column(s: Segment, axis: float) -> bool:
     return letters < 4 or s.box[2] < 0.15 * s.width or s.box[0] > 0.85 * s.width
 
 
+def _row_joined(segs: list[Segment]) -> list[Segment]:
+    """Pieces of one printed row put back together, top to bottom: Tesseract can give a row as two
+    lines ("Về việc công" | "nhận gia đình …"), the second a pixel higher than the first, so that
+    sorted by top it came first and the trích yếu stopped after "công". Pieces join when their
+    middles are within half a line height and the gap between them is under two line heights (a
+    wider gap is cut by `segments` on purpose: another column)."""
+    out: list[Segment] = []
+    for s in sorted(segs, key=lambda s: s.box[0]):
+        mate = next((o for o in out if o.page == s.page
+                     and abs((o.top + o.bottom) / 2 - (s.top + s.bottom) / 2) < 0.5 * o.line_height
+                     and -0.5 * o.line_height <= s.box[0] - o.box[2] < 2 * o.line_height), None)
+        if mate is None:
+            out.append(s)
+        else:
+            out[out.index(mate)] = _part(mate, list(mate.words) + list(s.words))
+    return sorted(out, key=lambda s: s.top)
+
+
 def _summary(segs: list[Segment], title: Segment | None, number: Segment | None = None) -> ExtractedField:
     """The trích yếu: "Về việc …" under the title, or a công văn's "V/v …" under its number."""
     if title is not None:
-        after = sorted((s for s in segs if s.page == title.page and s.top > title.top
-                        and not _beside_column(s, title.xc)), key=lambda s: s.top)[:6]
+        after = _row_joined([s for s in segs if s.page == title.page and s.top > title.top
+                             and not _beside_column(s, title.xc)])[:6]
         for i, s in enumerate(after):
             # "Về việc …", or a "V/v …" line (a phiếu trình, a tờ trình print the công văn's form under their title)
             m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded) or _VV.match(s.folded)
@@ -813,8 +831,9 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
     if number is None:
         return ABSENT
     w = number.width
+    # Letters or digits: a subject's last line can be a year alone ("… phi nông nghiệp năm" / "2022").
     below = sorted((s for s in segs if s.page == number.page and s.top > number.top and s.xc < 0.5 * w
-                    and sum(c.isalpha() for c in s.text) >= 2
+                    and sum(c.isalnum() for c in s.text) >= 2
                     and s.top < number.bottom + 8 * number.line_height), key=lambda s: s.top)
     # The V/v line is the first under the number; with the number line itself not found (a handwritten
     # number read as debris), that line or a speck of the rule can stand between.
