@@ -737,11 +737,14 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
         if re.match(r"^(uy ban|ubnd|cong hoa|doc lap)", s.folded):
             continue  # issuing body repeated in the preamble, or the motto
         parts, words = [s], list(s.words)
-        if not any(k in s.folded for k in keywords) and i + 1 < len(cands):
-            nxt = cands[i + 1]
+        nxt = cands[i + 1] if i + 1 < len(cands) else None
+        preamble = nxt is not None and bool(_PREAMBLE.match(nxt.folded) or nxt.text.rstrip().endswith(":"))
+        # A type's title ("QUYẾT ĐỊNH") is never run into the preamble under it; a subject in capitals
+        # under it is its second line ("QUYẾT ĐỊNH" / "XỬ PHẠT VI PHẠM HÀNH CHÍNH").
+        if nxt is not None and not (preamble and any(k in s.folded for k in keywords)):
             # A title's second line may stand as far below as the body's spacing when it is no preamble
             # ("CỤC TRƯỞNG CỤC HÓA CHẤT", "CHỦ TỊCH ỦY BAN NHÂN DÂN …" name who decides, not what).
-            gap = 0.8 if _PREAMBLE.match(nxt.folded) or nxt.text.rstrip().endswith(":") else 1.5
+            gap = 0.8 if preamble else 1.5
             if (_is_centred(nxt) and is_upper_text(nxt.text) and nxt.top - s.bottom < gap * s.line_height
                     and not nxt.folded.startswith("ve viec")):
                 parts.append(nxt)
@@ -1805,9 +1808,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     if found["summary"].value is None:  # a form's labelled subject before a title's tail
         found["summary"] = _labelled_summary(first)
     if (found["summary"].value is None and kind and whole and whole.startswith(kind + " ")
-            and not any(k in fold(whole) for k in keywords)):
-        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind (a
-        # declared type's title, "GIẤY PHÉP XÂY DỰNG", is the result's name, not a subject).
+            and not any(k in fold(whole) for k in keywords if k != fold(kind))):
+        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP", "QUYẾT ĐỊNH XỬ PHẠT VI PHẠM HÀNH CHÍNH": the
+        # subject is the title after its kind (a declared type's title, "GIẤY PHÉP XÂY DỰNG", is the
+        # result's name, not a subject; the kind alone being a type's keyword is no such name).
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
     if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
         found["issue_date"] = _meeting_date(first)

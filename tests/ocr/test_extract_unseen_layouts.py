@@ -218,3 +218,22 @@ def test_a_vv_subject_ending_in_a_year_alone_on_its_last_line_keeps_it() -> None
     p.line(450, 720, "Kính gửi: Trưởng các thôn, tổ dân phố thuộc phường Trần Phú.")
     f = _extract(p).fields["summary"]
     assert f.value == "V/v đôn đốc thu nộp thuế sử dụng đất phi nông nghiệp năm 2022"
+
+
+def test_a_decisions_subject_printed_in_capitals_under_its_kind_is_its_summary() -> None:
+    """ "QUYẾT ĐỊNH" / "XỬ PHẠT VI PHẠM HÀNH CHÍNH": the line under the kind is the trích yếu, as
+    "SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP" is under "GIẤY PHÉP" (the kind being a type's keyword does
+    not make the rest the type's own name)."""
+    p = _decision(_header(Page()))
+    p.centred(770, "XỬ PHẠT VI PHẠM HÀNH CHÍNH")
+    p.line(350, 900, "Căn cứ Luật Xử lý vi phạm hành chính ngày 20 tháng 6 năm 2012;")
+    f = _extract(p).fields
+    assert f["title"].value == "QUYẾT ĐỊNH XỬ PHẠT VI PHẠM HÀNH CHÍNH"
+    assert f["summary"].value == "XỬ PHẠT VI PHẠM HÀNH CHÍNH"
+
+
+def test_a_declared_types_own_title_is_no_subject() -> None:
+    p = _header(Page())
+    p.centred(700, "GIẤY PHÉP XÂY DỰNG")
+    p.line(350, 900, "Căn cứ Luật Xây dựng ngày 18 tháng 6 năm 2014;")
+    assert _extract(p).fields["summary"].value is None
