@@ -17,7 +17,7 @@ It runs after the seal cap (ocr.tesseract_engine: marks, then this), which the a
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
@@ -28,7 +28,7 @@ from PIL import Image
 
 from core.text import fold, nfc
 from ocr._text import edit_distance, is_upper_text
-from ocr.aster_engine import read_line
+from ocr.aster_engine import LineReading, read_line
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import as_rgb_array
 from ocr.quality import PageQuality
@@ -256,6 +256,9 @@ def confirm_words(words: list[Word], image: np.ndarray | Image.Image, width: int
     bright = cv2.merge([cv2.max(cv2.max(r, g), b)] * 3)
     added = read_missing_block(words, bright, width, height, file=file)
     words = words + added
+    marks, debris = read_mark_above(words, bright, width, height, file=file)
+    words = [w for w in words if id(w) not in debris] + marks
+    added += marks
     nameless: list[tuple[Word, ...]] = []
     # Lines the second recogniser read alone are not confirmed by it again: one engine, not two.
     own = {id(w) for w in added}
@@ -343,6 +346,46 @@ ROW_DARK = 0.55
 ROW_CROPS: tuple[tuple[float, float], ...] = ((0.0, 0.25), (0.15, 0.25), (0.0, 0.5), (0.15, 0.5), (0.0, 0.0))
 
 
+def _ink_rows(bright: np.ndarray, region: Box, h: int) -> list[Box]:
+    """Printed rows of ink inside `region` of the brightest channel, top first: ink darker than
+    ROW_DARK of its neighbourhood's paper, rows 0.5-2.2 line heights `h` tall (a signature's strokes
+    and a seal's ring run taller), each as the widest run of inked columns (gaps up to two line
+    heights), at least two line heights wide, padded by half a line height."""
+    left, top, right, bottom = region
+    left, top, right, bottom = max(0, left), max(0, top), min(bright.shape[1], right), min(bright.shape[0], bottom)
+    if bottom - top < h or right - left < 2 * h or h < 4:
+        return []
+    grey = bright[..., 0]
+    k = max(15, int(3 * h) | 1)
+    paper = cv2.morphologyEx(grey[top:bottom], cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    dark = (grey[top:bottom].astype(np.float32) < ROW_DARK * np.maximum(paper.astype(np.float32), 1))[:, left:right]
+    rows = dark.sum(axis=1) > max(3, 0.02 * (right - left))
+    out: list[Box] = []
+    start = None
+    for y, on in enumerate([*rows.tolist(), False]):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            b0, b1, start = start, y, None
+            if not 0.5 * h <= b1 - b0 <= 2.2 * h:
+                continue  # a speck, or a signature's strokes and a seal's ring, not a printed line
+            cols = np.flatnonzero(dark[b0:b1].sum(axis=0) > 0)
+            best = max(np.split(cols, np.flatnonzero(np.diff(cols) > 2 * h) + 1), key=lambda c: c[-1] - c[0])
+            if best[-1] - best[0] >= 2 * h:
+                out.append((left + int(best[0]) - h // 2, top + b0 - round(0.2 * h), left + int(best[-1]) + h // 2,
+                            top + b1 + round(0.2 * h)))
+    return out
+
+
+def _inside(w: Word, box: Box) -> bool:
+    return box[0] <= (w.bbox[0] + w.bbox[2]) / 2 <= box[2] and box[1] <= (w.bbox[1] + w.bbox[3]) / 2 <= box[3]
+
+
+def _line_height(words: Sequence[Word]) -> int:
+    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
+    return heights[len(heights) // 2] if heights else 0
+
+
 def unread_block_rows(words: Sequence[Word], bright: np.ndarray, width: int, height: int) -> list[Box]:
     """Boxes of the printed rows in the signature block's place that no word of `words` covers, top
     first; none when the page has a signature block already or no place for one (no "Nơi nhận:"
@@ -364,35 +407,105 @@ def unread_block_rows(words: Sequence[Word], bright: np.ndarray, width: int, hei
         top = dated.bottom
     else:
         return []
-    heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
-    h = heights[len(heights) // 2]
-    left, right = round(BLOCK_LEFT * width), round(0.97 * width)
-    top, bottom = max(0, top), min(height, top + height // 3)
-    if bottom - top < 2 * h or h < 4:
+    h = _line_height(words)
+    region = (round(BLOCK_LEFT * width), max(0, top), round(0.97 * width), min(height, top + height // 3))
+    if region[3] - region[1] < 2 * h:
         return []
-    grey = bright[..., 0]
-    k = max(15, int(3 * h) | 1)
-    paper = cv2.morphologyEx(grey[top:bottom], cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    dark = (grey[top:bottom].astype(np.float32) < ROW_DARK * np.maximum(paper.astype(np.float32), 1))[:, left:right]
-    rows = dark.sum(axis=1) > max(3, 0.02 * (right - left))
-    out: list[Box] = []
-    start = None
-    for y, on in enumerate([*rows.tolist(), False]):
-        if on and start is None:
-            start = y
-        elif not on and start is not None:
-            b0, b1, start = start, y, None
-            if not 0.5 * h <= b1 - b0 <= 2.2 * h:
-                continue  # a speck, or a signature's strokes and a seal's ring, not a printed line
-            cols = np.flatnonzero(dark[b0:b1].sum(axis=0) > 0)
-            best = max(np.split(cols, np.flatnonzero(np.diff(cols) > 2 * h) + 1), key=lambda c: c[-1] - c[0])
-            box = (left + int(best[0]) - h // 2, top + b0 - round(0.2 * h), left + int(best[-1]) + h // 2,
-                   top + b1 + round(0.2 * h))
-            if best[-1] - best[0] < 2 * h or any(box[0] <= (w.bbox[0] + w.bbox[2]) / 2 <= box[2]
-                                                 and box[1] <= (w.bbox[1] + w.bbox[3]) / 2 <= box[3] for w in words):
-                continue
-            out.append(box)
-    return out
+    return [box for box in _ink_rows(bright, region, h) if not any(_inside(w, box) for w in words)]
+
+
+def _read_row(bright: np.ndarray, box: Box, fits: Callable[[str, LineReading], bool], file: str) -> LineReading | None:
+    """The second recogniser's reading of a row, its crop grown by ROW_CROPS in turn until a reading
+    `fits`; None when none does."""
+    h = box[3] - box[1]
+    for grow, side in ROW_CROPS:
+        pad, wide = round(grow * h), round(side * h)
+        reading = read_line(bright, (box[0] - wide, box[1] - pad, box[2] + wide, box[3] + pad), file=file)
+        if fits(reading.text, reading):
+            return reading
+    return None
+
+
+def _row_words(reading: LineReading, box: Box, line: int) -> list[Word]:
+    """A row's words as the second recogniser read them, at the row's height, capped at DISAGREE_CAP."""
+    from ocr.extract import _clean_value
+
+    found = [w for w in reading.words if _clean_value(w.text)]
+    junk = " .,;:-–—_|'\""
+
+    def trimmed(k: int, text: str) -> str:  # specks off the row's ends; "TM." keeps its full stop
+        text = text.lstrip(junk) if k == 0 else text
+        return text.rstrip(junk) if k == len(found) - 1 else text
+
+    return [replace(w, text=trimmed(k, w.text), confidence=round(min(w.confidence, DISAGREE_CAP), 4),
+                    bbox=(w.bbox[0], box[1], w.bbox[2], box[3]), line=line, block=0)
+            for k, w in enumerate(found)]
+
+
+# The delegation line that opens a block (Decree 30 Appendix I), folded: "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ
+# TỊCH", "TL. BỘ TRƯỞNG", "TUQ. GIÁM ĐỐC"; a biên bản's "ĐẠI DIỆN …".
+_MARK_LINE = re.compile(r"^\s*(?:(?:tm|kt|tl|tuq)\s?[.,]\s*\S|dai dien\b|dd\b)")
+
+
+def _is_junk(w: Word) -> bool:
+    """Debris Tesseract made of a line it could not read ("}MU", "TT" at 0.31)."""
+    from ocr.correct import is_syllable
+
+    token = w.text.strip(".,:;-")
+    return w.confidence < DISAGREE_CAP or not (len(token) > 1 and is_syllable(token))
+
+
+def read_mark_above(words: Sequence[Word], bright: np.ndarray, width: int, height: int, *,
+                    file: str = "<page>") -> tuple[list[Word], set[int]]:
+    """The delegation line over a signature block whose first line read is the signer's own title
+    ("CHỦ TỊCH" with no "TM. ỦY BAN NHÂN DÂN" above it): the row right above the block, centred on
+    its axis and as wide as such a line, read by the second recogniser where Tesseract read nothing
+    there or only debris. Kept when it reads as a delegation line in capitals naming an office or a
+    body. Returns the new words (capped at DISAGREE_CAP) and the ids of the debris words they replace."""
+    from ocr.extract import _authority_start, _clean_value, _names_office, _signature_blocks, body_parses
+
+    segs = _segments(words, width, height)
+    added: list[Word] = []
+    gone: set[int] = set()
+    line = 1 + max((w.line for w in words), default=0)
+    for titles, _ in _signature_blocks(segs):
+        first = titles[0]
+        if _MARK_LINE.match(first.folded):
+            continue
+        h = round(first.line_height)
+        x0, x1 = min(t.box[0] for t in titles), max(t.box[2] for t in titles)
+        axis, half = (x0 + x1) / 2, max(x1 - x0, 12 * h) / 2 + h
+        region = (round(axis - half), first.top - round(2.6 * h), round(axis + half), first.top - round(0.1 * h))
+        rows = _ink_rows(bright, region, h)
+        if not rows:
+            continue
+        box = rows[-1]  # the nearest row above the block
+        covering = [w for w in words if _inside(w, box)]
+        if not all(_is_junk(w) for w in covering):
+            continue  # Tesseract read a line there: not ours to replace
+
+        def fits(text: str, _: LineReading) -> bool:
+            text = _clean_value(text)
+            rest = re.sub(r"^(?:TM|KT|TL|TUQ)\s?[.,]\s*", "", text)
+            return bool(_MARK_LINE.match(fold(text))) and is_upper_text(text) and rest != text \
+                and (_names_office(fold(rest)) or body_parses(rest) or fold(rest) == "uy ban nhan dan")
+
+        reading = _read_row(bright, box, fits, file)
+        if reading is None:
+            continue
+        new = _row_words(reading, box, line)
+        seg_ok = _authority_start(_part_of(new, width, height))
+        if not seg_ok:
+            continue
+        added += new
+        gone |= {id(w) for w in covering}
+        line += 1
+    return added, gone
+
+
+def _part_of(words: list[Word], width: int, height: int) -> Segment:
+    segs = _segments(words, width, height)
+    return segs[0]
 
 
 def read_missing_block(words: Sequence[Word], bright: np.ndarray, width: int, height: int, *,
@@ -406,26 +519,22 @@ def read_missing_block(words: Sequence[Word], bright: np.ndarray, width: int, he
 
     line = 1 + max((w.line for w in words), default=0)
     out: list[Word] = []
+
+    def office(text: str) -> bool:
+        text = _clean_value(text)
+        return is_upper_text(text) and bool(_SIGNER_HINT.search(fold(text)) or _names_office(fold(text))) \
+            and all(c.isalpha() for c in text.replace(" ", "").replace(".", ""))
+
+    def name(text: str, reading: LineReading) -> bool:
+        text = _clean_value(text)
+        return bool(out) and is_personal_name(text) and len(reading.words) == len(text.split())
+
     for box in unread_block_rows(words, bright, width, height):
-        h = box[3] - box[1]
-        for grow, side in ROW_CROPS:
-            pad, wide = round(grow * h), round(side * h)
-            reading = read_line(bright, (box[0] - wide, box[1] - pad, box[2] + wide, box[3] + pad), file=file)
-            text = _clean_value(reading.text)
-            folded = fold(text)
-            office = is_upper_text(text) and bool(_SIGNER_HINT.search(folded) or _names_office(folded)) \
-                and all(c.isalpha() for c in text.replace(" ", "").replace(".", ""))
-            name = bool(out) and is_personal_name(text) and len(reading.words) == len(text.split())
-            if office or name:
-                break
-        else:
+        reading = _read_row(bright, box, lambda t, r: office(t) or name(t, r), file)
+        if reading is None:
             continue
-        found = [w for w in reading.words if _clean_value(w.text)]
-        out += [replace(w, text=_clean_value(w.text) if k in (0, len(found) - 1) else w.text,
-                        confidence=round(min(w.confidence, DISAGREE_CAP), 4),
-                        bbox=(w.bbox[0], box[1], w.bbox[2], box[3]), line=line, block=0)
-                for k, w in enumerate(found)]
+        out += _row_words(reading, box, line)
         line += 1
-        if name:
-            break
+        if not office(reading.text):
+            break  # the name: the block ends there
     return out if any(is_upper_text(w.text) for w in out) else []

@@ -191,3 +191,24 @@ def test_no_block_is_looked_for_where_the_page_has_one_or_no_place_for_one():
     assert unread_block_rows(listed + [w for line in lines for w in line], bright, img.width, img.height) == []
     # No "Nơi nhận:" and no place-and-date line: no place where a block must stand.
     assert unread_block_rows(lines[1], bright, img.width, img.height) == []
+
+
+def test_a_delegation_line_read_as_debris_over_the_title_is_read_again():
+    img, lines = _centred_block(["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Đỗ Kim Hương"])
+    tm = lines[0]
+    debris = [Word("}MU", 0.6, (tm[1].bbox[0], tm[1].bbox[1], tm[2].bbox[2], tm[2].bbox[3]), tm[0].line, 1),
+              Word("TT", 0.31, tm[3].bbox, tm[0].line, 1)]
+    words = debris + lines[1] + lines[2]
+    out = confirm_words(words, img, img.width, img.height)
+    texts = [w.text for w in out]
+    assert "}MU" not in texts and "TT" not in texts  # the debris is replaced, not kept beside the line
+    added = [w for w in out if w.line not in {w.line for w in words}]
+    assert " ".join(w.text for w in added) == "TM. ỦY BAN NHÂN DÂN"
+    assert all(w.confidence <= DISAGREE_CAP for w in added)
+
+
+def test_a_title_with_no_delegation_line_over_it_is_left_as_it_is():
+    img, lines = _centred_block(["CHỦ TỊCH", "Lê Trung Chinh"])
+    words = [w for line in lines for w in line]
+    out = confirm_words(words, img, img.width, img.height)
+    assert [w.text for w in out] == [w.text for w in words]
