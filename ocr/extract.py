@@ -774,11 +774,14 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
         if re.match(r"^(uy ban|ubnd|cong hoa|doc lap)", s.folded):
             continue  # issuing body repeated in the preamble, or the motto
         parts, words = [s], list(s.words)
-        if not any(k in s.folded for k in keywords) and i + 1 < len(cands):
-            nxt = cands[i + 1]
+        nxt = cands[i + 1] if i + 1 < len(cands) else None
+        preamble = nxt is not None and bool(_PREAMBLE.match(nxt.folded) or nxt.text.rstrip().endswith(":"))
+        # A type's title ("QUYẾT ĐỊNH") is never run into the preamble under it; a subject in capitals
+        # under it is its second line ("QUYẾT ĐỊNH" / "XỬ PHẠT VI PHẠM HÀNH CHÍNH").
+        if nxt is not None and not (preamble and any(k in s.folded for k in keywords)):
             # A title's second line may stand as far below as the body's spacing when it is no preamble
             # ("CỤC TRƯỞNG CỤC HÓA CHẤT", "CHỦ TỊCH ỦY BAN NHÂN DÂN …" name who decides, not what).
-            gap = 0.8 if _PREAMBLE.match(nxt.folded) or nxt.text.rstrip().endswith(":") else 1.5
+            gap = 0.8 if preamble else 1.5
             if (_is_centred(nxt) and is_upper_text(nxt.text) and nxt.top - s.bottom < gap * s.line_height
                     and not nxt.folded.startswith("ve viec")):
                 parts.append(nxt)
@@ -807,11 +810,29 @@ def _beside_column(s: Segment, axis: float) -> bool:
     return letters < 4 or s.box[2] < 0.15 * s.width or s.box[0] > 0.85 * s.width
 
 
+def _row_joined(segs: list[Segment]) -> list[Segment]:
+    """Pieces of one printed row put back together, top to bottom: Tesseract can give a row as two
+    lines ("Về việc công" | "nhận gia đình …"), the second a pixel higher than the first, so that
+    sorted by top it came first and the trích yếu stopped after "công". Pieces join when their
+    middles are within half a line height and the gap between them is under two line heights (a
+    wider gap is cut by `segments` on purpose: another column)."""
+    out: list[Segment] = []
+    for s in sorted(segs, key=lambda s: s.box[0]):
+        mate = next((o for o in out if o.page == s.page
+                     and abs((o.top + o.bottom) / 2 - (s.top + s.bottom) / 2) < 0.5 * o.line_height
+                     and -0.5 * o.line_height <= s.box[0] - o.box[2] < 2 * o.line_height), None)
+        if mate is None:
+            out.append(s)
+        else:
+            out[out.index(mate)] = _part(mate, list(mate.words) + list(s.words))
+    return sorted(out, key=lambda s: s.top)
+
+
 def _summary(segs: list[Segment], title: Segment | None, number: Segment | None = None) -> ExtractedField:
     """The trích yếu: "Về việc …" under the title, or a công văn's "V/v …" under its number."""
     if title is not None:
-        after = sorted((s for s in segs if s.page == title.page and s.top > title.top
-                        and not _beside_column(s, title.xc)), key=lambda s: s.top)[:6]
+        after = _row_joined([s for s in segs if s.page == title.page and s.top > title.top
+                             and not _beside_column(s, title.xc)])[:6]
         for i, s in enumerate(after):
             # "Về việc …", or a "V/v …" line (a phiếu trình, a tờ trình print the công văn's form under their title)
             m = re.search(r"v[eêề]\s?vi[eêệ]c", s.folded) or _VV.match(s.folded)
@@ -850,8 +871,9 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
     if number is None:
         return ABSENT
     w = number.width
+    # Letters or digits: a subject's last line can be a year alone ("… phi nông nghiệp năm" / "2022").
     below = sorted((s for s in segs if s.page == number.page and s.top > number.top and s.xc < 0.5 * w
-                    and sum(c.isalpha() for c in s.text) >= 2
+                    and sum(c.isalnum() for c in s.text) >= 2
                     and s.top < number.bottom + 8 * number.line_height), key=lambda s: s.top)
     # The V/v line is the first under the number; with the number line itself not found (a handwritten
     # number read as debris), that line or a speck of the rule can stand between.
@@ -1914,9 +1936,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     if found["summary"].value is None:  # a form's labelled subject before a title's tail
         found["summary"] = _labelled_summary(first)
     if (found["summary"].value is None and kind and whole and whole.startswith(kind + " ")
-            and not any(k in fold(whole) for k in keywords)):
-        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP": the subject is the title after its kind (a
-        # declared type's title, "GIẤY PHÉP XÂY DỰNG", is the result's name, not a subject).
+            and not any(k in fold(whole) for k in keywords if k != fold(kind))):
+        # "GIẤY PHÉP SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP", "QUYẾT ĐỊNH XỬ PHẠT VI PHẠM HÀNH CHÍNH": the
+        # subject is the title after its kind (a declared type's title, "GIẤY PHÉP XÂY DỰNG", is the
+        # result's name, not a subject; the kind alone being a type's keyword is no such name).
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
     if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
         found["issue_date"] = _meeting_date(first)

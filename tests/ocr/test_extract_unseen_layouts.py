@@ -185,3 +185,55 @@ def test_a_subject_without_ve_viec_set_apart_from_the_title_is_the_trich_yeu() -
     p.centred(1000, "CHỦ TỊCH ỦY BAN NHÂN DÂN HUYỆN VẠN NINH")
     f = _extract(p).fields["summary"]
     assert f.value == "Phê duyệt thiết kế bản vẽ thi công kho chứa vật liệu nổ công nghiệp"
+
+
+# ---------------------------------------------------------------- the trích yếu's row and its last line
+
+
+def test_a_trich_yeu_line_read_as_two_pieces_of_one_row_is_read_whole() -> None:
+    """Tesseract can give one printed row as two lines, the second piece a pixel higher than the first
+    (so it comes first top to bottom): the row is one line of the trích yếu, not two."""
+    p = _decision(_header(Page()))
+    p.line(800, 771, "Về việc công")
+    p.line(1150, 770, "nhận gia đình văn hóa tiêu biểu năm 2021")
+    p.centred(900, "ỦY BAN NHÂN DÂN HUYỆN VẠN NINH")
+    f = _extract(p).fields["summary"]
+    assert f.value == "Về việc công nhận gia đình văn hóa tiêu biểu năm 2021"
+
+
+def test_two_pieces_far_apart_on_a_row_under_the_title_stay_apart() -> None:
+    p = _decision(_header(Page()))
+    p.centred(770, "Về việc cấp giấy phép cho hộ gia đình")
+    p.line(2300, 770, "ĐT")  # a seal's edge at the page's side, level with the line
+    assert _extract(p).fields["summary"].value == "Về việc cấp giấy phép cho hộ gia đình"
+
+
+def test_a_vv_subject_ending_in_a_year_alone_on_its_last_line_keeps_it() -> None:
+    p = Page().line(300, 200, "ỦY BAN NHÂN DÂN").line(300, 270, "PHƯỜNG TRẦN PHÚ")
+    p.line(1300, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").line(1450, 270, "Độc lập - Tự do - Hạnh phúc")
+    p.line(350, 400, "Số: 756/UBND").line(1350, 400, "Trần Phú, ngày 8 tháng 8 năm 2022")
+    p.line(300, 460, "V/v đôn đốc thu nộp thuế sử")
+    p.line(280, 515, "dụng đất phi nông nghiệp năm")
+    p.line(500, 570, "2022")
+    p.line(450, 720, "Kính gửi: Trưởng các thôn, tổ dân phố thuộc phường Trần Phú.")
+    f = _extract(p).fields["summary"]
+    assert f.value == "V/v đôn đốc thu nộp thuế sử dụng đất phi nông nghiệp năm 2022"
+
+
+def test_a_decisions_subject_printed_in_capitals_under_its_kind_is_its_summary() -> None:
+    """ "QUYẾT ĐỊNH" / "XỬ PHẠT VI PHẠM HÀNH CHÍNH": the line under the kind is the trích yếu, as
+    "SỬ DỤNG VẬT LIỆU NỔ CÔNG NGHIỆP" is under "GIẤY PHÉP" (the kind being a type's keyword does
+    not make the rest the type's own name)."""
+    p = _decision(_header(Page()))
+    p.centred(770, "XỬ PHẠT VI PHẠM HÀNH CHÍNH")
+    p.line(350, 900, "Căn cứ Luật Xử lý vi phạm hành chính ngày 20 tháng 6 năm 2012;")
+    f = _extract(p).fields
+    assert f["title"].value == "QUYẾT ĐỊNH XỬ PHẠT VI PHẠM HÀNH CHÍNH"
+    assert f["summary"].value == "XỬ PHẠT VI PHẠM HÀNH CHÍNH"
+
+
+def test_a_declared_types_own_title_is_no_subject() -> None:
+    p = _header(Page())
+    p.centred(700, "GIẤY PHÉP XÂY DỰNG")
+    p.line(350, 900, "Căn cứ Luật Xây dựng ngày 18 tháng 6 năm 2014;")
+    assert _extract(p).fields["summary"].value is None

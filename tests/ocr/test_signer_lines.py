@@ -3,6 +3,7 @@ field needs to reach the default threshold, disagreement keeps it for a person."
 
 from __future__ import annotations
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from ocr.model import Word
@@ -96,3 +97,118 @@ def test_a_name_line_tesseract_missed_is_read_below_the_block_at_a_review_confid
     assert all(w.confidence <= DISAGREE_CAP for w in added)
     assert len({w.line for w in added}) == 1 and added[0].line not in {w.line for w in block}
     assert abs(added[0].bbox[1] - lines[2][0].bbox[1]) < 40  # where the name is printed
+
+
+# ---------------------------------------------------------------- what the seal hid (issue 12)
+
+
+def test_a_first_word_lost_or_broken_under_the_seal_is_completed_from_the_centred_reading():
+    from ocr.signer_lines import name_completed
+
+    assert name_completed(["Huy", "Nam", "Sơn"], "Phạm Huy Nam Sơn") == ["Phạm", "Huy", "Nam", "Sơn"]
+    assert name_completed(["an", "Ngọc", "Thướng"], "Phạm Ngọc Thưởng") == ["Phạm", "Ngọc", "Thưởng"]
+    assert name_completed(["Tế", "Trung", "Chỉnh"], "Lễ Trung Chinh") == ["Lê", "Trung", "Chinh"]
+
+
+def test_a_name_tesseract_read_whole_keeps_its_own_first_word():
+    from ocr.signer_lines import name_completed
+
+    # Its first word is a family name: the centred reading's other word is no reason to change it.
+    assert name_completed(["Nguyễn", "Văn", "Tuấn"], "Nguyễn Văn Tuân") is None
+    assert name_completed(["Lê", "Văn", "Tuấn"], "Hà Văn Tuấn") is None
+    # Another name, not the same one with its start: nothing is taken.
+    assert name_completed(["Huy", "Nam", "Sơn"], "Phạm Huy Nam Sang") is None
+    # Debris or a word that is no family name before the name read: not a name's start.
+    assert name_completed(["Huy", "Nam", "Sơn"], "Ặm Huy Nam Sơn") is None
+    assert name_completed(["Huy", "Nam", "Sơn"], "CỤC Huy Nam Sơn") is None
+
+
+def _centred_block(lines: list[str], points: float = 13) -> tuple[Image.Image, list[list[Word]]]:
+    """A signature block centred on one axis (Decree 30), the name far under its lines."""
+    f = font("regular", points)
+    img = Image.new("RGB", (2400, 3300), "white")
+    draw = ImageDraw.Draw(img)
+    out, y, axis = [], 2300, 1800
+    for n, text in enumerate(lines):
+        x = round(axis - f.getlength(text) / 2)
+        draw.text((x, y), text, font=f, fill="black")
+        _, y0, _, y1 = f.getbbox(text)
+        words, start = [], 0
+        for token in text.split(" "):
+            at = text.index(token, start)
+            left, right = x + f.getlength(text[:at]), x + f.getlength(text[:at + len(token)])
+            words.append(Word(token, 0.97, (round(left), y + y0, round(right), y + y1), 10 + n, 1))
+            start = at + len(token)
+        out.append(words)
+        y += 90 if n < len(lines) - 2 else 400
+    return img, out
+
+
+def test_a_name_whose_first_word_tesseract_lost_comes_back_for_a_person_to_confirm():
+    img, lines = _centred_block(["KT. CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG", "Phạm Huy Nam Sơn"])
+    words = [w for line in lines[:2] for w in line] + lines[2][1:]  # "Phạm" not read (the seal)
+    out = confirm_words(words, img, img.width, img.height)
+    name = [w for w in out if w.line == lines[2][1].line]
+    assert " ".join(w.text for w in name) == "Phạm Huy Nam Sơn"
+    assert all(w.confidence <= DISAGREE_CAP for w in name)
+
+
+def _page_with_list(block: list[str]) -> tuple[Image.Image, list[Word], list[list[Word]]]:
+    """A page's foot: the "Nơi nhận:" list on the left, the block beside it on the right. Returns the
+    image, Tesseract's words of the list, and the block's words as printed."""
+    img, lines = _centred_block(block)
+    draw = ImageDraw.Draw(img)
+    f = font("regular", 11)
+    listed = []
+    for n, text in enumerate(["Nơi nhận:", "- Như trên;", "- Lưu: VT."]):
+        y = 2290 + 60 * n
+        draw.text((300, y), text, font=f, fill="black")
+        x = 300.0
+        for token in text.split(" "):
+            width = f.getlength(token)
+            listed.append(Word(token, 0.95, (round(x), y + 5, round(x + width), y + 40), n, 1))
+            x += width + f.getlength(" ")
+    return img, listed, lines
+
+
+def test_an_authority_line_tesseract_did_not_read_is_read_where_the_block_stands():
+    img, listed, lines = _page_with_list(["CHỦ TỊCH", "Lê Trung Chinh"])
+    words = listed + lines[1]  # the title under the seal: not read at all
+    out = confirm_words(words, img, img.width, img.height)
+    added = out[len(words):]
+    assert " ".join(w.text for w in added) == "CHỦ TỊCH"
+    # One engine read them: never confirmed by that same engine, a person looks.
+    assert all(w.confidence <= DISAGREE_CAP for w in added)
+    assert abs(added[0].bbox[1] - lines[0][0].bbox[1]) < 40
+
+
+def test_no_block_is_looked_for_where_the_page_has_one_or_no_place_for_one():
+    from ocr.signer_lines import unread_block_rows
+
+    img, listed, lines = _page_with_list(["CHỦ TỊCH", "Lê Trung Chinh"])
+    bright = np.asarray(img)
+    # Tesseract read the block: nothing to look for.
+    assert unread_block_rows(listed + [w for line in lines for w in line], bright, img.width, img.height) == []
+    # No "Nơi nhận:" and no place-and-date line: no place where a block must stand.
+    assert unread_block_rows(lines[1], bright, img.width, img.height) == []
+
+
+def test_a_delegation_line_read_as_debris_over_the_title_is_read_again():
+    img, lines = _centred_block(["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Đỗ Kim Hương"])
+    tm = lines[0]
+    debris = [Word("}MU", 0.6, (tm[1].bbox[0], tm[1].bbox[1], tm[2].bbox[2], tm[2].bbox[3]), tm[0].line, 1),
+              Word("TT", 0.31, tm[3].bbox, tm[0].line, 1)]
+    words = debris + lines[1] + lines[2]
+    out = confirm_words(words, img, img.width, img.height)
+    texts = [w.text for w in out]
+    assert "}MU" not in texts and "TT" not in texts  # the debris is replaced, not kept beside the line
+    added = [w for w in out if w.line not in {w.line for w in words}]
+    assert " ".join(w.text for w in added) == "TM. ỦY BAN NHÂN DÂN"
+    assert all(w.confidence <= DISAGREE_CAP for w in added)
+
+
+def test_a_title_with_no_delegation_line_over_it_is_left_as_it_is():
+    img, lines = _centred_block(["CHỦ TỊCH", "Lê Trung Chinh"])
+    words = [w for line in lines for w in line]
+    out = confirm_words(words, img, img.width, img.height)
+    assert [w.text for w in out] == [w.text for w in words]
