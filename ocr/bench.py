@@ -7,8 +7,10 @@
     python -m ocr.bench real [--engine JSON]       # WER/CER on real scans, ours and plain Tesseract
     python -m ocr.bench speed                      # OCR+extract pages/min/core, 300-dpi A4
     python -m ocr.bench small                      # WER of real pages as small untagged JPEGs
+    python -m ocr.bench small --pages tuning --damage jpeg60,blur --no-plain   # a subset, faster
     python -m ocr.bench small-agreement-dev        # untranscribed real pages: small vs true-res reading
     python -m ocr.bench small-agreement-heldout    # the same on held-out pages (final measurement only)
+    python -m ocr.bench small-agreement-dev --damage jpeg60,blur   # ... and damaged small images too
     python -m ocr.bench repairs [--generated N]    # what ocr.correct does to aligned words (ocr.bench_repairs)
     python -m ocr.bench SAMPLES_DIR [--engine JSON]
 
@@ -217,8 +219,17 @@ SMALL_DAMAGE = ("jpeg60", "blur", "skew", "grey")
 SMALL_DAMAGE_WIDTH = 576
 
 
+# The transcribed pages split for tuning the small-page rules (issue 12): rules are chosen on the
+# tuning pages and reported on the others, read only to measure (docs/ocr.md). All four are
+# development pages of the project's split; the split is by document, so no page of a report
+# document was seen while tuning.
+SMALL_TUNING_PAGES = ("1-p1", "1-p2")
+SMALL_REPORT_PAGES = ("2-p1", "3-p1")
+
+
 def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_TRUTH, scans_dir: Path = REAL_SCANS,
-                  damage: tuple[str, ...] = SMALL_DAMAGE, plain: bool = True, **engine_options: Any) -> dict[str, Any]:
+                  damage: tuple[str, ...] = SMALL_DAMAGE, plain: bool = True, pages_only: tuple[str, ...] = (),
+                  **engine_options: Any) -> dict[str, Any]:
     """Real pages as small images without a resolution tag (issue 12): each transcribed page rendered
     at its scan resolution, shrunk (Lanczos) to each width in `widths` (576 px: ~70 dpi for A4, what
     the issue's held-out letters were), saved as JPEG q85 with no dpi tag, loaded as intake loads it
@@ -227,7 +238,8 @@ def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_T
     is applied to the SMALL_DAMAGE_WIDTH image as well. `gap` = mean small WER - mean true-resolution
     WER (the undamaged page), in points. With `plain`, the baseline the issue names beside ours:
     Tesseract alone on the same small image upscaled x2 (bicubic), psm 4 (`plain_tesseract_small`).
-    `seconds_per_page`: wall time of our reading of a small page."""
+    `seconds_per_page`: wall time of our reading of a small page. `pages_only`: these page stems
+    (e.g. SMALL_TUNING_PAGES) instead of every transcribed page."""
     from ocr.engine import get_engine
 
     engine = get_engine("tesseract", **engine_options)
@@ -236,6 +248,8 @@ def measure_small(widths: tuple[int, ...] = (576, 830), truth_dir: Path = REAL_T
     seconds: list[float] = []
     for truth_file in sorted(Path(truth_dir).glob("*-p*.truth.txt")):
         stem = truth_file.name[: -len(".truth.txt")]
+        if pages_only and stem not in pages_only:
+            continue
         name, _, number = stem.rpartition("-p")
         page = next(p for p in load_pages(Path(scans_dir) / f"{name}.pdf") if p.number == int(number))
         reference = truth_file.read_text(encoding="utf-8")
@@ -316,13 +330,15 @@ AGREEMENT_MIN_DPI = 150  # a coarser page's own reading is too poor a reference
 AGREEMENT_MIN_WORDS = 50  # a cover or a near-empty page says nothing
 
 
-def measure_small_agreement(split: str, target_dpi: int = 70, **engine_options: Any) -> dict[str, Any]:
+def measure_small_agreement(split: str, target_dpi: int = 70, damage: tuple[str, ...] = (),
+                            **engine_options: Any) -> dict[str, Any]:
     """Small untagged images of real pages that have no full-text transcription (issue 12): the first
     page of every document of `split` (core.real_scans) scanned at AGREEMENT_MIN_DPI or more is read
     at its true resolution, then shrunk to about `target_dpi` as an untagged JPEG and read again;
     `disagreement` is the WER of the small reading against the true-resolution one. It is not the
     gap to the truth (both readings err), but a page the small image reads like the large one has no
-    gap. Only rates are returned: the held-out pages' text is never shown."""
+    gap. Each of `damage` (see `small_untagged_jpeg`) is applied to the small image too and measured
+    the same way (`damaged`). Only rates are returned: the held-out pages' text is never shown."""
     from core.real_scans import real_documents
     from ocr.engine import get_engine
 
@@ -340,8 +356,17 @@ def measure_small_agreement(split: str, target_dpi: int = 70, **engine_options: 
         small = ocr_pages(load_pages(small_untagged_jpeg(page.image, width)), engine=engine, workers=1)
         pages[doc.file] = {"disagreement": error_rates(ref.text(), small.text())["wer"], "true_dpi": true_dpi,
                            "estimated_dpi": small.pages[0].quality.estimated_dpi}
+        if damage:
+            pages[doc.file]["damaged"] = {
+                harm: error_rates(ref.text(), ocr_pages(load_pages(small_untagged_jpeg(page.image, width, harm)),
+                                                        engine=engine, workers=1).text())["wer"]
+                for harm in damage}
     mean = round(sum(p["disagreement"] for p in pages.values()) / max(len(pages), 1), 4)
-    return {"split": split, "target_dpi": target_dpi, "pages": pages, "mean_disagreement": mean}
+    out: dict[str, Any] = {"split": split, "target_dpi": target_dpi, "pages": pages, "mean_disagreement": mean}
+    if damage:
+        out["mean_disagreement_damaged"] = {
+            harm: round(sum(p["damaged"][harm] for p in pages.values()) / max(len(pages), 1), 4) for harm in damage}
+    return out
 
 
 def throughput(documents: int = 6, **engine_options: Any) -> dict[str, Any]:
@@ -377,6 +402,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--scans", type=Path, default=REAL_SCANS)
     p.add_argument("--generated", type=int, default=0, help="repairs: also N generated tuning-family documents")
     p.add_argument("--engine", default="{}", help='TesseractEngine options as JSON, e.g. \'{"layout": false}\'')
+    p.add_argument("--pages", default="", help="small: 'tuning', 'report' (SMALL_TUNING_PAGES / SMALL_REPORT_PAGES) "
+                                               "or page stems, comma-separated (e.g. 1-p1,2-p1); default every page")
+    p.add_argument("--damage", default=None, help="small: damages, comma-separated (default all of SMALL_DAMAGE; "
+                                                  "'' none)")
+    p.add_argument("--widths", default="576,830", help="small: widths of the undamaged small images")
+    p.add_argument("--no-plain", action="store_true", help="small: do not read with plain Tesseract too")
     args = p.parse_args(argv)
     options = json.loads(args.engine)
     if args.what == "real":
@@ -384,9 +415,16 @@ def main(argv: list[str]) -> int:
     elif args.what == "speed":
         figures = throughput(**options)
     elif args.what == "small":
-        figures = measure_small(truth_dir=args.truth, scans_dir=args.scans, **options)
+        chosen = {"tuning": SMALL_TUNING_PAGES, "report": SMALL_REPORT_PAGES}.get(
+            args.pages, tuple(s for s in args.pages.split(",") if s))
+        damage = SMALL_DAMAGE if args.damage is None else tuple(d for d in args.damage.split(",") if d)
+        widths = tuple(int(w) for w in args.widths.split(",") if w)
+        figures = measure_small(widths, truth_dir=args.truth, scans_dir=args.scans, damage=damage,
+                                plain=not args.no_plain, pages_only=chosen, **options)
     elif args.what in ("small-agreement-dev", "small-agreement-heldout"):
-        figures = measure_small_agreement(args.what.rsplit("-", 1)[1], **options)
+        figures = measure_small_agreement(args.what.rsplit("-", 1)[1],
+                                          damage=() if args.damage is None else
+                                          tuple(d for d in args.damage.split(",") if d), **options)
     elif args.what == "repairs":
         from ocr.bench_repairs import measure_repairs
 

@@ -46,6 +46,19 @@ SHARPEN_ABOVE_EDGE_WIDTH = 0.43
 SHARPEN_SIGMA = 2.0
 SHARPEN_AMOUNT = 1.5
 SOFT_WHITE_POINT = 0.8
+# A small page saved as a harsh JPEG (ocr.quality.jpeg_quality at or below JPEG_LUMA_AT_OR_BELOW) is
+# read on its luma, not its brightest channel: JPEG keeps the colour at half resolution and
+# quantises it about twice as coarsely as the brightness, so around black letters the brightest
+# channel carries the colour's error (lighter strokes, specks read as tone marks: "Đà" as "Đả").
+# Only strongly coloured pixels (max - min channel above JPEG_COLOUR_INK: a seal's red, a blue pen)
+# still take their brightest channel, so a seal fades as before. Tuned on development pages only
+# (docs/ocr.md): 13 first pages at ~70 dpi saved at q60, words read unlike their true-resolution
+# reading 7.12 % -> 6.73 % (6.58 % on the luma alone, 6.79 % with the colour limit at 90); saved at
+# q85 the luma alone read worse (5.29 -> 5.64 %), so only harsh JPEGs. Denoising the JPEG (non-local
+# means, a re-quantising filter on shifted 8x8 grids, a Gaussian after the upscale), a white point
+# below the paper, a bilinear or a x4 upscale read no better on the tuning pages.
+JPEG_LUMA_AT_OR_BELOW = 75
+JPEG_COLOUR_INK = 60
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,22 @@ def soft_page(gray: np.ndarray, dpi: int) -> bool:
     return edge_width(gray, dpi) > SHARPEN_ABOVE_EDGE_WIDTH
 
 
+def harsh_jpeg(gray: np.ndarray) -> bool:
+    """The page's pixels show a JPEG saved at JPEG_LUMA_AT_OR_BELOW or lower (`gray`: as decoded)."""
+    from ocr.quality import jpeg_quality
+
+    return 0 < jpeg_quality(gray) <= JPEG_LUMA_AT_OR_BELOW
+
+
+def luma_unless_coloured(rgb: np.ndarray) -> np.ndarray:
+    """The luma, but the brightest channel where the pixel is strongly coloured (JPEG_COLOUR_INK)."""
+    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    r, g, b = cv2.split(rgb)
+    brightest = cv2.max(cv2.max(r, g), b)
+    coloured = cv2.subtract(brightest, cv2.min(cv2.min(r, g), b)) > JPEG_COLOUR_INK
+    return np.where(coloured, brightest, luma).astype(np.uint8)
+
+
 def small_page(dpi: int, *, upscale: bool = True, upscale_below_dpi: int = UPSCALE_BELOW_DPI) -> bool:
     """A page read as a small image (see SMALL_PAGE_DPI): stretched levels, Sauvola line finding."""
     return upscale and dpi < min(SMALL_PAGE_DPI, upscale_below_dpi)
@@ -192,9 +221,14 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
             deskew: bool = True, denoise: bool = True, ink: str = "gray",
             upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True) -> Prepared:
     rgb = as_rgb_array(image)
+    if ink == "max" and small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi) \
+            and harsh_jpeg(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)):
+        ink = "luma"
     if seal:
         rgb = remove_red(rgb)
-    if ink == "max":
+    if ink == "luma":
+        gray = luma_unless_coloured(rgb)
+    elif ink == "max":
         r, g, b = cv2.split(rgb)
         gray = cv2.max(cv2.max(r, g), b)  # numpy's max(axis=2) is ~10x slower on a page
     elif ink == "red":
