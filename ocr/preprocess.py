@@ -36,16 +36,23 @@ MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 # 87-dpi handwritten "813" of a real development letter into "845" (docs/ocr.md).
 # A small page whose strokes are soft for their size (ocr.quality.edge_width above
 # SHARPEN_ABOVE_EDGE_WIDTH; clean development pages at ~70 dpi measure 0.29-0.35 whether JPEG q85 or
-# q60, grey or skewed, a softer scan (laocai-31.3.2026_BB_kiemtra) 0.405, the four transcribed pages
-# blurred 0.7 px 0.45-0.49; at 0.40 that softer scan was sharpened and read far worse) is sharpened after the upscale (unsharp
-# mask of width SHARPEN_SIGMA upscaled pixels, strength SHARPEN_AMOUNT) and its levels stretched to a
-# white point SOFT_WHITE_POINT of the way from the ink to the paper: the blur spreads each stroke into
-# the paper around it, the letters came out fat, touched across lines and tone marks merged with
-# their letters. Tuned on the development pages only (docs/ocr.md).
+# q60, grey or skewed, a softer scan (laocai-31.3.2026_BB_kiemtra) 0.405, development pages blurred
+# 0.7 px 0.47-0.56; at 0.40 that softer scan was sharpened and read far worse) is sharpened after the
+# upscale: an unsharp mask of width SHARPEN_SIGMA upscaled pixels whose strength grows with the
+# measured edge width, SHARPEN_AMOUNT at SHARPEN_REF_EDGE_WIDTH and in proportion to the width above
+# SHARPEN_BASE_EDGE_WIDTH (a clean page's), between 0.5x and 3x (`sharpen_amount`). The blur spreads
+# each stroke into the paper around it: the letters came out fat, touched across lines and tone marks
+# merged with their letters. Its levels are then stretched like any small page's. Tuned on the
+# development pages only (docs/ocr.md): the 13 first pages at ~70 dpi blurred 0.7 px read unlike
+# their true-resolution reading on 10.19 % of words with the fixed amount and a white point at 0.8 of
+# the way from ink to paper (the rule before), 7.00 % without that white point, 6.43 % with the
+# amount by edge width too, better on each of the 13 pages; the two tuning transcribed pages (1-p1,
+# 1-p2) read worse (4.91 -> 6.57 % WER: the seal over 1-p2's signature block is read and tone marks
+# move both ways).
 SHARPEN_ABOVE_EDGE_WIDTH = 0.43
 SHARPEN_SIGMA = 2.0
 SHARPEN_AMOUNT = 1.5
-SOFT_WHITE_POINT = 0.8
+SHARPEN_BASE_EDGE_WIDTH, SHARPEN_REF_EDGE_WIDTH = 0.30, 0.47
 # A small page saved as a harsh JPEG (ocr.quality.jpeg_quality at or below JPEG_LUMA_AT_OR_BELOW) is
 # read on its luma, not its brightest channel: JPEG keeps the colour at half resolution and
 # quantises it about twice as coarsely as the brightness, so around black letters the brightest
@@ -173,8 +180,9 @@ def clear_border(gray: np.ndarray) -> np.ndarray:
 def stretch_levels(gray: np.ndarray, white: float = 1.0) -> np.ndarray:
     """Levels stretched linearly: the darkest 1 % (the ink's level) becomes black, the median (the
     paper's) white. Nothing darker than the paper is clipped, so a faint tone mark keeps its grey (a
-    white point below the paper's, tried, erased marks: "Đào" read "Đảo"). `white` < 1 puts the white
-    point that share of the way from the ink to the paper (a blurred page only: SOFT_WHITE_POINT)."""
+    white point below the paper's, tried, erased marks: "Đào" read "Đảo"; on blurred small pages too,
+    see SHARPEN_ABOVE_EDGE_WIDTH). `white` < 1 puts the white point that share of the way from the ink
+    to the paper."""
     from ocr.quality import percentiles_u8  # quality imports this module's deskew lazily too
 
     ink, paper = percentiles_u8(gray, (1, 50))
@@ -191,9 +199,19 @@ def unsharp(gray: np.ndarray, sigma: float, amount: float) -> np.ndarray:
 
 def soft_page(gray: np.ndarray, dpi: int) -> bool:
     """Strokes soft for their size (`gray`: the page at its effective `dpi`, before any upscale)."""
+    return sharpen_amount(gray, dpi) > 0
+
+
+def sharpen_amount(gray: np.ndarray, dpi: int) -> float:
+    """The unsharp mask's strength for a page whose strokes are soft for their size, 0.0 for a sharp
+    one (`gray`: the page at its effective `dpi`, before any upscale; see SHARPEN_ABOVE_EDGE_WIDTH)."""
     from ocr.quality import edge_width
 
-    return edge_width(gray, dpi) > SHARPEN_ABOVE_EDGE_WIDTH
+    width = edge_width(gray, dpi)
+    if width <= SHARPEN_ABOVE_EDGE_WIDTH:
+        return 0.0
+    scale = (width - SHARPEN_BASE_EDGE_WIDTH) / (SHARPEN_REF_EDGE_WIDTH - SHARPEN_BASE_EDGE_WIDTH)
+    return SHARPEN_AMOUNT * min(3.0, max(0.5, scale))
 
 
 def harsh_jpeg(gray: np.ndarray) -> bool:
@@ -241,12 +259,12 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
     scale = 1.0
     if upscale and dpi < upscale_below_dpi:
         small = small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi)
-        soft = small and soft_page(gray, dpi)
+        amount = sharpen_amount(gray, dpi) if small else 0.0
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
-        if soft:
-            gray = stretch_levels(unsharp(gray, SHARPEN_SIGMA, SHARPEN_AMOUNT), SOFT_WHITE_POINT)
-        elif small:
+        if amount:
+            gray = unsharp(gray, SHARPEN_SIGMA, amount)
+        if small:
             gray = stretch_levels(gray)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)
     angle = 0.0
