@@ -68,8 +68,8 @@ def test_only_a_small_page_above_the_threshold_is_sharpened(clean: Image.Image,
     for page, sharpened in ((small, False), (soft, True)):
         prepared = _plain(page, 70)
         upscaled = cv2.resize(page, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_CUBIC)
-        want = stretch_levels(unsharp(upscaled, preprocess.SHARPEN_SIGMA, sharpen_amount(page, 70))) \
-            if sharpened else stretch_levels(upscaled)
+        want = stretch_levels(unsharp(upscaled, preprocess.SHARPEN_SIGMA, sharpen_amount(page, 70)),
+                              preprocess.SOFT_WHITE_POINT) if sharpened else stretch_levels(upscaled)
         assert np.array_equal(prepared.gray, want), sharpened
     # It is the threshold that routes: above the soft page's own width, that page is left soft too.
     monkeypatch.setattr(preprocess, "SHARPEN_ABOVE_EDGE_WIDTH", edge_width(soft, 70) + 0.01)
