@@ -36,37 +36,16 @@ MIN_SKEW_DEG, MAX_SKEW_DEG = 0.1, 10.0
 # 87-dpi handwritten "813" of a real development letter into "845" (docs/ocr.md).
 # A small page whose strokes are soft for their size (ocr.quality.edge_width above
 # SHARPEN_ABOVE_EDGE_WIDTH; clean development pages at ~70 dpi measure 0.29-0.35 whether JPEG q85 or
-# q60, grey or skewed, a softer scan (laocai-31.3.2026_BB_kiemtra) 0.405, development pages blurred
-# 0.7 px 0.47-0.56; at 0.40 that softer scan was sharpened and read far worse) is sharpened after the
-# upscale: an unsharp mask of width SHARPEN_SIGMA upscaled pixels whose strength grows with the
-# measured edge width, SHARPEN_AMOUNT at SHARPEN_REF_EDGE_WIDTH and in proportion to the width above
-# SHARPEN_BASE_EDGE_WIDTH (a clean page's), between 0.5x and 3x (`sharpen_amount`), and its levels
-# stretched to a white point SOFT_WHITE_POINT of the way from the ink to the paper. The blur spreads
-# each stroke into the paper around it: the letters came out fat, touched across lines and tone marks
-# merged with their letters. Tuned on the development pages only (docs/ocr.md): with the amount by
-# edge width instead of a fixed one, the two tuning transcribed pages (1-p1, 1-p2) blurred 0.7 px read
-# 4.91 -> 4.62 % WER, and the 13 development first pages blurred at ~70 dpi disagree with their
-# true-resolution reading on 10.11 -> 9.94 % of words. Without the white point those 13 disagree on
-# only 6.43 % (every page better) but the tuning pages read 6.57 % (the seal over 1-p2's signature
-# block is read for its title; tone marks move both ways): not taken, the two sets disagree.
+# q60, grey or skewed, a softer scan (laocai-31.3.2026_BB_kiemtra) 0.405, the four transcribed pages
+# blurred 0.7 px 0.45-0.49; at 0.40 that softer scan was sharpened and read far worse) is sharpened after the upscale (unsharp
+# mask of width SHARPEN_SIGMA upscaled pixels, strength SHARPEN_AMOUNT) and its levels stretched to a
+# white point SOFT_WHITE_POINT of the way from the ink to the paper: the blur spreads each stroke into
+# the paper around it, the letters came out fat, touched across lines and tone marks merged with
+# their letters. Tuned on the development pages only (docs/ocr.md).
 SHARPEN_ABOVE_EDGE_WIDTH = 0.43
 SHARPEN_SIGMA = 2.0
 SHARPEN_AMOUNT = 1.5
-SHARPEN_BASE_EDGE_WIDTH, SHARPEN_REF_EDGE_WIDTH = 0.30, 0.47
 SOFT_WHITE_POINT = 0.8
-# A small page saved as a harsh JPEG (ocr.quality.jpeg_quality at or below JPEG_LUMA_AT_OR_BELOW) is
-# read on its luma, not its brightest channel: JPEG keeps the colour at half resolution and
-# quantises it about twice as coarsely as the brightness, so around black letters the brightest
-# channel carries the colour's error (lighter strokes, specks read as tone marks: "Đà" as "Đả").
-# Only strongly coloured pixels (max - min channel above JPEG_COLOUR_INK: a seal's red, a blue pen)
-# still take their brightest channel, so a seal fades as before. Tuned on development pages only
-# (docs/ocr.md): 13 first pages at ~70 dpi saved at q60, words read unlike their true-resolution
-# reading 7.12 % -> 6.73 % (6.58 % on the luma alone, 6.79 % with the colour limit at 90); saved at
-# q85 the luma alone read worse (5.29 -> 5.64 %), so only harsh JPEGs. Denoising the JPEG (non-local
-# means, a re-quantising filter on shifted 8x8 grids, a Gaussian after the upscale), a white point
-# below the paper, a bilinear or a x4 upscale read no better on the tuning pages.
-JPEG_LUMA_AT_OR_BELOW = 75
-JPEG_COLOUR_INK = 60
 
 
 @dataclass(frozen=True)
@@ -199,35 +178,9 @@ def unsharp(gray: np.ndarray, sigma: float, amount: float) -> np.ndarray:
 
 def soft_page(gray: np.ndarray, dpi: int) -> bool:
     """Strokes soft for their size (`gray`: the page at its effective `dpi`, before any upscale)."""
-    return sharpen_amount(gray, dpi) > 0
-
-
-def sharpen_amount(gray: np.ndarray, dpi: int) -> float:
-    """The unsharp mask's strength for a page whose strokes are soft for their size, 0.0 for a sharp
-    one (`gray`: the page at its effective `dpi`, before any upscale; see SHARPEN_ABOVE_EDGE_WIDTH)."""
     from ocr.quality import edge_width
 
-    width = edge_width(gray, dpi)
-    if width <= SHARPEN_ABOVE_EDGE_WIDTH:
-        return 0.0
-    scale = (width - SHARPEN_BASE_EDGE_WIDTH) / (SHARPEN_REF_EDGE_WIDTH - SHARPEN_BASE_EDGE_WIDTH)
-    return SHARPEN_AMOUNT * min(3.0, max(0.5, scale))
-
-
-def harsh_jpeg(gray: np.ndarray) -> bool:
-    """The page's pixels show a JPEG saved at JPEG_LUMA_AT_OR_BELOW or lower (`gray`: as decoded)."""
-    from ocr.quality import jpeg_quality
-
-    return 0 < jpeg_quality(gray) <= JPEG_LUMA_AT_OR_BELOW
-
-
-def luma_unless_coloured(rgb: np.ndarray) -> np.ndarray:
-    """The luma, but the brightest channel where the pixel is strongly coloured (JPEG_COLOUR_INK)."""
-    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    r, g, b = cv2.split(rgb)
-    brightest = cv2.max(cv2.max(r, g), b)
-    coloured = cv2.subtract(brightest, cv2.min(cv2.min(r, g), b)) > JPEG_COLOUR_INK
-    return np.where(coloured, brightest, luma).astype(np.uint8)
+    return edge_width(gray, dpi) > SHARPEN_ABOVE_EDGE_WIDTH
 
 
 def small_page(dpi: int, *, upscale: bool = True, upscale_below_dpi: int = UPSCALE_BELOW_DPI) -> bool:
@@ -239,14 +192,9 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
             deskew: bool = True, denoise: bool = True, ink: str = "gray",
             upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True) -> Prepared:
     rgb = as_rgb_array(image)
-    if ink == "max" and small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi) \
-            and harsh_jpeg(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)):
-        ink = "luma"
     if seal:
         rgb = remove_red(rgb)
-    if ink == "luma":
-        gray = luma_unless_coloured(rgb)
-    elif ink == "max":
+    if ink == "max":
         r, g, b = cv2.split(rgb)
         gray = cv2.max(cv2.max(r, g), b)  # numpy's max(axis=2) is ~10x slower on a page
     elif ink == "red":
@@ -259,11 +207,11 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
     scale = 1.0
     if upscale and dpi < upscale_below_dpi:
         small = small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi)
-        amount = sharpen_amount(gray, dpi) if small else 0.0
+        soft = small and soft_page(gray, dpi)
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
-        if amount:
-            gray = stretch_levels(unsharp(gray, SHARPEN_SIGMA, amount), SOFT_WHITE_POINT)
+        if soft:
+            gray = stretch_levels(unsharp(gray, SHARPEN_SIGMA, SHARPEN_AMOUNT), SOFT_WHITE_POINT)
         elif small:
             gray = stretch_levels(gray)
     matrix = np.array([[scale, 0, 0], [0, scale, 0]], dtype=np.float64)

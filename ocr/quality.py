@@ -50,20 +50,6 @@ _MEASURE_WIDTH = 1000  # pixels: the estimate works on the page scaled down to a
 # 1.5 degrees, 0.33-0.35 a 100-dpi image, 0.45-0.49 after a Gaussian blur of 0.7 px; their scans
 # at true resolution 0.29-0.30.
 EDGE_WIDTH_DPI = 70
-# JPEG compression left in the pixels (`jpeg_quality`): the page saved again as JPEG at each quality
-# of JPEG_GHOST_QUALITIES changes least, against the qualities around it, at the one it was saved at
-# (the same quantisation a second time moves almost nothing: the "JPEG ghost"). Measured on a
-# development page at 576 px saved at q50-q95: a dip at the quality it was saved at, its RMS change
-# 0.52-0.71 of the largest change at the next 20 qualities above; at q95, as a PNG or a PDF page
-# rendered by poppler, no dip. A dip deeper than JPEG_GHOST_DIP counts.
-JPEG_GHOST_QUALITIES = tuple(range(30, 98, 2))
-JPEG_GHOST_DIP = 0.8
-JPEG_GHOST_SIDE = 512
-# ... and at least this deep in grey levels (RMS); a page whose re-encodings change it by less than
-# JPEG_GHOST_MIN_CHANGE at any quality has too little written to tell (a blank page's rounding noise
-# zigzags by ~0.7; text at ~70 dpi changes by 9-14 at q30).
-JPEG_GHOST_MIN_DEPTH = 0.5
-JPEG_GHOST_MIN_CHANGE = 2.0
 
 
 @dataclass(frozen=True)
@@ -204,40 +190,6 @@ def edge_width(gray: np.ndarray, dpi: int) -> float:
     if curvature <= 0:
         return 0.0
     return float(np.sqrt(float(np.mean(gx * gx + gy * gy)) / curvature))
-
-
-def jpeg_quality(gray: np.ndarray) -> int:
-    """The JPEG quality (30-96) the page was last saved at, read from its pixels, or 0 when they show
-    none (not a JPEG, saved at q96 or above, or cropped or scaled since: the 8x8 grid is lost).
-
-    `gray`: the page as decoded (uint8), its top-left pixel the JPEG's. Each quality of
-    JPEG_GHOST_QUALITIES re-encodes it; the lowest one whose RMS change is a local minimum under
-    JPEG_GHOST_DIP times, and JPEG_GHOST_MIN_DEPTH grey levels under, the largest change at the ten
-    qualities above it is the answer."""
-    h, w = gray.shape[:2]
-    # The middle of the page (at most JPEG_GHOST_SIDE square, cut on the 8x8 grid): enough text, and
-    # the 34 re-encodings stay under ~0.1 s.
-    y0, x0 = max(0, (h - JPEG_GHOST_SIDE) // 2) // 8 * 8, max(0, (w - JPEG_GHOST_SIDE) // 2) // 8 * 8
-    g = np.ascontiguousarray(gray[y0:y0 + JPEG_GHOST_SIDE, x0:x0 + JPEG_GHOST_SIDE])
-    ref = g.astype(np.float32)
-    change: list[float] = []
-    for q in JPEG_GHOST_QUALITIES:
-        ok, buf = cv2.imencode(".jpg", g, [cv2.IMWRITE_JPEG_QUALITY, q])
-        if not ok:
-            return 0
-        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-        if decoded is None:
-            return 0
-        again = decoded.astype(np.float32)
-        change.append(float(np.sqrt(np.mean((again - ref) ** 2))))
-    if max(change) < JPEG_GHOST_MIN_CHANGE:
-        return 0  # too little written for the re-encodings to differ
-    for i in range(1, len(change) - 1):
-        above = change[i + 1:i + 11]
-        if change[i] < change[i - 1] and change[i] <= change[i + 1] \
-                and change[i] < JPEG_GHOST_DIP * max(above) and max(above) - change[i] >= JPEG_GHOST_MIN_DEPTH:
-            return JPEG_GHOST_QUALITIES[i]
-    return 0
 
 
 A4_LONG_SIDE_INCHES = 11.69

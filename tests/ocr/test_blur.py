@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import ocr.preprocess as preprocess
-from ocr.preprocess import prepare, sharpen_amount, stretch_levels, unsharp
+from ocr.preprocess import prepare, stretch_levels, unsharp
 from ocr.quality import EDGE_WIDTH_DPI, PageQuality, assess, edge_width
 from tests.ocr.a4_pages import a4_at, clean_a4_page
 
@@ -68,7 +68,7 @@ def test_only_a_small_page_above_the_threshold_is_sharpened(clean: Image.Image,
     for page, sharpened in ((small, False), (soft, True)):
         prepared = _plain(page, 70)
         upscaled = cv2.resize(page, None, fx=prepared.scale, fy=prepared.scale, interpolation=cv2.INTER_CUBIC)
-        want = stretch_levels(unsharp(upscaled, preprocess.SHARPEN_SIGMA, sharpen_amount(page, 70)),
+        want = stretch_levels(unsharp(upscaled, preprocess.SHARPEN_SIGMA, preprocess.SHARPEN_AMOUNT),
                               preprocess.SOFT_WHITE_POINT) if sharpened else stretch_levels(upscaled)
         assert np.array_equal(prepared.gray, want), sharpened
     # It is the threshold that routes: above the soft page's own width, that page is left soft too.
@@ -76,20 +76,6 @@ def test_only_a_small_page_above_the_threshold_is_sharpened(clean: Image.Image,
     scale = _plain(soft, 70).scale
     upscaled = cv2.resize(soft, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     assert np.array_equal(_plain(soft, 70).gray, stretch_levels(upscaled))
-
-
-def test_the_softer_the_strokes_the_stronger_the_sharpening(clean: Image.Image) -> None:
-    """The unsharp mask's strength follows the measured edge width: none on a sharp page, the set
-    amount at the reference width, more on a page blurred further (bounded at 3x)."""
-    small = _at(clean, 70)
-    amounts = [sharpen_amount(_blurred(small, s), 70) for s in (0, 0.7, 0.9, 1.2)]
-    assert amounts[0] == 0.0
-    assert 0 < amounts[1] < amounts[2] < amounts[3] <= 3 * preprocess.SHARPEN_AMOUNT, amounts
-    for s, amount in zip((0.7, 0.9, 1.2), amounts[1:], strict=True):
-        width = edge_width(_blurred(small, s), 70)
-        scale = (width - preprocess.SHARPEN_BASE_EDGE_WIDTH) / (
-            preprocess.SHARPEN_REF_EDGE_WIDTH - preprocess.SHARPEN_BASE_EDGE_WIDTH)
-        assert amount == pytest.approx(preprocess.SHARPEN_AMOUNT * min(3.0, max(0.5, scale)))
 
 
 def test_a_small_page_gets_the_median_alone_as_every_page_and_no_smoothing_before_its_upscale(
