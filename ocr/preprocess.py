@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ocr.quality import edge_width, estimate_skew, percentiles_u8
+
 UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans (docs/ocr.md)
 # A page below UPSCALE_BELOW_DPI is scaled up to UPSCALE_TO_DPI, by at least x2 and at most x4:
 # x2 at 100-200 dpi, x2.9 at 70 dpi. Measured on real development pages shrunk to 70 and 100 dpi,
@@ -91,43 +93,6 @@ def remove_red(rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-def estimate_skew(gray: np.ndarray) -> float:
-    """Text-line angle in degrees (positive = counter-clockwise), from a horizontal-smear of the ink."""
-    h, w = gray.shape
-    # Work at ~1000 px wide: fast, and text lines still separate.
-    f = min(1.0, 1000 / max(w, 1))
-    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else gray
-    ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
-    # Join the letters of a line into one long blob, then fit each blob.
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, small.shape[1] // 60), 1))
-    blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
-    contours, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    angles: list[float] = []
-    weights: list[float] = []
-    min_len = small.shape[1] * 0.15
-    for c in contours:
-        (_, _), (rw, rh), a = cv2.minAreaRect(c)
-        if rw < rh:
-            rw, rh, a = rh, rw, a - 90
-        if rw < min_len or rh > rw / 5 or rh < 2:
-            continue
-        # minAreaRect angle convention differs between versions; fold into (-45, 45].
-        while a > 45:
-            a -= 90
-        while a <= -45:
-            a += 90
-        angles.append(a)
-        weights.append(rw)
-    if len(angles) < 3:
-        return 0.0
-    order = np.argsort(angles)
-    a_sorted, w_sorted = np.asarray(angles)[order], np.asarray(weights)[order]
-    cum = np.cumsum(w_sorted)
-    median = float(a_sorted[np.searchsorted(cum, cum[-1] / 2)])
-    # Image y grows downwards: a rect angle of +a means the line descends to the right.
-    return -median
-
-
 BORDER_DARK = 90  # grey level below which a region touching the edge may be the scanner's lid or table
 BORDER_MIN_SPAN = 0.25  # ... and it is a border only if it runs along this much of an edge
 
@@ -162,8 +127,6 @@ def stretch_levels(gray: np.ndarray, white: float = 1.0) -> np.ndarray:
     paper's) white. Nothing darker than the paper is clipped, so a faint tone mark keeps its grey (a
     white point below the paper's, tried, erased marks: "Đào" read "Đảo"). `white` < 1 puts the white
     point that share of the way from the ink to the paper (a blurred page only: SOFT_WHITE_POINT)."""
-    from ocr.quality import percentiles_u8  # quality imports this module's deskew lazily too
-
     ink, paper = percentiles_u8(gray, (1, 50))
     if paper - ink < 16:
         return gray  # blank or nearly: nothing to stretch
@@ -178,8 +141,6 @@ def unsharp(gray: np.ndarray, sigma: float, amount: float) -> np.ndarray:
 
 def soft_page(gray: np.ndarray, dpi: int) -> bool:
     """Strokes soft for their size (`gray`: the page at its effective `dpi`, before any upscale)."""
-    from ocr.quality import edge_width
-
     return edge_width(gray, dpi) > SHARPEN_ABOVE_EDGE_WIDTH
 
 

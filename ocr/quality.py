@@ -118,6 +118,43 @@ def _max_channel(image: np.ndarray | Image.Image) -> np.ndarray:
     return cv2.max(cv2.max(r, g), b)
 
 
+def estimate_skew(gray: np.ndarray) -> float:
+    """Text-line angle in degrees (positive = counter-clockwise), from a horizontal-smear of the ink."""
+    h, w = gray.shape
+    # Work at ~1000 px wide: fast, and text lines still separate.
+    f = min(1.0, 1000 / max(w, 1))
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    # Join the letters of a line into one long blob, then fit each blob.
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, small.shape[1] // 60), 1))
+    blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
+    contours, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    angles: list[float] = []
+    weights: list[float] = []
+    min_len = small.shape[1] * 0.15
+    for c in contours:
+        (_, _), (rw, rh), a = cv2.minAreaRect(c)
+        if rw < rh:
+            rw, rh, a = rh, rw, a - 90
+        if rw < min_len or rh > rw / 5 or rh < 2:
+            continue
+        # minAreaRect angle convention differs between versions; fold into (-45, 45].
+        while a > 45:
+            a -= 90
+        while a <= -45:
+            a += 90
+        angles.append(a)
+        weights.append(rw)
+    if len(angles) < 3:
+        return 0.0
+    order = np.argsort(angles)
+    a_sorted, w_sorted = np.asarray(angles)[order], np.asarray(weights)[order]
+    cum = np.cumsum(w_sorted)
+    median = float(a_sorted[np.searchsorted(cum, cum[-1] / 2)])
+    # Image y grows downwards: a rect angle of +a means the line descends to the right.
+    return -median
+
+
 def text_dpi(image: np.ndarray | Image.Image) -> int | None:
     """The page's effective resolution from the height of its text lines, or None when there are
     fewer than MIN_TEXT_LINES lines to measure (blank, a photo, a title alone).
@@ -125,8 +162,6 @@ def text_dpi(image: np.ndarray | Image.Image) -> int | None:
     Ink (Otsu) of the deskewed page, without components too large to be letters (rules, frames,
     seals); in six vertical strips, every run of inked rows is a text line, and sqrt(12 * variance)
     of its row profile is its band height. The median band over LINE_BAND_INCHES is the dpi."""
-    from ocr.preprocess import estimate_skew  # preprocess is the heavier module; only this needs it
-
     gray = _max_channel(image)
     h, w = gray.shape
     f = min(1.0, _MEASURE_WIDTH / max(w, 1))
