@@ -944,7 +944,7 @@ def read_row(image: np.ndarray | Image.Image, box: Box, *, line: int, block: int
     import cv2
 
     from ocr._exec import tesseract
-    from ocr.tesseract_engine import parse_tsv
+    from ocr.tsv import parse_tsv
 
     rgb = as_rgb_array(image)
     x0, y0, x1, y1 = box

@@ -332,7 +332,7 @@ def _inside(w: Word, box: Box) -> bool:
 def _read(crop: np.ndarray, scale: float, *, dpi: int, language: str, timeout_s: float,
           file: str) -> list[list[Word]]:
     """The crop's lines as read at `scale`, word boxes in the crop's own pixels."""
-    from ocr.tesseract_engine import parse_tsv
+    from ocr.tsv import parse_tsv
 
     img = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
@@ -406,13 +406,13 @@ def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, d
     """`words` with the recipients list's lines each taken from the surest of its readings: the
     page's, and its crop's alone at a few scales. Unchanged when the page has no list. `dpi`: the
     prepared image's resolution."""
-    from ocr.tesseract_engine import _to_prepared
+    from ocr.tsv import to_prepared
 
     box = find_list(words, width, height)
     if box is None:
         return words
     h, w = prep.gray.shape
-    x0, y0, x1, y1 = _to_prepared(prep, box)
+    x0, y0, x1, y1 = to_prepared(prep, box)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 - x0 < 20 or y1 - y0 < 20:
         return words

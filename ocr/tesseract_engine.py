@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import re
@@ -35,6 +34,7 @@ from ocr.quality import PageQuality
 from ocr.recipient_list import reread_list
 from ocr.signer_lines import confirm_words
 from ocr.stamp_ink import suppress_stamp_ink
+from ocr.tsv import lines_text, parse_tsv, to_prepared
 
 _log = logging.getLogger(__name__)
 OSD_MIN_CONFIDENCE = 2.0  # Tesseract's own scale; below it the guess is as good as a coin
@@ -117,16 +117,16 @@ class TesseractEngine:
             words, text = _reorder_upright(words, prep, width, height)
         if self.correct:
             words = correct(words)
-            text = _text(words)
+            text = lines_text(words)
         if self.key_lines:
             words = _second_reading("the number and date lines", reread_words, words, page, width, height,
                                     file=file)
-            text = _text(words)
+            text = lines_text(words)
         if self.marks:
             words = under_marks(words, find_marks(image, dpi))
         if self.signer_lines:
             words = _second_reading("the signature block", confirm_words, words, page, width, height, file=file)
-            text = _text(words)  # a name line read only by the second recogniser may have been added
+            text = lines_text(words)  # a name line read only by the second recogniser may have been added
         if self.holder_lines:
             words = _second_reading("the holder's lines", confirm_holder_words, words, page, width, height,
                                     file=file)
@@ -152,7 +152,7 @@ class TesseractEngine:
             for left, (x0, x1) in ((True, (0, zone.cut)), (False, (zone.cut, width))):
                 if not left and zone.kind not in self.columns:
                     continue  # "header-left": the issuing body and number only
-                bx0, by0, bx1, by1 = _to_prepared(prep, (x0, zone.top - margin, x1, zone.bottom + margin))
+                bx0, by0, bx1, by1 = to_prepared(prep, (x0, zone.top - margin, x1, zone.bottom + margin))
                 box = (max(0, bx0), max(0, by0), min(w, bx1), min(h, by1))
                 if box[2] - box[0] > 10 and box[3] - box[1] > 10:
                     crops.append((zone, left, box))
@@ -231,7 +231,7 @@ def _reorder_upright(words: list[Word], prep: Prepared, width: int, height: int)
     upright: dict[tuple[str, tuple[int, int, int, int]], tuple[int, int, int, int]] = {}
     turned = []
     for w in words:
-        x0, y0, x1, y1 = _to_prepared(prep, w.bbox)
+        x0, y0, x1, y1 = to_prepared(prep, w.bbox)
         # The prepared box of a rotated box is a little larger than the word; its centre is exact.
         cx, cy, hw, hh = (x0 + x1) / 2 / scale, (y0 + y1) / 2 / scale, (w.bbox[2] - w.bbox[0]) / 2, (w.bbox[3] - w.bbox[1]) / 2
         box = (round(cx - hw), round(cy - hh), round(cx + hw), round(cy + hh))
@@ -249,13 +249,6 @@ def _median_height(words: tuple[Word, ...]) -> float:
 def _weight(words: list[Word]) -> float:
     """Letters and digits read, weighted by confidence."""
     return sum(w.confidence * sum(c.isalnum() for c in w.text) for w in words)
-
-
-def _to_prepared(prep: Prepared, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    x0, y0, x1, y1 = box
-    pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ prep.matrix.T
-    return (int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())),
-            int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max())))
 
 
 def orientation(image: np.ndarray | Image.Image, *, dpi: int, timeout_s: float = 60, file: str = "<page>") -> int:
@@ -283,47 +276,10 @@ def orientation(image: np.ndarray | Image.Image, *, dpi: int, timeout_s: float =
     return int(rotate.group(1)) % 360
 
 
-def parse_tsv(tsv: str, prep: Prepared | None, width: int, height: int) -> tuple[list[Word], str]:
-    """Words (boxes in page pixels) and the page text, lines ordered as Tesseract read them."""
-    rows = csv.reader(tsv.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
-    header = next(rows, None)
-    if not header or header[:1] != ["level"]:
-        return [], ""
-    keys: dict[tuple[int, int, int], int] = {}
-    words: list[Word] = []
-    for r in rows:
-        if len(r) < 12 or r[0] != "5":
-            continue
-        text = r[11].strip()
-        try:
-            conf = float(r[10])
-        except ValueError:
-            continue
-        if not text or conf < 0:
-            continue
-        block, par, line = int(r[2]), int(r[3]), int(r[4])
-        left, top, bw, bh = int(r[6]), int(r[7]), int(r[8]), int(r[9])
-        box = (left, top, left + bw, top + bh)
-        if prep is not None:
-            box = prep.to_page(box, width, height)
-        index = keys.setdefault((block, par, line), len(keys))
-        words.append(Word(text=text, confidence=round(max(0.0, min(1.0, conf / 100.0)), 4), bbox=box, line=index, block=block))
-    lines: dict[int, list[str]] = {}
-    for w in words:
-        lines.setdefault(w.line, []).append(w.text)
-    return words, "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
-
-
 def under_marks(words: list[Word], marks: list[Mark]) -> list[Word]:
     """A word read through a seal or a signature keeps at most UNDER_MARK_CAP confidence."""
     if not marks:
         return words
     return [replace(w, confidence=min(w.confidence, UNDER_MARK_CAP)) if covered(w.bbox, marks) else w for w in words]
 
-
-def _text(words: list[Word]) -> str:
-    lines: dict[int, list[str]] = {}
-    for w in words:
-        lines.setdefault(w.line, []).append(w.text)
-    return "\n".join(" ".join(ws) for _, ws in sorted(lines.items()))
 
