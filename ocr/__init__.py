@@ -18,7 +18,8 @@ from typing import Any
 from core.workers import fork_is_safe
 from ocr.engine import OcrEngine, engines, get_engine, register_engine
 from ocr.errors import EngineFailed, ImageTooLarge, OcrError, UnreadableInput
-from ocr.extract import ExtractedField, Extraction, extract_fields
+from ocr.extract import extract_fields
+from ocr.fields import ExtractedField, Extraction
 from ocr.model import OcrResult, PageText, Word
 from ocr.pages import MAX_PIXELS, PageImage, load_pages
 from ocr.quality import PageQuality, assess

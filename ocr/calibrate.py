@@ -42,17 +42,11 @@ from core.text import fold, nfc
 from core.units import is_place_name
 from ocr._text import is_upper_text
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, is_syllable
-from ocr.extract import (
-    _UNIT_IN_ADDRESS,
-    HANDWRITTEN_CAP,
-    LONG_TEXT_CAP,
-    LOW_WORD_CAP,
-    OFFICE_WORDS,
-    ExtractedField,
-    Extraction,
-)
+from ocr.extract import _UNIT_IN_ADDRESS
+from ocr.fields import HANDWRITTEN_CAP, LONG_TEXT_CAP, LOW_WORD_CAP, ExtractedField, Extraction
 from ocr.marks import UNDER_MARK_CAP
 from ocr.model import OcrResult
+from ocr.signature import OFFICE_WORDS
 from schemas.document_types import DOCUMENT_TYPES, GENERAL_TYPE_CODE
 from schemas.thresholds import DEFAULT_THRESHOLD, Thresholds
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from core.text import fold, nfc
 from ocr._text import edit_distance
-from ocr.extract import LOW_WORD_CAP, ExtractedField, Extraction
+from ocr.fields import LOW_WORD_CAP, ExtractedField, Extraction
 
 # A known value needs this many approved records behind it before a read value is repaired to it.
 MIN_REPAIR_SUPPORT = 3

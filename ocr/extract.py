@@ -12,29 +12,66 @@ and at 0.3 when the value fails its format check."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
-from dataclasses import field as dc_field
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from statistics import median
-from typing import Any
 
-from core.identifiers import is_citizen_id, is_document_number
-from core.text import fold, has_foreign_letter, nfc
+from core.identifiers import is_document_number
+from core.text import fold, nfc
 from core.units import is_place_name, place_names_by_fold
-from ocr._lexicon import SIGNER_TITLES, SURNAMES, normalise_upper, surname_fixed
+from ocr._lexicon import SIGNER_TITLES, normalise_upper
 from ocr._text import (
     clean_document_number,
-    clean_id_number,
     edit_distance,
     is_upper_text,
     parse_dmy,
     parse_vn_date,
 )
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP, is_syllable
-from ocr.model import Box, OcrResult, PageText, Word
-from ocr.recipient_list import NOI_NHAN, left_column, printed_items, same_line
+from ocr.fields import (
+    ABSENT,
+    FILLED_IN_CONFIDENCE,
+    HANDWRITTEN_CAP,
+    LONG_TEXT_CAP,
+    LONG_TEXT_WORDS,
+    LOW_WORD_CAP,
+    PLAUSIBILITY_CAP,
+    ExtractedField,
+    Extraction,
+    field_from_words,
+    fixed_field,
+    with_checks,
+    words_confidence,
+)
+from ocr.labelled import (
+    labelled_text,
+    name_field,
+    read_holder_birth_date,
+    read_holder_id,
+    read_holder_name,
+    read_registration,
+)
+from ocr.labels import MOTTO, NUMBER_LABEL, RECIPIENT_LABELS
+from ocr.model import OcrResult, PageText, Word
+from ocr.recipient_list import left_column, printed_items
+from ocr.segments import Segment, clean_value, same_line, segment_of, segments, union
+from ocr.signature import (
+    ABBREVIATIONS,
+    JOINED_TITLES,
+    MORE_TITLES,
+    authority_start,
+    body_parses,
+    damaged_name,
+    is_personal_name,
+    joined_mark,
+    looks_like_name,
+    name_line,
+    names_office,
+    signature_blocks,
+    surname_restored,
+    without_rank,
+)
 from schemas.document_types import (
     CONTRACT_FIELDS,
     DOCUMENT_KINDS,
@@ -43,125 +80,10 @@ from schemas.document_types import (
     get_document_type,
 )
 
-LOW_WORD_CONFIDENCE = 0.6
-FORMAT_FAIL_CAP = 0.3
-LOW_WORD_CAP = 0.5
-# A value that looks hand-written into a printed blank (number, day) goes to a person.
-HANDWRITTEN_CAP = 0.5
-FILLED_IN_CONFIDENCE = 0.8
-# A value that fails a plausibility check (a signer "name" that is a title, a holder name that is a
-# label, a kind outside the known kinds) is a guess, whatever the glyph confidence: a person looks.
-PLAUSIBILITY_CAP = 0.3
-# A long free text (a summary of 20 words) is right only if every word is: one slipped mark in
-# "kiêm định" at 0.94 mean word confidence is the commonest miss on real pages. Below the signing
-# band, not below the review threshold.
-LONG_TEXT_WORDS = 8
-LONG_TEXT_CAP = 0.85
 _DATE_TAIL = re.compile(r"ngay\b.*thang\s*[0-9oil|]{1,2}\s*[,.]?\s*nam\s*[0-9]{4}")
 
 
-@dataclass(frozen=True)
-class ExtractedField:
-    value: str | None
-    confidence: float  # 0..1
-    page: int | None
-    bbox: Box | None
-    # Plausibility checks of the value from its place and form, by name ("personal_name",
-    # "known_kind", "header_right" ...): True passed, False failed. A failed check has already capped
-    # the confidence at PLAUSIBILITY_CAP; calibration reads them as features. Empty: none applies.
-    checks: dict[str, bool] = dc_field(default_factory=dict, compare=False, hash=False)
-    # Where the value came from when it is not simply what was read: {"catalogue": {"read": <the value
-    # the page gave>, "repaired": "signer", "support": 400, ...}} (ocr.catalogue). Empty: as read.
-    provenance: dict[str, Any] = dc_field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def plausible(self) -> bool:
-        return all(self.checks.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"value": self.value, "confidence": round(self.confidence, 3), "page": self.page,
-                               "bbox": list(self.bbox) if self.bbox else None}
-        if self.checks:  # only when there are any: older readers see the four keys they know
-            out["checks"] = dict(self.checks)
-        if self.provenance:
-            out["provenance"] = dict(self.provenance)
-        return out
-
-
-def with_checks(f: ExtractedField, **checks: bool) -> ExtractedField:
-    """`f` with these plausibility checks added; any failed one caps its confidence at PLAUSIBILITY_CAP."""
-    if f.value is None:
-        return f
-    merged = {**f.checks, **checks}
-    conf = f.confidence if all(merged.values()) else min(f.confidence, PLAUSIBILITY_CAP)
-    return replace(f, confidence=conf, checks=merged)
-
-
-ABSENT = ExtractedField(None, 0.0, None, None)
-
-
-@dataclass(frozen=True)
-class Extraction:
-    document_type: str
-    pages: int
-    fields: dict[str, ExtractedField]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"document_type": self.document_type, "pages": self.pages,
-                "fields": {name: f.to_dict() for name, f in self.fields.items()}}
-
-
 # ---------------------------------------------------------------- segments: pieces of lines
-
-
-@dataclass(frozen=True)
-class Segment:
-    page: int
-    width: int
-    height: int
-    words: tuple[Word, ...]
-    text: str
-    folded: str
-    starts: tuple[int, ...]  # char offset of each word in `text`
-
-    @property
-    def box(self) -> Box:
-        return _union(w.bbox for w in self.words)
-
-    @property
-    def xc(self) -> float:
-        b = self.box
-        return (b[0] + b[2]) / 2
-
-    @property
-    def top(self) -> int:
-        return self.box[1]
-
-    @property
-    def bottom(self) -> int:
-        return self.box[3]
-
-    @property
-    def line_height(self) -> float:
-        return median(w.bbox[3] - w.bbox[1] for w in self.words)
-
-    def words_in(self, a: int, b: int) -> list[Word]:
-        return [w for w, s in zip(self.words, self.starts, strict=True) if s < b and s + len(w.text) > a]
-
-
-def _union(boxes: Iterable[Box]) -> Box:
-    bs = list(boxes)
-    return (min(b[0] for b in bs), min(b[1] for b in bs), max(b[2] for b in bs), max(b[3] for b in bs))
-
-
-def _segment(words: list[Word], page: PageText) -> Segment:
-    texts = [nfc(w.text) for w in words]
-    starts, pos = [], 0
-    for t in texts:
-        starts.append(pos)
-        pos += len(t) + 1
-    text = " ".join(texts)
-    return Segment(page.number, page.width, page.height, tuple(words), text, fold(text), tuple(starts))
 
 
 def _part(seg: Segment, words: list[Word]) -> Segment:
@@ -172,78 +94,16 @@ def _part(seg: Segment, words: list[Word]) -> Segment:
     return Segment(seg.page, seg.width, seg.height, tuple(words), text, fold(text), tuple(starts))
 
 
-def _header_split(ws: list[Word], page: PageText, h: float) -> int | None:
-    """Where a header line crosses from the issuing-body column to the motto column (index or None).
-
-    The two columns can be closer than two line heights, so the cut is the widest gap near the middle."""
-    if ws[0].bbox[1] > 0.2 * page.height:
-        return None
-    best, at = 0.6 * h, None
-    for i in range(1, len(ws)):
-        gap = ws[i].bbox[0] - ws[i - 1].bbox[2]
-        if gap > best and 0.3 * page.width < (ws[i].bbox[0] + ws[i - 1].bbox[2]) / 2 < 0.65 * page.width:
-            best, at = gap, i
-    return at
-
-
-def segments(page: PageText) -> list[Segment]:
-    """Tesseract lines cut at wide gaps (> 2 line heights) and at the header's column boundary."""
-    out: list[Segment] = []
-    for line in page.lines():
-        ws = sorted(line, key=lambda w: w.bbox[0])
-        h = median(w.bbox[3] - w.bbox[1] for w in ws) or 1
-        cut = _header_split(ws, page, h) if page.number == 1 else None
-        cur: list[Word] = [ws[0]]
-        for i, w in enumerate(ws[1:], start=1):
-            if i == cut or w.bbox[0] - cur[-1].bbox[2] > 2.0 * max(h, page.dpi / 15):
-                out.append(_segment(cur, page))
-                cur = []
-            cur.append(w)
-        out.append(_segment(cur, page))
-    return out
-
-
 # ---------------------------------------------------------------- confidence
-
-
-def _confidence(words: list[Word], format_ok: bool = True) -> float:
-    if not words:
-        return 0.0
-    confs = [w.confidence for w in words]
-    c = min(sum(confs) / len(confs), min(confs) + 0.15)
-    if min(confs) < LOW_WORD_CONFIDENCE:
-        c = min(c, LOW_WORD_CAP)
-    if not format_ok:
-        c = min(c, FORMAT_FAIL_CAP)
-    return round(max(0.0, min(1.0, c)), 3)
-
-
-def _field(value: str | None, words: list[Word], page: int | None, format_ok: bool = True) -> ExtractedField:
-    if not value:
-        return ABSENT
-    box = _union(w.bbox for w in words) if words else None
-    confidence = _confidence(words, format_ok) if words else (0.3 if format_ok else 0.1)
-    if has_foreign_letter(value):
-        confidence = min(confidence, LOW_WORD_CAP)
-    return ExtractedField(value, confidence, page, box)
-
-
-def _clean_value(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip(" .,;:-–—_|'\"")
 
 
 # ---------------------------------------------------------------- layout fields
 
 
 _UNDERLINE = re.compile(r"^[\s\-_—–=~.,·'`\"|]+$")
-# "Số:" with OCR slack; either a colon or a digit must follow (a handwritten number may be garbage).
-_SO = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,]?\s*(?=\d|[o0il]\d))")
 # (An internal paper -- a phiếu trình, a report of a working group -- is signed under the signer's role
 # in the work, "NGƯỜI TRÌNH", "CHUYÊN VIÊN", "LÃNH ĐẠO PHÒNG", rather than a title.)
 _ROLE_HEADING = re.compile(r"^\s*(nguoi trinh|nguoi lap|chuyen vien|lanh dao)\b")
-_SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|^\s*(dai dien|dd)\b|chu tich|giam doc|truong|pho|thu truong|bo truong|"
-                          r"^\s*(nguoi trinh|nguoi lap|chuyen vien|lanh dao)\b|"
-                          r"chanh van phong|cuc truong|vu truong|tong giam doc|hieu truong")
 
 
 # Marks put on the paper after it was issued, never the document's own header, number or date: an
@@ -252,7 +112,6 @@ _SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|^\s*(dai dien|dd)\b|chu ti
 _STAMP_ANCHOR = re.compile(r"\b(cong van den|cv den|van ban den)\b|^\s*den\s*[:.]?\s*(so\b|$)|"
                            r"^\s*(ky boi|nguoi ky|thoi gian ky|co quan|email|sao y)\s*[:.]|\bthoi gian ky\b|^\s*sao y\b")
 _STAMP_LINE = re.compile(r"^\s*(so|ngay|gio|chuyen|luu ho so|den|so den|ngay den|ky boi|co quan|thoi gian)\b")
-_MOTTO = re.compile(r"\b(cong hoa|doc lap\b)")
 
 
 def _stamped(first: list[Segment]) -> set[int]:
@@ -280,7 +139,7 @@ def _split(seg: Segment, at: int, page: PageText) -> list[Segment]:
     """`seg` cut before the word that starts at character `at` (the motto run into the body's line)."""
     k = next((i for i, st in enumerate(seg.starts) if st >= at), len(seg.words))
     parts = [list(seg.words[:k]), list(seg.words[k:])]
-    return [_segment(ws, page) for ws in parts if ws]
+    return [segment_of(ws, page) for ws in parts if ws]
 
 
 def _first_page(ocr: OcrResult, segs: list[Segment]) -> list[Segment]:
@@ -292,7 +151,7 @@ def _first_page(ocr: OcrResult, segs: list[Segment]) -> list[Segment]:
     for s in segs:
         if s.page != page.number:
             continue
-        m = _MOTTO.search(s.folded)
+        m = MOTTO.search(s.folded)
         if m and m.start() > 0 and s.top < 0.25 * s.height:
             out += _split(s, m.start(), page)
         else:
@@ -362,7 +221,7 @@ def _rows_joined(segs: list[Segment], page: PageText) -> list[Segment]:
         if mate is None:
             out.append(s)
         else:
-            out[out.index(mate)] = _segment(list(mate.words) + list(s.words), page)
+            out[out.index(mate)] = segment_of(list(mate.words) + list(s.words), page)
     return sorted(out, key=lambda s: s.top)
 
 
@@ -378,7 +237,7 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
     stamped = _stamped(first)
     first = [s for i, s in enumerate(first) if i not in stamped]
     w, h = first[0].width, first[0].height
-    numbered = [s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and s.box[0] < 0.4 * w and _SO.match(s.folded)]
+    numbered = [s for s in first if s.top < 0.4 * h and s.xc < 0.55 * w and s.box[0] < 0.4 * w and NUMBER_LABEL.match(s.folded)]
     # The document's own number carries its symbol ("Số: 125/QĐ-UBND"); a "Số: 1234" with none above it
     # is a registry stamp whose "ĐẾN" was not read (Decree 30 gives every number a symbol).
     number = next((s for s in numbered if _SYMBOL_LINE.search(s.text)), numbered[0] if numbered else None)
@@ -400,7 +259,7 @@ def _header_parts(first: list[Segment], segs: list[Segment], page: PageText) -> 
         dated = low[0] if low else None
     limit = number.top if number else (dated.top if dated and dated.page == first[0].page else 0.3 * h)
     left = [s for s in first if s.bottom <= limit + 0.3 * s.line_height and s.xc < 0.5 * w and s.top < 0.3 * h
-            and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2 and not _MOTTO.match(s.folded)
+            and not _UNDERLINE.match(s.text) and sum(c.isalpha() for c in s.text) >= 2 and not MOTTO.match(s.folded)
             and not _SYMBOL_LINE.search(s.text)]
     # Drop stray marks: a header line is upper case (a few lower-case OCR slips allowed).
     left = [s for s in left if is_upper_text(s.text, 0.7)]
@@ -416,7 +275,7 @@ def _above_signature(s: Segment, segs: list[Segment]) -> bool:
     """Does a signature block start right under this line (a permit's "Hà Nội, ngày …" printed over
     "CỤC TRƯỞNG" rather than in the header)?"""
     return any(t.page == s.page and 0 <= t.top - s.bottom < 5 * s.line_height and t.xc > 0.45 * t.width
-               and is_upper_text(t.text) and (_authority_start(t) or _names_office(t.folded)) for t in segs)
+               and is_upper_text(t.text) and (authority_start(t) or names_office(t.folded)) for t in segs)
 
 
 def _place_led(s: Segment) -> bool:
@@ -424,13 +283,13 @@ def _place_led(s: Segment) -> bool:
     and a comma open it. It is still the date's line: a dated line further down (an annex's, a form's)
     is not the document's date."""
     head, comma, _ = s.text.partition(",")
-    place = _clean_value(head)
+    place = clean_value(head)
     return bool(comma) and 2 <= len(place) <= 30 and (is_place_name(place) or fold(place) in place_names_by_fold())
 
 
 def _place_before_date(s: Segment) -> bool:
     m = re.search(r",?\s*n\s?g?[a-z]{1,2}\s*(?:\S{0,4}\s*t\s?h|\d{1,2}\s?[/.\-]\s?\d)", s.folded)
-    place = _clean_value(s.text[: m.start()]) if m else ""
+    place = clean_value(s.text[: m.start()]) if m else ""
     return bool(place) and (is_place_name(place) or fold(place) in place_names_by_fold())
 
 
@@ -451,7 +310,7 @@ def _header_lines(left: list[Segment]) -> tuple[list[str], list[Word]]:
         if not ws:
             continue
         words += ws
-        text = _clean_value(" ".join(nfc(w.text) for w in ws)).lstrip("-–•*+ ")
+        text = clean_value(" ".join(nfc(w.text) for w in ws)).lstrip("-–•*+ ")
         lines.append(text + (" -" if joint else ""))
     return lines, words
 
@@ -487,7 +346,7 @@ def _body_type_fixed(line: str) -> str:
     # (a stamp over it: "UEWØ TỈNH BÌNH ĐỊNH", "UĐÑØQUẬN BA ĐÌNH") can only be "UBND", the one-word
     # form of a people's committee.
     m = _GARBLED_BEFORE_UNIT.match(line)
-    if m and not is_syllable(m.group("word")) and fold(m.group("word")) not in _ABBREVIATIONS \
+    if m and not is_syllable(m.group("word")) and fold(m.group("word")) not in ABBREVIATIONS \
             and fold(m.group("word")).startswith("u") and is_place_name(_unit_after(m.group("rest"))):
         return f"UBND {m.group('kind')} {m.group('rest')}"
     return line
@@ -507,11 +366,11 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
     if not parts:
         return ABSENT
     extra = (place.upper(),) if place and len(place) > 2 else ()
-    value = normalise_upper(_clean_value(" ".join(parts)).strip("_"), extra)
+    value = normalise_upper(clean_value(" ".join(parts)).strip("_"), extra)
     # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line.
-    fixed = normalise_upper(_clean_value(" ".join(header_units_fixed(place_names_fixed(_body_type_fixed(p)).upper(), place)
+    fixed = normalise_upper(clean_value(" ".join(header_units_fixed(place_names_fixed(_body_type_fixed(p)).upper(), place)
                                                   for p in parts)).strip("_"), extra)
-    field = _field(fixed, words, left[0].page, format_ok=is_upper_text(value, 0.85))
+    field = field_from_words(fixed, words, left[0].page, format_ok=is_upper_text(value, 0.85))
     if fixed != value:  # the unit's name put back from the catalogue: a repair, not a reading
         field = replace(field, confidence=min(field.confidence, CORRECTED_INVALID_CAP))
     if value and _SUBORDINATE.match(fold(value)):
@@ -519,57 +378,6 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
         # CHÍNH - KẾ HOẠCH"): without that line the header was misread, however sure the words are.
         field = replace(field, confidence=min(field.confidence, LOW_WORD_CAP))
     return with_checks(field, body_words=body_parses(fixed))
-
-
-# What an issuing body's name is made of (Decree 30 Art. 8.1): a body type first ("ỦY BAN NHÂN DÂN",
-# "BỘ", "SỞ", "CỤC" …), and after a unit kind ("TỈNH", "HUYỆN", "XÃ" …) a unit of the catalogue.
-_BODY_TYPES = tuple(sorted((
-    "uy ban nhan dan", "ubnd", "hoi dong nhan dan", "hdnd", "bo", "so", "cuc", "tong cuc", "chi cuc", "phong",
-    "ban", "van phong", "trung tam", "cong an", "toa an nhan dan", "vien kiem sat nhan dan", "truong", "dang uy",
-    "hoi dong", "uy ban", "chinh phu", "thu tuong chinh phu", "vu", "thanh tra", "kho bac nha nuoc", "doan",
-    "bo chi huy quan su", "bo chi huy", "benh vien", "dai hoc", "hoc vien", "vien", "chi nhanh", "tinh uy",
-    "thanh uy", "huyen uy", "quan uy", "thi uy", "cong ty", "doi", "hoi", "mat tran to quoc", "lien doan lao dong",
-    "bao hiem xa hoi", "ngan hang nha nuoc", "quoc hoi", "ban chap hanh", "toa an", "vien kiem sat",
-), key=len, reverse=True))
-_UNIT_KIND_WORDS = ("THÀNH PHỐ", "THỊ XÃ", "THỊ TRẤN", "ĐẶC KHU", "TỈNH", "HUYỆN", "QUẬN", "XÃ", "PHƯỜNG", "TP.", "TP")
-_ABBREVIATIONS = {"ubnd", "hdnd", "tp", "gd&dt", "tnhh", "cp", "mtv", "ldtb&xh", "khcn", "tw", "vn", "tt", "bch"}
-
-
-def body_parses(value: str | None) -> bool:
-    """Does an issuing body read as one: a body type first (after "-" for each joint issuer), every
-    unit kind followed by a unit of the administrative catalogue, words that are Vietnamese syllables?
-    "XÃ NGHI PHONG" (the body's first line lost) or "ỦY BAN NHÂN DÂN. HUYỆN" do not."""
-    from ocr.correct import is_syllable
-
-    if not value or re.search(r"\d|[^\w\s&.\-–]", value) or re.search(r"\.\s", value):
-        return False
-    def typed(text: str) -> bool:
-        f = fold(text).strip()
-        return any(f == b or f.startswith(b + " ") for b in _BODY_TYPES)
-
-    issuers: list[str] = []
-    for part in re.split(r"\s[-–]\s", value):  # "SỞ LAO ĐỘNG - THƯƠNG BINH …" is one issuer
-        if issuers and not typed(part):
-            issuers[-1] += " " + part
-        else:
-            issuers.append(part)
-    for issuer in issuers:
-        if not typed(issuer):
-            return False
-        tokens = issuer.split()
-        for i, t in enumerate(tokens):
-            if not (is_syllable(t.strip(".")) or fold(t).strip(".") in _ABBREVIATIONS):
-                return False
-            two = " ".join(tokens[i:i + 2])
-            kind = two if two in _UNIT_KIND_WORDS else t if t in _UNIT_KIND_WORDS else None
-            if kind is None or (kind == "XÃ" and i + 1 < len(tokens) and tokens[i + 1] == "HỘI"):
-                continue
-            if i > 0 and tokens[i - 1] in ("THỊ", "ĐẶC") or (kind == t and i > 0 and f"{tokens[i - 1]} {t}" in _UNIT_KIND_WORDS):
-                continue  # the second word of a two-word kind
-            rest = tokens[i + len(kind.split()):]
-            if not any(fold(" ".join(rest[:n])) in place_names_by_fold() for n in range(1, min(4, len(rest)) + 1)):
-                return False
-    return True
 
 
 # Bodies that never issue under their own name alone: a department, office or sub-department.
@@ -624,16 +432,16 @@ def _document_number(seg: Segment | None, continued: Segment | None = None) -> E
         if field.value and field.value.endswith("-") and is_document_number(joined):
             # The first line's confidence (and its handwriting cap) stands: the second line adds letters
             # only, never raises it.
-            box = _union([*([field.bbox] if field.bbox else []), *(w.bbox for w in continued.words)])
-            conf = min(field.confidence, _confidence(list(continued.words), True))
+            box = union([*([field.bbox] if field.bbox else []), *(w.bbox for w in continued.words)])
+            conf = min(field.confidence, words_confidence(list(continued.words), True))
             return replace(field, value=joined, confidence=conf, bbox=box)
         return field
-    m = _SO.match(seg.folded)
+    m = NUMBER_LABEL.match(seg.folded)
     if m is None:
         # "Số:" not read (a handwritten number over it): the symbol is there, the number is not.
         words = [w for w in seg.words if "/" in w.text or re.search(r"[A-ZĐ]{2,}-", w.text)]
-        value = _clean_value(seg.text)
-        return with_checks(_field(value, words or list(seg.words), seg.page, format_ok=is_document_number(value)),
+        value = clean_value(seg.text)
+        return with_checks(field_from_words(value, words or list(seg.words), seg.page, format_ok=is_document_number(value)),
                            number_label=False)
     rest = seg.text[m.end():]
     value = clean_document_number(rest)
@@ -648,10 +456,10 @@ def _document_number(seg: Segment | None, continued: Segment | None = None) -> E
             value, words = joined, tail
         elif slashed and is_document_number(f"{slashed.group(1)}/{slashed.group(2)}"):
             value, words = f"{slashed.group(1)}/{slashed.group(2)}", tail
-            field = _field(value, words, seg.page, format_ok=True)
+            field = field_from_words(value, words, seg.page, format_ok=True)
             # The slash put back, not read: held below the signing band.
             return replace(field, confidence=min(field.confidence, CORRECTED_VALID_CAP))
-    field = _field(value, words or tail, seg.page, format_ok=is_document_number(value))
+    field = field_from_words(value, words or tail, seg.page, format_ok=is_document_number(value))
     # The number proper (before the first "/") is what a clerk writes into "Số: ..../QĐ-UBND".
     digits = [w for w in (words or tail) if re.match(r"^[^/]*\d", w.text) and not w.text.startswith("/")][:1]
     return _handwritten(field, digits, list(seg.words))
@@ -675,9 +483,9 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
         comma = seg.text.find(",")
         span = (m.start(), m.start()) if m else (comma, comma) if comma > 0 else (0, 0)
     before = seg.text[: span[0]]
-    place = _clean_value(before.split(",")[0]) if "," in before else _clean_value(before)
+    place = clean_value(before.split(",")[0]) if "," in before else clean_value(before)
     place_words = seg.words_in(0, len(place)) if place else []
-    place_field = _field(place, place_words, seg.page, format_ok=bool(re.search(r"[A-Za-zÀ-ỹ]{2}", place or "")))
+    place_field = field_from_words(place, place_words, seg.page, format_ok=bool(re.search(r"[A-Za-zÀ-ỹ]{2}", place or "")))
     known = place_names_by_fold().get(fold(place)) if place and not is_place_name(place) else None
     if known and len(known) == 1:
         # Only the marks were misread ("Diễn Khánh"): the one unit with these letters, as a repair.
@@ -691,7 +499,7 @@ def _place_and_date(seg: Segment | None) -> tuple[ExtractedField, ExtractedField
     date_words = seg.words_in(*span)
     # The day (and often the month) is the clerk's fill-in: the word after "ngày".
     day = [w for i, w in enumerate(date_words[1:], 1) if fold(date_words[i - 1].text).startswith("ng")][:1]
-    return place_field, _handwritten(_field(iso, date_words, seg.page), day, list(seg.words))
+    return place_field, _handwritten(field_from_words(iso, date_words, seg.page), day, list(seg.words))
 
 
 # The kind's abbreviation in the symbol (Decree 30 Appendix III) for kinds whose abbreviation has "Đ",
@@ -751,7 +559,7 @@ def _meeting_date(first: list[Segment]) -> ExtractedField:
         if iso is None:
             iso, span = parse_dmy(s.text[:40])
         if iso and span:
-            return with_checks(_field(iso, s.words_in(*span), s.page), place_date_line=False)
+            return with_checks(field_from_words(iso, s.words_in(*span), s.page), place_date_line=False)
     return ABSENT
 
 
@@ -786,8 +594,8 @@ def _title(segs: list[Segment], after: int, keywords: list[str]) -> tuple[Extrac
                     and not nxt.folded.startswith("ve viec")):
                 parts.append(nxt)
                 words += nxt.words
-        value = normalise_upper(_clean_value(" ".join(p.text for p in parts)).rstrip(":"))
-        return _field(value, words, s.page, format_ok=is_upper_text(value)), parts[-1]
+        value = normalise_upper(clean_value(" ".join(p.text for p in parts)).rstrip(":"))
+        return field_from_words(value, words, s.page, format_ok=is_upper_text(value)), parts[-1]
     return ABSENT, None
 
 
@@ -849,7 +657,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
                     else:
                         break
                 text = " ".join(p.text for p in parts)
-                return _field(_clean_value(text[m.start():]), words, s.page)
+                return field_from_words(clean_value(text[m.start():]), words, s.page)
         # A biên bản's or a plan's subject: the centred lines right under the title, in lower case. A
         # long subject wraps as a centred paragraph as wide as the body: centred on the title's axis.
         parts = []
@@ -866,7 +674,7 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
                 break
             parts.append(nxt)
         if parts:
-            return _field(_clean_value(" ".join(p.text for p in parts)), [w for p in parts for w in p.words],
+            return field_from_words(clean_value(" ".join(p.text for p in parts)), [w for p in parts for w in p.words],
                           title.page)
     if number is None:
         return ABSENT
@@ -887,8 +695,8 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
         if nxt.top - parts[-1].bottom > 0.9 * parts[-1].line_height or re.match(r"kinh gui", nxt.folded):
             break
         parts.append(nxt)
-    text = _clean_value(" ".join(p.text for p in parts))
-    field = _field(text, [w_ for p in parts for w_ in p.words], number.page)
+    text = clean_value(" ".join(p.text for p in parts))
+    field = field_from_words(text, [w_ for p in parts for w_ in p.words], number.page)
     if (m := re.match(rf"^[Vv]\s?[{_SLASHES[1:]}]\s?[vV]\b", text)) is not None:
         # The same abbreviation with a look-alike slash ("V⁄v"): the character, not a reading, changes.
         text = "V/v" + text[m.end():]
@@ -920,7 +728,7 @@ def _labelled_summary(first: list[Segment]) -> ExtractedField:
             parts.append(nxt.text)
             words += nxt.words
             prev = nxt
-        field = _field(_clean_value(" ".join(parts)), words, s.page)
+        field = field_from_words(clean_value(" ".join(parts)), words, s.page)
         return replace(field, confidence=min(field.confidence, LONG_TEXT_CAP))
     return ABSENT
 
@@ -969,86 +777,7 @@ def _kind(title: ExtractedField, summary: ExtractedField) -> tuple[ExtractedFiel
 # ---------------------------------------------------------------- signature block
 
 
-_NAME_WORD = re.compile(r"^[A-ZĐÀ-Ỹ][a-zđà-ỹ]+$|^[A-ZĐÀ-Ỹ]+$")
-# Military and academic ranks printed before a signer's name ("Trung tá Ngô Văn Công").
-_RANK = re.compile(r"^(thuong tuong|trung tuong|thieu tuong|dai tuong|dai ta|thuong ta|trung ta|thieu ta|dai uy|"
-                   r"thuong uy|trung uy|thieu uy|pgs\.?\s?ts\.?|gs\.?\s?ts\.?|ts\.?|ths\.?|bs\.?|ks\.?)\s+")
-# Phrases that are never part of a person's name: kinds, titles, bodies, the motto, block labels.
-_NOT_NAME = re.compile(r"\b(" + "|".join(sorted({fold(k) for k in DOCUMENT_KINDS} | {
-    "chu tich", "giam doc", "truong phong", "thu truong", "bo truong", "cuc truong", "vu truong", "chanh van phong",
-    "uy ban", "nhan dan", "cong hoa", "viet nam", "noi nhan", "xa hoi", "chu nghia", "doc lap", "hanh phuc",
-    "tu do", "kinh gui", "dai dien", "thanh vien", "chu ho", "kinh doanh", "ho va ten", "ho ten", "ong ba",
-    "tm", "kt", "tl", "tuq", "ky ten", "dong dau", "thanh pho", "thuong truc", "phu trach", "nguoi trinh",
-    "lanh dao", "chuyen vien"}, key=len, reverse=True)) + r")\b")
 # (Single words like "trương", "phương", "quân", "cúc", "bá" are family or given names as well.)
-
-
-def _looks_like_name(text: str) -> bool:
-    ws = text.split()
-    return 2 <= len(ws) <= 6 and all(_NAME_WORD.match(nfc(w)) for w in ws)
-
-
-def is_personal_name(text: str | None) -> bool:
-    """A person's name: 2-6 capitalised Vietnamese syllables, no kind, title, body or label words
-    ("QUYẾT ĐỊNH", "CHỦ TỊCH", "chủ hộ kinh doanh" are not names)."""
-    from ocr.correct import is_syllable
-
-    if not text or not _looks_like_name(text):
-        return False
-    return all(is_syllable(w) for w in text.split()) and not _NOT_NAME.search(fold(text))
-
-
-def _surname_restored(text: str) -> tuple[str, bool]:
-    """A name whose family name lost its first letters under the seal or at a cut ("guyễn Văn Long"):
-    the one common family name that ends with what was read (4 letters at least) put back."""
-    first, sep, rest = text.partition(" ")
-    if not sep or len(first) < 4 or not first[0].islower():
-        return text, False
-    ends = [s for s in SURNAMES if len(s) > len(first) and s.lower().endswith(first.lower())]
-    return (ends[0] + sep + rest, True) if len(ends) == 1 else (text, False)
-
-
-def _name_line(s: Segment) -> str:
-    """A signer's name line as a name: rank dropped, a lost family-name start put back."""
-    return _surname_restored(_without_rank(_clean_value(s.text))[0])[0]
-
-
-def _without_rank(text: str) -> tuple[str, int]:
-    m = _RANK.match(fold(text))
-    return (text[m.end():], m.end()) if m else (text, 0)
-
-
-def _is_text(s: Segment) -> bool:
-    """Not a speck, a dash run or seal/signature debris."""
-    letters = sum(c.isalpha() for c in s.text)
-    return letters >= 2 and max(w.confidence for w in s.words) >= 0.3
-
-
-def _wordy(s: Segment) -> bool:
-    """Printed words, not seal or signature debris ("MU <"): most tokens are Vietnamese syllables."""
-    from ocr.correct import is_syllable
-
-    tokens = [t.strip(".,:;-") for t in s.text.split()]
-    good = sum(1 for t in tokens if len(t) > 1 and is_syllable(t))
-    return good >= max(1, len(tokens) / 2)
-
-
-def _damaged_name(titles: list[Segment], page_segs: list[Segment]) -> Segment | None:
-    """The name line of a block whose name did not read as one ("Lê +ân Dũng", "an Ngọc Thướng"): the
-    first line below the block, within a third of the page, overlapping it, that carries two
-    capitalised syllables and no more debris than words. None when there is no such line."""
-    from ocr.correct import is_syllable
-
-    x0, x1, bottom = min(t.box[0] for t in titles), max(t.box[2] for t in titles), titles[-1].bottom
-    for s in sorted(page_segs, key=lambda s: s.top):
-        if not (s.top > bottom and s.top - bottom < 0.33 * s.height and s.box[0] < x1 and s.box[2] > x0):
-            continue
-        tokens = s.text.split()
-        names = [t for t in tokens if _NAME_WORD.match(t) and is_syllable(t) and len(t) > 1]
-        if len(names) >= 2 and 2 * len(names) >= len(tokens) and not is_upper_text(s.text) \
-                and not _NOT_NAME.search(s.folded):
-            return s
-    return None
 
 
 def _name_beside_recipients(segs: list[Segment]) -> ExtractedField:
@@ -1062,117 +791,23 @@ def _name_beside_recipients(segs: list[Segment]) -> ExtractedField:
     near = sorted((s for s in segs if s.page == recipients.page and s.box[0] > 0.4 * w
                    and recipients.top - 0.1 * h < s.top < recipients.top + 0.25 * h), key=lambda s: s.top)
     for s in near:
-        text = _name_line(s)
+        text = name_line(s)
         if is_personal_name(text) and not is_upper_text(s.text):
-            field = _name_field(_field(text, list(s.words), s.page))
+            field = name_field(field_from_words(text, list(s.words), s.page))
             return with_checks(field, personal_name=True, under_authority=False)
     return ABSENT
-
-
-def _upper_name(text: str) -> bool:
-    """A personal name printed in capitals, not a body's name under "KT. BỘ TRƯỞNG" ("BỘ QUỐC PHÒNG"
-    reads as three capitalised syllables too; a name starts with a family name, a body with its type)."""
-    first = fold(text.split()[0]) if text.split() else ""
-    surname = first in {fold(s) for s in SURNAMES}
-    return is_personal_name(text) and (surname or not body_parses(text))
-
-
-def _joined_mark(text: str) -> str | None:
-    """A delegation line read with its spaces and full stop lost ("TLCHỦTỊCH", "KT.CHỦTỊCH") in its
-    printed form ("TL. CHỦ TỊCH"), or None when the text is no such line."""
-    m = re.match(r"^\s*(TM|KT|TL|TUQ)[.,]?\s?(\S+)\s*$", nfc(text))
-    if m is None:
-        return None
-    title = next((t for t in (*_JOINED_TITLES, *_MORE_TITLES) if t.replace(" ", "") == m.group(2)), None)
-    return f"{m.group(1)}. {title}" if title and " " in title else None
-
-
-def has_page_header(segs: Iterable[Segment], height: int) -> bool:
-    """Does the page carry a first page's header (motto, "Số:" line) in its top quarter? A continuation
-    page has none, and its signature block and recipients may stand right under its page number."""
-    return any(s.top < 0.25 * height and (_MOTTO.search(s.folded) or _SO.match(s.folded)) for s in segs)
-
-
-def _authority_start(s: Segment, header_end: float | None = None) -> bool:
-    # "KT." / "TM." printed in capitals starts a block even when the seal garbles the rest of its line.
-    marked = bool(re.match(r"^\s*(KT|TM|TL|TUQ)\s?[.,]\s*\S", s.text))
-    joined = _joined_mark(s.text) is not None  # "TLCHỦTỊCH": the line with its spaces lost
-    return ((is_upper_text(s.text) or marked) and bool(_SIGNER_HINT.search(s.folded)) or joined) \
-        and s.top > (0.15 * s.height if header_end is None else header_end)
-
-
-def _signature_blocks(page_segs: list[Segment]) -> list[tuple[list[Segment], Segment | None]]:
-    """(authority lines, name line or None) of each block on one page, in reading order.
-
-    A block sits in the right half (the preamble "CHỦ TỊCH ỦY BAN NHÂN DÂN …" and the "QUYẾT ĐỊNH:"
-    sub-heading are centred across the page, not in it): upper-case authority lines one under the
-    other, then within a third of the page (signature and seal between) the signer's name. A biên
-    bản or a joint document also signs in the left half ("ĐẠI DIỆN …", "KT. BỘ TRƯỞNG")."""
-    if not page_segs:
-        return []
-    w = page_segs[0].width
-    h = page_segs[0].height
-    header_end = 0.15 * h if has_page_header(page_segs, h) else 0.03 * h  # under the page number
-    blocks: list[tuple[list[Segment], Segment | None]] = []
-    for side in ("right", "left"):
-        if side == "right":
-            column = [s for s in page_segs if s.xc > 0.55 * w and s.box[0] > 0.4 * w
-                      and (_is_text(s) or _joined_mark(s.text) is not None)]
-        else:
-            column = [s for s in page_segs if s.box[2] < 0.55 * w and s.box[0] > 0.03 * w and _is_text(s)]
-        column.sort(key=lambda s: s.top)
-        used: set[int] = set()
-        for i, s in enumerate(column):
-            if i in used or not _authority_start(s, header_end) or (side == "left" and not _LEFT_BLOCK.match(s.folded)):
-                continue
-            lines = [s]
-            j = i + 1
-            # A printed line of the block, not the signature's or the seal's strokes read as capitals
-            # ("NA AVV", "XU 2V"): those stand three or more print lines tall.
-            while j < len(column) and is_upper_text(column[j].text) and not _upper_name(_clean_value(column[j].text)) \
-                    and _wordy(column[j]) and column[j].top - lines[-1].bottom < 1.5 * lines[-1].line_height \
-                    and column[j].line_height < 2.5 * max(x.line_height for x in lines):
-                lines.append(column[j])
-                used.add(j)
-                j += 1
-            x0, x1 = min(x.box[0] for x in lines), max(x.box[2] for x in lines)
-            below = [x for x in column[j:] if x.top - lines[-1].bottom < 0.33 * x.height
-                     and x.box[0] < x1 and x.box[2] > x0]
-            names = [x for x in below if is_personal_name(_name_line(x))]
-            # A seal's lettering can OCR as an upper-case "name"; a printed name is mixed case.
-            mixed = [x for x in names if not is_upper_text(x.text)]
-            name = next(iter(mixed or names), None)
-            if name is not None:
-                used.update(k for k, x in enumerate(column) if x is name)
-            blocks.append((lines, name))
-    # Reading order: rows of blocks top to bottom, each row left to right.
-    blocks.sort(key=lambda b: b[0][0].top)
-    rows: list[list[tuple[list[Segment], Segment | None]]] = []
-    for b in blocks:
-        if rows and b[0][0].top - rows[-1][0][0][0].top < 3 * b[0][0].line_height:
-            rows[-1].append(b)
-        else:
-            rows.append([b])
-    return [b for row in rows for b in sorted(row, key=lambda b: b[0][0].box[0])]
-
-
-_LEFT_BLOCK = re.compile(r"^\s*(dai dien|dd\b|tm\s?[.,]|kt\s?[.,])")
 
 
 # The deputy's title under "KT. <chief>" (Decree 30 Appendix I): "PHÓ <chief>", a minister's deputy
 # is "THỨ TRƯỞNG". Folded, "THỨ TRƯỞNG" and "THỦ TRƯỞNG" are one word pair: the block says which.
 _DEPUTY = {"bo truong": "THỨ TRƯỞNG"}
-# Signers' titles of ministries, courts and procuracies (beside ocr._lexicon's local-government ones).
-_MORE_TITLES = ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG", "VỤ TRƯỞNG", "TỔNG CỤC TRƯỞNG", "VIỆN TRƯỞNG",
-                "CHÁNH ÁN", "CHÁNH THANH TRA", "TRƯỞNG ĐOÀN", "CHỦ NHIỆM", "TỔNG GIÁM ĐỐC")
 
 
-_JOINED_TITLES = tuple(p for p in (*SIGNER_TITLES, "ỦY BAN NHÂN DÂN") if " " in p)
 _TUQ_MISREAD = re.compile(r"^(TU|TỬ|TỨ|TỤ|TÚ|TŨ|1U|IU|TUO|TUG)[.,]\s*(?=CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG|BỘ TRƯỞNG)")
 
 
 # The printed forms of an authority line's title (Decree 30 Appendix I), after its mark if any.
-_FORMS = tuple(sorted({*SIGNER_TITLES, *_MORE_TITLES, "THỨ TRƯỞNG", "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN",
+_FORMS = tuple(sorted({*SIGNER_TITLES, *MORE_TITLES, "THỨ TRƯỞNG", "ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN",
                        "PHÓ CỤC TRƯỞNG", "PHÓ VỤ TRƯỞNG", "PHÓ TỔNG CỤC TRƯỞNG",
                        # titles a letter away from those above, listed so that they are never snapped to them
                        "TỔ TRƯỞNG", "TỔ PHÓ", "ĐỘI TRƯỞNG", "TRƯỞNG ĐOÀN", "THỦ TRƯỞNG", "THƯ KÝ", "ỦY VIÊN",
@@ -1219,10 +854,10 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
         while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])) \
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
             words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
-        line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(_clean_value(" ".join(words))))
-        if (joined := _joined_mark(line)) is not None:  # "TLCHỦTỊCH": spaced as printed, a held-back repair
+        line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(clean_value(" ".join(words))))
+        if (joined := joined_mark(line)) is not None:  # "TLCHỦTỊCH": spaced as printed, a held-back repair
             line, snapped = joined, True
-        for phrase in _JOINED_TITLES:  # "CHỦTỊCH": a title's words run together, spaced as printed
+        for phrase in JOINED_TITLES:  # "CHỦTỊCH": a title's words run together, spaced as printed
             if phrase.replace(" ", "") in line and phrase not in line:
                 line = re.sub(r"(?<![^\W\d_])" + re.escape(phrase.replace(" ", "")) + r"(?![^\W\d_])", phrase, line)
                 snapped = True
@@ -1302,15 +937,6 @@ def _chief_put_back(lines: list[str]) -> tuple[list[str], bool]:
 # signer's own title is the line below. "Q. X" is not one of them: the acting X signs as X, and
 # "Q. CHỦ TỊCH" is that signer's own title (Decree 30 Appendix I).
 _SIGNS_FOR = re.compile(r"^(TM|KT|TL|TUQ)\. ")
-# Words that name an office holder ("PHÓ CHỦ TỊCH", "TRƯỞNG PHÒNG", "CÔNG CHỨC TƯ PHÁP - HỘ TỊCH").
-OFFICE_WORDS = re.compile(r"\b(chu tich|giam doc|truong|pho|chanh|cong chuc|can bo|chu nhiem|bi thu|uy vien|"
-                          r"chanh an|tham phan|thu ky|ke toan|chuyen vien|tong|doi truong)\b")
-
-
-def _names_office(folded: str) -> bool:
-    """A line naming an office: a known title, or an office-holder word ("CÔNG CHỨC …" of a commune,
-    which no title list holds in all its forms)."""
-    return any(fold(k) in folded for k in (*SIGNER_TITLES, *_MORE_TITLES)) or bool(OFFICE_WORDS.search(folded))
 
 
 def _title_start(seg: Segment) -> tuple[int, bool]:
@@ -1336,7 +962,7 @@ def _acting_marked(title: str) -> str:
 
 def _is_title_line(line: str) -> bool:
     f = fold(line)
-    return any(fold(k) in f for k in (*SIGNER_TITLES, *_MORE_TITLES))
+    return any(fold(k) in f for k in (*SIGNER_TITLES, *MORE_TITLES))
 
 
 _DRAFT_MARK = re.compile(r"^\W*du thao\b")
@@ -1360,13 +986,13 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     found: tuple[list[Segment], Segment | None] | None = None
     several = False
     for page in pages:
-        blocks = _signature_blocks([s for s in segs if s.page == page])
+        blocks = signature_blocks([s for s in segs if s.page == page])
         named = [b for b in blocks if b[1] is not None]
         if named:
             # Several signers (a biên bản, a joint document): the lead issuer's block, else the
             # first; a person confirms.
             mine = [b for b in named if lead_issuer
-                    and any(fold(lead_issuer) == fold(_clean_value(t.text)) for t in b[0])]
+                    and any(fold(lead_issuer) == fold(clean_value(t.text)) for t in b[0])]
             found, several = (mine or named)[0], len(named) > 1
             break
         if blocks and found is None:
@@ -1375,10 +1001,10 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         return ABSENT, ABSENT, _name_beside_recipients([s for s in segs if s.page in pages])
     titles, name_seg = found
     page = titles[0].page
-    known = [t for t in titles if _names_office(t.folded)]
+    known = [t for t in titles if names_office(t.folded)]
     last = known[-1] if known else titles[-1]
     offset, specked = _title_start(last)
-    signer_title = _field(_acting_marked(normalise_upper(_clean_value(last.text[offset:]))),
+    signer_title = field_from_words(_acting_marked(normalise_upper(clean_value(last.text[offset:]))),
                           last.words_in(offset, len(last.text)), page, format_ok=bool(known))
     if specked:
         # Something unread stands left of the title: seal debris, or the "Q." of an acting signer
@@ -1391,7 +1017,7 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         # A speck of the seal or signature read before the title ("e THỦ TRƯỞNG"): the block's own
         # line, cleaned of it, is the title.
         signer_title = replace(signer_title, value=lines[-1])
-    authority = with_checks(_field(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
+    authority = with_checks(field_from_words(" ".join(lines), [w for t in titles for w in t.words], page, format_ok=bool(known)),
                             whole_block=whole)
     if chief_back:  # "KT. …" not read, put back from the deputy's line: a person confirms
         authority = replace(authority, confidence=min(authority.confidence, LOW_WORD_CAP))
@@ -1411,19 +1037,19 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         # The title taken from the "KT. X" line: the signer is X's deputy, not X.
         signer_title = with_checks(signer_title, deputy_line=False)
     if name_seg is None:
-        weak = _damaged_name(titles, [s for s in segs if s.page == page])
+        weak = damaged_name(titles, [s for s in segs if s.page == page])
         if weak is None:
             return signer_title, authority, ABSENT
         # The block's name line, read too badly to be a name (seal over it): where the name is, and
         # a reading for the person who types it, far below any signing band.
-        value = _clean_value(weak.text)
-        return signer_title, authority, with_checks(_field(value, list(weak.words), page), personal_name=False,
+        value = clean_value(weak.text)
+        return signer_title, authority, with_checks(field_from_words(value, list(weak.words), page), personal_name=False,
                                                     under_authority=True)
-    text, cut = _without_rank(_clean_value(name_seg.text))
+    text, cut = without_rank(clean_value(name_seg.text))
     lead = len(name_seg.text) - len(name_seg.text.lstrip(" .,;:-–—_|'\""))
     words = name_seg.words_in(lead + cut, len(name_seg.text)) if cut else list(name_seg.words)
-    text, put_back = _surname_restored(text)
-    name = _name_field(_field(text, words, page))
+    text, put_back = surname_restored(text)
+    name = name_field(field_from_words(text, words, page))
     if put_back:  # letters that were not read: a person confirms
         name = replace(name, confidence=min(name.confidence, LOW_WORD_CAP))
     checks = {"personal_name": is_personal_name(name.value), "under_authority": True}
@@ -1437,13 +1063,9 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     return signer_title, authority, with_checks(name, **checks)
 
 
-# The label of each list, folded; "Nơi nhận" also as Tesseract reads it under a seal or at low
-# resolution ("Nơi nhộn:", "Noi nhân:").
-_RECIPIENT_LABELS = (("kinh gui", r"kinh gui"), ("noi nhan", NOI_NHAN))
-
 def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
     """The addressees ("Kính gửi: …" of a công văn) or else the "Nơi nhận:" list, items joined by "; "."""
-    for (label, pattern), pool in zip(_RECIPIENT_LABELS, (first, segs), strict=True):
+    for (label, pattern), pool in zip(RECIPIENT_LABELS, (first, segs), strict=True):
         at = next((i for i, s in enumerate(pool) if re.match(r"^\s*" + pattern + r"\s*[:;.]?", s.folded)), None)
         if at is None:
             continue
@@ -1481,10 +1103,10 @@ def _recipients(segs: list[Segment], first: list[Segment]) -> ExtractedField:
             words += s.words
             prev = s
         # An item of one letter or none is a speck of the seal or the rule beside the list.
-        cleaned = [c for c in (_clean_value(i).lstrip("-–+•*~ ") for i in items) if sum(ch.isalpha() for ch in c) > 1]
+        cleaned = [c for c in (clean_value(i).lstrip("-–+•*~ ") for i in items) if sum(ch.isalpha() for ch in c) > 1]
         value = "; ".join(cleaned)
         if value:
-            field = _field(value, words, head.page)
+            field = field_from_words(value, words, head.page)
             fixed = printed_items(value)
             if fixed != value:  # a word put back in its printed form, not read so: a person confirms
                 field = replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_VALID_CAP))
@@ -1515,7 +1137,7 @@ def _level(a: Segment, b: Segment) -> bool:
 
 
 def _list_labelled(segs: list[Segment], first: list[Segment]) -> bool:
-    for (_, pattern), pool in zip(_RECIPIENT_LABELS, (first, segs), strict=True):
+    for (_, pattern), pool in zip(RECIPIENT_LABELS, (first, segs), strict=True):
         if any(re.match(r"^\s*" + pattern + r"\s*[:;.]?", s.folded) for s in pool):
             return True
     return False
@@ -1559,143 +1181,19 @@ def _recipients_beside_block(segs: list[Segment], authority: ExtractedField) -> 
             continue
         run.append(s)
     texts = [" ".join(piece.text for piece in item) for item in items]
-    cleaned = [c for c in (_clean_value(t).lstrip("-–+•*~ ") for t in texts) if sum(ch.isalpha() for ch in c) > 1]
+    cleaned = [c for c in (clean_value(t).lstrip("-–+•*~ ") for t in texts) if sum(ch.isalpha() for ch in c) > 1]
     if not cleaned:
         return ABSENT
     value = "; ".join(cleaned)
-    field = _field(printed_items(value), [wd for s in run for wd in s.words], authority.page)
+    field = field_from_words(printed_items(value), [wd for s in run for wd in s.words], authority.page)
     field = replace(field, confidence=min(field.confidence, LOW_WORD_CAP))
     return with_checks(field, list_closed=fold(cleaned[-1]).startswith("luu"))
 
 
 # ---------------------------------------------------------------- labelled fields
 
-# (folded regex of the label, may appear mid-line). Order = preference.
-_LABELS: dict[str, list[tuple[str, bool]]] = {
-    "holder_name": [(r"ho,? ?chu dem,? ?(va )?ten", False), (r"ho va ten( chu ho( kinh doanh)?)?", False),
-                    (r"ho ten( chu ho( kinh doanh)?)?", False), (r"ten chu ho( kinh doanh)?", False),
-                    (r"chu ho( kinh doanh)?", False), (r"ong ?/ ?ba", False), (r"ong ?\( ?ba ?\)", False),
-                    (r"cap cho", False), (r"chu dau tu", False)],
-    "holder_birth_date": [(r"ngay,? ?thang,? ?nam sinh", False), (r"ngay sinh", True), (r"sinh ngay", True),
-                          (r"nam sinh", True)],
-    "holder_id_number": [(r"so (cccd|cmnd|cmnd ?/ ?cccd|cccd ?/ ?cmnd)", True),
-                         (r"so dinh danh (ca nhan)?", True), (r"can cuoc cong dan so", True),
-                         (r"chung minh nhan dan so", True), (r"so giay to phap ly( cua ca nhan)?", True),
-                         (r"so can cuoc( cong dan)?", True), (r"\b(cccd|cmnd) so", True), (r"\b(cccd|cmnd)", True)],
-    "holder_address": [(r"noi cu tru", True), (r"noi dang ky (ho khau )?thuong tru", True),
-                       (r"(ho khau )?thuong tru", True), (r"dia chi( thuong tru| lien he)?", False),
-                       (r"cho o hien (tai|nay)", True)],
-    "registration_number": [(r"ma so ho kinh doanh", True), (r"so dang ky( ho kinh doanh)?", True),
-                            (r"ma so doanh nghiep", True), (r"so giay chung nhan", True)],
-    "business_name": [(r"ten ho kinh doanh", True), (r"ten (doanh nghiep|co so)", True)],
-    "business_address": [(r"dia (diem|chi) kinh doanh", True), (r"dia chi tru so", True)],
-    "marital_status": [(r"tinh trang hon nhan", True)],
-    "construction_site": [(r"vi tri xay dung", True), (r"dia diem xay dung", True)],
-    "total_floor_area": [(r"tong dien tich san", True)],
-    "storeys": [(r"so tang", True)],
-    "birth_place": [(r"noi sinh", False)],
-    "mother_name": [(r"ho,? ?chu dem,? ?(va )?ten (cua )?(nguoi )?me", False), (r"ho (va )?ten (nguoi )?me", False)],
-    "father_name": [(r"ho,? ?chu dem,? ?(va )?ten (cua )?(nguoi )?cha", False), (r"ho (va )?ten (nguoi )?cha", False)],
-}
-_MULTILINE = {"holder_address", "business_address", "marital_status", "business_name", "construction_site",
-              "birth_place"}
-_BULLET = r"^\s*(?:[-–—•+*]\s*|\d{1,2}\s?[.)]\s*|[a-zđ]\)\s*)?"
-
-
-def _find_label(seg: Segment, pattern: str, anywhere: bool) -> int | None:
-    """End of the label in `seg.text` (after its colon), or None. Mid-line labels need a colon."""
-    colon = r"\s*[:;.]"
-    m = re.match(_BULLET + "(?:" + pattern + ")" + r"(\s*[:;.])?", seg.folded)
-    if m:
-        return m.end()
-    if anywhere:
-        for m2 in re.finditer(r"\b(?:" + pattern + ")(" + colon + r"|\s)", seg.folded):
-            return m2.end()
-    else:
-        for m2 in re.finditer(r"\b(?:" + pattern + ")" + colon, seg.folded):
-            return m2.end()
-    return None
-
 
 _NEXT_LABEL = re.compile(r"[;]|\s[a-zđ ,]{2,30}:\s|\s(gioi tinh|dan toc|quoc tich|cap ngay|ngay cap|noi cap)\b")
-
-
-def _continues(prev: Segment, nxt: Segment, left_margin: float, page_segs: list[Segment]) -> bool:
-    """A wrapped value goes on at the left margin, right below, and does not start a new label."""
-    if nxt.page != prev.page or nxt.top - prev.bottom > 1.2 * prev.line_height or nxt.top < prev.top:
-        return False
-    # The margin near the line: a page scanned 2.5° askew has its margin drift ~80 px from top to
-    # bottom (boxes are in scan pixels), more than the indent that tells a new paragraph.
-    near = [x.box[0] for x in page_segs if abs(x.top - nxt.top) < 6 * nxt.line_height]
-    left_margin = max(left_margin, min(near, default=left_margin))
-    if nxt.box[0] > left_margin + 0.03 * nxt.width:  # an indented line starts a new paragraph
-        return False
-    if re.match(_BULLET + r"[a-zđ ,]{2,40}:", nxt.folded) or re.match(r"^\s*([-–•+]|\d{1,2}\s?[.)]|dieu \d)", nxt.folded):
-        return False
-    # A wrapped line ran to the right margin; a short line ended its paragraph.
-    long_rights = sorted(x.box[2] for x in page_segs if x.box[2] - x.box[0] > 0.6 * x.width)
-    right = long_rights[len(long_rights) // 2] if long_rights else max(x.box[2] for x in page_segs)
-    if prev.box[2] < right - 0.12 * prev.width:
-        return False
-    return not prev.text.rstrip().endswith((".", ";"))
-
-
-def _labelled(segs: list[Segment], name: str) -> tuple[Segment, int, list[Segment]] | None:
-    return next(_labelled_all(segs, name), None)
-
-
-def _labelled_all(segs: list[Segment], name: str) -> Iterator[tuple[Segment, int, list[Segment]]]:
-    """Every place a label of `name` is found, in order of label preference, then of the page."""
-    for pattern, anywhere in _LABELS[name]:
-        for i, s in enumerate(segs):
-            end = _find_label(s, pattern, anywhere)
-            if end is None:
-                continue
-            # marital status: the title also says "tình trạng hôn nhân"; the field has a colon.
-            if name == "marital_status" and ":" not in s.text[end - 2:end + 1]:
-                continue
-            rest = s.text[end:].strip()
-            follow: list[Segment] = []
-            if not rest and i + 1 < len(segs) and segs[i + 1].page == s.page:
-                follow.append(segs[i + 1])  # label alone on its line: the value is below
-            elif name in _MULTILINE:
-                page_segs = [x for x in segs if x.page == s.page]
-                margin = min(x.box[0] for x in page_segs)
-                prev = s
-                for nxt in segs[i + 1:i + 4]:
-                    if not _continues(prev, nxt, margin, page_segs):
-                        break
-                    follow.append(nxt)
-                    prev = nxt
-            yield s, end, follow
-
-
-def _value_text(seg: Segment, end: int, follow: list[Segment]) -> tuple[str, list[Word]]:
-    text = seg.text[end:]
-    words = seg.words_in(end, len(seg.text))
-    for f in follow:
-        text += " " + f.text
-        words += list(f.words)
-    return text, words
-
-
-def _labelled_text(segs: list[Segment], name: str, stop: re.Pattern[str] | None = None,
-                   check: Callable[[str], bool] | None = None) -> ExtractedField:
-    found = _labelled(segs, name)
-    if not found:
-        return ABSENT
-    seg, end, follow = found
-    text, words = _value_text(seg, end, follow)
-    if stop is not None:
-        m = stop.search(fold(text))
-        if m:
-            text = text[: m.start()]
-            # Keep only the words inside the cut value.
-            keep = len(seg.text) - end
-            if m.start() <= keep:
-                words = seg.words_in(end, end + m.start())
-    value = _clean_value(text)
-    return _field(value, words, seg.page, format_ok=check(value) if check and value else True)
 
 
 _UNIT_IN_ADDRESS = re.compile(r"\b((?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh|đặc khu)\s+)([^,;]+)",
@@ -1747,17 +1245,6 @@ def header_units_fixed(line: str, place: str | None = None) -> str:
     return _UNIT_IN_ADDRESS.sub(fix, line)
 
 
-def _repaired(field: ExtractedField, fix: Callable[[str], str]) -> ExtractedField:
-    """The field with `fix` applied to its value; a changed value is never more than
-    CORRECTED_INVALID_CAP certain (it is our reading, not the engine's)."""
-    if not field.value:
-        return field
-    fixed = fix(field.value)
-    if fixed == field.value:
-        return field
-    return replace(field, value=fixed, confidence=min(field.confidence, CORRECTED_INVALID_CAP))
-
-
 # An "A" of capitals whose apex and bar a scan broke up reads as "\\", ".\\" or ".V" (a high-contrast
 # serif's thin left stroke): put back only where the word then is a Vietnamese syllable.
 _BROKEN_A = re.compile(r"\.?\\|\.V(?=[^\W\d_]|\b)")
@@ -1794,90 +1281,17 @@ def _glued_number(text: str) -> str:
 
 def _business_name(field: ExtractedField) -> ExtractedField:
     """A business's name with a broken "A" and a run-in trailing number put right (a repair)."""
-    return _repaired(field, lambda v: _glued_number(broken_a_fixed(v)))
+    return fixed_field(field, lambda v: _glued_number(broken_a_fixed(v)))
 
 
 def _address_field(field: ExtractedField) -> ExtractedField:
     """Unit names in an address put back in catalogue form (see place_names_fixed)."""
-    return _repaired(field, place_names_fixed)
-
-
-def _name_field(field: ExtractedField) -> ExtractedField:
-    """A person's name with its family name restored."""
-    return _repaired(field, surname_fixed)
-
-
-_HOLDER_STOP = re.compile(r"[;:,]|\s(gioi tinh|sinh ngay|nam sinh|ngay sinh)\b")
-
-
-def _holder_name(segs: list[Segment]) -> ExtractedField:
-    """The holder's name after its label ("Họ và tên:", "Ông (bà):", "Tên chủ hộ kinh doanh:", "Chủ hộ
-    kinh doanh:"). A label can stand alone as a heading ("Chủ hộ kinh doanh" above "Họ và tên: …"): a
-    value that is no personal name is passed over for the next label; if none is, the first is kept
-    at PLAUSIBILITY_CAP."""
-    fallback: ExtractedField | None = None
-    for seg, end, follow in _labelled_all(segs, "holder_name"):
-        text, words = _value_text(seg, end, follow)
-        m = _HOLDER_STOP.search(fold(text))
-        if m:
-            text = text[: m.start()]
-            if m.start() <= len(seg.text) - end:
-                words = seg.words_in(end, end + m.start())
-        value = _clean_value(text)
-        if not value:
-            continue
-        field = _name_field(_field(value, words, seg.page, format_ok=_looks_like_name(value)))
-        plausible = is_personal_name(field.value)
-        if plausible:
-            return with_checks(field, personal_name=True, not_label=True)
-        if fallback is None:
-            fallback = with_checks(field, personal_name=False, not_label=not _NOT_NAME.search(fold(value)))
-    return fallback or ABSENT
+    return fixed_field(field, place_names_fixed)
 
 
 def _parent_name(segs: list[Segment], name: str) -> ExtractedField:
-    return _name_field(_labelled_text(segs, name, stop=re.compile(r"[;:,]|\s(nam sinh|dan toc|quoc tich)\b"),
-                                      check=_looks_like_name))
-
-
-def _holder_birth_date(segs: list[Segment]) -> ExtractedField:
-    found = _labelled(segs, "holder_birth_date")
-    if not found:
-        return ABSENT
-    seg, end, follow = found
-    text, _ = _value_text(seg, end, follow)
-    iso, span = parse_dmy(text[:40])
-    if iso and span:
-        # span is relative to the value text; words on the label's line only (dates do not wrap).
-        return _field(iso, seg.words_in(end + span[0], end + span[1]) or seg.words_in(end, len(seg.text)), seg.page)
-    raw = _clean_value(text[:20])
-    return _field(raw or None, seg.words_in(end, len(seg.text))[:2], seg.page, format_ok=False)
-
-
-def _holder_id(segs: list[Segment]) -> ExtractedField:
-    found = _labelled(segs, "holder_id_number")
-    if not found:
-        return ABSENT
-    seg, end, follow = found
-    rest = seg.text[end:]
-    digits = clean_id_number(rest)
-    if not digits:
-        return ABSENT if not rest.strip() else _field(_clean_value(rest)[:20] or None, seg.words_in(end, end + 14), seg.page,
-                                                      format_ok=False)
-    lead = len(rest) - len(rest.lstrip())
-    words = seg.words_in(end + lead, end + lead + len(digits) + rest.count(" ", lead, lead + len(digits) + 4))
-    return _field(digits, words, seg.page, format_ok=is_citizen_id(digits))
-
-
-def _registration(segs: list[Segment]) -> ExtractedField:
-    found = _labelled(segs, "registration_number")
-    if not found:
-        return ABSENT
-    seg, end, _ = found
-    rest = seg.text[end:].strip()
-    token = re.sub(r"[.,;:]+$", "", rest.split()[0]) if rest.split() else ""
-    words = seg.words_in(end, len(seg.text))[:1]
-    return _field(token or None, words, seg.page, format_ok=bool(re.fullmatch(r"[0-9A-Z]{6,15}", token)))
+    return name_field(labelled_text(segs, name, stop=re.compile(r"[;:,]|\s(nam sinh|dan toc|quoc tich)\b"),
+                                      check=looks_like_name))
 
 
 # ---------------------------------------------------------------- document type
@@ -1954,19 +1368,19 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
             found[name] = replace(f, confidence=min(f.confidence, LONG_TEXT_CAP))
     # Labelled fields are looked for in the body only: below the title, above the signature.
     body = [s for s in segs if title_seg is None or s.page > title_seg.page or s.top > title_seg.bottom]
-    found["holder_name"] = _holder_name(body)
-    found["holder_birth_date"] = _holder_birth_date(body)
-    found["holder_id_number"] = _holder_id(body)
-    found["holder_address"] = _address_field(_labelled_text(body, "holder_address"))
-    found["registration_number"] = _registration(body)
-    found["business_name"] = _business_name(_labelled_text(body, "business_name"))
-    found["business_address"] = _address_field(_labelled_text(body, "business_address"))
-    found["marital_status"] = _labelled_text(body, "marital_status")
-    found["construction_site"] = _address_field(_labelled_text(body, "construction_site"))
-    found["total_floor_area"] = _labelled_text(body, "total_floor_area", stop=re.compile(r"[;(]"),
+    found["holder_name"] = read_holder_name(body)
+    found["holder_birth_date"] = read_holder_birth_date(body)
+    found["holder_id_number"] = read_holder_id(body)
+    found["holder_address"] = _address_field(labelled_text(body, "holder_address"))
+    found["registration_number"] = read_registration(body)
+    found["business_name"] = _business_name(labelled_text(body, "business_name"))
+    found["business_address"] = _address_field(labelled_text(body, "business_address"))
+    found["marital_status"] = labelled_text(body, "marital_status")
+    found["construction_site"] = _address_field(labelled_text(body, "construction_site"))
+    found["total_floor_area"] = labelled_text(body, "total_floor_area", stop=re.compile(r"[;(]"),
                                                check=lambda v: bool(re.fullmatch(r"[\d.,]+ ?m2", v)))
-    found["storeys"] = _labelled_text(body, "storeys", stop=re.compile(r"[;,(]"), check=str.isdigit)
-    found["birth_place"] = _address_field(_labelled_text(body, "birth_place"))
+    found["storeys"] = labelled_text(body, "storeys", stop=re.compile(r"[;,(]"), check=str.isdigit)
+    found["birth_place"] = _address_field(labelled_text(body, "birth_place"))
     found["mother_name"] = _parent_name(body, "mother_name")
     found["father_name"] = _parent_name(body, "father_name")
 

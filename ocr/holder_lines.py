@@ -27,12 +27,9 @@ refitted on readings with this step) turns them into probabilities.
 
 from __future__ import annotations
 
-import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from pathlib import Path
 from typing import Any
 
 import cv2
@@ -40,10 +37,18 @@ import numpy as np
 from PIL import Image
 
 from ocr.aster_engine import read_line
+from ocr.labelled import (
+    labelled_text,
+    read_holder_birth_date,
+    read_holder_id,
+    read_holder_name,
+    read_registration,
+)
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import as_rgb_array
 from ocr.quality import PageQuality
-from ocr.signer_lines import _key, _lettered, agreed
+from ocr.segments import segments
+from ocr.signer_lines import agreed, is_lettered, word_key
 
 AGREE_FLOOR = 0.9  # both engines read the word alike
 DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
@@ -75,17 +80,15 @@ class ValueLine:
 def _finders() -> dict[str, Callable[[list[Any]], Any]]:
     """Each field's reader in the extractor (ocr.extract): the same labels, the same choice among
     several labelled lines, the same cut of the value."""
-    from ocr.extract import _holder_birth_date, _holder_id, _holder_name, _labelled_text, _registration
 
-    return {"holder_name": _holder_name, "holder_birth_date": _holder_birth_date, "holder_id_number": _holder_id,
-            "registration_number": _registration,
-            "business_name": lambda segs: _labelled_text(segs, "business_name")}
+    return {"holder_name": read_holder_name, "holder_birth_date": read_holder_birth_date, "holder_id_number": read_holder_id,
+            "registration_number": read_registration,
+            "business_name": lambda segs: labelled_text(segs, "business_name")}
 
 
 def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[ValueLine]:
     """The value of each labelled holder field of the page (FIELDS) as the extractor reads it, as
     Tesseract's words line by line (a business name can wrap)."""
-    from ocr.extract import segments
 
     if not words:
         return []
@@ -100,7 +103,7 @@ def find_value_lines(words: Sequence[Word], width: int, height: int) -> list[Val
         if not field.value or field.bbox is None:
             continue
         x0, y0, x1, y1 = field.bbox
-        inside = [w for w in words if id(w) not in seen and _lettered(w)
+        inside = [w for w in words if id(w) not in seen and is_lettered(w)
                   and x0 <= (w.bbox[0] + w.bbox[2]) / 2 <= x1 and y0 <= (w.bbox[1] + w.bbox[3]) / 2 <= y1]
         by_line: dict[int, list[Word]] = {}
         for w in inside:
@@ -139,8 +142,8 @@ def cut_short(words: Sequence[Word], other: str, *, unspaced: bool = False) -> b
     """Whether the other reading goes on after the value: Tesseract lost the value's end ("TRẦN
     XUÂN" where "TRẦN XUÂN SƠN" is printed, "03819151" for a 12-digit number; the crop held no
     other word Tesseract read)."""
-    theirs = [k for k in (_key(t) for t in other.split()) if k]
-    mine = [_key(w.text) for w in words]
+    theirs = [k for k in (word_key(t) for t in other.split()) if k]
+    mine = [word_key(w.text) for w in words]
     if unspaced:
         # A date or a number goes on with digits; letters after it are the next label ("Dân tộc").
         joined, line = "".join(mine), "".join(theirs)
@@ -160,8 +163,8 @@ def agreeing(words: Sequence[Word], other: str, *, unspaced: bool = False) -> se
     got = agreed(words, other.split())
     if not unspaced:
         return got
-    joined = "".join(_key(w.text) for w in words)
-    theirs = "".join(_key(t) for t in other.split())
+    joined = "".join(word_key(w.text) for w in words)
+    theirs = "".join(word_key(t) for t in other.split())
     if joined and joined in theirs:
         got = set(range(len(words)))
     return got
@@ -224,106 +227,3 @@ def confirm_holder_words(words: list[Word], image: np.ndarray | Image.Image, wid
         for old, w in zip(line.words, new, strict=True):
             changed[id(old)] = w
     return [changed.get(id(w), w) for w in words]
-
-
-def recache(set_name: str, source: Path, target: Path, *, count: int | None = None, start: int = 0,
-            reverse: bool = False, redo: bool = False) -> dict[str, float]:
-    """Bring a calibration cache (ocr.calibrate `cache`, read by an engine without this step) up to
-    the engine with it, without reading every page with Tesseract again: each document is rendered
-    again from its spec (the generator is seeded), loaded as intake loads it, and this step is run
-    on the cached words of each page. Written to `target`/<set>; documents already there are kept.
-    A document the generator no longer renders alike (its truth differs from the cached one) keeps
-    its cached words. Returns the documents done, those not reproducible and the seconds this step
-    took per page. `start`, `count` and `reverse` (last document first) let several processes share
-    a set; `redo` runs the step again on documents already there with a value not confirmed."""
-    import json
-    import time
-
-    from ocr.calibrate import _render
-    from ocr.model import OcrResult
-
-    out = target / set_name
-    out.mkdir(parents=True, exist_ok=True)
-    paths = sorted((source / set_name).glob("*.json"))[start:count]
-    if reverse:
-        paths.reverse()
-    pages_done, seconds, docs, stale = 0, 0.0, 0, 0
-    for path in paths:
-        dest = out / path.name
-        if dest.exists() and not (redo and doubtful(dest)):
-            continue
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        result = OcrResult.from_dict(doc["ocr"])
-        with tempfile.TemporaryDirectory(prefix="sohoa-holder-") as tmp:
-            images, truth = _render(doc["spec"], Path(tmp))
-        if truth["fields"] != doc["truth"]["fields"]:
-            # The generator has changed since this paper was read: its image now is another paper
-            # (another holder), so the step cannot be run on the cached words; they are kept as read.
-            stale += 1
-            _write(dest, doc)
-            continue
-        if len(images) != len(result.pages):
-            raise ValueError(f"{path}: {len(images)} pages rendered, {len(result.pages)} cached")
-        new_pages = []
-        for image, page in zip(images, result.pages, strict=True):
-            # A page read turned (ocr._one) has its words on the upright image.
-            upright = image.image.rotate(-page.rotation, expand=True) if page.rotation else image.image
-            if upright.size != (page.width, page.height):
-                # A pixel of rounding in a resize the generator has since changed: the same page.
-                if max(abs(upright.size[0] - page.width), abs(upright.size[1] - page.height)) > 3:
-                    raise ValueError(f"{path}: page rendered at {upright.size}, cached at {(page.width, page.height)}")
-                upright = upright.resize((page.width, page.height), Image.Resampling.BILINEAR)
-            t0 = time.perf_counter()
-            words = confirm_holder_words(list(page.words), upright, page.width, page.height, file=path.name)
-            seconds += time.perf_counter() - t0
-            pages_done += 1
-            new_pages.append(replace(page, words=tuple(words)))
-        doc["ocr"] = replace(result, pages=tuple(new_pages)).to_dict()
-        _write(dest, doc)
-        docs += 1
-    return {"documents": docs, "not_reproducible": stale, "pages": pages_done,
-            "seconds_per_page": round(seconds / max(pages_done, 1), 3)}
-
-
-def _write(dest: Path, doc: dict[str, Any]) -> None:
-    import json
-
-    part = dest.with_suffix(".part")
-    part.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    part.rename(dest)
-
-
-def doubtful(path: Path) -> bool:
-    """Whether a recached document has a holder value word below AGREE_FLOOR (not confirmed)."""
-    import json
-
-    from ocr.model import OcrResult
-
-    result = OcrResult.from_dict(json.loads(path.read_text(encoding="utf-8"))["ocr"])
-    return any(w.confidence < AGREE_FLOOR for p in result.pages
-               for line in find_value_lines(list(p.words), p.width, p.height) for w in line.words)
-
-
-def main(argv: list[str]) -> int:
-    import argparse
-    import json
-
-    from ocr.calibrate import CACHE_DIR, SETS
-
-    p = argparse.ArgumentParser(prog="python -m ocr.holder_lines", description=(recache.__doc__ or "").split("\n")[0])
-    p.add_argument("what", choices=("recache",))
-    p.add_argument("--set", required=True, choices=sorted(SETS))
-    p.add_argument("--source", type=Path, default=CACHE_DIR)
-    p.add_argument("--target", type=Path, required=True)
-    p.add_argument("--count", type=int, default=None)
-    p.add_argument("--start", type=int, default=0, help="first document (several processes share a set)")
-    p.add_argument("--reverse", action="store_true", help="last document first")
-    p.add_argument("--redo", action="store_true", help="again where a holder value is not confirmed")
-    args = p.parse_args(argv)
-    print(json.dumps(recache(args.set, args.source, args.target, count=args.count, start=args.start,
-                                     reverse=args.reverse, redo=args.redo)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

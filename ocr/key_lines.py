@@ -38,6 +38,8 @@ from ocr.aster_engine import LineReading, digit_candidates, read_line
 from ocr.errors import EngineFailed
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import as_rgb_array
+from ocr.segments import is_date_line, right_date_line
+from ocr.tsv import parse_tsv
 
 Kind = Literal["number", "date"]
 AGREE_FLOOR = 0.9  # both engines read the same value
@@ -54,9 +56,6 @@ _LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,…]*\s*(?=\
 # The symbol after the number ("/QĐ-UBND", "/SGDĐT-CTrTT"): finds the number line when "Số" is lost
 # under handwriting.
 _SYMBOL = re.compile(r"/?[A-ZĐ]{1,12}(?:-[A-ZĐa-z0-9]{1,12}){1,3}-?$")
-# "<place>, ngày … tháng … năm yyyy" with OCR slack (the day is often unreadable): a comma early on,
-# then "tháng" and a four-digit year.
-_DATE_LINE = re.compile(r"^[^,]{2,40},.*th\s?[a-z]{1,3}\s?n?g.*n\s?[a-z]{1,2}m?\s*[0-9oil|]{4}\b")
 
 # Crops of a blank read as digits only: (top, bottom) margins in median word heights around the
 # printed line. Handwriting rises above the line (a number written over "Số:") or hangs below it; each
@@ -164,30 +163,17 @@ def find_key_lines(words: Sequence[Word], width: int, height: int) -> list[KeyLi
         for part in _columns(line):
             text = " ".join(w.text for w in part)
             if line[0].bbox[1] > UPPER * height:
-                if lower is None and _right_date_line(part, width):
+                if lower is None and right_date_line(part, width):
                     lower = KeyLine("date", part)
                 continue
             left = (part[0].bbox[0] + part[-1].bbox[2]) / 2 < 0.55 * width
             if "number" not in found and left and (_LABEL.match(fold(nfc(text))) or _bare_number_line(part, height)):
                 found["number"] = KeyLine("number", part)
-            elif "date" not in found and _is_date_line(text):
+            elif "date" not in found and is_date_line(text):
                 found["date"] = KeyLine("date", part)
     if "date" not in found and lower is not None:
         found["date"] = lower
     return [found[k] for k in ("number", "date") if k in found]
-
-
-def _right_date_line(part: Sequence[Word], width: int) -> bool:
-    """A place-and-date line in the page's right half: it starts right of 30 % of the width, its
-    centre right of 45 %, a comma after the place (a body line "ngày 05 tháng 11 năm 2021, …" starts
-    at the left margin)."""
-    text = " ".join(w.text for w in part)
-    centre = (part[0].bbox[0] + part[-1].bbox[2]) / 2
-    return part[0].bbox[0] > 0.3 * width and centre > 0.45 * width and _is_date_line(text) and "," in text[:40]
-
-
-def _is_date_line(text: str) -> bool:
-    return bool(_DATE_LINE.search(fold(nfc(text))) or (parse_vn_date(text)[0] and "," in text[:40]))
 
 
 def _columns(line: tuple[Word, ...]) -> list[tuple[Word, ...]]:
@@ -195,7 +181,7 @@ def _columns(line: tuple[Word, ...]) -> list[tuple[Word, ...]]:
     split where a date line starts after a gap wider than two word heights."""
     height = _median_height(line)
     for i in range(1, len(line)):
-        if line[i].bbox[0] - line[i - 1].bbox[2] > 2 * height and _is_date_line(" ".join(w.text for w in line[i:])):
+        if line[i].bbox[0] - line[i - 1].bbox[2] > 2 * height and is_date_line(" ".join(w.text for w in line[i:])):
             return [line[:i], line[i:]]
     return [line]
 
@@ -944,7 +930,6 @@ def read_row(image: np.ndarray | Image.Image, box: Box, *, line: int, block: int
     import cv2
 
     from ocr._exec import tesseract
-    from ocr.tsv import parse_tsv
 
     rgb = as_rgb_array(image)
     x0, y0, x1, y1 = box
@@ -978,7 +963,7 @@ def find_unread_date_line(words: Sequence[Word], image: np.ndarray | Image.Image
             row = read_row(image, box, line=line, block=block, file=file)
         except EngineFailed:
             return None  # the page has been read once already; this only looks for a missed line
-        if row and _right_date_line(row, width):
+        if row and right_date_line(row, width):
             return KeyLine("date", tuple(row))
     return None
 

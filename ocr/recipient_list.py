@@ -35,19 +35,18 @@ import numpy as np
 
 from core.text import fold
 from ocr._exec import tesseract
+from ocr.labels import NOI_NHAN_LABEL
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import Prepared
 from ocr.quality import PageQuality
+from ocr.segments import has_page_header, segments
+from ocr.signature import authority_start
+from ocr.tsv import parse_tsv, to_prepared
 
 PSM = 6  # one uniform block of text: the list's lines, left-aligned, one size
 # A line with a word below this confidence is read again at other scales, and the surest reading kept.
 SURE_WORD = 0.8
 OTHER_SCALES = (0.7, 1.4)
-# Folded "Nơi nhận", with OCR slack. Its first letter misread ("Với nhận:", "Xới nhận:" in a serif
-# face whose "N" has thin joins) is taken only with the colon after it: a body line starting "Mọi
-# nhân …" is no label. One home: the extractor and the signer lines' re-reading match the label so.
-NOI_NHAN = r"(?:n\s?[o0]i\s?nh[a-z]{1,2}n\b|[a-z]{1,2}[o0]i\s?nh[a-z]{1,2}n(?=\s*[:;]))"
-_LABEL = re.compile(r"^\W*" + NOI_NHAN)
 _ITEM = re.compile(r"^\s*[-–—+•*]")
 _CLOSING = re.compile(r"^\W*luu\s*[:;.]")
 # Fixed words of a "Nơi nhận" list misread by one mark or two (Decree 30 lists name the same few
@@ -224,20 +223,7 @@ def printed_items(value: str) -> str:
     return value
 
 
-def same_line(prev: Box, box: Box, prev_text: str, text: str) -> bool:
-    """`box` (reading `text`) is a later piece of the printed line `prev` (reading `prev_text`) is on:
-    level with it (each one's middle within the other's span) and to its right, in the list's column.
-    The page's reading cuts a line at a word gap over two word heights, and a short upper-case word
-    ("UBND") gives a low word height. Specks (fewer than two letters) are no piece of an item."""
-    if min(sum(c.isalpha() for c in t) for t in (prev_text, text)) < 2:
-        return False
-    mid, prev_mid = (box[1] + box[3]) / 2, (prev[1] + prev[3]) / 2
-    level = prev[1] <= mid <= prev[3] or box[1] <= prev_mid <= box[3]
-    return level and box[0] >= prev[2] and box[0] - prev[2] < 4 * max(prev[3] - prev[1], box[3] - box[1])
-
-
 def _segments(words: Sequence[Word], width: int, height: int) -> list:
-    from ocr.extract import segments
 
     page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
                     mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
@@ -259,7 +245,6 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
     The crop runs from the page's left edge to the gutter before the signature block (or the middle
     of the page), from above the list's first line (room for a label the first reading lost) to
     below its last."""
-    from ocr.extract import _authority_start
 
     segs = [s for s in _segments(words, width, height) if s.text.strip()]
     if not segs:
@@ -268,8 +253,8 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
     left = sorted((s for s in below_header if s.box[2] < 0.5 * width), key=lambda s: s.top)
     if not left:
         return None
-    authority = sorted((s for s in below_header if s.box[0] > 0.4 * width and _authority_start(s)), key=lambda s: s.top)
-    seed = next((s for s in left if _LABEL.match(s.folded)), None)
+    authority = sorted((s for s in below_header if s.box[0] > 0.4 * width and authority_start(s)), key=lambda s: s.top)
+    seed = next((s for s in left if NOI_NHAN_LABEL.match(s.folded)), None)
     if seed is None:
         # Dashed items the first reading found, the list's closing item among them or beside a signature block.
         items = [s for s in left if _ITEM.match(s.text) or _CLOSING.match(s.folded)]
@@ -310,7 +295,6 @@ def find_list(words: Sequence[Word], width: int, height: int) -> Box | None:
 def _header_end(segs: Sequence, height: int) -> float:
     """Where the list may start: under a first page's header (its top fifth), or right under a
     continuation page's page number."""
-    from ocr.extract import has_page_header
 
     return 0.2 * height if has_page_header(segs, height) else 0.03 * height
 
@@ -332,7 +316,6 @@ def _inside(w: Word, box: Box) -> bool:
 def _read(crop: np.ndarray, scale: float, *, dpi: int, language: str, timeout_s: float,
           file: str) -> list[list[Word]]:
     """The crop's lines as read at `scale`, word boxes in the crop's own pixels."""
-    from ocr.tsv import parse_tsv
 
     img = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
@@ -406,7 +389,6 @@ def reread_list(words: list[Word], prep: Prepared, width: int, height: int, *, d
     """`words` with the recipients list's lines each taken from the surest of its readings: the
     page's, and its crop's alone at a few scales. Unchanged when the page has no list. `dpi`: the
     prepared image's resolution."""
-    from ocr.tsv import to_prepared
 
     box = find_list(words, width, height)
     if box is None:

@@ -20,7 +20,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -29,10 +28,19 @@ from PIL import Image
 from core.text import fold, nfc
 from ocr._text import edit_distance, is_upper_text
 from ocr.aster_engine import LineReading, read_line
+from ocr.labels import LIST_LABEL, SIGNER_HINT
 from ocr.model import Box, PageText, Word
 from ocr.preprocess import as_rgb_array
 from ocr.quality import PageQuality
-from ocr.recipient_list import NOI_NHAN
+from ocr.segments import Segment, clean_value, right_date_line, segments
+from ocr.signature import (
+    authority_start,
+    body_parses,
+    damaged_name,
+    is_personal_name,
+    names_office,
+    signature_blocks,
+)
 
 AGREE_FLOOR = 0.9  # both engines read the word alike
 DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
@@ -42,18 +50,14 @@ CROPS: tuple[tuple[float, float, float], ...] = ((0.15, 0.15, 0.5), (0.35, 0.35,
 # The signer's name line, when the two crops did not agree with Tesseract: a wider one (the seal or
 # the signature can hide the first letters from Tesseract, whose box then starts late).
 NAME_CROP: tuple[float, float, float] = (0.35, 0.35, 1.5)
-if TYPE_CHECKING:
-    from ocr.extract import Segment
-
-_LIST_LABEL = re.compile(r"^\s*(?:(?P<noi>" + NOI_NHAN + r")|kinh gui)\s*[:;.]?")
 
 
-def _key(text: str) -> str:
+def word_key(text: str) -> str:
     """A word as compared: NFC, case folded, punctuation around it dropped ("TM." and "TM" agree)."""
     return nfc(text).casefold().strip(" .,;:-–—_|'\"()[]*•+")
 
 
-def _lettered(w: Word) -> bool:
+def is_lettered(w: Word) -> bool:
     return any(c.isalpha() or c.isdigit() for c in w.text)
 
 
@@ -67,7 +71,6 @@ def _segments(words: Sequence[Word], width: int, height: int) -> list[Segment]:
     page = PageText(number=2, width=width, height=height, dpi=300, words=tuple(words), text="",
                     mean_confidence=0.0, quality=PageQuality(dpi=300, blur=0.0, contrast=0.0, ink_ratio=0.0,
                                                              blank=not words))
-    from ocr.extract import segments
 
     return segments(page)  # page 2: no header column split (the header is not read here)
 
@@ -78,14 +81,13 @@ def _find_lines(words: Sequence[Word], width: int, height: int,
     line Tesseract read too badly to be a name ("Lê +ân Dũng") is found where the extractor finds it
     (ocr.extract._damaged_name). The authority lines of a block with no name line at all are added to
     `nameless`."""
-    from ocr.extract import _damaged_name, _signature_blocks
 
     segs = _segments(words, width, height)
     out: list[tuple[Word, ...]] = []
     names: dict[tuple[int, ...], float] = {}
-    for titles, name in _signature_blocks(segs):
+    for titles, name in signature_blocks(segs):
         out += [t.words for t in titles]
-        name = name or _damaged_name(titles, segs)
+        name = name or damaged_name(titles, segs)
         if name is not None:
             out.append(name.words)
             axis = (min(t.box[0] for t in titles) + max(t.box[2] for t in titles)) / 2
@@ -93,7 +95,7 @@ def _find_lines(words: Sequence[Word], width: int, height: int,
         elif nameless is not None:
             nameless.append(tuple(w for t in titles for w in t.words))
     for i, s in enumerate(segs):
-        label = _LIST_LABEL.match(s.folded)
+        label = LIST_LABEL.match(s.folded)
         if not label:
             continue
         out.append(s.words)
@@ -114,7 +116,7 @@ def _find_lines(words: Sequence[Word], width: int, height: int,
     unique = []
     for line in out:
         key = tuple(sorted(id(w) for w in line))
-        if key not in seen and any(_lettered(w) for w in line):
+        if key not in seen and any(is_lettered(w) for w in line):
             seen.add(key)
             unique.append((tuple(sorted(line, key=lambda w: w.bbox[0])), names.get(key)))
     return unique
@@ -131,8 +133,8 @@ def _crop(line: Sequence[Word], margins: tuple[float, float, float]) -> Box:
 
 def agreed(line: Sequence[Word], other: Sequence[str]) -> set[int]:
     """Indices of Tesseract's words (`line`) that the other reading has too, in the same order."""
-    mine = [(i, _key(w.text)) for i, w in enumerate(line) if _lettered(w)]
-    theirs = [k for k in (_key(t) for t in other) if k]
+    mine = [(i, word_key(w.text)) for i, w in enumerate(line) if is_lettered(w)]
+    theirs = [k for k in (word_key(t) for t in other) if k]
     match = SequenceMatcher(None, [k for _, k in mine], theirs, autojunk=False)
     out: set[int] = set()
     for a, _, n in match.get_matching_blocks():
@@ -149,9 +151,8 @@ def name_completed(tesseract: Sequence[str], reading: str) -> list[str] | None:
     be a personal name opening with a common family name (`SURNAMES`, put in its printed form).
     None otherwise: Tesseract's own first word stands."""
     from ocr._lexicon import SURNAMES, surname_fixed
-    from ocr.extract import _clean_value, is_personal_name
 
-    theirs = surname_fixed(_clean_value(reading)).split()
+    theirs = surname_fixed(clean_value(reading)).split()
     mine = [t for t in tesseract if any(c.isalpha() for c in t)]
     surnames = {fold(s) for s in SURNAMES}
     if not mine or not is_personal_name(" ".join(theirs)) or theirs[0] not in SURNAMES:
@@ -202,7 +203,7 @@ def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False,
     if name and axis is not None and (centred := _centred_name(line, image, axis, file)) is not None:
         return centred
     best: set[int] = set()
-    wanted = {i for i, w in enumerate(line) if _lettered(w)}
+    wanted = {i for i, w in enumerate(line) if is_lettered(w)}
     texts: list[str] = []
     for margins in CROPS + ((NAME_CROP,) if name else ()):
         if margins is NAME_CROP and best >= wanted:
@@ -230,12 +231,11 @@ def confirm_line(line: Sequence[Word], image: np.ndarray, *, name: bool = False,
 
 
 def _name_replaced(line: Sequence[Word], texts: list[str]) -> list[Word] | None:
-    from ocr.extract import _clean_value, is_personal_name
 
-    lettered = [w for w in line if _lettered(w)]
+    lettered = [w for w in line if is_lettered(w)]
     # A personal name with as many words as Tesseract's line, given by two crops at least (spaces
     # aside: a tight crop runs "Lê Tấn" together).
-    names = [_clean_value(t) for t in texts]
+    names = [clean_value(t) for t in texts]
     other = next((n for n in names if is_personal_name(n) and len(n.split()) == len(lettered)
                   and sum(m.replace(" ", "") == n.replace(" ", "") for m in names) >= 2), None)
     if other is None:
@@ -307,7 +307,6 @@ def read_missing_name(block: Sequence[Word], bright: np.ndarray, width: int, hei
     (where the extractor looks), in the brightest channel (a blue signature and a red seal fade, the
     black print stays), read by the second recogniser from the nearest up; the first that reads as a
     personal name is added as that line's words, capped at DISAGREE_CAP (one engine read it)."""
-    from ocr.extract import _clean_value, is_personal_name
 
     heights = sorted(w.bbox[3] - w.bbox[1] for w in block)
     h = heights[len(heights) // 2]
@@ -328,7 +327,7 @@ def read_missing_name(block: Sequence[Word], bright: np.ndarray, width: int, hei
         box = (left + int(cols[0]) - round(0.5 * h), top + b0 - round(0.2 * h),
                left + int(cols[-1]) + round(0.5 * h), top + b1 + round(0.2 * h))
         reading = read_line(bright, box, file=file)
-        text = _clean_value(reading.text)
+        text = clean_value(reading.text)
         if is_personal_name(text) and len(reading.words) == len(text.split()):
             return [replace(w, text=t, confidence=round(min(w.confidence, DISAGREE_CAP), 4), line=line, block=0)
                     for w, t in zip(reading.words, text.split(), strict=True)]
@@ -391,17 +390,15 @@ def unread_block_rows(words: Sequence[Word], bright: np.ndarray, width: int, hei
     """Boxes of the printed rows in the signature block's place that no word of `words` covers, top
     first; none when the page has a signature block already or no place for one (no "Nơi nhận:"
     label, no place-and-date line in its lower part)."""
-    from ocr.extract import _signature_blocks
-    from ocr.key_lines import _right_date_line
 
     if not words:
         return []
     segs = _segments(words, width, height)
-    if _signature_blocks(segs):
+    if signature_blocks(segs):
         return []
-    label = next((s for s in segs if (m := _LIST_LABEL.match(s.folded)) and m.group("noi")
+    label = next((s for s in segs if (m := LIST_LABEL.match(s.folded)) and m.group("noi")
                   and s.box[0] < BLOCK_LEFT * width), None)
-    dated = next((s for s in segs if s.top > 0.4 * height and _right_date_line(list(s.words), width)), None)
+    dated = next((s for s in segs if s.top > 0.4 * height and right_date_line(list(s.words), width)), None)
     if label is not None:
         top = round(label.top - 1.5 * label.line_height)
     elif dated is not None:
@@ -429,9 +426,8 @@ def _read_row(bright: np.ndarray, box: Box, fits: Callable[[str, LineReading], b
 
 def _row_words(reading: LineReading, box: Box, line: int) -> list[Word]:
     """A row's words as the second recogniser read them, at the row's height, capped at DISAGREE_CAP."""
-    from ocr.extract import _clean_value
 
-    found = [w for w in reading.words if _clean_value(w.text)]
+    found = [w for w in reading.words if clean_value(w.text)]
     junk = " .,;:-–—_|'\""
 
     def trimmed(k: int, text: str) -> str:  # specks off the row's ends; "TM." keeps its full stop
@@ -463,13 +459,12 @@ def read_mark_above(words: Sequence[Word], bright: np.ndarray, width: int, heigh
     its axis and as wide as such a line, read by the second recogniser where Tesseract read nothing
     there or only debris. Kept when it reads as a delegation line in capitals naming an office or a
     body. Returns the new words (capped at DISAGREE_CAP) and the ids of the debris words they replace."""
-    from ocr.extract import _authority_start, _clean_value, _names_office, _signature_blocks, body_parses
 
     segs = _segments(words, width, height)
     added: list[Word] = []
     gone: set[int] = set()
     line = 1 + max((w.line for w in words), default=0)
-    for titles, _ in _signature_blocks(segs):
+    for titles, _ in signature_blocks(segs):
         first = titles[0]
         if _MARK_LINE.match(first.folded):
             continue
@@ -486,16 +481,16 @@ def read_mark_above(words: Sequence[Word], bright: np.ndarray, width: int, heigh
             continue  # Tesseract read a line there: not ours to replace
 
         def fits(text: str, _: LineReading) -> bool:
-            text = _clean_value(text)
+            text = clean_value(text)
             rest = re.sub(r"^(?:TM|KT|TL|TUQ)\s?[.,]\s*", "", text)
             return bool(_MARK_LINE.match(fold(text))) and is_upper_text(text) and rest != text \
-                and (_names_office(fold(rest)) or body_parses(rest) or fold(rest) == "uy ban nhan dan")
+                and (names_office(fold(rest)) or body_parses(rest) or fold(rest) == "uy ban nhan dan")
 
         reading = _read_row(bright, box, fits, file)
         if reading is None:
             continue
         new = _row_words(reading, box, line)
-        seg_ok = _authority_start(_part_of(new, width, height))
+        seg_ok = authority_start(_part_of(new, width, height))
         if not seg_ok:
             continue
         added += new
@@ -516,18 +511,17 @@ def read_missing_block(words: Sequence[Word], bright: np.ndarray, width: int, he
     delegation ("CHỦ TỊCH", "KT. CỤC TRƯỞNG") is an authority line, the first row under them that
     reads as a personal name is the name; reading stops there. Each is a new line of words capped at
     DISAGREE_CAP (one engine read it); none when no authority line reads so."""
-    from ocr.extract import _SIGNER_HINT, _clean_value, _names_office, is_personal_name
 
     line = 1 + max((w.line for w in words), default=0)
     out: list[Word] = []
 
     def office(text: str) -> bool:
-        text = _clean_value(text)
-        return is_upper_text(text) and bool(_SIGNER_HINT.search(fold(text)) or _names_office(fold(text))) \
+        text = clean_value(text)
+        return is_upper_text(text) and bool(SIGNER_HINT.search(fold(text)) or names_office(fold(text))) \
             and all(c.isalpha() for c in text.replace(" ", "").replace(".", ""))
 
     def name(text: str, reading: LineReading) -> bool:
-        text = _clean_value(text)
+        text = clean_value(text)
         return bool(out) and is_personal_name(text) and len(reading.words) == len(text.split())
 
     for box in unread_block_rows(words, bright, width, height):

@@ -23,7 +23,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ocr.catalogue import ApprovedRecord, Catalogue, repairs
-from ocr.extract import Extraction
+from ocr.fields import Extraction
 from storage.db import session_scope
 from storage.models import Document, DocumentStatus, Field, FieldChange
 from storage.review_models import ReviewDecision

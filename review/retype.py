@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ocr.extract import Extraction
+from ocr.fields import Extraction
 from review.catalogue import archive_catalogue, record_repairs
 from review.service import ReviewError, _reviewable
 from review.validate import rule_reason_prefixes, validate_document

@@ -12,7 +12,7 @@ from ocr.catalogue import (
     repairs,
     symbol_of,
 )
-from ocr.extract import ExtractedField, Extraction
+from ocr.fields import ExtractedField, Extraction
 
 BODY = "ỦY BAN NHÂN DÂN HUYỆN DIÊN KHÁNH"
 OTHER = "ỦY BAN NHÂN DÂN XÃ NINH ĐA"

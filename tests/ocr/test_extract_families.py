@@ -13,7 +13,7 @@ import pytest
 import ocr
 from ocr.calibrate import format_ok
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
-from ocr.extract import LOW_WORD_CAP, PLAUSIBILITY_CAP
+from ocr.fields import LOW_WORD_CAP, PLAUSIBILITY_CAP
 from ocr.model import Word
 from ocr.pages import load_pages
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES, render_document

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 import ocr
-from ocr.extract import PLAUSIBILITY_CAP, body_parses, is_personal_name
+from ocr.fields import PLAUSIBILITY_CAP
 from ocr.model import PageText, Word
 from ocr.quality import PageQuality
+from ocr.signature import body_parses, is_personal_name
 from schemas.document_types import GENERAL_TYPE_CODE
 
 W, H = 2480, 3508

@@ -12,7 +12,7 @@ import pytest
 
 import ocr
 from ocr.bench import REAL_SCANS, REAL_TRUTH, measure_real
-from ocr.extract import HANDWRITTEN_CAP
+from ocr.fields import HANDWRITTEN_CAP
 from ocr.marks import UNDER_MARK_CAP, find_marks
 from ocr.signer_lines import AGREE_FLOOR
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import ocr
 from ocr.calibrate import _render, truth_fields
-from ocr.extract import LOW_WORD_CAP
+from ocr.fields import LOW_WORD_CAP
 from ocr.model import Word
 from ocr.recipient_list import _best_lines, find_list, printed_items
 from samples import HELD_OUT_FAMILY, TUNING_FAMILIES

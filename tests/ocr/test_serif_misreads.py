@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from ocr.correct import CORRECTED_INVALID_CAP, CORRECTED_VALID_CAP
 from ocr.extract import (
-    LOW_WORD_CAP,
-    ExtractedField,
     _body_type_fixed,
     _business_name,
     _document_number,
@@ -18,17 +16,19 @@ from ocr.extract import (
     _symbol_repaired,
     broken_a_fixed,
     header_units_fixed,
-    segments,
 )
-from ocr.recipient_list import _LABEL, list_words_fixed, printed_items
+from ocr.fields import LOW_WORD_CAP, ExtractedField
+from ocr.labels import NOI_NHAN_LABEL
+from ocr.recipient_list import list_words_fixed, printed_items
+from ocr.segments import segments
 from tests.ocr.test_extract_general import Page, _extract, _header
 
 
 def test_the_label_with_its_first_letter_misread_is_the_label_only_with_its_colon() -> None:
     for read in ("noi nhan:", "voi nhan:", "xoi nhan:", "noi nhan"):
-        assert _LABEL.match(read), read
+        assert NOI_NHAN_LABEL.match(read), read
     for body in ("moi nhan vien", "voi nhan dan", "doi nhan"):
-        assert not _LABEL.match(body), body
+        assert not NOI_NHAN_LABEL.match(body), body
 
 
 def test_list_abbreviations_one_or_two_letters_off_are_put_back_and_known_ones_kept() -> None:

@@ -6,9 +6,10 @@ import pytest
 
 from core.identifiers import is_citizen_id, is_document_number
 from ocr._text import clean_document_number, clean_id_number, parse_dmy, parse_vn_date
-from ocr.extract import _find_label, _segment
+from ocr.labelled import find_label
 from ocr.model import PageText, Word
 from ocr.quality import PageQuality
+from ocr.segments import segment_of
 
 
 @pytest.mark.parametrize(("text", "iso"), [
@@ -69,7 +70,7 @@ def _seg(text: str) -> object:
     words = tuple(Word(t, 0.9, (i * 100, 0, i * 100 + 90, 40), 0, 1) for i, t in enumerate(text.split()))
     q = PageQuality(300, 500.0, 0.8, 0.05, False)
     page = PageText(1, 2480, 3508, 300, words, text, 0.9, q)
-    return _segment(list(words), page)
+    return segment_of(list(words), page)
 
 
 @pytest.mark.parametrize(("text", "pattern", "anywhere", "value"), [
@@ -82,7 +83,7 @@ def _seg(text: str) -> object:
 ])
 def test_label_matching(text: str, pattern: str, anywhere: bool, value: str | None) -> None:
     seg = _seg(text)
-    end = _find_label(seg, pattern, anywhere)  # type: ignore[arg-type]
+    end = find_label(seg, pattern, anywhere)  # type: ignore[arg-type]
     if value is None:
         assert end is None
     else:
@@ -97,8 +98,8 @@ def test_a_letter_no_vietnamese_text_has_is_never_certain() -> None:
     for text in ("Nguyễn Thị Ánh Tuyết", "ỦY BAN NHÂN DÂN PHƯỜNG NINH HIỆP", "Cục Cảnh sát QLHC về TTXH",
                  "256,5 m2", "2288/GCN-TCKH", "Đặng Thu Hạnh"):
         assert not has_foreign_letter(text), text
-    from ocr.extract import LOW_WORD_CAP, _field
+    from ocr.fields import LOW_WORD_CAP, field_from_words
     from ocr.model import Word
 
     words = [Word("HIƑP", 0.9, (0, 0, 100, 40), 0, 1)]
-    assert _field("PHƯỜNG NINH HIƑP", words, 1).confidence <= LOW_WORD_CAP
+    assert field_from_words("PHƯỜNG NINH HIƑP", words, 1).confidence <= LOW_WORD_CAP
