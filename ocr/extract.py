@@ -94,9 +94,6 @@ def _part(seg: Segment, words: list[Word]) -> Segment:
     return Segment(seg.page, seg.width, seg.height, tuple(words), text, fold(text), tuple(starts))
 
 
-# ---------------------------------------------------------------- confidence
-
-
 # ---------------------------------------------------------------- layout fields
 
 

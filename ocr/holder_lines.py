@@ -5,7 +5,7 @@ A certificate's holder lines ("Họ và tên: NGUYỄN VĂN AN", "Sinh ngày: 26
 often unsure of them: a date read right at 0.45, a name's syllables at 0.6. Calibration never lifts
 a value above its raw confidence, so such a record waited for a person although every value was
 right. Here the value part of each such line (the words after the label, found as the extractor
-finds them: ocr.extract's label patterns) is cropped and read again by AsterOCR
+finds them: ocr.labelled's label patterns) is cropped and read again by AsterOCR
 (ocr.aster_engine). As in ocr.signer_lines:
 
 - a word both engines read alike (NFC, case aside, marks included: "Tuân" is not "Tuấn") gets at

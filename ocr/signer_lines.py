@@ -79,7 +79,7 @@ def _find_lines(words: Sequence[Word], width: int, height: int,
                 nameless: list[tuple[Word, ...]] | None = None) -> list[tuple[tuple[Word, ...], float | None]]:
     """(line, the block's axis when it is the signer's name line, else None) of find_lines. A name
     line Tesseract read too badly to be a name ("Lê +ân Dũng") is found where the extractor finds it
-    (ocr.extract._damaged_name). The authority lines of a block with no name line at all are added to
+    (ocr.signature.damaged_name). The authority lines of a block with no name line at all are added to
     `nameless`."""
 
     segs = _segments(words, width, height)

@@ -69,7 +69,7 @@ def test_absent_and_unparseable_fields_stay_uncertain() -> None:
     text = "\n".join(" ".join(w.text for w in words if w.line == y) for y in (1000, 1200, 1300, 1400))
     page = PageText(1, 2480, 3508, 300, tuple(words), text, 0.9, PageQuality(300, 900.0, 0.8, 0.05, False))
     ex = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh")
-    assert ex.fields["document_number"] == ocr.extract.ABSENT  # no "Số:" line: null, 0.0
+    assert ex.fields["document_number"] == ocr.fields.ABSENT  # no "Số:" line: null, 0.0
     assert ex.fields["holder_id_number"].value == "05617714858" and ex.fields["holder_id_number"].confidence <= 0.3
     assert ex.fields["holder_birth_date"].confidence <= 0.3  # 31 February does not parse
     assert ex.fields["holder_name"].value == "Nguyễn Văn Bình" and ex.fields["holder_name"].confidence <= 0.5
@@ -118,7 +118,7 @@ def test_a_place_outside_the_unit_catalogues_is_never_certain(place: str, known:
     page = PageText(1, 2480, 3508, 300, tuple(words), text, 0.95, PageQuality(300, 900.0, 0.8, 0.05, False))
     field = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["issue_place"]
     assert field.value == place
-    assert (field.confidence > 0.8) if known else (field.confidence <= ocr.extract.LOW_WORD_CAP)
+    assert (field.confidence > 0.8) if known else (field.confidence <= ocr.fields.LOW_WORD_CAP)
 
 
 @pytest.mark.parametrize(("body", "certain"), [(("UBND HUYỆN VẠN NINH", "PHÒNG TƯ PHÁP"), True),
@@ -140,7 +140,7 @@ def test_a_department_without_its_superior_line_is_never_certain(body: tuple[str
     page = PageText(1, 2480, 3508, 300, tuple(words), text, 0.95, PageQuality(300, 900.0, 0.8, 0.05, False))
     field = ocr.extract_fields(ocr.OcrResult((page,), "test"), "quyet_dinh").fields["issuing_authority"]
     assert field.value == " ".join(body)
-    assert (field.confidence > 0.8) if certain else (field.confidence <= ocr.extract.LOW_WORD_CAP)
+    assert (field.confidence > 0.8) if certain else (field.confidence <= ocr.fields.LOW_WORD_CAP)
 
 
 def test_recipients_beside_the_signer_are_read_column_by_column() -> None:
