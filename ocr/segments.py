@@ -1,6 +1,6 @@
 """A page's lines as segments (Tesseract lines cut at wide gaps and at the header's column boundary)
-and the page geometry read from them: the first page's header, where a signature block starts, a
-place-and-date line in the right half, pieces of one printed line.
+and the page geometry read from them: the first page's header, a place-and-date line in the right
+half, pieces of one printed line.
 
 Below the extractor (ocr.extract) and the second readings (ocr.signer_lines, ocr.holder_lines,
 ocr.recipient_list, ocr.key_lines), which all cut a page into lines this way."""
@@ -100,6 +100,7 @@ def segments(page: PageText) -> list[Segment]:
 
 
 def clean_value(text: str) -> str:
+    """A value's text with runs of spaces made one and the punctuation around it dropped."""
     return re.sub(r"\s+", " ", text).strip(" .,;:-–—_|'\"")
 
 
@@ -131,4 +132,5 @@ def right_date_line(part: Sequence[Word], width: int) -> bool:
 
 
 def is_date_line(text: str) -> bool:
+    """A "<place>, ngày … tháng … năm yyyy" line, read with OCR slack."""
     return bool(DATE_LINE.search(fold(nfc(text))) or (parse_vn_date(text)[0] and "," in text[:40]))

@@ -1,5 +1,6 @@
-"""The signature block and the names in it: where a page's signature blocks are (an authority line,
-the signer's title, the name under them), whether a line reads as a person's name or as an issuing
+"""The signature block and the names in it: where a block starts (an authority line: "TM.", "KT.",
+a title in capitals), where a page's signature blocks are (the authority lines, the signer's title,
+the name under them), whether a line reads as a person's name or as an issuing
 body, a name line damaged by the seal.
 
 Below the extractor (ocr.extract), which reads the signer from these blocks, and the signer's second
