@@ -7,95 +7,23 @@ Never imports Airflow; external programs run only through ocr._exec."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from core.workers import fork_is_safe
 from ocr.engine import OcrEngine, engines, get_engine, register_engine
 from ocr.errors import EngineFailed, ImageTooLarge, OcrError, UnreadableInput
 from ocr.extract import extract_fields
 from ocr.fields import ExtractedField, Extraction
 from ocr.model import OcrResult, PageText, Word
-from ocr.pages import MAX_PIXELS, PageImage, load_pages
-from ocr.quality import PageQuality, assess
-from ocr.tesseract_engine import TesseractEngine, orientation
+from ocr.pages import PageImage, load_pages
+from ocr.quality import PageQuality
+from ocr.reading import ocr_file, ocr_pages
+from ocr.tesseract_engine import TesseractEngine
 
 __all__ = [
     "EngineFailed", "ExtractedField", "Extraction", "ImageTooLarge", "OcrEngine", "OcrError", "OcrResult",
     "PageImage", "PageQuality", "PageText", "UnreadableInput", "Word", "engines", "extract_fields",
     "TesseractEngine", "get_engine", "load_pages", "ocr_file", "ocr_pages", "read_fields", "register_engine",
 ]
-
-Progress = Callable[[int, int], None]  # (pages done, pages in total)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _one(engine: OcrEngine, page: PageImage, language: str, file: str) -> PageText:
-    # The page's own resolution, not the file's claim: an untagged 576x960 JPEG is ~70 dpi, not 300.
-    quality = assess(page.image, page.dpi, dpi_from_file=page.dpi_from_file)
-    kwargs: dict[str, Any] = {"dpi": quality.dpi, "language": language}
-    if isinstance(engine, TesseractEngine):  # names the file in EngineFailed; not part of the Protocol
-        kwargs["file"] = f"{file} page {page.number}"
-    text = engine.recognise(page.image, **kwargs)
-    if isinstance(engine, TesseractEngine) and engine.orientation and _doubtful(text, quality):
-        # A page read sideways or upside down gives few, unsure words: ask OSD, read it turned.
-        angle = orientation(page.image, dpi=quality.dpi, file=kwargs.get("file", "<page>"))
-        if angle:
-            upright = page.image.rotate(-angle, expand=True)
-            turned = engine.recognise(upright, **kwargs)
-            if turned.mean_confidence > text.mean_confidence:
-                text = replace(turned, rotation=angle)
-                quality = quality.turned(angle)
-    return replace(text, number=page.number, quality=quality)
-
-
-def _doubtful(text: PageText, quality: PageQuality) -> bool:
-    return not quality.blank and (len(text.words) < 20 or text.mean_confidence < 0.6)
-
-
-def ocr_pages(pages: Sequence[PageImage], *, engine: OcrEngine | None = None, language: str = "vie",
-              workers: int = 0, timeout_s: float = 180, file: str = "<pages>",
-              progress: Progress | None = None) -> OcrResult:
-    """OCR every page. With several pages and workers != 1, one process per core (workers=0: all cores);
-    each runs one single-threaded tesseract (OMP_THREAD_LIMIT=1), 5x faster than tesseract's threads."""
-    if engine is None:
-        engine = get_engine("tesseract", timeout_s=timeout_s)
-    total = len(pages)
-    n = min(_cores() if workers <= 0 else workers, total)
-    results: list[PageText] = []
-    if n <= 1:
-        for i, page in enumerate(pages):
-            results.append(_one(engine, page, language, file))
-            if progress:
-                progress(i + 1, total)
-    else:
-        # fork is fast and needs no `if __name__ == "__main__"` guard in the caller's script, but is
-        # unsafe once the caller has threads (Airflow, web servers): then forkserver.
-        method = "fork" if fork_is_safe() else "forkserver"
-        ctx = multiprocessing.get_context(method)
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            futures = [pool.submit(_one, engine, page, language, file) for page in pages]
-            for i, fut in enumerate(futures):
-                try:
-                    results.append(fut.result())
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
-                if progress:
-                    progress(i + 1, total)
-    return OcrResult(pages=tuple(results), engine=getattr(engine, "name", type(engine).__name__))
 
 
 def read_fields(result: OcrResult, document_type: str = "auto", *, catalogue: Any = None,
@@ -108,10 +36,3 @@ def read_fields(result: OcrResult, document_type: str = "auto", *, catalogue: An
     from ocr.catalogue import apply_catalogue
 
     return calibrate(apply_catalogue(extract_fields(result, document_type), catalogue, province), result)
-
-
-def ocr_file(path: Path, *, max_pixels: int = MAX_PIXELS, dpi: int = 300, **kw: Any) -> OcrResult:
-    """Load every page of an image or PDF and OCR it (keyword arguments go to `ocr_pages`)."""
-    pages = load_pages(path, max_pixels=max_pixels, dpi=dpi)
-    kw.setdefault("file", Path(path).name)
-    return ocr_pages(pages, **kw)

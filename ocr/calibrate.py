@@ -556,7 +556,7 @@ def _render(spec: dict[str, Any], scratch: Path) -> tuple[list[Any], dict[str, A
 def cache(set_name: str, count: int, cache_dir: Path = CACHE_DIR) -> Path:
     """Render and OCR `count` documents of a set; each `<i>.json` holds the truth and the OCR result.
     Documents already cached are kept, so an interrupted run goes on where it stopped."""
-    from ocr import ocr_pages
+    from ocr.reading import ocr_pages
 
     out = cache_dir / set_name
     out.mkdir(parents=True, exist_ok=True)

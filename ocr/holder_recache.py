@@ -58,7 +58,7 @@ def recache(set_name: str, source: Path, target: Path, *, count: int | None = No
             raise ValueError(f"{path}: {len(images)} pages rendered, {len(result.pages)} cached")
         new_pages = []
         for image, page in zip(images, result.pages, strict=True):
-            # A page read turned (ocr._one) has its words on the upright image.
+            # A page read turned (ocr.reading._one) has its words on the upright image.
             upright = image.image.rotate(-page.rotation, expand=True) if page.rotation else image.image
             if upright.size != (page.width, page.height):
                 # A pixel of rounding in a resize the generator has since changed: the same page.
