@@ -151,7 +151,9 @@ def _key(text: str) -> str:
 
 def merged(row: Sequence[Word], other: Sequence[Word]) -> list[Word] | None:
     """`row` (Tesseract's words) with each span where `other` (the second reading's words) differs
-    taken from `other` when that has fewer non-words there; None when nothing is taken.
+    taken from `other` when Tesseract's span holds a doubtful token (`_doubtful`) and the other's
+    tokens are all words; where the other's span holds a non-word too and both read as many tokens,
+    token for token. None when nothing is taken.
 
     Spans are aligned on the tokens without their punctuation (case aside); a span Tesseract read
     and the other did not is kept; a span only the other read is added when all its tokens are
@@ -171,10 +173,16 @@ def merged(row: Sequence[Word], other: Sequence[Word]) -> list[Word] | None:
         if op in ("equal", "delete"):
             continue
         t, o = mine[i1:i2], theirs[j1:j2]
-        if _bad([w.text for w in o]) >= _doubtful(t) and t:
+        if _bad([w.text for w in o]):
+            # Token for token where both read as many: each doubtful one of Tesseract's taken where
+            # the other read a word there ("CT" kept against "CẾ", "LBXĐ" taken from "UBND").
+            if len(t) == len(o):
+                for a, b in zip(t, o, strict=True):
+                    if _doubtful([a]) and _fine(b.text):
+                        swap[id(a)] = [replace(a, text=b.text, confidence=round(min(b.confidence, DISAGREE_CAP), 4))]
             continue
-        if not t and _bad([w.text for w in o]):
-            continue
+        if t and not _doubtful(t):
+            continue  # words against words: Tesseract's stand (the signature-block step capped them)
         if len(t) == len(o):
             new = [replace(a, text=b.text, confidence=round(min(b.confidence, DISAGREE_CAP), 4)) for a, b in zip(t, o, strict=True)]
         else:

@@ -88,7 +88,7 @@ LIST_ABBREVIATIONS = ("UBND", "HĐND", "UBMTTQVN", "UBMTTQ", "MTTQ", "PCT", "VPU
 # and a department, as their documents abbreviate them.
 OFFICE_CODES = ("TNMT", "LĐTBXH", "VHTT", "TCKH", "VHXH", "KGVX", "GDĐT", "KTHT", "QLĐT", "NCPC", "TCHC",
                 "KTTH", "KTN", "NNPTNT", "TCCB", "TTHC", "XDCB", "QLĐĐ", "VHTTDL", "TTTT", "KHĐT", "KHTC",
-                "HCTH", "TĐKT")
+                "HCTH", "TĐKT", "HT")  # HT: hộ tịch, a commune's civil-status office
 # Lower-case words the lists print ("Như trên", "UBND cấp xã", "Chi cục Thuế …", "Người được cấp"):
 # a token of an item that is no Vietnamese syllable and one letter off exactly one of them is it.
 LIST_SYLLABLES = ("như", "trên", "điều", "tỉnh", "huyện", "xã", "cấp", "các", "lưu", "thuế", "cục", "chi",

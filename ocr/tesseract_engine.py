@@ -19,6 +19,7 @@ from ocr.correct import correct
 from ocr.errors import EngineFailed
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
+from ocr.list_items import reread_items
 from ocr.layout import ColumnZone, column_zones, reorder
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
@@ -75,6 +76,9 @@ class TesseractEngine:
     # name) read again by the second recogniser (ocr.holder_lines): words both engines read alike
     # are evidence (>= 0.9), words only Tesseract read so are capped at 0.6 (docs/ocr.md).
     holder_lines: bool = True
+    # The recipients list's rows Tesseract garbled (a token no word) read again by the second
+    # recogniser; a span it read as words replaces Tesseract's non-words, capped at 0.6 (ocr.list_items).
+    list_items: bool = True
     # Red and magenta stamp ink (the seal, an incoming-mail stamp) taken off the page before every
     # reading but the marks' (ocr.stamp_ink): the brightest channel leaves the seal's outline grey,
     # and Tesseract joined it to the letters it crosses. Blue ink (hand-written fill-ins) is kept.
@@ -130,6 +134,9 @@ class TesseractEngine:
         if self.holder_lines:
             words = _second_reading("the holder's lines", confirm_holder_words, words, page, width, height,
                                     file=file)
+        if self.list_items:
+            words = _second_reading("the recipients list's rows", reread_items, words, page, width, height, file=file)
+            text = _text(words)
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
