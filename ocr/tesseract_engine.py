@@ -19,8 +19,8 @@ from ocr.correct import correct
 from ocr.errors import EngineFailed
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
-from ocr.list_items import reread_items
 from ocr.layout import ColumnZone, column_zones, reorder
+from ocr.list_items import reread_items
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
 from ocr.preprocess import (
