@@ -169,19 +169,7 @@ def _token_fixed(m: re.Match[str], filing: bool) -> str:
     if token.islower() and len(token) >= 3 and not is_syllable(token):
         near = _nearest(token, LIST_SYLLABLES, 1)
         return near[0] if near else token
-    if len(token) >= 3 and (token.islower() or token[1:].islower()) and _unseen(token):
-        # A syllable no text has ("Lữu"), the letters of exactly one list word: it, its marks misread.
-        same = [s for s in LIST_SYLLABLES if fold(s) == fold(token)]
-        if len(same) == 1:
-            return same[0] if token.islower() else same[0].capitalize()
     return token
-
-
-def _unseen(token: str) -> bool:
-    """No syllable of the administrative corpus (ocr.correct's lexicon) and not read so in it."""
-    from ocr.correct import lexicon
-
-    return lexicon().uni.get(token.lower(), 0) == 0
 
 
 def list_words_fixed(value: str) -> str:
