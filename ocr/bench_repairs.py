@@ -2,7 +2,7 @@
 (printed by `python -m ocr.bench repairs [--generated N]`; a measurement, never a pass/fail test).
 
 The words before correction are the engine's with the correction and every later step turned off
-(TesseractEngine options: correct, key_lines, marks, signer_lines), i.e. the words the pipeline hands
+(TesseractEngine options: correct, key_lines, marks, signer_lines, list_items), i.e. the words the pipeline hands
 to `ocr.correct.correct`; the words after are that function's output on them. Both are aligned with
 the truth text on their folded spelling (marks, đ/d, case and surrounding punctuation ignored): a word
 is aligned where the two sequences agree letter for letter once folded, so every aligned word differs
@@ -27,8 +27,10 @@ from ocr.correct import _TONES, correct
 from ocr.model import PageText, Word
 
 # The engine's options that stop it at the words handed to the corrector: the correction itself and
-# the steps after it (second recogniser on key and signer lines, confidence caps under marks).
-BEFORE_CORRECTION = {"correct": False, "key_lines": False, "marks": False, "signer_lines": False}
+# the steps after it (second recogniser on key and signer lines and on the list's rows, confidence caps
+# under marks).
+BEFORE_CORRECTION = {"correct": False, "key_lines": False, "marks": False, "signer_lines": False,
+                     "list_items": False}
 # The letter shapes besides the tone: a word read with one of them wrong is a slip of its own kind.
 _SHAPES = {"\u0302": "hat (â ê ô)", "\u0306": "breve (ă)", "\u031b": "horn (ơ ư)"}
 
