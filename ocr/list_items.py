@@ -61,8 +61,8 @@ def is_word(text: str) -> bool:
     from ocr.correct import is_syllable, lexicon
 
     core = _core(text)
-    if not core or core.lower() in _FORMS or core.isdigit():
-        return True
+    if not core or core.lower() in _FORMS or core.isdigit() or core in _ABBREVIATIONS:
+        return True  # "GD&ĐT" whole, before its parts are looked at
     parts = [p for p in re.split(r"[^\w]+", core) if p]
     if len(parts) > 1:
         return all(is_word(p) for p in parts)

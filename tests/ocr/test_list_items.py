@@ -29,7 +29,8 @@ def _text(words: list[Word] | None) -> str | None:
 
 
 def test_words_of_a_list_and_misreads_of_them() -> None:
-    for token in ("Như", "Điều", "3;", "UBND", "tỉnh", "(b/c);", "Lưu:", "VT,", "TNMT.", "HT", "huyện;", "Phù"):
+    for token in ("Như", "Điều", "3;", "UBND", "tỉnh", "(b/c);", "Lưu:", "VT,", "TNMT.", "HT", "huyện;", "Phù",
+                  "GD&ĐT;"):
         assert is_word(token), token
     # Abbreviations misread, specks, a rare syllable in capitals, short capitals that are no abbreviation.
     for token in ("ĐCTFLUBXD", "LBXĐ", "F1", "7012\\VLE,", "TÊNH.", "VI,", "HỮU,", "LI].", "cắc", "huvện;"):
