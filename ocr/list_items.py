@@ -28,9 +28,19 @@ from PIL import Image
 
 from core.text import fold, nfc
 from ocr.aster_engine import read_line
+from ocr.correct import is_syllable, lexicon
+from ocr.labels import NOI_NHAN_LABEL
 from ocr.model import Box, Word
 from ocr.preprocess import as_rgb_array
-from ocr.recipient_list import _LABEL, LIST_SYLLABLES, _segments, _wide, list_words_fixed
+from ocr.recipient_list import (
+    _OTHER_ABBREVIATIONS,
+    LIST_ABBREVIATIONS,
+    LIST_SYLLABLES,
+    OFFICE_CODES,
+    _segments,
+    _wide,
+    list_words_fixed,
+)
 
 DISAGREE_CAP = 0.6  # a word only the second recogniser read so (as ocr.signer_lines caps one only Tesseract read)
 # A syllable counts as a word when the administrative corpus has it this often (ocr.correct's
@@ -58,8 +68,6 @@ def is_word(text: str) -> bool:
     """A token of a list item that needs no second look: a syllable the corpus knows, a known list
     or office abbreviation, a number, "(b/c)"; a token joined by inner punctuation ("VT,HT") is a word
     when each of its parts is."""
-    from ocr.correct import is_syllable, lexicon
-
     core = _core(text)
     if not core or core.lower() in _FORMS or core.isdigit() or core in _ABBREVIATIONS:
         return True  # "GD&ĐT" whole, before its parts are looked at
@@ -78,13 +86,7 @@ def is_word(text: str) -> bool:
     return lower in _LIST_WORDS or (is_syllable(core) and counts.get(lower, 0) >= SEEN)
 
 
-def _abbreviations() -> frozenset[str]:
-    from ocr.recipient_list import _OTHER_ABBREVIATIONS, LIST_ABBREVIATIONS, OFFICE_CODES
-
-    return frozenset((*LIST_ABBREVIATIONS, *OFFICE_CODES, *_OTHER_ABBREVIATIONS))
-
-
-_ABBREVIATIONS = _abbreviations()
+_ABBREVIATIONS = frozenset((*LIST_ABBREVIATIONS, *OFFICE_CODES, *_OTHER_ABBREVIATIONS))
 
 
 def _fine(text: str) -> bool:
@@ -102,8 +104,6 @@ def _listed(text: str) -> str:
     with the letters of one list word ("Lữu:" is "Lưu:", "cắc" "các"): its marks misread. Case and
     punctuation kept. Applied only to words taken from the second reading (held below the signing
     band); Tesseract's own words are repaired by the extractor's rules."""
-    from ocr.correct import lexicon
-
     core = _core(text)
     if len(core) < 3 or not (core.islower() or core[1:].islower()) or lexicon().uni.get(core.lower(), 0):
         return text
@@ -129,7 +129,7 @@ def list_rows(words: Sequence[Word], width: int, height: int) -> list[list[Word]
     right: left-column lines under the label, pieces of one printed row (level with each other)
     joined, until a gap of more than ROW_GAP line heights or a line across the page."""
     segs = [s for s in _segments(words, width, height) if s.text.strip()]
-    label = next((s for s in segs if _LABEL.match(s.folded) and s.box[0] < 0.45 * width), None)
+    label = next((s for s in segs if NOI_NHAN_LABEL.match(s.folded) and s.box[0] < 0.45 * width), None)
     if label is None:
         return []
     column = sorted((s for s in segs if s.box[0] < 0.45 * width and s.top >= label.top - 0.5 * label.line_height),

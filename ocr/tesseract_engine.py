@@ -136,7 +136,7 @@ class TesseractEngine:
                                     file=file)
         if self.list_items:
             words = _second_reading("the recipients list's rows", reread_items, words, page, width, height, file=file)
-            text = _text(words)
+            text = lines_text(words)
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
