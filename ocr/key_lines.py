@@ -363,12 +363,22 @@ def _slot_fits(slot: Slot, digits: str) -> bool:
     return len(digits) <= 2 and 1 <= int(digits) <= (31 if slot == "day" else 12)
 
 
+def min_channel(image: np.ndarray | Image.Image) -> np.ndarray:
+    """The darkest channel of each pixel (uint8, one channel). OpenCV's per-channel minimum, equal to
+    numpy's min(axis=2) bit for bit and ~8x cheaper on a page (0.02 against 0.18 CPU s at 300 dpi)."""
+    import cv2
+
+    rgb = as_rgb_array(image)
+    r, g, b = cv2.split(np.ascontiguousarray(rgb[..., :3]))
+    return cv2.min(cv2.min(r, g), b)
+
+
 def darkest(image: np.ndarray | Image.Image) -> np.ndarray:
     """The page's darkest channel as a grey RGB image: blue or red ink is as dark as black print
     there (the brightest channel, which Tesseract reads, fades it)."""
+    import cv2
 
-    low = as_rgb_array(image).min(axis=2)
-    return np.repeat(low[:, :, np.newaxis], 3, axis=2)
+    return cv2.merge([min_channel(image)] * 3)
 
 
 def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
@@ -888,7 +898,7 @@ def unread_rows(words: Sequence[Word], image: np.ndarray | Image.Image, width: i
     h = _median_height(words)
     if h < 4:
         return []
-    low = np.ascontiguousarray(as_rgb_array(image).min(axis=2))
+    low = min_channel(image)
     block = max(15, int(2 * h) | 1)
     ink = cv2.adaptiveThreshold(low, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
     pad = round(0.2 * h)
@@ -1053,10 +1063,13 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
                 day = read_day(line, image, model=model, file=file, reading=reading, dark=dark)
                 month = read_month(line, image, reading, model=model, file=file, dark=dark)
             else:
-                day = read_number_digits(line, image, model=model, file=file, reading=reading, dark=dark)
+                # The number read from its glyphs settles it when it can; the blank's digits-only
+                # reading (several crops, each read by the network) is needed only when it cannot.
                 glyphs = glyph_number(line, image, reading, model=model, file=file)
                 if glyphs is not None:
                     day, decisive = glyphs, True
+                else:
+                    day = read_number_digits(line, image, model=model, file=file, reading=reading, dark=dark)
         new = reconcile(line, reading, day, month, decisive=decisive)
         ids = {id(w) for w in line.words}
         at = next(i for i, w in enumerate(out) if id(w) in ids)

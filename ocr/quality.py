@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ocr.preprocess import as_rgb_array
+
 MIN_DPI = 200
 TOO_SMALL_DPI = 100  # below this the letters are a few pixels tall: read after upscaling, but re-scan
 BLUR_THRESHOLD = 100.0  # variance of the Laplacian at 200 dpi; sharp print scans measure 500-3000
@@ -111,7 +113,7 @@ class PageQuality:
 
 def _max_channel(image: np.ndarray | Image.Image) -> np.ndarray:
     """Brightest channel: black print stays dark, red seals and blue pens fade (ink="max" of the OCR)."""
-    arr = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else np.asarray(image)
+    arr = as_rgb_array(image) if isinstance(image, Image.Image) else np.asarray(image)
     if arr.ndim == 2:
         return arr
     r, g, b = cv2.split(np.ascontiguousarray(arr[..., :3]))
@@ -248,7 +250,7 @@ def effective_dpi(file_dpi: int, estimated: int | None, *, file_says: bool = Tru
 
 def _seal_only(image: np.ndarray | Image.Image, dpi: int) -> bool:
     """Red ink and almost nothing else: a seal, or a seal bled through from the other side."""
-    rgb = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else np.asarray(image)
+    rgb = as_rgb_array(image) if isinstance(image, Image.Image) else np.asarray(image)
     if rgb.ndim != 3:
         return False
     f = min(1.0, 150 / max(dpi, 1))

@@ -267,12 +267,10 @@ def run_batch_expectations(batch_id: int, settings: Any = None, store: Any = Non
                                                            expectations=build_expectations(doc_type, thresholds)))
             definition = context.validation_definitions.add(
                 gx.ValidationDefinition(name=f"batch-{batch_id}-{code}", data=batch_def, suite=suite))
-            # No Data Docs action per suite: each would rebuild the whole site; it is built once below.
-            checkpoint = context.checkpoints.add(gx.Checkpoint(
-                name=f"batch-{batch_id}-{code}", validation_definitions=[definition], actions=[],
-                result_format={"result_format": "SUMMARY"}))
-            outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-            result = next(iter(outcome.run_results.values()))
+            # The definition is run as it is (it stores its result for the Data Docs, built once below),
+            # not through a checkpoint of its own: a checkpoint with no actions only added its storing,
+            # serialising and freshness checks (~10 % of the suites' run).
+            result = definition.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "SUMMARY"})
             stats = result.statistics
             result_key = keys.report_key(batch_id, f"expectations/{code}.json")
             store.put_bytes(bucket, result_key, json.dumps(result.to_json_dict(), ensure_ascii=False, indent=1,
