@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -48,4 +49,29 @@ def test_the_engine_reads_a_page_from_one_conversion_of_its_pixels(monkeypatch: 
 
     assert len(text.words) > 50
     assert len(crops) >= 3  # the number or date line and the signature block were read a second time
-    assert conversions == ["convert"], conversions
+    # One conversion, and no copy before it: an RGB page is read as it is (np.asarray), not converted
+    # to RGB first (a 26 MB copy of the same pixels).
+    assert conversions == ["tobytes"], conversions
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "L", "P", "1", "I;16", "CMYK"])
+def test_a_page_read_as_it_is_has_the_pixels_of_its_rgb_conversion(mode: str) -> None:
+    from ocr.preprocess import as_rgb_array
+    from ocr.quality import _max_channel
+
+    image = Image.new(mode, (37, 23))
+    image.putpixel((3, 4), 1 if len(mode) == 1 or mode == "I;16" else tuple(range(60, 60 + len(mode))))
+    converted = np.asarray(image.convert("RGB"))
+    read = as_rgb_array(image)
+    assert read.dtype == converted.dtype and read.shape == converted.shape
+    assert np.array_equal(read, converted)
+    assert np.array_equal(_max_channel(image), converted.max(axis=2))
+
+
+def test_the_darkest_channel_is_numpys_minimum_over_the_channels() -> None:
+    from ocr.key_lines import darkest, min_channel
+
+    rgb = np.random.default_rng(7).integers(0, 256, (61, 83, 3), dtype=np.uint8)
+    assert np.array_equal(min_channel(rgb), rgb.min(axis=2))
+    dark = darkest(rgb[5:40, 7:70])  # a crop: not contiguous
+    assert dark.shape == (35, 63, 3) and np.array_equal(dark, np.repeat(rgb[5:40, 7:70].min(axis=2)[:, :, None], 3, axis=2))
