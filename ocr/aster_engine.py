@@ -24,8 +24,7 @@ from PIL import Image
 from ocr._exec import onnx
 from ocr.errors import EngineFailed
 from ocr.model import Box, PageText, Word
-from ocr.preprocess import as_rgb_array
-from ocr.quality import PageQuality
+from ocr.quality import PageQuality, as_rgb_array
 
 INPUT_HEIGHT = 32  # the network reads strips 32 px high; width is free (a multiple of 4)
 FRAME_PX = 4  # one output frame per 4 input columns

@@ -45,8 +45,7 @@ from ocr.labelled import (
     read_registration,
 )
 from ocr.model import Box, PageText, Word
-from ocr.preprocess import as_rgb_array
-from ocr.quality import PageQuality
+from ocr.quality import PageQuality, as_rgb_array
 from ocr.segments import segments
 from ocr.signer_lines import agreed, is_lettered, word_key
 

@@ -37,7 +37,7 @@ from ocr._text import clean_document_number, parse_vn_date
 from ocr.aster_engine import LineReading, digit_candidates, read_line
 from ocr.errors import EngineFailed
 from ocr.model import Box, PageText, Word
-from ocr.preprocess import as_rgb_array
+from ocr.quality import as_rgb_array
 from ocr.segments import is_date_line, right_date_line
 from ocr.tsv import parse_tsv
 

@@ -31,7 +31,7 @@ from ocr.aster_engine import read_line
 from ocr.correct import is_syllable, lexicon
 from ocr.labels import NOI_NHAN_LABEL
 from ocr.model import Box, Word
-from ocr.preprocess import as_rgb_array
+from ocr.quality import as_rgb_array
 from ocr.recipient_list import (
     _OTHER_ABBREVIATIONS,
     LIST_ABBREVIATIONS,

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ocr.quality import edge_width, estimate_skew, percentiles_u8
+from ocr.quality import as_rgb_array, edge_width, estimate_skew, percentiles_u8
 
 UPSCALE_BELOW_DPI = 200  # x2 helps 150 dpi pages; at 200 dpi it hurt real scans (docs/ocr.md)
 # A page below UPSCALE_BELOW_DPI is scaled up to UPSCALE_TO_DPI, by at least x2 and at most x4:
@@ -65,19 +65,6 @@ class Prepared:
         xs, ys = pts[:, 0], pts[:, 1]
         return (max(0, int(np.floor(xs.min()))), max(0, int(np.floor(ys.min()))),
                 min(width, int(np.ceil(xs.max()))), min(height, int(np.ceil(ys.max()))))
-
-
-def as_rgb_array(image: np.ndarray | Image.Image) -> np.ndarray:
-    if isinstance(image, Image.Image):
-        # An RGB page is read as it is: convert("RGB") would first copy it (19 ms at 300 dpi), to the
-        # same pixels. Every page ocr.pages loads is RGB.
-        return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
-    arr = np.asarray(image)
-    if arr.ndim == 2:
-        return cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
-    if arr.shape[2] == 4:
-        return cv2.cvtColor(arr, cv2.COLOR_RGBA2RGB)
-    return arr
 
 
 def remove_red(rgb: np.ndarray) -> np.ndarray:

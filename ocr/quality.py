@@ -15,8 +15,6 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ocr.preprocess import as_rgb_array
-
 MIN_DPI = 200
 TOO_SMALL_DPI = 100  # below this the letters are a few pixels tall: read after upscaling, but re-scan
 BLUR_THRESHOLD = 100.0  # variance of the Laplacian at 200 dpi; sharp print scans measure 500-3000
@@ -109,6 +107,21 @@ class PageQuality:
         if not flag or flag in self.flags:
             return self
         return replace(self, flags=(*self.flags, flag))
+
+
+def as_rgb_array(image: np.ndarray | Image.Image) -> np.ndarray:
+    """The page's pixels as an RGB uint8 array (H, W, 3), whatever it came as (here, in the lowest module
+    that reads a page's pixels: preprocessing and the second readings import it from here)."""
+    if isinstance(image, Image.Image):
+        # An RGB page is read as it is: convert("RGB") would first copy it (19 ms at 300 dpi), to the
+        # same pixels. Every page ocr.pages loads is RGB.
+        return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        return cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
+    if arr.shape[2] == 4:
+        return cv2.cvtColor(arr, cv2.COLOR_RGBA2RGB)
+    return arr
 
 
 def _max_channel(image: np.ndarray | Image.Image) -> np.ndarray:

@@ -30,8 +30,7 @@ from ocr._text import edit_distance, is_upper_text
 from ocr.aster_engine import LineReading, read_line
 from ocr.labels import LIST_LABEL, SIGNER_HINT
 from ocr.model import Box, PageText, Word
-from ocr.preprocess import as_rgb_array
-from ocr.quality import PageQuality
+from ocr.quality import PageQuality, as_rgb_array
 from ocr.segments import Segment, clean_value, right_date_line, segments
 from ocr.signature import (
     authority_start,

@@ -27,11 +27,10 @@ from ocr.preprocess import (
     SMALL_PAGE_SAUVOLA_K,
     UPSCALE_BELOW_DPI,
     Prepared,
-    as_rgb_array,
     prepare,
     small_page,
 )
-from ocr.quality import PageQuality
+from ocr.quality import PageQuality, as_rgb_array
 from ocr.recipient_list import reread_list
 from ocr.signer_lines import confirm_words
 from ocr.stamp_ink import suppress_stamp_ink

@@ -56,8 +56,7 @@ def test_the_engine_reads_a_page_from_one_conversion_of_its_pixels(monkeypatch: 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "L", "P", "1", "I;16", "CMYK"])
 def test_a_page_read_as_it_is_has_the_pixels_of_its_rgb_conversion(mode: str) -> None:
-    from ocr.preprocess import as_rgb_array
-    from ocr.quality import _max_channel
+    from ocr.quality import _max_channel, as_rgb_array
 
     image = Image.new(mode, (37, 23))
     image.putpixel((3, 4), 1 if len(mode) == 1 or mode == "I;16" else tuple(range(60, 60 + len(mode))))
