@@ -116,6 +116,7 @@ def _measure_pages(s: Session, doc: Document, store: Any, settings: Any) -> int:
     if not rows or all("estimated_dpi" in (p.quality or {}) for p in rows.values()):
         return 0
     import ocr
+    from ocr.quality import assess
 
     raw = store.get_bytes(store.bucket("raw"), doc.raw_key, expected_sha256=doc.sha256)
     measured = 0
@@ -123,7 +124,7 @@ def _measure_pages(s: Session, doc: Document, store: Any, settings: Any) -> int:
         row = rows.get(page.number)
         if row is None or "estimated_dpi" in (row.quality or {}):
             continue
-        fresh = ocr.assess(page.image, page.dpi, dpi_from_file=page.dpi_from_file).to_dict()
+        fresh = assess(page.image, page.dpi, dpi_from_file=page.dpi_from_file).to_dict()
         fresh["flags"] = [*fresh["flags"], *(f for f in (row.quality or {}).get("flags", ()) if f in _ORIENTATION)]
         row.quality = fresh
         measured += 1
