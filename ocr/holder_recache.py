@@ -15,11 +15,16 @@ from typing import Any
 
 from PIL import Image
 
+from ocr.header_body import reread_header
 from ocr.holder_lines import AGREE_FLOOR, confirm_holder_words, find_value_lines
+
+# The engine's last steps that can be run on cached words: the holder's lines (this module's first
+# use) and the header's issuing body (ocr.header_body), each run after the steps before it.
+STEPS = {"holder": confirm_holder_words, "header": reread_header}
 
 
 def recache(set_name: str, source: Path, target: Path, *, count: int | None = None, start: int = 0,
-            reverse: bool = False, redo: bool = False) -> dict[str, float]:
+            reverse: bool = False, redo: bool = False, step: str = "holder") -> dict[str, float]:
     """Bring a calibration cache (ocr.calibrate `cache`, read by an engine without this step) up to
     the engine with it, without reading every page with Tesseract again: each document is rendered
     again from its spec (the generator is seeded), loaded as intake loads it, and this step is run
@@ -27,7 +32,8 @@ def recache(set_name: str, source: Path, target: Path, *, count: int | None = No
     A document the generator no longer renders alike (its truth differs from the cached one) keeps
     its cached words. Returns the documents done, those not reproducible and the seconds this step
     took per page. `start`, `count` and `reverse` (last document first) let several processes share
-    a set; `redo` runs the step again on documents already there with a value not confirmed."""
+    a set; `redo` runs the step again on documents already there with a value not confirmed. `step`
+    names the engine step run (STEPS; the holder's lines by default)."""
     import json
     import time
 
@@ -66,7 +72,7 @@ def recache(set_name: str, source: Path, target: Path, *, count: int | None = No
                     raise ValueError(f"{path}: page rendered at {upright.size}, cached at {(page.width, page.height)}")
                 upright = upright.resize((page.width, page.height), Image.Resampling.BILINEAR)
             t0 = time.perf_counter()
-            words = confirm_holder_words(list(page.words), upright, page.width, page.height, file=path.name)
+            words = STEPS[step](list(page.words), upright, page.width, page.height, file=path.name)
             seconds += time.perf_counter() - t0
             pages_done += 1
             new_pages.append(replace(page, words=tuple(words)))
@@ -111,9 +117,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--start", type=int, default=0, help="first document (several processes share a set)")
     p.add_argument("--reverse", action="store_true", help="last document first")
     p.add_argument("--redo", action="store_true", help="again where a holder value is not confirmed")
+    p.add_argument("--step", choices=sorted(STEPS), default="holder", help="the engine step run on the cached words")
     args = p.parse_args(argv)
     print(json.dumps(recache(args.set, args.source, args.target, count=args.count, start=args.start,
-                                     reverse=args.reverse, redo=args.redo)))
+                                     reverse=args.reverse, redo=args.redo, step=args.step)))
     return 0
 
 

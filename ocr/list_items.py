@@ -18,7 +18,7 @@ Rows whose tokens are all words are not read again (the cost stays on the lists 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from difflib import SequenceMatcher
 
@@ -166,7 +166,8 @@ def _key(text: str) -> str:
     return _core(text).casefold()
 
 
-def merged(row: Sequence[Word], other: Sequence[Word]) -> list[Word] | None:
+def merged(row: Sequence[Word], other: Sequence[Word], *, fine: Callable[[str], bool] = _fine,
+           spelled: Callable[[str], str] = _listed) -> list[Word] | None:
     """`row` (Tesseract's words) with each span where `other` (the second reading's words) differs
     taken from `other` when Tesseract's span holds a doubtful token (`_doubtful`) and the other's
     tokens are all words; where the other's span holds a non-word too and both read as many tokens,
@@ -175,7 +176,15 @@ def merged(row: Sequence[Word], other: Sequence[Word]) -> list[Word] | None:
     Spans are aligned on the tokens without their punctuation (case aside); a span Tesseract read
     and the other did not is kept; a span only the other read is added when all its tokens are
     words. Taken words: the other's text, Tesseract's boxes when as many, the other's otherwise, at
-    no more than DISAGREE_CAP."""
+    no more than DISAGREE_CAP. `fine` says which tokens are words (a list's by default; the header's
+    step passes its own), `spelled` puts a taken token in the text's spelling."""
+
+    def bad(texts: Sequence[str]) -> int:
+        return sum(not fine(t) for t in texts)
+
+    def doubtful(words: Sequence[Word]) -> int:
+        return sum(not fine(w.text) or w.confidence < UNSURE for w in words)
+
     mine = [w for w in row if _key(w.text)]
     theirs = [w for w in other if _key(w.text)]
     if not mine or not theirs:
@@ -190,21 +199,21 @@ def merged(row: Sequence[Word], other: Sequence[Word]) -> list[Word] | None:
         if op in ("equal", "delete"):
             continue
         t, o = mine[i1:i2], theirs[j1:j2]
-        if _bad([w.text for w in o]):
+        if bad([w.text for w in o]):
             # Token for token where both read as many: each doubtful one of Tesseract's taken where
             # the other read a word there ("CT" kept against "CẾ", "LBXĐ" taken from "UBND").
             if len(t) == len(o):
                 for a, b in zip(t, o, strict=True):
-                    if _doubtful([a]) and _fine(b.text):
-                        swap[id(a)] = [replace(a, text=_listed(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4))]
+                    if doubtful([a]) and fine(b.text):
+                        swap[id(a)] = [replace(a, text=spelled(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4))]
             continue
-        if t and not _doubtful(t):
+        if t and not doubtful(t):
             continue  # words against words: Tesseract's stand (the signature-block step capped them)
         if len(t) == len(o):
-            new = [replace(a, text=_listed(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4))
+            new = [replace(a, text=spelled(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4))
                    for a, b in zip(t, o, strict=True)]
         else:
-            new = [replace(b, text=_listed(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4), bbox=(b.bbox[0], top, b.bbox[2], bottom),
+            new = [replace(b, text=spelled(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4), bbox=(b.bbox[0], top, b.bbox[2], bottom),
                            line=first.line, block=first.block) for b in o]
         if t:
             swap[id(t[0])] = new
@@ -217,15 +226,16 @@ def merged(row: Sequence[Word], other: Sequence[Word]) -> list[Word] | None:
     return sorted(out + added, key=lambda w: w.bbox[0])
 
 
-def _crop(row: Sequence[Word], right: int, margins: tuple[float, float, float]) -> Box:
+def _crop(row: Sequence[Word], right: int, margins: tuple[float, float, float], left: int | None = None) -> Box:
     h = _height(row)
     top, bottom, side = margins
-    return (round(min(w.bbox[0] for w in row) - side * h), round(min(w.bbox[1] for w in row) - top * h),
+    return (round((min(w.bbox[0] for w in row) if left is None else left) - side * h), round(min(w.bbox[1] for w in row) - top * h),
             round(right + side * h), round(max(w.bbox[3] for w in row) + bottom * h))
 
 
 def reread_row(row: Sequence[Word], image: np.ndarray, right: int, *, offset: tuple[int, int] = (0, 0),
-               file: str = "<page>") -> list[Word] | None:
+               file: str = "<page>", left: int | None = None, fine: Callable[[str], bool] = _fine,
+               spelled: Callable[[str], str] = _listed) -> list[Word] | None:
     """A list row with its doubtful spans taken from the second reading where that reads words (see
     the module's docstring), or None when nothing changed. Crops (CROPS) are read in turn until one
     leaves no non-word; of the merged rows, the one with the fewest non-words is kept."""
@@ -233,15 +243,19 @@ def reread_row(row: Sequence[Word], image: np.ndarray, right: int, *, offset: tu
     for margins in CROPS:
         # `image` may be a part of the page, `offset` its top left corner in page pixels.
         dx, dy = offset
-        x0, y0, x1, y1 = _crop(row, right, margins)
+        x0, y0, x1, y1 = _crop(row, right, margins, left)
         reading = read_line(image, (x0 - dx, y0 - dy, x1 - dx, y1 - dy), file=file)
         other = [replace(w, bbox=(w.bbox[0] + dx, w.bbox[1] + dy, w.bbox[2] + dx, w.bbox[3] + dy)) for w in reading.words]
-        new = merged(row, other)
-        if new is not None and (best is None or _bad([w.text for w in new]) < _bad([w.text for w in best])):
+        new = merged(row, other, fine=fine, spelled=spelled)
+        if new is not None and (best is None or _count_bad(new, fine) < _count_bad(best, fine)):
             best = new
-        if best is not None and not _bad([w.text for w in best]):
+        if best is not None and not _count_bad(best, fine):
             break
     return best
+
+
+def _count_bad(words: Sequence[Word], fine: Callable[[str], bool]) -> int:
+    return sum(not fine(w.text) for w in words)
 
 
 def _closing_cut(row: Sequence[Word]) -> bool:

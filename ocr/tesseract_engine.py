@@ -17,6 +17,7 @@ from PIL import Image
 from ocr._exec import tesseract
 from ocr.correct import correct
 from ocr.errors import EngineFailed
+from ocr.header_body import reread_header
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
@@ -78,6 +79,9 @@ class TesseractEngine:
     # The recipients list's rows Tesseract garbled (a token no word) read again by the second
     # recogniser; a span it read as words replaces Tesseract's non-words, capped at 0.6 (ocr.list_items).
     list_items: bool = True
+    # The header's issuing-body lines with a doubtful token read again by the second recogniser, as
+    # the list's rows are; its words taken for Tesseract's non-words, capped at 0.6 (ocr.header_body).
+    header_body: bool = True
     # Red and magenta stamp ink (the seal, an incoming-mail stamp) taken off the page before every
     # reading but the marks' (ocr.stamp_ink): the brightest channel leaves the seal's outline grey,
     # and Tesseract joined it to the letters it crosses. Blue ink (hand-written fill-ins) is kept.
@@ -135,6 +139,9 @@ class TesseractEngine:
                                     file=file)
         if self.list_items:
             words = _second_reading("the recipients list's rows", reread_items, words, page, width, height, file=file)
+            text = lines_text(words)
+        if self.header_body:
+            words = _second_reading("the header's issuing body", reread_header, words, page, width, height, file=file)
             text = lines_text(words)
         mean = round(sum(w.confidence for w in words) / len(words), 4) if words else 0.0
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
