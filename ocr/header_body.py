@@ -7,7 +7,8 @@ As ocr.list_items does for the recipients list: a line of the block whose Tesser
 doubtful token (no word by the corpus, the body abbreviations or the administrative catalogue's unit
 names; or a token read below list_items.UNSURE) is read by the second recogniser across the block,
 the two readings are aligned token by token (list_items.merged) and a span is taken from the second
-reading only where Tesseract's holds a doubtful token and the second reading's is all words. Taken
+reading only where Tesseract's holds a doubtful token and the second reading's is all words it read
+at UNSURE or above (bold capitals misread as other words, "PHÙNG" for "PHÒNG", come unsure). Taken
 words are capped at list_items.DISAGREE_CAP (one engine read them so): a header so repaired goes to
 a person. Lines read as words are not read again.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 import cv2
@@ -53,8 +55,10 @@ def is_body_word(text: str) -> bool:
     office abbreviation ("UBND", "GD&ĐT"), a number; a token joined by inner punctuation ("UBND/TỈNH")
     is a word when each of its parts is."""
     core = nfc(text).strip(_PUNCT)
-    if not core or core.isdigit() or fold(core) in ABBREVIATIONS or core in _ABBREVIATIONS:
+    if not core or core.isdigit() or core in _ABBREVIATIONS:
         return True
+    if fold(core) in ABBREVIATIONS and fold(core) == _plain(core).lower():
+        return True  # "UBND", "GD&ĐT"; not "ŨBND", a mark no abbreviation has
     parts = [p for p in re.split(r"[^\w]+", core) if p]
     if len(parts) > 1:
         return all(is_body_word(p) for p in parts)
@@ -67,6 +71,10 @@ def is_body_word(text: str) -> bool:
 
 
 _ABBREVIATIONS = frozenset((*LIST_ABBREVIATIONS, *OFFICE_CODES))
+
+
+def _plain(text: str) -> str:
+    return text.replace("Đ", "D").replace("đ", "d")
 
 
 def _as_read(text: str) -> str:
@@ -107,6 +115,22 @@ def _level(a: Segment, b: Segment) -> bool:
     return a.top <= (b.top + b.bottom) / 2 <= a.bottom or b.top <= (a.top + a.bottom) / 2 <= b.bottom
 
 
+def _split(word: Word) -> list[Word]:
+    """A taken token whose words the second recogniser joined with a slash or comma ("HUYỆN/TUY"):
+    no body's name holds one, and a slash would read as a document symbol's ("…/UBND")."""
+    parts = [p for p in re.split(r"(?<=[^\W\d_])[/,](?=[^\W\d_])", word.text) if p]
+    if len(parts) < 2:
+        return [word]
+    x0, y0, x1, y1 = word.bbox
+    step = (x1 - x0) / sum(len(p) + 1 for p in parts)
+    out, at = [], float(x0)
+    for p in parts:
+        end = at + step * len(p)
+        out.append(replace(word, text=p, bbox=(round(at), y0, round(end), y1)))
+        at = end + step
+    return out
+
+
 def reread_header(words: list[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
                   file: str = "<page>") -> list[Word]:
     """The page's words with the header block's garbled lines repaired from the second reading
@@ -128,10 +152,11 @@ def reread_header(words: list[Word], image: np.ndarray | Image.Image, width: int
     changed: dict[int, list[Word]] = {}
     for row in todo:
         new = reread_row(row, bright, right, offset=(x0, y0), file=file, left=left, fine=is_body_word,
-                         spelled=_as_read)
+                         spelled=_as_read, sure=UNSURE)
         if new is None:
             continue
-        changed[id(row[0])] = new
+        kept = {id(w) for w in row}
+        changed[id(row[0])] = [p for w in new for p in ([w] if id(w) in kept else _split(w))]
         changed.update({id(w): [] for w in row[1:]})
     if not changed:
         return words

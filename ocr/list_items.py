@@ -167,7 +167,7 @@ def _key(text: str) -> str:
 
 
 def merged(row: Sequence[Word], other: Sequence[Word], *, fine: Callable[[str], bool] = _fine,
-           spelled: Callable[[str], str] = _listed) -> list[Word] | None:
+           spelled: Callable[[str], str] = _listed, sure: float = 0.0) -> list[Word] | None:
     """`row` (Tesseract's words) with each span where `other` (the second reading's words) differs
     taken from `other` when Tesseract's span holds a doubtful token (`_doubtful`) and the other's
     tokens are all words; where the other's span holds a non-word too and both read as many tokens,
@@ -177,10 +177,11 @@ def merged(row: Sequence[Word], other: Sequence[Word], *, fine: Callable[[str], 
     and the other did not is kept; a span only the other read is added when all its tokens are
     words. Taken words: the other's text, Tesseract's boxes when as many, the other's otherwise, at
     no more than DISAGREE_CAP. `fine` says which tokens are words (a list's by default; the header's
-    step passes its own), `spelled` puts a taken token in the text's spelling."""
+    step passes its own), `spelled` puts a taken token in the text's spelling, and a token of the
+    other reading below `sure` counts as no word (the other engine unsure of it is no evidence)."""
 
-    def bad(texts: Sequence[str]) -> int:
-        return sum(not fine(t) for t in texts)
+    def bad(ws: Sequence[Word]) -> int:
+        return sum(not fine(w.text) or w.confidence < sure for w in ws)
 
     def doubtful(words: Sequence[Word]) -> int:
         return sum(not fine(w.text) or w.confidence < UNSURE for w in words)
@@ -199,12 +200,12 @@ def merged(row: Sequence[Word], other: Sequence[Word], *, fine: Callable[[str], 
         if op in ("equal", "delete"):
             continue
         t, o = mine[i1:i2], theirs[j1:j2]
-        if bad([w.text for w in o]):
+        if bad(o):
             # Token for token where both read as many: each doubtful one of Tesseract's taken where
             # the other read a word there ("CT" kept against "CẾ", "LBXĐ" taken from "UBND").
             if len(t) == len(o):
                 for a, b in zip(t, o, strict=True):
-                    if doubtful([a]) and fine(b.text):
+                    if doubtful([a]) and not bad([b]):
                         swap[id(a)] = [replace(a, text=spelled(b.text), confidence=round(min(b.confidence, DISAGREE_CAP), 4))]
             continue
         if t and not doubtful(t):
@@ -235,7 +236,7 @@ def _crop(row: Sequence[Word], right: int, margins: tuple[float, float, float], 
 
 def reread_row(row: Sequence[Word], image: np.ndarray, right: int, *, offset: tuple[int, int] = (0, 0),
                file: str = "<page>", left: int | None = None, fine: Callable[[str], bool] = _fine,
-               spelled: Callable[[str], str] = _listed) -> list[Word] | None:
+               spelled: Callable[[str], str] = _listed, sure: float = 0.0) -> list[Word] | None:
     """A list row with its doubtful spans taken from the second reading where that reads words (see
     the module's docstring), or None when nothing changed. Crops (CROPS) are read in turn until one
     leaves no non-word; of the merged rows, the one with the fewest non-words is kept."""
@@ -246,7 +247,7 @@ def reread_row(row: Sequence[Word], image: np.ndarray, right: int, *, offset: tu
         x0, y0, x1, y1 = _crop(row, right, margins, left)
         reading = read_line(image, (x0 - dx, y0 - dy, x1 - dx, y1 - dy), file=file)
         other = [replace(w, bbox=(w.bbox[0] + dx, w.bbox[1] + dy, w.bbox[2] + dx, w.bbox[3] + dy)) for w in reading.words]
-        new = merged(row, other, fine=fine, spelled=spelled)
+        new = merged(row, other, fine=fine, spelled=spelled, sure=sure)
         if new is not None and (best is None or _count_bad(new, fine) < _count_bad(best, fine)):
             best = new
         if best is not None and not _count_bad(best, fine):
