@@ -266,6 +266,7 @@ def _instrumented(parts: _Parts) -> Iterator[None]:
     """The seams and OCR steps wrapped for `parts`; put back on exit."""
     import ocr
     import ocr.batch
+    import ocr.reading as reading
     import ocr.tesseract_engine as engine
     import review.ge
     from core import tools
@@ -275,7 +276,7 @@ def _instrumented(parts: _Parts) -> Iterator[None]:
     wrapped: list[tuple[Any, str, Callable[..., str] | str]] = [
         (tools, "run", _tool_label), (tesseract, "run", _reading_label),
         (ocr, "load_pages", "load pages (decode, rasterise)"),
-        (ocr, "assess", "page quality"), (engine, "prepare", "preprocess"),
+        (reading, "assess", "page quality"), (engine, "prepare", "preprocess"),
         (engine, "reread_words", "second recogniser: number and date lines"),
         (engine, "confirm_words", "second recogniser: signature block, recipients"),
         (engine, "confirm_holder_words", "second recogniser: holder's lines"),
