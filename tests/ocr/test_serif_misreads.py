@@ -22,6 +22,7 @@ from ocr.labels import NOI_NHAN_LABEL
 from ocr.recipient_list import list_words_fixed, printed_items
 from ocr.segments import segments
 from tests.ocr.test_extract_general import Page, _extract, _header
+from tests.ocr.test_recipient_list import _decision_page
 
 
 def test_the_label_with_its_first_letter_misread_is_the_label_only_with_its_colon() -> None:
@@ -55,16 +56,6 @@ def test_the_lists_fixed_phrases_are_put_back_from_a_serif_faces_misreads() -> N
     assert printed_items("Người được cấp; Lưu: VT TCKH") == "Người được cấp; Lưu: VT, TCKH"
     # A unit kind after the body's abbreviation only ("tính" elsewhere is a word).
     assert printed_items("Các đơn vị tính toán; Lưu: VT, KT") == "Các đơn vị tính toán; Lưu: VT, KT"
-
-
-def _decision_page(left: list[tuple[int, int, str]]) -> Page:
-    p = _header(Page())
-    p.centred(700, "QUYẾT ĐỊNH").centred(770, "Về việc công nhận gia đình văn hóa tiêu biểu năm 2019")
-    p.line(350, 1500, "trách nhiệm thi hành Quyết định này./. và các cơ quan có liên quan khác nữa")
-    for x, y, text in left:
-        p.line(x, y, text, h=40)
-    p.line(1450, 1690, "KT. CHỦ TỊCH").line(1450, 1760, "PHÓ CHỦ TỊCH").line(1480, 2100, "Trần Hữu Tuấn")
-    return p
 
 
 def test_a_list_whose_label_was_misread_and_dashes_lost_is_read_and_held_below_the_band() -> None:
