@@ -72,8 +72,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        server = weed.start(root / "s3", access_key="bench", secret_key="bench-secret", s3_port=43533,
-                            admin_access_key="bench-admin", admin_secret_key="bench-admin-secret")
+        server = weed.start_on_free_ports(root / "s3", access_key="bench", secret_key="bench-secret",
+                                          admin_access_key="bench-admin", admin_secret_key="bench-admin-secret")
         cluster = postgres.start()
         try:
             settings = _settings(root / "var", server.endpoint, "bench-")

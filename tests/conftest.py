@@ -18,7 +18,8 @@ from storage._exec import postgres, weed
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-TEST_S3_PORT = int(os.environ.get("SOHOA_TEST_S3_PORT", "41333"))
+# SOHOA_TEST_S3_PORT pins the session's S3 server; unset, it takes a free port block (weed.free_port)
+TEST_S3_PORT = int(os.environ.get("SOHOA_TEST_S3_PORT", "0"))
 TEST_ACCESS_KEY = "sohoa-test"
 TEST_SECRET_KEY = "sohoa-test-secret"
 # The S3 administrator (bucket creation, object lock); the pipeline's key above has no admin rights.
@@ -44,8 +45,10 @@ def pg_cluster() -> Iterator[postgres.PgCluster]:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[weed.S3Server]:
     data_dir = tmp_path_factory.mktemp("seaweedfs")
-    server = weed.start(data_dir, access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY, s3_port=TEST_S3_PORT,
-                        admin_access_key=TEST_ADMIN_ACCESS_KEY, admin_secret_key=TEST_ADMIN_SECRET_KEY)
+    keys = {"access_key": TEST_ACCESS_KEY, "secret_key": TEST_SECRET_KEY,
+            "admin_access_key": TEST_ADMIN_ACCESS_KEY, "admin_secret_key": TEST_ADMIN_SECRET_KEY}
+    server = (weed.start(data_dir, s3_port=TEST_S3_PORT, **keys) if TEST_S3_PORT
+              else weed.start_on_free_ports(data_dir, **keys))
     try:
         yield server
     finally:

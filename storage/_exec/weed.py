@@ -210,12 +210,32 @@ def write_security(config_dir: Path) -> Path:
     return toml
 
 
+class PortsTaken(tools.ToolError):
+    """One of the server's ports was taken by another process: another port block may work."""
+
+
+def _exit_reason(log_file: Path, offset: int) -> str:
+    """The last error SeaweedFS logged since `offset` (its glog lines start with E or F), or ''."""
+    try:
+        with open(log_file, "rb") as log:
+            log.seek(offset)
+            text = log.read()[-64 * 1024:].decode(errors="replace")
+    except OSError:
+        return ""
+    errors = [line.strip() for line in text.splitlines() if line[:1] in ("E", "F") and line[1:5].isdigit()]
+    return errors[-1][:400] if errors else ""
+
+
 def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 8333,
           admin_access_key: str | None = None, admin_secret_key: str | None = None,
           startup_timeout_s: float = 30.0) -> S3Server:
     """Start `weed mini` in the background and wait until the S3 port answers.
 
-    Without administrator keys, keys are made once and kept in data_dir (`admin_credentials`)."""
+    Without administrator keys, keys are made once and kept in data_dir (`admin_credentials`).
+    A port that another process holds is `PortsTaken`, with SeaweedFS's own words."""
+    if port_open("127.0.0.1", s3_port):  # someone else's server would answer for ours
+        raise PortsTaken("weed", f"127.0.0.1:{s3_port} is already in use by another process", None,
+                         exit_code=ExitCode.SERVICE_UNAVAILABLE)
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o700)  # volume files, filer store, keys: nobody else on the machine reads them
     admin = _admin_credentials(data_dir, admin_access_key, admin_secret_key)
@@ -235,13 +255,16 @@ def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 83
         f"-volume.max={VOLUME_MAX}",
     ] + [f"-{k}={v}" for k, v in _ports(s3_port).items()]
     (data_dir / "data").mkdir(exist_ok=True)
+    log_start = log_file.stat().st_size if log_file.exists() else 0
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + startup_timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise tools.ToolError("weed", f"exited with code {proc.returncode}; see {log_file}", proc.returncode,
-                                  exit_code=ExitCode.SERVICE_UNAVAILABLE)
+            reason = _exit_reason(log_file, log_start)
+            error = PortsTaken if "is not available" in reason else tools.ToolError
+            raise error("weed", f"exited with code {proc.returncode} ({reason or 'no error logged'}); see {log_file}",
+                        proc.returncode, exit_code=ExitCode.SERVICE_UNAVAILABLE)
         if port_open("127.0.0.1", s3_port):
             (data_dir / "weed.pid").write_text(str(proc.pid))
             return S3Server(f"127.0.0.1:{s3_port}", proc.pid, data_dir, log_file, *admin)
@@ -249,6 +272,26 @@ def start(data_dir: Path, *, access_key: str, secret_key: str, s3_port: int = 83
     stop_pid(proc.pid)
     raise tools.ToolError("weed", f"the S3 server did not open 127.0.0.1:{s3_port} in {startup_timeout_s:g} s; "
                                   f"see {log_file}", exit_code=ExitCode.SERVICE_UNAVAILABLE)
+
+
+def start_on_free_ports(data_dir: Path, *, access_key: str, secret_key: str, attempts: int = 5,
+                        admin_access_key: str | None = None, admin_secret_key: str | None = None) -> S3Server:
+    """For tests and benches: start on a free port block, and on another if a port is taken between
+    the check and SeaweedFS's own bind (other processes open ports all the time)."""
+    def attempt() -> S3Server:
+        return start(data_dir, access_key=access_key, secret_key=secret_key, s3_port=free_port(),
+                     admin_access_key=admin_access_key, admin_secret_key=admin_secret_key)
+
+    for _ in range(attempts - 1):
+        try:
+            return attempt()
+        except PortsTaken:
+            continue
+    return attempt()
+
+
+def s3_port_of(server: S3Server) -> int:
+    return int(server.endpoint.rsplit(":", 1)[1])
 
 
 def stop_pid(pid: int, timeout_s: float = 10.0) -> None:

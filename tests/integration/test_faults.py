@@ -30,8 +30,7 @@ from tests.badinputs import AGENCY, PROVINCE
 pytestmark = pytest.mark.integration
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
-# a server of its own, beside the session's (tests/conftest.py) in this run's port range, with the keys _env gives
-OWN_S3_PORT = int(os.environ.get("SOHOA_TEST_S3_PORT", "41333")) + 20
+# a server of its own, beside the session's (tests/conftest.py), on a free port block, with the keys _env gives
 OWN_KEYS = {"access_key": "sohoa-test", "secret_key": "sohoa-test-secret",
             "admin_access_key": "sohoa-test-admin", "admin_secret_key": "sohoa-test-admin-secret"}
 
@@ -81,7 +80,7 @@ def test_object_store_dying_mid_run_exits_6_and_a_rerun_completes_once(small_bat
     saved, the run stops with exit 6 and one line, no document is blamed. The server comes back on the
     same data and a re-run finishes every document: 0 duplicates, 0 losses."""
     data = tmp_path / "s3"
-    server = weed.start(data, s3_port=OWN_S3_PORT, **OWN_KEYS)
+    server = weed.start_on_free_ports(data, **OWN_KEYS)
     try:
         killer = tmp_path / "tesseract"
         killer.write_text(f"#!/bin/sh\nif mkdir {tmp_path / 'killed'} 2>/dev/null; then kill -TERM -{server.pid}; "
@@ -96,7 +95,7 @@ def test_object_store_dying_mid_run_exits_6_and_a_rerun_completes_once(small_bat
         assert _db(env, "SELECT status FROM documents") == [("received",), ("received",)]  # nobody's fault
 
         weed.stop(data)
-        weed.start(data, s3_port=OWN_S3_PORT, **OWN_KEYS)
+        weed.start(data, s3_port=weed.s3_port_of(server), **OWN_KEYS)
         back = _sohoa(env, *args)
         assert back.returncode == 0 and "Traceback" not in back.stdout + back.stderr, back.stderr[-3000:]
         out = json.loads(back.stdout)
@@ -182,7 +181,7 @@ def test_a_full_disk_under_the_embedded_s3_server_exits_6_and_a_rerun_recovers_b
     home.mkdir()
     # a clean record approves itself and is signed on the re-run: the run needs a signing key
     pki = make_test_pki(tmp_path / "pki", converter=Settings().converter_name)
-    server = weed.start(home / "s3", s3_port=OWN_S3_PORT, **OWN_KEYS)
+    server = weed.start_on_free_ports(home / "s3", **OWN_KEYS)
     try:
         env = _env(home, server, SOHOA_DATABASE_URL=f"sqlite:///{tmp_path / 'sohoa.db'}",
                    SOHOA_SIGNING_PKCS12=str(pki.agency_p12), SOHOA_SIGNING_PASSWORD=pki.password.decode())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -140,30 +139,12 @@ def test_the_store_requires_credentials(sohoa_env: Settings) -> None:
 
 
 # ---------------------------------------------------------------- store down, transient errors
-def _free_base() -> int:
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base > 50000:
-            continue
-        if not any(weed.port_open("127.0.0.1", p) for p in (*range(base, base + 5), *range(base + 10000, base + 10005))):
-            return base
-    raise RuntimeError("no free port range")
-
-
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[tuple[weed.S3Server, Path, int]]:
     """A dedicated SeaweedFS that the test may stop and start again."""
     data = tmp_path / "weed"
-    for attempt in range(3):  # another process may grab one of the five ports in between
-        port = _free_base()
-        try:
-            server = weed.start(data, access_key=ACCESS, secret_key=SECRET, s3_port=port)
-            break
-        except RuntimeError:
-            if attempt == 2:
-                raise
+    server = weed.start_on_free_ports(data, access_key=ACCESS, secret_key=SECRET)
+    port = weed.s3_port_of(server)
     try:
         yield server, data, port
     finally:
