@@ -159,13 +159,18 @@ def _int(text: str) -> int | None:
 
 
 # ---------------------------------------------------------------- agencies
+def _province_or_reject(source: str, province: str) -> str:
+    """The 2025 province a table is imported for; an unknown one rejects the whole table."""
+    try:
+        return units.province_2025(province).name
+    except units.UnknownProvince as exc:
+        raise PlanRejected(source, [RowError(0, str(exc))]) from exc
+
+
 def import_agencies(path: Path, province: str) -> ImportOutcome:
     """Register (or update) a province's agencies: code, name, level, administrative unit, successor."""
     source = str(path)
-    try:
-        new_province = units.province_2025(province).name
-    except units.UnknownProvince as exc:
-        raise PlanRejected(source, [RowError(0, str(exc))]) from exc
+    new_province = _province_or_reject(source, province)
     rows = read_table(path)
     cols = _columns(source, rows, AGENCY_COLUMNS, _header(path))
     errors: list[RowError] = []
@@ -239,10 +244,7 @@ def agencies(province: str) -> dict[str, Agency]:
 def import_plan(path: Path, province: str) -> ImportOutcome:
     """Validate and store a new version of a province's plan; the previous version stops counting."""
     source = str(path)
-    try:
-        new_province = units.province_2025(province).name
-    except units.UnknownProvince as exc:
-        raise PlanRejected(source, [RowError(0, str(exc))]) from exc
+    new_province = _province_or_reject(source, province)
     rows = read_table(path)
     cols = _columns(source, rows, PLAN_COLUMNS, _header(path))
     known_agencies = agencies(new_province)
