@@ -117,12 +117,21 @@ class Content:
     handwritten: bool = False  # number and day written by hand into dotted blanks
     incoming: tuple[str, date] | None = None  # an incoming-mail stamp: its own number and date (not the document's)
     recipient_line: str | None = None  # "Kính gửi: …" of a công văn
+    summary_width: int = 0  # > 0: the summary under the title wrapped at this width (px at 300 dpi)
+    date_style: str = "classic"  # classic | spaced | plain (vn_date_line)
+    body_points: float = 0.0  # > 0: body text at this size instead of the paragraphs' 14 pt
+    line_spacing: float = 1.3  # body line height in font sizes
 
 
-def vn_date_line(place: str, d: date) -> str:
-    # Decree 30: days below 10 and months 1-2 take a leading zero.
+def vn_date_line(place: str, d: date, style: str = "classic") -> str:
+    """Decree 30: days below 10 and months 1-2 take a leading zero. "spaced": the same with wide gaps
+    (a line typed with blanks left for the day, filled in later); "plain": no leading zeros."""
+    if style == "plain":
+        return f"{place}, ngày {d.day} tháng {d.month} năm {d.year}"
     day = f"{d.day:02d}"
     month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    if style == "spaced":
+        return f"{place}, ngày   {day}   tháng   {month}   năm {d.year}"
     return f"{place}, ngày {day} tháng {month} năm {d.year}"
 
 
@@ -604,6 +613,65 @@ def _header_variant(lines: tuple[str, ...], count: int, superior: str) -> tuple[
     return lines
 
 
+# Central and provincial issuers (Family.issuers): ministries with one agency each, provincial departments.
+_MINISTRIES = (("BỘ TƯ PHÁP", "BTP", "CỤC HỘ TỊCH, QUỐC TỊCH, CHỨNG THỰC", "HTQTCT"),
+               ("BỘ XÂY DỰNG", "BXD", "CỤC KINH TẾ XÂY DỰNG", "KTXD"),
+               ("BỘ NỘI VỤ", "BNV", "CỤC VIỆC LÀM", "CVL"),
+               ("BỘ TÀI CHÍNH", "BTC", "CỤC THUẾ", "CT"),
+               ("BỘ Y TẾ", "BYT", "CỤC AN TOÀN THỰC PHẨM", "ATTP"))
+_DEPARTMENTS = (("SỞ TƯ PHÁP", "STP"), ("SỞ XÂY DỰNG", "SXD"), ("SỞ NỘI VỤ", "SNV"), ("SỞ TÀI CHÍNH", "STC"),
+                ("SỞ Y TẾ", "SYT"), ("SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG", "SNNMT"))
+
+
+def _reissue(content: Content, document_type: str, issuer: str, rng: random.Random, province: Province) -> None:
+    """The decision or công văn issued by a ministry, its agency, a provincial department or the
+    provincial People's Committee: header, the decider's line, number, place, authority block, list."""
+    ministry, m_code, agency, a_code = rng.choice(_MINISTRIES)
+    n = rng.randrange(8, 3200)
+    province_name = _upper(f"{province.kind} {province.name}")
+    if issuer == "ministry":
+        header: tuple[str, ...] = (ministry,)
+        decider, place, code = f"BỘ TRƯỞNG {ministry}", "Hà Nội", m_code
+        blocks: tuple[tuple[str, ...], ...] = (("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"), ("BỘ TRƯỞNG",))
+        informed = "- Bộ trưởng (để b/c);"
+        addressee = "Ủy ban nhân dân các tỉnh, thành phố trực thuộc Trung ương"
+    elif issuer == "agency":
+        header, decider, place, code = (ministry, agency), f"CỤC TRƯỞNG {agency}", "Hà Nội", a_code
+        blocks = (("KT. CỤC TRƯỞNG", "PHÓ CỤC TRƯỞNG"), ("CỤC TRƯỞNG",))
+        informed = "- Bộ trưởng (để b/c);"
+        addressee = "Sở Tư pháp các tỉnh, thành phố trực thuộc Trung ương"
+    elif issuer == "department":
+        department, code = rng.choice(_DEPARTMENTS)
+        header, decider, place = (f"UBND {province_name}", department), f"GIÁM ĐỐC {department}", province.name
+        blocks = (("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"), ("GIÁM ĐỐC",))
+        informed = f"- UBND {province.kind} (b/c);"
+        addressee = f"Ủy ban nhân dân các huyện, thị xã, thành phố thuộc {province.kind}"
+    else:  # the provincial People's Committee
+        header, decider, place, code = ("ỦY BAN NHÂN DÂN", province_name), f"ỦY BAN NHÂN DÂN {province_name}",             province.name, "UBND"
+        blocks = (("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"))
+        informed = f"- TT HĐND {province.kind} (b/c);"
+        addressee = f"Các sở, ban, ngành thuộc {province.kind}"
+    office = rng.choice(("VP", "KT", "PC", "KHTC"))
+    if document_type == "quyet_dinh":
+        year = f"{content.issued.year}/" if issuer == "province" and rng.random() < 0.5 else ""
+        content.number = f"{n}/{year}QĐ-{code}"
+        first = content.body[0]
+        content.body[0] = Paragraph(decider, align=first.align, style=first.style, indent=first.indent,
+                                    space_before=first.space_before)
+        content.recipients = ("- Như Điều 3;", informed, f"- Lưu: VT, {office}.")
+    else:
+        content.number = f"{n}/{code}-{office}"
+        content.recipient_line = f"Kính gửi: {addressee}."
+        content.recipients = ("- Như trên;", informed, f"- Lưu: VT, {office}.")
+    content.header_left = header
+    content.header_left_bold_first = len(header) == 1 or header[0] == "ỦY BAN NHÂN DÂN"
+    content.place = place
+    content.signer_lines = rng.choice(blocks)
+    content.seal_text = f"{header[-1]} * {province_name if issuer in ('department', 'province') else 'VIỆT NAM'} *"
+    content.fields.update(document_number=content.number, issue_place=place,
+                          issuing_authority=" ".join(header))
+
+
 def apply_family(content: Content, document_type: str, family: Family, rng: random.Random,
                  province: Province) -> Content:
     """The classic content re-worded and re-laid the way `family` does it. `rng` is the family's own
@@ -635,6 +703,19 @@ def apply_family(content: Content, document_type: str, family: Family, rng: rand
         content.signer_lines = lines
     elif family.signer_styles:
         content.signer_lines = _AUTHORITY[level][rng.choice(family.signer_styles)]
+    if family.issuers and document_type in ("quyet_dinh", "cong_van"):
+        _reissue(content, document_type, rng.choice(family.issuers), rng, province)
+    if family.summary_width and content.title is not None and content.summary:
+        # The subject with its place: a summary of two or three lines, as most real decisions have.
+        where = ", ".join((fields.get("holder_address") or "").split(", ")[-3:])
+        content.summary = f"{content.summary} tại {where}" if where else content.summary
+        content.summary_width = family.summary_width
+        fields["summary"] = content.summary
+    if family.date_styles:
+        content.date_style = rng.choice(family.date_styles)
+    if family.body_points:
+        content.body_points = rng.choice(family.body_points)
+    content.line_spacing = family.line_spacing
     fields["signer_title"] = content.signer_lines[-1]
     old = _HOLDER_LABEL.get(document_type)
     if family.holder_labels and old:

@@ -29,6 +29,13 @@ class Family:
     dpi_range: tuple[int, int] | None = None  # effective dpi drawn from this range (None: the damage level's)
     dpi_metadata: bool = True  # False: images carry no resolution tag, PDFs a wrong one (72)
     document_types: tuple[str, ...] = ALL_TYPES
+    # Issuers a decision or công văn is re-issued by ("ministry", "agency", "department", "province"):
+    # their header, preamble, number symbol, place and authority block; () keeps the type's own.
+    issuers: tuple[str, ...] = ()
+    summary_width: int = 0  # > 0: a decision's summary lengthened and wrapped at this width (px at 300 dpi)
+    date_styles: tuple[str, ...] = ()  # "classic", "spaced" (wide gaps), "plain" (no leading zeros)
+    body_points: tuple[float, ...] = ()  # body text size to choose from; () keeps 14 pt
+    line_spacing: float = 1.3  # body line height in font sizes
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -80,6 +87,19 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                           "signers; 'Họ và tên' labels; incoming-mail stamps on a few",
            face="liberation-serif", header_lines=(2,), signer_styles=("kt", "tl", "tm"),
            holder_labels=("Họ và tên",), incoming_stamp=0.2, document_types=DEMO_TYPES),
+    # Central and provincial issuers, as the real archives hold them besides districts and communes:
+    # laid out unlike the held-out family (no DejaVu Serif, no TUQ./Q. blocks).
+    Family("ministry", "Liberation Serif at 13 or 14 pt, 1.5 line spacing; decisions and công văn of a ministry "
+                       "('BỘ …' on one line), one of its agencies or a provincial department under a superior "
+                       "body, or the provincial People's Committee; the decision's summary on two or three "
+                       "lines; KT./TM. authority blocks on two or three lines; date lines with wide gaps or no "
+                       "leading zeros; numbers with the year and long symbols ('123/2024/QĐ-UBND')",
+           face="liberation-serif", header_lines=(2, 3), signer_styles=("kt", "tm"),
+           holder_labels=("Họ và tên",), incoming_stamp=0.15,
+           issuers=("ministry", "agency", "department", "province"), summary_width=1500,
+           date_styles=("spaced", "plain", "classic"), body_points=(13.0, 14.0), line_spacing=1.5,
+           document_types=("quyet_dinh", "cong_van", "giay_chung_nhan_ho_kinh_doanh",
+                           "xac_nhan_tinh_trang_hon_nhan")),
 )}
 
 DEFAULT_FAMILY = "classic"

@@ -86,6 +86,8 @@ class Pages:
     highlight: tuple[str, ...] = ()  # words to mark with a highlighter once drawn
     highlights: list[tuple[int, tuple[float, float, float, float]]] = field(default_factory=list)  # (page, box)
     face: str = "noto-serif"
+    body_points: float = 0.0  # > 0: body text at this size instead of the paragraphs' 14 pt
+    line_spacing: float = 1.3
 
     def font(self, style: str, points: float) -> ImageFont.FreeTypeFont:
         return font(style, points, self.face)
@@ -139,7 +141,7 @@ def _header(pages: Pages, c: Content, rng: random.Random) -> None:
     pages.draw.line((RIGHT_CX - w / 2, top + 84, RIGHT_CX + w / 2, top + 84), fill=INK, width=3)
 
     row = top + 170 + max(extra, 0)
-    place_date = vn_date_line(c.place, c.issued)
+    place_date = vn_date_line(c.place, c.issued, c.date_style)
     if c.handwritten:
         _handwritten_number(pages, c, row, rng)
         _handwritten_date(pages, c, row, place_date, rng)
@@ -254,17 +256,24 @@ def _wrap(words: list[tuple[str, ImageFont.FreeTypeFont]], width: float,
     return lines
 
 
-def _paragraph_height(p: Paragraph, face: str = "noto-serif") -> int:
-    f = font("regular" if p.style == "regular" else p.style, p.size, face)
+def _size(p: Paragraph, body_points: float) -> float:
+    """The paragraph's size, moved by as much as the family's body size differs from 14 pt."""
+    return p.size + body_points - 14 if body_points else p.size
+
+
+def _paragraph_height(p: Paragraph, face: str = "noto-serif", body_points: float = 0.0,
+                      line_spacing: float = 1.3) -> int:
+    f = font("regular" if p.style == "regular" else p.style, _size(p, body_points), face)
     words = [(w, f) for w in p.text.split()]
-    return p.space_before + len(_wrap(words, TEXT_W, px(36) if p.indent else 0)) * round(f.size * 1.3) + 8
+    return p.space_before + len(_wrap(words, TEXT_W, px(36) if p.indent else 0)) * round(f.size * line_spacing) + 8
 
 
 def _paragraph(pages: Pages, p: Paragraph) -> None:
     style = {"regular": "regular", "bold": "bold", "italic": "italic"}[p.style]
-    body_font = pages.font(style, p.size)
-    lead_font = pages.font("bold", p.size)
-    line_h = round(body_font.size * 1.3)
+    size = _size(p, pages.body_points)
+    body_font = pages.font(style, size)
+    lead_font = pages.font("bold", size)
+    line_h = round(body_font.size * pages.line_spacing)
     pages.y += p.space_before
     if p.align == "center":
         for line in _wrap([(w, body_font) for w in p.text.split()], TEXT_W - 200, 0):
@@ -478,7 +487,8 @@ def incoming_stamp(image: Image.Image, c: Content, rng: random.Random) -> tuple[
 
 def render_pages(c: Content, rng: random.Random) -> tuple[list[Image.Image], list[list[str]], Seal]:
     """Clean 300 dpi pages, their text rows, and where the seal was stamped."""
-    pages = Pages(highlight=tuple(w.strip(".,;:") for w in c.highlighted), face=c.face)
+    pages = Pages(highlight=tuple(w.strip(".,;:") for w in c.highlighted), face=c.face, body_points=c.body_points,
+                  line_spacing=c.line_spacing)
     pages.new_page()
     # Handwriting and stamps draw from their own generator: the classic pages keep their bytes.
     hand = random.Random(f"hand|{c.number}|{c.issued}")
@@ -487,7 +497,15 @@ def render_pages(c: Content, rng: random.Random) -> tuple[list[Image.Image], lis
     if c.title is not None:
         pages.y += 58
         pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.title, pages.fitted("bold", 14, c.title, TEXT_W))
-        if c.summary:
+        if c.summary and c.summary_width:  # a long summary on two or three centred lines
+            f = pages.font("bold", 14)
+            for n, wrapped in enumerate(_wrap([(w, f) for w in c.summary.split()], c.summary_width, 0)):
+                pages.y += 74 if n == 0 else 64
+                pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, " ".join(word for word, _ in wrapped), f)
+            cx = MARGIN_L + TEXT_W // 2
+            pages.draw.line((cx - 180, pages.y + 40, cx + 180, pages.y + 40), fill=INK, width=3)
+            pages.y += 12
+        elif c.summary:
             pages.y += 74
             pages.text_center(MARGIN_L + TEXT_W // 2, pages.y, c.summary,
                               pages.fitted("bold", 14, c.summary, TEXT_W))
@@ -502,7 +520,7 @@ def render_pages(c: Content, rng: random.Random) -> tuple[list[Image.Image], lis
     for n, paragraph in enumerate(c.body):
         paragraph = Paragraph(**{**paragraph.__dict__, "text": nfc(paragraph.text)})
         # Decree 30 practice: the signature never stands alone on a page; the last paragraph goes with it.
-        if n == len(c.body) - 1 and pages.y + _paragraph_height(paragraph, c.face) + _signature_height(c) \
+        if n == len(c.body) - 1 and pages.y + _paragraph_height(paragraph, c.face, c.body_points, c.line_spacing) + _signature_height(c) \
                 > PAGE_H - MARGIN_B:
             pages.new_page()
         _paragraph(pages, paragraph)
