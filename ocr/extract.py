@@ -1197,16 +1197,39 @@ _UNIT_IN_ADDRESS = re.compile(r"\b((?:xã|phường|thị trấn|huyện|quận|
                               re.IGNORECASE)
 
 
+# A unit kind misread by one of its marks ("tính", "huyên", "phưởng") at the start of an address part or
+# a header line, before a name of the catalogue.
+_KINDS_BY_FOLD = {fold(k): k for k in ("thành phố", "thị trấn", "thị xã", "tỉnh", "huyện", "quận", "xã", "phường")}
+
+
+def _unit_kinds_fixed(text: str) -> str:
+    """"tính Khánh Hòa" as "tỉnh Khánh Hòa": a word (or two) at the start of an address part whose
+    letters are a unit kind's but whose marks are not, followed by a unit name of the catalogue."""
+    out = []
+    for part in re.split(r"(,\s*)", text):
+        words = part.split(" ")
+        for n in (2, 1):
+            head, rest = " ".join(words[:n]), " ".join(words[n:]).rstrip(" .;")
+            kind = _KINDS_BY_FOLD.get(fold(head))
+            if kind and head.lower() != kind and rest and is_place_name(rest):
+                kind = kind.upper() if head.isupper() else kind.capitalize() if head[:1].isupper() else kind
+                part = " ".join([kind, *words[n:]])
+                break
+        out.append(part)
+    return "".join(out)
+
+
 def place_names_fixed(text: str) -> str:
     """Unit names after their kind ("xã Diễn Khánh") put back in catalogue form when the name as read
-    is no unit and exactly one unit's name differs from it only in diacritics ("Diên Khánh")."""
+    is no unit and exactly one unit's name differs from it only in diacritics ("Diên Khánh"); a kind
+    misread by its marks before a unit's name ("tính Khánh Hòa") put back too."""
     def fix(m: re.Match[str]) -> str:
         name = m.group(2).strip()
         if is_place_name(name):
             return m.group(0)
         known = place_names_by_fold().get(fold(name))
         return m.group(1) + known[0] + m.group(2)[len(m.group(2).rstrip()):] if known and len(known) == 1 else m.group(0)
-    return _UNIT_IN_ADDRESS.sub(fix, text)
+    return _UNIT_IN_ADDRESS.sub(fix, _unit_kinds_fixed(text))
 
 
 @lru_cache(maxsize=1)

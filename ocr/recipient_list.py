@@ -58,6 +58,8 @@ PRINTED_WORDS = (
     (re.compile(r"\bNh[ưuứừửữự] [ĐD]i[eêềểễếệéèẻẽẹ]u (\d)"), r"Như Điều \1"),
     (re.compile(r"\bNh[ưuứừửữự] tr[eêềểễếệéèẻẽẹ]n\b"), "Như trên"),
     # "(b/c)", "(để b/c)": "báo cáo", the slash read as a letter or lost (or a gap), "c" as "e", "©", "C".
+    # "(để b/c)" with "để" read under another mark ("đế", "đề", "dể").
+    (re.compile(r"\((?:đ|d)[eéèẻẽẹêếềểễệ] (?=b/c\))"), "(để "),
     (re.compile(r"\s?\((để )?(?:[hbB6]{1,2}\s?[/íìil1|\\]?|[/íìil1|])\s?[cC€eéê©ç]\s?[)}\]][:.,]?(?=;|$)"), r" (\1b/c)"),
     # "CT, các PCT" (the chairman and the vice-chairmen): "các" read without its mark, "CT" as "CE".
     (re.compile(r"\bC[TEFI1lÍ], c[aáàảãạ]c PCT\b"), "CT, các PCT"),

@@ -1,0 +1,26 @@
+"""Misreads the `ministry` tuning family showed (ocr.calibrate SETS["dev-ministry"]), put right by
+general Decree-30 rules: a unit kind misread by its mark before a unit's name, the "(để b/c)" of a
+"Nơi nhận" list with "để" misread."""
+
+from __future__ import annotations
+
+from ocr.extract import place_names_fixed
+from ocr.recipient_list import printed_items
+
+
+def test_a_unit_kind_misread_by_its_mark_before_a_catalogue_name_is_put_back() -> None:
+    # dev-ministry 0038: "tính Khánh Hòa" was signed at 0.966 in a business address.
+    assert place_names_fixed("Thôn Mỹ Lương, xã Vạn Long, huyện Vạn Ninh, tính Khánh Hòa") == \
+        "Thôn Mỹ Lương, xã Vạn Long, huyện Vạn Ninh, tỉnh Khánh Hòa"
+    assert place_names_fixed("Số 5 đường Lê Lợi, phưởng Lộc Thọ, thành phố Nha Trang") == \
+        "Số 5 đường Lê Lợi, phường Lộc Thọ, thành phố Nha Trang"
+    assert place_names_fixed("TÍNH BÌNH ĐỊNH") == "TỈNH BÌNH ĐỊNH"  # a header line keeps its capitals
+    # Only at the start of a part and only before a unit's name: other words are left alone.
+    assert place_names_fixed("thôn Tây Bắc, xa xôi") == "thôn Tây Bắc, xa xôi"
+    assert place_names_fixed("tính toán Khánh Hòa") == "tính toán Khánh Hòa"
+
+
+def test_the_informed_superiors_item_with_its_de_misread_is_put_back() -> None:
+    # dev-ministry 0008, 0012: "- Bộ trưởng (để b/c);" read "(đế b/c)".
+    assert printed_items("Như Điều 3; Bộ trưởng (đế b/c); Lưu: VT, PC") == "Như Điều 3; Bộ trưởng (để b/c); Lưu: VT, PC"
+    assert printed_items("UBND tỉnh (dể b/c); Lưu: VT") == "UBND tỉnh (để b/c); Lưu: VT"
