@@ -848,7 +848,8 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
     deputy: str | None = None  # the title the next title line must carry, under "KT. X"
     for t in titles:
         words = t.text.split()
-        while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])) \
+        while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])
+                                  or _debris_before_title(words[0], " ".join(words[1:]))) \
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
             words = words[1:]  # a speck or a lower-case letter left of the line (seal, signature)
         line = re.sub(r"^(TM|KT|TL|TUQ|Q)\s?[.,]\s*", r"\1. ", normalise_upper(clean_value(" ".join(words))))
@@ -936,6 +937,18 @@ def _chief_put_back(lines: list[str]) -> tuple[list[str], bool]:
 _SIGNS_FOR = re.compile(r"^(TM|KT|TL|TUQ)\. ")
 
 
+# A token no printed authority line holds (digits, brackets, slashes run into letters: "ZSG\\10"):
+# the seal's ring or the signature read as text.
+_DEBRIS = re.compile(r"[\d\\/<>|{}\[\]()#@$%^&*~=+_]")
+
+
+def _debris_before_title(token: str, rest: str) -> bool:
+    """`token` is seal or signature debris and `rest`, the line after it, starts with a known title."""
+    f = fold(rest)
+    return bool(_DEBRIS.search(token)) and any(f == fold(k) or f.startswith(fold(k) + " ")
+                                               for k in (*SIGNER_TITLES, *MORE_TITLES))
+
+
 def _title_start(seg: Segment) -> tuple[int, bool]:
     """Where the signer's own title starts on its authority line: after specks of the seal or the
     signature left of it ("__ TL. CHỦ TỊCH") and after a "TM./KT./TL./TUQ." mark; a "Q." stays.
@@ -945,7 +958,8 @@ def _title_start(seg: Segment) -> tuple[int, bool]:
     tokens = list(re.finditer(r"\S+", folded))
     specks = False
     for m, nxt in zip(tokens, tokens[1:], strict=False):
-        if any(c.isalpha() for c in m.group()) and (len(m.group()) > 1 or m.group() in "qt"):
+        if any(c.isalpha() for c in m.group()) and (len(m.group()) > 1 or m.group() in "qt") \
+                and not _debris_before_title(m.group(), folded[nxt.start():]):
             break
         at, specks = nxt.start(), True  # a speck: no letter, or one lone letter
     d = re.match(r"(tm|kt|tl|tuq)\s?[.,]\s*", folded[at:])

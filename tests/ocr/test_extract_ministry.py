@@ -24,3 +24,15 @@ def test_the_informed_superiors_item_with_its_de_misread_is_put_back() -> None:
     # dev-ministry 0008, 0012: "- Bộ trưởng (để b/c);" read "(đế b/c)".
     assert printed_items("Như Điều 3; Bộ trưởng (đế b/c); Lưu: VT, PC") == "Như Điều 3; Bộ trưởng (để b/c); Lưu: VT, PC"
     assert printed_items("UBND tỉnh (dể b/c); Lưu: VT") == "UBND tỉnh (để b/c); Lưu: VT"
+
+
+def test_seal_debris_read_before_the_signers_title_is_no_part_of_it() -> None:
+    from tests.ocr.test_extract_unseen_layouts import _block
+
+    # dev-ministry 0035: the seal's ring read "ZSG\10" left of "CHỦ TỊCH".
+    f = _block("TM. ỦY BAN NHÂN DÂN", "ZSG\\10 CHỦ TỊCH")
+    assert f["signer_title"].value == "CHỦ TỊCH"
+    assert f["signer_authority"].value == "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH"
+    assert f["signer_title"].confidence < 0.9  # something unread stood there: a person confirms
+    # Letters only, or no title after it: a word of the line, left as read.
+    assert _block("TM. ỦY BAN NHÂN DÂN", "XYZ CHỦ TỊCH")["signer_title"].value == "XYZ CHỦ TỊCH"
