@@ -782,11 +782,20 @@ def _name_beside_recipients(segs: list[Segment]) -> ExtractedField:
     puts it: the right column beside the "Nơi nhận:" list. Not under an authority that was read, so
     never above PLAUSIBILITY_CAP; it says on which page the document is signed."""
     recipients = next((s for s in segs if re.match(r"^\s*noi nhan\s*[:;.]", s.folded)), None)
-    if recipients is None:
-        return ABSENT
-    h, w = recipients.height, recipients.width
+    if recipients is not None:
+        h, w = recipients.height, recipients.width
+        low, high = recipients.top - 0.1 * h, recipients.top + 0.25 * h
+    else:
+        # The label not read either: the list's closing "- Lưu: …" item (Decree 30 ends every list
+        # with it) stands a few lines under the label, in the left half.
+        recipients = next((s for s in reversed(segs) if re.match(r"^\W*luu\s*[:;.,]", s.folded)
+                           and s.box[0] < 0.3 * s.width), None)
+        if recipients is None:
+            return ABSENT
+        h, w = recipients.height, recipients.width
+        low, high = recipients.top - 0.15 * h, recipients.top + 0.2 * h
     near = sorted((s for s in segs if s.page == recipients.page and s.box[0] > 0.4 * w
-                   and recipients.top - 0.1 * h < s.top < recipients.top + 0.25 * h), key=lambda s: s.top)
+                   and low < s.top < high), key=lambda s: s.top)
     for s in near:
         text = name_line(s)
         if is_personal_name(text) and not is_upper_text(s.text):

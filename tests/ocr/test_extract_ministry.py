@@ -36,3 +36,20 @@ def test_seal_debris_read_before_the_signers_title_is_no_part_of_it() -> None:
     assert f["signer_title"].confidence < 0.9  # something unread stood there: a person confirms
     # Letters only, or no title after it: a word of the line, left as read.
     assert _block("TM. ỦY BAN NHÂN DÂN", "XYZ CHỦ TỊCH")["signer_title"].value == "XYZ CHỦ TỊCH"
+
+
+def test_with_block_and_list_label_lost_the_name_beside_the_lists_closing_item_is_the_signers() -> None:
+    from tests.ocr.test_extract_general import Page, _extract, _header
+    from tests.ocr.test_extract_unseen_layouts import _decision
+
+    # dev-ministry 0057, 0060: a one-line "BỘ TRƯỞNG" under the seal, the "Nơi nhận:" label garbled.
+    def page(label: str) -> Page:
+        p = _decision(_header(Page()))
+        p.centred(770, "Về việc cấp giấy phép")
+        p.line(300, 1700, label).line(300, 1770, "- Bộ trưởng (để b/c);").line(300, 1840, "- Lưu: VT, KHTC.")
+        return p.line(1480, 2050, "Võ Quốc Lộc")
+
+    f = _extract(page("nhe 3; XI")).fields
+    assert f["signer_name"].value == "Võ Quốc Lộc" and f["signer_name"].confidence < 0.5
+    assert f["signer_title"].value is None
+    assert _extract(page("Nơi nhận:")).fields["signer_name"].value == "Võ Quốc Lộc"  # as before
