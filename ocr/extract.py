@@ -356,6 +356,9 @@ def _unit_after(text: str) -> str:
                  if fold(" ".join(words[:n])) in place_names_by_fold()), "")
 
 
+_ENDS_WITH_KIND = re.compile(r"(?:^|\s)(?:xa|phuong|thi tran|huyen|quan|thi xa|thanh pho|tinh)$")
+
+
 def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField:
     if not left:
         return ABSENT
@@ -364,9 +367,16 @@ def _issuing_authority(left: list[Segment], place: str | None) -> ExtractedField
         return ABSENT
     extra = (place.upper(),) if place and len(place) > 2 else ()
     value = normalise_upper(clean_value(" ".join(parts)).strip("_"), extra)
-    # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line.
+    # Each printed line ends a unit's name ("HUYỆN DIỄN KHÁNH" / "PHÒNG …"): repaired line by line; a
+    # line read apart from its unit's kind ("UBND HUYỆN" / "VẬN NINH") is repaired with it.
+    lines: list[str] = []
+    for p in parts:
+        if lines and _ENDS_WITH_KIND.search(fold(lines[-1])):
+            lines[-1] += " " + p
+        else:
+            lines.append(p)
     fixed = normalise_upper(clean_value(" ".join(header_units_fixed(place_names_fixed(_body_type_fixed(p)).upper(), place)
-                                                  for p in parts)).strip("_"), extra)
+                                                  for p in lines)).strip("_"), extra)
     field = field_from_words(fixed, words, left[0].page, format_ok=is_upper_text(value, 0.85))
     if fixed != value:  # the unit's name put back from the catalogue: a repair, not a reading
         field = replace(field, confidence=min(field.confidence, CORRECTED_INVALID_CAP))

@@ -53,3 +53,14 @@ def test_with_block_and_list_label_lost_the_name_beside_the_lists_closing_item_i
     assert f["signer_name"].value == "Võ Quốc Lộc" and f["signer_name"].confidence < 0.5
     assert f["signer_title"].value is None
     assert _extract(page("Nơi nhận:")).fields["signer_name"].value == "Võ Quốc Lộc"  # as before
+
+
+def test_a_header_unit_name_read_apart_from_its_kind_is_put_back_with_it() -> None:
+    from tests.ocr.test_extract_general import Page, _extract, _header
+
+    # dev-ministry 0023: "UBND HUYỆN" and "VẬN NINH" read as two lines; the name was left as read.
+    p = _header(Page(), body=("UBND HUYỆN", "VẬN NINH", "ỦY BAN NHÂN DÂN", "XÃ VẠN THỌ"),
+                place_date="Vạn Thọ, ngày 12 tháng 5 năm 2020")
+    p.centred(700, "GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN")
+    f = _extract(p).fields["issuing_authority"]
+    assert f.value == "UBND HUYỆN VẠN NINH ỦY BAN NHÂN DÂN XÃ VẠN THỌ" and f.confidence <= 0.85
