@@ -706,10 +706,22 @@ def apply_family(content: Content, document_type: str, family: Family, rng: rand
     if family.issuers and document_type in ("quyet_dinh", "cong_van"):
         _reissue(content, document_type, rng.choice(family.issuers), rng, province)
     if family.summary_width and content.title is not None and content.summary:
-        # The subject with its place: a summary of two or three lines, as most real decisions have.
+        # The subject with its place, and on some a second clause: a summary of two to four lines, as
+        # real decisions have; some state what is decided without "Về việc" ("Phê duyệt …").
         where = ", ".join((fields.get("holder_address") or "").split(", ")[-3:])
-        content.summary = f"{content.summary} tại {where}" if where else content.summary
+        summary = f"{content.summary} tại {where}" if where else content.summary
+        style = rng.choice(("place", "clause", "bare"))
+        if style == "clause":
+            summary += "; giao nhiệm vụ tổ chức thực hiện cho các cơ quan, đơn vị có liên quan thuộc phạm vi quản lý"
+        elif style == "bare" and summary.startswith("Về việc "):
+            rest = summary[len("Về việc "):]
+            summary = rest[:1].upper() + rest[1:]
+        content.summary = summary
         content.summary_width = family.summary_width
+        fields["summary"] = content.summary
+    elif family.summary_width and content.title is None and content.summary and rng.random() < 0.5:
+        # A công văn's "V/v" on three or four lines of the left column.
+        content.summary += " và báo cáo kết quả thực hiện về cơ quan chủ trì theo quy định"
         fields["summary"] = content.summary
     if family.date_styles:
         content.date_style = rng.choice(family.date_styles)
