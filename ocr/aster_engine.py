@@ -155,6 +155,30 @@ def recognise_strip(rgb: np.ndarray, *, model: Path | None = None, file: str = "
     return glyphs
 
 
+def line_probs(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None,
+               file: str = "<line>") -> np.ndarray:
+    """The network's per-frame character probabilities for the crop `bbox` (page pixels, clipped):
+    T x C, each row a distribution over the alphabet (column 0 the CTC blank); a wide crop read in
+    pieces and the frames put end to end. Empty (0 x C) for a crop too small to read."""
+    rgb = as_rgb_array(image)
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = max(0, bbox[0]), max(0, bbox[1]), min(w, bbox[2]), min(h, bbox[3])
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return np.zeros((0, len(alphabet())), dtype=np.float32)
+    tensor = _strip(np.ascontiguousarray(rgb[y0:y1, x0:x1]))
+    sess = onnx.session(model or assets() / "asternet.onnx", file=file)
+    ink = -tensor[0].mean(axis=(0, 1))
+    rows = []
+    for start, end in _pieces(tensor.shape[3], ink):
+        try:
+            out = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(tensor[:, :, :, start:end])})[0]
+        except Exception as exc:  # onnxruntime's own error types
+            raise EngineFailed(file, f"second recogniser failed: {exc}") from None
+        frames = np.asarray(out)
+        rows.append(frames[:, 0, :] if frames.ndim == 3 else frames)
+    return np.exp(np.concatenate(rows, axis=0)).astype(np.float64)
+
+
 def read_line(image: np.ndarray | Image.Image, bbox: Box, *, model: Path | None = None, file: str = "<line>") -> LineReading:
     """Read the text inside `bbox` (page pixels, clipped to the page) as one line."""
     rgb = as_rgb_array(image)
