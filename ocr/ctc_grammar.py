@@ -17,6 +17,7 @@ read with the wrong tone still anchors. A grammar is a tuple of elements:
     Opt("à")      one optional letter ("ngy" for a "ngày" whose "à" the handwriting covered)
     Fill(".:")    zero or more of these characters (dot leaders, spaces, a colon)
     Digits("day", 1, 2)   one or two digits, captured as "day"
+    LETTER        one letter, any
     ANY           zero or more of any character
 
     posterior = decode(frames, date_grammar())   # {(("day", "18"), ("month", "10"), ...): p, ...}
@@ -56,12 +57,18 @@ class Digits:
 
 
 @dataclass(frozen=True)
+class Letter:
+    pass  # one letter, any (a symbol's first letter after its "/")
+
+
+@dataclass(frozen=True)
 class Any_:
     pass
 
 
 ANY = Any_()
-Element = Lit | Opt | Fill | Digits | Any_
+LETTER = Letter()
+Element = Lit | Opt | Fill | Digits | Letter | Any_
 Values = tuple[tuple[str, str], ...]  # (slot, digits) in the grammar's order
 
 # Between a printed label and the handwriting: the blank's dots, spaces, a colon.
@@ -112,6 +119,10 @@ def compile_grammar(grammar: Sequence[Element], alphabet: Sequence[str]) -> Auto
         elif isinstance(el, Fill):
             labels = frozenset(i for i, c in enumerate(alphabet) if c and c in el.chars)
             edges[state].append(_Edge(labels, state, None))
+        elif isinstance(el, Letter):
+            nxt = new()
+            edges[state].append(_Edge(frozenset(i for i, c in enumerate(alphabet) if c.isalpha()), nxt, None))
+            state = nxt
         elif isinstance(el, Any_):
             edges[state].append(_Edge(None, state, None))
         else:
@@ -193,9 +204,10 @@ def decode(probs: np.ndarray, auto: Automaton, alphabet: Sequence[str], *, beam:
     return {k: v / total for k, v in sorted(out.items(), key=lambda kv: -kv[1])} if total > 0 else {}
 
 
-# The number line: "Số" (its tone aside), a colon or dots, the handwritten digits, the symbol's "/".
+# The number line: "Số" (its tone aside), a colon or dots, the handwritten digits, the symbol's "/"
+# and its first letter (a "/" inside the handwriting, "4/35", is not the symbol's).
 NUMBER_GRAMMAR: tuple[Element, ...] = (ANY, Lit("s"), Lit("o"), Fill(BLANK_FILL), Digits("number", 1, 6),
-                                        Fill(BLANK_FILL), Lit("/"), ANY)
+                                        Fill(BLANK_FILL), Lit("/"), LETTER, ANY)
 # The date line: "ngày" DAY "tháng" MONTH "năm" YEAR, with the letters a handwritten value may cover
 # optional ("ngy", "thng"); the year may be printed or written, four digits either way.
 DATE_GRAMMAR: tuple[Element, ...] = (ANY, Lit("ng"), Opt("a"), Lit("y"), Fill(BLANK_FILL), Digits("day", 1, 2),

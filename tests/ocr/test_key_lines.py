@@ -549,3 +549,70 @@ def test_a_number_line_whose_printed_symbol_tesseract_lost_is_completed_from_its
     assert done.words[-1].text.endswith("/HC-CNHC") and done.words[-1].bbox[2] < 357
     # A line that has its symbol is left as it is.
     assert complete_number_line(done, number, page.image, page.image.size[0]) == done
+
+
+# ------------------------------------------------------------------ the line decoded against its grammar
+
+
+@pytest.fixture(scope="module")
+def handwritten_certificate(tmp_path_factory):
+    """The third document of the `handwritten` generator family at seed 5 (a tuning family): a
+    marital-status certificate, heavy damage, 150 dpi JPEG, number "258" drawn into "Số: …/UBND-XNTTHN"
+    and day "26" into "ngày … tháng 9"."""
+    out = tmp_path_factory.mktemp("handwritten")
+    docs = generate_batch(out, count=3, seed=5, document_types=DOCUMENT_TYPES, families=("handwritten",))
+    doc = docs[2]
+    assert doc.truth["fields"]["document_number"] == "258/UBND-XNTTHN"
+    return load_pages(out / doc.file_name)[0]
+
+
+def test_a_drawn_number_the_blank_readings_lose_is_read_from_the_whole_line_against_its_grammar(
+        handwritten_certificate):
+    """Tesseract reads the number line "Số: ....0Ẽ.../UBND-XNTTHN"; the blank read as digits gave "2"
+    (the other digits lost in the dots). Decoded against "Số" DIGITS "/" LETTER, the three crops of the
+    line put most of their mass on "258" (0.66), which settles it -- at a review confidence: the line
+    readings disagreed."""
+    page = handwritten_certificate
+    rows = [("Số:", 0.7719, (216, 231, 257, 257), 4), ("....0Ẽ.../UBND-XNTTHN", 0.0, (269, 224, 584, 269), 4),
+            ("Diên", 0.8869, (622, 248, 676, 271), 7), ("Toàn,", 0.97, (684, 250, 748, 275), 7),
+            ("ngày", 0.9309, (757, 253, 816, 280), 7), ("tháng", 0.9701, (927, 259, 996, 286), 7),
+            ("9", 0.9701, (1004, 262, 1018, 283), 7), ("năm", 0.9668, (1026, 263, 1078, 285), 7),
+            ("2026", 0.9676, (1086, 264, 1148, 287), 7)]
+    words = [Word(t, c, b, line, 3) for t, c, b, line in rows]
+    out = reread_words(words, page.image, *page.image.size)
+    number = [w for w in out if w.line == 4]
+    assert key_value("number", " ".join(w.text for w in number)) == "258/UBND-XNTTHN"
+    assert max(w.confidence for w in number[1:]) <= DISAGREE_CAP
+
+
+def test_a_grammar_value_without_most_of_the_mass_settles_nothing():
+    """laocai-Mau-giay-phep (development, a phone photo): the handwritten "152" beside a symbol too
+    washed out to read. Decoded against the number grammar the crops spread their mass over one-digit
+    guesses ("2" 0.33, "7" 0.25, …): below GRAMMAR_MIN, so no value is made up, and the line keeps its
+    garbage at a low confidence."""
+    from ocr.key_lines import GRAMMAR_MIN, grammar_reading, grammar_values
+
+    page = _real_page("laocai-Mau-giay-phep-cua-Cuc-thamkhao.jpg")
+    words = (Word("Số:", 0.933, (133, 155, 160, 177), 2, 4), Word("//6m/Q:-1C", 0.1262, (168, 145, 292, 179), 2, 4))
+    line = KeyLine("number", words)
+    values = grammar_values(line, page.image)
+    assert values and next(iter(values.values())) < GRAMMAR_MIN
+    assert grammar_reading(line, page.image) is None
+    out = reread_words(list(words), page.image, *page.image.size)
+    assert key_value("number", " ".join(w.text for w in out)) is None
+    assert max(w.confidence for w in out[1:]) < 0.5
+
+
+def test_a_grammar_value_is_a_probability_over_forms_that_fit():
+    """2.pdf (development): "Số: 115 /CV-PA83", the "1"s flagged. The grammar's values are numbers
+    of one to six digits with their mean posterior over the crops; "115" holds almost all of it."""
+    from ocr.key_lines import grammar_values
+
+    page = _real_page("2.pdf")
+    line = KeyLine("number", (Word("Số:", 0.3523, (332, 323, 404, 376), 2, 5),
+                              Word("445", 0.3523, (416, 321, 493, 367), 2, 5),
+                              Word("/CV-PA83", 0.8504, (509, 334, 756, 376), 2, 5)))
+    values = grammar_values(line, page.image)
+    assert all(len(v) == 1 and v[0].isdigit() and 1 <= len(v[0]) <= 6 for v in values)
+    assert next(iter(values)) == ("115",) and next(iter(values.values())) > 0.9
+    assert sum(values.values()) <= 1.0 + 1e-6
