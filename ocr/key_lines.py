@@ -1087,22 +1087,34 @@ def grammar_reading(line: KeyLine, image: np.ndarray | Image.Image, *, model: Pa
                     file: str = "<page>") -> GrammarReading | None:
     """The value of `grammar_values` when it holds at least GRAMMAR_MIN of the mass, as the words
     `reconcile` splices into Tesseract's line (the blank's box, confidence the mass capped at
-    DISAGREE_CAP), else None."""
+    DISAGREE_CAP), else None (also when Tesseract's words have no blank to put it in)."""
     values = grammar_values(line, image, model=model, file=file)
     if not values:
         return None
     best, mass = next(iter(values.items()))
     if mass < GRAMMAR_MIN:
         return None
-    x0, y0, x1, y1 = line.box
+    # The words get the blank's box, between the printed labels (the extractor reads a line's layout
+    # from its boxes: a value spanning the whole line would swallow the place before it).
+    _, y0, _, y1 = line.box
     conf = round(min(mass, DISAGREE_CAP), 4)
     first = line.words[0]
+    words = unblank(line.words)
     if line.kind == "number":
-        found = _number_blank(unblank(line.words))
-        box = found[2] if found else (x0, y0, x1, y1)
-        return GrammarReading(Word(best[0], conf, box, first.line, first.block), None, mass)
-    return GrammarReading(Word(best[0], conf, (x0, y0, x1, y1), first.line, first.block),
-                          Word(best[1], conf, (x0, y0, x1, y1), first.line, first.block), mass)
+        found = _number_blank(words)
+        if found is None:
+            return None
+        return GrammarReading(Word(best[0], conf, found[2], first.line, first.block), None, mass)
+    blank = _day_blank(words)
+    if blank is None:
+        return None
+    i, j = blank
+    k = _month_blank(words, j)
+    day_box = (words[i].bbox[2], y0, max(words[i].bbox[2] + 1, words[j].bbox[0]), y1)
+    month_end = words[k].bbox[0] if k is not None else words[j].bbox[2] + (words[j].bbox[3] - words[j].bbox[1])
+    month_box = (words[j].bbox[2], y0, max(words[j].bbox[2] + 1, month_end), y1)
+    return GrammarReading(Word(best[0], conf, day_box, first.line, first.block),
+                          Word(best[1], conf, month_box, first.line, first.block), mass)
 
 
 def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
