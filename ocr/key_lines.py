@@ -10,9 +10,13 @@ the crop of the line Tesseract found. Per line:
 - they differ: the reading whose value fits the expected form (ocr._text: the document-number
   pattern, the "ngày … tháng … năm …" grammar with a real calendar date) is kept, and its value's
   words never exceed DISAGREE_CAP: two engines disagreeing is a reason for a person to look;
-- when they differ, the blanks (day, month, number) are read a third time as digits only, in
+- when they differ, the number line is first decoded against its grammar ("Số" DIGITS "/" letter;
+  ocr.ctc_grammar), the printed labels anchoring the blank; a value holding most of the
+  probability mass settles it, still capped (`grammar_reading`);
+- otherwise the blanks (day, month, number) are read a third time as digits only, in
   several crops, and the likeliest candidate that fits the form (a day 1-31, a month 1-12) can
-  settle it, still capped (`read_blank`).
+  settle it, still capped (`read_blank`); a date line with no blank reading at all is decoded
+  against "ngày" DAY "tháng" MONTH "năm" YEAR the same way.
 
 The line's words in the PageText are replaced by the kept reading's words, so extraction reads the
 page as before. `reread_words` is what the Tesseract engine calls (its `key_lines` option)."""
@@ -1141,18 +1145,23 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
         mine, theirs = key_value(line.kind, line.text), key_value(line.kind, reading.text)
         if mine is None or theirs is None or fold(mine) != fold(theirs):
             dark = darkest(image) if dark is None else dark
-            grammar = grammar_reading(line, image, model=model, file=file)
-            if grammar is not None:
-                # The whole line read against its grammar holds most of the probability mass: it
-                # settles the blank (still capped: the line readings disagreed).
-                day, month, decisive = grammar.day, grammar.month, True
-            elif line.kind == "date":
+            if line.kind == "date":
                 day = read_day(line, image, model=model, file=file, reading=reading, dark=dark)
                 month = read_month(line, image, reading, model=model, file=file, dark=dark)
+                if day is None:
+                    # No blank reading: the whole line against its grammar, when it holds most of
+                    # the mass. Not before the blank readings: a drawn day's glyphs read alone beat
+                    # the whole line ("11" and "19" came out "1" on the generator's pages).
+                    grammar = grammar_reading(line, image, model=model, file=file)
+                    if grammar is not None:
+                        day, month, decisive = grammar.day, grammar.month, True
             else:
-                # The number read from its glyphs settles it when it can; the blank's digits-only
-                # reading (several crops, each read by the network) is needed only when it cannot.
-                glyphs = glyph_number(line, image, reading, model=model, file=file)
+                # The number read against the line's grammar settles it when it holds most of the
+                # mass; then from its glyphs; the blank's digits-only reading (several crops, each
+                # read by the network) is needed only when neither can.
+                grammar = grammar_reading(line, image, model=model, file=file)
+                glyphs = grammar.day if grammar is not None else glyph_number(line, image, reading, model=model,
+                                                                              file=file)
                 if glyphs is not None:
                     day, decisive = glyphs, True
                 else:
