@@ -1044,11 +1044,10 @@ def complete_number_line(line: KeyLine, words: Sequence[Word], image: np.ndarray
 # "tháng" MONTH "năm" YEAR), the printed labels anchoring the blanks, each crop of CROPS decoded and
 # the posteriors of the values that fit the form (a real calendar date, a number of 1-6 digits)
 # averaged. A value holding at least GRAMMAR_MIN of that mass settles a disagreement of the line
-# readings. Tuned on the `handwritten` generator family (seed 5) and the development pages: there the
-# values at or above it were right where they changed the outcome ("258" for a number the other
-# readings gave as "2", "522" for "622"), and the wrong strong values it gave ("1535"-like misreads of
-# a stylised digit) were wrong in every other reading too; below it, the blank readings win more
-# often than it does (docs/ocr.md).
+# readings (capped). Tuned on the `handwritten` generator family (seeds 5 and 23) and the development
+# pages, checked on seed 37: numbers 9 -> 11, 7 -> 7 and 5 -> 6 of 12 ("258" for a number the blank
+# readings gave as "2", "522" for "622"); it also turns a flagged "1" into "7" ("135" -> "735"), as
+# every reading of 1.pdf's "1595" is wrong. The margin is narrow: a wrong "7063" held 0.525.
 GRAMMAR_MIN = 0.55
 
 
