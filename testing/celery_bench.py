@@ -153,10 +153,10 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
 
 
 def _own_cpu_seconds() -> float:
-    """This process's CPU seconds and its finished children's (`airflow dags trigger`): the bench's
-    own polling and memory sampling share the cores with the workers too."""
+    """This process's CPU seconds (its polling and memory sampling share the cores with the workers
+    too; not its `airflow dags trigger`, which has ended before the first task starts)."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return t.user + t.system
 
 
 def _service_pids(settings: Settings) -> dict[str, int]:
