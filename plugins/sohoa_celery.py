@@ -45,13 +45,15 @@ def _notice_exit_promptly() -> None:
     (docs/benchmarks.md, "Celery workers"): 40-60 % of task instances held their worker's only slot
     1 s longer (5 s at Airflow's default interval). With every socket closed, this waits on the
     process itself (psutil polls it every few milliseconds) for the same time at most, then lets the
-    supervisor carry on as before. Applied once per worker, before its pool forks; if Airflow's
-    supervisor no longer has the shape this relies on, it is left alone (a log line says so)."""
+    supervisor carry on as before. Applied once per worker, before its pool forks. A supervisor
+    without the attributes this reads runs its own loop unchanged, and tests/dags/test_celery_config.py
+    fails when the method's signature changes (an Airflow upgrade: look again whether it is needed)."""
     from airflow.sdk.execution_time.supervisor import ActivitySubprocess
 
     original = ActivitySubprocess._service_subprocess
     if getattr(original, "sohoa_prompt_exit", False):
         return
+
     def _service_subprocess(self: Any, max_wait_time: float, raise_on_timeout: bool = False,
                             expect_signal: int | None = None) -> int | None:
         try:
