@@ -41,6 +41,11 @@ HEAVY = {"queue": SETTINGS.ocr_queue, "max_active_tis_per_dag": SETTINGS.ocr_max
 LIGHT = {"queue": SETTINGS.light_queue, "max_active_tis_per_dag": SETTINGS.light_max_active_tasks}
 
 
+# Above the default weight of any task queued with the report (a signing chunk: itself, storing
+# and the sync after it).
+REPORT_FIRST = 10
+
+
 def _act_for_run() -> None:
     """Audit entries name the person who triggered this run (a schedule names itself)."""
     from airflow.sdk import get_current_context
@@ -153,7 +158,11 @@ def digitise_batch() -> None:
         return sum(_chunk("validate", batch_id, chunk)["routes"].values())  # records routed now
 
     # An empty batch (every file quarantined) maps no chunk: its report and the drain still run.
-    @task(trigger_rule="none_failed", **LIGHT)
+    # The report (its expectation suites: the batch's longest light task) is queued with the first
+    # signing chunks and goes before them: started last, it ran on after everything else and ended
+    # the batch while the other workers sat idle (docs/benchmarks.md, "Celery workers"). Airflow's
+    # default weight (its downstream tasks) put it after every signing and storing chunk.
+    @task(trigger_rule="none_failed", weight_rule="absolute", priority_weight=REPORT_FIRST, **LIGHT)
     def validation_report(batch_id: int, routed: list[int] | None = None) -> None:
         _act_for_run()
         from sohoa.pipeline import validation_report

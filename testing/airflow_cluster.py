@@ -49,10 +49,17 @@ class MemoryWatch:
     """Peak memory of each worker's whole process tree (the Celery worker, its pool, the task
     processes and their Tesseracts), sampled every `interval_s`: resident (RSS, which counts a page
     shared by forks once in each) and proportional (PSS, each shared page split between its sharers:
-    the tree's real share of RAM; `peak_pss_mib`)."""
+    the tree's real share of RAM; `peak_pss_mib`).
+
+    The watch shares the cores with the workers it measures: one look at the process table a sample
+    for every tree (not one walk of /proc per tree), RSS every second and PSS every `pss_every`
+    samples (PSS makes the kernel walk each process's page tables, 5-10 ms for a worker's task
+    process: with both every 0.25 s the bench process used 20 CPU seconds of a 108-second run, more
+    than the scheduler)."""
 
     pids: dict[str, int]
-    interval_s: float = 0.25
+    interval_s: float = 1.0
+    pss_every: int = 5
     peak_mib: dict[str, float] = field(default_factory=dict)
     peak_pss_mib: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -72,22 +79,61 @@ class MemoryWatch:
     def _run(self) -> None:
         import psutil
 
+        sample = 0
         while not self._stop.is_set():
-            for name, pid in self.pids.items():
-                try:
-                    root = psutil.Process(pid)
-                    tree = [root, *root.children(recursive=True)]
-                except psutil.Error:
-                    continue
+            with_pss = sample % self.pss_every == 0
+            sample += 1
+            for name, tree in _trees(self.pids).items():
                 rss = pss = 0
-                for p in tree:
+                for pid in tree:
                     with contextlib.suppress(psutil.Error):
-                        full = p.memory_full_info()
-                        rss += full.rss
-                        pss += getattr(full, "pss", full.rss)
+                        if with_pss:
+                            full = psutil.Process(pid).memory_full_info()
+                            rss += full.rss
+                            pss += getattr(full, "pss", full.rss)
+                        else:
+                            rss += psutil.Process(pid).memory_info().rss
                 self.peak_mib[name] = max(self.peak_mib.get(name, 0.0), rss / 2**20)
-                self.peak_pss_mib[name] = max(self.peak_pss_mib.get(name, 0.0), pss / 2**20)
+                if with_pss:
+                    self.peak_pss_mib[name] = max(self.peak_pss_mib.get(name, 0.0), pss / 2**20)
             self._stop.wait(self.interval_s)
+
+
+def _trees(roots: dict[str, int]) -> dict[str, list[int]]:
+    """Each named root and its descendants' pids, from one pass over the process table."""
+    import psutil
+
+    children: dict[int, list[int]] = {}
+    for p in psutil.process_iter(["ppid"]):
+        children.setdefault(p.info["ppid"] or 0, []).append(p.pid)
+    out = {}
+    for name, root in roots.items():
+        if not psutil.pid_exists(root):
+            continue
+        tree, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, ()))
+        out[name] = tree
+    return out
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) each named process tree has used so far: every live process of the
+    tree and the children it has reaped (a finished task process, a DAG file's parse). Two readings
+    apart give what each tree spent in between."""
+    import psutil
+
+    out: dict[str, float] = {}
+    for name, tree in _trees(pids).items():
+        total = 0.0
+        for pid in tree:
+            with contextlib.suppress(psutil.Error):
+                t = psutil.Process(pid).cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+        out[name] = total
+    return out
 
 
 @dataclass
@@ -100,6 +146,7 @@ class AirflowCluster:
     api_port: int
     airflow: str  # the `airflow` program
     processes: list[_Process] = field(default_factory=list)
+    _engine: Any = field(default=None, repr=False)
 
     # ------------------------------------------------------------ processes
     def _spawn(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> _Process:
@@ -133,11 +180,22 @@ class AirflowCluster:
 
     def stop(self) -> None:
         """End every process started here (workers first), then the broker and the database."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
         for p in sorted(self.processes, key=lambda p: not p.name.startswith("worker")):
             _end(p.proc)
         self.processes.clear()
         with contextlib.suppress(postgres.PostgresUnavailable):
             postgres.stop(self.pg, remove=True)
+
+    def control_pids(self) -> dict[str, int]:
+        """The processes that are not workers (scheduler, API server, DAG processor, Redis, PostgreSQL):
+        what shares the cores with the workers' tasks."""
+        pids = {p.name: p.proc.pid for p in self.processes if not p.name.startswith("worker")}
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pids["postgres"] = int((self.pg.root / "data" / "postmaster.pid").read_text().split()[0])
+        return pids
 
     def alive(self) -> dict[str, int | None]:
         return {p.name: p.proc.poll() for p in self.processes}
@@ -148,14 +206,15 @@ class AirflowCluster:
 
     # ------------------------------------------------------------ DAG runs
     def query(self, sql: str, **params: Any) -> list[Any]:
+        """One statement on the metadata DB, over one kept connection: the run is polled every second,
+        and a new connection each time is a new PostgreSQL backend (a fork and a SCRAM log-in) on
+        the cores the workers use."""
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(self.metadata_url)
-        try:
-            with engine.connect() as conn:
-                return list(conn.execute(text(sql), params).all())
-        finally:
-            engine.dispose()
+        if self._engine is None:
+            self._engine = create_engine(self.metadata_url, pool_size=1, max_overflow=0)
+        with self._engine.connect() as conn:
+            return list(conn.execute(text(sql), params).all())
 
     def wait_for_dag(self, dag_id: str, timeout_s: float = 180) -> None:
         """Until the dag-processor has parsed and serialised `dag_id` (a trigger before that fails)."""
@@ -267,15 +326,16 @@ def start_cluster(root: Path, airflow_env: dict[str, str], airflow: str, repo: P
             # the REST API on the loopback of a throwaway cluster: no log-in (clearing task instances)
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            # quick turns: the whole run is minutes, the defaults poll in tens of seconds
-            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            # the scheduler sleeps this long only after a loop that found nothing to do (Airflow's
+            # default; 0.5 s cost scheduler CPU beside the workers and shortened no stage gap measured)
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
+            # the DAG file is parsed once at start-up; the folder is looked at again every minute
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "300",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            # each task's supervisor notices its task process has ended within a second, not five
-            # (docker-compose.yml says why; the worker's slot is held until then)
-            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
-            # the workers load the plugins and the stage packages once (plugins/sohoa_celery.py)
+            # the workers load the plugins and the stage packages once, and a task's supervisor
+            # notices its process has ended at once, whatever the heartbeat interval
+            # (plugins/sohoa_celery.py): Airflow's default interval, one heartbeat in 5 s per task
             "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "sohoa_celery.CELERY_CONFIG",
             "OMP_THREAD_LIMIT": "1",
         }
@@ -294,6 +354,7 @@ def start_cluster(root: Path, airflow_env: dict[str, str], airflow: str, repo: P
         cluster._spawn("dag-processor", [airflow, "dag-processor"])
         cluster._spawn("scheduler", [airflow, "scheduler"])
         _wait_port(api_port, 180, "api-server", cluster)
+        _warm_up(api_port, 180, cluster)
         return cluster
     except BaseException:
         if cluster is not None:
@@ -301,6 +362,30 @@ def start_cluster(root: Path, airflow_env: dict[str, str], airflow: str, repo: P
         else:
             postgres.stop(pg, remove=True)
         raise
+
+
+def _warm_up(port: int, timeout_s: float, cluster: AirflowCluster) -> None:
+    """Ask the API server once what the first task would: a freshly started one answers its first Task
+    Execution API request after it has set up that app and its database sessions (5-26 s measured
+    under load, on the first task of every run: docs/benchmarks.md). A long-running cluster has paid
+    that before any batch; the bench's runs should not pay it inside their wall time."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    base = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            # the execution API's services (its JWT validator), then the metadata DB through the ORM
+            ping = httpx.get(f"{base}/execution/health/ping", timeout=timeout_s)
+            dags = httpx.get(f"{base}/api/v2/dags", params={"limit": 1}, timeout=timeout_s)
+            if ping.status_code == 200 and dags.status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"api-server not ready in {timeout_s:.0f} s\n{cluster.logs_tail()}")
+        cluster._check_alive()
+        time.sleep(0.5)
 
 
 def _wait_port(port: int, timeout_s: float, what: str, cluster: AirflowCluster) -> None:

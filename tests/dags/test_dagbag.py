@@ -38,6 +38,11 @@ def test_digitise_batch_is_the_data_flow(dagbag) -> None:  # type: ignore[no-unt
     # the stages wait for the chunks taken, never for the plan alone
     assert dag.get_task("ocr").upstream_task_ids == {"intake", "take"}
     assert not dag.get_task("validation_report").downstream_task_ids
+    # queued with the first signing chunks, the report (the longest light task) goes before them
+    report, sign = dag.get_task("validation_report"), dag.get_task("sign")
+    assert report.weight_rule == "absolute"
+    sign_weight = sign.priority_weight + sum(t.priority_weight for t in sign.get_flat_relatives(upstream=False))
+    assert sign.weight_rule == "downstream" and report.priority_weight > sign_weight
     assert {t.task_id for t in dag.tasks} == {*order, "validation_report"}
     assert set(dag.params.keys()) == {"province", "agency", "batch_location", "document_type"}
 
