@@ -102,6 +102,9 @@ class Lexicon:
 _PLAIN_Y = re.compile(r"^(ch|gh|kh|nh|ph|th|tr|ngh|ng|[bcdđghklmnprstvx])y$")
 
 
+# Memoised: the word list alone spells ~68,000 syllables of a few thousand distinct ones on load, and
+# the corrector spells each word's neighbours again for every candidate (a pure function of its text).
+@lru_cache(maxsize=1 << 16)
 def _spelling(syllable: str) -> tuple[str, str]:
     """A syllable however it is spelt: its letters without the tone mark (a plain "y" after an onset
     as "i": "kỳ" = "kì") and its tone. The old and the new placement of the mark ("hoá" / "hóa",
