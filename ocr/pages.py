@@ -16,9 +16,9 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from ocr._exec import poppler
 from ocr.errors import ImageTooLarge, UnreadableInput
+from ocr.scan_jpegs import MAX_PDF_DPI, ScanPage, scan_jpegs
 
 MAX_PIXELS = 120_000_000
-_MAX_PDF_DPI = 600  # a 2400 dpi embedded image would not read better and costs 16x
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,12 @@ def _to_rgb(frame: Image.Image) -> Image.Image:
 
 
 def _load_pdf(data: bytes, path: Path | bytes, name: str, *, max_pixels: int, dpi: int) -> list[PageImage]:
+    # A scan that is one full-page JPEG a page is read from its JPEGs: the scanner's own pixels (the
+    # ones the sign stage embeds), without pdftoppm's 0.15 CPU s a 300-dpi page (ocr.scan_jpegs).
+    jpegs = scan_jpegs(data, max_pixels=max_pixels, dpi=dpi)
+    pages = _jpeg_pages(jpegs) if jpegs is not None else None
+    if pages is not None:
+        return pages
     with tempfile.TemporaryDirectory(prefix="sohoa-pdf-") as tmp:
         if isinstance(path, bytes | bytearray):
             pdf = Path(tmp) / "in.pdf"
@@ -132,7 +138,7 @@ def _load_pdf(data: bytes, path: Path | bytes, name: str, *, max_pixels: int, dp
         for p in infos:
             # A scanned page's image resolution comes from the PDF (page size and image size); a
             # vector page is drawn at `dpi`, so its resolution is exact either way.
-            page_dpi = min(p.image_dpi or dpi, _MAX_PDF_DPI)
+            page_dpi = min(p.image_dpi or dpi, MAX_PDF_DPI)
             w, h = round(p.width_pt / 72 * page_dpi), round(p.height_pt / 72 * page_dpi)
             if w * h > max_pixels:
                 raise ImageTooLarge(name, f"page {p.number} would be {w}x{h} = {w * h:,} pixels at {page_dpi} dpi, "
@@ -147,3 +153,18 @@ def _load_pdf(data: bytes, path: Path | bytes, name: str, *, max_pixels: int, dp
             except (UnidentifiedImageError, OSError) as exc:
                 raise UnreadableInput(name, f"page {number} could not be rasterised: {exc}") from None
         return pages
+
+
+def _jpeg_pages(jpegs: list[ScanPage]) -> list[PageImage] | None:
+    """The pages decoded from their JPEGs; None when one does not decode whole (a truncated stream):
+    then poppler rasterises the PDF as it would any other, and says what is wrong with it."""
+    pages = []
+    for number, scan in enumerate(jpegs, start=1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = _to_rgb(Image.open(io.BytesIO(scan.jpeg)))
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            return None
+        pages.append(PageImage(im, scan.dpi, number, True))
+    return pages

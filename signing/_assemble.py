@@ -34,7 +34,7 @@ class _Scan:
 
 
 def _jpeg_of(page: Image.Image | Path | bytes) -> _Scan:
-    if isinstance(page, bytes):  # a JPEG file's bytes (signing._scans): embedded as they are
+    if isinstance(page, bytes):  # a JPEG file's bytes (ocr.scan_jpegs): embedded as they are
         with Image.open(io.BytesIO(page)) as opened:  # header only
             if opened.format == "JPEG" and opened.mode in ("RGB", "L"):
                 return _Scan(page, opened.width, opened.height)

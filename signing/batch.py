@@ -69,9 +69,9 @@ def _sign_documents(batch_id: int, todo: list[Document], identities: Any, now: d
 
 def scan_images(raw: bytes, settings: Settings) -> tuple[list[Any], list[int]]:
     """The pages to sign and their resolutions: the scan's own JPEGs when it is one JPEG a page
-    (signing._scans: no second rasterising, no second lossy pass), else the pages as OCR loads them."""
+    (ocr.scan_jpegs: no second rasterising, no second lossy pass), else the pages as OCR loads them."""
     import ocr
-    from signing._scans import scan_jpegs
+    from ocr.scan_jpegs import scan_jpegs
 
     jpegs = scan_jpegs(raw, max_pixels=settings.max_image_pixels, dpi=settings.raster_dpi)
     if jpegs is not None:

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from core.settings import Settings
+from ocr.scan_jpegs import scan_jpegs
 from signing import ConversionMarker, assemble_pdf
-from signing._scans import scan_jpegs
 
 from .conftest import CONVERTED_AT, CONVERTER, RESULT_CODE, make_scan
 

@@ -1,11 +1,14 @@
-"""The scan's own JPEG pages, for the sign stage: no second rasterising, no second lossy pass.
+"""The scan's own JPEG pages: no rasterising, no second lossy pass (issue 16).
 
-The OCR stage rasterised every page once (ocr.pages.load_pages, `pdftoppm` for a PDF: 0.15–0.3 CPU s
-a 300-dpi page) and the signed copy used to do it again, then re-encode the pixels as JPEG. A scan
-that already is one JPEG per page (a JPEG file; a PDF whose every page only draws one full-page
-JPEG image: what scanners and the generator write) is embedded as it is: the very bytes of the
-paper's scan, at the resolution `load_pages` gives the page. Anything else (PNG, TIFF, a PDF page
-with text, a rotated or clipped image, a mask, CMYK) returns None and the caller loads the pages."""
+A scan that already is one JPEG per page (a JPEG file; a PDF whose every page only draws one
+full-page JPEG image: what scanners and the generator write) is
+- read by the OCR stage from those JPEGs (ocr.pages.load_pages decodes them; `pdftoppm` at the
+  image's resolution took 0.15 CPU s more a 300-dpi page, and its pixels are not the JPEG's own:
+  they differ by 6 grey levels on average);
+- embedded by the sign stage as it is: the very bytes of the paper's scan, at the resolution
+  `load_pages` gives the page (the signed copy used to rasterise again and re-encode as JPEG).
+Anything else (PNG, TIFF, a PDF page with text, a rotated or clipped image, a mask, CMYK) returns
+None and the caller rasterises the pages."""
 
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-# As ocr.pages: a PDF page's resolution is its image's, at most this; the raster dpi otherwise.
-_MAX_PDF_DPI = 600
+# A PDF page's resolution is its image's, at most this (a 2400 dpi embedded image would not read
+# better and costs 16x); the raster dpi otherwise. ocr.pages uses it too.
+MAX_PDF_DPI = 600
 _JPEG_MODES = ("RGB", "L")
 _COLOUR_SPACES = {"/DeviceRGB": 3, "/DeviceGray": 1}
 # "q W 0 0 H X Y cm /Name Do Q": the whole content of a scanned page.
@@ -128,10 +132,10 @@ def _page_jpeg(page: object, *, max_pixels: int, dpi: int) -> ScanPage | None:
     w, h = int(image.Width), int(image.Height)
     if w * h > max_pixels or w < 16 or h < 16:
         return None
-    # load_pages rasterises at the image's resolution (pdfimages' x-ppi, rounded), at most 600 dpi: the
+    # load_pages rasterises other pages at the image's resolution (pdfimages' x-ppi, rounded), at most 600 dpi: the
     # raster then has the image's own pixels and the signed page the same size as before.
     page_dpi = round(w / (width_pt / 72))
-    if page_dpi <= 0 or page_dpi > _MAX_PDF_DPI or not math.isclose(h / (height_pt / 72), page_dpi, rel_tol=0.02):
+    if page_dpi <= 0 or page_dpi > MAX_PDF_DPI or not math.isclose(h / (height_pt / 72), page_dpi, rel_tol=0.02):
         return None
     jpeg = image.read_raw_bytes()
     with Image.open(io.BytesIO(jpeg)) as im:  # header only: what the stream says it is
