@@ -43,7 +43,10 @@ def fold(text: str) -> str:
     """Lower case without diacritics, ONE character per input character (so indices line up).
 
     The input must already be NFC (Tesseract output is; `nfc` otherwise)."""
-    return "".join(_fold_char(c) for c in text)
+    try:  # every character seen before (nearly always): a list lookup, not a call per character
+        return "".join([_FOLD_CACHE[c] for c in text])
+    except KeyError:
+        return "".join([_fold_char(c) for c in text])
 
 
 def fold_words(text: str) -> str:

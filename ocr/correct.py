@@ -401,10 +401,16 @@ def choose(core: str, prev: str | None, nxt: str | None, lex: Lexicon, left: Seq
     return (best, True) if gain >= VALID_MARGIN else None
 
 
+@lru_cache(maxsize=1)
+def _folded_surnames() -> frozenset[str]:
+    # Once a process: folding every family name for each line took more than the line's own work.
+    return frozenset(fold(s.lower()) for s in SURNAMES)
+
+
 def _name_runs(words: Sequence[Word]) -> list[bool]:
     """Which words belong to a person's name: a run of two or more capitalised words, no punctuation
     inside, whose first word is a common family name ("HOÀNG PHƯƠNG HÀ", "Nguyễn Văn An")."""
-    surnames = {fold(s.lower()) for s in SURNAMES}
+    surnames = _folded_surnames()
     flags = [False] * len(words)
     i = 0
     while i < len(words):
