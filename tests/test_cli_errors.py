@@ -45,7 +45,10 @@ def test_missing_tesseract_through_the_installed_command(tmp_path: Path) -> None
 
 def test_hanging_pdftoppm_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    pdf = _scan(tmp_path / "quyet-dinh.pdf")  # a real PDF: the real pdfinfo reads it first
+    # A real PDF the real pdfinfo reads first; a palette image, not one JPEG a page (that one is read
+    # from its JPEG without pdftoppm, ocr.scan_jpegs).
+    pdf = tmp_path / "quyet-dinh.pdf"
+    Image.open(_scan(tmp_path / "quyet-dinh.png")).convert("P").save(pdf, resolution=150)
     hanging = tmp_path / "pdftoppm"
     hanging.write_text("#!/bin/sh\necho rendering >&2\nsleep 30\n")
     hanging.chmod(0o755)
