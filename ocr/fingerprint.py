@@ -27,7 +27,9 @@ def page_hash(image: Any) -> str:
 
     pixels = np.asarray(image)
     if pixels.ndim == 3:
-        pixels = cv2.cvtColor(pixels[..., :3].astype(np.uint8), cv2.COLOR_RGB2GRAY)
+        # astype() copies even a uint8 page (26 MB at 300 dpi): only a page of another type is converted.
+        rgb = pixels[..., :3]
+        pixels = cv2.cvtColor(rgb if rgb.dtype == np.uint8 else rgb.astype(np.uint8), cv2.COLOR_RGB2GRAY)
     small = cv2.resize(pixels.astype(np.float32), (HASH_SIDE + 1, HASH_SIDE), interpolation=cv2.INTER_AREA)
     # "Brighter by more than STEP": two blank cells side by side give 0 whatever the scanner noise.
     bits = (small[:, :-1] > small[:, 1:] + STEP).flatten()
