@@ -79,27 +79,29 @@ class StampInk:
     level: float  # the stamp ink's level in the brightest channel (0-255), 255 when none
 
 
-def _ink_weight(rgb: np.ndarray) -> np.ndarray:
-    """Per pixel, how much it is stamp ink (0-1): stamp hue, weighted by chroma."""
+def _ink_weight(rgb: np.ndarray, *, any_hue: bool = False) -> np.ndarray:
+    """Per pixel, how much it is stamp ink (0-1): stamp hue (any hue when `any_hue`: an incoming-mail
+    stamp is red, violet or blue, and its number and day are written in a blue pen), weighted by chroma."""
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     hue = hsv[..., 0]
     r, g, b = cv2.split(rgb)
     chroma = cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
     weight = (chroma.astype(np.float32) - CHROMA_LOW) / (CHROMA_HIGH - CHROMA_LOW)
     np.clip(weight, 0.0, 1.0, out=weight)
-    weight[(hue > RED_HUE_MAX) & (hue < MAGENTA_HUE_MIN)] = 0.0
+    if not any_hue:
+        weight[(hue > RED_HUE_MAX) & (hue < MAGENTA_HUE_MIN)] = 0.0
     return weight
 
 
-def find_stamps(rgb: np.ndarray, dpi: int) -> list[Box]:
-    """Boxes (page pixels) of the regions of red or magenta stamp ink at least MIN_STAMP_INCHES
-    on each side."""
+def find_stamps(rgb: np.ndarray, dpi: int, *, any_hue: bool = False) -> list[Box]:
+    """Boxes (page pixels) of the regions of red or magenta stamp ink (of any hue when `any_hue`) at
+    least MIN_STAMP_INCHES on each side."""
     if rgb.ndim != 3:
         return []
     h, w = rgb.shape[:2]
     f = min(1.0, ANALYSIS_DPI / max(dpi, 1))
     small = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else rgb
-    ink = (_ink_weight(np.ascontiguousarray(small)) >= 0.5).astype(np.uint8)
+    ink = (_ink_weight(np.ascontiguousarray(small), any_hue=any_hue) >= 0.5).astype(np.uint8)
     if ink.sum() < 20:
         return []
     d = dpi * f

@@ -18,6 +18,7 @@ from ocr._exec import tesseract
 from ocr.correct import correct
 from ocr.errors import EngineFailed
 from ocr.header_body import reread_header
+from ocr.header_stamp import reread_header_zone
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
@@ -90,6 +91,9 @@ class TesseractEngine:
     # development real pages, the set a default is chosen on, it reads 138 of 154 fields right
     # against 139 off (3.pdf gains its signer, bgddt-qd-5 loses it where the ring cuts "THỨ").
     stamp_ink: bool = False
+    # The header's left column read again with an incoming-mail stamp's ink (any hue, its pen's
+    # number and day too) turned to paper, when such a stamp lies on it (ocr.header_stamp).
+    header_stamp: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -117,6 +121,10 @@ class TesseractEngine:
         words, text = parse_tsv(tsv, prep, width, height)
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
+        if self.header_stamp:
+            words = _second_reading("the header under a stamp", reread_header_zone, words, image, prep, dpi=dpi,
+                                    eff_dpi=eff_dpi, width=width, height=height, language=language, psm=self.psm,
+                                    file=file, timeout_s=self.timeout_s)
         if self.recipient_list:
             words = _second_reading("the recipients list", reread_list, words, prep, width, height, file=file,
                                     dpi=eff_dpi, language=language)
