@@ -50,6 +50,9 @@ PRINT_LEVEL = 0.5  # darker than this share of the paper's level in the brightes
 # generated blue pen's core reads (40, 43, 74), (48, 54, 86) heavily damaged; black print, under a
 # stamp too, has chroma under ~15).
 PEN_CHROMA, PEN_SATURATION = 22, 0.25
+# Ink turned to this percentile of the prepared zone's grey (mostly paper): a brighter level left
+# white patches on a noisy grey paper.
+PAPER_PERCENTILE = 60
 
 
 def header_stamps(rgb: np.ndarray, dpi: int) -> list[Box]:
@@ -91,9 +94,13 @@ def header_zone(words: list[Word], stamps: list[Box], width: int, dpi: int) -> B
     if number_top is not None:
         bottom = min(bottom, number_top - margin)
     right = round(width / 2)
+    motto = False
     for w in words:
         if fold(w.text).strip(".,:") in MOTTO_WORDS and w.bbox[0] > 0.3 * width and w.bbox[1] < bottom:
             right = min(right, w.bbox[0] - margin)
+            motto = True
+    if number_top is None and not motto:
+        return None  # no header on this page (a continuation page's seal or note is not this step's)
     if bottom <= margin or right <= margin:
         return None
     return (0, 0, right, bottom)
@@ -112,6 +119,11 @@ def cleaned(rgb: np.ndarray, prep: Prepared, zone: Box, dpi: int) -> tuple[np.nd
     gray = prep.gray[py0:py1, px0:px1].copy()
     x0, y0, x1, y1 = zone
     crop = np.ascontiguousarray(rgb[y0:y1, x0:x1, :3])
+    # Colour measured against the paper's own: a heavily damaged scan's paper is beige (chroma ~40),
+    # and print's soft edges on it took that tint; each channel divided by the paper's level (its
+    # median over the zone, mostly paper) makes paper white and print grey again.
+    paper_rgb = np.maximum(np.median(crop.reshape(-1, 3), axis=0), 1.0) if crop.size else np.full(3, 255.0)
+    crop = np.clip(crop.astype(np.float32) * (255.0 / paper_rgb), 0, 255).astype(np.uint8)
     bright = crop.max(axis=2)
     chroma = bright.astype(np.int16) - crop.min(axis=2)
     coloured = ((chroma >= INK_CHROMA) & (chroma >= INK_SATURATION * bright)).astype(np.uint8)
@@ -124,7 +136,7 @@ def cleaned(rgb: np.ndarray, prep: Prepared, zone: Box, dpi: int) -> tuple[np.nd
     m[:, 2] += m[:, :2] @ np.array([x0, y0], dtype=np.float64) - np.array([px0, py0], dtype=np.float64)
     mask = cv2.warpAffine(lift.astype(np.uint8) * 255, m, (px1 - px0, py1 - py0), flags=cv2.INTER_LINEAR,
                           borderValue=0) >= 128
-    paper = int(np.percentile(gray, 90)) if gray.size else 255
+    paper = int(np.percentile(gray, PAPER_PERCENTILE)) if gray.size else 255
     gray[mask] = paper
     return gray, (px0, py0, px1, py1)
 
