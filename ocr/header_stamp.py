@@ -50,6 +50,9 @@ PRINT_LEVEL = 0.5  # darker than this share of the paper's level in the brightes
 # generated blue pen's core reads (40, 43, 74), (48, 54, 86) heavily damaged; black print, under a
 # stamp too, has chroma under ~15).
 PEN_CHROMA, PEN_SATURATION = 22, 0.25
+# ... and not darker than this share of the paper: where the pen crossed print the mix is darker
+# than the pen's core (~0.31 of the paper), and it is the print's.
+PEN_LEVEL = 0.25
 # Ink turned to this percentile of the prepared zone's grey (mostly paper): a brighter level left
 # white patches on a noisy grey paper.
 PAPER_PERCENTILE = 60
@@ -125,12 +128,12 @@ def cleaned(rgb: np.ndarray, prep: Prepared, zone: Box, dpi: int) -> tuple[np.nd
     paper_rgb = np.maximum(np.median(crop.reshape(-1, 3), axis=0), 1.0) if crop.size else np.full(3, 255.0)
     crop = np.clip(crop.astype(np.float32) * (255.0 / paper_rgb), 0, 255).astype(np.uint8)
     bright = crop.max(axis=2)
+    paper_page = float(np.percentile(bright, 90)) if bright.size else 255.0
     chroma = bright.astype(np.int16) - crop.min(axis=2)
     coloured = ((chroma >= INK_CHROMA) & (chroma >= INK_SATURATION * bright)).astype(np.uint8)
     k = 2 * max(1, round(EDGE_INCHES * dpi)) + 1
     near = cv2.dilate(coloured, np.ones((k, k), np.uint8))
-    paper_page = float(np.percentile(bright, 90)) if bright.size else 255.0
-    pen = (chroma >= PEN_CHROMA) & (chroma >= PEN_SATURATION * bright)
+    pen = (chroma >= PEN_CHROMA) & (chroma >= PEN_SATURATION * bright) & (bright >= PEN_LEVEL * paper_page)
     lift = pen | ((near > 0) & (bright >= PRINT_LEVEL * paper_page))
     m = prep.matrix.astype(np.float64).copy()
     m[:, 2] += m[:, :2] @ np.array([x0, y0], dtype=np.float64) - np.array([px0, py0], dtype=np.float64)
