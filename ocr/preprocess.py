@@ -140,7 +140,7 @@ def small_page(dpi: int, *, upscale: bool = True, upscale_below_dpi: int = UPSCA
 
 def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, upscale: bool = True,
             deskew: bool = True, denoise: bool = True, ink: str = "gray",
-            upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True) -> Prepared:
+            upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True, variant: str = "") -> Prepared:
     rgb = as_rgb_array(image)
     if seal:
         rgb = remove_red(rgb)
@@ -159,8 +159,17 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
         small = small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi)
         soft = small and soft_page(gray, dpi)
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
-        if soft:
+        if small and variant == "nlm":
+            gray = cv2.fastNlMeansDenoising(gray, None, h=16, templateWindowSize=3, searchWindowSize=7)
+        elif small and variant == "median":
+            gray = cv2.medianBlur(gray, 3)
+        elif small and variant == "bilateral":
+            gray = cv2.bilateralFilter(gray, 5, 30, 5)
+        interp = cv2.INTER_LANCZOS4 if small and variant == "lanczos" else UPSCALE_INTERPOLATION
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp)
+        if small and variant == "plain":
+            pass
+        elif soft:
             gray = stretch_levels(unsharp(gray, SHARPEN_SIGMA, SHARPEN_AMOUNT), SOFT_WHITE_POINT)
         elif small:
             gray = stretch_levels(gray)

@@ -90,6 +90,8 @@ class TesseractEngine:
     # development real pages, the set a default is chosen on, it reads 138 of 154 fields right
     # against 139 off (3.pdf gains its signer, bgddt-qd-5 loses it where the ring cuts "THỨ").
     stamp_ink: bool = False
+    small_second: str = "nlm"
+    small_margin: float = 0.5
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -115,6 +117,8 @@ class TesseractEngine:
         finally:
             os.unlink(tmp)
         words, text = parse_tsv(tsv, prep, width, height)
+        if self.small_second and threshold:
+            words, text = self._second_small(page, dpi, words, width, height, eff_dpi, language, file, threshold)
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
         if self.recipient_list:
@@ -147,6 +151,31 @@ class TesseractEngine:
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not words))
+
+    def _second_small(self, page: np.ndarray, dpi: int, words: list[Word], width: int, height: int, eff_dpi: int,
+                      language: str, file: str, threshold: Sequence[str]) -> tuple[list[Word], str]:
+        from ocr.line_vote import merge_lines
+
+        variant = self.small_second
+        prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise,
+                       ink=self.ink, upscale_below_dpi=self.upscale_below_dpi, border=self.border,
+                       variant=variant)
+        args = [] if variant == "otsu" else list(threshold)
+        fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr2-", suffix=".pgm")
+        os.close(fd)
+        try:
+            cv2.imwrite(tmp, prep.gray)
+            tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
+                                      "-c", "preserve_interword_spaces=0", *args, "tsv"],
+                                timeout_s=self.timeout_s, file=file)
+        except EngineFailed as exc:
+            _log.warning("%s: second reading of the small page skipped (%s)", file, exc)
+            return words, lines_text(words)
+        finally:
+            os.unlink(tmp)
+        second, _ = parse_tsv(tsv, prep, width, height)
+        merged = merge_lines(words, second, margin=self.small_margin)
+        return merged, lines_text(merged)
 
     def _read_columns(self, prep: Prepared, words: list[Word], width: int, height: int, eff_dpi: int,
                       language: str, file: str, threshold: Sequence[str] = ()) -> list[Word]:
