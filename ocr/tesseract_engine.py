@@ -21,6 +21,7 @@ from ocr.header_body import reread_header
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
+from ocr.line_vote import merge_lines
 from ocr.list_items import reread_items
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
@@ -90,8 +91,11 @@ class TesseractEngine:
     # development real pages, the set a default is chosen on, it reads 138 of 154 fields right
     # against 139 off (3.pdf gains its signer, bgddt-qd-5 loses it where the ring cuts "THỨ").
     stamp_ink: bool = False
-    small_second: str = "nlm"
-    small_margin: float = 0.5
+    # A small image (below SMALL_PAGE_DPI effective) read a second time, upscaled with Lanczos instead
+    # of bicubic, and each line kept from the reading the lexicon finds likelier (ocr.line_vote): the
+    # two upscales misread different lines (ringing as tone marks, lost marks). One more tesseract
+    # call on small pages only (docs/ocr.md, "Real pages as small images").
+    small_second_reading: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -117,7 +121,7 @@ class TesseractEngine:
         finally:
             os.unlink(tmp)
         words, text = parse_tsv(tsv, prep, width, height)
-        if self.small_second and threshold:
+        if self.small_second_reading and threshold:
             words, text = self._second_small(page, dpi, words, width, height, eff_dpi, language, file, threshold)
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
@@ -154,19 +158,17 @@ class TesseractEngine:
 
     def _second_small(self, page: np.ndarray, dpi: int, words: list[Word], width: int, height: int, eff_dpi: int,
                       language: str, file: str, threshold: Sequence[str]) -> tuple[list[Word], str]:
-        from ocr.line_vote import merge_lines
-
-        variant = self.small_second
+        """The small page read again from a Lanczos upscale; each line of `words` kept or replaced by the
+        reading the lexicon finds likelier (ocr.line_vote.merge_lines)."""
         prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise,
                        ink=self.ink, upscale_below_dpi=self.upscale_below_dpi, border=self.border,
-                       variant=variant)
-        args = [] if variant == "otsu" else list(threshold)
+                       interpolation=cv2.INTER_LANCZOS4)
         fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr2-", suffix=".pgm")
         os.close(fd)
         try:
             cv2.imwrite(tmp, prep.gray)
             tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
-                                      "-c", "preserve_interword_spaces=0", *args, "tsv"],
+                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
                                 timeout_s=self.timeout_s, file=file)
         except EngineFailed as exc:
             _log.warning("%s: second reading of the small page skipped (%s)", file, exc)
@@ -174,7 +176,7 @@ class TesseractEngine:
         finally:
             os.unlink(tmp)
         second, _ = parse_tsv(tsv, prep, width, height)
-        merged = merge_lines(words, second, margin=self.small_margin)
+        merged = merge_lines(words, second)
         return merged, lines_text(merged)
 
     def _read_columns(self, prep: Prepared, words: list[Word], width: int, height: int, eff_dpi: int,
