@@ -57,3 +57,40 @@ def test_a_likelier_line_that_lost_a_digit_is_not_taken() -> None:
     # A letter read where a digit stood, and the digit read back, is taken.
     third = _line("Số: 2507/GP-UBND Lào Cai, ngày 21 tháng 7 năm 2026 Đào tạo", 4)
     assert [w.text for w in merge_lines(first, third)] == [w.text for w in third]
+
+
+def test_only_a_small_page_is_read_twice_and_the_second_reading_is_a_lanczos_upscale(monkeypatch) -> None:
+    """Real Tesseract on a generated page: at ~70 dpi (no resolution tag) the engine reads the page a
+    second time from the Lanczos upscale and votes line by line; at 300 dpi it does not (no cost there)."""
+    import cv2
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("samples")
+    import ocr.tesseract_engine as te
+    from ocr.engine import get_engine
+    from ocr.preprocess import prepare
+    from tests.ocr.a4_pages import a4_at, clean_a4_page
+
+    images: list[np.ndarray] = []
+    real_run = te.tesseract.run
+
+    def counting(path: str, args: list[str], **kw: object) -> str:
+        if args[-1] == "tsv" and "sohoa-ocr" in path:
+            images.append(cv2.imread(path, cv2.IMREAD_GRAYSCALE))
+        return real_run(path, args, **kw)
+
+    monkeypatch.setattr(te.tesseract, "run", counting)
+    page = clean_a4_page()
+    engine = get_engine("tesseract", columns=(), key_lines=False, signer_lines=False, holder_lines=False,
+                        list_items=False, header_body=False, recipient_list=False)
+    small = np.asarray(a4_at(page, 70))
+    text = engine.recognise(small, dpi=70)
+    assert len(images) == 2 and text.words
+    lanczos = prepare(small, 70, seal=engine.seal, ink=engine.ink, interpolation=cv2.INTER_LANCZOS4).gray
+    bicubic = prepare(small, 70, seal=engine.seal, ink=engine.ink).gray
+    assert np.array_equal(images[0], bicubic) and np.array_equal(images[1], lanczos)
+    assert not np.array_equal(bicubic, lanczos)
+    images.clear()
+    engine.recognise(np.asarray(page), dpi=300)
+    assert len(images) == 1
