@@ -67,22 +67,23 @@ def test_only_a_small_page_is_read_twice_and_the_second_reading_is_a_lanczos_ups
     import pytest
 
     pytest.importorskip("samples")
+    from typing import Any
+
     import ocr.tesseract_engine as te
-    from ocr.engine import get_engine
     from ocr.preprocess import prepare
     from tests.ocr.a4_pages import a4_at, clean_a4_page
 
     images: list[np.ndarray] = []
     real_run = te.tesseract.run
 
-    def counting(path: str, args: list[str], **kw: object) -> str:
+    def counting(path: str, args: list[str], **kw: Any) -> str:
         if args[-1] == "tsv" and "sohoa-ocr" in path:
-            images.append(cv2.imread(path, cv2.IMREAD_GRAYSCALE))
+            images.append(np.asarray(cv2.imread(path, cv2.IMREAD_GRAYSCALE)))
         return real_run(path, args, **kw)
 
     monkeypatch.setattr(te.tesseract, "run", counting)
     page = clean_a4_page()
-    engine = get_engine("tesseract", columns=(), key_lines=False, signer_lines=False, holder_lines=False,
+    engine = te.TesseractEngine(columns=(), key_lines=False, signer_lines=False, holder_lines=False,
                         list_items=False, header_body=False, recipient_list=False)
     small = np.asarray(a4_at(page, 70))
     text = engine.recognise(small, dpi=70)
