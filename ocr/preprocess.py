@@ -140,7 +140,10 @@ def small_page(dpi: int, *, upscale: bool = True, upscale_below_dpi: int = UPSCA
 
 def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, upscale: bool = True,
             deskew: bool = True, denoise: bool = True, ink: str = "gray",
-            upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True) -> Prepared:
+            upscale_below_dpi: int = UPSCALE_BELOW_DPI, border: bool = True,
+            interpolation: int = UPSCALE_INTERPOLATION) -> Prepared:
+    """The page as Tesseract reads it. `interpolation`: the upscale's (a small page's second reading,
+    ocr.line_vote, uses Lanczos)."""
     rgb = as_rgb_array(image)
     if seal:
         rgb = remove_red(rgb)
@@ -159,7 +162,7 @@ def prepare(image: np.ndarray | Image.Image, dpi: int, *, seal: bool = True, ups
         small = small_page(dpi, upscale=upscale, upscale_below_dpi=upscale_below_dpi)
         soft = small and soft_page(gray, dpi)
         scale = min(MAX_UPSCALE, max(MIN_UPSCALE, round(UPSCALE_TO_DPI / max(dpi, 1), 2)))
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=UPSCALE_INTERPOLATION)
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
         if soft:
             gray = stretch_levels(unsharp(gray, SHARPEN_SIGMA, SHARPEN_AMOUNT), SOFT_WHITE_POINT)
         elif small:

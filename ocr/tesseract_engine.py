@@ -22,6 +22,7 @@ from ocr.header_stamp import reread_header_zone
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
+from ocr.line_vote import merge_lines
 from ocr.list_items import reread_items
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
@@ -96,6 +97,11 @@ class TesseractEngine:
     # stamp touched keep at most marks.UNDER_MARK_CAP. Issuing body on dev-ministry 56/64 -> 62/64,
     # dev-families 26/30 -> 29/30, real development pages unchanged (docs/ocr.md, tenth pass).
     header_stamp: bool = True
+    # A small image (below SMALL_PAGE_DPI effective) read a second time, upscaled with Lanczos instead
+    # of bicubic, and each line kept from the reading the lexicon finds likelier (ocr.line_vote): the
+    # two upscales misread different lines (ringing as tone marks, lost marks). One more tesseract
+    # call on small pages only (docs/ocr.md, "Real pages as small images").
+    small_second_reading: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
@@ -121,6 +127,8 @@ class TesseractEngine:
         finally:
             os.unlink(tmp)
         words, text = parse_tsv(tsv, prep, width, height)
+        if self.small_second_reading and threshold:
+            words, text = self._second_small(page, dpi, words, width, height, eff_dpi, language, file, threshold)
         if self.columns:
             words = self._read_columns(prep, words, width, height, eff_dpi, language, file, threshold)
         if self.header_stamp:
@@ -157,6 +165,29 @@ class TesseractEngine:
         return PageText(number=1, width=width, height=height, dpi=dpi, words=tuple(words), text=text,
                         mean_confidence=mean,
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not words))
+
+    def _second_small(self, page: np.ndarray, dpi: int, words: list[Word], width: int, height: int, eff_dpi: int,
+                      language: str, file: str, threshold: Sequence[str]) -> tuple[list[Word], str]:
+        """The small page read again from a Lanczos upscale; each line of `words` kept or replaced by the
+        reading the lexicon finds likelier (ocr.line_vote.merge_lines)."""
+        prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise,
+                       ink=self.ink, upscale_below_dpi=self.upscale_below_dpi, border=self.border,
+                       interpolation=cv2.INTER_LANCZOS4)
+        fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr2-", suffix=".pgm")
+        os.close(fd)
+        try:
+            cv2.imwrite(tmp, prep.gray)
+            tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
+                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
+                                timeout_s=self.timeout_s, file=file)
+        except EngineFailed as exc:
+            _log.warning("%s: second reading of the small page skipped (%s)", file, exc)
+            return words, lines_text(words)
+        finally:
+            os.unlink(tmp)
+        second, _ = parse_tsv(tsv, prep, width, height)
+        merged = merge_lines(words, second)
+        return merged, lines_text(merged)
 
     def _read_columns(self, prep: Prepared, words: list[Word], width: int, height: int, eff_dpi: int,
                       language: str, file: str, threshold: Sequence[str] = ()) -> list[Word]:
