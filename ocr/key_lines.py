@@ -41,6 +41,7 @@ from ocr._text import clean_document_number, parse_vn_date
 from ocr.aster_engine import LineReading, alphabet, digit_candidates, line_probs, read_line
 from ocr.ctc_grammar import DATE_GRAMMAR, NUMBER_GRAMMAR, compiled, decode
 from ocr.errors import EngineFailed
+from ocr.labels import NUMBER_BLANK_LABEL
 from ocr.model import Box, PageText, Word
 from ocr.quality import as_rgb_array
 from ocr.segments import is_date_line, right_date_line
@@ -55,9 +56,6 @@ UPPER = 0.4  # the header (number, place and date) is in the upper part of the p
 # recogniser. Each crop is read; the value most of them give (fitting the form) wins.
 CROPS: tuple[tuple[float, float, float], ...] = ((0.1, 0.1, 0.5), (0.3, 0.3, 0.5), (0.0, 0.0, 0.3))
 
-# "Số:" with OCR slack, on folded text (as ocr.extract reads it); what follows is the number. The
-# colon may be lost in the blank's dots ("SỐ... 94.../GPXD").
-_LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,…]*\s*(?=\d|[o0il]\d|/))")
 # The symbol after the number ("/QĐ-UBND", "/SGDĐT-CTrTT"): finds the number line when "Số" is lost
 # under handwriting.
 _SYMBOL = re.compile(r"/?[A-ZĐ]{1,12}(?:-[A-ZĐa-z0-9]{1,12}){1,3}-?$")
@@ -108,7 +106,7 @@ def key_value(kind: Kind, text: str) -> str | None:
     text = _LEADERS.sub(" ", text)
     if kind == "date":
         return parse_vn_date(nfc(text))[0]
-    m = _LABEL.match(fold(nfc(text)))
+    m = NUMBER_BLANK_LABEL.match(fold(nfc(text)))
     rest = text[m.end():] if m else text
     value = clean_document_number(rest)
     if not _number_fits(value) and len(rest.split()) > 1:
@@ -135,7 +133,7 @@ def _key_span(kind: Kind, text: str) -> tuple[int, int]:
         # "Hà Nội, này24 tháng9 …": the place ends at its comma, whatever became of "ngày".
         comma = text.find(",")
         return (comma + 1, len(text)) if 0 <= comma < 40 else (0, len(text))
-    m = _LABEL.match(folded)
+    m = NUMBER_BLANK_LABEL.match(folded)
     return (m.end() if m else 0, len(text))
 
 
@@ -172,7 +170,7 @@ def find_key_lines(words: Sequence[Word], width: int, height: int) -> list[KeyLi
                     lower = KeyLine("date", part)
                 continue
             left = (part[0].bbox[0] + part[-1].bbox[2]) / 2 < 0.55 * width
-            if "number" not in found and left and (_LABEL.match(fold(nfc(text))) or _bare_number_line(part, height)):
+            if "number" not in found and left and (NUMBER_BLANK_LABEL.match(fold(nfc(text))) or _bare_number_line(part, height)):
                 found["number"] = KeyLine("number", part)
             elif "date" not in found and is_date_line(text):
                 found["date"] = KeyLine("date", part)
@@ -801,7 +799,7 @@ def _blank_digits(kind: Kind, words: list[Word]) -> int:
         found = _day_blank(words)
         return sum(c.isdigit() for w in words[found[0] + 1:found[1]] for c in w.text) if found else 0
     text = " ".join(w.text for w in words)
-    m = _LABEL.match(fold(nfc(text)))
+    m = NUMBER_BLANK_LABEL.match(fold(nfc(text)))
     rest = text[m.end():] if m else text
     return sum(c.isdigit() for c in rest.split("/")[0])
 

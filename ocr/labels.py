@@ -20,6 +20,10 @@ LIST_LABEL = re.compile(r"^\s*(?:(?P<noi>" + NOI_NHAN + r")|kinh gui)\s*[:;.]?")
 
 # "Số:" with OCR slack; either a colon or a digit must follow (a handwritten number may be garbage).
 NUMBER_LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,]?\s*(?=\d|[o0il]\d))")
+# The same label where the number is written by hand into a printed blank: the colon may be lost in
+# the blank's dots ("SỐ... 94.../GPXD"), and the number itself may be unreadable before the symbol.
+# Used to find the line to read again (ocr.key_lines), never to take a printed number.
+NUMBER_BLANK_LABEL = re.compile(r"^\s*(?:s\s?[o0ô6óơ]|so|s6)\s*(?:[:;]\s*|[.,…]*\s*(?=\d|[o0il]\d|/))")
 
 
 SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|^\s*(dai dien|dd)\b|chu tich|giam doc|truong|pho|thu truong|bo truong|"
