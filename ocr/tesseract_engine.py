@@ -95,7 +95,7 @@ class TesseractEngine:
     # The header's left column read again with an incoming-mail stamp's ink (any hue, its pen's
     # number and day too) turned to paper, when such a stamp lies on it (ocr.header_stamp); words the
     # stamp touched keep at most marks.UNDER_MARK_CAP. Issuing body on dev-ministry 56/64 -> 62/64,
-    # dev-families 26/30 -> 29/30, real development pages unchanged (docs/ocr.md, tenth pass).
+    # dev-families 26/30 -> 29/30, real development pages unchanged (docs/ocr-passes.md, tenth pass).
     header_stamp: bool = True
     # A small image (below SMALL_PAGE_DPI effective) read a second time, upscaled with Lanczos instead
     # of bicubic, and each line kept from the reading the lexicon finds likelier (ocr.line_vote): the

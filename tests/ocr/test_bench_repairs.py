@@ -1,4 +1,4 @@
-"""The counting behind `python -m ocr.bench repairs` (docs/ocr.md, fifth pass), on a synthetic page."""
+"""The counting behind `python -m ocr.bench repairs` (docs/ocr-passes.md, fifth pass), on a synthetic page."""
 
 from collections import Counter
 
