@@ -867,6 +867,8 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
     deputy: str | None = None  # the title the next title line must carry, under "KT. X"
     for t in titles:
         words = t.text.split()
+        if words and (m := _SPECKED_MARK.fullmatch(words[0])):
+            words[0] = m.group(1)  # "_KT.", "'TM.": a speck of the seal or the signature run into the mark
         while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])
                                   or _debris_before_title(words[0], " ".join(words[1:]))) \
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
@@ -919,12 +921,23 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
             restored = True
     if out and re.match(r"^(cong chuc|can bo|chuyen vien)\b", fold(out[0])):
         whole = False  # an officer signs by order or authority of the head: the "TL./TUQ." line was lost
+    if out and fold(out[-1]) in _TITLE_FRAGMENTS:
+        whole = False  # the signer's own title lost its first words ("TRƯỞNG" of "THỨ TRƯỞNG")
     if out and re.match(r"^(TM|KT|TL|TUQ)\. ", out[-1]):
         whole = False  # the signer's own title line is missing (under the seal, or not read)
         if deputy is not None:  # under "KT. X" it can only be X's deputy: put back, as not read
             out.append(deputy)
             restored = True
     return out, snapped, restored, whole
+
+
+# A delegation mark with a speck of the seal or the signature run into its front ("_KT.", "'TM."):
+# no printed mark starts so, the speck is not part of the line.
+_SPECKED_MARK = re.compile(r"[^\w\s]*_*[^\w\s]*((?:TM|KT|TL|TUQ)[.,])")
+# One word of a title, never a whole one (Decree 30 Appendix I): "TRƯỞNG" names no office until it
+# says of what ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "TRƯỞNG PHÒNG"); "PHÓ" is someone's deputy. A signer's
+# title read so lost its other words (under the seal, the signature), whatever the words' confidence.
+_TITLE_FRAGMENTS = frozenset({"truong", "pho", "tong", "chanh", "chu", "tich", "giam", "doc", "thu"})
 
 
 def _chief_put_back(lines: list[str]) -> tuple[list[str], bool]:
@@ -1066,6 +1079,8 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     elif re.match(r"^\s*kt\s?[.,]", last.folded):
         # The title taken from the "KT. X" line: the signer is X's deputy, not X.
         signer_title = with_checks(signer_title, deputy_line=False)
+    if signer_title.value and fold(signer_title.value) in _TITLE_FRAGMENTS:
+        signer_title = with_checks(signer_title, full_title=False)
     if name_seg is None:
         weak = damaged_name(titles, [s for s in segs if s.page == page])
         if weak is None:

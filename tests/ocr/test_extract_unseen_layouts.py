@@ -237,3 +237,22 @@ def test_a_declared_types_own_title_is_no_subject() -> None:
     p.centred(700, "GIẤY PHÉP XÂY DỰNG")
     p.line(350, 900, "Căn cứ Luật Xây dựng ngày 18 tháng 6 năm 2014;")
     assert _extract(p).fields["summary"].value is None
+
+
+# ---------------------------------------------------------------- development pages re-scanned (eighth pass)
+
+
+def test_a_kt_mark_with_a_speck_run_into_it_is_the_mark_and_the_deputy_title_is_put_back() -> None:
+    """A decision re-scanned at 150 dpi: "_KT. BỘ TRƯỞNG" (a speck of the signature before the mark)
+    above "TRƯỞNG" (the deputy's "THỨ" lost under the seal). The mark is no debris, and "TRƯỞNG" alone
+    is no title: it was "BỘ TRƯỞNG TRƯỞNG" / "TRƯỞNG" at 0.9, signed."""
+    f = _block("_KT. BỘ TRƯỞNG", "TRƯỞNG")
+    assert f["signer_authority"].value == "KT. BỘ TRƯỞNG THỨ TRƯỞNG"
+    assert f["signer_title"].value == "THỨ TRƯỞNG"
+    assert f["signer_authority"].confidence < 0.9 and f["signer_title"].confidence < 0.9
+
+
+@pytest.mark.parametrize("block", [("BỘ TRƯỞNG", "TRƯỞNG"), ("TRƯỞNG",), ("TM. ỦY BAN NHÂN DÂN", "PHÓ")])
+def test_a_signers_title_of_one_title_word_is_never_sure(block: tuple[str, ...]) -> None:
+    f = _block(*block)
+    assert f["signer_title"].confidence < 0.9 and f["signer_authority"].confidence < 0.9
