@@ -256,3 +256,14 @@ def test_a_kt_mark_with_a_speck_run_into_it_is_the_mark_and_the_deputy_title_is_
 def test_a_signers_title_of_one_title_word_is_never_sure(block: tuple[str, ...]) -> None:
     f = _block(*block)
     assert f["signer_title"].confidence < 0.9 and f["signer_authority"].confidence < 0.9
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    ("E Nguyễn Thành Sinh", "Nguyễn Thành Sinh"),  # the signature's last stroke read as a letter
+    ("Nguyễn Văn A", "Nguyễn Văn A"),  # a one-letter word inside the name stays
+    ("A Sáng Văn Bình", "A Sáng Văn Bình"),  # not before a family name: left as read
+])
+def test_a_letter_standing_alone_before_a_family_name_is_no_part_of_the_name(line: str, want: str) -> None:
+    p = _decision(_header(Page()))
+    p.centred(770, "Về việc cấp giấy phép")
+    assert _extract(_signed(p, ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), line)).fields["signer_name"].value == want
