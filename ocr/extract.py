@@ -837,6 +837,10 @@ def _near(read: str, form: str) -> bool:
     return 0 < edit_distance(read, form) <= (1 if len(form) < 12 else 2)
 
 
+def _near_or_same(read: str, form: str) -> bool:
+    return bool(read) and (read == form or _near(read, form))
+
+
 def _form_snapped(line: str) -> str | None:
     """An authority line whose title is one letter or two away from one printed form only ("KT. CHỦ
     TJCH", "TM. ỦY BAN NHẦN ĐÂN"): that form, its mark kept; None when the line is a form already,
@@ -899,6 +903,10 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
             elif _near(f_line, fold(deputy)):
                 # The deputy's title with a letter or two misread under the seal ("THỨ TRUỐNC"): the
                 # form the "KT." line above requires, put back.
+                line, restored = deputy, True
+            elif len(words) > 1 and _near_or_same(fold(" ".join(line.split()[1:])), fold(deputy)):
+                # A token of seal or signature debris left of the deputy's title, which is itself read
+                # or a letter off ("ZZt, HO CHỦ TỊCH" under "KT. CHỦ TỊCH"): the form, put back.
                 line, restored = deputy, True
             elif not _is_title_line(line) and body_parses(line):
                 out.append(line)  # the joint document's body under "KT. BỘ TRƯỞNG"

@@ -267,3 +267,14 @@ def test_a_letter_standing_alone_before_a_family_name_is_no_part_of_the_name(lin
     p = _decision(_header(Page()))
     p.centred(770, "Về việc cấp giấy phép")
     assert _extract(_signed(p, ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), line)).fields["signer_name"].value == want
+
+
+@pytest.mark.parametrize(("block", "want", "title"), [
+    (("KT. CHỦ TỊCH", "ZZt, HO CHỦ TỊCH"), "KT. CHỦ TỊCH PHÓ CHỦ TỊCH", "PHÓ CHỦ TỊCH"),  # debris, a letter off
+    (("KT. BỘ TRƯỞNG", "Vx THỨ TRƯỞNG"), "KT. BỘ TRƯỞNG THỨ TRƯỞNG", "THỨ TRƯỞNG"),  # debris before the form
+])
+def test_debris_left_of_the_deputys_title_under_a_kt_line_is_dropped_below_the_signing_band(
+        block: tuple[str, ...], want: str, title: str) -> None:
+    f = _block(*block)
+    assert f["signer_authority"].value == want and f["signer_title"].value == title
+    assert f["signer_authority"].confidence < 0.9 and f["signer_title"].confidence < 0.9
