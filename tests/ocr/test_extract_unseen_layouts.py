@@ -278,3 +278,16 @@ def test_debris_left_of_the_deputys_title_under_a_kt_line_is_dropped_below_the_s
     f = _block(*block)
     assert f["signer_authority"].value == want and f["signer_title"].value == title
     assert f["signer_authority"].confidence < 0.9 and f["signer_title"].confidence < 0.9
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    ("Về việc phê duyệt thiết kế tại xã Mường Bo, _ tỉnh Lào Cai", "Về việc phê duyệt thiết kế tại xã Mường Bo, tỉnh Lào Cai"),
+    ("Về việc thực hiện Thông báo số 496-TB/TU : ngày 17/8/2023", "Về việc thực hiện Thông báo số 496-TB/TU ngày 17/8/2023"),
+    ("Về việc cấp phép tuyến Hà Nội - Lào Cai", "Về việc cấp phép tuyến Hà Nội - Lào Cai"),  # a printed dash stays
+])
+def test_a_mark_standing_alone_in_the_trich_yeu_is_a_speck_and_dropped_below_the_signing_band(line: str, want: str) -> None:
+    p = _decision(_header(Page()))
+    p.centred(770, line)
+    f = _extract(p).fields["summary"]
+    assert f.value == want
+    assert f.confidence < 0.9 or line == want
