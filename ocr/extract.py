@@ -1436,6 +1436,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
         # subject is the title after its kind (a declared type's title, "GIẤY PHÉP XÂY DỰNG", is the
         # result's name, not a subject; the kind alone being a type's keyword is no such name).
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
+        if len(whole[len(kind) + 1:].split()) <= 2:
+            # "BIÊN BẢN KIỂM TRA", "BIÊN BẢN HỌP": the title's tail names the act, not the subject, which
+            # a short title leaves to the lines under it (not found): a guess, never signed.
+            found["summary"] = with_checks(found["summary"], subject_named=False)
     if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
         found["issue_date"] = _meeting_date(first)
     issuers = re.split(r"\s[-–]\s", found["issuing_authority"].value or "")

@@ -291,3 +291,17 @@ def test_a_mark_standing_alone_in_the_trich_yeu_is_a_speck_and_dropped_below_the
     f = _extract(p).fields["summary"]
     assert f.value == want
     assert f.confidence < 0.9 or line == want
+
+
+def test_a_short_titles_tail_is_no_sure_subject() -> None:
+    """"BIÊN BẢN KIỂM TRA" with its subject lines not found (a phone capture): "KIỂM TRA" names the act,
+    not the subject; it was given at 0.85. A long tail ("XỬ PHẠT VI PHẠM HÀNH CHÍNH") is the subject."""
+    p = _header(Page())
+    p.centred(700, "BIÊN BẢN KIỂM TRA")
+    p.line(350, 900, "Hôm nay, ngày 31 tháng 3 năm 2026, tại hiện trường công trình")
+    f = _extract(p).fields["summary"]
+    assert f.value == "KIỂM TRA" and f.confidence <= 0.5
+    long = _decision(_header(Page()))
+    long.centred(770, "XỬ PHẠT VI PHẠM HÀNH CHÍNH")
+    long.line(350, 900, "Căn cứ Luật Xử lý vi phạm hành chính ngày 20 tháng 6 năm 2012;")
+    assert _extract(long).fields["summary"].confidence > 0.5
