@@ -1094,6 +1094,11 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
         signer_title = with_checks(signer_title, deputy_line=False)
     if signer_title.value and fold(signer_title.value) in _TITLE_FRAGMENTS:
         signer_title = with_checks(signer_title, full_title=False)
+    if signer_title.value and any(re.sub(r"^kt\W*", "", fold(ln)) == fold(signer_title.value)
+                                  for ln in lines if re.match(r"^kt\b", fold(ln))):
+        # "BỘ TRƯỞNG" under "KT. BỘ TRƯỞNG": one signing for the head is the head's deputy, never the
+        # head (Decree 30 Appendix I); the deputy's line was not read and the head's title taken for it.
+        signer_title = with_checks(signer_title, deputy_line=False)
     if name_seg is None:
         weak = damaged_name(titles, [s for s in segs if s.page == page])
         if weak is None:

@@ -305,3 +305,12 @@ def test_a_short_titles_tail_is_no_sure_subject() -> None:
     long.centred(770, "XỬ PHẠT VI PHẠM HÀNH CHÍNH")
     long.line(350, 900, "Căn cứ Luật Xử lý vi phạm hành chính ngày 20 tháng 6 năm 2012;")
     assert _extract(long).fields["summary"].confidence > 0.5
+
+
+def test_the_heads_title_under_its_own_kt_line_is_never_the_signers() -> None:
+    """"KT. BỘ TRƯỞNG" above a deputy line read as garbage ("THỨ 3NÑƯỜNG THƯỜNG RỂ", 100 dpi): the
+    signer's title was taken as "BỘ TRƯỞNG" at 0.9; one signing for the minister is not the minister."""
+    f = _block("__ KT. BỘ TRƯỞNG", "THỨ 3NÑƯỜNG THƯỜNG RỂ")  # a speck of the signature left of the mark
+    assert f["signer_title"].value == "BỘ TRƯỞNG" and f["signer_title"].confidence < 0.9
+    f = _block("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG")
+    assert f["signer_title"].value == "THỨ TRƯỞNG" and f["signer_title"].confidence > 0.9
