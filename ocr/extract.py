@@ -1457,6 +1457,11 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
         # tỉnh"): a trích yếu prints none so. Dropped, below the signing band (the text was not read so).
         found["summary"] = replace(found["summary"], value=cleaned,
                                    confidence=min(found["summary"].confidence, CORRECTED_VALID_CAP))
+    if (subject := found["summary"].value or "").startswith("về việc "):
+        # The trích yếu is a sentence: "Về việc …" with its capital (a coarse page reads "V" as "v").
+        # The abbreviation "v/v" is printed either way and stays as read.
+        found["summary"] = replace(found["summary"], value="V" + subject[1:],
+                                   confidence=min(found["summary"].confidence, CORRECTED_VALID_CAP))
     for name in ("summary", "recipients"):
         f = found[name]
         if f.value and len(f.value.split()) > LONG_TEXT_WORDS:

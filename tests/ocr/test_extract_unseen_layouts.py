@@ -314,3 +314,10 @@ def test_the_heads_title_under_its_own_kt_line_is_never_the_signers() -> None:
     assert f["signer_title"].value == "BỘ TRƯỞNG" and f["signer_title"].confidence < 0.9
     f = _block("KT. BỘ TRƯỞNG", "THỨ TRƯỞNG")
     assert f["signer_title"].value == "THỨ TRƯỞNG" and f["signer_title"].confidence > 0.9
+
+
+def test_a_trich_yeu_read_with_a_small_v_gets_its_capital_below_the_signing_band() -> None:
+    p = _decision(_header(Page()))
+    p.centred(770, "về việc công bố thủ tục hành chính mới ban hành")
+    f = _extract(p).fields["summary"]
+    assert f.value == "Về việc công bố thủ tục hành chính mới ban hành" and f.confidence < 0.9
