@@ -1,6 +1,7 @@
 """Field exact match on real documents with hand-made truth, development and held-out apart.
 
     python -m ocr.bench_fields [--split dev|held-out|all] [--truth FILE] [--cache DIR] [--show]
+    python -m ocr.bench_fields --split dev --augment dpi150,phone --cache DIR   # re-scanned dev pages
 
 OCR results are cached as JSON (`--cache`, else $SOHOA_OCR_CACHE, else a folder in the temp
 directory), keyed on the scan and the engine's settings, so extraction can be re-measured without
@@ -10,7 +11,13 @@ next to its truth -- never use it on the held-out split while tuning.
 
 Truth: tests/data/real-scans/truth.json, {"<file name>": {"fields": {name: value, ...}, ...}, ...}
 (or a list of objects with a "file" key; see load_truth). Values compared after NFC and whitespace
-collapsing; `signature_page` is compared with the page the signer's name was read on."""
+collapsing; `signature_page` is compared with the page the signer's name was read on.
+
+`--augment NAMES` (comma-separated names of ocr.bench_rescan.RESCANS, or "default"): the same figures
+on each development page re-scanned in simulation under each named degradation (lower resolution with
+or without a tag, skew, JPEG, blur, a phone capture, a greyscale photocopy), each apart, beside the
+original pages. Only the development split may be augmented (the held-out pages are never looked at).
+`wrong_at_0.9` counts the values wrong at confidence >= 0.9 (the worst defect: they get signed)."""
 
 from __future__ import annotations
 
@@ -101,6 +108,24 @@ def cached_ocr(scan: Path, cache: Path = CACHE) -> OcrResult:
     return result
 
 
+def cached_rescan_ocr(scan: Path, rescan: str, cache: Path = CACHE) -> OcrResult:
+    """The OCR result of `scan` re-scanned under ocr.bench_rescan.RESCANS[rescan], cached like
+    `cached_ocr` (keyed on the scan, the recipe's name and version, and the engine's settings)."""
+    from ocr import get_engine, ocr_pages
+    from ocr.bench_rescan import RESCAN_VERSION, rescan_pages
+
+    engine = get_engine("tesseract")
+    digest = hashlib.sha256(scan.read_bytes()).hexdigest()[:16]
+    settings = hashlib.sha256(repr(engine).encode()).hexdigest()[:8]
+    hit = cache / f"{scan.stem}.{rescan}-v{RESCAN_VERSION}.{digest}.{settings}.json"
+    if hit.exists():
+        return OcrResult.from_dict(json.loads(hit.read_text(encoding="utf-8")))
+    result = ocr_pages(rescan_pages(scan, rescan), engine=engine, workers=1, file=scan.name)
+    cache.mkdir(parents=True, exist_ok=True)
+    hit.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
+    return result
+
+
 def _norm(value: Any) -> str | None:
     if value is None:
         return None
@@ -109,8 +134,11 @@ def _norm(value: Any) -> str | None:
 
 
 def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache: Path = CACHE,
-            show: bool = False) -> dict[str, Any]:
-    """Per-field exact match (and the share wrong at confidence >= 0.9) for each split asked for."""
+            show: bool = False, rescan: str | None = None) -> dict[str, Any]:
+    """Per-field exact match (and the share wrong at confidence >= 0.9) for each split asked for;
+    with `rescan`, on the development pages re-scanned under that recipe (ocr.bench_rescan)."""
+    if rescan is not None and split != "dev":
+        raise ValueError("only the development pages may be re-scanned (the held-out ones stay unseen)")
     from ocr.calibrate import calibrate
     from ocr.extract import extract_fields
 
@@ -133,7 +161,7 @@ def measure(split: str = "dev", truth: Path = TRUTH, scans: Path = SCANS, cache:
             raise ValueError(f"{file}: split {part!r} in the truth, {split_of(file)!r} in DEV_DOCUMENTS")
         if split not in ("all", part):
             continue
-        result = cached_ocr(scans / file, cache)
+        result = cached_ocr(scans / file, cache) if rescan is None else cached_rescan_ocr(scans / file, rescan, cache)
         # Confidences as the pipeline sees them: calibrated probabilities (ocr.calibrate).
         extraction = calibrate(extract_fields(result), result)
         got = extraction.fields
@@ -225,7 +253,23 @@ def main(argv: list[str]) -> int:
     p.add_argument("--cache", type=Path, default=CACHE)
     p.add_argument("--show", action="store_true", help="print every value against its truth")
     p.add_argument("--reliability", action="store_true", help="calibrated confidence bands against accuracy")
+    p.add_argument("--augment", default="", help="re-scan recipes of ocr.bench_rescan.RESCANS, comma-separated, "
+                                                 "or 'default'; development split only")
     args = p.parse_args(argv)
+    if args.augment:
+        from ocr.bench_rescan import DEFAULT_RESCANS, RESCANS
+
+        names = DEFAULT_RESCANS if args.augment == "default" else tuple(n for n in args.augment.split(",") if n)
+        unknown = [n for n in names if n not in RESCANS]
+        if args.split != "dev" or unknown:
+            p.error(f"--augment: development split only; recipes: {', '.join(RESCANS)}")
+        figures: dict[str, Any] = {"original": measure("dev", args.truth, args.scans, args.cache, args.show).get("dev")}
+        for name in names:
+            if args.show:
+                print(f"##### {name}")
+            figures[name] = measure("dev", args.truth, args.scans, args.cache, args.show, rescan=name).get("dev")
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return 0
     if args.reliability:
         from ocr.calibrate import markdown
 

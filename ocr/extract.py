@@ -714,6 +714,11 @@ def _summary(segs: list[Segment], title: Segment | None, number: Segment | None 
     return field
 
 
+# One mark standing alone between two words: dust, the toner's speckle or the rule's end read as a
+# mark. A dash stands so in print ("Hà Nội - Lào Cai") and stays.
+_SPECK_TOKEN = re.compile(r"(?<=\S) [_:|~^`•·¦] (?=\S)")
+
+
 # A form that labels its subject (a phiếu trình, a phiếu chuyển): "Trích yếu (nội dung):", "V/v:".
 _SUMMARY_LABEL = re.compile(rf"^\s*(?:trich yeu(?: noi dung)?|ve viec|v\s?[{_SLASHES}]\s?v)\s*:\s*")
 _ANY_LABEL = re.compile(r"^\s*[^\W\d_][^:]{1,30}:")
@@ -837,6 +842,10 @@ def _near(read: str, form: str) -> bool:
     return 0 < edit_distance(read, form) <= (1 if len(form) < 12 else 2)
 
 
+def _near_or_same(read: str, form: str) -> bool:
+    return bool(read) and (read == form or _near(read, form))
+
+
 def _form_snapped(line: str) -> str | None:
     """An authority line whose title is one letter or two away from one printed form only ("KT. CHỦ
     TJCH", "TM. ỦY BAN NHẦN ĐÂN"): that form, its mark kept; None when the line is a form already,
@@ -867,6 +876,8 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
     deputy: str | None = None  # the title the next title line must carry, under "KT. X"
     for t in titles:
         words = t.text.split()
+        if words and (m := _SPECKED_MARK.fullmatch(words[0])):
+            words[0] = m.group(1)  # "_KT.", "'TM.": a speck of the seal or the signature run into the mark
         while len(words) > 1 and (len(words[0]) == 1 or not any(c.isalpha() for c in words[0])
                                   or _debris_before_title(words[0], " ".join(words[1:]))) \
                 and not re.fullmatch(r"[QqTt][.,]?", words[0]):
@@ -898,6 +909,10 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
                 # The deputy's title with a letter or two misread under the seal ("THỨ TRUỐNC"): the
                 # form the "KT." line above requires, put back.
                 line, restored = deputy, True
+            elif len(words) > 1 and _near_or_same(fold(" ".join(line.split()[1:])), fold(deputy)):
+                # A token of seal or signature debris left of the deputy's title, which is itself read
+                # or a letter off ("ZZt, HO CHỦ TỊCH" under "KT. CHỦ TỊCH"): the form, put back.
+                line, restored = deputy, True
             elif not _is_title_line(line) and body_parses(line):
                 out.append(line)  # the joint document's body under "KT. BỘ TRƯỞNG"
                 continue
@@ -919,12 +934,23 @@ def _authority_lines(titles: list[Segment]) -> tuple[list[str], bool, bool, bool
             restored = True
     if out and re.match(r"^(cong chuc|can bo|chuyen vien)\b", fold(out[0])):
         whole = False  # an officer signs by order or authority of the head: the "TL./TUQ." line was lost
+    if out and fold(out[-1]) in _TITLE_FRAGMENTS:
+        whole = False  # the signer's own title lost its first words ("TRƯỞNG" of "THỨ TRƯỞNG")
     if out and re.match(r"^(TM|KT|TL|TUQ)\. ", out[-1]):
         whole = False  # the signer's own title line is missing (under the seal, or not read)
         if deputy is not None:  # under "KT. X" it can only be X's deputy: put back, as not read
             out.append(deputy)
             restored = True
     return out, snapped, restored, whole
+
+
+# A delegation mark with a speck of the seal or the signature run into its front ("_KT.", "'TM."):
+# no printed mark starts so, the speck is not part of the line.
+_SPECKED_MARK = re.compile(r"[^\w\s]*_*[^\w\s]*((?:TM|KT|TL|TUQ)[.,])")
+# One word of a title, never a whole one (Decree 30 Appendix I): "TRƯỞNG" names no office until it
+# says of what ("BỘ TRƯỞNG", "THỨ TRƯỞNG", "TRƯỞNG PHÒNG"); "PHÓ" is someone's deputy. A signer's
+# title read so lost its other words (under the seal, the signature), whatever the words' confidence.
+_TITLE_FRAGMENTS = frozenset({"truong", "pho", "tong", "chanh", "chu", "tich", "giam", "doc", "thu"})
 
 
 def _chief_put_back(lines: list[str]) -> tuple[list[str], bool]:
@@ -1065,6 +1091,13 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
                                                                                   LOW_WORD_CAP))
     elif re.match(r"^\s*kt\s?[.,]", last.folded):
         # The title taken from the "KT. X" line: the signer is X's deputy, not X.
+        signer_title = with_checks(signer_title, deputy_line=False)
+    if signer_title.value and fold(signer_title.value) in _TITLE_FRAGMENTS:
+        signer_title = with_checks(signer_title, full_title=False)
+    if signer_title.value and any(re.sub(r"^kt\W*", "", fold(ln)) == fold(signer_title.value)
+                                  for ln in lines if re.match(r"^kt\b", fold(ln))):
+        # "BỘ TRƯỞNG" under "KT. BỘ TRƯỞNG": one signing for the head is the head's deputy, never the
+        # head (Decree 30 Appendix I); the deputy's line was not read and the head's title taken for it.
         signer_title = with_checks(signer_title, deputy_line=False)
     if name_seg is None:
         weak = damaged_name(titles, [s for s in segs if s.page == page])
@@ -1408,6 +1441,10 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
         # subject is the title after its kind (a declared type's title, "GIẤY PHÉP XÂY DỰNG", is the
         # result's name, not a subject; the kind alone being a type's keyword is no such name).
         found["summary"] = replace(found["title"], value=whole[len(kind) + 1:], checks={})
+        if len(whole[len(kind) + 1:].split()) <= 2:
+            # "BIÊN BẢN KIỂM TRA", "BIÊN BẢN HỌP": the title's tail names the act, not the subject, which
+            # a short title leaves to the lines under it (not found): a guess, never signed.
+            found["summary"] = with_checks(found["summary"], subject_named=False)
     if date_seg is None and (found["kind"].value or "").startswith("BIÊN BẢN"):
         found["issue_date"] = _meeting_date(first)
     issuers = re.split(r"\s[-–]\s", found["issuing_authority"].value or "")
@@ -1415,6 +1452,16 @@ def extract_fields(ocr: OcrResult, document_type: str = "auto") -> Extraction:
     found["signer_title"], found["signer_authority"], found["signer_name"] = _signer(segs, lead)
     found["recipients"] = _recipients(segs, first) if _list_labelled(segs, first) else \
         _recipients_beside_block(segs, found["signer_authority"])
+    if found["summary"].value and (cleaned := _SPECK_TOKEN.sub(" ", found["summary"].value)) != found["summary"].value:
+        # A speck read as a mark standing alone between two words ("…496-TB/TU : ngày", "Mường Bo, _
+        # tỉnh"): a trích yếu prints none so. Dropped, below the signing band (the text was not read so).
+        found["summary"] = replace(found["summary"], value=cleaned,
+                                   confidence=min(found["summary"].confidence, CORRECTED_VALID_CAP))
+    if (subject := found["summary"].value or "").startswith("về việc "):
+        # The trích yếu is a sentence: "Về việc …" with its capital (a coarse page reads "V" as "v").
+        # The abbreviation "v/v" is printed either way and stays as read.
+        found["summary"] = replace(found["summary"], value="V" + subject[1:],
+                                   confidence=min(found["summary"].confidence, CORRECTED_VALID_CAP))
     for name in ("summary", "recipients"):
         f = found[name]
         if f.value and len(f.value.split()) > LONG_TEXT_WORDS:

@@ -113,8 +113,21 @@ def name_line(s: Segment) -> str:
 
 
 def without_rank(text: str) -> tuple[str, int]:
+    """The name line without the rank before the name ("Đại tá") or a speck of the signature left of
+    it, and how many characters were cut."""
     m = _RANK.match(fold(text))
-    return (text[m.end():], m.end()) if m else (text, 0)
+    if m:
+        return text[m.end():], m.end()
+    m = _SPECK_BEFORE_NAME.match(text)
+    if m and fold(m.group(1)) in _SURNAME_FOLDS and len(text[m.end(0) - len(m.group(1)):].split()) >= 2:
+        return text[m.end(0) - len(m.group(1)):], m.end(0) - len(m.group(1))
+    return text, 0
+
+
+# One letter standing alone before a family name ("E Nguyễn Thành Sinh"): the signature's last stroke
+# read as a letter. No Vietnamese name starts with a one-letter word before the family name.
+_SPECK_BEFORE_NAME = re.compile(r"^[^\W\d_]\s+(\S+)")
+_SURNAME_FOLDS = frozenset(fold(s) for s in SURNAMES)
 
 
 def _is_text(s: Segment) -> bool:

@@ -27,10 +27,13 @@ LEVELS: dict[str, DamageLevel] = {
 }
 
 
-def apply_damage(page: np.ndarray, level: str, rng: np.random.Generator, *, src_dpi: int = 300,
+def apply_damage(page: np.ndarray, level: str | DamageLevel, rng: np.random.Generator, *, src_dpi: int = 300,
                  dpi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The damaged RGB page and the 2x3 affine matrix mapping clean pixels to damaged ones."""
-    spec = LEVELS[level]
+    """The damaged RGB page and the 2x3 affine matrix mapping clean pixels to damaged ones. `level` is
+    a name of LEVELS or a DamageLevel of its own (the real pages re-scanned, ocr.bench_rescan)."""
+    spec = LEVELS[level] if isinstance(level, str) else level
+    if not isinstance(level, str):
+        level = "custom"
     dpi = dpi or spec.dpi
     scale = dpi / src_dpi
     img = page
@@ -128,3 +131,43 @@ def phone_capture(page: np.ndarray, rng: np.random.Generator, *, dpi: int,
         raise RuntimeError("JPEG of the phone photo could not be decoded")
     full = homography @ np.diag([scale, scale, 1.0])
     return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), full
+
+
+def photocopy(page: np.ndarray, rng: np.random.Generator, *, src_dpi: int = 300,
+              dpi: int | None = None) -> np.ndarray:
+    """A greyscale photocopy of the page as archives hold many: grey levels only (the seal turns
+    grey), the paper darker than white and uneven (toner haze, a darker band where the lid did not
+    close), the ink a little heavier, black speckle from dust on the glass, then scanned at `dpi`
+    and saved as JPEG. Returns an RGB array (three equal channels)."""
+    scale = (dpi or src_dpi) / src_dpi
+    img = page
+    if scale != 1:
+        h, w = page.shape[:2]
+        img = cv2.resize(page, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    h, w = grey.shape
+    # Contrast pushed up by the copier (ink heavier), then the paper level brought down to ~200-215.
+    paper = rng.uniform(200, 215)
+    grey = np.clip((grey - 40.0) * 1.15, 0, 255) * (paper / 255.0)
+    # A darker band along one long edge (the lid not closed on a bound sheet), fading inwards.
+    xx = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]
+    if rng.random() < 0.5:
+        xx = 1.0 - xx
+    band = np.clip((0.12 - xx) / 0.12, 0, 1) * rng.uniform(40, 70)
+    grey -= band
+    # Dust and toner speckle: sparse dark dots of one to two pixels.
+    count = int(h * w * rng.uniform(2e-4, 4e-4))
+    ys, xs = rng.integers(0, h, count), rng.integers(0, w, count)
+    grey[ys, xs] = rng.uniform(0, 80, count)
+    big = rng.random(count) < 0.3
+    grey[np.clip(ys[big] + 1, 0, h - 1), xs[big]] = grey[ys[big], xs[big]]
+    grey += rng.standard_normal((h, w), dtype=np.float32) * 5
+    grey = cv2.GaussianBlur(grey, (0, 0), 0.5)
+    out8 = np.clip(grey, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", out8, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 71))])
+    if not ok:
+        raise RuntimeError("JPEG compression of the photocopy failed")
+    decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    if decoded is None:
+        raise RuntimeError("JPEG of the photocopy could not be decoded")
+    return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_GRAY2RGB))
