@@ -40,6 +40,7 @@ _NUMBER_WORD = re.compile(r"^s[o0]\b|^so:?$")
 _SYMBOL = re.compile(r"/\s*\w")
 MOTTO_WORDS = frozenset({"cong", "doc"})  # the right column's first words: "CỘNG HÒA …", "Độc lập …"
 MARGIN_INCHES = 0.03
+STAMP_MAX_INCHES = 2.5  # the tallest coloured patch taken for an incoming-mail stamp
 # Coloured ink: chroma (brightest minus darkest channel) and its share of the brightest channel at
 # least these. Low: a heavily damaged scan's blur and JPEG wash a violet stamp out to chroma ~28;
 # the paper's own tint (~0.08) stays under the share, and only light pixels near such ink change.
@@ -74,6 +75,9 @@ def _centre(w: Word) -> tuple[float, float]:
 def header_zone(words: list[Word], stamps: list[Box], width: int, dpi: int) -> Box | None:
     """The header's left column (page pixels) a stamp lies on: from the page's top to the document's
     number line (excluded) or the stamps' bottom, and from the left edge to the motto's column."""
+    # An incoming-mail stamp is about 2 x 1.2 inches; a taller patch of coloured ink is a note or a
+    # signature written down the margin (2.pdf: a blue note 4.3 inches tall beside the body text).
+    stamps = [b for b in stamps if b[3] - b[1] <= STAMP_MAX_INCHES * dpi]
     if not stamps:
         return None
     top = min(b[1] for b in stamps)
@@ -86,10 +90,12 @@ def header_zone(words: list[Word], stamps: list[Box], width: int, dpi: int) -> B
     for ws in lines.values():
         ws = sorted(ws, key=lambda w: w.bbox[0])
         for i, w in enumerate(ws[:-1]):
-            if _centre(w)[0] < width / 2 and w.bbox[1] > top and _NUMBER_WORD.match(fold(w.text)) \
+            if _centre(w)[0] < width / 2 and _NUMBER_WORD.match(fold(w.text)) \
                     and _SYMBOL.search(" ".join(x.text for x in ws[i + 1:i + 3])) \
                     and (number_top is None or w.bbox[1] < number_top):
                 number_top = w.bbox[1]
+    if number_top is not None and number_top <= top:
+        return None  # the ink starts below the document's number line: it is not on the header
     # A header line the stamps' bottom cuts is read whole, down to the number line.
     for w in words:
         if w.bbox[1] < bottom < w.bbox[3] and _centre(w)[0] < width / 2:

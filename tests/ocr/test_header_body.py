@@ -66,10 +66,12 @@ def test_a_certificates_header_tesseract_garbled_reads_right_and_stays_under_rev
                             "dpi": None, "province": "Bình Định", "family": "times-serif"}
     pages, truth = _render(spec, tmp_path)
     want = truth_fields(truth)["issuing_authority"]
-    before = ocr.extract_fields(ocr.ocr_pages(pages, engine=TesseractEngine(header_body=False), workers=1),
-                                spec["document_type"]).fields["issuing_authority"]
+    # The page has an incoming-mail stamp over its header: the stamp's own re-reading (ocr.header_stamp)
+    # also reads it right, so both runs leave it off and only this second reading differs.
+    before = ocr.extract_fields(ocr.ocr_pages(pages, engine=TesseractEngine(header_body=False, header_stamp=False),
+                                              workers=1), spec["document_type"]).fields["issuing_authority"]
     assert before.value != want
-    field = ocr.extract_fields(ocr.ocr_pages(pages, engine=TesseractEngine(), workers=1),
+    field = ocr.extract_fields(ocr.ocr_pages(pages, engine=TesseractEngine(header_stamp=False), workers=1),
                                spec["document_type"]).fields["issuing_authority"]
     assert field.value == want
     assert field.confidence < 0.9  # words one engine read: a person confirms them

@@ -67,3 +67,18 @@ def test_the_documents_own_number_line_is_never_in_the_zone() -> None:
     zone = header_zone(words, [(100, 20, 500, 300)], 2000, 200)
     assert zone is not None
     assert zone[3] < 260 and zone[2] < 900
+
+
+def test_coloured_ink_below_the_number_line_or_down_the_margin_is_no_header_stamp() -> None:
+    """2.pdf (a development page): a blue note written down the left margin, 4.3 inches tall, under the
+    number line, was taken for a stamp on the header; the left half of the body text down to its
+    bottom was read again and broke the page's reading order (WER 3.6 % -> 17.9 %)."""
+    number = [Word("Số:", 0.93, (200, 260, 240, 290), line=3, block=0),
+              Word("72/QĐ-BXD", 0.9, (250, 260, 400, 290), line=3, block=0)]
+    motto = [Word("CỘNG", 0.96, (900, 100, 1000, 130), line=1, block=0)]
+    # ink that starts under the document's number line
+    assert header_zone(number + motto, [(0, 320, 400, 500)], 2000, 200) is None
+    # a patch taller than any incoming-mail stamp, even from the top of the page
+    assert header_zone(motto, [(0, 20, 300, 20 + 3 * 200)], 2000, 200) is None
+    # a stamp-sized patch on the header still makes a zone
+    assert header_zone(number + motto, [(100, 20, 500, 240)], 2000, 200) is not None
