@@ -17,9 +17,7 @@ have hidden part of it, and nothing here says it did not."""
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import replace
 
 import cv2
@@ -164,14 +162,9 @@ def reread_header_zone(words: list[Word], rgb: np.ndarray, prep: Prepared, *, dp
         return words
     pad = 40
     sheet = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(np.percentile(gray, 90)))
-    fd, tmp = tempfile.mkstemp(prefix="sohoa-hstamp-", suffix=".pgm")
-    os.close(fd)
-    try:
-        cv2.imwrite(tmp, sheet)
-        tsv = tesseract.run(tmp, ["-l", language, "--psm", str(psm), "--dpi", str(eff_dpi),
-                                  "-c", "preserve_interword_spaces=0", "tsv"], timeout_s=timeout_s, file=file)
-    finally:
-        os.unlink(tmp)
+    tsv = tesseract.run_gray(sheet, ["-l", language, "--psm", str(psm), "--dpi", str(eff_dpi),
+                                     "-c", "preserve_interword_spaces=0", "tsv"], timeout_s=timeout_s, file=file,
+                             prefix="sohoa-hstamp-")
     read, _ = parse_tsv(tsv, None, sheet.shape[1], sheet.shape[0])
     base = 1 + max((w.line for w in words), default=0)
     zx0, zy0, zx1, zy1 = zone

@@ -23,7 +23,6 @@ page as before. `reread_words` is what the Tesseract engine calls (its `key_line
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from collections.abc import Sequence
@@ -952,13 +951,7 @@ def read_row(image: np.ndarray | Image.Image, box: Box, *, line: int, block: int
     scale = max(1.0, ROW_HEIGHT_PX / max(1, y1 - y0))
     if scale > 1:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    fd, tmp = tempfile.mkstemp(prefix="sohoa-row-", suffix=".pgm")
-    os.close(fd)
-    try:
-        cv2.imwrite(tmp, gray)
-        tsv = tesseract.run(tmp, ["-l", "vie", "--psm", "7", "tsv"], timeout_s=30, file=file)
-    finally:
-        os.unlink(tmp)
+    tsv = tesseract.run_gray(gray, ["-l", "vie", "--psm", "7", "tsv"], timeout_s=30, file=file, prefix="sohoa-row-")
     words, _ = parse_tsv(tsv, None, gray.shape[1], gray.shape[0])
     return [replace(w, line=line, block=block,
                     bbox=(x0 + round(w.bbox[0] / scale), y0 + round(w.bbox[1] / scale),

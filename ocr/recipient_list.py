@@ -23,9 +23,7 @@ the page's reading ran into the signature block, and `printed_items` puts back t
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
@@ -321,14 +319,9 @@ def _read(crop: np.ndarray, scale: float, *, dpi: int, language: str, timeout_s:
 
     img = crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale,
                                                 interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    fd, tmp = tempfile.mkstemp(prefix="sohoa-list-", suffix=".pgm")
-    os.close(fd)
-    try:
-        cv2.imwrite(tmp, img)
-        tsv = tesseract.run(tmp, ["-l", language, "--psm", str(PSM), "--dpi", str(round(dpi * scale)),
-                                  "-c", "preserve_interword_spaces=0", "tsv"], timeout_s=timeout_s, file=file)
-    finally:
-        os.unlink(tmp)
+    tsv = tesseract.run_gray(img, ["-l", language, "--psm", str(PSM), "--dpi", str(round(dpi * scale)),
+                                   "-c", "preserve_interword_spaces=0", "tsv"], timeout_s=timeout_s, file=file,
+                             prefix="sohoa-list-")
     read, _ = parse_tsv(tsv, None, img.shape[1], img.shape[0])
     lines: dict[int, list[Word]] = {}
     for wd in read:

@@ -116,16 +116,7 @@ class TesseractEngine:
         # A small image's soft upscaled letters: lines found with Sauvola's local threshold (preprocess).
         threshold = ["-c", "thresholding_method=2", "-c", f"thresholding_kfactor={SMALL_PAGE_SAUVOLA_K}"] \
             if small_page(dpi, upscale=self.upscale, upscale_below_dpi=self.upscale_below_dpi) else []
-        fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr-", suffix=".pgm")
-        os.close(fd)
-        try:
-            # Uncompressed PGM: read once, by tesseract, within a second; PNG cost 0.17 s a page to write.
-            cv2.imwrite(tmp, prep.gray)
-            tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
-                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
-                                timeout_s=self.timeout_s, file=file)
-        finally:
-            os.unlink(tmp)
+        tsv = self._read(prep.gray, eff_dpi, language, file, threshold)
         words, text = parse_tsv(tsv, prep, width, height)
         if self.small_second_reading and threshold:
             words, text = self._second_small(page, dpi, words, width, height, eff_dpi, language, file, threshold)
@@ -166,6 +157,13 @@ class TesseractEngine:
                         mean_confidence=mean,
                         quality=PageQuality(dpi=dpi, blur=0.0, contrast=0.0, ink_ratio=0.0, blank=not words))
 
+    def _read(self, gray: np.ndarray, eff_dpi: int, language: str, file: str, threshold: Sequence[str],
+              prefix: str = "sohoa-ocr-") -> str:
+        """Tesseract's TSV of a prepared grey image, with this engine's page segmentation and limits."""
+        return tesseract.run_gray(gray, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
+                                         "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
+                                  timeout_s=self.timeout_s, file=file, prefix=prefix)
+
     def _second_small(self, page: np.ndarray, dpi: int, words: list[Word], width: int, height: int, eff_dpi: int,
                       language: str, file: str, threshold: Sequence[str]) -> tuple[list[Word], str]:
         """The small page read again from a Lanczos upscale; each line of `words` kept or replaced by the
@@ -173,18 +171,11 @@ class TesseractEngine:
         prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise,
                        ink=self.ink, upscale_below_dpi=self.upscale_below_dpi, border=self.border,
                        interpolation=cv2.INTER_LANCZOS4)
-        fd, tmp = tempfile.mkstemp(prefix="sohoa-ocr2-", suffix=".pgm")
-        os.close(fd)
         try:
-            cv2.imwrite(tmp, prep.gray)
-            tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
-                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
-                                timeout_s=self.timeout_s, file=file)
+            tsv = self._read(prep.gray, eff_dpi, language, file, threshold, prefix="sohoa-ocr2-")
         except EngineFailed as exc:
             _log.warning("%s: second reading of the small page skipped (%s)", file, exc)
             return words, lines_text(words)
-        finally:
-            os.unlink(tmp)
         second, _ = parse_tsv(tsv, prep, width, height)
         merged = merge_lines(words, second)
         return merged, lines_text(merged)
@@ -222,19 +213,12 @@ class TesseractEngine:
             sheet[y:y + y1 - y0, gap:gap + x1 - x0] = prep.gray[y0:y1, x0:x1]
             origins.append((y, y1 - y0, gap))
             y += y1 - y0 + gap
-        fd, tmp = tempfile.mkstemp(prefix="sohoa-cols-", suffix=".pgm")
-        os.close(fd)
         try:
-            cv2.imwrite(tmp, sheet)
-            tsv = tesseract.run(tmp, ["-l", language, "--psm", str(self.psm), "--dpi", str(eff_dpi),
-                                      "-c", "preserve_interword_spaces=0", *threshold, "tsv"],
-                                timeout_s=self.timeout_s, file=file)
+            tsv = self._read(sheet, eff_dpi, language, file, threshold, prefix="sohoa-cols-")
         except EngineFailed as exc:
             # The page has been read once already; the column pass only improves it.
             _log.warning("%s: column pass skipped (%s)", file, exc)
             return words
-        finally:
-            os.unlink(tmp)
         sheet_words, _ = parse_tsv(tsv, None, sheet_w, sheet_h)
         base = 1 + max((wd.line for wd in words), default=0)
         read: list[list[Word]] = [[] for _ in crops]
