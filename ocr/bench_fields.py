@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,33 +95,32 @@ def load_truth(path: Path = TRUTH) -> dict[str, dict[str, Any]]:
 def cached_ocr(scan: Path, cache: Path = CACHE) -> OcrResult:
     """The OCR result of `scan`, from the cache when the same file was read before with the same
     engine settings (a result read with other settings is another result)."""
-    from ocr import get_engine, ocr_file
+    from ocr import ocr_file
 
-    engine = get_engine("tesseract")
-    digest = hashlib.sha256(scan.read_bytes()).hexdigest()[:16]
-    settings = hashlib.sha256(repr(engine).encode()).hexdigest()[:8]
-    hit = cache / f"{scan.stem}.{digest}.{settings}.json"
-    if hit.exists():
-        return OcrResult.from_dict(json.loads(hit.read_text(encoding="utf-8")))
-    result = ocr_file(scan, engine=engine)
-    cache.mkdir(parents=True, exist_ok=True)
-    hit.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
-    return result
+    return _cached(scan, "", cache, lambda engine: ocr_file(scan, engine=engine))
 
 
 def cached_rescan_ocr(scan: Path, rescan: str, cache: Path = CACHE) -> OcrResult:
     """The OCR result of `scan` re-scanned under ocr.bench_rescan.RESCANS[rescan], cached like
     `cached_ocr` (keyed on the scan, the recipe's name and version, and the engine's settings)."""
-    from ocr import get_engine, ocr_pages
+    from ocr import ocr_pages
     from ocr.bench_rescan import RESCAN_VERSION, rescan_pages
+
+    return _cached(scan, f".{rescan}-v{RESCAN_VERSION}", cache,
+                   lambda engine: ocr_pages(rescan_pages(scan, rescan), engine=engine, workers=1, file=scan.name))
+
+
+def _cached(scan: Path, variant: str, cache: Path, read: Callable[[Any], OcrResult]) -> OcrResult:
+    """`read(engine)` kept in `cache` under the scan's bytes, `variant` and the engine's settings."""
+    from ocr import get_engine
 
     engine = get_engine("tesseract")
     digest = hashlib.sha256(scan.read_bytes()).hexdigest()[:16]
     settings = hashlib.sha256(repr(engine).encode()).hexdigest()[:8]
-    hit = cache / f"{scan.stem}.{rescan}-v{RESCAN_VERSION}.{digest}.{settings}.json"
+    hit = cache / f"{scan.stem}{variant}.{digest}.{settings}.json"
     if hit.exists():
         return OcrResult.from_dict(json.loads(hit.read_text(encoding="utf-8")))
-    result = ocr_pages(rescan_pages(scan, rescan), engine=engine, workers=1, file=scan.name)
+    result = read(engine)
     cache.mkdir(parents=True, exist_ok=True)
     hit.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
     return result
