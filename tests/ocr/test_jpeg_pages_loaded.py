@@ -9,21 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pikepdf
 import pytest
 from PIL import Image, ImageDraw
 
 from ocr import pages as ocr_pages
 from ocr._exec import poppler
 from ocr.scan_jpegs import scan_jpegs
+from tests.scan_pdfs import jpeg_of, pdf_of_jpegs
 
 MAX = 120_000_000
-
-
-def _jpeg(image: Image.Image, dpi: int = 150) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=80, dpi=(dpi, dpi))
-    return buf.getvalue()
 
 
 def _scan(size: tuple[int, int] = (620, 877)) -> Image.Image:
@@ -32,27 +26,6 @@ def _scan(size: tuple[int, int] = (620, 877)) -> Image.Image:
     draw.text((40, 40), "QUYẾT ĐỊNH", fill="black")
     draw.ellipse((300, 500, 420, 620), outline="red", width=6)  # a seal: colour kept
     return im
-
-
-def _pdf_of(jpegs: list[bytes], sizes_pt: list[tuple[float, float]], *, content: bytes | None = None) -> bytes:
-    """A PDF whose every page draws one JPEG over the whole page (as scanners write them)."""
-    pdf = pikepdf.new()
-    for jpeg, (w, h) in zip(jpegs, sizes_pt, strict=True):
-        with Image.open(io.BytesIO(jpeg)) as im:
-            px, mode = im.size, im.mode
-        image = pikepdf.Stream(pdf, jpeg)
-        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-        image.Width, image.Height, image.BitsPerComponent = px[0], px[1], 8
-        image.ColorSpace = pikepdf.Name.DeviceRGB if mode == "RGB" else pikepdf.Name.DeviceGray
-        image.Filter = pikepdf.Name.DCTDecode
-        page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, w, h],
-                                  Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image)))
-        draw = content if content is not None else f"q {w:.2f} 0 0 {h:.2f} 0 0 cm /Im0 Do Q\n".encode()
-        page.Contents = pikepdf.Stream(pdf, draw)
-        pdf.pages.append(pikepdf.Page(page))
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
 
 
 def _count(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -70,9 +43,9 @@ def _count(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_a_pdf_of_one_jpeg_a_page_is_read_from_its_jpegs_without_poppler(monkeypatch: pytest.MonkeyPatch) -> None:
-    jpegs = [_jpeg(_scan()), _jpeg(_scan((600, 850)).convert("L"))]
+    jpegs = [jpeg_of(_scan()), jpeg_of(_scan((600, 850)).convert("L"))]
     # 620 px over 297.6 pt = 150 dpi; 600 px over 432 pt = 100 dpi
-    raw = _pdf_of(jpegs, [(297.6, 420.96), (432.0, 612.0)])
+    raw = pdf_of_jpegs(jpegs, [(297.6, 420.96), (432.0, 612.0)])
     calls = _count(monkeypatch)
     pages = ocr_pages.load_pages(raw)
     assert calls == []  # neither pdfinfo nor pdftoppm started: 0.15 CPU s a 300-dpi page saved
@@ -86,19 +59,19 @@ def test_a_pdf_of_one_jpeg_a_page_is_read_from_its_jpegs_without_poppler(monkeyp
 
 
 def test_any_other_pdf_is_rasterised_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
-    one = [_jpeg(_scan())]
+    one = [jpeg_of(_scan())]
     # A page drawing more than its image (a stamp, a text layer added later): what the paper shows is
     # not the JPEG alone, poppler draws the page.
     more = b"q 297.60 0 0 420.96 0 0 cm /Im0 Do Q\nq 10 0 0 10 20 20 cm 0 0 1 rg 0 0 1 1 re f Q\n"
     calls = _count(monkeypatch)
-    [page] = ocr_pages.load_pages(_pdf_of(one, [(297.6, 420.96)], content=more))
+    [page] = ocr_pages.load_pages(pdf_of_jpegs(one, [(297.6, 420.96)], content=more))
     assert calls == ["info", "rasterise"]
     assert (page.dpi, page.image.size) == (150, (620, 877))
     # A JPEG stream cut short decodes no whole page: poppler rasterises it (and says what is wrong).
     cut = one[0][: len(one[0]) // 2]
     calls.clear()
     try:
-        ocr_pages.load_pages(_pdf_of([cut], [(297.6, 420.96)]))
+        ocr_pages.load_pages(pdf_of_jpegs([cut], [(297.6, 420.96)]))
     except Exception as exc:  # poppler's verdict on the broken stream, whichever it is
         assert type(exc).__name__ in ("UnreadableInput", "EngineFailed"), exc
     assert "rasterise" in calls

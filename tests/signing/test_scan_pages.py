@@ -16,16 +16,11 @@ from sqlalchemy import select
 from core.settings import Settings
 from ocr.scan_jpegs import scan_jpegs
 from signing import ConversionMarker, assemble_pdf
+from tests.scan_pdfs import jpeg_of, pdf_of_jpegs
 
 from .conftest import CONVERTED_AT, CONVERTER, RESULT_CODE, make_scan
 
 MAX = 120_000_000
-
-
-def _jpeg(image: Image.Image, dpi: int = 150) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=80, dpi=(dpi, dpi))
-    return buf.getvalue()
 
 
 def _scan(size: tuple[int, int] = (620, 877)) -> Image.Image:
@@ -34,61 +29,37 @@ def _scan(size: tuple[int, int] = (620, 877)) -> Image.Image:
     return im
 
 
-def _pdf_of(jpegs: list[bytes], sizes_pt: list[tuple[float, float]], *, content: bytes | None = None,
-            rotate: int = 0) -> bytes:
-    """A PDF whose every page draws one JPEG over the whole page (as scanners write them)."""
-    pdf = pikepdf.new()
-    for jpeg, (w, h) in zip(jpegs, sizes_pt, strict=True):
-        with Image.open(io.BytesIO(jpeg)) as im:
-            px, mode = im.size, im.mode
-        image = pikepdf.Stream(pdf, jpeg)
-        image.Type, image.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
-        image.Width, image.Height, image.BitsPerComponent = px[0], px[1], 8
-        image.ColorSpace = pikepdf.Name.DeviceRGB if mode == "RGB" else pikepdf.Name.DeviceGray
-        image.Filter = pikepdf.Name.DCTDecode
-        page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, w, h],
-                                  Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image)))
-        if rotate:
-            page.Rotate = rotate
-        draw = content if content is not None else f"q {w:.2f} 0 0 {h:.2f} 0 0 cm /Im0 Do Q\n".encode()
-        page.Contents = pikepdf.Stream(pdf, draw)
-        pdf.pages.append(pikepdf.Page(page))
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
 def test_a_pdf_of_one_jpeg_a_page_gives_its_own_jpegs_at_their_resolution() -> None:
-    jpegs = [_jpeg(_scan()), _jpeg(_scan((600, 850)).convert("L"))]
+    jpegs = [jpeg_of(_scan()), jpeg_of(_scan((600, 850)).convert("L"))]
     # 620 px over 297.6 pt = 150 dpi; 600 px over 432 pt = 100 dpi
-    pages = scan_jpegs(_pdf_of(jpegs, [(297.6, 420.96), (432.0, 612.0)]), max_pixels=MAX, dpi=300)
+    pages = scan_jpegs(pdf_of_jpegs(jpegs, [(297.6, 420.96), (432.0, 612.0)]), max_pixels=MAX, dpi=300)
     assert pages is not None
     assert [p.jpeg for p in pages] == jpegs  # the very bytes: no decode, no second lossy pass
     assert [(p.dpi, p.width_px, p.height_px) for p in pages] == [(150, 620, 877), (100, 600, 850)]
 
 
 def test_a_jpeg_file_is_its_own_page_and_anything_else_is_rasterised_as_before() -> None:
-    jpeg = _jpeg(_scan(), dpi=200)
+    jpeg = jpeg_of(_scan(), dpi=200)
     [page] = scan_jpegs(jpeg, max_pixels=MAX, dpi=300) or []
     assert (page.jpeg, page.dpi) == (jpeg, 200)
     png = io.BytesIO()
     _scan().save(png, "PNG")
     assert scan_jpegs(png.getvalue(), max_pixels=MAX, dpi=300) is None
-    assert scan_jpegs(_jpeg(_scan().convert("CMYK")), max_pixels=MAX, dpi=300) is None
+    assert scan_jpegs(jpeg_of(_scan().convert("CMYK")), max_pixels=MAX, dpi=300) is None
     assert scan_jpegs(jpeg, max_pixels=1000, dpi=300) is None  # over the cap: load_pages says why
-    one = [_jpeg(_scan())]
+    one = [jpeg_of(_scan())]
     # A page that draws more than the image (a stamp, a text layer), a turned page, an image not over
     # the whole page: what the paper shows is not the JPEG alone.
     more = b"q 297.60 0 0 420.96 0 0 cm /Im0 Do Q\nBT /F1 12 Tf (SAO Y) Tj ET\n"
-    assert scan_jpegs(_pdf_of(one, [(297.6, 420.96)], content=more), max_pixels=MAX, dpi=300) is None
-    assert scan_jpegs(_pdf_of(one, [(297.6, 420.96)], rotate=90), max_pixels=MAX, dpi=300) is None
+    assert scan_jpegs(pdf_of_jpegs(one, [(297.6, 420.96)], content=more), max_pixels=MAX, dpi=300) is None
+    assert scan_jpegs(pdf_of_jpegs(one, [(297.6, 420.96)], rotate=90), max_pixels=MAX, dpi=300) is None
     half = b"q 148.80 0 0 210.48 0 0 cm /Im0 Do Q\n"
-    assert scan_jpegs(_pdf_of(one, [(297.6, 420.96)], content=half), max_pixels=MAX, dpi=300) is None
+    assert scan_jpegs(pdf_of_jpegs(one, [(297.6, 420.96)], content=half), max_pixels=MAX, dpi=300) is None
     assert scan_jpegs(b"%PDF-1.7 broken", max_pixels=MAX, dpi=300) is None
 
 
 def test_jpeg_bytes_are_embedded_unchanged_in_the_signed_copy() -> None:
-    jpeg = _jpeg(make_scan())
+    jpeg = jpeg_of(make_scan())
     marker = ConversionMarker(converter=CONVERTER, converted_at=CONVERTED_AT, result_code=RESULT_CODE)
     pdf = pikepdf.open(io.BytesIO(assemble_pdf([jpeg], marker, dpi=100)))
     [image] = [pikepdf.PdfImage(x) for x in pdf.pages[0].images.values()]
