@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from ocr.correct import Lexicon, is_syllable, lexicon
 from ocr.model import Word
+from ocr.segments import union
 
 # Log-probability a token that is no Vietnamese syllable (a misread: "g1ao", "Đảa") counts for: the
 # rarest syllables of the lexicon score about -17.
@@ -76,11 +77,6 @@ def _lines(words: Sequence[Word]) -> dict[int, list[Word]]:
     return out
 
 
-def _box(words: Sequence[Word]) -> tuple[int, int, int, int]:
-    return (min(w.bbox[0] for w in words), min(w.bbox[1] for w in words),
-            max(w.bbox[2] for w in words), max(w.bbox[3] for w in words))
-
-
 def merge_lines(first: Sequence[Word], second: Sequence[Word], *, margin: float = MARGIN,
                 lex: Lexicon | None = None) -> list[Word]:
     """`first`'s words, each line replaced by the words of `second` that fall on it when those read
@@ -90,7 +86,7 @@ def merge_lines(first: Sequence[Word], second: Sequence[Word], *, margin: float 
     line's number and block, so the reading order is the first reading's."""
     lex = lex or lexicon()
     lines = _lines(first)
-    boxes = {k: _box(ws) for k, ws in lines.items()}
+    boxes = {k: union(w.bbox for w in ws) for k, ws in lines.items()}
     claimed: dict[int, list[Word]] = {k: [] for k in lines}
     for w in second:
         cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
