@@ -261,8 +261,10 @@ def main(argv: list[str]) -> int:
 
         names = DEFAULT_RESCANS if args.augment == "default" else tuple(n for n in args.augment.split(",") if n)
         unknown = [n for n in names if n not in RESCANS]
-        if args.split != "dev" or unknown:
-            p.error(f"--augment: development split only; recipes: {', '.join(RESCANS)}")
+        if args.split != "dev":
+            p.error("--augment: development split only (held-out pages are never re-scanned for tuning)")
+        if unknown:
+            p.error(f"--augment: unknown recipe {', '.join(unknown)}; recipes: {', '.join(RESCANS)}")
         figures: dict[str, Any] = {"original": measure("dev", args.truth, args.scans, args.cache, args.show).get("dev")}
         for name in names:
             if args.show:
