@@ -25,6 +25,7 @@ import numpy as np
 
 from core.text import fold
 from ocr._exec import tesseract
+from ocr.labels import MOTTO_FIRST_WORDS, NUMBER_WORD
 from ocr.marks import UNDER_MARK_CAP
 from ocr.model import Box, Word
 from ocr.preprocess import Prepared
@@ -34,9 +35,7 @@ from ocr.tsv import parse_tsv, to_prepared
 HEADER_BAND = 0.3  # an incoming-mail stamp's top lies in this top share of the page
 # The document's own number line: "Số" then a number with its symbol ("3198/QĐ-BXD"); the stamp's
 # own "Số:" is followed by a hand-written number alone.
-_NUMBER_WORD = re.compile(r"^s[o0]\b|^so:?$")
 _SYMBOL = re.compile(r"/\s*\w")
-MOTTO_WORDS = frozenset({"cong", "doc"})  # the right column's first words: "CỘNG HÒA …", "Độc lập …"
 MARGIN_INCHES = 0.03
 STAMP_MAX_INCHES = 2.5  # the tallest coloured patch taken for an incoming-mail stamp
 # Coloured ink: chroma (brightest minus darkest channel) and its share of the brightest channel at
@@ -88,7 +87,7 @@ def header_zone(words: list[Word], stamps: list[Box], width: int, dpi: int) -> B
     for ws in lines.values():
         ws = sorted(ws, key=lambda w: w.bbox[0])
         for i, w in enumerate(ws[:-1]):
-            if _centre(w)[0] < width / 2 and _NUMBER_WORD.match(fold(w.text)) \
+            if _centre(w)[0] < width / 2 and NUMBER_WORD.match(fold(w.text)) \
                     and _SYMBOL.search(" ".join(x.text for x in ws[i + 1:i + 3])) \
                     and (number_top is None or w.bbox[1] < number_top):
                 number_top = w.bbox[1]
@@ -103,7 +102,7 @@ def header_zone(words: list[Word], stamps: list[Box], width: int, dpi: int) -> B
     right = round(width / 2)
     motto = False
     for w in words:
-        if fold(w.text).strip(".,:") in MOTTO_WORDS and w.bbox[0] > 0.3 * width and w.bbox[1] < bottom:
+        if fold(w.text).strip(".,:") in MOTTO_FIRST_WORDS and w.bbox[0] > 0.3 * width and w.bbox[1] < bottom:
             right = min(right, w.bbox[0] - margin)
             motto = True
     if number_top is None and not motto:

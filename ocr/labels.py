@@ -32,6 +32,10 @@ SIGNER_HINT = re.compile(r"\b(tm|kt|tl|tuq|q)\s?[.,]|^\s*(dai dien|dd)\b|chu tic
 
 
 MOTTO = re.compile(r"\b(cong hoa|doc lap\b)")
+# The same two labels as single OCR words (folded), for passes that work on words, not lines: the
+# number label's "Số"/"Số:" word, and the motto column's first words ("CỘNG HÒA …", "Độc lập …").
+NUMBER_WORD = re.compile(r"^s[o0]\b|^so:?$")
+MOTTO_FIRST_WORDS = frozenset({"cong", "doc"})
 
 
 # The label of each list, folded; "Nơi nhận" also as Tesseract reads it under a seal or at low
