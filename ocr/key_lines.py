@@ -36,6 +36,7 @@ from PIL import Image
 
 from core.identifiers import is_document_number
 from core.text import fold, nfc
+from ocr import hw_digits
 from ocr._text import clean_document_number, parse_vn_date
 from ocr.aster_engine import LineReading, alphabet, digit_candidates, line_probs, read_line
 from ocr.ctc_grammar import DATE_GRAMMAR, NUMBER_GRAMMAR, compiled, decode
@@ -713,14 +714,17 @@ def _normalised(found: Sequence[tuple[str, float]]) -> dict[str, float]:
 
 def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
                  model: Path | None = None, file: str = "<page>", beam: int = 8,
-                 sources: Sequence[str] = ("glyphs", "glyphs-tesseract", "joined", "joined-tesseract"),
+                 sources: Sequence[str] = ("glyphs", "glyphs-tesseract", "joined", "joined-tesseract",
+                                           "glyphs-hw"),
                  ) -> dict[str, dict[str, float]]:
-    """The handwritten number in the blank `span` read four ways from its glyphs (`number_glyphs`),
+    """The handwritten number in the blank `span` read five ways from its glyphs (`number_glyphs`),
     each a distribution over digit strings: "glyphs" (each glyph's candidates from the second
     recogniser multiplied in order), "glyphs-tesseract" (Tesseract's digit on each glyph, --psm 10),
-    "joined" (the second recogniser on the glyphs side by side, the dots and labels left out) and
-    "joined-tesseract" (Tesseract, --psm 7, on the same strip). A source that reads nothing is left
-    out."""
+    "joined" (the second recogniser on the glyphs side by side, the dots and labels left out),
+    "joined-tesseract" (Tesseract, --psm 7, on the same strip) and "glyphs-hw" (the handwritten
+    digit classifier on each glyph, a glyph it finds to be two digits cut in two:
+    `hw_digits.string_candidates`; its probabilities are the classifier's, not renormalised). A
+    source that reads nothing is left out."""
     glyphs = number_glyphs(image, span, band)
     if not glyphs:
         return {}
@@ -736,6 +740,10 @@ def number_votes(image: np.ndarray | Image.Image, span: tuple[int, int], band: t
         beams = dict(sorted(nxt.items(), key=lambda kv: -kv[1])[:beam])
     if beams:
         out["glyphs"] = _normalised(list(beams.items()))
+    if "glyphs-hw" in sources:
+        handwritten = hw_digits.string_candidates([g.sheet for g in glyphs], beam=beam)
+        if handwritten:
+            out["glyphs-hw"] = handwritten
     strip = _joined([g.sheet for g in glyphs])
     if "joined" in sources:
         joined = _grey_rgb(strip)
@@ -791,6 +799,44 @@ def glyph_number(line: KeyLine, image: np.ndarray | Image.Image, reading: LineRe
         return None
     box = (min(a for a, _ in spans), y0, max(b for _, b in spans), y1)
     return Word(digits, round(min(fitting[digits], DISAGREE_CAP), 4), box, line.words[0].line, line.words[0].block)
+
+# The handwritten digit classifier's reading of a number (`hw_number`) replaces the value the line
+# readings settled on when its likeliest digits have at least HW_MIN probability and the settled
+# value at most HW_AGAINST (the classifier's string probabilities: each glyph's digit multiplied).
+HW_MIN = 0.6
+HW_AGAINST = 0.05
+
+
+def hw_number(line: KeyLine, image: np.ndarray | Image.Image, reading: LineReading) -> dict[str, float]:
+    """The number's digit strings as the handwritten digit classifier reads the blank's glyphs
+    (`number_votes`' "glyphs-hw"), their probabilities averaged over the blank's spans, those that
+    fit a number only, best first."""
+    spans = [s for s in (blank_spans("number", reading).get("number"),
+                         (lambda f: (f[2][0], f[2][2]) if f else None)(_number_blank(unblank(line.words))))
+             if s is not None]
+    _, y0, _, y1 = line.box
+    scores: dict[str, float] = {}
+    for span in spans:
+        for digits, p in number_votes(image, span, (y0, y1), sources=("glyphs-hw",)).get("glyphs-hw", {}).items():
+            if _slot_fits("number", digits):
+                scores[digits] = scores.get(digits, 0.0) + p / len(spans)
+    return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
+
+
+def hw_verdict(settled: Word | None, found: dict[str, float], line: KeyLine) -> Word | None:
+    """The classifier's number where it overrules `settled` (the value the line readings settled on,
+    or None): its likeliest digits hold at least HW_MIN and the settled digits at most HW_AGAINST.
+    A word with the settled word's box (else the line's), capped at DISAGREE_CAP; None when the
+    classifier does not overrule."""
+    if not found:
+        return None
+    digits, p = next(iter(found.items()))
+    if p < HW_MIN or (settled is not None and (digits == settled.text or found.get(settled.text, 0.0) > HW_AGAINST)):
+        return None
+    first = line.words[0]
+    box = settled.bbox if settled is not None else line.box
+    return Word(digits, round(min(p, DISAGREE_CAP), 4), box, first.line, first.block)
+
 
 def _blank_digits(kind: Kind, words: list[Word]) -> int:
     """How many digits a reading has in the day's or the number's blank."""
@@ -1152,6 +1198,10 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
                 grammar = grammar_reading(line, image, model=model, file=file)
                 glyphs = grammar.day if grammar is not None else glyph_number(line, image, reading, model=model,
                                                                               file=file)
+                # The handwritten digit classifier has the last word where it is sure and the
+                # settled value is, to it, no reading of these glyphs (a flagged "1" is a "7" to
+                # both recognisers of print).
+                glyphs = hw_verdict(glyphs, hw_number(line, image, reading), line) or glyphs
                 if glyphs is not None:
                     day, decisive = glyphs, True
                 else:
