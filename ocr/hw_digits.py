@@ -129,8 +129,8 @@ def deslanted(sheet: np.ndarray) -> np.ndarray:
     best, best_score = grey, -1.0
     for shear in np.linspace(-0.6, 0.6, 13):
         width = w + int(np.ceil(abs(shear) * h))
-        shift = -shear * (h - 1) if shear > 0 else 0.0
-        m = np.float32([[1, shear, shift], [0, 1, 0]])
+        shift = -shear * (h - 1) if shear < 0 else 0.0  # keeps x + shear * y + shift >= 0
+        m = np.array([[1, shear, shift], [0, 1, 0]], dtype=np.float32)
         warped = cv2.warpAffine(ink, m, (width, h), flags=cv2.INTER_LINEAR, borderValue=0)
         score = float((warped.sum(axis=0) ** 2).sum())
         if score > best_score + 1e-6:

@@ -73,6 +73,9 @@ Slot = Literal["day", "month", "number"]
 # ("48") but nothing rules out for a number.
 GLYPH_WEIGHT = 8.0
 GLYPH_SLOTS: frozenset[str] = frozenset({"day", "month"})
+# The same glyphs read by the handwritten digit classifier (`hw_glyph_candidates`) count HW_WEIGHT
+# times the crops' mean probability.
+HW_WEIGHT = 4.0
 
 # The dots of a printed blank ("ngày ………… tháng"), which the engines read around a handwritten value.
 _LEADERS = re.compile(r"[.…·_]{2,}|…")
@@ -384,16 +387,13 @@ def darkest(image: np.ndarray | Image.Image) -> np.ndarray:
     return cv2.merge([min_channel(image)] * 3)
 
 
-def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
-                     beam: int = 8, model: Path | None = None, file: str = "<page>") -> list[tuple[str, float]]:
-    """The digits inside `box` read one glyph at a time: the ink (Otsu on the darkest channel) cut
-    into connected pieces centred inside the blank's x-range `span` that reach into the line's
-    `band` (top, bottom) -- the printed labels' letters are centred outside it --, pieces
-    overlapping across x joined into one glyph, each glyph read alone on white
-    (`digit_candidates`, its candidates' probabilities made to sum to 1) and the glyphs'
-    candidates multiplied in order. A line recogniser reads a stylised glyph in the light of its
-    neighbours; alone, a cursive "2" is a "2" (a whole-crop reading gave "8"). Rules wider than the
-    blank are not glyphs. Best first; none when there is no glyph or more than six."""
+def blank_glyph_sheets(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int]
+                       ) -> list[np.ndarray]:
+    """The glyphs of a day's or month's blank, left to right, each alone on white (RGB, padded):
+    the ink (Otsu on the darkest channel) cut into connected pieces centred inside the blank's
+    x-range `span` that reach into the line's `band` (top, bottom) -- the printed labels' letters
+    are centred outside it --, pieces overlapping across x joined into one glyph. Rules wider than
+    the blank are not glyphs. None when there is no glyph or more than six."""
     import cv2
 
     rgb = as_rgb_array(image)
@@ -427,7 +427,7 @@ def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], ban
             glyphs.append([p])
     if not glyphs or len(glyphs) > 6:
         return []
-    beams: dict[str, float] = {"": 1.0}
+    sheets = []
     for glyph in glyphs:
         gx0, gy0 = min(q[0] for q in glyph), min(q[1] for q in glyph)
         gx1, gy1 = max(q[2] for q in glyph), max(q[3] for q in glyph)
@@ -435,6 +435,22 @@ def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], ban
         sheet = np.full((gy1 - gy0 + 2 * pad, gx1 - gx0 + 2 * pad, 3), 255, dtype=np.uint8)
         mask = np.isin(labels[gy0:gy1, gx0:gx1], [q[4] for q in glyph])
         sheet[pad:pad + gy1 - gy0, pad:pad + gx1 - gx0][mask] = crop[gy0:gy1, gx0:gx1][mask]
+        sheets.append(sheet)
+    return sheets
+
+
+def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
+                     beam: int = 8, model: Path | None = None, file: str = "<page>") -> list[tuple[str, float]]:
+    """The digits inside the blank read one glyph at a time (`blank_glyph_sheets`), each glyph read
+    alone on white (`digit_candidates`, its candidates' probabilities made to sum to 1) and the
+    glyphs' candidates multiplied in order. A line recogniser reads a stylised glyph in the light of
+    its neighbours; alone, a cursive "2" is a "2" (a whole-crop reading gave "8"). Best first; none
+    when there is no glyph or more than six."""
+    sheets = blank_glyph_sheets(image, span, band)
+    if not sheets:
+        return []
+    beams: dict[str, float] = {"": 1.0}
+    for sheet in sheets:
         found = digit_candidates(sheet, (0, 0, sheet.shape[1], sheet.shape[0]), model=model, file=file)
         total = sum(prob for _, prob in found)
         if total <= 0:
@@ -442,6 +458,14 @@ def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], ban
         nxt = {prefix + d: score * prob / total for prefix, score in beams.items() for d, prob in found}
         beams = dict(sorted(nxt.items(), key=lambda kv: -kv[1])[:beam])
     return [(d, round(p, 6)) for d, p in beams.items()]
+
+
+def hw_glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int]
+                        ) -> list[tuple[str, float]]:
+    """The digits inside a day's or month's blank as the handwritten digit classifier reads its
+    glyphs (`blank_glyph_sheets`, `hw_digits.string_candidates`), best first."""
+    sheets = blank_glyph_sheets(image, span, band)
+    return list(hw_digits.string_candidates([s.min(axis=2) for s in sheets]).items()) if sheets else []
 
 
 def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, image: np.ndarray | Image.Image,
@@ -470,14 +494,19 @@ def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, imag
                     if _slot_fits(slot, digits):
                         scores[digits] = scores.get(digits, 0.0) + prob
     glyphs: dict[str, float] = {}
+    handwritten: dict[str, float] = {}
     read_spans = [(a, b) for a, b in spans if b - a >= 0.5 * h] if slot in GLYPH_SLOTS else []
     for x0, x1 in read_spans:
         for digits, prob in glyph_candidates(image, (x0, x1), (y0, y1), model=model, file=file):
             if _slot_fits(slot, digits):
                 glyphs[digits] = glyphs.get(digits, 0.0) + prob / len(read_spans)
+        for digits, prob in hw_glyph_candidates(image, (x0, x1), (y0, y1)) if HW_WEIGHT else ():
+            if _slot_fits(slot, digits):
+                handwritten[digits] = handwritten.get(digits, 0.0) + prob / len(read_spans)
     mean = {d: v / max(1, reads) for d, v in scores.items()}
-    combined = {d: (mean.get(d, 0.0) + GLYPH_WEIGHT * glyphs.get(d, 0.0)) / (1 + GLYPH_WEIGHT)
-                for d in {*mean, *glyphs}}
+    combined = {d: (mean.get(d, 0.0) + GLYPH_WEIGHT * glyphs.get(d, 0.0) + HW_WEIGHT * handwritten.get(d, 0.0))
+                   / (1 + GLYPH_WEIGHT + HW_WEIGHT)
+                for d in {*mean, *glyphs, *handwritten}}
     if not combined:
         return None
     best = max(combined, key=lambda d: combined[d])

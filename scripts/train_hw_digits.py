@@ -99,8 +99,9 @@ def as_sheet(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         small = cv2.GaussianBlur(small, (3, 3), rng.uniform(0.3, 1.0))
     small = np.clip(small + rng.normal(0, rng.uniform(0, 8), small.shape), 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
-        ok, enc = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 95))])
-        small = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
+        _, enc = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 95))])
+        decoded = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
+        small = small if decoded is None else decoded
     if height < 64:
         f = 64 / height
         small = cv2.resize(small, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
@@ -308,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held out, undistorted: accuracy {(logits(clean, raw).argmax(axis=1) == labels[held]).mean():.4f}")
     arrays = {f"w{i}": w.astype(np.float16) for i, (w, _) in enumerate(layers)}
     arrays |= {f"b{i}": b.astype(np.float16) for i, (_, b) in enumerate(layers)}
-    np.savez_compressed(args.out, layers=np.array(len(layers)), temperature=np.array(t), **arrays)
+    arrays |= {"layers": np.array(len(layers)), "temperature": np.array(t)}
+    np.savez_compressed(args.out, **arrays)  # type: ignore[arg-type]
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
     return 0
 
