@@ -127,9 +127,9 @@ def _bent(img: np.ndarray, a: tuple[float, float], b: tuple[float, float], width
 
 
 def synthetic(digit: int, rng: np.random.Generator) -> np.ndarray:
-    """A BIG x BIG ink picture of a "1" with a long flag (and sometimes a foot) or a "7" (a long top
-    bar, sometimes crossed, sometimes with a small hook down at the bar's left end), as written by
-    hand in Vietnam and most of Europe."""
+    """A BIG x BIG ink picture of a "1" with a long flag (and sometimes a foot), a "9" with an open
+    head and a curled stem, or a "7" (a long top bar, sometimes crossed, sometimes with a small hook
+    down at the bar's left end), as written by hand in Vietnam and most of Europe."""
     img = np.zeros((BIG, BIG), np.uint8)
     width = int(rng.integers(5, 14))
     top, bottom = rng.uniform(12, 22), rng.uniform(90, 100)
@@ -144,6 +144,19 @@ def synthetic(digit: int, rng: np.random.Generator) -> np.ndarray:
         if rng.random() < 0.25:
             foot = h * rng.uniform(0.15, 0.3)
             _line(img, (xb - foot, bottom), (xb + foot, bottom), width)
+    elif digit == 9:
+        # A head drawn as an arc that need not close (open at the top right where the pen goes on
+        # into the stem), the stem down from its right side, often curled left at the bottom.
+        cx, cy = rng.uniform(44, 56), top + h * rng.uniform(0.2, 0.3)
+        rx, ry = rng.uniform(14, 24), h * rng.uniform(0.16, 0.26)
+        start, end = rng.uniform(-60, 10), rng.uniform(250, 330)
+        cv2.ellipse(img, (round(cx * 8), round(cy * 8)), (round(rx * 8), round(ry * 8)), 0, start, end, 255,
+                    width, lineType=cv2.LINE_AA, shift=3)
+        xs = cx + rx * rng.uniform(0.7, 1.0)
+        xb = xs - rng.uniform(-4, 12)
+        _bent(img, (xs, top + h * rng.uniform(0.05, 0.2)), (xb, bottom - h * 0.12), width, rng)
+        if rng.random() < 0.6:
+            _bent(img, (xb, bottom - h * 0.12), (xb - rng.uniform(8, 22), bottom - rng.uniform(0, 6)), width, rng)
     else:
         left, right = rng.uniform(22, 40), rng.uniform(72, 92)
         tilt = rng.uniform(-6, 6)
@@ -192,8 +205,9 @@ def _pair(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def augmented(pictures: np.ndarray, labels: np.ndarray, copies: int, extra: int,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Each picture drawn `copies` times as a glyph sheet, plus `extra` synthetic 1s and 7s each,
+              rng: np.random.Generator, nines: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each picture drawn `copies` times as a glyph sheet, plus `extra` synthetic 1s and 7s each
+    (and `nines` open-headed 9s),
     plus NOT_ONE examples (a digit's fragment, two digits joined: as many as a digit's share), all
     turned into classifier pictures by the runtime's own code."""
     xs, ys = [], []
@@ -203,6 +217,7 @@ def augmented(pictures: np.ndarray, labels: np.ndarray, copies: int, extra: int,
         jobs += [(big, int(label))] * copies
     for d in (1, 7):
         jobs += [(synthetic(d, rng), d) for _ in range(extra)]
+    jobs += [(synthetic(9, rng), 9) for _ in range(nines)]
     share = len(jobs) // 10
     for _ in range(share // 2):
         i = int(rng.integers(len(bigs)))
@@ -281,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--copies", type=int, default=6, help="augmented drawings of each training digit")
     ap.add_argument("--extra", type=int, default=3000, help="synthetic flagged 1s and European 7s, each")
+    ap.add_argument("--nines", type=int, default=0,
+                    help="synthetic open-headed 9s (1500 measured worse: a development page's 7 became a 3)")
     ap.add_argument("--hidden", default="256,128")
     ap.add_argument("--epochs", type=int, default=16)
     ap.add_argument("--seed", type=int, default=12)
@@ -290,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     pictures, labels = load_mnist(args.wheel, args.csv)
     order = rng.permutation(len(labels))
     held, kept = order[:500], order[500:]
-    x, y = augmented(pictures[kept], labels[kept], args.copies, args.extra, rng)
+    x, y = augmented(pictures[kept], labels[kept], args.copies, args.extra, rng, args.nines)
     hx, hy = augmented(pictures[held], labels[held], 4, 300, rng)
     print(f"training on {len(y)} sheets, holding out {len(hy)}", flush=True)
     layers = train(x, y, tuple(int(h) for h in args.hidden.split(",")), args.epochs, rng)
