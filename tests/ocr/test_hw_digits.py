@@ -72,3 +72,26 @@ def test_the_flagged_one_of_a_real_number_is_read_as_one():
     assert len(glyphs) == 3
     first = digit_candidates(glyphs[0].sheet)
     assert first[0][0] == "1" and first[0][1] > 0.8
+
+
+def test_the_classifier_overrules_a_number_only_when_sure_and_capped():
+    """1.pdf (development): the line readings settle on "7535" for the handwritten "1595" (the
+    flagged "1" a "7", the open "9" a "3"). The classifier, reading the blank's glyphs, is sure of
+    the "1" (its "59" glyph, two digits in one stroke, is cut in two; the open "9" stays a "3" to it
+    too): "1535" replaces "7535", capped at the review confidence. Where it is unsure, or gives the
+    settled value a fair chance, it overrules nothing."""
+    from ocr import load_pages
+    from ocr.key_lines import DISAGREE_CAP, HW_AGAINST, HW_MIN, KeyLine, hw_verdict, number_votes
+    from ocr.model import Word
+
+    page = load_pages(REAL / "1.pdf")[0]
+    found = number_votes(page.image, (326, 446), (298, 340), sources=("glyphs-hw",))["glyphs-hw"]
+    best, p = next(iter(found.items()))
+    assert best.startswith("1") and p >= HW_MIN
+    line = KeyLine("number", (Word("Số:", 0.9, (280, 300, 320, 338), 2, 3), Word("7535/SGDĐT-CTrTT", 0.5, (326, 300, 600, 338), 2, 3)))
+    settled = Word("7535", 0.6, (326, 307, 446, 338), 2, 3)
+    word = hw_verdict(settled, found, line)
+    assert word is not None and word.text == best and word.confidence <= DISAGREE_CAP and word.bbox == settled.bbox
+    assert hw_verdict(settled, {"1535": HW_MIN - 0.01}, line) is None
+    assert hw_verdict(settled, {"1535": 0.9, "7535": HW_AGAINST + 0.01}, line) is None
+    assert hw_verdict(Word("1535", 0.6, settled.bbox, 2, 3), found, line) is None
