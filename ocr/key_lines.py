@@ -16,7 +16,11 @@ the crop of the line Tesseract found. Per line:
 - otherwise the blanks (day, month, number) are read a third time as digits only, in
   several crops, and the likeliest candidate that fits the form (a day 1-31, a month 1-12) can
   settle it, still capped (`read_blank`); a date line with no blank reading at all is decoded
-  against "ngày" DAY "tháng" MONTH "năm" YEAR the same way.
+  against "ngày" DAY "tháng" MONTH "năm" YEAR the same way;
+- a handwritten digit classifier (ocr.hw_digits, trained on real handwriting) reads the blanks'
+  glyphs too: a vote beside the recogniser's glyphs for a day or month, and, for a number, the last
+  word where it is sure and the settled value is no reading of the glyphs to it (`hw_verdict`),
+  still capped.
 
 The line's words in the PageText are replaced by the kept reading's words, so extraction reads the
 page as before. `reread_words` is what the Tesseract engine calls (its `key_lines` option)."""
