@@ -22,7 +22,7 @@ from ocr.header_stamp import reread_header_zone
 from ocr.holder_lines import confirm_holder_words
 from ocr.key_lines import reread_words
 from ocr.layout import ColumnZone, column_zones, reorder
-from ocr.line_vote import merge_lines
+from ocr.line_vote import doubtful_lines, merge_lines
 from ocr.list_items import reread_items
 from ocr.marks import UNDER_MARK_CAP, Mark, covered, find_marks
 from ocr.model import PageText, Word
@@ -35,6 +35,7 @@ from ocr.preprocess import (
 )
 from ocr.quality import PageQuality, as_rgb_array
 from ocr.recipient_list import reread_list
+from ocr.segments import union
 from ocr.signer_lines import confirm_words
 from ocr.stamp_ink import suppress_stamp_ink
 from ocr.tsv import lines_text, parse_tsv, to_prepared
@@ -166,17 +167,45 @@ class TesseractEngine:
 
     def _second_small(self, page: np.ndarray, dpi: int, words: list[Word], width: int, height: int, eff_dpi: int,
                       language: str, file: str, threshold: Sequence[str]) -> tuple[list[Word], str]:
-        """The small page read again from a Lanczos upscale; each line of `words` kept or replaced by the
-        reading the lexicon finds likelier (ocr.line_vote.merge_lines)."""
+        """The small page's doubtful lines (ocr.line_vote.doubtful_lines) read again from a Lanczos
+        upscale, stacked on one sheet (one tesseract call, its cost the lines' share of the page); each
+        kept or replaced by the reading the lexicon finds likelier (ocr.line_vote.merge_lines)."""
+        lines = _lines_by_number(words, doubtful_lines(words))
+        if not lines:
+            return words, lines_text(words)
         prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise,
                        ink=self.ink, upscale_below_dpi=self.upscale_below_dpi, border=self.border,
                        interpolation=cv2.INTER_LANCZOS4)
+        h, w = prep.gray.shape
+        boxes: list[tuple[int, int, int, int]] = []  # each line's band, page pixels
+        crops: list[tuple[int, int, int, int]] = []  # ... and its crop, prepared pixels
+        for line in lines:
+            x0, y0, x1, y1 = union(wd.bbox for wd in line)
+            margin = max(4, round(0.25 * _median_height(tuple(line))))
+            bx0, by0, bx1, by1 = to_prepared(prep, (x0 - 2 * margin, y0 - margin, x1 + 2 * margin, y1 + margin))
+            box = (max(0, bx0), max(0, by0), min(w, bx1), min(h, by1))
+            if box[2] - box[0] > 10 and box[3] - box[1] > 10:
+                boxes.append((x0, y0, x1, y1))
+                crops.append(box)
+        if not crops:
+            return words, lines_text(words)
+        sheet, origins = _stacked(prep.gray, crops)
         try:
-            tsv = self._read(prep.gray, eff_dpi, language, file, threshold, prefix="sohoa-ocr2-")
+            tsv = self._read(sheet, eff_dpi, language, file, threshold, prefix="sohoa-ocr2-")
         except EngineFailed as exc:
             _log.warning("%s: second reading of the small page skipped (%s)", file, exc)
             return words, lines_text(words)
-        second, _ = parse_tsv(tsv, prep, width, height)
+        second: list[Word] = []
+        for wd in parse_tsv(tsv, None, sheet.shape[1], sheet.shape[0])[0]:
+            cx0, cy0, cx1, cy1 = wd.bbox
+            mid = (cy0 + cy1) / 2
+            for (x0, y0, _, _), (oy, oh, ox), band in zip(crops, origins, boxes, strict=True):
+                if oy <= mid < oy + oh:
+                    box = prep.to_page((cx0 - ox + x0, cy0 - oy + y0, cx1 - ox + x0, cy1 - oy + y0), width, height)
+                    # A neighbour line caught in the crop's margin is not this line's reading.
+                    if band[1] <= (box[1] + box[3]) / 2 <= band[3]:
+                        second.append(replace(wd, bbox=box))
+                    break
         merged = merge_lines(words, second)
         return merged, lines_text(merged)
 
@@ -203,16 +232,8 @@ class TesseractEngine:
                     crops.append((zone, left, box))
         if not crops:
             return words
-        gap = 60
-        sheet_w = max(b[2] - b[0] for _, _, b in crops) + 2 * gap
-        sheet_h = sum(b[3] - b[1] for _, _, b in crops) + gap * (len(crops) + 1)
-        sheet = np.full((sheet_h, sheet_w), 255, dtype=np.uint8)
-        origins: list[tuple[int, int, int]] = []  # sheet y where the crop starts, its height, x offset
-        y = gap
-        for _, _, (x0, y0, x1, y1) in crops:
-            sheet[y:y + y1 - y0, gap:gap + x1 - x0] = prep.gray[y0:y1, x0:x1]
-            origins.append((y, y1 - y0, gap))
-            y += y1 - y0 + gap
+        sheet, origins = _stacked(prep.gray, [box for _, _, box in crops])
+        sheet_h, sheet_w = sheet.shape
         try:
             tsv = self._read(sheet, eff_dpi, language, file, threshold, prefix="sohoa-cols-")
         except EngineFailed as exc:
@@ -240,6 +261,31 @@ class TesseractEngine:
             if _weight(read[k]) >= 0.8 * _weight(first):
                 out = [wd for wd in out if not _in_column(wd, zone, left)] + read[k]
         return out
+
+
+def _stacked(gray: np.ndarray, crops: Sequence[tuple[int, int, int, int]], gap: int = 60
+             ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """The crops (boxes in `gray`) one under another on a white sheet, `gap` apart, and for each the
+    sheet y where it starts, its height and its x offset."""
+    sheet_w = max(b[2] - b[0] for b in crops) + 2 * gap
+    sheet_h = sum(b[3] - b[1] for b in crops) + gap * (len(crops) + 1)
+    sheet = np.full((sheet_h, sheet_w), 255, dtype=np.uint8)
+    origins: list[tuple[int, int, int]] = []
+    y = gap
+    for x0, y0, x1, y1 in crops:
+        sheet[y:y + y1 - y0, gap:gap + x1 - x0] = gray[y0:y1, x0:x1]
+        origins.append((y, y1 - y0, gap))
+        y += y1 - y0 + gap
+    return sheet, origins
+
+
+def _lines_by_number(words: Sequence[Word], numbers: Sequence[int]) -> list[list[Word]]:
+    """The words of each line numbered in `numbers`, in that order."""
+    by_line: dict[int, list[Word]] = {k: [] for k in numbers}
+    for wd in words:
+        if wd.line in by_line:
+            by_line[wd.line].append(wd)
+    return [ws for ws in by_line.values() if ws]
 
 
 def _second_reading(what: str, step: Callable[..., list[Word]], words: list[Word], *args: Any,
@@ -279,7 +325,7 @@ def _reorder_upright(words: list[Word], prep: Prepared, width: int, height: int)
     return [replace(w, bbox=upright[(w.text, w.bbox)]) for w in ordered], text
 
 
-def _median_height(words: tuple[Word, ...]) -> float:
+def _median_height(words: Sequence[Word]) -> float:
     heights = sorted(w.bbox[3] - w.bbox[1] for w in words)
     return float(heights[len(heights) // 2]) if heights else 0.0
 

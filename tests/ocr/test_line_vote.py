@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ocr.line_vote import line_score, merge_lines
+from ocr.line_vote import SURE_LINE, doubtful_lines, line_score, merge_lines
 from ocr.model import Word
 
 
@@ -59,9 +59,18 @@ def test_a_likelier_line_that_lost_a_digit_is_not_taken() -> None:
     assert [w.text for w in merge_lines(first, third)] == [w.text for w in third]
 
 
+def test_only_lines_with_a_doubtful_word_are_read_again() -> None:
+    sure = [Word(t, 0.95, (i * 60, 0, i * 60 + 50, 20), 0, 1) for i, t in enumerate("Sở Giáo dục".split())]
+    unsure = _line("giao nhiệm vụ", 1, y=40) + _line("cho phòng", 2, y=80)  # 0.8 each
+    doubtful = [Word("Đảo", SURE_LINE - 0.01, (0, 120, 50, 140), 3, 1), Word("tạo", 0.99, (60, 120, 110, 140), 3, 1)]
+    assert doubtful_lines(sure + unsure + doubtful) == [1, 2, 3]
+    assert doubtful_lines(sure) == []
+
+
 def test_only_a_small_page_is_read_twice_and_the_second_reading_is_a_lanczos_upscale(monkeypatch) -> None:
-    """Real Tesseract on a generated page: at ~70 dpi (no resolution tag) the engine reads the page a
-    second time from the Lanczos upscale and votes line by line; at 300 dpi it does not (no cost there)."""
+    """Real Tesseract on a generated page: at ~70 dpi (no resolution tag) the engine reads the page's
+    doubtful lines a second time, cropped from the Lanczos upscale and stacked on one sheet, and votes
+    line by line; at 300 dpi it does not (no cost there)."""
     import cv2
     import numpy as np
     import pytest
@@ -90,8 +99,15 @@ def test_only_a_small_page_is_read_twice_and_the_second_reading_is_a_lanczos_ups
     assert len(images) == 2 and text.words
     lanczos = prepare(small, 70, seal=engine.seal, ink=engine.ink, interpolation=cv2.INTER_LANCZOS4).gray
     bicubic = prepare(small, 70, seal=engine.seal, ink=engine.ink).gray
-    assert np.array_equal(images[0], bicubic) and np.array_equal(images[1], lanczos)
-    assert not np.array_equal(bicubic, lanczos)
+    assert np.array_equal(images[0], bicubic) and not np.array_equal(bicubic, lanczos)
+    # The second reading is of the doubtful lines only: a sheet smaller than the page, its crops cut
+    # from the Lanczos upscale (a patch of the first crop is found there exactly, not in the bicubic).
+    sheet = images[1]
+    assert sheet.size < 0.7 * lanczos.size
+    first_ink = 60 + int(np.flatnonzero((sheet[60:, 60:160] < 128).any(axis=1))[0])
+    patch = np.ascontiguousarray(sheet[first_ink:first_ink + 6, 60:160])
+    assert cv2.minMaxLoc(cv2.matchTemplate(lanczos, patch, cv2.TM_SQDIFF))[0] == 0
+    assert cv2.minMaxLoc(cv2.matchTemplate(bicubic, patch, cv2.TM_SQDIFF))[0] > 0
     images.clear()
     engine.recognise(np.asarray(page), dpi=300)
     assert len(images) == 1
