@@ -81,6 +81,12 @@ GLYPH_SLOTS: frozenset[str] = frozenset({"day", "month"})
 # times the crops' mean probability.
 HW_WEIGHT = 4.0
 
+# A key line whose every word Tesseract read at least this sure, its value in the expected form and no
+# coloured ink (a pen's fill-in) in its box, is not read again (`needs_second_reading`): agreement would
+# leave it as it is. Measured: on the cost bench's 20 generated documents 22 of 39 key lines, on seven
+# development real documents 1 of 14; the second reading changed none of them.
+SURE_LINE = 0.9
+
 # The dots of a printed blank ("ngày ………… tháng"), which the engines read around a handwritten value.
 _LEADERS = re.compile(r"[.…·_]{2,}|…")
 
@@ -1190,6 +1196,13 @@ def grammar_reading(line: KeyLine, image: np.ndarray | Image.Image, *, model: Pa
                           Word(best[1], conf, month_box, first.line, first.block), mass)
 
 
+def needs_second_reading(line: KeyLine, image: np.ndarray | Image.Image, sure: float = SURE_LINE) -> bool:
+    """Whether the key line is worth the second recogniser: a word Tesseract read below `sure`, a value
+    not in the line's form, or coloured ink in its box (handwriting)."""
+    return (any(w.confidence < sure for w in line.words) or key_value(line.kind, line.text) is None
+            or _coloured(image, line.box))
+
+
 def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: int, height: int, *,
                  model: Path | None = None, file: str = "<page>") -> list[Word]:
     """A page's words with its number and date lines read again by the second recogniser and
@@ -1206,8 +1219,11 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
             out += unread.words
             lines.append(unread)
     for line in lines:
+        found = line
         if line.kind == "number":
             line = complete_number_line(line, words, image, width, file=file)
+        if line is found and not needs_second_reading(line, image):
+            continue  # (a completed number line is read: its new words go in through `reconcile`)
         reading = read_key_line(line, image, model=model, file=file)
         day = month = None
         decisive = False

@@ -60,7 +60,7 @@ def test_a_likelier_line_that_lost_a_digit_is_not_taken() -> None:
 
 
 def test_only_lines_with_a_doubtful_word_are_read_again() -> None:
-    sure = [Word(t, 0.95, (i * 60, 0, i * 60 + 50, 20), 0, 1) for i, t in enumerate("Sở Giáo dục".split())]
+    sure = [Word(t, 0.95, (i * 60, 0, i * 60 + 50, 20), 0, 1) for i, t in enumerate(["Sở", "Giáo", "dục"])]
     unsure = _line("giao nhiệm vụ", 1, y=40) + _line("cho phòng", 2, y=80)  # 0.8 each
     doubtful = [Word("Đảo", SURE_LINE - 0.01, (0, 120, 50, 140), 3, 1), Word("tạo", 0.99, (60, 120, 110, 140), 3, 1)]
     assert doubtful_lines(sure + unsure + doubtful) == [1, 2, 3]
