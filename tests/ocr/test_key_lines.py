@@ -173,7 +173,7 @@ def test_the_second_recogniser_is_an_ocr_engine_that_pickles():
 def _inked(text: str, fill: str) -> Image.Image:
     f = font("regular", 13)
     _, _, x1, y1 = f.getbbox(text)
-    img = Image.new("RGB", (x1 + 80, y1 + 60), "white")
+    img = Image.new("RGB", (int(x1) + 80, int(y1) + 60), "white")
     ImageDraw.Draw(img).text((40, 30), text, font=f, fill=fill)
     return img
 
