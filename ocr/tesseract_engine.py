@@ -30,6 +30,8 @@ from ocr.preprocess import (
     SMALL_PAGE_SAUVOLA_K,
     UPSCALE_BELOW_DPI,
     Prepared,
+    flatten_paper,
+    needs_flattening,
     prepare,
     small_page,
 )
@@ -103,12 +105,18 @@ class TesseractEngine:
     # two upscales misread different lines (ringing as tone marks, lost marks). One more tesseract
     # call on small pages only (docs/ocr.md, "Real pages as small images").
     small_second_reading: bool = True
+    # A page whose light is uneven (a phone photo's shadow, a photocopy's dark band) divided by its
+    # paper's level before every reading (ocr.preprocess.flatten_paper); even pages are left as they
+    # are, at the cost of measuring it (~10 ms a page).
+    flatten: bool = True
 
     def recognise(self, image: np.ndarray | Image.Image, *, dpi: int, language: str = "vie",
                   file: str = "<page>") -> PageText:
         # One RGB array for every step below: each step converting a PIL page itself cost 12 ms a
         # call (a copy of 26 MB at 300 dpi), and the second recogniser reads up to ~15 crops a page.
         image = as_rgb_array(image)
+        if self.flatten and needs_flattening(image, dpi):
+            image = flatten_paper(image, dpi)
         height, width = image.shape[:2]
         page = suppress_stamp_ink(image, dpi)[0] if self.stamp_ink else image
         prep = prepare(page, dpi, seal=self.seal, upscale=self.upscale, deskew=self.deskew, denoise=self.denoise, ink=self.ink,
