@@ -41,6 +41,7 @@ from ocr.signature import (
     signature_blocks,
 )
 
+TALL_MARK = 2.2  # line heights: a mark taller than this under a block is a seal's or signature's, not print
 AGREE_FLOOR = 0.9  # both engines read the word alike
 DISAGREE_CAP = 0.6  # only Tesseract read it so: a reason for review
 # Crops around a line (top, bottom, sides) in median word heights, read in turn until one agrees on
@@ -299,6 +300,19 @@ def _bands(dark: np.ndarray, min_rows: int) -> list[tuple[int, int]]:
     return out
 
 
+def without_tall_marks(dark: np.ndarray, h: int) -> np.ndarray:
+    """`dark` without its connected marks taller than TALL_MARK line heights `h`: a seal's ring and
+    a signature's strokes, not printed letters. A seal that stays dark (a photocopy turns its red
+    grey, and the brightest channel no longer fades it) touches the name printed under it, and the
+    rows of ring and name made one band too tall to be a line, so the name was never read."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), connectivity=8)
+    tall = np.flatnonzero(stats[:, cv2.CC_STAT_HEIGHT] > TALL_MARK * h)
+    tall = tall[tall > 0]
+    if not tall.size:
+        return dark
+    return np.asarray(dark & ~np.isin(labels, tall))
+
+
 def read_missing_name(block: Sequence[Word], bright: np.ndarray, width: int, height: int, *, line: int,
                       file: str = "<page>") -> list[Word]:
     """The signer's name of a block whose name line Tesseract did not read at all (under the
@@ -316,21 +330,56 @@ def read_missing_name(block: Sequence[Word], bright: np.ndarray, width: int, hei
     if bottom - top < 2 * h or right - left < 4 * h:
         return []
     grey = bright[top:bottom, left:right, 0]
-    dark = grey < 110
-    for b0, b1 in _bands(dark, max(3, round(0.5 * h))):
-        if b1 - b0 > 2.2 * h:
-            continue  # a signature's strokes or a seal's ring still dark here, not a printed line
-        cols = np.nonzero(dark[b0:b1].any(axis=0))[0]
+    dark = without_tall_marks(grey < 110, h)
+    for b0, b1 in _name_bands(dark, h):
+        cols = np.flatnonzero(dark[b0:b1].any(axis=0))
         if cols.size == 0:
             continue
-        box = (left + int(cols[0]) - round(0.5 * h), top + b0 - round(0.2 * h),
-               left + int(cols[-1]) + round(0.5 * h), top + b1 + round(0.2 * h))
-        reading = read_line(bright, box, file=file)
-        text = clean_value(reading.text)
-        if is_personal_name(text) and len(reading.words) == len(text.split()):
-            return [replace(w, text=t, confidence=round(min(w.confidence, DISAGREE_CAP), 4), line=line, block=0)
-                    for w, t in zip(reading.words, text.split(), strict=True)]
+        # The inked columns, then the widest run of them (a seal's star or arc set apart by a gap),
+        # then that run widened (a first letter joined to the ring went with it, `without_tall_marks`).
+        # Of these readings, the name with the most syllables (a name's first letters lost to the
+        # ring read "ân Dũng": every syllable of a name starts with a capital).
+        run = max(np.split(cols, np.flatnonzero(np.diff(cols) > h) + 1), key=lambda c: c[-1] - c[0])
+        best: list[Word] = []
+        for c0, c1, pad in ((cols[0], cols[-1], 0.5), (run[0], run[-1], 0.5), (run[0], run[-1], 1.5)):
+            box = (left + int(c0) - round(pad * h), top + b0 - round(0.2 * h),
+                   left + int(c1) + round(pad * h), top + b1 + round(0.2 * h))
+            read = lettered_span(read_line(bright, box, file=file).words)
+            text = clean_value(" ".join(w.text for w in read))
+            if is_personal_name(text) and len(read) == len(text.split()) > len(best) \
+                    and all(t[0].isupper() for t in text.split()):
+                best = [replace(w, text=t) for w, t in zip(read, text.split(), strict=True)]
+        if best:
+            return [replace(w, confidence=round(min(w.confidence, DISAGREE_CAP), 4), line=line, block=0)
+                    for w in best]
     return []
+
+
+def _name_bands(dark: np.ndarray, h: int) -> list[tuple[int, int]]:
+    """Rows of `dark` (the region under a block, tall marks removed) that may be a printed line, top
+    first. Rows too tall for one line (a seal's emblem and inner ring beside the name) are split again
+    on their right half alone: Decree 30 puts the seal over the left of the signature, so the name's
+    right part is clear of it."""
+    out: list[tuple[int, int]] = []
+    min_rows = max(3, round(0.5 * h))
+    for b0, b1 in _bands(dark, min_rows):
+        if b1 - b0 <= TALL_MARK * h:
+            out.append((b0, b1))
+            continue
+        out += [(b0 + s0, b0 + s1) for s0, s1 in _bands(dark[b0:b1, dark.shape[1] // 2:], min_rows)
+                if s1 - s0 <= TALL_MARK * h]
+    return out
+
+
+def lettered_span(words: Sequence[Word]) -> list[Word]:
+    """`words` without the tokens at either end that hold no letter: a seal's star or a signature's
+    tail read as "+" or "*" beside the name ("+ Lê Quân")."""
+    out = list(words)
+    while out and not any(c.isalpha() for c in out[0].text):
+        out.pop(0)
+    while out and not any(c.isalpha() for c in out[-1].text):
+        out.pop()
+    return out
 
 
 # A signature block Tesseract did not read at all (its lines joined to the seal's ring, or a phone

@@ -99,6 +99,43 @@ def test_a_name_line_tesseract_missed_is_read_below_the_block_at_a_review_confid
     assert abs(added[0].bbox[1] - lines[2][0].bbox[1]) < 40  # where the name is printed
 
 
+def _grey_seal(img: Image.Image, name: list[Word], grey: int = 60) -> None:
+    """A seal as a photocopy leaves it (grey, as dark as the print: the brightest channel no longer
+    fades it) stamped over the left of the signature: its ring through the name's first letter,
+    letter-sized marks (the seal's own lettering, a star) all over its disc, level with the name too."""
+    draw = ImageDraw.Draw(img)
+    x0, y0, _, y1 = name[0].bbox
+    mid, r = (y0 + y1) / 2, 220
+    cx, cy = x0 + 8 - 0.8 * r, mid - 0.6 * r
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=(grey,) * 3, width=8)
+    for k in range(24):  # the lettering inside the ring
+        a = 2 * np.pi * k / 24
+        px, py = cx + (r - 45) * np.cos(a), cy + (r - 45) * np.sin(a)
+        draw.rectangle((px - 7, py - 9, px + 7, py + 9), fill=(grey,) * 3)
+    draw.ellipse((cx + 0.3 * r - 10, mid - 10, cx + 0.3 * r + 10, mid + 10), fill=(grey,) * 3)  # a star
+
+
+def test_a_name_touched_by_a_grey_seal_is_read_below_the_block():
+    # A photocopied page: the seal's ring and lettering share the name's rows, and the ring took the
+    # name's first letter into one mark with it; before, the rows made one band too tall for a line
+    # and no name was read (bgddt-qd-2..5 photocopied, ocr.bench_rescan).
+    img, lines = _printed_block(["KT. BỘ TRƯỞNG", "THỨ TRƯỞNG", "Nguyễn Thị Kim Chi"])
+    _grey_seal(img, lines[2])
+    block = [w for line in lines[:2] for w in line]
+    out = confirm_words(block, img, img.width, img.height)
+    added = out[len(block):]
+    assert " ".join(w.text for w in added) == "Nguyễn Thị Kim Chi"
+    assert all(w.confidence <= DISAGREE_CAP for w in added)
+
+
+def test_marks_beside_a_name_are_no_part_of_it_and_a_name_starts_with_capitals():
+    from ocr.signer_lines import lettered_span
+
+    read = _words(["+", "Lê", "Quân", "*"], 100, 100, 1)
+    assert [w.text for w in lettered_span(read)] == ["Lê", "Quân"]
+    assert lettered_span(_words(["+", "*"], 100, 100, 1)) == []
+
+
 # ---------------------------------------------------------------- what the seal hid (issue 12)
 
 
