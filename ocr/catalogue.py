@@ -293,7 +293,8 @@ def _signer(name: ExtractedField, title: ExtractedField, body: str | None, day: 
         if best is None or not unique or best.support < MIN_REPAIR_SUPPORT:
             return _noted(name, signer="unknown"), title
         value = best.value.upper() if name.value.isupper() else best.value  # as the page prints it
-        name = _repaired(name, value, best, read, known, "signer", {"known_signer": True, "personal_name": True})
+        name = _repaired(name, value, best, read, known, "signer",
+                         {"known_signer": True, "personal_name": True, "whole_name": True})
         read = best.value
     else:
         name = replace(name, checks={**name.checks, "known_signer": True})

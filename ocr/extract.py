@@ -70,6 +70,7 @@ from ocr.signature import (
     names_office,
     signature_blocks,
     surname_restored,
+    whole_name,
     without_rank,
 )
 from schemas.document_types import (
@@ -1115,7 +1116,8 @@ def _signer(segs: list[Segment], lead_issuer: str | None = None) -> tuple[Extrac
     name = name_field(field_from_words(text, words, page))
     if put_back:  # letters that were not read: a person confirms
         name = replace(name, confidence=min(name.confidence, LOW_WORD_CAP))
-    checks = {"personal_name": is_personal_name(name.value), "under_authority": True}
+    checks = {"personal_name": is_personal_name(name.value), "under_authority": True,
+              "whole_name": whole_name(name.value)}
     if not known and _ROLE_HEADING.match(titles[0].folded):
         # A block headed by a role only ("NGƯỜI TRÌNH", "CHUYÊN VIÊN") names no office: whether its
         # signer is the paper's is a guess (a phiếu trình is signed by several in turn).

@@ -130,6 +130,15 @@ _SPECK_BEFORE_NAME = re.compile(r"^[^\W\d_]\s+(\S+)")
 _SURNAME_FOLDS = frozenset(fold(s) for s in SURNAMES)
 
 
+def whole_name(text: str | None) -> bool:
+    """Not a name that lost its family name: a name of two syllables opens with a common family name
+    (`SURNAMES`). A seal or a phone's shadow over the name's start left "Ngọc Thưởng" of "Phạm Ngọc
+    Thưởng" (a middle and a given name, capitalised, a personal name to every other check) at 0.85.
+    Three syllables and more are not judged: rarer family names ("Phùng Mạnh Ngọc") stand."""
+    words = (text or "").split()
+    return len(words) != 2 or fold(words[0]) in _SURNAME_FOLDS
+
+
 def _is_text(s: Segment) -> bool:
     """Not a speck, a dash run or seal/signature debris."""
     letters = sum(c.isalpha() for c in s.text)

@@ -76,9 +76,21 @@ def test_signer_is_the_name_under_the_block_not_the_sub_heading_or_preamble() ->
     ex = _extract(_decision_with_preamble())
     assert ex.document_type == "quyet_dinh"
     assert ex.fields["signer_name"].value == "Nguyễn Văn Hùng"
-    assert ex.fields["signer_name"].checks == {"personal_name": True, "under_authority": True}
+    assert ex.fields["signer_name"].checks == {"personal_name": True, "under_authority": True, "whole_name": True}
     assert ex.fields["signer_title"].value == "PHÓ CHỦ TỊCH"
     assert ex.fields["signer_authority"].value == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"
+
+
+def test_a_two_syllable_name_without_its_family_name_is_never_signed() -> None:
+    # "Ngọc Thưởng" of "Phạm Ngọc Thưởng": the family name lost under a seal or a phone's shadow (a
+    # development decision photographed, ocr.bench_rescan "phone") came out at 0.85.
+    cut = _extract(_decision_with_preamble(name_line="Ngọc Thưởng")).fields["signer_name"]
+    assert cut.value == "Ngọc Thưởng" and cut.checks["whole_name"] is False
+    assert cut.confidence <= PLAUSIBILITY_CAP
+    whole = _extract(_decision_with_preamble(name_line="Lê Quân")).fields["signer_name"]
+    assert whole.checks["whole_name"] is True and whole.confidence > PLAUSIBILITY_CAP
+    three = _extract(_decision_with_preamble(name_line="Phùng Mạnh Ngọc")).fields["signer_name"]
+    assert three.checks["whole_name"] is True  # a rarer family name, three syllables: not judged
 
 
 def test_no_readable_name_gives_no_signer_rather_than_a_title() -> None:
@@ -225,7 +237,7 @@ def test_unknown_declared_type_is_extracted_with_the_general_type() -> None:
 def test_to_dict_adds_checks_only_when_there_are_any() -> None:
     out = _extract(_decision_with_preamble()).to_dict()["fields"]
     assert set(out["issue_place"]) == {"value", "confidence", "page", "bbox"}
-    assert out["signer_name"]["checks"] == {"personal_name": True, "under_authority": True}
+    assert out["signer_name"]["checks"] == {"personal_name": True, "under_authority": True, "whole_name": True}
 
 
 def test_kind_abbreviation_in_the_symbol_is_repaired_below_auto_approval() -> None:
