@@ -209,6 +209,29 @@ def _lines(words: Sequence[Word]) -> list[tuple[Word, ...]]:
     return [tuple(ws) for _, ws in sorted(out.items())]
 
 
+def join_split_date_lines(words: Sequence[Word]) -> list[Word]:
+    """`words` with a date line Tesseract cut in two at its blank made one line again: "Hà Nội, ngày"
+    and "tháng 12 năm 2025" on the same row, the day between them written by hand and lost (a
+    flattened phone photo, laocai-Mau-giay-phep: the pen's ink faded with the shadow). The second
+    part takes the first's line number, so the date line is found and its blank read as any other."""
+    lines = _lines(words)
+    joined: dict[int, int] = {}
+    for a in lines:
+        if fold(a[-1].text).strip(" ,.:") != "ngay":
+            continue
+        h = _median_height(a)
+        top, bottom = min(w.bbox[1] for w in a), max(w.bbox[3] for w in a)
+        for b in lines:
+            mid = (b[0].bbox[1] + b[0].bbox[3]) / 2
+            if b[0].line != a[0].line and b[0].line not in joined and fold(b[0].text).startswith("thang") \
+                    and 0 < b[0].bbox[0] - a[-1].bbox[2] < 8 * h and top <= mid <= bottom:
+                joined[b[0].line] = a[0].line
+                break
+    if not joined:
+        return list(words)
+    return [replace(w, line=joined[w.line]) if w.line in joined else w for w in words]
+
+
 def _bare_number_line(words: tuple[Word, ...], height: int) -> bool:
     """A short upper-left line ending in a document symbol ("/BCT-ATMT"): the number line whose
     "Số:" was lost under the handwriting."""
@@ -1208,6 +1231,7 @@ def reread_words(words: Sequence[Word], image: np.ndarray | Image.Image, width: 
     """A page's words with its number and date lines read again by the second recogniser and
     reconciled (other words untouched, in their order). The blanks are read as digits only when the
     two line readings disagree (most printed lines agree at the first crop: no more cost)."""
+    words = join_split_date_lines(words)
     out = list(words)
     dark: np.ndarray | None = None
     lines = find_key_lines(words, width, height)
