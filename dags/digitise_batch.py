@@ -4,20 +4,25 @@ Thin wiring only: every task calls one function of sohoa.pipeline with ids; XCom
 images. Imports of the stage packages happen inside the tasks so parsing this file stays cheap.
 
 Intake cuts the batch's files into chunks (SOHOA_CHUNK_SIZE documents) and takes each chunk in a
-mapped task; each per-document stage is a mapped task over the chunks' documents, so every Celery
-worker takes chunks of one batch, its intake included. Each stage waits
-for all chunks of the one before (validation compares a record with the whole batch: probable
-duplicates); the batch's validation report runs beside signing, which does not need it. OCR and
-extraction go to the OCR queue, the light stages to the default queue, so a
-light worker signs and syncs while the OCR workers are busy. A retried chunk goes through the same
-idempotent door: what it finished is skipped, nothing is signed twice.
+mapped task; the per-document stages are mapped over the chunks' documents, so every Celery worker
+takes chunks of one batch, its intake included. A chunk goes on through the stages that need only
+its own documents without waiting for the others (a mapped task group: `read`, its OCR then its
+extraction; `release`, its signing then its storing, which also pushes its records to the
+warehouse). Two waits for the whole batch stay, because the domain needs them: validation compares
+each record with every other record of the batch (probable duplicates), so it starts once every
+chunk is extracted; signing judges a record against the batch's others (a later record of the same
+subject, a signed paper scanned again), so it starts once every chunk is routed. The batch's
+validation report runs beside signing, which does not need it. OCR and extraction go to the OCR
+queue, the light stages to the default queue, so a light worker signs and syncs while the OCR
+workers are busy. A retried chunk goes through the same idempotent door: what it finished is
+skipped, nothing is signed twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, task, task_group
 
 from core import units
 from core.settings import get_settings
@@ -186,17 +191,27 @@ def digitise_batch() -> None:
 
     files = intake()
     batch_id = files["batch_id"]  # the other key intake pushes
+
+    # One instance of each group per chunk; a task in it waits only for its own chunk's task before
+    # it (the same map index), not for the whole stage: chunk i is extracted while chunk j is still
+    # in OCR, and stored while chunk j is signed. The task ids stay the stages' names.
+    @task_group(prefix_group_id=False)
+    def read(chunk: list[int]) -> None:
+        ocr(batch_id, chunk) >> extract(batch_id, chunk)
+
+    @task_group(prefix_group_id=False)
+    def release(chunk: list[int]) -> None:
+        sign(batch_id, chunk) >> store(batch_id, chunk)
+
     chunks = take.partial(batch_id=batch_id).expand(places=files)
-    ocred = ocr.partial(batch_id=batch_id).expand(chunk=chunks)
-    extracted = extract.partial(batch_id=batch_id).expand(chunk=chunks)
     routed = validate.partial(batch_id=batch_id).expand(chunk=chunks)
-    signed = sign.partial(batch_id=batch_id).expand(chunk=chunks)
-    stored = store.partial(batch_id=batch_id).expand(chunk=chunks)
-    ocred >> extracted >> routed
+    # The two waits for the whole batch (see above): every chunk extracted before any is validated,
+    # every chunk routed before any is signed.
+    read.expand(chunk=chunks) >> routed
     # The report (and its expectation suites) only describes the batch: signing does not wait for it,
     # a second worker writes it while the first signs.
     validation_report(batch_id, routed)
-    routed >> signed >> stored >> sync(batch_id)
+    routed >> release.expand(chunk=chunks) >> sync(batch_id)
 
 
 digitise_batch()

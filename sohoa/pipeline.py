@@ -60,13 +60,26 @@ def batch_chunks(batch_id: int, settings: Settings | None = None, *, max_chunks:
 
 def run_chunk(stage: str, batch_id: int, document_ids: list[int], settings: Settings | None = None) -> dict[str, Any]:
     """One stage for one chunk of a batch: the stage's door narrowed to `document_ids`. Validation
-    here only routes; its batch report is `validation_report`, once every chunk is routed."""
+    here only routes; its batch report is `validation_report`, once every chunk is routed.
+
+    Storing a chunk also pushes its records to the citizen warehouse when one is configured (the
+    outbox events its door just wrote): a stored record needs nothing else of its batch to be
+    pushed, and the chunks' pushes then share the workers instead of waiting, one after the other,
+    for the batch's last chunk. The batch's `sync_batch` afterwards delivers what is left (an event
+    the warehouse asked to retry later, a chunk stored while it was down)."""
     doors: dict[str, Callable[..., dict[str, Any]]] = {
         "ocr": ocr_batch, "extract": extract_batch, "validate": validate_documents, "sign": sign_batch,
         "store": store_batch}
     if stage not in doors:
         raise ValueError(f"no chunk door for stage {stage!r} (one of {', '.join(doors)})")
-    return doors[stage](batch_id, settings, document_ids=document_ids)
+    summary = doors[stage](batch_id, settings, document_ids=document_ids)
+    if stage == "store":
+        settings = settings or get_settings()
+        if settings.citizen_warehouse_url and summary.get("stored"):
+            from sync.outbox import drain_outbox
+
+            summary["sync"] = drain_outbox(settings, batch_id=batch_id, document_ids=document_ids)
+    return summary
 
 
 # ---------------------------------------------------------------- release (after review)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,7 +86,9 @@ def unavailable_line(url: str, detail: str, pending: int) -> str:
 
 
 def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: datetime | None = None,
-                 client: Any = None) -> dict[str, Any]:
+                 client: Any = None, document_ids: Collection[int] | None = None) -> dict[str, Any]:
+    """Deliver the pending events (of one batch, or all; of these documents only, with `document_ids`:
+    one chunk's, pushed by the task that stored it) that are due."""
     from sync.client import DeliveryOutcome, WarehouseClient, backoff_seconds
 
     now = now or datetime.now(UTC)
@@ -104,6 +107,9 @@ def drain_outbox(settings: Settings, *, batch_id: int | None = None, now: dateti
                 or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now))
             if batch_id is not None:
                 query = query.join(Result).join(Document).where(Document.batch_id == batch_id)
+            if document_ids is not None:
+                query = query.where(OutboxEvent.result_id.in_(
+                    select(Result.id).where(Result.document_id.in_(list(document_ids)))))
             ids = list(s.scalars(query.order_by(OutboxEvent.id)))
         for index, event_id in enumerate(ids, start=1):
             log.info("[sync] %d/%d outbox event %d", index, len(ids), event_id)

@@ -44,6 +44,7 @@ def measure(samples: Path, scratch: Path, *, workers: Sequence[int] = (1, 2), ch
     if threshold is not None:
         os.environ["SOHOA_REVIEW_THRESHOLDS"] = json.dumps({"*": {"*": threshold}})
     runs: dict[str, Any] = {}
+    deps = dag_dependencies(REPO / "dags" / f"{DAG}.py")
     try:
         pki = make_test_pki(scratch / "celery-pki", converter=Settings().converter_name)
         os.environ["SOHOA_SIGNING_PKCS12"] = str(pki.agency_p12)
@@ -60,7 +61,7 @@ def measure(samples: Path, scratch: Path, *, workers: Sequence[int] = (1, 2), ch
             services.start_s3(settings)
             try:
                 services.start_receiver(settings)
-                runs[str(n)] = _one_run(samples, scratch / f"cluster-{n}", n)
+                runs[str(n)] = _one_run(samples, scratch / f"cluster-{n}", n, deps)
             finally:
                 services.stop_receiver(settings)
                 services.stop_s3(settings)
@@ -70,13 +71,14 @@ def measure(samples: Path, scratch: Path, *, workers: Sequence[int] = (1, 2), ch
         reset_settings()
         storage_db.get_engine.cache_clear()
     out: dict[str, Any] = {"documents": next(iter(runs.values()))["documents"] if runs else 0,
-                           "chunk_size": chunk_size, "review_threshold": threshold, "runs": runs}
+                           "chunk_size": chunk_size, "review_threshold": threshold, "dag_dependencies": deps,
+                           "runs": runs}
     if "1" in runs and "2" in runs:
         out["two_over_one"] = round(runs["2"]["seconds"] / runs["1"]["seconds"], 3)
     return out
 
 
-def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
+def _one_run(samples: Path, root: Path, workers: int, deps: dict[str, list[list[Any]]]) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from sohoa import services
@@ -137,6 +139,7 @@ def _one_run(samples: Path, root: Path, workers: int) -> dict[str, Any]:
             # what shares the cores with them (scheduler, API server, DAG processor, Redis, PostgreSQL)
             "cpu_seconds": {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after if k in cpu_before},
             "breakdown": breakdown(tis, workers),
+            "critical_path": critical_path(tis, deps),
             "task_instances": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in t.items()}
                                for t in tis],
             "mapped_instances": dict(Counter(t["task_id"] for t in tis if t["map_index"] >= 0)),
@@ -238,6 +241,110 @@ def breakdown(tis: list[dict[str, Any]], workers: int) -> dict[str, Any]:
     return {"wall_s": round(wall, 1), "stages": stages,
             "worker_seconds": {k: round(v, 1) for k, v in worker_seconds.items()},
             "gaps_between_stages_s": gaps, "load_average": os.getloadavg()}
+
+
+def dag_dependencies(dag_file: Path, env: dict[str, str] | None = None) -> dict[str, list[list[Any]]]:
+    """Each task of the DAG in `dag_file` and its upstream tasks, each as [task_id, same_chunk]: same_chunk
+    when both are in one mapped task group (an instance waits only for the upstream instance of its own
+    chunk), else the instance waits for every instance of that upstream task. Read by Airflow itself
+    (a DagBag), in a process of its own so that this one does not import Airflow."""
+    import subprocess
+    import sys
+    import tempfile
+
+    code = (
+        "import json, sys\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        "bag = DagBag(dag_folder=sys.argv[1])\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "out = {}\n"
+        "for dag in bag.dags.values():\n"
+        "    for t in dag.tasks:\n"
+        "        mine = t.get_closest_mapped_task_group()\n"
+        "        out[t.task_id] = sorted([u, mine is not None and dag.get_task(u).get_closest_mapped_task_group() is mine]\n"
+        "                                for u in t.upstream_task_ids)\n"
+        "print(json.dumps(out))\n")
+    with tempfile.TemporaryDirectory(prefix="sohoa-dagdeps-") as home:
+        run_env = (env or dict(os.environ)) | {"AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                                                "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"}
+        done = subprocess.run([sys.executable, "-c", code, str(dag_file)], env=run_env, capture_output=True,
+                              text=True, timeout=300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+PATH_PARTS = ("scheduler: upstream end to queued", "queued to running", "worker: between its tasks", "start-up")
+
+
+def critical_path(tis: list[dict[str, Any]], deps: dict[str, list[list[Any]]]) -> dict[str, Any]:
+    """What the run's wall time is made of, from the metadata DB: the chain of task instances that ends
+    last, walked back from the last one to end. Each instance on it waited either for its upstream
+    (the last of its upstream instances to end: then the scheduler's latency, upstream end → queued,
+    and the executor's, queued → running) or for its worker (busy with an earlier task when this one
+    became ready: then the worker's turnover between the two). Every second of the wall time is
+    counted once: work of each stage, start-up of the task processes (running → "work starts"), the
+    scheduler, queued → running, and the worker between its tasks. Also, over every instance (not
+    only the path), each stage's mean scheduler latency and queued → running."""
+    done = [t for t in tis if t["start_date"] and t["end_date"]]
+    if not done:
+        return {}
+    at = {(t["task_id"], t["map_index"]): t for t in done}
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for t in done:
+        by_task.setdefault(t["task_id"], []).append(t)
+
+    def upstream(t: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for up, same_chunk in deps.get(t["task_id"], []):
+            if same_chunk:
+                found += [at[(up, t["map_index"])]] if (up, t["map_index"]) in at else []
+            else:
+                found += by_task.get(up, [])
+        return found
+
+    def last_upstream(t: dict[str, Any]) -> dict[str, Any] | None:
+        ups = upstream(t)
+        return max(ups, key=lambda u: u["end_date"]) if ups else None
+
+    def secs(a: datetime, b: datetime) -> float:
+        return (b - a).total_seconds()
+
+    parts = dict.fromkeys(PATH_PARTS, 0.0)
+    work: dict[str, float] = {}
+    chain: list[str] = []
+    current: dict[str, Any] | None = max(done, key=lambda t: t["end_date"])
+    first = min(t["start_date"] for t in done)
+    while current is not None:
+        t = current
+        chain.append(f"{t['task_id']}[{t['map_index']}]" if t["map_index"] >= 0 else t["task_id"])
+        began = t.get("work_start") or t["start_date"]
+        work[t["task_id"]] = work.get(t["task_id"], 0.0) + secs(began, t["end_date"])
+        parts["start-up"] += secs(t["start_date"], began)
+        up = last_upstream(t)
+        before = [p for p in done if p is not t and p["hostname"] == t["hostname"]
+                  and p["end_date"] <= t["start_date"]]
+        prev = max(before, key=lambda p: p["end_date"]) if before else None
+        if prev is not None and (up is None or prev["end_date"] > up["end_date"]):
+            parts["worker: between its tasks"] += secs(prev["end_date"], t["start_date"])
+            current = prev
+        elif up is not None:
+            queued = t["queued_dttm"] or t["start_date"]
+            parts["scheduler: upstream end to queued"] += secs(up["end_date"], queued)
+            parts["queued to running"] += secs(queued, t["start_date"])
+            current = up
+        else:  # the first task: the wall time starts with it
+            current = None
+    latency: dict[str, dict[str, float | None]] = {}
+    for task, mine in by_task.items():
+        sched = [secs(u["end_date"], t["queued_dttm"]) for t in mine
+                 if t["queued_dttm"] and (u := last_upstream(t)) is not None]
+        queue = [secs(t["queued_dttm"], t["start_date"]) for t in mine if t["queued_dttm"]]
+        latency[task] = {"scheduler_s": round(sum(sched) / len(sched), 2) if sched else None,
+                         "queued_to_running_s": round(sum(queue) / len(queue), 2) if queue else None}
+    wall = secs(first, max(t["end_date"] for t in done))
+    return {"wall_s": round(wall, 1), "tasks_on_path": len(chain),
+            "work_s": {k: round(v, 1) for k, v in work.items()},
+            "waits_s": {k: round(v, 1) for k, v in parts.items()},
+            "path": list(reversed(chain)), "latency_per_task": latency}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,7 +58,8 @@ def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  #
 
     settings = get_settings()
     dag = dagbag.dags["digitise_batch"]
-    mapped = {t.task_id for t in dag.tasks if isinstance(t, MappedOperator)}
+    mapped = {t.task_id for t in dag.tasks
+              if isinstance(t, MappedOperator) or t.get_closest_mapped_task_group() is not None}
     assert mapped == {"take", "ocr", "extract", "validate", "sign", "store"}
     for task_id, queue, limit in (("take", settings.light_queue, settings.light_max_active_tasks),
                                   ("ocr", settings.ocr_queue, settings.ocr_max_active_tasks),
@@ -73,6 +74,27 @@ def test_digitise_batch_maps_the_document_stages_over_chunks(dagbag) -> None:  #
     assert dag.max_active_runs == settings.max_active_batches
     assert {"take", "ocr", "extract", "validate", "sign", "store"} <= dag.get_task("intake").downstream_task_ids
     assert {"ocr", "extract", "validate", "sign", "store"} <= dag.get_task("take").downstream_task_ids
+
+
+def test_digitise_batch_waits_for_the_whole_batch_only_where_the_domain_needs_it(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """A chunk's extraction follows its own OCR, its storing its own signing (one mapped task group
+    each: the same map index), never the whole stage; validation waits for every chunk's extraction
+    (probable duplicates across the batch) and signing for every chunk's routing (a later record of
+    the same subject, a signed paper scanned again), both whole-stage waits."""
+    dag = dagbag.dags["digitise_batch"]
+
+    def group(task_id: str):  # type: ignore[no-untyped-def]
+        return dag.get_task(task_id).get_closest_mapped_task_group()
+
+    assert group("ocr") is not None and group("ocr") is group("extract")
+    assert group("sign") is not None and group("sign") is group("store")
+    assert group("ocr") is not group("sign")
+    # outside any chunk group: their instances wait for every instance upstream
+    assert group("take") is None and group("validate") is None
+    assert "extract" in dag.get_task("validate").upstream_task_ids
+    assert "validate" in dag.get_task("sign").upstream_task_ids
+    # the task ids are the stages' names (logs, retries and the bench name them so)
+    assert {"ocr", "extract", "sign", "store"} <= set(dag.task_ids)
 
 
 def test_dag_files_import_no_stage_package_at_parse_time() -> None:

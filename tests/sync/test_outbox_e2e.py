@@ -55,6 +55,18 @@ def test_rule7_push_is_delivered_once_with_a_receipt(env: Settings, receiver, to
     assert record["result"]["fields"]["holder_name"] == "NGUYỄN VĂN AN"
 
 
+def test_a_chunk_drain_pushes_only_its_own_documents(env: Settings, stored_result) -> None:  # type: ignore[no-untyped-def]
+    """The task that stored a chunk pushes that chunk's records (sohoa.pipeline.run_chunk); another
+    chunk's events stay pending for their own task, or the batch's sync after them."""
+    mine, other = stored_result(env), stored_result(env)
+    out = drain_outbox(env, document_ids=[mine.document_id])
+    assert out["delivered"] == 1 and out["pending"] == 1
+    assert [e.status for e in _events(env, mine.result_id)] == [OutboxStatus.DELIVERED]
+    assert [e.status for e in _events(env, other.result_id)] == [OutboxStatus.PENDING]
+    assert drain_outbox(env, document_ids=[mine.document_id])["delivered"] == 0  # nothing of its own left
+    assert drain_outbox(env)["delivered"] == 1
+
+
 def test_duplicate_delivery_after_a_lost_acknowledgement(env: Settings, receiver, token: str, stored_result) -> None:  # type: ignore[no-untyped-def]
     """The warehouse stored it but we crashed before recording that: the re-send is harmless."""
     r = stored_result(env)
