@@ -46,8 +46,14 @@ HEAVY = {"queue": SETTINGS.ocr_queue, "max_active_tis_per_dag": SETTINGS.ocr_max
 LIGHT = {"queue": SETTINGS.light_queue, "max_active_tis_per_dag": SETTINGS.light_max_active_tasks}
 
 
-# Above the default weight of any task queued with the report (a signing chunk: itself, storing
-# and the sync after it).
+# The tasks of a chunk group weigh what is upstream of them (Airflow's "upstream" rule), not what is
+# downstream (its default): when a worker's slot frees, the scheduler sends a chunk's next stage
+# (its extraction, its storing) before another chunk's first (OCR, signing), so that a chunk begun
+# is finished first and the batch's last chunks do not all wait behind one another at its end.
+CHUNK_FIRST = {"weight_rule": "upstream"}
+
+# Above the weight of any task queued with the report (a signing or a storing chunk: the tasks
+# upstream of it, itself included: 7).
 REPORT_FIRST = 10
 
 
@@ -150,11 +156,11 @@ def digitise_batch() -> None:
         logging.getLogger(__name__).info("take, %d files: %s", len(places), report.summary())
         return list(dict.fromkeys(report.accepted))
 
-    @task(execution_timeout=timedelta(hours=2), **HEAVY)
+    @task(execution_timeout=timedelta(hours=2), **HEAVY, **CHUNK_FIRST)
     def ocr(batch_id: int, chunk: list[int]) -> None:
         _chunk("ocr", batch_id, chunk)
 
-    @task(**HEAVY)
+    @task(**HEAVY, **CHUNK_FIRST)
     def extract(batch_id: int, chunk: list[int]) -> None:
         _chunk("extract", batch_id, chunk)
 
@@ -166,7 +172,7 @@ def digitise_batch() -> None:
     # The report (its expectation suites: the batch's longest light task) is queued with the first
     # signing chunks and goes before them: started last, it ran on after everything else and ended
     # the batch while the other workers sat idle (docs/benchmarks.md, "Celery workers"). Airflow's
-    # default weight (its downstream tasks) put it after every signing and storing chunk.
+    # default weight (its downstream tasks: none) put it after every signing and storing chunk.
     @task(trigger_rule="none_failed", weight_rule="absolute", priority_weight=REPORT_FIRST, **LIGHT)
     def validation_report(batch_id: int, routed: list[int] | None = None) -> None:
         _act_for_run()
@@ -174,11 +180,11 @@ def digitise_batch() -> None:
 
         validation_report(batch_id, sum(routed) if routed is not None else 0)
 
-    @task(**LIGHT)
+    @task(**LIGHT, **CHUNK_FIRST)
     def sign(batch_id: int, chunk: list[int]) -> None:
         _chunk("sign", batch_id, chunk)
 
-    @task(**LIGHT)
+    @task(**LIGHT, **CHUNK_FIRST)
     def store(batch_id: int, chunk: list[int]) -> None:
         _chunk("store", batch_id, chunk)
 

@@ -39,10 +39,17 @@ def test_digitise_batch_is_the_data_flow(dagbag) -> None:  # type: ignore[no-unt
     assert dag.get_task("ocr").upstream_task_ids == {"intake", "take"}
     assert not dag.get_task("validation_report").downstream_task_ids
     # queued with the first signing chunks, the report (the longest light task) goes before them
-    report, sign = dag.get_task("validation_report"), dag.get_task("sign")
+    report = dag.get_task("validation_report")
     assert report.weight_rule == "absolute"
-    sign_weight = sign.priority_weight + sum(t.priority_weight for t in sign.get_flat_relatives(upstream=False))
-    assert sign.weight_rule == "downstream" and report.priority_weight > sign_weight
+    # a chunk's tasks weigh what is upstream of them (a chunk begun is finished first): the report
+    # still outweighs the heaviest of them, storing
+    for task_id in ("ocr", "extract", "sign", "store"):
+        assert dag.get_task(task_id).weight_rule == "upstream", task_id
+    store = dag.get_task("store")
+    store_weight = store.priority_weight + sum(t.priority_weight for t in store.get_flat_relatives(upstream=True))
+    assert report.priority_weight > store_weight
+    extract, ocr = dag.get_task("extract"), dag.get_task("ocr")
+    assert len(extract.get_flat_relatives(upstream=True)) > len(ocr.get_flat_relatives(upstream=True))
     assert {t.task_id for t in dag.tasks} == {*order, "validation_report"}
     assert set(dag.params.keys()) == {"province", "agency", "batch_location", "document_type"}
 
