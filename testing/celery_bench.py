@@ -88,11 +88,7 @@ def _one_run(samples: Path, root: Path, workers: int, deps: dict[str, list[list[
 
     os.environ["SOHOA_BUCKET_PREFIX"] = f"bench{workers}w-"
     reset_settings()
-    # Airflow's parallelism sized as docker-compose.yml sizes it: twice the workers' task slots (each
-    # slot's running task and one waiting in the broker). More only queues chunks in the broker, first
-    # in, first out, in front of the next stage of the chunks already begun.
-    cluster = start_cluster(root, services.airflow_env(Settings(), REPO), services.airflow_bin(), REPO,
-                            parallelism=2 * workers)
+    cluster = start_cluster(root, services.airflow_env(Settings(), REPO), services.airflow_bin(), REPO)
     try:
         os.environ["SOHOA_DATABASE_URL"] = cluster.results_url
         reset_settings()
