@@ -473,13 +473,15 @@ def blank_glyph_sheets(image: np.ndarray | Image.Image, span: tuple[int, int], b
 
 
 def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
-                     beam: int = 8, model: Path | None = None, file: str = "<page>") -> list[tuple[str, float]]:
-    """The digits inside the blank read one glyph at a time (`blank_glyph_sheets`), each glyph read
+                     beam: int = 8, model: Path | None = None, file: str = "<page>",
+                     sheets: Sequence[np.ndarray] | None = None) -> list[tuple[str, float]]:
+    """The digits inside the blank read one glyph at a time (`blank_glyph_sheets`, or `sheets` when the
+    caller cut them already), each glyph read
     alone on white (`digit_candidates`, its candidates' probabilities made to sum to 1) and the
     glyphs' candidates multiplied in order. A line recogniser reads a stylised glyph in the light of
     its neighbours; alone, a cursive "2" is a "2" (a whole-crop reading gave "8"). Best first; none
     when there is no glyph or more than six."""
-    sheets = blank_glyph_sheets(image, span, band)
+    sheets = blank_glyph_sheets(image, span, band) if sheets is None else sheets
     if not sheets:
         return []
     beams: dict[str, float] = {"": 1.0}
@@ -493,11 +495,11 @@ def glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], ban
     return [(d, round(p, 6)) for d, p in beams.items()]
 
 
-def hw_glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int]
-                        ) -> list[tuple[str, float]]:
+def hw_glyph_candidates(image: np.ndarray | Image.Image, span: tuple[int, int], band: tuple[int, int], *,
+                        sheets: Sequence[np.ndarray] | None = None) -> list[tuple[str, float]]:
     """The digits inside a day's or month's blank as the handwritten digit classifier reads its
-    glyphs (`blank_glyph_sheets`, `hw_digits.string_candidates`), best first."""
-    sheets = blank_glyph_sheets(image, span, band)
+    glyphs (`blank_glyph_sheets`, or `sheets`; `hw_digits.string_candidates`), best first."""
+    sheets = blank_glyph_sheets(image, span, band) if sheets is None else sheets
     return list(hw_digits.string_candidates([s.min(axis=2) for s in sheets]).items()) if sheets else []
 
 
@@ -530,10 +532,12 @@ def read_blank(line: KeyLine, spans: Sequence[tuple[int, int]], slot: Slot, imag
     handwritten: dict[str, float] = {}
     read_spans = [(a, b) for a, b in spans if b - a >= 0.5 * h] if slot in GLYPH_SLOTS else []
     for x0, x1 in read_spans:
-        for digits, prob in glyph_candidates(image, (x0, x1), (y0, y1), model=model, file=file):
+        # The glyphs are cut once and read by both the second recogniser and the digit classifier.
+        sheets = blank_glyph_sheets(image, (x0, x1), (y0, y1))
+        for digits, prob in glyph_candidates(image, (x0, x1), (y0, y1), model=model, file=file, sheets=sheets):
             if _slot_fits(slot, digits):
                 glyphs[digits] = glyphs.get(digits, 0.0) + prob / len(read_spans)
-        for digits, prob in hw_glyph_candidates(image, (x0, x1), (y0, y1)) if HW_WEIGHT else ():
+        for digits, prob in hw_glyph_candidates(image, (x0, x1), (y0, y1), sheets=sheets):
             if _slot_fits(slot, digits):
                 handwritten[digits] = handwritten.get(digits, 0.0) + prob / len(read_spans)
     mean = {d: v / max(1, reads) for d, v in scores.items()}
